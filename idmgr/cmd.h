@@ -1,0 +1,34 @@
+/* cmd.h -- the idmgr command's subcommands: option parsing and output only;
+ * the work is done by the core library. */
+#ifndef IDMGR_CMD_H
+#define IDMGR_CMD_H
+
+#include "idm_config.h"
+#include "idm_log.h"
+#include "output.h"
+
+/* Exit statuses (contract §7). */
+enum {
+	EXIT_DONE = 0,
+	EXIT_REFUSED = 1,
+	EXIT_INVALID = 2,
+	EXIT_UNAVAILABLE = 3,
+};
+
+struct cmd_ctx {
+	const char *config_path;
+	const char *operator_uid;
+	const char *password_file;
+	enum output_format format;
+	struct idm_log log;
+};
+
+/* Maps a core error to the exit status (the one table of it). */
+int exit_status(int err);
+/* Loads the configuration, logging errors; NULL on failure. */
+struct idm_config *ctx_load_config(struct cmd_ctx *ctx);
+
+int cmd_config_check(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_init(struct cmd_ctx *ctx, int argc, char **argv);
+
+#endif

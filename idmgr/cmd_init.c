@@ -1,0 +1,148 @@
+/* idmgr init: bootstrap the directory (contract §5). */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "idm_bootstrap.h"
+#include "idm_error.h"
+#include "idm_secret.h"
+#include "prompt.h"
+
+static const char init_usage[] =
+	"usage: idmgr init --admin-dn DN [--admin-password-file FILE] "
+	"[--officer UID:ROLE[,ROLE...]]... [--format text|json]\n";
+
+static const char *action_name(enum idm_bootstrap_action a)
+{
+	return a == IDM_BOOT_CREATED ? "created" : a == IDM_BOOT_UPDATED ? "updated" : "exists";
+}
+
+static json_t *roles_json(unsigned roles)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < IDM_ROLE_COUNT; i++)
+		if (roles & (1u << i))
+			json_array_append_new(a, json_string(idm_role_name(i)));
+	return a;
+}
+
+static void print_text(const struct idm_config *cfg, const struct idm_bootstrap_result *res)
+{
+	for (size_t i = 0; i < res->n_steps; i++)
+		printf("%-8s %s\n", action_name(res->steps[i].action), res->steps[i].dn);
+	if (res->secret_written)
+		printf("wrote    %s (the service identity's secret)\n", cfg->ldap.bind_password_file);
+	for (size_t i = 0; i < res->n_officers; i++) {
+		const struct idm_bootstrap_officer *o = &res->officers[i];
+		printf("officer  %s (", o->uid);
+		for (int k = 0, first = 1; k < IDM_ROLE_COUNT; k++)
+			if (o->roles & (1u << k)) {
+				printf("%s%s", first ? "" : ", ", idm_role_name(k));
+				first = 0;
+			}
+		if (o->temp_password)
+			printf("): temporary password %s -- shown once; change it with "
+			       "\"idmgr -u %s passwd\" before acting\n",
+			       o->temp_password, o->uid);
+		else
+			printf("): exists; password unchanged\n");
+	}
+}
+
+static void print_json(const struct idm_config *cfg, const struct idm_bootstrap_result *res)
+{
+	json_t *root = json_object(), *steps = json_array(), *officers = json_array();
+
+	for (size_t i = 0; i < res->n_steps; i++)
+		json_array_append_new(steps, json_pack("{s:s, s:s}", "dn", res->steps[i].dn,
+						       "action", action_name(res->steps[i].action)));
+	for (size_t i = 0; i < res->n_officers; i++) {
+		const struct idm_bootstrap_officer *o = &res->officers[i];
+		json_array_append_new(officers,
+				      json_pack("{s:s, s:s, s:o, s:s?}", "uid", o->uid, "dn", o->dn,
+						"roles", roles_json(o->roles), "temporary_password",
+						o->temp_password));
+	}
+	json_object_set_new(root, "steps", steps);
+	json_object_set_new(root, "service_secret_file",
+			    res->secret_written ? json_string(cfg->ldap.bind_password_file) : json_null());
+	json_object_set_new(root, "officers", officers);
+	output_json(stdout, root);
+}
+
+int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "admin-dn", required_argument, NULL, 'd' },
+		{ "admin-password-file", required_argument, NULL, 'f' },
+		{ "officer", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *admin_dn = NULL, *pwfile = NULL;
+	struct idm_officer_spec *officers = NULL;
+	struct idm_bootstrap_result *res = NULL;
+	struct idm_config *cfg = NULL;
+	size_t n = 0;
+	char *password = NULL;
+	int c, r = IDM_OK, status = EXIT_INVALID;
+
+	officers = calloc((size_t)argc, sizeof(*officers));
+	if (!officers)
+		return EXIT_REFUSED;
+	cfg = ctx_load_config(ctx);
+	if (!cfg)
+		goto out;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': admin_dn = optarg; break;
+		case 'f': pwfile = optarg; break;
+		case 'o':
+			if (idm_officer_spec_parse(cfg, &ctx->log, optarg, &officers[n]) < 0)
+				goto out;
+			n++;
+			break;
+		case 'F':
+			if ((int)(ctx->format = output_format_parse(optarg, 0)) < 0) {
+				fprintf(stderr, "idmgr: --format: \"%s\" is not text or json\n", optarg);
+				goto out;
+			}
+			break;
+		default: fputs(init_usage, stderr); goto out;
+		}
+	}
+	if (!admin_dn || optind != argc) {
+		fputs(init_usage, stderr);
+		goto out;
+	}
+	r = pwfile ? idm_secret_read(pwfile, &ctx->log, &password)
+		   : prompt_password("Directory administrator's password: ", &password);
+	if (r < 0) {
+		status = exit_status(r);
+		goto out;
+	}
+	r = idm_bootstrap(cfg, &ctx->log, admin_dn, password, officers, n, &res);
+	if (res) {
+		if (ctx->format == OUTPUT_JSON)
+			print_json(cfg, res);
+		else
+			print_text(cfg, res);
+	}
+	if (r < 0)
+		fprintf(stderr, "idmgr: init stopped: %s; run it again to complete it\n",
+			idm_strerror(r));
+	status = exit_status(r);
+out:
+	idm_bootstrap_result_free(res);
+	idm_secret_free(password);
+	for (size_t i = 0; i < n; i++)
+		idm_officer_spec_clear(&officers[i]);
+	free(officers);
+	idm_config_free(cfg);
+	return status;
+}

@@ -1,0 +1,145 @@
+/* idmgr -- the identity and credential lifecycle command (idmgr(8)). */
+#include "config.h"
+
+#include <getopt.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "idm_error.h"
+
+/* Errors, warnings and notices always; progress (LOG_INFO) with -v. */
+static void log_stderr(void *data, int priority, const char *msg)
+{
+	const struct idm_log *log = data;
+
+	if (priority >= LOG_INFO && !log->debug)
+		return;
+	fprintf(stderr, "idmgr: %s%s\n", priority <= LOG_ERR ? "" : priority == LOG_WARNING ? "warning: " : "",
+		msg);
+}
+
+/* jansson keeps copies of what it prints, temporary passwords included:
+ * wipe every block it frees. */
+static void wiping_free(void *p)
+{
+	if (p)
+		explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+int exit_status(int err)
+{
+	static const struct {
+		int err, status;
+	} table[] = {
+		{ IDM_OK, EXIT_DONE },
+		{ IDM_EDENIED, EXIT_REFUSED },
+		{ IDM_EPOLICY, EXIT_REFUSED },
+		{ IDM_ESTATE, EXIT_REFUSED },
+		{ IDM_EAUTH, EXIT_REFUSED },
+		{ IDM_EEXIST, EXIT_REFUSED },
+		{ IDM_ENOENT, EXIT_REFUSED },
+		{ IDM_EDIR, EXIT_REFUSED },
+		{ IDM_EINVAL, EXIT_INVALID },
+		{ IDM_ECONFIG, EXIT_INVALID },
+		{ IDM_ERANGE, EXIT_INVALID },
+		{ IDM_EIO, EXIT_INVALID },
+		{ IDM_EUNAVAIL, EXIT_UNAVAILABLE },
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].err == err)
+			return table[i].status;
+	return EXIT_REFUSED; /* IDM_ENOMEM and anything unforeseen: not done */
+}
+
+struct idm_config *ctx_load_config(struct cmd_ctx *ctx)
+{
+	struct idm_config *cfg = NULL;
+
+	if (idm_config_load(ctx->config_path, &ctx->log, &cfg) < 0)
+		return NULL;
+	return cfg;
+}
+
+struct command {
+	const char *word1, *word2;
+	int (*run)(struct cmd_ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "config", "check", cmd_config_check, "validate and print the effective configuration" },
+	{ "init", NULL, cmd_init, "bootstrap the directory (directory administrator)" },
+};
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: idmgr [-c FILE] [-u OPERATOR] [--password-file FILE] COMMAND [ARGS]\n\n"
+		    "commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "%s%s%s", commands[i].word1, commands[i].word2 ? " " : "",
+			 commands[i].word2 ? commands[i].word2 : "");
+		fprintf(fp, "  %-14s %s\n", name, commands[i].summary);
+	}
+	fprintf(fp, "\nSee idmgr(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "operator", required_argument, NULL, 'u' },
+		{ "password-file", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_ctx ctx = {
+		.config_path = IDM_DEFAULT_CONFIG,
+		.format = OUTPUT_TEXT,
+		.log = { .fn = log_stderr },
+	};
+	int c;
+
+	ctx.log.data = &ctx.log;
+	json_set_alloc_funcs(malloc, wiping_free);
+	while ((c = getopt_long(argc, argv, "+c:u:p:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': ctx.config_path = optarg; break;
+		case 'u': ctx.operator_uid = optarg; break;
+		case 'p': ctx.password_file = optarg; break;
+		case 'v': ctx.log.debug = 1; break;
+		case 'h': usage(stdout); return EXIT_DONE;
+		default: usage(stderr); return EXIT_INVALID;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return EXIT_INVALID;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *cmd = &commands[i];
+		if (strcmp(argv[0], cmd->word1) != 0)
+			continue;
+		if (!cmd->word2) {
+			optind = 1;
+			return cmd->run(&ctx, argc, argv);
+		}
+		if (argc >= 2 && strcmp(argv[1], cmd->word2) == 0) {
+			optind = 1;
+			return cmd->run(&ctx, argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "idmgr: unknown command \"%s%s%s\"\n", argv[0], argc > 1 ? " " : "",
+		argc > 1 ? argv[1] : "");
+	usage(stderr);
+	return EXIT_INVALID;
+}

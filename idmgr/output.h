@@ -1,0 +1,15 @@
+/* output.h -- output for people (text) or scripts (json, csv). */
+#ifndef IDMGR_OUTPUT_H
+#define IDMGR_OUTPUT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+enum output_format { OUTPUT_TEXT, OUTPUT_JSON, OUTPUT_CSV };
+
+/* Parses "text", "json" or "csv"; csv only when allow_csv. -1 if invalid. */
+int output_format_parse(const char *s, int allow_csv);
+/* Prints a JSON value (compact keys order kept) and a newline; steals v. */
+int output_json(FILE *fp, json_t *v);
+
+#endif

@@ -1,0 +1,97 @@
+/* idm_config.h -- idmgr.conf (libconfuse syntax, contract §4, idmgr.conf(5)).
+ *
+ * idm_config_load() reads the file safely (no symbolic link, not writable by
+ * group or others, owned by root or the running user), refuses ${VAR}
+ * references (the PAM module runs inside setuid programs whose environment
+ * belongs to the caller), validates every key, and logs one message per
+ * error naming file, line and key.  It returns IDM_ECONFIG after logging
+ * every error it found. Secret files are not read here: see
+ * idm_config_check_files() and idm_secret_read(). */
+#ifndef IDM_CONFIG_H
+#define IDM_CONFIG_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "idm_log.h"
+#include "idm_passhash.h"
+#include "idm_role.h"
+
+#ifndef IDM_DEFAULT_CONFIG
+#define IDM_DEFAULT_CONFIG "/etc/idmgr/idmgr.conf"
+#endif
+
+struct idm_policy {
+	char *name;
+	long min_length, max_length, min_classes;
+	long history, min_age_days, max_age_days, warn_days, max_logins;
+	long lockout_threshold, lockout_window, lockout_duration;
+	char *blocklist_file;
+	bool reject_user_name;
+};
+
+struct idm_unit {
+	char *name;
+	char **groups;
+	size_t n_groups;
+};
+
+struct idm_config {
+	char *path;
+	struct {
+		char **uris;
+		size_t n_uris;
+		char *base_dn, *people_dn, *groups_dn, *idmgr_dn, *bind_dn;
+		char *bind_password_file;
+		int bind_password_file_line;
+		bool starttls;
+		char *ca_file;
+		long timeout;
+	} ldap;
+	struct idm_argon2_params argon2;
+	struct idm_policy *policies;
+	size_t n_policies;
+	struct {
+		char *dn[IDM_ROLE_COUNT];
+		bool same_person_both_approvals;
+	} roles;
+	struct {
+		char *uid_pattern;
+		regex_t uid_re;
+		bool uid_re_ok;
+		char **reserved_names;
+		size_t n_reserved_names;
+		long temp_password_length, uid_number_min, gid_number_min;
+		char *primary_group;
+	} registration;
+	struct idm_unit *units;
+	size_t n_units;
+	char **regular_staff_groups;
+	size_t n_regular_staff_groups;
+	struct {
+		long inactive_days, never_used_days;
+	} sweep;
+	struct {
+		char *banner;
+		bool show_last_login;
+	} login;
+	struct cfg_t *cfg; /* kept for idm_config_print() */
+};
+
+int idm_config_load(const char *path, const struct idm_log *log, struct idm_config **out);
+void idm_config_free(struct idm_config *cfg);
+
+/* Checks the files the configuration names: the service secret (mode,
+ * owner) and blocklists (readable).  Logs each problem; IDM_ECONFIG if any. */
+int idm_config_check_files(const struct idm_config *cfg, const struct idm_log *log);
+
+/* Prints the effective configuration, defaults included, in idmgr.conf syntax. */
+void idm_config_print(const struct idm_config *cfg, FILE *fp);
+
+/* The policy of that name, or NULL. */
+const struct idm_policy *idm_config_policy(const struct idm_config *cfg, const char *name);
+const struct idm_unit *idm_config_unit(const struct idm_config *cfg, const char *name);
+
+#endif

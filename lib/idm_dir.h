@@ -1,0 +1,62 @@
+/* idm_dir.h -- directory access: one connection to the first LDAP server of
+ * the configured URI list that answers, bound as one identity.
+ *
+ * Every operation has the configured timeout (libldap waits for ever by
+ * default).  libldap fails over only when a connection cannot be made; here
+ * a server that accepts and then dies or hangs during an operation is left
+ * too: the connection moves on to the next URI, binds again and retries the
+ * operation once per remaining server.  No server answering is
+ * IDM_EUNAVAIL; wrong credentials IDM_EAUTH.  The bind password is kept
+ * (for those rebinds) only until idm_dir_close(), which wipes it. */
+#ifndef IDM_DIR_H
+#define IDM_DIR_H
+
+#include <ldap.h>
+#include <stdbool.h>
+
+#include "idm_config.h"
+#include "idm_log.h"
+
+struct idm_dir;
+
+/* Connects and binds as dn with password (simple bind).  dn == NULL binds
+ * anonymously.  An empty password with a DN is refused (IDM_EINVAL) before
+ * any bind: RFC 4513 makes it an unauthenticated bind that "succeeds". */
+int idm_dir_open(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
+		 const char *password, struct idm_dir **out);
+/* Binds as the hosts' service identity (bind_dn + bind_password_file). */
+int idm_dir_open_service(const struct idm_config *cfg, const struct idm_log *log,
+			 struct idm_dir **out);
+void idm_dir_close(struct idm_dir *d);
+
+LDAP *idm_dir_ldap(struct idm_dir *d);
+/* The URI of the server now in use. */
+const char *idm_dir_uri(const struct idm_dir *d);
+
+/* Synchronous search; *res must be freed with ldap_msgfree() (also on
+ * error).  sizelimit 0: none.  IDM_ENOENT when base does not exist. */
+int idm_dir_search(struct idm_dir *d, const char *base, int scope, const char *filter,
+		   const char *const *attrs, int sizelimit, LDAPMessage **res);
+
+/* Paged search (RFC 2696, page_size entries a page): calls each() on every
+ * entry; a negative return from each() stops the search and is returned. */
+typedef int (*idm_dir_entry_fn)(void *ctx, LDAP *ld, LDAPMessage *entry);
+int idm_dir_search_paged(struct idm_dir *d, const char *base, int scope, const char *filter,
+			 const char *const *attrs, int page_size, idm_dir_entry_fn each, void *ctx);
+
+/* One modify operation: all changes apply or none (atomic in LDAP). */
+int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods);
+int idm_dir_add(struct idm_dir *d, const char *dn, LDAPMod **mods);
+int idm_dir_delete(struct idm_dir *d, const char *dn);
+
+/* The LDAP result code of the last operation (for callers that must tell
+ * noSuchAttribute from other refusals, e.g. compare-and-swap). */
+int idm_dir_last_result(const struct idm_dir *d);
+
+/* Does the entry exist? IDM_OK yes, IDM_ENOENT no, or an error. */
+int idm_dir_exists(struct idm_dir *d, const char *dn);
+
+/* First value of attr in entry, malloc'ed, or NULL. */
+char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr);
+
+#endif

@@ -1,0 +1,75 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "idm_error.h"
+#include "idm_escape.h"
+#include "idm_mods.h"
+#include "idm_numbers.h"
+
+#define CAS_TRIES 50
+
+int idm_numbers_dn(const struct idm_config *cfg, char **out)
+{
+	return idm_dn_child(out, "cn", "numbers", cfg->ldap.idmgr_dn);
+}
+
+static int parse_long(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return IDM_EINVAL;
+	v = strtol(s, &end, 10);
+	if (*end || v < 0 || v > 2147483646)
+		return IDM_EINVAL;
+	*out = v;
+	return IDM_OK;
+}
+
+int idm_number_alloc(struct idm_dir *d, const struct idm_config *cfg, enum idm_number_kind kind,
+		     long *out)
+{
+	const char *attr = kind == IDM_UID_NUMBER ? "idmNextUidNumber" : "idmNextGidNumber";
+	const char *attrs[] = { attr, NULL };
+	char *dn = NULL;
+	int r;
+
+	r = idm_numbers_dn(cfg, &dn);
+	if (r < 0)
+		return r;
+	for (int tries = 0; tries < CAS_TRIES; tries++) {
+		LDAPMessage *res = NULL;
+		struct idm_mods *m = NULL;
+		char *cur = NULL, next[24];
+		long v;
+
+		r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=idmNumberPool)", attrs, 1,
+				   &res);
+		if (r == IDM_OK) {
+			LDAPMessage *e = ldap_first_entry(idm_dir_ldap(d), res);
+			cur = e ? idm_entry_value(idm_dir_ldap(d), e, attr) : NULL;
+			r = parse_long(cur, &v);
+		}
+		ldap_msgfree(res);
+		if (r == IDM_OK) {
+			snprintf(next, sizeof(next), "%ld", v + 1);
+			m = idm_mods_new();
+			idm_mods_add(m, LDAP_MOD_DELETE, attr, cur);
+			idm_mods_add(m, LDAP_MOD_ADD, attr, next);
+			r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+			idm_mods_free(m);
+		}
+		free(cur);
+		if (r == IDM_OK) {
+			*out = v;
+			break;
+		}
+		if (idm_dir_last_result(d) != LDAP_NO_SUCH_ATTRIBUTE)
+			break; /* not a lost race */
+	}
+	free(dn);
+	return r;
+}

@@ -1,0 +1,19 @@
+/* idm_numbers.h -- race-free allocation of uidNumber and gidNumber.
+ *
+ * The next free numbers live in cn=numbers,<idmgr_dn> (idmNumberPool).  One
+ * modify that deletes the value read and adds the next one is a
+ * compare-and-swap: when another host took the number first the delete
+ * fails (noSuchAttribute) and the allocation reads again. */
+#ifndef IDM_NUMBERS_H
+#define IDM_NUMBERS_H
+
+#include "idm_dir.h"
+
+enum idm_number_kind { IDM_UID_NUMBER, IDM_GID_NUMBER };
+
+/* DN of the pool entry, malloc'ed. */
+int idm_numbers_dn(const struct idm_config *cfg, char **out);
+int idm_number_alloc(struct idm_dir *d, const struct idm_config *cfg, enum idm_number_kind kind,
+		     long *out);
+
+#endif

@@ -1,0 +1,13 @@
+/* idm_random.h -- secrets from the kernel's CSPRNG (getrandom). */
+#ifndef IDM_RANDOM_H
+#define IDM_RANDOM_H
+
+#include <stddef.h>
+
+int idm_random_bytes(void *buf, size_t len);
+/* A random password of len characters (len >= 8) holding a lower-case and an
+ * upper-case letter, a digit and a symbol, without look-alike characters.
+ * Free with idm_secret_free(). */
+int idm_random_password(size_t len, char **out);
+
+#endif
