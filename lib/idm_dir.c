@@ -207,10 +207,9 @@ int idm_dir_last_result(const struct idm_dir *d)
 				break;                                                       \
 			idm_logf((d)->log, LOG_WARNING, "%s: %s; trying the next server",    \
 				 idm_dir_uri(d), ldap_err2string(rc));                       \
-			if (connect_from((d), (d)->uri + 1) != LDAP_SUCCESS) {               \
-				rc = LDAP_SERVER_DOWN;                                       \
+			rc = connect_from((d), (d)->uri + 1);                                \
+			if (rc != LDAP_SUCCESS)                                              \
 				break;                                                       \
-			}                                                                    \
 		}                                                                            \
 		(d)->last_rc = rc;                                                           \
 	} while (0)

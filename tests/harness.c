@@ -1,0 +1,299 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "harness.h"
+
+extern char **environ;
+
+static void die(const char *what, const char *arg)
+{
+	fprintf(stderr, "harness: %s: %s\n", what, arg);
+	exit(99); /* a hard error for the automake test driver */
+}
+
+char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	FILE *mem = open_memstream(&buf, &len);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, mem);
+	fclose(f);
+	fclose(mem);
+	return buf;
+}
+
+void write_file(const char *path, const char *text, unsigned mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    fchmod(fd, (mode_t)mode) < 0)
+		die("cannot write", path);
+	close(fd);
+}
+
+int run_cmd(char *const argv[], const char *stdin_text, char **out, char **err)
+{
+	int in_p[2], out_p[2], err_p[2], status = -1;
+	posix_spawn_file_actions_t fa;
+	size_t olen = 0, elen = 0, off = 0, inlen = stdin_text ? strlen(stdin_text) : 0;
+	char *obuf = NULL, *ebuf = NULL;
+	FILE *sinks[2];
+	struct pollfd p[3];
+	pid_t pid;
+
+	signal(SIGPIPE, SIG_IGN); /* a child that exits early must not kill us */
+	if (pipe2(in_p, O_CLOEXEC) || pipe2(out_p, O_CLOEXEC) || pipe2(err_p, O_CLOEXEC))
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in_p[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err_p[1], 2);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	close(in_p[0]);
+	close(out_p[1]);
+	close(err_p[1]);
+	sinks[0] = open_memstream(&obuf, &olen);
+	sinks[1] = open_memstream(&ebuf, &elen);
+	p[0] = (struct pollfd){ out_p[0], POLLIN, 0 };
+	p[1] = (struct pollfd){ err_p[0], POLLIN, 0 };
+	p[2] = (struct pollfd){ inlen ? in_p[1] : -1, POLLOUT, 0 };
+	if (!inlen)
+		close(in_p[1]);
+	while (p[0].fd >= 0 || p[1].fd >= 0) {
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			char b[4096];
+			ssize_t n;
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			n = read(p[i].fd, b, sizeof(b));
+			if (n > 0) {
+				fwrite(b, 1, (size_t)n, sinks[i]);
+			} else {
+				close(p[i].fd);
+				p[i].fd = -1;
+			}
+		}
+		if (p[2].fd >= 0 && p[2].revents) {
+			ssize_t n = write(p[2].fd, stdin_text + off, inlen - off);
+			if (n > 0)
+				off += (size_t)n;
+			if (n <= 0 || off >= inlen) {
+				close(p[2].fd);
+				p[2].fd = -1;
+			}
+		}
+	}
+	if (p[2].fd >= 0)
+		close(p[2].fd);
+	fclose(sinks[0]);
+	fclose(sinks[1]);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	else
+		status = -1;
+	if (out)
+		*out = obuf;
+	else
+		free(obuf);
+	if (err)
+		*err = ebuf;
+	else
+		free(ebuf);
+	return status;
+}
+
+static const char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : dflt;
+}
+
+/* Reads KEY=VALUE from DIR/sandbox.env. */
+static void env_value(const char *text, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			size_t n = strcspn(p + klen + 1, "\n");
+			if (n >= size)
+				die("value too long", key);
+			memcpy(out, p + klen + 1, n);
+			out[n] = '\0';
+			return;
+		}
+	}
+	die("sandbox.env lacks", key);
+}
+
+void sandbox_start(struct sandbox *sb, bool init)
+{
+	const char *cmd = env_or("IDMGR_SANDBOX_CMD", "../idmgr-sandbox");
+	char *argv[5], *out = NULL, *err = NULL, *env, path[700], port[16];
+	int status;
+
+	memset(sb, 0, sizeof(*sb));
+	snprintf(sb->dir, sizeof(sb->dir), "%s/idmgr-test-XXXXXX", env_or("TMPDIR", "/tmp"));
+	if (!mkdtemp(sb->dir))
+		die("mkdtemp failed", sb->dir);
+	argv[0] = (char *)cmd;
+	argv[1] = "start";
+	argv[2] = sb->dir;
+	argv[3] = init ? NULL : "--no-init";
+	argv[4] = NULL;
+	status = run_cmd(argv, NULL, &out, &err);
+	if (status != 0) {
+		fprintf(stderr, "%s%s", out ? out : "", err ? err : "");
+		die("idmgr-sandbox start failed", sb->dir);
+	}
+	free(out);
+	free(err);
+	snprintf(path, sizeof(path), "%s/sandbox.env", sb->dir);
+	env = slurp(path);
+	if (!env)
+		die("missing", path);
+	env_value(env, "LDAP_URI", sb->uri, sizeof(sb->uri));
+	env_value(env, "IDMGR_CONF", sb->conf, sizeof(sb->conf));
+	env_value(env, "ADMIN_SECRET", sb->admin_secret, sizeof(sb->admin_secret));
+	env_value(env, "PAM_SERVICE_DIR", sb->pam_dir, sizeof(sb->pam_dir));
+	env_value(env, "ADMIN_DN", sb->admin_dn, sizeof(sb->admin_dn));
+	env_value(env, "LDAP_PORT", port, sizeof(port));
+	sb->port = atoi(port);
+	free(env);
+	env = slurp(sb->admin_secret);
+	if (!env)
+		die("missing", sb->admin_secret);
+	snprintf(sb->admin_password, sizeof(sb->admin_password), "%s", env);
+	free(env);
+	if (init && idm_config_load(sb->conf, NULL, &sb->cfg) < 0)
+		die("cannot load", sb->conf);
+}
+
+void sandbox_stop(struct sandbox *sb)
+{
+	const char *cmd = env_or("IDMGR_SANDBOX_CMD", "../idmgr-sandbox");
+	char *argv[] = { (char *)cmd, "stop", sb->dir, NULL };
+
+	idm_config_free(sb->cfg);
+	sb->cfg = NULL;
+	if (sb->dir[0])
+		run_cmd(argv, NULL, NULL, NULL);
+	sb->dir[0] = '\0';
+}
+
+char *sandbox_officer_password(const struct sandbox *sb, const char *uid)
+{
+	char path[700];
+	json_error_t jerr;
+	json_t *root, *officers, *o;
+	size_t i;
+	char *pw = NULL;
+
+	snprintf(path, sizeof(path), "%s/officers.json", sb->dir);
+	root = json_load_file(path, 0, &jerr);
+	if (!root)
+		die("cannot read", path);
+	officers = json_object_get(root, "officers");
+	json_array_foreach(officers, i, o)
+	{
+		if (strcmp(json_string_value(json_object_get(o, "uid")), uid) == 0 &&
+		    json_string_value(json_object_get(o, "temporary_password")))
+			pw = strdup(json_string_value(json_object_get(o, "temporary_password")));
+	}
+	json_decref(root);
+	if (!pw)
+		die("no temporary password for", uid);
+	return pw;
+}
+
+static void capture(void *data, int priority, const char *msg)
+{
+	struct log_capture *lc = data;
+	size_t used = strlen(lc->text);
+
+	(void)priority;
+	snprintf(lc->text + used, sizeof(lc->text) - used, "%s\n", msg);
+}
+
+void log_capture_init(struct log_capture *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->log.fn = capture;
+	lc->log.data = lc;
+	lc->log.debug = 1;
+}
+
+int hanging_listener(int *fd)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	socklen_t len = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0 || bind(*fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(*fd, 64) < 0 ||
+	    getsockname(*fd, (struct sockaddr *)&a, &len) < 0)
+		die("cannot make a hanging listener", "127.0.0.1");
+	return ntohs(a.sin_port);
+}
+
+int closed_port(void)
+{
+	int fd, port = hanging_listener(&fd);
+
+	close(fd); /* nothing listens there any more */
+	return port;
+}
+
+static int ldap_tool(const struct sandbox *sb, const char *tool, const char *ldif)
+{
+	char *argv[] = { (char *)tool, "-x", "-H", (char *)sb->uri, "-D", (char *)sb->admin_dn,
+			 "-y", (char *)sb->admin_secret, NULL };
+	char *err = NULL;
+	int status = run_cmd(argv, ldif, NULL, &err);
+
+	if (status != 0)
+		fprintf(stderr, "%s failed (%d): %s\n", tool, status, err ? err : "");
+	free(err);
+	return status;
+}
+
+int sandbox_ldapadd(const struct sandbox *sb, const char *ldif)
+{
+	return ldap_tool(sb, "/usr/bin/ldapadd", ldif);
+}
+
+int sandbox_ldapmodify(const struct sandbox *sb, const char *ldif)
+{
+	return ldap_tool(sb, "/usr/bin/ldapmodify", ldif);
+}

@@ -1,0 +1,62 @@
+/* harness.h -- integration-test harness: a private slapd per suite, started
+ * through the very idmgr-sandbox command the demo uses, and helpers to run
+ * the built programs and capture what a user would see. */
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "idm_config.h"
+#include "idm_log.h"
+
+struct sandbox {
+	char dir[512];
+	char uri[128];
+	char conf[600];
+	char admin_secret[600];
+	char pam_dir[600];
+	char admin_dn[64];
+	char admin_password[128];
+	int port;
+	struct idm_config *cfg;
+};
+
+/* Starts a sandbox in a fresh temporary folder; aborts the test program
+ * when it cannot (an integration suite without its directory proves
+ * nothing). */
+void sandbox_start(struct sandbox *sb, bool init);
+void sandbox_stop(struct sandbox *sb);
+
+/* Runs argv (argv[0] a path) with stdin_text on its standard input;
+ * captures stdout and stderr (malloc'ed, may be NULL when not wanted).
+ * Returns the exit status, or -1. */
+int run_cmd(char *const argv[], const char *stdin_text, char **out, char **err);
+
+/* The temporary password of a sample officer from DIR/officers.json. */
+char *sandbox_officer_password(const struct sandbox *sb, const char *uid);
+
+/* A logger that keeps the messages in a buffer, for assertions. */
+struct log_capture {
+	struct idm_log log;
+	char text[16384];
+};
+void log_capture_init(struct log_capture *lc);
+
+/* Reads a whole file (test fixtures); NULL when absent. */
+char *slurp(const char *path);
+/* Writes text to path with the given mode. */
+void write_file(const char *path, const char *text, unsigned mode);
+
+/* A TCP listener on 127.0.0.1 that accepts connections and never answers
+ * (the kernel completes the handshake); returns the port, *fd to close. */
+int hanging_listener(int *fd);
+/* A loopback port with nothing listening. */
+int closed_port(void);
+
+/* Adds an LDIF text as the directory administrator (ldapadd). 0 on success. */
+int sandbox_ldapadd(const struct sandbox *sb, const char *ldif);
+/* ldapmodify as the directory administrator. */
+int sandbox_ldapmodify(const struct sandbox *sb, const char *ldif);
+
+#endif
