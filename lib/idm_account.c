@@ -13,7 +13,8 @@
 
 static const char *const account_attrs[] = {
 	"uid", "idmStatus", "idmPolicy", "idmPrivileged", "idmMustChange", "idmPwdChangedTime",
-	"idmValidUntil", "idmLoginCount", NULL,
+	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
+	"idmLastLoginHost", "idmLastLogoutTime", NULL,
 };
 
 static bool is_true(const char *v)
@@ -48,12 +49,20 @@ int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const ch
 	free(filter);
 	if (r < 0) {
 		ldap_msgfree(res);
-		return r == IDM_EDIR && idm_dir_last_result(d) == LDAP_SIZELIMIT_EXCEEDED ? IDM_EINVAL
-											 : r;
+		if (r == IDM_EDIR && idm_dir_last_result(d) == LDAP_SIZELIMIT_EXCEEDED) {
+			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names several entries under %s", uid,
+				 cfg->ldap.people_dn);
+			return IDM_EINVAL;
+		}
+		return r;
 	}
 	if (ldap_count_entries(ld, res) != 1) {
+		int n = ldap_count_entries(ld, res);
 		ldap_msgfree(res);
-		return IDM_ENOENT;
+		if (n > 1) /* ambiguous: never pick one */
+			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names %d entries under %s", uid, n,
+				 cfg->ldap.people_dn);
+		return n > 1 ? IDM_EINVAL : IDM_ENOENT;
 	}
 	e = ldap_first_entry(ld, res);
 	a = calloc(1, sizeof(*a));
@@ -84,6 +93,19 @@ int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const ch
 	v = idm_entry_value(ld, e, "idmLoginCount");
 	a->login_count = v ? strtol(v, NULL, 10) : 0;
 	free(v);
+	v = idm_entry_value(ld, e, "idmFailureCount");
+	a->failure_count = v ? strtol(v, NULL, 10) : 0;
+	free(v);
+	v = idm_entry_value(ld, e, "idmLockedTime");
+	a->locked_time = time_or_zero(v);
+	free(v);
+	v = idm_entry_value(ld, e, "idmLastLoginTime");
+	a->last_login = time_or_zero(v);
+	free(v);
+	v = idm_entry_value(ld, e, "idmLastLogoutTime");
+	a->last_logout = time_or_zero(v);
+	free(v);
+	a->last_host = idm_entry_value(ld, e, "idmLastLoginHost");
 	ldap_msgfree(res);
 	if (!a->dn || !a->uid) {
 		idm_account_free(a);
@@ -101,16 +123,17 @@ void idm_account_free(struct idm_account *a)
 	free(a->uid);
 	free(a->status);
 	free(a->policy);
+	free(a->last_host);
 	free(a);
 }
 
 const struct idm_policy *idm_account_policy(const struct idm_config *cfg,
 					    const struct idm_account *a)
 {
-	const struct idm_policy *p = a->policy ? idm_config_policy(cfg, a->policy) : NULL;
-
-	if (p)
-		return p;
+	/* A policy named in the entry but not configured is NULL: the caller
+	 * must refuse, not fall back to a weaker class. */
+	if (a->policy)
+		return idm_config_policy(cfg, a->policy);
 	return idm_config_policy(cfg, a->privileged ? "privileged" : "standard");
 }
 
@@ -123,78 +146,3 @@ int idm_account_usable(const struct idm_account *a, time_t now)
 	return IDM_OK;
 }
 
-/* The Argon2 work a bind as a real user costs the server, done here when no
- * bind happens, so timing does not tell an unknown or refused account from
- * a wrong password. */
-static void equalise_cost(const struct idm_config *cfg, const char *password)
-{
-	char *hash = NULL;
-
-	if (idm_hash_password(&cfg->argon2, password, strlen(password), &hash) == IDM_OK)
-		explicit_bzero(hash, strlen(hash));
-	free(hash);
-}
-
-int idm_account_authenticate(const struct idm_config *cfg, const struct idm_log *log,
-			     const char *uid, const char *password)
-{
-	struct idm_dir *svc = NULL, *user = NULL;
-	struct idm_account *a = NULL;
-	int r;
-
-	if (!password || !*password) {
-		/* An empty simple bind is an anonymous bind that "succeeds". */
-		equalise_cost(cfg, "");
-		return IDM_EAUTH;
-	}
-	r = idm_dir_open_service(cfg, log, &svc);
-	if (r < 0)
-		goto out;
-	r = idm_account_lookup(svc, cfg, uid, &a);
-	if (r < 0) {
-		if (r == IDM_ENOENT)
-			equalise_cost(cfg, password);
-		goto out;
-	}
-	if (idm_account_usable(a, time(NULL)) != IDM_OK) {
-		idm_logf(log, LOG_NOTICE, "%s: account is %s%s", uid, a->status ? a->status : "?",
-			 idm_account_usable(a, time(NULL)) == IDM_ERANGE ? " but expired" : "");
-		equalise_cost(cfg, password);
-		r = IDM_EAUTH;
-		goto out;
-	}
-	r = idm_dir_open(cfg, log, a->dn, password, &user);
-out:
-	idm_dir_close(user);
-	idm_dir_close(svc);
-	idm_account_free(a);
-	return r;
-}
-
-int idm_account_check(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
-		      time_t now)
-{
-	struct idm_dir *svc = NULL;
-	struct idm_account *a = NULL;
-	const struct idm_policy *p;
-	int r;
-
-	r = idm_dir_open_service(cfg, log, &svc);
-	if (r == IDM_OK)
-		r = idm_account_lookup(svc, cfg, uid, &a);
-	if (r == IDM_OK)
-		r = idm_account_usable(a, now);
-	if (r == IDM_OK) {
-		p = idm_account_policy(cfg, a);
-		if (a->must_change)
-			r = IDM_ESTATE;
-		else if (p && p->max_age_days > 0 &&
-			 (a->pwd_changed == 0 || now - a->pwd_changed >= p->max_age_days * 86400L))
-			r = IDM_ESTATE;
-		else if (p && p->max_logins > 0 && a->login_count >= p->max_logins)
-			r = IDM_ESTATE;
-	}
-	idm_account_free(a);
-	idm_dir_close(svc);
-	return r;
-}

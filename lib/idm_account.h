@@ -2,9 +2,7 @@
  * checks of the auth and account phases (pam_idmgr(8)).
  *
  * Accounts are found with the hosts' service identity (escaped filter,
- * validated uid); passwords are checked by binding as the user on a
- * connection of its own.  No hash is ever read.  An unknown user, a refused
- * account and a wrong password cost the same Argon2 work. */
+ * validated uid).  The login path itself is in idm_login.h. */
 #ifndef IDM_ACCOUNT_H
 #define IDM_ACCOUNT_H
 
@@ -20,6 +18,10 @@ struct idm_account {
 	bool privileged, must_change;
 	time_t pwd_changed, valid_until; /* 0 when absent */
 	long login_count;
+	long failure_count;  /* consecutive failed logins */
+	time_t locked_time;  /* 0: not locked */
+	time_t last_login, last_logout;
+	char *last_host;
 };
 
 /* IDM_ENOENT when uid is invalid or not a managed account. */
@@ -34,15 +36,5 @@ const struct idm_policy *idm_account_policy(const struct idm_config *cfg,
 /* Why the account may not be used at now: IDM_OK, IDM_EDENIED (suspended,
  * seconded, retired), IDM_ERANGE (past valid_until). */
 int idm_account_usable(const struct idm_account *a, time_t now);
-
-/* auth: IDM_OK, IDM_EAUTH (wrong password or refused account), IDM_ENOENT,
- * IDM_EUNAVAIL, IDM_ECONFIG. */
-int idm_account_authenticate(const struct idm_config *cfg, const struct idm_log *log,
-			     const char *uid, const char *password);
-
-/* account: IDM_OK, IDM_ESTATE (a new password is required), IDM_EDENIED,
- * IDM_ERANGE (expired), IDM_ENOENT, IDM_EUNAVAIL. */
-int idm_account_check(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
-		      time_t now);
 
 #endif

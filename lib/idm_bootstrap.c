@@ -444,6 +444,13 @@ out:
 	return r;
 }
 
+/* Only officers created by this run join role groups: an existing ID's
+ * roles change only through grant-privilege / revoke-privilege requests. */
+static bool joins(const struct idm_bootstrap_officer *o, enum idm_role role)
+{
+	return o->temp_password && (o->roles & (1u << role));
+}
+
 /* A groupOfNames needs a member: an empty role holds the empty DN, which
  * matches no operator. */
 static int ensure_role(struct boot *b, enum idm_role role)
@@ -468,7 +475,7 @@ static int ensure_role(struct boot *b, enum idm_role role)
 	idm_mods_add(m, LDAP_MOD_ADD, "cn", value);
 	idm_mods_add(m, LDAP_MOD_ADD, "description", idm_role_name(role));
 	for (size_t i = 0; i < b->res->n_officers; i++) {
-		if (!(b->res->officers[i].roles & (1u << role)))
+		if (!joins(&b->res->officers[i], role))
 			continue;
 		idm_mods_add(m, LDAP_MOD_ADD, "member", b->res->officers[i].dn);
 		any = true;
@@ -482,7 +489,7 @@ static int ensure_role(struct boot *b, enum idm_role role)
 	 * already a member does not make the others fail. */
 	for (size_t i = 0; i < b->res->n_officers && r == IDM_OK; i++) {
 		struct idm_mods *one;
-		if (!(b->res->officers[i].roles & (1u << role)))
+		if (!joins(&b->res->officers[i], role))
 			continue;
 		one = idm_mods_new();
 		idm_mods_add(one, LDAP_MOD_ADD, "member", b->res->officers[i].dn);

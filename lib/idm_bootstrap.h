@@ -6,8 +6,9 @@
  * regular-staff groups and the primary group, the role groups, the service
  * identity (its secret written to bind_password_file) and the officers given
  * (each with a random temporary password that must be changed) -- and
- * changes nothing that exists, except adding newly named officers to their
- * role groups.  Safe to rerun after an interruption. */
+ * changes nothing that exists: an officer named again keeps password and
+ * roles (roles change only through grant-privilege requests); a new officer
+ * joins the role groups.  Safe to rerun after an interruption. */
 #ifndef IDM_BOOTSTRAP_H
 #define IDM_BOOTSTRAP_H
 

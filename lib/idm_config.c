@@ -19,6 +19,7 @@
 static _Thread_local const struct idm_log *load_log;
 static _Thread_local int load_errors;
 static _Thread_local const char *load_path;
+static _Thread_local int load_secret_line; /* line of ldap.bind_password_file */
 
 static void config_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
@@ -152,6 +153,14 @@ static int validate_required_path(cfg_t *cfg, cfg_opt_t *opt)
 	return validate_abs_path(cfg, opt);
 }
 
+/* libconfuse calls this as it reads the key, so cfg->line is the key's line
+ * (a search of the text would also find comments). */
+static int validate_secret_path(cfg_t *cfg, cfg_opt_t *opt)
+{
+	load_secret_line = cfg->line;
+	return validate_required_path(cfg, opt);
+}
+
 /* A name that becomes an RDN value (cn of a group, a uid): printable ASCII,
  * no LDAP metacharacters, 1..64 bytes. */
 static bool valid_name(const char *s)
@@ -236,6 +245,18 @@ static int validate_policy(cfg_t *cfg, cfg_opt_t *opt)
 		r = -1;
 	}
 	return r;
+}
+
+static int validate_argon2(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *a = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
+	long m = cfg_getint(a, "memory_kib"), p = cfg_getint(a, "parallelism");
+
+	if (m < 8 * p) {
+		cfg_error(a, "argon2: memory_kib (%ld) must be at least 8 x parallelism (%ld)", m, 8 * p);
+		return -1;
+	}
+	return 0;
 }
 
 static int validate_unit(cfg_t *cfg, cfg_opt_t *opt)
@@ -348,10 +369,11 @@ static cfg_t *config_init(void)
 	for (size_t i = 0; i < sizeof(dn_keys) / sizeof(dn_keys[0]); i++)
 		cfg_set_validate_func(cfg, dn_keys[i], validate_dn);
 	cfg_set_validate_func(cfg, "ldap|uri", validate_uri);
-	cfg_set_validate_func(cfg, "ldap|bind_password_file", validate_required_path);
+	cfg_set_validate_func(cfg, "ldap|bind_password_file", validate_secret_path);
 	cfg_set_validate_func(cfg, "ldap|ca_file", validate_abs_path);
 	cfg_set_validate_func(cfg, "policy|blocklist_file", validate_abs_path);
 	cfg_set_validate_func(cfg, "policy", validate_policy);
+	cfg_set_validate_func(cfg, "argon2", validate_argon2);
 	cfg_set_validate_func(cfg, "unit", validate_unit);
 	cfg_set_validate_func(cfg, "unit|groups", validate_names);
 	cfg_set_validate_func(cfg, "regular_staff_groups", validate_names);
@@ -394,42 +416,22 @@ static void free_list(char **list, size_t n)
 	free(list);
 }
 
-/* Line of the first "key =" in text, for messages about keys whose problem
- * shows only after parsing. 0 when not found. */
-static int line_of_key(const char *text, const char *key)
-{
-	size_t klen = strlen(key);
-	int line = 1;
-
-	for (const char *p = text; *p; p++) {
-		if (*p == '\n') {
-			line++;
-			continue;
-		}
-		if ((p == text || (!isalnum((unsigned char)p[-1]) && p[-1] != '_')) &&
-		    strncmp(p, key, klen) == 0) {
-			const char *q = p + klen;
-			while (*q == ' ' || *q == '\t')
-				q++;
-			if (*q == '=')
-				return line;
-		}
-	}
-	return 0;
-}
-
 static int required(cfg_t *sec, const char *section, const char *key)
 {
 	if (cfg_size(sec, key) == 0 || !cfg_getstr(sec, key)) {
-		idm_logf(load_log, LOG_ERR, "%s: %s: required key %s is missing", load_path, section,
-			 key);
+		if (sec->line > 0) /* the line that closes the section */
+			idm_logf(load_log, LOG_ERR, "%s:%d: %s: required key %s is missing", load_path,
+				 sec->line, section, key);
+		else /* the whole section is missing */
+			idm_logf(load_log, LOG_ERR, "%s: %s: required key %s is missing", load_path,
+				 section, key);
 		load_errors++;
 		return -1;
 	}
 	return 0;
 }
 
-static int convert(cfg_t *cfg, const char *text, struct idm_config *c)
+static int convert(cfg_t *cfg, struct idm_config *c)
 {
 	cfg_t *ldap = cfg_getsec(cfg, "ldap"), *argon2 = cfg_getsec(cfg, "argon2");
 	cfg_t *roles = cfg_getsec(cfg, "roles"), *reg = cfg_getsec(cfg, "registration");
@@ -475,7 +477,7 @@ static int convert(cfg_t *cfg, const char *text, struct idm_config *c)
 	    dup_str(cfg_getstr(ldap, "bind_password_file"), &c->ldap.bind_password_file) < 0 ||
 	    dup_str(cfg_getstr(ldap, "ca_file"), &c->ldap.ca_file) < 0)
 		return IDM_ENOMEM;
-	c->ldap.bind_password_file_line = line_of_key(text, "bind_password_file");
+	c->ldap.bind_password_file_line = load_secret_line;
 	c->ldap.starttls = cfg_getbool(ldap, "starttls");
 	c->ldap.timeout = cfg_getint(ldap, "timeout");
 
@@ -551,16 +553,26 @@ static int convert(cfg_t *cfg, const char *text, struct idm_config *c)
 	return IDM_OK;
 }
 
-/* libconfuse expands ${VAR} from the environment in unquoted and
- * double-quoted values; inside su or passwd that is the caller's
- * environment.  Refuse the syntax there (comments and single-quoted
- * strings, which libconfuse leaves alone, may hold it). */
-static int refuse_env_refs(const char *text)
+/* Characters that end an unquoted string in libconfuse's lexer. */
+#define UNQUOTED_STOP " #\"'\t\n\r={}()+,*"
+
+/* Prepares the text for libconfuse, in place:
+ * - refuses ${VAR} where libconfuse would expand it from the environment
+ *   (unquoted and double-quoted values; inside su or passwd that is the
+ *   caller's environment); comments and single-quoted strings may hold it;
+ * - blanks comments (newlines kept), because libconfuse 3.3 counts two
+ *   extra lines for each comment and its messages would cite wrong lines.
+ * The scan follows libconfuse's lexer, which takes the longest token: "//"
+ * starts a comment only where no longer unquoted string starts (so
+ * "ldap://h/" is a value), and in single quotes both \' and \\ are escapes. */
+static int prepare_text(char *text)
 {
 	enum { PLAIN, DQUOTE, SQUOTE, LINE_COMMENT, BLOCK_COMMENT } state = PLAIN;
 	int line = 1;
 
-	for (const char *p = text; *p; p++) {
+	for (char *p = text; *p; p++) {
+		bool ref = false;
+
 		if (*p == '\n') {
 			line++;
 			if (state == LINE_COMMENT)
@@ -568,24 +580,39 @@ static int refuse_env_refs(const char *text)
 			continue;
 		}
 		switch (state) {
-		case PLAIN:
-			if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+		case PLAIN: {
+			size_t word = strcspn(p, UNQUOTED_STOP), slashes = strspn(p, "/");
+
+			if (p[0] == '$' && p[1] == '{') {
+				ref = true;
+			} else if (*p == '#' || (slashes >= 2 && slashes >= word)) {
 				state = LINE_COMMENT;
-			else if (p[0] == '/' && p[1] == '*')
+				*p = ' ';
+			} else if (p[0] == '/' && p[1] == '*') {
 				state = BLOCK_COMMENT;
-			else if (*p == '"')
+				*p++ = ' ';
+				*p = ' ';
+			} else if (*p == '"') {
 				state = DQUOTE;
-			else if (*p == '\'')
+			} else if (*p == '\'') {
 				state = SQUOTE;
+			} else if (word > 0) {
+				/* an unquoted string: no comment or quote inside */
+				ref = p[word - 1] == '$' && p[word] == '{';
+				p += word - 1;
+			}
 			break;
+		}
 		case DQUOTE:
 			if (*p == '\\' && p[1] && p[1] != '\n')
 				p++;
 			else if (*p == '"')
 				state = PLAIN;
+			else
+				ref = p[0] == '$' && p[1] == '{';
 			break;
 		case SQUOTE:
-			if (*p == '\\' && p[1] == '\'')
+			if (*p == '\\' && (p[1] == '\'' || p[1] == '\\'))
 				p++;
 			else if (*p == '\'')
 				state = PLAIN;
@@ -593,13 +620,15 @@ static int refuse_env_refs(const char *text)
 		case BLOCK_COMMENT:
 			if (p[0] == '*' && p[1] == '/') {
 				state = PLAIN;
-				p++;
+				*p++ = ' ';
 			}
+			*p = ' ';
 			break;
 		case LINE_COMMENT:
+			*p = ' ';
 			break;
 		}
-		if ((state == PLAIN || state == DQUOTE) && p[0] == '$' && p[1] == '{') {
+		if (ref) {
 			idm_logf(load_log, LOG_ERR,
 				 "%s:%d: \"${\" is not allowed: environment references are not "
 				 "expanded (write the value itself, or single-quote it)",
@@ -622,13 +651,14 @@ int idm_config_load(const char *path, const struct idm_log *log, struct idm_conf
 	load_log = log;
 	load_errors = 0;
 	load_path = path;
+	load_secret_line = 0;
 
 	r = idm_file_read(path, CONFIG_MAX, 1, log, &text, &len);
 	if (r < 0) {
 		r = IDM_ECONFIG;
 		goto out;
 	}
-	r = refuse_env_refs(text);
+	r = prepare_text(text);
 	if (r < 0)
 		goto out;
 	cfg = config_init();
@@ -642,7 +672,7 @@ int idm_config_load(const char *path, const struct idm_log *log, struct idm_conf
 		r = IDM_ECONFIG;
 		goto out;
 	}
-	r = convert(cfg, text, c);
+	r = convert(cfg, c);
 	if (r < 0)
 		goto out;
 	c->cfg = cfg;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #include "idm_dir.h"
@@ -16,6 +17,7 @@ struct idm_dir {
 	size_t uri; /* index into cfg->ldap.uris of the server in use */
 	char *dn, *password;
 	int last_rc;
+	int ppolicy; /* password policy error of the last bind, or -1 */
 };
 
 /* Result codes after which another server may answer. */
@@ -45,6 +47,47 @@ static void drop(struct idm_dir *d)
 	if (d->ld)
 		ldap_unbind_ext_s(d->ld, NULL, NULL);
 	d->ld = NULL;
+}
+
+/* A simple bind that asks for the password-policy response control (a
+ * server running the ppolicy overlay answers "success" to a bind with a
+ * reset password and says "must change" only in that control). */
+static int bind_with_ppolicy(struct idm_dir *d, LDAP *ld, struct berval *cred)
+{
+	struct timeval tv = { .tv_sec = d->cfg->ldap.timeout, .tv_usec = 0 };
+	LDAPControl *req = NULL, *ctrls[2] = { NULL, NULL }, **rctrls = NULL, *pp;
+	LDAPMessage *res = NULL;
+	int rc, msgid, err = LDAP_OTHER;
+
+	d->ppolicy = -1;
+	rc = ldap_create_passwordpolicy_control(ld, &req);
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	ctrls[0] = req;
+	rc = ldap_sasl_bind(ld, d->dn, LDAP_SASL_SIMPLE, cred, ctrls, NULL, &msgid);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	rc = ldap_result(ld, msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc <= 0) {
+		rc = rc == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN;
+		goto out;
+	}
+	rc = ldap_parse_result(ld, res, &err, NULL, NULL, NULL, &rctrls, 0);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	rc = err;
+	pp = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, rctrls, NULL);
+	if (pp) {
+		ber_int_t expire = -1, grace = -1;
+		LDAPPasswordPolicyError pperr = PP_noError;
+		if (ldap_parse_passwordpolicy_control(ld, pp, &expire, &grace, &pperr) == LDAP_SUCCESS)
+			d->ppolicy = pperr == PP_noError ? -1 : (int)pperr;
+	}
+out:
+	ldap_controls_free(rctrls);
+	ldap_msgfree(res);
+	ldap_control_free(req);
+	return rc;
 }
 
 /* Connects to URI number i and binds.  Returns an LDAP result code. */
@@ -88,7 +131,7 @@ static int connect_one(struct idm_dir *d, size_t i)
 	if (d->dn) {
 		cred.bv_val = d->password;
 		cred.bv_len = strlen(d->password);
-		rc = ldap_sasl_bind_s(ld, d->dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+		rc = bind_with_ppolicy(d, ld, &cred);
 		if (rc != LDAP_SUCCESS)
 			goto fail;
 	}
@@ -123,10 +166,18 @@ static int connect_from(struct idm_dir *d, size_t first)
 int idm_dir_open(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
 		 const char *password, struct idm_dir **out)
 {
+	return idm_dir_open_pp(cfg, log, dn, password, NULL, out);
+}
+
+int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
+		    const char *password, int *ppolicy, struct idm_dir **out)
+{
 	struct idm_dir *d;
 	int rc;
 
 	*out = NULL;
+	if (ppolicy)
+		*ppolicy = -1;
 	if (dn && (!password || !*password))
 		return IDM_EINVAL;
 	d = calloc(1, sizeof(*d));
@@ -140,6 +191,8 @@ int idm_dir_open(const struct idm_config *cfg, const struct idm_log *log, const 
 	}
 	rc = connect_from(d, 0);
 	d->last_rc = rc;
+	if (ppolicy)
+		*ppolicy = d->ppolicy;
 	if (rc != LDAP_SUCCESS) {
 		if (server_gone(rc))
 			idm_logf(log, LOG_ERR, "no directory server answered (%zu tried)",
@@ -179,6 +232,11 @@ void idm_dir_close(struct idm_dir *d)
 	idm_secret_free(d->password);
 	free(d->dn);
 	free(d);
+}
+
+const struct idm_log *idm_dir_log(const struct idm_dir *d)
+{
+	return d->log;
 }
 
 LDAP *idm_dir_ldap(struct idm_dir *d)
@@ -350,4 +408,161 @@ char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr)
 	}
 	ldap_value_free_len(vals);
 	return s;
+}
+
+const struct idm_attr *idm_entry_attr(const struct idm_entry *e, const char *name)
+{
+	for (size_t i = 0; e && i < e->n; i++)
+		if (strcasecmp(e->attrs[i].name, name) == 0)
+			return &e->attrs[i];
+	return NULL;
+}
+
+const char *idm_entry_first(const struct idm_entry *e, const char *name)
+{
+	const struct idm_attr *a = idm_entry_attr(e, name);
+
+	return a && a->n ? a->vals[0] : NULL;
+}
+
+void idm_entry_free(struct idm_entry *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->n; i++) {
+		for (size_t k = 0; k < e->attrs[i].n; k++)
+			free(e->attrs[i].vals[k]);
+		free(e->attrs[i].vals);
+		free(e->attrs[i].name);
+	}
+	free(e->attrs);
+	free(e->dn);
+	free(e);
+}
+
+static char *bv_strdup(const struct berval *bv)
+{
+	char *s;
+
+	if (memchr(bv->bv_val, '\0', bv->bv_len))
+		return NULL; /* no NUL inside a value we treat as a string */
+	s = malloc(bv->bv_len + 1);
+	if (s) {
+		memcpy(s, bv->bv_val, bv->bv_len);
+		s[bv->bv_len] = '\0';
+	}
+	return s;
+}
+
+/* Decodes a post-read control's value: a SearchResultEntry without the
+ * message envelope (RFC 4527 section 3.2). */
+static int parse_read_entry(const struct berval *value, struct idm_entry **out)
+{
+	BerElement *ber = ber_init((struct berval *)value);
+	struct idm_entry *e = calloc(1, sizeof(*e));
+	struct berval dn, type;
+	int r = IDM_EINVAL;
+
+	*out = NULL;
+	if (!ber || !e)
+		goto out;
+	if (ber_scanf(ber, "{m{" /*}}*/, &dn) == LBER_ERROR || !(e->dn = bv_strdup(&dn)))
+		goto out;
+	while (ber_scanf(ber, "{m" /*}*/, &type) != LBER_ERROR) {
+		BerVarray vals = NULL;
+		struct idm_attr *grown, *a;
+		size_t n = 0;
+
+		if (ber_scanf(ber, "[W]}", &vals) == LBER_ERROR)
+			goto out;
+		while (vals && vals[n].bv_val)
+			n++;
+		grown = realloc(e->attrs, (e->n + 1) * sizeof(*grown));
+		if (!grown) {
+			ber_bvarray_free(vals);
+			goto out;
+		}
+		e->attrs = grown;
+		a = &grown[e->n++];
+		memset(a, 0, sizeof(*a));
+		a->name = bv_strdup(&type);
+		a->vals = calloc(n + 1, sizeof(char *));
+		for (size_t i = 0; a->vals && i < n; i++)
+			if ((a->vals[i] = bv_strdup(&vals[i])))
+				a->n++;
+		ber_bvarray_free(vals);
+		if (!a->name || !a->vals || a->n != n)
+			goto out;
+	}
+	*out = e;
+	e = NULL;
+	r = IDM_OK;
+out:
+	if (ber)
+		ber_free(ber, 1);
+	idm_entry_free(e);
+	return r;
+}
+
+static int modify_read_once(struct idm_dir *d, const char *dn, LDAPMod **mods,
+			    const char *const *attrs, struct idm_entry **out)
+{
+	struct timeval tv = { .tv_sec = d->cfg->ldap.timeout, .tv_usec = 0 };
+	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+	LDAPControl *ctrl = NULL, *ctrls[2] = { NULL, NULL }, **rctrls = NULL, *pr;
+	LDAPMessage *res = NULL;
+	struct berval val = { 0, NULL };
+	int rc, msgid, err = LDAP_OTHER;
+
+	if (!ber)
+		return LDAP_NO_MEMORY;
+	if (ber_printf(ber, "{v}", (char **)attrs) == -1 || ber_flatten2(ber, &val, 0) == -1) {
+		rc = LDAP_ENCODING_ERROR;
+		goto out;
+	}
+	rc = ldap_control_create(LDAP_CONTROL_POST_READ, 1, &val, 1, &ctrl);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	ctrls[0] = ctrl;
+	rc = ldap_modify_ext(d->ld, dn, mods, ctrls, NULL, &msgid);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	rc = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc <= 0) {
+		if (rc == 0)
+			ldap_abandon_ext(d->ld, msgid, NULL, NULL);
+		rc = rc == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN;
+		goto out;
+	}
+	rc = ldap_parse_result(d->ld, res, &err, NULL, NULL, NULL, &rctrls, 0);
+	if (rc == LDAP_SUCCESS)
+		rc = err;
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	pr = ldap_control_find(LDAP_CONTROL_POST_READ, rctrls, NULL);
+	if (!pr || parse_read_entry(&pr->ldctl_value, out) < 0)
+		rc = LDAP_PROTOCOL_ERROR; /* an answer we cannot trust */
+out:
+	ldap_controls_free(rctrls);
+	ldap_msgfree(res);
+	ldap_control_free(ctrl);
+	ber_free(ber, 1);
+	return rc;
+}
+
+int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods,
+			const char *const *attrs, struct idm_entry **out)
+{
+	int rc;
+
+	*out = NULL;
+	WITH_FAILOVER(d, (idm_entry_free(*out), *out = NULL,
+			  modify_read_once(d, dn, mods, attrs, out)));
+	if (rc != LDAP_SUCCESS) {
+		idm_entry_free(*out);
+		*out = NULL;
+		idm_logf(d->log, rc == LDAP_NO_SUCH_ATTRIBUTE ? LOG_DEBUG : LOG_ERR, "modify %s: %s",
+			 dn, ldap_err2string(rc));
+	}
+	return map_rc(rc);
 }

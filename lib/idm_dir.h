@@ -24,12 +24,18 @@ struct idm_dir;
  * any bind: RFC 4513 makes it an unauthenticated bind that "succeeds". */
 int idm_dir_open(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
 		 const char *password, struct idm_dir **out);
+/* The same, reporting the password-policy response control of the bind:
+ * *ppolicy is an LDAPPasswordPolicyError (PP_changeAfterReset,
+ * PP_accountLocked, ...) or -1 when the server sent none or no error. */
+int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
+		    const char *password, int *ppolicy, struct idm_dir **out);
 /* Binds as the hosts' service identity (bind_dn + bind_password_file). */
 int idm_dir_open_service(const struct idm_config *cfg, const struct idm_log *log,
 			 struct idm_dir **out);
 void idm_dir_close(struct idm_dir *d);
 
 LDAP *idm_dir_ldap(struct idm_dir *d);
+const struct idm_log *idm_dir_log(const struct idm_dir *d);
 /* The URI of the server now in use. */
 const char *idm_dir_uri(const struct idm_dir *d);
 
@@ -52,6 +58,29 @@ int idm_dir_delete(struct idm_dir *d, const char *dn);
 /* The LDAP result code of the last operation (for callers that must tell
  * noSuchAttribute from other refusals, e.g. compare-and-swap). */
 int idm_dir_last_result(const struct idm_dir *d);
+
+/* An entry as read back by the post-read control (RFC 4527). */
+struct idm_attr {
+	char *name;
+	char **vals; /* NULL-terminated */
+	size_t n;
+};
+struct idm_entry {
+	char *dn;
+	struct idm_attr *attrs;
+	size_t n;
+};
+const struct idm_attr *idm_entry_attr(const struct idm_entry *e, const char *name);
+/* First value of name, or NULL. */
+const char *idm_entry_first(const struct idm_entry *e, const char *name);
+void idm_entry_free(struct idm_entry *e);
+
+/* One modify operation that also returns the entry as it was right after
+ * this very change (post-read control): what concurrent writers did before
+ * it is in, what they did after is not.  attrs may name operational
+ * attributes such as modifyTimestamp (the server's clock). */
+int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods,
+			const char *const *attrs, struct idm_entry **out);
 
 /* Does the entry exist? IDM_OK yes, IDM_ENOENT no, or an error. */
 int idm_dir_exists(struct idm_dir *d, const char *dn);

@@ -134,7 +134,7 @@ int idm_secret_read(const char *path, const struct idm_log *log, char **out)
 	*out = NULL;
 	fd = open_checked(path, SECRET_MAX, 1, 1, log, &st);
 	if (fd < 0)
-		return fd == IDM_ENOENT ? IDM_ECONFIG : fd;
+		return IDM_ECONFIG; /* missing, unreadable or unsafe: a configuration error */
 	r = read_all(fd, path, SECRET_MAX, log, &buf, &len);
 	close(fd);
 	if (r < 0)

@@ -57,8 +57,11 @@ int idm_time_parse(const char *s, time_t *out)
 	    digits(s + 8, 2, &h) || digits(s + 10, 2, &mi) || digits(s + 12, 2, &sec))
 		return IDM_EINVAL;
 	if (s[i] == '.' || s[i] == ',') {
-		for (i++; isdigit((unsigned char)s[i]); i++)
-			;
+		size_t first = ++i;
+		while (isdigit((unsigned char)s[i]))
+			i++;
+		if (i == first)
+			return IDM_EINVAL; /* RFC 4517: a fraction has at least one digit */
 	}
 	if (s[i] != 'Z' || s[i + 1] != '\0')
 		return IDM_EINVAL;

@@ -1,29 +1,38 @@
 /* pam_idmgr.so -- PAM glue over the idmgr core library (pam_idmgr(8)).
  *
- * Only argument parsing and the mapping of core results to PAM codes live
- * here.  The module reads no environment: its configuration comes from the
- * config= argument or the built-in default path. */
+ * Only argument parsing, the conversation, the log line and the mapping of
+ * core results to PAM codes live here; the login logic is idm_login.c.  The
+ * module reads no environment: its configuration comes from the config=
+ * argument or the built-in default path. */
 #include "config.h"
 
+#include <libintl.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
-#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 
-#include "idm_account.h"
 #include "idm_config.h"
 #include "idm_error.h"
 #include "idm_log.h"
+#include "idm_login.h"
 
 #define EXPORT __attribute__((visibility("default")))
+#define _(s) dgettext(PACKAGE, s)
 
-struct args {
-	const char *config;
-	bool debug;
+/* PAM data handed from auth to account and session in one transaction. */
+#define DATA_FAILURES "idmgr:failures_before"
+#define DATA_MUST_CHANGE "idmgr:ppolicy_must_change"
+
+struct ctx {
+	pam_handle_t *pamh;
+	struct idm_log log;
+	struct idm_config *cfg;
+	const char *user, *service, *rhost, *tty;
 };
 
 static void log_pam(void *data, int priority, const char *msg)
@@ -31,16 +40,22 @@ static void log_pam(void *data, int priority, const char *msg)
 	pam_syslog((pam_handle_t *)data, priority, "%s", msg);
 }
 
-/* Parses the module arguments; an unknown one is an error (fail closed). */
-static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
+/* Parses the arguments, loads the configuration and reads the items every
+ * log line names.  An unknown argument is an error (fail closed). */
+static int setup(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 {
-	a->config = IDM_DEFAULT_CONFIG;
-	a->debug = false;
+	const char *config = IDM_DEFAULT_CONFIG;
+	int pr;
+
+	memset(c, 0, sizeof(*c));
+	c->pamh = pamh;
+	c->log.fn = log_pam;
+	c->log.data = pamh;
 	for (int i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
-			a->config = argv[i] + 7;
+			config = argv[i] + 7;
 		else if (strcmp(argv[i], "debug") == 0)
-			a->debug = true;
+			c->log.debug = 1;
 		else if (strcmp(argv[i], "use_first_pass") == 0 ||
 			 strcmp(argv[i], "try_first_pass") == 0 || strcmp(argv[i], "use_authtok") == 0)
 			; /* understood by pam_get_authtok() itself */
@@ -49,25 +64,32 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ar
 			return PAM_SERVICE_ERR;
 		}
 	}
+	pam_get_item(pamh, PAM_SERVICE, (const void **)&c->service);
+	pam_get_item(pamh, PAM_RHOST, (const void **)&c->rhost);
+	pam_get_item(pamh, PAM_TTY, (const void **)&c->tty);
+	pr = pam_get_user(pamh, &c->user, NULL);
+	if (pr != PAM_SUCCESS || !c->user || !*c->user)
+		return pr == PAM_SUCCESS ? PAM_USER_UNKNOWN : pr;
+	if (idm_config_load(config, &c->log, &c->cfg) < 0)
+		return PAM_SERVICE_ERR;
 	return PAM_SUCCESS;
 }
 
-/* Sets up the logger and loads the configuration. */
-static int setup(pam_handle_t *pamh, int argc, const char **argv, struct idm_log *log,
-		 struct idm_config **cfg)
+/* One syslog line per outcome (R-LOGIN-3); never a password. */
+static void log_outcome(const struct ctx *c, const char *phase, int pr, const char *reason,
+			const char *policy)
 {
-	struct args a;
-	int r = parse_args(pamh, argc, argv, &a);
+	pam_syslog(c->pamh, pr == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
+		   "%s: user=%s service=%s rhost=%s tty=%s result=%s reason=%s policy=%s", phase,
+		   c->user ? c->user : "", c->service ? c->service : "", c->rhost ? c->rhost : "",
+		   c->tty ? c->tty : "", pam_strerror(c->pamh, pr), reason, policy ? policy : "-");
+}
 
-	*cfg = NULL;
-	log->fn = log_pam;
-	log->data = pamh;
-	log->debug = a.debug;
-	if (r != PAM_SUCCESS)
-		return r;
-	if (idm_config_load(a.config, log, cfg) < 0)
-		return PAM_SERVICE_ERR;
-	return PAM_SUCCESS;
+static void cleanup_data(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	free(data);
 }
 
 /* The one table from core results to PAM codes of the auth phase. */
@@ -83,6 +105,7 @@ static int auth_code(int r)
 	}
 }
 
+/* ... and of the account phase. */
 static int account_code(int r)
 {
 	switch (r) {
@@ -99,32 +122,35 @@ static int account_code(int r)
 
 EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	struct idm_log log;
-	struct idm_config *cfg = NULL;
-	const char *user = NULL, *service = NULL, *rhost = NULL, *password = NULL;
+	struct ctx c;
+	struct idm_auth_result res = { .reason = IDM_AUTH_ERROR };
+	const char *password = NULL;
+	long *failures;
 	int pr, r;
 
 	(void)flags;
-	pr = setup(pamh, argc, argv, &log, &cfg);
+	pr = setup(&c, pamh, argc, argv);
 	if (pr != PAM_SUCCESS)
-		return pr;
-	pr = pam_get_user(pamh, &user, NULL);
-	if (pr != PAM_SUCCESS || !user) {
-		idm_config_free(cfg);
-		return pr == PAM_SUCCESS ? PAM_USER_UNKNOWN : pr;
-	}
-	pam_get_item(pamh, PAM_SERVICE, (const void **)&service);
-	pam_get_item(pamh, PAM_RHOST, (const void **)&rhost);
+		goto out;
 	pr = pam_get_authtok(pamh, PAM_AUTHTOK, &password, NULL);
 	if (pr != PAM_SUCCESS) {
-		idm_config_free(cfg);
-		return pr == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_AUTH_ERR;
+		pr = pr == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_AUTH_ERR;
+		goto out;
 	}
-	r = idm_account_authenticate(cfg, &log, user, password);
+	r = idm_login_authenticate(c.cfg, &c.log, c.user, password, &res);
 	pr = auth_code(r);
-	pam_syslog(pamh, LOG_NOTICE, "auth user=%s service=%s rhost=%s result=%s reason=%s", user,
-		   service ? service : "", rhost ? rhost : "", pam_strerror(pamh, pr), idm_strerror(r));
-	idm_config_free(cfg);
+	if (pr == PAM_SUCCESS) {
+		failures = malloc(sizeof(*failures));
+		if (failures) {
+			*failures = res.failures_before;
+			pam_set_data(pamh, DATA_FAILURES, failures, cleanup_data);
+		}
+		if (res.must_change)
+			pam_set_data(pamh, DATA_MUST_CHANGE, strdup("1"), cleanup_data);
+	}
+out:
+	log_outcome(&c, "auth", pr, idm_auth_reason_name(res.reason), res.policy);
+	idm_config_free(c.cfg);
 	return pr;
 }
 
@@ -139,26 +165,90 @@ EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **
 
 EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	struct idm_log log;
-	struct idm_config *cfg = NULL;
-	const char *user = NULL;
+	struct ctx c;
+	struct idm_account_result res = { .reason = "error" };
+	const void *must = NULL;
 	int pr, r;
 
 	(void)flags;
-	pr = setup(pamh, argc, argv, &log, &cfg);
+	pr = setup(&c, pamh, argc, argv);
 	if (pr != PAM_SUCCESS)
-		return pr;
-	pr = pam_get_user(pamh, &user, NULL);
-	if (pr != PAM_SUCCESS || !user) {
-		idm_config_free(cfg);
-		return PAM_USER_UNKNOWN;
-	}
-	r = idm_account_check(cfg, &log, user, time(NULL));
+		goto out;
+	pam_get_data(pamh, DATA_MUST_CHANGE, &must);
+	r = idm_login_account(c.cfg, &c.log, c.user, must != NULL, &res);
 	pr = account_code(r);
-	if (pr == PAM_NEW_AUTHTOK_REQD)
-		pam_info(pamh, "You must change your password now.");
-	pam_syslog(pamh, LOG_NOTICE, "account user=%s result=%s reason=%s", user,
-		   pam_strerror(pamh, pr), idm_strerror(r));
-	idm_config_free(cfg);
+	if (pr == PAM_NEW_AUTHTOK_REQD) {
+		if (strcmp(res.reason, "password_expired") == 0)
+			pam_info(pamh, _("Your password has expired. You must change it now."));
+		else if (strcmp(res.reason, "max_logins_reached") == 0)
+			pam_info(pamh, _("Your password has been used for the allowed number of logins. "
+					 "You must change it now."));
+		else
+			pam_info(pamh, _("You must change your password now."));
+	} else if (pr == PAM_SUCCESS && res.warn) {
+		pam_info(pamh, _("Your password will expire in %ld day(s)."), res.days_left);
+	}
+out:
+	log_outcome(&c, "account", pr, res.reason, res.policy);
+	idm_config_free(c.cfg);
 	return pr;
+}
+
+static void format_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (!t || !localtime_r(&t, &tm) || !strftime(buf, size, "%a %b %e %H:%M:%S %Y", &tm))
+		snprintf(buf, size, "%s", _("never"));
+}
+
+EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct ctx c;
+	struct idm_last_login prev;
+	const void *failures = NULL;
+	char when[64], logout[64];
+	int pr, r;
+
+	pr = setup(&c, pamh, argc, argv);
+	if (pr != PAM_SUCCESS)
+		goto out;
+	pam_get_data(pamh, DATA_FAILURES, &failures);
+	r = idm_login_session_open(c.cfg, &c.log, c.user, c.rhost,
+				   failures ? *(const long *)failures : -1, &prev);
+	/* A session is never refused for its bookkeeping: the login has been
+	 * decided by auth and account. */
+	pr = PAM_SUCCESS;
+	if (flags & PAM_SILENT)
+		goto out;
+	if (*c.cfg->login.banner)
+		pam_info(pamh, "%s", c.cfg->login.banner);
+	if (r == IDM_OK && c.cfg->login.show_last_login) {
+		format_time(prev.login, when, sizeof(when));
+		format_time(prev.logout, logout, sizeof(logout));
+		if (prev.login)
+			pam_info(pamh, _("Last login: %s from %s, last logout: %s; %ld failed login attempt(s) since"),
+				 when, *prev.host ? prev.host : "?", logout, prev.failures);
+		else
+			pam_info(pamh, _("First login; %ld failed login attempt(s) before it"),
+				 prev.failures);
+	}
+out:
+	log_outcome(&c, "session_open", pr, pr == PAM_SUCCESS ? "ok" : "error", NULL);
+	idm_config_free(c.cfg);
+	return pr;
+}
+
+EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct ctx c;
+	int pr;
+
+	(void)flags;
+	pr = setup(&c, pamh, argc, argv);
+	if (pr == PAM_SUCCESS)
+		idm_login_session_close(c.cfg, &c.log, c.user);
+	log_outcome(&c, "session_close", PAM_SUCCESS, "ok", NULL);
+	idm_config_free(c.cfg);
+	return PAM_SUCCESS;
 }

@@ -160,7 +160,7 @@ static void env_value(const char *text, const char *key, char *out, size_t size)
 void sandbox_start(struct sandbox *sb, bool init)
 {
 	const char *cmd = env_or("IDMGR_SANDBOX_CMD", "../idmgr-sandbox");
-	char *argv[5], *out = NULL, *err = NULL, *env, path[700], port[16];
+	char *argv[5], *out = NULL, *err = NULL;
 	int status;
 
 	memset(sb, 0, sizeof(*sb));
@@ -179,6 +179,15 @@ void sandbox_start(struct sandbox *sb, bool init)
 	}
 	free(out);
 	free(err);
+	sandbox_attach(sb, sb->dir, init);
+}
+
+void sandbox_attach(struct sandbox *sb, const char *dir, bool init)
+{
+	char *env, path[700], port[16];
+
+	if (sb->dir != dir)
+		snprintf(sb->dir, sizeof(sb->dir), "%s", dir);
 	snprintf(path, sizeof(path), "%s/sandbox.env", sb->dir);
 	env = slurp(path);
 	if (!env)
@@ -198,6 +207,75 @@ void sandbox_start(struct sandbox *sb, bool init)
 	free(env);
 	if (init && idm_config_load(sb->conf, NULL, &sb->cfg) < 0)
 		die("cannot load", sb->conf);
+}
+
+void sandbox_pam_service(const struct sandbox *sb, const char *name, const char *conf,
+			 const char *args)
+{
+	char path[800], text[2400];
+	const char *module = env_or("IDMGR_PAM_MODULE", "../pam_module/.libs/pam_idmgr.so");
+	static const char *const phases[] = { "auth", "account", "password", "session" };
+	size_t used = 0;
+
+	for (size_t i = 0; i < 4; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "%-8s required %s config=%s%s%s\n",
+					 phases[i], module, conf, *args ? " " : "", args);
+	snprintf(path, sizeof(path), "%s/%s", sb->pam_dir, name);
+	write_file(path, text, 0644);
+}
+
+void sandbox_config_variant(const struct sandbox *sb, const char *name, const char *uris,
+			    int timeout, char *buf, size_t size)
+{
+	char *text = slurp(sb->conf), *line, *save = NULL;
+	FILE *out;
+
+	if (!text)
+		die("cannot read", sb->conf);
+	snprintf(buf, size, "%s/%s", sb->dir, name);
+	out = fopen(buf, "we");
+	if (!out)
+		die("cannot write", buf);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *p = line + strspn(line, " \t");
+		if (strncmp(p, "uri ", 4) == 0)
+			fprintf(out, "  uri = \"%s\"\n", uris);
+		else if (strncmp(p, "timeout ", 8) == 0)
+			fprintf(out, "  timeout = %d\n", timeout);
+		else
+			fprintf(out, "%s\n", line);
+	}
+	fclose(out);
+	chmod(buf, 0600);
+	free(text);
+}
+
+void sandbox_start_for_pam(struct sandbox *sb, char **argv, void (*prepare)(struct sandbox *sb))
+{
+	char asan[1024];
+	const char *dir = getenv("IDMGR_TEST_SANDBOX");
+
+	if (dir && getenv("PAM_WRAPPER")) {
+		memset(sb, 0, sizeof(*sb));
+		sandbox_attach(sb, dir, true);
+		return;
+	}
+	sandbox_start(sb, true);
+	if (prepare)
+		prepare(sb);
+	setenv("IDMGR_TEST_SANDBOX", sb->dir, 1);
+	setenv("PAM_WRAPPER", "1", 1);
+	setenv("PAM_WRAPPER_SERVICE_DIR", sb->pam_dir, 1);
+	setenv("LD_PRELOAD", "libpam_wrapper.so", 1);
+	/* Under AddressSanitizer the preloaded pam_wrapper comes before the
+	 * ASan runtime in the library list; that order is harmless here. */
+	snprintf(asan, sizeof(asan), "%s%sverify_asan_link_order=0", env_or("ASAN_OPTIONS", ""),
+		 getenv("ASAN_OPTIONS") && *getenv("ASAN_OPTIONS") ? ":" : "");
+	setenv("ASAN_OPTIONS", asan, 1);
+	idm_config_free(sb->cfg);
+	execv("/proc/self/exe", argv);
+	sandbox_stop(sb);
+	die("cannot re-execute", argv[0]);
 }
 
 void sandbox_stop(struct sandbox *sb)

@@ -27,6 +27,22 @@ struct sandbox {
  * nothing). */
 void sandbox_start(struct sandbox *sb, bool init);
 void sandbox_stop(struct sandbox *sb);
+/* Reads the settings of the sandbox already running in dir. */
+void sandbox_attach(struct sandbox *sb, const char *dir, bool init);
+
+/* For PAM tests: pam_wrapper must be preloaded and told its service folder
+ * before the process starts.  Unless already done, starts a sandbox, sets
+ * LD_PRELOAD, PAM_WRAPPER=1, PAM_WRAPPER_SERVICE_DIR and re-executes the
+ * program; the re-executed program attaches to that sandbox and stops it
+ * when done (sandbox_stop). */
+void sandbox_start_for_pam(struct sandbox *sb, char **argv, void (*prepare)(struct sandbox *sb));
+/* Writes DIR/pam.d/NAME using pam_idmgr.so with config=CONF plus args. */
+void sandbox_pam_service(const struct sandbox *sb, const char *name, const char *conf,
+			 const char *args);
+/* A copy of the sandbox configuration with other URIs and timeout; returns
+ * its path in buf. */
+void sandbox_config_variant(const struct sandbox *sb, const char *name, const char *uris,
+			    int timeout, char *buf, size_t size);
 
 /* Runs argv (argv[0] a path) with stdin_text on its standard input;
  * captures stdout and stderr (malloc'ed, may be NULL when not wanted).

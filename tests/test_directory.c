@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "idm_account.h"
+#include "idm_login.h"
 #include "idm_dir.h"
 #include "idm_error.h"
 #include "idm_escape.h"
@@ -211,27 +212,12 @@ END_TEST
 /* A copy of the sandbox configuration with another URI list and timeout. */
 static struct idm_config *config_with_uris(const char *uris, int timeout)
 {
-	char *text = slurp(sb.conf), path[700], *line, *save = NULL;
+	char path[700], name[64];
 	struct idm_config *cfg = NULL;
-	FILE *out;
 
-	ck_assert_ptr_nonnull(text);
-	snprintf(path, sizeof(path), "%s/failover-%d.conf", sb.dir, (int)random());
-	out = fopen(path, "we");
-	ck_assert_ptr_nonnull(out);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		const char *p = line + strspn(line, " \t");
-		if (strncmp(p, "uri ", 4) == 0)
-			fprintf(out, "  uri = \"%s\"\n", uris);
-		else if (strncmp(p, "timeout ", 8) == 0)
-			fprintf(out, "  timeout = %d\n", timeout);
-		else
-			fprintf(out, "%s\n", line);
-	}
-	fclose(out);
-	chmod(path, 0600);
+	snprintf(name, sizeof(name), "variant-%d.conf", (int)random());
+	sandbox_config_variant(&sb, name, uris, timeout, path, sizeof(path));
 	ck_assert_int_eq(idm_config_load(path, NULL, &cfg), IDM_OK);
-	free(text);
 	return cfg;
 }
 
@@ -288,8 +274,12 @@ START_TEST(no_server_is_unavailable)
 	t0 = now_s();
 	ck_assert_int_eq(idm_dir_open_service(cfg, NULL, &d), IDM_EUNAVAIL);
 	ck_assert_double_lt(now_s() - t0, 4.0);
-	ck_assert_int_eq(idm_account_authenticate(cfg, NULL, "sato", "whatever it is"),
-			 IDM_EUNAVAIL);
+	{
+		struct idm_auth_result res;
+		ck_assert_int_eq(idm_login_authenticate(cfg, NULL, "sato", "whatever it is", &res),
+				 IDM_EUNAVAIL);
+		ck_assert_int_eq(res.reason, IDM_AUTH_UNAVAILABLE);
+	}
 	idm_config_free(cfg);
 	close(fd);
 }

@@ -1,0 +1,305 @@
+#include "config.h"
+
+#include <ldap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idm_account.h"
+#include "idm_dir.h"
+#include "idm_error.h"
+#include "idm_lockout.h"
+#include "idm_login.h"
+#include "idm_mods.h"
+#include "idm_passhash.h"
+#include "idm_time.h"
+
+const char *idm_auth_reason_name(enum idm_auth_reason r)
+{
+	static const char *const names[] = {
+		[IDM_AUTH_OK] = "ok",
+		[IDM_AUTH_WRONG_PASSWORD] = "wrong_password",
+		[IDM_AUTH_EMPTY_PASSWORD] = "empty_password",
+		[IDM_AUTH_UNKNOWN_USER] = "unknown_user",
+		[IDM_AUTH_LOCKED] = "locked",
+		[IDM_AUTH_HARD_LOCKED] = "locked_hard_limit",
+		[IDM_AUTH_DISABLED] = "account_disabled",
+		[IDM_AUTH_EXPIRED] = "account_expired",
+		[IDM_AUTH_SERVER_LOCKED] = "locked_by_server_ppolicy",
+		[IDM_AUTH_UNAVAILABLE] = "directory_unavailable",
+		[IDM_AUTH_ERROR] = "error",
+	};
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "error";
+}
+
+/* The Argon2 work a bind as a real user costs the server, done here when no
+ * bind happens, so timing does not tell an unknown, locked or refused
+ * account from a wrong password. */
+static void equalise_cost(const struct idm_config *cfg, const char *password)
+{
+	char *hash = NULL;
+
+	if (idm_hash_password(&cfg->argon2, password, strlen(password), &hash) == IDM_OK)
+		explicit_bzero(hash, strlen(hash));
+	free(hash);
+}
+
+static void set_policy(char dst[65], const struct idm_policy *p)
+{
+	snprintf(dst, 65, "%s", p ? p->name : "-");
+}
+
+/* After a successful check: failures and lock cleared, one more login with
+ * this password, in one modify. */
+static int record_success(struct idm_dir *svc, const struct idm_account *a)
+{
+	struct idm_mods *m = idm_mods_new();
+	char count[24];
+	int r;
+
+	snprintf(count, sizeof(count), "%ld", a->login_count + 1);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureTime", NULL);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLockedTime", NULL);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureCount", "0");
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", count);
+	r = idm_mods_array(m) ? idm_dir_modify(svc, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
+	idm_mods_free(m);
+	return r;
+}
+
+/* Welcome: a hash weaker than the configured Argon2id parameters (slapd
+ * 2.5.13 itself writes argon2i, m=4096) is replaced, as the user, by one
+ * made with them.  A failure here never fails the login. */
+static void upgrade_hash(const struct idm_config *cfg, const struct idm_log *log,
+			 struct idm_dir *user, const char *dn, const char *password)
+{
+	static const char *const attrs[] = { "userPassword", NULL };
+	LDAPMessage *res = NULL, *e;
+	struct idm_mods *m = NULL;
+	char *stored = NULL, *hash = NULL;
+
+	if (idm_dir_search(user, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res) != IDM_OK)
+		goto out;
+	e = ldap_first_entry(idm_dir_ldap(user), res);
+	stored = e ? idm_entry_value(idm_dir_ldap(user), e, "userPassword") : NULL;
+	if (!stored || strncmp(stored, IDM_HASH_SCHEME, strlen(IDM_HASH_SCHEME)) != 0 ||
+	    !idm_hash_weaker(stored, &cfg->argon2))
+		goto out;
+	if (idm_hash_password(&cfg->argon2, password, strlen(password), &hash) < 0)
+		goto out;
+	m = idm_mods_new();
+	idm_mods_add(m, LDAP_MOD_DELETE, "userPassword", stored);
+	idm_mods_add(m, LDAP_MOD_ADD, "userPassword", hash);
+	if (idm_mods_array(m) && idm_dir_modify(user, dn, idm_mods_array(m)) == IDM_OK)
+		idm_logf(log, LOG_INFO, "%s: password hash upgraded to the configured Argon2id", dn);
+out:
+	idm_mods_free(m);
+	if (stored)
+		explicit_bzero(stored, strlen(stored));
+	free(stored);
+	if (hash)
+		explicit_bzero(hash, strlen(hash));
+	free(hash);
+	ldap_msgfree(res);
+}
+
+int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log,
+			   const char *uid, const char *password, struct idm_auth_result *res)
+{
+	struct idm_dir *svc = NULL, *user = NULL;
+	struct idm_account *a = NULL;
+	const struct idm_policy *p = NULL;
+	struct idm_attempt at;
+	int r, pp = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->reason = IDM_AUTH_ERROR;
+	set_policy(res->policy, NULL);
+	if (!password || !*password) {
+		/* RFC 4513: an empty simple bind is an anonymous bind that
+		 * "succeeds".  Refused before any directory call. */
+		equalise_cost(cfg, "");
+		res->reason = IDM_AUTH_EMPTY_PASSWORD;
+		return IDM_EAUTH;
+	}
+	r = idm_dir_open_service(cfg, log, &svc);
+	if (r == IDM_OK)
+		r = idm_account_lookup(svc, cfg, uid, &a);
+	if (r < 0) {
+		if (r == IDM_ENOENT) {
+			res->reason = IDM_AUTH_UNKNOWN_USER;
+			equalise_cost(cfg, password);
+		} else if (r == IDM_EUNAVAIL) {
+			res->reason = IDM_AUTH_UNAVAILABLE;
+		}
+		goto out;
+	}
+	p = idm_account_policy(cfg, a);
+	set_policy(res->policy, p);
+	res->failures_before = a->failure_count;
+	if (!p) {
+		idm_logf(log, LOG_ERR, "%s: policy \"%s\" is not in %s", uid, a->policy, cfg->path);
+		r = IDM_ECONFIG;
+		goto out;
+	}
+	switch (idm_account_usable(a, time(NULL))) {
+	case IDM_OK: break;
+	case IDM_ERANGE: res->reason = IDM_AUTH_EXPIRED; goto refuse;
+	default: res->reason = IDM_AUTH_DISABLED; goto refuse;
+	}
+
+	/* Counted before the check: of N concurrent guesses at most
+	 * lockout_threshold reach the password. */
+	r = idm_lockout_record(svc, p, a->dn, &at);
+	if (r < 0) {
+		if (r == IDM_EUNAVAIL)
+			res->reason = IDM_AUTH_UNAVAILABLE;
+		goto out;
+	}
+	if (at.verdict != IDM_LOCK_CHECK) {
+		res->reason = at.verdict == IDM_LOCK_HARD ? IDM_AUTH_HARD_LOCKED : IDM_AUTH_LOCKED;
+		if (at.verdict == IDM_LOCK_LOCKED)
+			idm_lockout_failed(svc, p, a->dn, &at);
+		goto refuse;
+	}
+
+	r = idm_dir_open_pp(cfg, log, a->dn, password, &pp, &user);
+	if (r == IDM_OK) {
+		res->reason = IDM_AUTH_OK;
+		res->must_change = pp == PP_changeAfterReset;
+		r = record_success(svc, a);
+		if (r == IDM_OK)
+			upgrade_hash(cfg, log, user, a->dn, password);
+	} else if (r == IDM_EAUTH) {
+		res->reason = pp == PP_accountLocked ? IDM_AUTH_SERVER_LOCKED : IDM_AUTH_WRONG_PASSWORD;
+		idm_lockout_failed(svc, p, a->dn, &at);
+	} else if (r == IDM_EUNAVAIL) {
+		res->reason = IDM_AUTH_UNAVAILABLE;
+	}
+	goto out;
+refuse:
+	equalise_cost(cfg, password);
+	r = IDM_EAUTH;
+out:
+	idm_dir_close(user);
+	idm_dir_close(svc);
+	idm_account_free(a);
+	return r;
+}
+
+int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+		      bool ppolicy_must_change, struct idm_account_result *res)
+{
+	struct idm_dir *svc = NULL;
+	struct idm_account *a = NULL;
+	const struct idm_policy *p = NULL;
+	enum idm_lock_verdict lock;
+	time_t now = time(NULL);
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	res->reason = "error";
+	res->days_left = -1;
+	set_policy(res->policy, NULL);
+	r = idm_dir_open_service(cfg, log, &svc);
+	if (r == IDM_OK)
+		r = idm_account_lookup(svc, cfg, uid, &a);
+	if (r < 0) {
+		res->reason = r == IDM_ENOENT ? "unknown_user" :
+			      r == IDM_EUNAVAIL ? "directory_unavailable" : "error";
+		goto out;
+	}
+	p = idm_account_policy(cfg, a);
+	set_policy(res->policy, p);
+	if (!p) {
+		r = IDM_ECONFIG;
+		goto out;
+	}
+	r = idm_account_usable(a, now);
+	if (r < 0) {
+		res->reason = r == IDM_ERANGE ? "account_expired" : "account_disabled";
+		goto out;
+	}
+	r = idm_lockout_state(svc, p, a->dn, a->locked_time, a->failure_count, &lock);
+	if (r < 0)
+		goto out;
+	if (lock != IDM_LOCK_CHECK) {
+		res->reason = lock == IDM_LOCK_HARD ? "locked_hard_limit" : "locked";
+		r = IDM_EDENIED;
+		goto out;
+	}
+	if (p->max_age_days > 0) {
+		time_t expires = a->pwd_changed + p->max_age_days * 86400L;
+		res->days_left = expires > now ? (expires - now + 86399) / 86400 : 0;
+		res->warn = res->days_left <= p->warn_days;
+	}
+	if (a->must_change || ppolicy_must_change) {
+		res->reason = "must_change";
+		r = IDM_ESTATE;
+	} else if (p->max_age_days > 0 && (a->pwd_changed == 0 || res->days_left == 0)) {
+		res->reason = "password_expired";
+		r = IDM_ESTATE;
+	} else if (p->max_logins > 0 && a->login_count > p->max_logins) {
+		/* The count includes this login: max_logins logins are allowed. */
+		res->reason = "max_logins_reached";
+		r = IDM_ESTATE;
+	} else {
+		res->reason = "ok";
+	}
+out:
+	idm_account_free(a);
+	idm_dir_close(svc);
+	return r;
+}
+
+static int write_times(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+		       const char *rhost, bool login, struct idm_last_login *prev)
+{
+	struct idm_dir *svc = NULL;
+	struct idm_account *a = NULL;
+	struct idm_mods *m = NULL;
+	char now[IDM_GENTIME_LEN];
+	int r;
+
+	r = idm_dir_open_service(cfg, log, &svc);
+	if (r == IDM_OK)
+		r = idm_account_lookup(svc, cfg, uid, &a);
+	if (r < 0)
+		goto out;
+	if (prev) {
+		prev->login = a->last_login;
+		prev->logout = a->last_logout;
+		snprintf(prev->host, sizeof(prev->host), "%s", a->last_host ? a->last_host : "");
+		if (prev->failures < 0)
+			prev->failures = a->failure_count;
+	}
+	idm_time_format(time(NULL), now);
+	m = idm_mods_new();
+	if (login) {
+		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
+		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", rhost && *rhost ? rhost : "localhost");
+	} else {
+		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLogoutTime", now);
+	}
+	r = idm_mods_array(m) ? idm_dir_modify(svc, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
+out:
+	idm_mods_free(m);
+	idm_account_free(a);
+	idm_dir_close(svc);
+	return r;
+}
+
+int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *log,
+			   const char *uid, const char *rhost, long failures_before,
+			   struct idm_last_login *prev)
+{
+	memset(prev, 0, sizeof(*prev));
+	prev->failures = failures_before;
+	return write_times(cfg, log, uid, rhost, true, prev);
+}
+
+int idm_login_session_close(const struct idm_config *cfg, const struct idm_log *log,
+			    const char *uid)
+{
+	return write_times(cfg, log, uid, NULL, false, NULL);
+}

@@ -1,0 +1,76 @@
+/* idm_login.h -- the login path of pam_idmgr.so, free of PAM code
+ * (contract §6, R-LOGIN-1..3, R-PW-2..4, R-PRIV-4, R-AUD-3).
+ *
+ * auth: the account is found with the service identity; the attempt is
+ * recorded (idm_lockout.h) before the password is checked by binding as the
+ * user on a connection of its own; no hash is ever read.  An unknown user, a
+ * locked or refused account and a wrong password cost the same Argon2 work
+ * and get the same answer. */
+#ifndef IDM_LOGIN_H
+#define IDM_LOGIN_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "idm_config.h"
+#include "idm_log.h"
+
+enum idm_auth_reason {
+	IDM_AUTH_OK,
+	IDM_AUTH_WRONG_PASSWORD,
+	IDM_AUTH_EMPTY_PASSWORD,
+	IDM_AUTH_UNKNOWN_USER,
+	IDM_AUTH_LOCKED,
+	IDM_AUTH_HARD_LOCKED,
+	IDM_AUTH_DISABLED, /* suspended, seconded, retired */
+	IDM_AUTH_EXPIRED,  /* past idmValidUntil */
+	IDM_AUTH_SERVER_LOCKED, /* the server's ppolicy overlay locked it */
+	IDM_AUTH_UNAVAILABLE,
+	IDM_AUTH_ERROR,
+};
+
+/* For the log line: "wrong_password", "locked", ... */
+const char *idm_auth_reason_name(enum idm_auth_reason r);
+
+struct idm_auth_result {
+	enum idm_auth_reason reason;
+	char policy[65];      /* the policy class that governed the attempt */
+	long failures_before; /* failed attempts since the last login, for the session */
+	bool must_change;     /* the server's ppolicy said: change after reset */
+};
+
+/* IDM_OK, IDM_EAUTH (wrong password, locked, refused), IDM_ENOENT,
+ * IDM_EUNAVAIL, IDM_ECONFIG, IDM_ENOMEM. */
+int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log,
+			   const char *uid, const char *password, struct idm_auth_result *res);
+
+struct idm_account_result {
+	const char *reason; /* for the log line */
+	char policy[65];
+	long days_left;     /* password expiry in days, -1 when it does not expire */
+	bool warn;          /* days_left is within warn_days */
+};
+
+/* account: IDM_OK, IDM_ESTATE (a new password is required), IDM_EDENIED
+ * (locked, suspended, seconded, retired), IDM_ERANGE (past valid_until),
+ * IDM_ENOENT, IDM_EUNAVAIL.  Never clears failures (cron and sudo call
+ * this phase alone). */
+int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+		      bool ppolicy_must_change, struct idm_account_result *res);
+
+struct idm_last_login {
+	time_t login, logout; /* 0: never */
+	char host[256];
+	long failures;        /* failed attempts since that login */
+};
+
+/* session open: reads the previous login (for the message), then records
+ * this one (time, host).  failures_before is from auth, or -1 (no auth in
+ * this transaction, e.g. an SSH key: the directory's count is used). */
+int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *log,
+			   const char *uid, const char *rhost, long failures_before,
+			   struct idm_last_login *prev);
+int idm_login_session_close(const struct idm_config *cfg, const struct idm_log *log,
+			    const char *uid);
+
+#endif
