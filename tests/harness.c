@@ -267,6 +267,9 @@ void sandbox_start_for_pam(struct sandbox *sb, char **argv, void (*prepare)(stru
 	setenv("PAM_WRAPPER", "1", 1);
 	setenv("PAM_WRAPPER_SERVICE_DIR", sb->pam_dir, 1);
 	setenv("LD_PRELOAD", "libpam_wrapper.so", 1);
+	/* pam_wrapper loads libpam with RTLD_DEEPBIND, which AddressSanitizer
+	 * refuses; this (oddly named) switch of pam_wrapper turns it off. */
+	setenv("UID_WRAPPER_DISABLE_DEEPBIND", "1", 1);
 	/* Under AddressSanitizer the preloaded pam_wrapper comes before the
 	 * ASan runtime in the library list; that order is harmless here. */
 	snprintf(asan, sizeof(asan), "%s%sverify_asan_link_order=0", env_or("ASAN_OPTIONS", ""),
