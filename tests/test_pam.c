@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <libpamtest.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
@@ -11,7 +13,11 @@
 #include <time.h>
 
 #include "harness.h"
+#include "idm_account.h"
+#include "idm_dir.h"
 #include "idm_error.h"
+#include "idm_lockout.h"
+#include "idm_login.h"
 #include "idm_passhash.h"
 #include "idm_time.h"
 
@@ -70,36 +76,140 @@ static int account(const char *user, struct conv *c)
 	return pam_op("idmgr", user, PAMTEST_ACCOUNT, c);
 }
 
-/* Adds a managed account with password pw and extra LDIF lines. */
+/* Adds a managed account with password pw and extra LDIF lines; its
+ * password was set now unless extra says when. */
 static void add_account(const char *uid, const char *pw, const char *extra)
 {
-	char ldif[4096], *hash = NULL, now[IDM_GENTIME_LEN];
+	char ldif[4096], *hash = NULL, now[IDM_GENTIME_LEN], changed[64] = "";
 	static int next = 30000;
 
 	ck_assert_int_eq(idm_hash_password(&sb.cfg->argon2, pw, strlen(pw), &hash), IDM_OK);
-	idm_time_format(time(NULL), now);
+	if (!strstr(extra, "idmPwdChangedTime")) {
+		idm_time_format(time(NULL), now);
+		snprintf(changed, sizeof(changed), "idmPwdChangedTime: %s\n", now);
+	}
 	snprintf(ldif, sizeof(ldif),
 		 "dn: uid=%s,ou=people,dc=example,dc=org\n"
 		 "objectClass: inetOrgPerson\nobjectClass: posixAccount\nobjectClass: idmAccount\n"
 		 "uid: %s\ncn: %s\nsn: %s\nuidNumber: %d\ngidNumber: 10000\n"
-		 "homeDirectory: /home/%s\nuserPassword: %s\nidmPwdChangedTime: %s\n%s",
-		 uid, uid, uid, uid, next++, uid, hash, now, extra);
+		 "homeDirectory: /home/%s\nuserPassword: %s\n%s%s",
+		 uid, uid, uid, uid, next++, uid, hash, changed, extra);
 	ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
 	free(hash);
 }
 
+/* Test policies, appended to the sandbox configuration before the PAM
+ * service reads it. */
+static const char test_policies[] =
+	"policy quick { lockout_threshold = 2  lockout_window = 60  lockout_duration = 2 }\n"
+	"policy counted { max_logins = 2 }\n"
+	"policy roomy { lockout_threshold = 100  lockout_window = 1  lockout_duration = 1 }\n";
+
 static void prepare(struct sandbox *s)
 {
-	char conf[700], uris[64];
+	char conf[700], uris[300], *text, *grown;
+	size_t size;
 
+	text = slurp(s->conf);
+	size = strlen(text) + sizeof(test_policies) + 1;
+	grown = malloc(size);
+	snprintf(grown, size, "%s%s", text, test_policies);
+	write_file(s->conf, grown, 0600);
+	free(text);
+	free(grown);
 	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d/", closed_port());
 	sandbox_config_variant(s, "down.conf", uris, 1, conf, sizeof(conf));
 	sandbox_pam_service(s, "idmgr-down", conf, "");
+	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d/ %s", closed_port(), s->uri);
+	sandbox_config_variant(s, "failover.conf", uris, 2, conf, sizeof(conf));
+	sandbox_pam_service(s, "idmgr-failover", conf, "");
+}
+
+/* The account as the directory administrator sees it. */
+static struct idm_account *read_account(const char *uid)
+{
+	struct idm_dir *d = NULL;
+	struct idm_account *a = NULL;
+
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
+	ck_assert_int_eq(idm_account_lookup(d, sb.cfg, uid, &a), IDM_OK);
+	idm_dir_close(d);
+	return a;
+}
+
+/* What an operator's unlock does (idmgr user unlock calls the same). */
+static void operator_unlock(const char *uid)
+{
+	struct idm_dir *d = NULL;
+	struct idm_account *a = read_account(uid);
+
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
+	ck_assert_int_eq(idm_lockout_clear(d, a->dn), IDM_OK);
+	idm_dir_close(d);
+	idm_account_free(a);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *days_ago(int days, char buf[IDM_GENTIME_LEN])
+{
+	idm_time_format(time(NULL) - days * 86400L, buf);
+	return buf;
+}
+
+/* A whole login through real libpam, as sshd or login drive it: auth,
+ * account, open and close session, with a remote host.  Returns the first
+ * code that is not PAM_SUCCESS (or PAM_SUCCESS) and what was shown. */
+static int full_login(const char *user, const char *password, const char *rhost, struct conv *c)
+{
+	struct pam_conv pc = { conv_fn, c };
+	pam_handle_t *pamh = NULL;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->answers[0] = password;
+	r = pam_start("idmgr", user, &pc, &pamh);
+	ck_assert_int_eq(r, PAM_SUCCESS);
+	pam_set_item(pamh, PAM_RHOST, rhost);
+	r = pam_authenticate(pamh, 0);
+	if (r == PAM_SUCCESS)
+		r = pam_acct_mgmt(pamh, 0);
+	if (r == PAM_SUCCESS)
+		r = pam_open_session(pamh, 0);
+	if (r == PAM_SUCCESS)
+		r = pam_close_session(pamh, 0);
+	pam_end(pamh, r);
+	return r;
 }
 
 static void setup(void)
 {
+	char t[IDM_GENTIME_LEN], extra[256];
+
 	sandbox_start_for_pam(&sb, self_argv, prepare);
+	add_account("lock5", "Lock five passphrase", "idmStatus: active\n");
+	add_account("lockop", "Operator unlock passphrase", "idmStatus: active\n");
+	add_account("quick1", "Quick policy passphrase", "idmStatus: active\nidmPolicy: quick\n");
+	add_account("priv1", "Privileged passphrase 16", "idmStatus: active\nidmPrivileged: TRUE\n");
+	add_account("std3", "Standard three passphrase", "idmStatus: active\n");
+	add_account("hard", "Hard limit passphrase", "idmStatus: active\nidmPolicy: roomy\n"
+						     "idmFailureCount: 100\n");
+	snprintf(extra, sizeof(extra), "idmStatus: active\nidmPwdChangedTime: %s\n", days_ago(200, t));
+	add_account("old", "Old password passphrase", extra);
+	snprintf(extra, sizeof(extra), "idmStatus: active\nidmPwdChangedTime: %s\n", days_ago(170, t));
+	add_account("soon", "Soon expiring passphrase", extra);
+	add_account("counted", "Counted logins passphrase", "idmStatus: active\nidmPolicy: counted\n");
+	add_account("cron1", "Cron user passphrase", "idmStatus: active\n");
+	add_account("sess1", "Session user passphrase", "idmStatus: active\n");
+	add_account("conc", "Concurrent target passphrase", "idmStatus: active\n");
+	add_account("timing", "Timing user passphrase", "idmStatus: active\nidmPolicy: roomy\n");
+	snprintf(extra, sizeof(extra), "idmStatus: active\nidmLockedTime: %s\n", days_ago(0, t));
+	add_account("lockedt", "Locked timing passphrase", extra);
 	add_account("alice", "Alice's long passphrase 1", "idmStatus: active\n");
 	add_account("susp", "Suspended passphrase 2", "idmStatus: suspended\n");
 	add_account("gone", "Retired passphrase 3", "idmStatus: retired\n");
@@ -204,13 +314,250 @@ START_TEST(directory_down_is_authinfo_unavail)
 }
 END_TEST
 
+
+/* Lockout (contract §6): after lockout_threshold failures even the right
+ * password is refused, in auth and account. */
+START_TEST(locked_after_threshold)
+{
+	struct conv c;
+	struct idm_account *a;
+
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(auth("lock5", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(auth("lock5", "Lock five passphrase", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("lock5", &c), PAM_PERM_DENIED);
+	a = read_account("lock5");
+	ck_assert_int_ne(a->locked_time, 0);
+	ck_assert_int_eq(a->failure_count, 6); /* the refused right password counts too */
+	idm_account_free(a);
+}
+END_TEST
+
+START_TEST(unlocked_after_duration)
+{
+	struct conv c;
+
+	ck_assert_int_eq(auth("quick1", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(auth("quick1", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(auth("quick1", "Quick policy passphrase", &c), PAM_AUTH_ERR);
+	sleep(3); /* lockout_duration = 2 */
+	ck_assert_int_eq(auth("quick1", "Quick policy passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("quick1", &c), PAM_SUCCESS);
+}
+END_TEST
+
+START_TEST(unlocked_by_operator)
+{
+	struct conv c;
+	struct idm_account *a;
+
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(auth("lockop", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(auth("lockop", "Operator unlock passphrase", &c), PAM_AUTH_ERR);
+	operator_unlock("lockop");
+	ck_assert_int_eq(auth("lockop", "Operator unlock passphrase", &c), PAM_SUCCESS);
+	a = read_account("lockop");
+	ck_assert_int_eq(a->locked_time, 0);
+	ck_assert_int_eq(a->failure_count, 0);
+	idm_account_free(a);
+}
+END_TEST
+
+/* R-PRIV-4: the privileged class locks at its lower threshold (3). */
+START_TEST(privileged_locks_at_lower_threshold)
+{
+	struct conv c;
+
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(auth("priv1", "wrong guess", &c), PAM_AUTH_ERR);
+		ck_assert_int_eq(auth("std3", "wrong guess", &c), PAM_AUTH_ERR);
+	}
+	ck_assert_int_eq(auth("priv1", "Privileged passphrase 16", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(auth("std3", "Standard three passphrase", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* NIST SP 800-63B: after 100 consecutive failures no timer unlocks. */
+START_TEST(hard_limit_needs_an_operator)
+{
+	struct conv c;
+
+	ck_assert_int_eq(auth("hard", "Hard limit passphrase", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("hard", &c), PAM_PERM_DENIED);
+	operator_unlock("hard");
+	ck_assert_int_eq(auth("hard", "Hard limit passphrase", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* R-PW-3: older than max_age_days (180) demands a change; warn_days (14)
+ * ahead the user is told how many days are left. */
+START_TEST(expired_password_and_warning)
+{
+	struct conv c;
+
+	ck_assert_int_eq(auth("old", "Old password passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("old", &c), PAM_NEW_AUTHTOK_REQD);
+	ck_assert_ptr_nonnull(strstr(c.shown, "Your password has expired. You must change it now."));
+	ck_assert_int_eq(account("soon", &c), PAM_SUCCESS);
+	ck_assert_ptr_nonnull(strstr(c.shown, "Your password will expire in 10 day(s)."));
+}
+END_TEST
+
+/* R-PW-3 "or after a number of uses": max_logins = 2. */
+START_TEST(max_logins_demands_change)
+{
+	struct conv c;
+
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(auth("counted", "Counted logins passphrase", &c), PAM_SUCCESS);
+		ck_assert_int_eq(account("counted", &c), PAM_SUCCESS);
+	}
+	ck_assert_int_eq(auth("counted", "Counted logins passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("counted", &c), PAM_NEW_AUTHTOK_REQD);
+	ck_assert_ptr_nonnull(strstr(c.shown, "allowed number of logins"));
+}
+END_TEST
+
+/* linux-pam #842: the account phase alone (cron, sudo) never clears. */
+START_TEST(account_phase_never_clears_failures)
+{
+	struct conv c;
+	struct idm_account *a;
+
+	ck_assert_int_eq(auth("cron1", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(auth("cron1", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("cron1", &c), PAM_SUCCESS);
+	a = read_account("cron1");
+	ck_assert_int_eq(a->failure_count, 2);
+	idm_account_free(a);
+}
+END_TEST
+
+/* R-LOGIN-1: banner, last login and logout, failures since. */
+START_TEST(session_shows_last_login)
+{
+	struct conv c;
+	struct idm_account *a;
+
+	ck_assert_int_eq(auth("sess1", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(auth("sess1", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(full_login("sess1", "Session user passphrase", "ws1.example.org", &c),
+			 PAM_SUCCESS);
+	ck_assert_ptr_nonnull(strstr(c.shown, "Authorised use only. Activity is recorded."));
+	ck_assert_ptr_nonnull(strstr(c.shown, "First login; 2 failed login attempt(s) before it"));
+	ck_assert_int_eq(auth("sess1", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(full_login("sess1", "Session user passphrase", "ws2.example.org", &c),
+			 PAM_SUCCESS);
+	ck_assert_ptr_nonnull(strstr(c.shown, "from ws1.example.org, last logout: "));
+	ck_assert_ptr_nonnull(strstr(c.shown, "; 1 failed login attempt(s) since"));
+	a = read_account("sess1");
+	ck_assert_str_eq(a->last_host, "ws2.example.org");
+	ck_assert_int_ne(a->last_logout, 0);
+	idm_account_free(a);
+}
+END_TEST
+
+/* First URI dead, second alive: the login succeeds. */
+START_TEST(failover_login)
+{
+	struct conv c;
+
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = "Alice's long passphrase 1";
+	ck_assert_int_eq(pam_op("idmgr-failover", "alice", PAMTEST_AUTHENTICATE, &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* Concurrent wrong attempts from several processes: every failure is
+ * counted, at most lockout_threshold (5) are checked against the password,
+ * and the right password is refused after. */
+START_TEST(concurrent_attempts_never_exceed_threshold)
+{
+	enum { N = 16 };
+	int go[2], checked = 0, refused = 0;
+	pid_t pids[N];
+	struct idm_account *a;
+	struct conv c;
+	char b;
+
+	ck_assert_int_eq(pipe(go), 0);
+	for (int i = 0; i < N; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			struct idm_auth_result res;
+			close(go[1]);
+			if (read(go[0], &b, 1) < 0)
+				_exit(90);
+			idm_login_authenticate(sb.cfg, NULL, "conc", "wrong guess", &res);
+			_exit(res.reason == IDM_AUTH_WRONG_PASSWORD ? 10 :
+			      res.reason == IDM_AUTH_LOCKED	? 11 : 12);
+		}
+	}
+	close(go[0]);
+	close(go[1]); /* all children start at once */
+	for (int i = 0; i < N; i++) {
+		int status;
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFEXITED(status));
+		ck_assert_int_ne(WEXITSTATUS(status), 12);
+		checked += WEXITSTATUS(status) == 10;
+		refused += WEXITSTATUS(status) == 11;
+	}
+	ck_assert_int_le(checked, 5);
+	ck_assert_int_eq(checked + refused, N);
+	a = read_account("conc");
+	ck_assert_int_eq(a->failure_count, N);
+	ck_assert_int_ne(a->locked_time, 0);
+	idm_account_free(a);
+	ck_assert_int_eq(auth("conc", "Concurrent target passphrase", &c), PAM_AUTH_ERR);
+}
+END_TEST
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median_auth(const char *user, const char *password, int expect, int n)
+{
+	double t[40];
+	struct conv c;
+
+	for (int i = 0; i < n; i++) {
+		double t0 = now_s();
+		ck_assert_int_eq(auth(user, password, &c), expect);
+		t[i] = now_s() - t0;
+	}
+	qsort(t, (size_t)n, sizeof(t[0]), cmp_double);
+	return t[n / 2];
+}
+
+/* OpenSSH CVE-2016-6210: an unknown user, a locked account and a wrong
+ * password take the same time (medians over 21 tries, within noise). */
+START_TEST(unknown_locked_and_wrong_take_the_same_time)
+{
+	double wrong = median_auth("timing", "wrong guess", PAM_AUTH_ERR, 21);
+	double unknown = median_auth("no-such-user", "wrong guess", PAM_USER_UNKNOWN, 21);
+	double locked = median_auth("lockedt", "Locked timing passphrase", PAM_AUTH_ERR, 21);
+
+	fprintf(stderr, "median auth: wrong %.1f ms, unknown %.1f ms, locked %.1f ms\n",
+		wrong * 1e3, unknown * 1e3, locked * 1e3);
+	ck_assert_double_gt(unknown / wrong, 0.6);
+	ck_assert_double_lt(unknown / wrong, 1.6);
+	ck_assert_double_gt(locked / wrong, 0.6);
+	ck_assert_double_lt(locked / wrong, 1.6);
+}
+END_TEST
+
 static Suite *pam_suite(void)
 {
 	Suite *s = suite_create("pam");
 	TCase *tc = tcase_create("login");
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, temporary_password_must_change);
 	tcase_add_test(tc, right_password_active_account);
 	tcase_add_test(tc, wrong_password_and_unknown_user_look_alike);
@@ -219,6 +566,18 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, suspended_and_retired_refused);
 	tcase_add_test(tc, past_valid_until_expired);
 	tcase_add_test(tc, directory_down_is_authinfo_unavail);
+	tcase_add_test(tc, locked_after_threshold);
+	tcase_add_test(tc, unlocked_after_duration);
+	tcase_add_test(tc, unlocked_by_operator);
+	tcase_add_test(tc, privileged_locks_at_lower_threshold);
+	tcase_add_test(tc, hard_limit_needs_an_operator);
+	tcase_add_test(tc, expired_password_and_warning);
+	tcase_add_test(tc, max_logins_demands_change);
+	tcase_add_test(tc, account_phase_never_clears_failures);
+	tcase_add_test(tc, session_shows_last_login);
+	tcase_add_test(tc, failover_login);
+	tcase_add_test(tc, concurrent_attempts_never_exceed_threshold);
+	tcase_add_test(tc, unknown_locked_and_wrong_take_the_same_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
