@@ -120,8 +120,8 @@ int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const ch
 		idm_logf(idm_dir_log(svc), LOG_WARNING,
 			 "this host's clock is %+lds off the directory server's; using the server's",
 			 (long)(host_now - server_now));
-		if (replace_value(svc, dn, value, fixed) < 0)
-			goto out; /* the value stays, stamped with our clock; counts still */
+		/* On failure the value stays, stamped with our clock; it counts. */
+		replace_value(svc, dn, value, fixed);
 	}
 	v = idm_entry_first(e, "idmLockedTime");
 	if (v && idm_time_parse(v, &locked) < 0)
@@ -186,7 +186,19 @@ int idm_lockout_clear(struct idm_dir *d, const char *dn)
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureCount", "0");
 	r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
 	idm_mods_free(m);
-	return r;
+	if (r < 0)
+		return r;
+	/* The server's own lock (ppolicy backstop, slapd-ppolicy.conf), where
+	 * there is one: a directory without the overlay does not know the
+	 * attribute, which is no error here. */
+	m = idm_mods_new();
+	idm_mods_add(m, LDAP_MOD_REPLACE, "pwdAccountLockedTime", NULL);
+	if (idm_mods_array(m) && idm_dir_modify(d, dn, idm_mods_array(m)) < 0 &&
+	    idm_dir_last_result(d) != LDAP_UNDEFINED_TYPE)
+		idm_logf(idm_dir_log(d), LOG_WARNING,
+			 "%s: the server's own lock (pwdAccountLockedTime) could not be cleared", dn);
+	idm_mods_free(m);
+	return IDM_OK;
 }
 
 int idm_lockout_state(struct idm_dir *svc, const struct idm_policy *p, const char *dn,

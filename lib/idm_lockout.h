@@ -47,7 +47,8 @@ int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const ch
  * threshold. */
 int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const char *dn,
 		       const struct idm_attempt *a);
-/* After a successful check, or an operator's unlock: no failures, no lock. */
+/* After a successful check, or an operator's unlock: no failures, no lock,
+ * and the server's ppolicy lock (pwdAccountLockedTime) cleared too. */
 int idm_lockout_clear(struct idm_dir *d, const char *dn);
 
 /* Lock state without recording anything (account phase, reports): uses

@@ -75,21 +75,33 @@ static void upgrade_hash(const struct idm_config *cfg, const struct idm_log *log
 {
 	static const char *const attrs[] = { "userPassword", NULL };
 	LDAPMessage *res = NULL, *e;
+	struct berval **vals = NULL;
 	struct idm_mods *m = NULL;
 	char *stored = NULL, *hash = NULL;
+	size_t len;
 
 	if (idm_dir_search(user, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res) != IDM_OK)
 		goto out;
 	e = ldap_first_entry(idm_dir_ldap(user), res);
-	stored = e ? idm_entry_value(idm_dir_ldap(user), e, "userPassword") : NULL;
-	if (!stored || strncmp(stored, IDM_HASH_SCHEME, strlen(IDM_HASH_SCHEME)) != 0 ||
+	vals = e ? ldap_get_values_len(idm_dir_ldap(user), e, "userPassword") : NULL;
+	if (!vals || !vals[0] || vals[1])
+		goto out; /* none, or several: not ours to touch */
+	/* slapd 2.5.13's own argon2 hashes end in a NUL byte (a bug of its
+	 * module); one there is tolerated, anywhere else refused. */
+	len = vals[0]->bv_len;
+	if (len && vals[0]->bv_val[len - 1] == '\0')
+		len--;
+	if (memchr(vals[0]->bv_val, '\0', len) || !(stored = strndup(vals[0]->bv_val, len)))
+		goto out;
+	if (strncmp(stored, IDM_HASH_SCHEME, strlen(IDM_HASH_SCHEME)) != 0 ||
 	    !idm_hash_weaker(stored, &cfg->argon2))
 		goto out;
 	if (idm_hash_password(&cfg->argon2, password, strlen(password), &hash) < 0)
 		goto out;
+	/* REPLACE: a server running ppolicy wants a deleted value to be the
+	 * old password in clear; replacing needs no old value at all. */
 	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_DELETE, "userPassword", stored);
-	idm_mods_add(m, LDAP_MOD_ADD, "userPassword", hash);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", hash);
 	if (idm_mods_array(m) && idm_dir_modify(user, dn, idm_mods_array(m)) == IDM_OK)
 		idm_logf(log, LOG_INFO, "%s: password hash upgraded to the configured Argon2id", dn);
 out:
@@ -100,6 +112,7 @@ out:
 	if (hash)
 		explicit_bzero(hash, strlen(hash));
 	free(hash);
+	ldap_value_free_len(vals);
 	ldap_msgfree(res);
 }
 
@@ -142,24 +155,22 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		r = IDM_ECONFIG;
 		goto out;
 	}
-	switch (idm_account_usable(a, time(NULL))) {
-	case IDM_OK: break;
-	case IDM_ERANGE: res->reason = IDM_AUTH_EXPIRED; goto refuse;
-	default: res->reason = IDM_AUTH_DISABLED; goto refuse;
-	}
-
 	/* Counted before the check: of N concurrent guesses at most
-	 * lockout_threshold reach the password. */
+	 * lockout_threshold reach the password.  A disabled account's attempt
+	 * is counted too, so that refusing it costs what a check costs. */
 	r = idm_lockout_record(svc, p, a->dn, &at);
 	if (r < 0) {
 		if (r == IDM_EUNAVAIL)
 			res->reason = IDM_AUTH_UNAVAILABLE;
 		goto out;
 	}
+	switch (idm_account_usable(a, at.server_now)) {
+	case IDM_OK: break;
+	case IDM_ERANGE: res->reason = IDM_AUTH_EXPIRED; goto refuse;
+	default: res->reason = IDM_AUTH_DISABLED; goto refuse;
+	}
 	if (at.verdict != IDM_LOCK_CHECK) {
 		res->reason = at.verdict == IDM_LOCK_HARD ? IDM_AUTH_HARD_LOCKED : IDM_AUTH_LOCKED;
-		if (at.verdict == IDM_LOCK_LOCKED)
-			idm_lockout_failed(svc, p, a->dn, &at);
 		goto refuse;
 	}
 
@@ -178,7 +189,11 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 	}
 	goto out;
 refuse:
+	/* The Argon2 work of a check, here: no timing tells this refusal from
+	 * a wrong password (the attempt was recorded like any other). */
 	equalise_cost(cfg, password);
+	if (at.verdict == IDM_LOCK_LOCKED)
+		idm_lockout_failed(svc, p, a->dn, &at);
 	r = IDM_EAUTH;
 out:
 	idm_dir_close(user);

@@ -2,6 +2,7 @@
  * libpamtest) against a real slapd (contract §6, R-LOGIN-2, R-PW-4). */
 #include "config.h"
 
+#include <argon2.h>
 #include <check.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -192,6 +193,11 @@ static void setup(void)
 	char t[IDM_GENTIME_LEN], extra[256];
 
 	sandbox_start_for_pam(&sb, self_argv, prepare);
+	/* A server policy that makes the server itself demand a change. */
+	ck_assert_int_eq(sandbox_ldapadd(&sb, "dn: cn=reset,ou=policies,dc=example,dc=org\n"
+					      "objectClass: device\nobjectClass: pwdPolicy\ncn: reset\n"
+					      "pwdAttribute: userPassword\npwdMustChange: TRUE\n"),
+			 0);
 	add_account("lock5", "Lock five passphrase", "idmStatus: active\n");
 	add_account("lockop", "Operator unlock passphrase", "idmStatus: active\n");
 	add_account("quick1", "Quick policy passphrase", "idmStatus: active\nidmPolicy: quick\n");
@@ -210,6 +216,25 @@ static void setup(void)
 	add_account("timing", "Timing user passphrase", "idmStatus: active\nidmPolicy: roomy\n");
 	snprintf(extra, sizeof(extra), "idmStatus: active\nidmLockedTime: %s\n", days_ago(0, t));
 	add_account("lockedt", "Locked timing passphrase", extra);
+	add_account("direct", "Direct binder passphrase", "idmStatus: active\n");
+	add_account("resetme", "Reset by server passphrase",
+		    "idmStatus: active\npwdPolicySubentry: cn=reset,ou=policies,dc=example,dc=org\n"
+		    "pwdReset: TRUE\n");
+	{
+		char enc[256], ldif[1024];
+		const char *pw = "Argon2i era passphrase";
+		const unsigned char salt[16] = "0123456789abcdef";
+		ck_assert_int_eq(argon2i_hash_encoded(3, 4096, 1, pw, strlen(pw), salt, 16, 32, enc,
+						      sizeof(enc)),
+				 ARGON2_OK);
+		snprintf(ldif, sizeof(ldif),
+			 "dn: uid=oldhash,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\n"
+			 "objectClass: posixAccount\nobjectClass: idmAccount\nuid: oldhash\n"
+			 "cn: oldhash\nsn: oldhash\nuidNumber: 39999\ngidNumber: 10000\n"
+			 "homeDirectory: /home/oldhash\nidmStatus: active\nuserPassword: {ARGON2}%s\n",
+			 enc);
+		ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
+	}
 	add_account("alice", "Alice's long passphrase 1", "idmStatus: active\n");
 	add_account("susp", "Suspended passphrase 2", "idmStatus: suspended\n");
 	add_account("gone", "Retired passphrase 3", "idmStatus: retired\n");
@@ -551,6 +576,68 @@ START_TEST(unknown_locked_and_wrong_take_the_same_time)
 }
 END_TEST
 
+
+/* The shipped ppolicy backstop: binds that go round PAM are counted by
+ * slapd itself and lock at its higher threshold (20); the module honours
+ * the server's lock, and an operator's unlock clears it too. */
+START_TEST(server_backstop_locks_direct_binds)
+{
+	struct idm_dir *d = NULL;
+	struct idm_account *a = read_account("direct");
+	struct conv c;
+
+	for (int i = 0; i < 21; i++)
+		ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, a->dn, "guessing directly", &d), IDM_EAUTH);
+	ck_assert_int_eq(auth("direct", "Direct binder passphrase", &c), PAM_AUTH_ERR);
+	operator_unlock("direct");
+	ck_assert_int_eq(auth("direct", "Direct binder passphrase", &c), PAM_SUCCESS);
+	idm_account_free(a);
+}
+END_TEST
+
+/* CVE-2006-5170 class: slapd answers success to a bind with a reset
+ * password and says "must change" only in the response control. */
+START_TEST(server_must_change_control_honoured)
+{
+	struct pam_conv pc;
+	struct conv c;
+	pam_handle_t *pamh = NULL;
+
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = "Reset by server passphrase";
+	pc.conv = conv_fn;
+	pc.appdata_ptr = &c;
+	ck_assert_int_eq(pam_start("idmgr", "resetme", &pc, &pamh), PAM_SUCCESS);
+	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+	ck_assert_int_eq(pam_acct_mgmt(pamh, 0), PAM_NEW_AUTHTOK_REQD);
+	pam_end(pamh, PAM_SUCCESS);
+}
+END_TEST
+
+/* Welcome: a weaker stored hash (what slapd 2.5.13 itself writes) is
+ * replaced at the next login by one with the configured Argon2id costs. */
+START_TEST(weak_hash_upgraded_at_login)
+{
+	struct idm_dir *d = NULL;
+	static const char *const attrs[] = { "userPassword", NULL };
+	LDAPMessage *res = NULL;
+	struct conv c;
+	char *v;
+
+	ck_assert_int_eq(auth("oldhash", "Argon2i era passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
+	ck_assert_int_eq(idm_dir_search(d, "uid=oldhash,ou=people,dc=example,dc=org", LDAP_SCOPE_BASE,
+					"(objectClass=*)", attrs, 1, &res),
+			 IDM_OK);
+	v = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res), "userPassword");
+	ck_assert(strncmp(v, "{ARGON2}$argon2id$v=19$m=19456,t=2,p=1$", 39) == 0);
+	free(v);
+	ldap_msgfree(res);
+	idm_dir_close(d);
+	ck_assert_int_eq(auth("oldhash", "Argon2i era passphrase", &c), PAM_SUCCESS);
+}
+END_TEST
+
 static Suite *pam_suite(void)
 {
 	Suite *s = suite_create("pam");
@@ -578,6 +665,9 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, failover_login);
 	tcase_add_test(tc, concurrent_attempts_never_exceed_threshold);
 	tcase_add_test(tc, unknown_locked_and_wrong_take_the_same_time);
+	tcase_add_test(tc, server_backstop_locks_direct_binds);
+	tcase_add_test(tc, server_must_change_control_honoured);
+	tcase_add_test(tc, weak_hash_upgraded_at_login);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,508 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idm_blocklist.h"
+#include "idm_error.h"
+#include "idm_policy.h"
+#include "idm_time.h"
+
+#define NAME_MIN_CHARS 3
+#define DAY 86400LL
+
+static void add(struct idm_violations *out, enum idm_rule rule, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add(struct idm_violations *out, enum idm_rule rule, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (out->n >= IDM_VIOLATION_MAX)
+		return;
+	out->v[out->n].rule = rule;
+	va_start(ap, fmt);
+	vsnprintf(out->v[out->n].message, sizeof(out->v[out->n].message), fmt, ap);
+	va_end(ap);
+	out->n++;
+}
+
+static const char *plural(long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* ------------------------------------------------------------- text */
+
+/* Bytes of the well-formed UTF-8 sequence at s (RFC 3629), 0 if there is
+ * none: overlongs, surrogates, values past U+10FFFF and cut sequences. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t need;
+	uint32_t v, min;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+		need = 2, v = s[0] & 0x1Fu, min = 0x80;
+	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		need = 3, v = s[0] & 0x0Fu, min = 0x800;
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		need = 4, v = s[0] & 0x07u, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3Fu);
+	}
+	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	return need;
+}
+
+struct text_facts {
+	size_t chars; /* code points; a stray byte counts as one */
+	bool bad;     /* not UTF-8, or a NUL */
+	int classes;
+};
+
+static void scan(const char *s, size_t len, struct text_facts *t)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	bool lower = false, upper = false, digit = false, other = false;
+
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < len;) {
+		size_t k = utf8_seq(u + i, len - i);
+
+		if (k == 0) {
+			t->bad = true;
+			k = 1;
+		} else if (u[i] == '\0') {
+			t->bad = true;
+		}
+		if (u[i] >= 'a' && u[i] <= 'z')
+			lower = true;
+		else if (u[i] >= 'A' && u[i] <= 'Z')
+			upper = true;
+		else if (u[i] >= '0' && u[i] <= '9')
+			digit = true;
+		else
+			other = true;
+		t->chars++;
+		i += k;
+	}
+	t->classes = lower + upper + digit + other;
+}
+
+static size_t count_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; n++) {
+		size_t k = utf8_seq((const unsigned char *)s + i, len - i);
+		i += k ? k : 1;
+	}
+	return n;
+}
+
+static unsigned char fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+static bool contains_folded(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	if (nlen == 0 || nlen > hlen)
+		return false;
+	for (size_t i = 0; i + nlen <= hlen; i++) {
+		size_t j = 0;
+
+		while (j < nlen && fold((unsigned char)hay[i + j]) == fold((unsigned char)needle[j]))
+			j++;
+		if (j == nlen)
+			return true;
+	}
+	return false;
+}
+
+/* Writes s reversed by code points (each character's bytes kept in order)
+ * into r, which has room for len bytes. */
+static void reverse_chars(const char *s, size_t len, char *r)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t k = utf8_seq((const unsigned char *)s + i, len - i);
+
+		if (k == 0)
+			k = 1;
+		memcpy(r + len - i - k, s + i, k);
+		i += k;
+	}
+}
+
+/* 1 when the name (len bytes) appears in the candidate forwards or
+ * backwards, 0 when not or when it is too short to count. */
+static int name_in(const char *cand, size_t clen, const char *name, size_t len)
+{
+	char *rev;
+	int hit;
+
+	if (count_chars(name, len) < NAME_MIN_CHARS)
+		return 0;
+	if (contains_folded(cand, clen, name, len))
+		return 1;
+	rev = malloc(len);
+	if (!rev)
+		return IDM_ENOMEM;
+	reverse_chars(name, len, rev);
+	hit = contains_folded(cand, clen, rev, len);
+	free(rev);
+	return hit;
+}
+
+static bool name_separator(char c)
+{
+	return c == ' ' || c == '.' || c == '_' || c == '-' || c == '\'' || c == ',';
+}
+
+/* The whole name, then each of its parts. */
+static int name_or_part_in(const char *cand, size_t clen, const char *name)
+{
+	size_t len = strlen(name);
+	int r = name_in(cand, clen, name, len);
+
+	for (size_t i = 0; r == 0 && i < len;) {
+		size_t j = i;
+
+		while (j < len && !name_separator(name[j]))
+			j++;
+		if (j > i && (i > 0 || j < len))
+			r = name_in(cand, clen, name + i, j - i);
+		i = j + 1;
+	}
+	return r;
+}
+
+/* ----------------------------------------------------------- history */
+
+struct hentry {
+	const char *value;
+	const char *hash; /* after '#'; NULL when absent */
+	time_t t;
+	bool dated;
+	size_t idx; /* input position: keeps the sort stable */
+};
+
+static int hentry_cmp(const void *a, const void *b)
+{
+	const struct hentry *x = a, *y = b;
+
+	if (x->dated != y->dated)
+		return x->dated ? -1 : 1;
+	if (x->dated && x->t != y->t)
+		return x->t > y->t ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void hentry_parse(const char *v, size_t idx, struct hentry *e)
+{
+	const char *h = strchr(v, '#');
+	char stamp[32];
+
+	e->value = v;
+	e->hash = h ? h + 1 : NULL;
+	e->t = 0;
+	e->dated = false;
+	e->idx = idx;
+	if (h && (size_t)(h - v) < sizeof(stamp)) {
+		memcpy(stamp, v, (size_t)(h - v));
+		stamp[h - v] = '\0';
+		e->dated = idm_time_parse(stamp, &e->t) == IDM_OK;
+	}
+}
+
+/* The entries of h (NULL values dropped), newest first. */
+static int history_sorted(const char *const *h, size_t n, struct hentry **out, size_t *count)
+{
+	struct hentry *e;
+	size_t k = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (n == 0)
+		return IDM_OK;
+	e = calloc(n, sizeof(*e));
+	if (!e)
+		return IDM_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (h[i])
+			hentry_parse(h[i], i, &e[k++]);
+	qsort(e, k, sizeof(*e), hentry_cmp);
+	*out = e;
+	*count = k;
+	return IDM_OK;
+}
+
+static void log_skipped(const struct idm_log *log, const char *uid, const struct hentry *e,
+			int why)
+{
+	enum idm_argon2_type type;
+	struct idm_argon2_params c;
+	char when[IDM_GENTIME_LEN] = "an unknown date";
+
+	if (e->dated)
+		idm_time_format(e->t, when);
+	if (why == IDM_ERANGE && idm_hash_params(e->hash, &type, &c) == IDM_OK)
+		idm_logf(log, LOG_WARNING,
+			 "user %s: password history entry of %s skipped: its Argon2 costs "
+			 "(m=%u KiB, t=%u, p=%u) exceed the bounds",
+			 uid ? uid : "?", when, c.memory_kib, c.iterations, c.parallelism);
+	else
+		idm_logf(log, LOG_WARNING,
+			 "user %s: password history entry of %s skipped: not an Argon2 hash "
+			 "this module can verify",
+			 uid ? uid : "?", when);
+}
+
+/* 1 when candidate verifies against one of the newest p->history entries. */
+static int reused(const struct idm_policy *p, const struct idm_argon2_params *argon2,
+		  const struct idm_pw_facts *f, const char *candidate, size_t len,
+		  const struct idm_log *log)
+{
+	struct idm_argon2_params max;
+	struct hentry *e = NULL;
+	size_t n = 0;
+	int r;
+
+	if (p->history <= 0 || f->n_history == 0 || !f->history)
+		return 0;
+	idm_hash_bounds(argon2, &max);
+	/* libargon2 starts one thread per lane: only our own lane count. */
+	if (max.parallelism > argon2->parallelism)
+		max.parallelism = argon2->parallelism > 0 ? argon2->parallelism : 1;
+	r = history_sorted(f->history, f->n_history, &e, &n);
+	if (r < 0)
+		goto out;
+	if (n > (size_t)p->history)
+		n = (size_t)p->history;
+	for (size_t i = 0; i < n; i++) {
+		int v = e[i].hash ? idm_hash_verify(e[i].hash, candidate, len, &max) : IDM_EINVAL;
+
+		if (v == IDM_OK) {
+			r = 1;
+			goto out;
+		}
+		if (v == IDM_ENOMEM) {
+			r = v;
+			goto out;
+		}
+		if (v != IDM_EAUTH)
+			log_skipped(log, f->uid, &e[i], v);
+	}
+	r = 0;
+out:
+	free(e);
+	return r;
+}
+
+/* ------------------------------------------------------------ rules */
+
+time_t idm_policy_next_change(const struct idm_policy *p, const struct idm_pw_facts *f)
+{
+	/* Clamped so that a hand-made policy cannot overflow the sum. */
+	long long days = p->min_age_days > 36500 ? 36500 : p->min_age_days;
+	long long until = (long long)f->changed + days * DAY;
+
+	if (f->forced || f->changed == 0 || days <= 0 || (long long)f->now >= until)
+		return 0;
+	return (time_t)until;
+}
+
+static void min_age_rule(const struct idm_policy *p, const struct idm_pw_facts *f,
+			 struct idm_violations *out)
+{
+	long long until = idm_policy_next_change(p, f), wait, hours;
+
+	if (until == 0)
+		return;
+	wait = until - (long long)f->now;
+	hours = (wait + 3599) / 3600;
+	if (hours > 48)
+		add(out, IDM_RULE_MIN_AGE,
+		    "Your password was changed less than %ld days ago; it can be changed again "
+		    "in %lld days.",
+		    p->min_age_days, (wait + DAY - 1) / DAY);
+	else
+		add(out, IDM_RULE_MIN_AGE,
+		    "Your password was changed less than %ld day%s ago; it can be changed again "
+		    "in %lld hour%s.",
+		    p->min_age_days, plural(p->min_age_days), hours, plural(hours));
+}
+
+static int name_rule(const struct idm_pw_facts *f, const char *candidate, size_t len,
+		     struct idm_violations *out)
+{
+	const struct {
+		const char *value, *what;
+	} names[] = {
+		{ f->uid, "user name" },
+		{ f->given_name, "given name" },
+		{ f->surname, "surname" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int r;
+
+		if (!names[i].value)
+			continue;
+		r = name_or_part_in(candidate, len, names[i].value);
+		if (r < 0)
+			return r;
+		if (r) {
+			add(out, IDM_RULE_USER_NAME,
+			    "The password must not contain your %s, forwards or backwards.",
+			    names[i].what);
+			break;
+		}
+	}
+	return IDM_OK;
+}
+
+int idm_policy_check(const struct idm_policy *p, const struct idm_argon2_params *argon2,
+		     const struct idm_pw_facts *f, const char *candidate, size_t len,
+		     struct idm_violations *out, const struct idm_log *log)
+{
+	struct text_facts t;
+	bool too_long;
+	int r;
+
+	out->n = 0;
+	min_age_rule(p, f, out);
+
+	scan(candidate, len, &t);
+	if (t.bad)
+		add(out, IDM_RULE_ENCODING,
+		    "The password must be UTF-8 text without NUL characters; check the "
+		    "character encoding of your terminal.");
+	if (p->min_length > 0 && t.chars < (size_t)p->min_length)
+		add(out, IDM_RULE_LENGTH_MIN,
+		    "The password must be at least %ld characters long (it has %zu).",
+		    p->min_length, t.chars);
+	too_long = p->max_length > 0 && t.chars > (size_t)p->max_length;
+	if (too_long)
+		add(out, IDM_RULE_LENGTH_MAX,
+		    "The password must be at most %ld characters long (it has %zu).",
+		    p->max_length, t.chars);
+	if (p->min_classes > 0 && t.classes < p->min_classes)
+		add(out, IDM_RULE_CLASSES,
+		    "The password must mix at least %ld of these kinds of character: lower-case "
+		    "letters, upper-case letters, digits, others such as punctuation (it has %d).",
+		    p->min_classes, t.classes);
+	if (p->reject_user_name) {
+		r = name_rule(f, candidate, len, out);
+		if (r < 0)
+			goto out;
+	}
+
+	/* A password already refused for its length is not worth reading a
+	 * list or running Argon2 for: a megabyte must cost microseconds. */
+	if (too_long) {
+		r = IDM_EPOLICY;
+		goto out;
+	}
+	if (p->blocklist_file && p->blocklist_file[0]) {
+		r = idm_blocklist_contains(p->blocklist_file, candidate, len, log);
+		if (r < 0)
+			goto out;
+		if (r)
+			add(out, IDM_RULE_BLOCKLIST,
+			    "The password is on a list of common or leaked passwords; choose "
+			    "another one.");
+	}
+	if (f->current_password && strlen(f->current_password) == len &&
+	    memcmp(f->current_password, candidate, len) == 0) {
+		add(out, IDM_RULE_REUSED, "The new password must differ from the current one.");
+	} else {
+		r = reused(p, argon2, f, candidate, len, log);
+		if (r < 0)
+			goto out;
+		if (r)
+			add(out, IDM_RULE_REUSED,
+			    "The password must not be one you used before: not your current "
+			    "password nor one of your %ld previous ones.",
+			    p->history);
+	}
+	r = out->n ? IDM_EPOLICY : IDM_OK;
+out:
+	return r;
+}
+
+/* ------------------------------------------------------ new history */
+
+void idm_history_free(char **h, size_t n)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(h[i]);
+	free(h);
+}
+
+int idm_history_next(const struct idm_policy *p, const char *const *history, size_t n_history,
+		     const char *old_hash, time_t now, char ***out, size_t *n)
+{
+	size_t keep = p->history > 0 ? (size_t)p->history : 0, k = 0, count = 0;
+	struct hentry *e = NULL;
+	char **res = NULL;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = history_sorted(history, n_history, &e, &count);
+	if (r < 0)
+		goto out;
+	res = calloc(keep + 1, sizeof(*res));
+	if (!res) {
+		r = IDM_ENOMEM;
+		goto out;
+	}
+	/* First whatever the clocks say: a stamp from a host whose clock ran
+	 * ahead must not push the password just replaced out of the list. */
+	if (keep > 0 && old_hash) {
+		char stamp[IDM_GENTIME_LEN];
+		size_t size = IDM_GENTIME_LEN + 1 + strlen(old_hash);
+
+		idm_time_format(now, stamp);
+		res[k] = malloc(size);
+		if (!res[k]) {
+			r = IDM_ENOMEM;
+			goto out;
+		}
+		snprintf(res[k++], size, "%s#%s", stamp, old_hash);
+	}
+	for (size_t i = 0; i < count && k < keep; i++) {
+		res[k] = strdup(e[i].value);
+		if (!res[k]) {
+			r = IDM_ENOMEM;
+			goto out;
+		}
+		k++;
+	}
+	*out = res;
+	*n = k;
+	res = NULL;
+	r = IDM_OK;
+out:
+	idm_history_free(res, k);
+	free(e);
+	return r;
+}
