@@ -1,0 +1,177 @@
+/* bench_login -- a full login through real libpam (auth + account + open
+ * session) against ldapwhoami binding as the same user with the same
+ * Argon2 parameters, in one run (contract §8: median ratio <= 1.3). */
+#include "config.h"
+
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "idm_account.h"
+#include "idm_dir.h"
+#include "idm_error.h"
+#include "idm_login.h"
+#include "idm_passhash.h"
+#include "idm_time.h"
+
+#define ROUNDS 31
+static const char *password = "Benchmark passphrase 2026";
+
+static int conv_fn(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	(void)data;
+	if (!r)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++)
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF)
+			r[i].resp = strdup(password);
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double login(void)
+{
+	struct pam_conv pc = { conv_fn, NULL };
+	pam_handle_t *pamh = NULL;
+	double t0 = now_s();
+	int r = pam_start("idmgr", "bench", &pc, &pamh);
+
+	if (r == PAM_SUCCESS)
+		pam_set_item(pamh, PAM_RHOST, "bench.example.org");
+	if (r == PAM_SUCCESS)
+		r = pam_authenticate(pamh, 0);
+	if (r == PAM_SUCCESS)
+		r = pam_acct_mgmt(pamh, 0);
+	if (r == PAM_SUCCESS)
+		r = pam_open_session(pamh, PAM_SILENT);
+	t0 = now_s() - t0;
+	if (r != PAM_SUCCESS) {
+		fprintf(stderr, "bench_login: login failed: %s\n", pam_strerror(pamh, r));
+		exit(1);
+	}
+	pam_close_session(pamh, PAM_SILENT);
+	pam_end(pamh, r);
+	return t0;
+}
+
+static double whoami(const struct sandbox *sb)
+{
+	char *argv[] = { "/usr/bin/ldapwhoami", "-x", "-H", (char *)sb->uri, "-D",
+			 "uid=bench,ou=people,dc=example,dc=org", "-w", (char *)password, NULL };
+	double t0 = now_s();
+
+	if (run_cmd(argv, NULL, NULL, NULL) != 0) {
+		fprintf(stderr, "bench_login: ldapwhoami failed\n");
+		exit(1);
+	}
+	return now_s() - t0;
+}
+
+/* 64 concurrent wrong-password attempts on one account (contract §8): at
+ * most lockout_threshold checked, every failure counted, the right
+ * password refused after. */
+static void concurrent_attempts(struct sandbox *sb)
+{
+	enum { N = 64 };
+	pid_t pids[N];
+	int go[2], checked = 0, refused = 0, other = 0;
+	struct idm_dir *d = NULL;
+	struct idm_account *a = NULL;
+	struct idm_auth_result res;
+	double t0;
+	char b;
+
+	if (pipe(go) < 0)
+		exit(1);
+	for (int i = 0; i < N; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			close(go[1]);
+			if (read(go[0], &b, 1) < 0)
+				_exit(3);
+			idm_login_authenticate(sb->cfg, NULL, "bench", "a wrong guess", &res);
+			_exit(res.reason == IDM_AUTH_WRONG_PASSWORD ? 0 :
+			      res.reason == IDM_AUTH_LOCKED	? 1 : 2);
+		}
+	}
+	t0 = now_s();
+	close(go[0]);
+	close(go[1]);
+	for (int i = 0; i < N; i++) {
+		int status = 0;
+		waitpid(pids[i], &status, 0);
+		checked += WEXITSTATUS(status) == 0;
+		refused += WEXITSTATUS(status) == 1;
+		other += WEXITSTATUS(status) > 1;
+	}
+	t0 = now_s() - t0;
+	idm_dir_open(sb->cfg, NULL, sb->admin_dn, sb->admin_password, &d);
+	idm_account_lookup(d, sb->cfg, "bench", &a);
+	idm_login_authenticate(sb->cfg, NULL, "bench", password, &res);
+	printf("64 concurrent wrong passwords in %.0f ms: %d checked against the password "
+	       "(threshold %ld), %d refused as locked, %d other; failures recorded %ld; "
+	       "right password afterwards: %s\n",
+	       t0 * 1e3, checked, sb->cfg->policies[0].lockout_threshold, refused, other,
+	       a ? a->failure_count : -1, res.reason == IDM_AUTH_OK ? "ACCEPTED (bad)" : "refused");
+	idm_account_free(a);
+	idm_dir_close(d);
+}
+
+int main(int argc, char **argv)
+{
+	struct sandbox sb;
+	double t_login[ROUNDS], t_who[ROUNDS], ratio;
+	char ldif[2048], *hash = NULL, now[IDM_GENTIME_LEN];
+
+	(void)argc;
+	sandbox_start_for_pam(&sb, argv, NULL);
+	if (idm_hash_password(&sb.cfg->argon2, password, strlen(password), &hash) < 0)
+		return 1;
+	idm_time_format(time(NULL), now);
+	snprintf(ldif, sizeof(ldif),
+		 "dn: uid=bench,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\n"
+		 "objectClass: posixAccount\nobjectClass: idmAccount\nuid: bench\ncn: bench\n"
+		 "sn: bench\nuidNumber: 50000\ngidNumber: 10000\nhomeDirectory: /home/bench\n"
+		 "idmStatus: active\nidmPwdChangedTime: %s\nuserPassword: %s\n",
+		 now, hash);
+	free(hash);
+	if (sandbox_ldapadd(&sb, ldif) != 0)
+		return 1;
+	login(); /* warm up both paths once */
+	whoami(&sb);
+	for (int i = 0; i < ROUNDS; i++) { /* interleaved: same machine state */
+		t_login[i] = login();
+		t_who[i] = whoami(&sb);
+	}
+	qsort(t_login, ROUNDS, sizeof(double), cmp);
+	qsort(t_who, ROUNDS, sizeof(double), cmp);
+	ratio = t_login[ROUNDS / 2] / t_who[ROUNDS / 2];
+	printf("login (auth+account+open_session, libpam): median %.1f ms\n", t_login[ROUNDS / 2] * 1e3);
+	printf("ldapwhoami (same user, same Argon2id m=%u t=%u p=%u): median %.1f ms\n",
+	       sb.cfg->argon2.memory_kib, sb.cfg->argon2.iterations, sb.cfg->argon2.parallelism,
+	       t_who[ROUNDS / 2] * 1e3);
+	printf("ratio %.2f (target <= 1.30): %s\n", ratio, ratio <= 1.3 ? "met" : "NOT met");
+	concurrent_attempts(&sb);
+	sandbox_stop(&sb);
+	return 0;
+}
