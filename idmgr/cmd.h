@@ -28,6 +28,10 @@ int exit_status(int err);
 /* Loads the configuration, logging errors; NULL on failure. */
 struct idm_config *ctx_load_config(struct cmd_ctx *ctx);
 
+/* The operator: -u, else SUDO_USER, else the login name (contract §7). */
+const char *ctx_operator_uid(struct cmd_ctx *ctx);
+
+int cmd_passwd(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_config_check(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_init(struct cmd_ctx *ctx, int argc, char **argv);
 

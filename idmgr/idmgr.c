@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <malloc.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,22 @@ struct idm_config *ctx_load_config(struct cmd_ctx *ctx)
 	return cfg;
 }
 
+const char *ctx_operator_uid(struct cmd_ctx *ctx)
+{
+	const struct passwd *pw;
+	const char *sudo = getenv("SUDO_USER");
+
+	if (ctx->operator_uid)
+		return ctx->operator_uid;
+	if (sudo && *sudo)
+		return ctx->operator_uid = sudo;
+	pw = getpwuid(getuid());
+	if (pw && pw->pw_name)
+		return ctx->operator_uid = pw->pw_name;
+	fprintf(stderr, "idmgr: who is the operator? Give -u UID\n");
+	return NULL;
+}
+
 struct command {
 	const char *word1, *word2;
 	int (*run)(struct cmd_ctx *ctx, int argc, char **argv);
@@ -75,6 +92,7 @@ struct command {
 static const struct command commands[] = {
 	{ "config", "check", cmd_config_check, "validate and print the effective configuration" },
 	{ "init", NULL, cmd_init, "bootstrap the directory (directory administrator)" },
+	{ "passwd", NULL, cmd_passwd, "change your own password under your policy" },
 };
 
 static void usage(FILE *fp)

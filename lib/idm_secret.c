@@ -26,7 +26,8 @@ void idm_secret_free(char *secret)
 static int open_checked(const char *path, size_t max, int secret, int strict,
 			const struct idm_log *log, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO planted at the path must not hang the caller. */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0) {
 		int e = errno;

@@ -15,11 +15,14 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "idm_config.h"
 #include "idm_error.h"
 #include "idm_log.h"
 #include "idm_login.h"
+#include "idm_password.h"
+#include "idm_secret.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define _(s) dgettext(PACKAGE, s)
@@ -33,6 +36,7 @@ struct ctx {
 	struct idm_log log;
 	struct idm_config *cfg;
 	const char *user, *service, *rhost, *tty;
+	int retry; /* retry=N: new passwords asked at most N times */
 };
 
 static void log_pam(void *data, int priority, const char *msg)
@@ -51,9 +55,13 @@ static int setup(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 	c->pamh = pamh;
 	c->log.fn = log_pam;
 	c->log.data = pamh;
+	c->retry = 3;
 	for (int i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
 			config = argv[i] + 7;
+		else if (strncmp(argv[i], "retry=", 6) == 0 && argv[i][6] >= '1' && argv[i][6] <= '9' &&
+			 argv[i][7] == '\0')
+			c->retry = argv[i][6] - '0';
 		else if (strcmp(argv[i], "debug") == 0)
 			c->log.debug = 1;
 		else if (strcmp(argv[i], "use_first_pass") == 0 ||
@@ -251,4 +259,76 @@ EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const c
 	log_outcome(&c, "session_close", PAM_SUCCESS, "ok", NULL);
 	idm_config_free(c.cfg);
 	return PAM_SUCCESS;
+}
+
+/* The password phase (R-PW-1, R-PW-3, R-PW-4): the user's own change, one
+ * message per broken rule, retry=N.  Root changing another user's
+ * directory password is refused: operator resets are "idmgr user
+ * reset-password", audited and temporary (security-notes: admins who reset
+ * must not bypass history and quality). */
+EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct ctx c;
+	struct idm_account_result acct;
+	struct idm_violations v;
+	const char *old = NULL, *new = NULL, *reason = "error";
+	int pr, r = IDM_OK;
+
+	pr = setup(&c, pamh, argc, argv);
+	if (pr != PAM_SUCCESS)
+		goto out;
+	if (flags & PAM_PRELIM_CHECK) {
+		if (getuid() == 0 && !(flags & PAM_CHANGE_EXPIRED_AUTHTOK)) {
+			pam_error(pamh, _("Directory passwords are not set by root: an operator "
+					  "issues a temporary one with \"idmgr user reset-password %s\"."),
+				  c.user);
+			reason = "root_change_refused";
+			pr = PAM_PERM_DENIED;
+			goto out;
+		}
+		/* Reachable and managed?  The account phase's lookup says. */
+		r = idm_login_account(c.cfg, &c.log, c.user, false, &acct);
+		pr = r == IDM_ENOENT ? PAM_USER_UNKNOWN :
+		     r == IDM_EUNAVAIL ? PAM_AUTHINFO_UNAVAIL :
+		     r == IDM_ECONFIG ? PAM_SERVICE_ERR : PAM_SUCCESS;
+		reason = pr == PAM_SUCCESS ? "prelim_ok" : acct.reason;
+		goto out;
+	}
+	if (!(flags & PAM_UPDATE_AUTHTOK)) {
+		pr = PAM_SERVICE_ERR;
+		goto out;
+	}
+	pr = pam_get_authtok(pamh, PAM_OLDAUTHTOK, &old, _("Current password: "));
+	if (pr != PAM_SUCCESS)
+		goto out;
+	for (int attempt = 0; attempt < c.retry; attempt++) {
+		pr = pam_get_authtok(pamh, PAM_AUTHTOK, &new, NULL);
+		if (pr != PAM_SUCCESS)
+			break;
+		r = idm_password_change(c.cfg, &c.log, c.user, old, new, strlen(new), &v);
+		if (r != IDM_EPOLICY)
+			break;
+		for (size_t i = 0; i < v.n; i++)
+			pam_error(pamh, "%s", v.v[i].message);
+		pam_set_item(pamh, PAM_AUTHTOK, NULL); /* ask again */
+	}
+	if (pr == PAM_SUCCESS) {
+		switch (r) {
+		case IDM_OK: pr = PAM_SUCCESS; reason = "changed"; break;
+		case IDM_EPOLICY: pr = PAM_AUTHTOK_ERR; reason = "policy"; break;
+		case IDM_EAUTH:
+			pam_error(pamh, _("The current password is not right."));
+			pr = PAM_AUTHTOK_RECOVERY_ERR;
+			reason = "wrong_old_password";
+			break;
+		case IDM_EUNAVAIL: pr = PAM_AUTHINFO_UNAVAIL; reason = "directory_unavailable"; break;
+		case IDM_ENOENT: pr = PAM_USER_UNKNOWN; reason = "unknown_user"; break;
+		case IDM_ECONFIG: pr = PAM_SERVICE_ERR; reason = "configuration"; break;
+		default: pr = PAM_AUTHTOK_ERR; reason = "refused"; break;
+		}
+	}
+out:
+	log_outcome(&c, "password", pr, reason, NULL);
+	idm_config_free(c.cfg);
+	return pr;
 }

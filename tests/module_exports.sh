@@ -12,7 +12,8 @@ if [ -n "$bad" ]; then
 	printf '%s\n' "$bad"
 	exit 1
 fi
-for sym in pam_sm_authenticate pam_sm_setcred pam_sm_acct_mgmt; do
+for sym in pam_sm_authenticate pam_sm_setcred pam_sm_acct_mgmt pam_sm_chauthtok \
+	pam_sm_open_session pam_sm_close_session; do
 	printf '%s\n' "$exports" | grep -qx "$sym" || { echo "missing $sym"; exit 1; }
 done
 # Every undefined symbol resolves at load time (RTLD_NOW via LD_BIND_NOW).

@@ -65,13 +65,34 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 	return type == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-static void dir_setup(void)
+/* Each tcase gets a folder, made and removed by the runner's process
+ * (unchecked fixture), and each test a folder inside it: a test that fails
+ * in a forked child never reaches its teardown, the tcase's still does. */
+static char fx_root[PATH_MAX];
+
+static void root_setup(void)
 {
 	const char *base = getenv("TMPDIR");
 
 	if (!base || !*base)
 		base = "/tmp";
-	snprintf(fx_dir, sizeof(fx_dir), "%s/idm-policy-XXXXXX", base);
+	snprintf(fx_root, sizeof(fx_root), "%s/idm-policy-XXXXXX", base);
+	if (!mkdtemp(fx_root)) {
+		fprintf(stderr, "mkdtemp %s: %s\n", fx_root, strerror(errno));
+		exit(EXIT_FAILURE);
+	}
+}
+
+static void root_teardown(void)
+{
+	nftw(fx_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fx_root[0] = '\0';
+}
+
+static void dir_setup(void)
+{
+	ck_assert_int_lt(snprintf(fx_dir, sizeof(fx_dir), "%s/t-XXXXXX", fx_root),
+			 (int)sizeof(fx_dir));
 	ck_assert_msg(mkdtemp(fx_dir) != NULL, "mkdtemp %s: %s", fx_dir, strerror(errno));
 	captured.text[0] = '\0';
 	captured.len = 0;
@@ -84,19 +105,25 @@ static void dir_teardown(void)
 	fx_dir[0] = '\0';
 }
 
+/* DIR/name into out (PATH_MAX bytes). */
+static void fx_path(const char *name, char *out)
+{
+	ck_assert_int_lt(snprintf(out, PATH_MAX, "%s/%s", fx_dir, name), PATH_MAX);
+}
+
 /* Writes len bytes to DIR/name; its path goes to out (PATH_MAX bytes). */
 static void write_bytes(const char *name, const char *data, size_t len, char *out)
 {
 	int fd;
 
-	ck_assert_int_lt(snprintf(out, PATH_MAX, "%s/%s", fx_dir, name), PATH_MAX);
+	fx_path(name, out);
 	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	ck_assert_msg(fd >= 0, "%s: %s", out, strerror(errno));
 	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
 	close(fd);
 }
 
-static char policy_name[] = "test";
+static char policy_name[] = "test", no_file[] = "";
 
 /* Every rule off: a test switches on what it tests. */
 static struct idm_policy no_rules(void)
@@ -444,12 +471,12 @@ START_TEST(blocklist_in_policy)
 	assert_ok(&p, &f, "qwerty1234");
 
 	/* An unreadable list fails closed, and says why. */
-	snprintf(missing, sizeof(missing), "%s/absent", fx_dir);
+	fx_path("absent", missing);
 	p.blocklist_file = missing;
 	ck_assert_int_eq(check(&p, &f, "anything-at-all"), IDM_EIO);
 	ck_assert_ptr_nonnull(strstr(captured.text, "absent"));
 	/* An empty name is the rule switched off. */
-	p.blocklist_file = policy_name + sizeof(policy_name) - 1;
+	p.blocklist_file = no_file;
 	assert_ok(&p, &f, "qwerty123");
 }
 END_TEST
@@ -459,14 +486,14 @@ START_TEST(blocklist_file_refusals)
 	char path[PATH_MAX], link_path[PATH_MAX];
 
 	write_bytes("list", list_text, sizeof(list_text) - 1, path);
-	snprintf(link_path, sizeof(link_path), "%s/link", fx_dir);
+	fx_path("link", link_path);
 	ck_assert_int_eq(symlink(path, link_path), 0);
 	ck_assert_int_eq(idm_blocklist_contains(link_path, "letmein", 7, &cap_log), IDM_EIO);
 	ck_assert_ptr_nonnull(strstr(captured.text, "symbolic link"));
 	ck_assert_int_eq(idm_blocklist_contains(fx_dir, "letmein", 7, &cap_log), IDM_ECONFIG);
 	ck_assert_ptr_nonnull(strstr(captured.text, "not a regular file"));
 	/* A FIFO must not hang the caller. */
-	snprintf(link_path, sizeof(link_path), "%s/fifo", fx_dir);
+	fx_path("fifo", link_path);
 	ck_assert_int_eq(mkfifo(link_path, 0600), 0);
 	ck_assert_int_eq(idm_blocklist_contains(link_path, "letmein", 7, &cap_log), IDM_ECONFIG);
 	/* An empty list holds nothing. */
@@ -501,6 +528,21 @@ START_TEST(blocklist_long_lines)
 	ck_assert_int_eq(idm_blocklist_contains(path, cand, big - 2, &cap_log), 0);
 	memset(cand, 'x', big);
 	ck_assert_int_eq(idm_blocklist_contains(path, cand, big, &cap_log), 1);
+
+	/* Whatever the buffer's size (a power of two up to 1 MiB), the end of
+	 * a long line is not mistaken for a line of its own. */
+	for (size_t k = 4096, i = 0; k <= 1024 * 1024; k *= 2, i++) {
+		char *t = malloc(k + 12), name[16];
+
+		ck_assert_ptr_nonnull(t);
+		memset(t, 'z', k);
+		memcpy(t + k, "tail\nafter\n", 11);
+		snprintf(name, sizeof(name), "tail%zu", i);
+		write_bytes(name, t, k + 11, path);
+		free(t);
+		ck_assert_msg(idm_blocklist_contains(path, "tail", 4, &cap_log) == 0, "%zu", k);
+		ck_assert_int_eq(idm_blocklist_contains(path, "after", 5, &cap_log), 1);
+	}
 	free(text);
 	free(cand);
 }
@@ -516,7 +558,7 @@ START_TEST(blocklist_million_lines)
 	double ms, ms_last;
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "%s/million", fx_dir);
+	fx_path("million", path);
 	fp = fopen(path, "we");
 	ck_assert_ptr_nonnull(fp);
 	fputs("# generated\n", fp);
@@ -825,7 +867,7 @@ START_TEST(huge_password_refused_quickly)
 	real = history_value("Some-Old-Pass", NOW - 86400, &small);
 	h[0] = "unreadable";
 	h[1] = real;
-	snprintf(missing, sizeof(missing), "%s/absent", fx_dir);
+	fx_path("absent", missing);
 	p.min_length = 12;
 	p.max_length = 128;
 	p.min_classes = 3;
@@ -908,12 +950,18 @@ END_TEST
 
 /* ---------------------------------------------------------------- main */
 
+static void fixtures(TCase *tc)
+{
+	tcase_add_unchecked_fixture(tc, root_setup, root_teardown);
+	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+}
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
 	TCase *tc = tcase_create("text");
 
-	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	fixtures(tc);
 	tcase_add_test(tc, length_min_counts_characters);
 	tcase_add_test(tc, length_max_counts_characters);
 	tcase_add_test(tc, encoding_refuses_invalid_utf8);
@@ -923,7 +971,7 @@ static Suite *policy_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("blocklist");
-	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	fixtures(tc);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, blocklist_lines);
 	tcase_add_test(tc, blocklist_in_policy);
@@ -933,7 +981,7 @@ static Suite *policy_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("history");
-	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	fixtures(tc);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, history_reuse);
 	tcase_add_test(tc, history_rotation);
@@ -944,7 +992,7 @@ static Suite *policy_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("together");
-	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	fixtures(tc);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, huge_password_refused_quickly);
 	tcase_add_test(tc, all_violations_together);

@@ -1,0 +1,142 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "idm_error.h"
+#include "idm_escape.h"
+#include "idm_lockout.h"
+#include "idm_operator.h"
+#include "idm_uid.h"
+
+/* Reads which role groups name dn as a member, one base search per role. */
+static int read_roles(struct idm_operator *op, const struct idm_config *cfg)
+{
+	static const char *const attrs[] = { "1.1", NULL };
+	char *filter = NULL;
+	int r = idm_filter_fmt(&filter, "(member=%s)", op->dn);
+
+	for (int i = 0; r == IDM_OK && i < IDM_ROLE_COUNT; i++) {
+		LDAPMessage *res = NULL;
+		r = idm_dir_search(op->d, cfg->roles.dn[i], LDAP_SCOPE_BASE, filter, attrs, 1, &res);
+		if (r == IDM_OK && ldap_count_entries(idm_dir_ldap(op->d), res) == 1)
+			op->roles |= 1u << i;
+		if (r == IDM_ENOENT) /* a role group that does not exist has no members */
+			r = IDM_OK;
+		ldap_msgfree(res);
+	}
+	free(filter);
+	return r;
+}
+
+static bool password_expired(const struct idm_config *cfg, const struct idm_account *a)
+{
+	const struct idm_policy *p = idm_account_policy(cfg, a);
+	time_t now = time(NULL);
+
+	return p && p->max_age_days > 0 &&
+	       (a->pwd_changed == 0 || now - a->pwd_changed >= p->max_age_days * 86400L);
+}
+
+int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+		       const char *password, enum idm_operator_mode mode,
+		       struct idm_operator **out)
+{
+	struct idm_operator *op = NULL;
+	const struct idm_policy *p;
+	time_t now = time(NULL);
+	int r;
+
+	*out = NULL;
+	if (idm_uid_check(cfg, uid) < 0) {
+		idm_logf(log, LOG_ERR, "operator \"%s\": not a valid uid", uid);
+		return IDM_EINVAL;
+	}
+	if (!password || !*password) {
+		idm_logf(log, LOG_ERR, "operator %s: an empty password is never tried", uid);
+		return IDM_EAUTH;
+	}
+	op = calloc(1, sizeof(*op));
+	if (!op || !(op->uid = strdup(uid))) {
+		r = IDM_ENOMEM;
+		goto out;
+	}
+	r = idm_dn_child(&op->dn, "uid", uid, cfg->ldap.people_dn);
+	if (r < 0)
+		goto out;
+	r = idm_dir_open(cfg, log, op->dn, password, &op->d);
+	if (r == IDM_EAUTH)
+		idm_logf(log, LOG_ERR, "operator %s: wrong password, or no such operator", uid);
+	if (r < 0)
+		goto out;
+	r = idm_account_lookup(op->d, cfg, uid, &op->account);
+	if (r == IDM_ENOENT)
+		idm_logf(log, LOG_ERR, "operator %s: not an account idmgr manages", uid);
+	if (r < 0)
+		goto out;
+	p = idm_account_policy(cfg, op->account);
+	if (idm_account_usable(op->account, now) != IDM_OK) {
+		idm_logf(log, LOG_ERR, "operator %s: the account is %s", uid,
+			 op->account->status ? op->account->status : "not active");
+		r = IDM_EDENIED;
+		goto out;
+	}
+	if (op->account->failure_count >= IDM_LOCKOUT_HARD_LIMIT ||
+	    (op->account->locked_time && p &&
+	     (p->lockout_duration == 0 || now < op->account->locked_time + p->lockout_duration))) {
+		idm_logf(log, LOG_ERR, "operator %s: the account is locked; a system_admin unlocks it",
+			 uid);
+		r = IDM_EDENIED;
+		goto out;
+	}
+	if (mode == IDM_OPERATOR_ACT &&
+	    (op->account->must_change || password_expired(cfg, op->account))) {
+		idm_logf(log, LOG_ERR,
+			 "operator %s: the password is temporary or expired; change it first with "
+			 "\"idmgr -u %s passwd\" (R-PW-4)",
+			 uid, uid);
+		r = IDM_ESTATE;
+		goto out;
+	}
+	r = read_roles(op, cfg);
+out:
+	if (r < 0)
+		idm_operator_free(op);
+	else
+		*out = op;
+	return r;
+}
+
+bool idm_operator_has(const struct idm_operator *op, enum idm_role role)
+{
+	return op && (op->roles & (1u << role));
+}
+
+int idm_operator_require(const struct idm_operator *op, const struct idm_log *log,
+			 unsigned roles, const char *action)
+{
+	char names[128] = "";
+
+	if (op->roles & roles)
+		return IDM_OK;
+	for (int i = 0; i < IDM_ROLE_COUNT; i++)
+		if (roles & (1u << i)) {
+			if (*names)
+				strncat(names, " or ", sizeof(names) - strlen(names) - 1);
+			strncat(names, idm_role_name(i), sizeof(names) - strlen(names) - 1);
+		}
+	idm_logf(log, LOG_ERR, "%s needs the role %s, which operator %s does not hold", action,
+		 names, op->uid);
+	return IDM_EDENIED;
+}
+
+void idm_operator_free(struct idm_operator *op)
+{
+	if (!op)
+		return;
+	idm_dir_close(op->d);
+	idm_account_free(op->account);
+	free(op->uid);
+	free(op->dn);
+	free(op);
+}

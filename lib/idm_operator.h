@@ -1,0 +1,46 @@
+/* idm_operator.h -- an officer acting through idmgr (contract §7).
+ *
+ * Operators act with their own directory identity: idmgr binds as the
+ * operator, so the directory's ACLs apply too and the audit trail records
+ * who was authenticated.  Roles are membership of the role groups, read at
+ * login -- every command is one short process, so they are never cached
+ * beyond the action.  An operator whose password is temporary or expired,
+ * or who is locked, suspended or retired, can do nothing but change the
+ * password (R-PW-4). */
+#ifndef IDM_OPERATOR_H
+#define IDM_OPERATOR_H
+
+#include <stdbool.h>
+
+#include "idm_account.h"
+#include "idm_config.h"
+#include "idm_dir.h"
+#include "idm_log.h"
+#include "idm_role.h"
+
+struct idm_operator {
+	char *uid, *dn;
+	unsigned roles; /* bit (1u << enum idm_role) per role held */
+	struct idm_account *account;
+	struct idm_dir *d; /* bound as the operator */
+};
+
+enum idm_operator_mode {
+	IDM_OPERATOR_ACT,    /* refuse a temporary or expired password */
+	IDM_OPERATOR_PASSWD, /* only changing the password is intended */
+};
+
+/* Binds as uid with password and checks the account.  IDM_EAUTH wrong
+ * password, IDM_ESTATE must change the password first, IDM_EDENIED locked
+ * or not active, IDM_EUNAVAIL, IDM_EINVAL invalid uid.  Each refusal is
+ * logged with its reason. */
+int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+		       const char *password, enum idm_operator_mode mode,
+		       struct idm_operator **out);
+bool idm_operator_has(const struct idm_operator *op, enum idm_role role);
+/* Logs "ROLE needed" and returns IDM_EDENIED unless op holds one of roles. */
+int idm_operator_require(const struct idm_operator *op, const struct idm_log *log,
+			 unsigned roles, const char *action);
+void idm_operator_free(struct idm_operator *op);
+
+#endif

@@ -1,0 +1,442 @@
+/* The password side (issue: password policy engine and phase): the PAM
+ * password phase through real libpam and "idmgr passwd", against a real
+ * slapd (R-PW-1, R-PW-3, R-PW-4, R-PW-5, R-PRIV-4). */
+#include "config.h"
+
+#include <check.h>
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "idm_account.h"
+#include "idm_dir.h"
+#include "idm_error.h"
+#include "idm_login.h"
+#include "idm_passhash.h"
+#include "idm_password.h"
+#include "idm_time.h"
+
+static struct sandbox sb;
+static char **self_argv;
+
+struct conv {
+	const char *answers[12];
+	size_t next;
+	char shown[8192];
+};
+
+static int conv_fn(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+	struct conv *c = data;
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	if (!r)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		size_t used = strlen(c->shown);
+		snprintf(c->shown + used, sizeof(c->shown) - used, "%s\n", msg[i]->msg);
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
+			const char *a = c->next < 12 ? c->answers[c->next++] : NULL;
+			r[i].resp = strdup(a ? a : "");
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static const char test_policies[] =
+	"policy hist3 { history = 3  min_age_days = 0  min_length = 8 }\n"
+	"policy hist5 { history = 5  min_age_days = 0  min_length = 8 }\n"
+	"policy hist2 { history = 2  min_age_days = 0  min_length = 8 }\n";
+
+static void prepare(struct sandbox *s)
+{
+	char *text = slurp(s->conf), *grown;
+	size_t size = strlen(text) + sizeof(test_policies) + 1;
+
+	grown = malloc(size);
+	snprintf(grown, size, "%s%s", text, test_policies);
+	write_file(s->conf, grown, 0600);
+	free(text);
+	free(grown);
+}
+
+static void add_account(const char *uid, const char *pw, const char *extra)
+{
+	char ldif[4096], *hash = NULL, now[IDM_GENTIME_LEN];
+	static int next = 31000;
+
+	ck_assert_int_eq(idm_hash_password(&sb.cfg->argon2, pw, strlen(pw), &hash), IDM_OK);
+	idm_time_format(time(NULL) - 2 * 86400, now); /* older than min_age_days */
+	snprintf(ldif, sizeof(ldif),
+		 "dn: uid=%s,ou=people,dc=example,dc=org\n"
+		 "objectClass: inetOrgPerson\nobjectClass: posixAccount\nobjectClass: idmAccount\n"
+		 "uid: %s\ncn: %s\nsn: Yamada\ngivenName: Hanako\nuidNumber: %d\ngidNumber: 10000\n"
+		 "homeDirectory: /home/%s\nuserPassword: %s\nidmStatus: active\n%s%s",
+		 uid, uid, uid, next++, uid, hash,
+		 strstr(extra, "idmPwdChangedTime") ? "" : "idmPwdChangedTime: ",
+		 strstr(extra, "idmPwdChangedTime") ? extra : now);
+	if (!strstr(extra, "idmPwdChangedTime")) {
+		size_t used = strlen(ldif);
+		snprintf(ldif + used, sizeof(ldif) - used, "\n%s", extra);
+	}
+	ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
+	free(hash);
+}
+
+static void setup(void)
+{
+	sandbox_start_for_pam(&sb, self_argv, prepare);
+	add_account("hist", "Start password 0", "idmPolicy: hist3\n");
+	add_account("shrink", "Start password 0", "idmPolicy: hist5\n");
+	add_account("plain", "Plain user passphrase 1", "");
+	add_account("admin2", "Plain user passphrase 1", "idmPrivileged: TRUE\n");
+	add_account("kenta", "Sunny days ahead 12", "");
+	add_account("multi", "Multibyte start 1", "");
+	add_account("taro", "Racer start passphrase 1", "");
+	add_account("cli", "Command line passphrase 1", "");
+}
+
+static void teardown(void)
+{
+	sandbox_stop(&sb);
+}
+
+static int change(const char *uid, const char *old, const char *new, struct idm_violations *v)
+{
+	int r = idm_password_change(sb.cfg, NULL, uid, old, new, strlen(new), v);
+
+	for (size_t i = 0; i < v->n; i++) /* shown in the test log when it fails */
+		fprintf(stderr, "%s -> %s: %s\n", uid, new, v->v[i].message);
+	return r;
+}
+
+static bool has_rule(const struct idm_violations *v, enum idm_rule rule)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i].rule == rule)
+			return true;
+	return false;
+}
+
+static bool binds(const char *uid, const char *pw)
+{
+	struct idm_dir *d = NULL;
+	char dn[256];
+	int r;
+
+	snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=example,dc=org", uid);
+	r = idm_dir_open(sb.cfg, NULL, dn, pw, &d);
+	idm_dir_close(d);
+	return r == IDM_OK;
+}
+
+/* Reads attr of uid as the directory administrator (all values, joined by
+ * newlines). */
+static char *admin_read(const char *uid, const char *attr)
+{
+	struct idm_dir *d = NULL;
+	const char *attrs[] = { attr, NULL };
+	LDAPMessage *res = NULL;
+	struct berval **vals;
+	char dn[256], *out = calloc(1, 65536);
+
+	snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=example,dc=org", uid);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
+	ck_assert_int_eq(idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res),
+			 IDM_OK);
+	vals = ldap_get_values_len(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res), attr);
+	for (size_t i = 0; vals && vals[i]; i++) {
+		strncat(out, vals[i]->bv_val, vals[i]->bv_len);
+		strcat(out, "\n");
+	}
+	ldap_value_free_len(vals);
+	ldap_msgfree(res);
+	idm_dir_close(d);
+	return out;
+}
+
+/* R-PW-4: the temporary password of an officer must be changed at the
+ * first login; the new one then works and the old no longer binds; the
+ * stored hash is {ARGON2} argon2id with the configured costs (R-PW-5). */
+START_TEST(temporary_password_changed_at_first_login)
+{
+	char *temp = sandbox_officer_password(&sb, "watanabe"), *hash;
+	const char *newpw = "Officer new pass 2026!";
+	struct conv c = { .answers = { temp, temp, newpw, newpw } };
+	struct pam_conv pc = { conv_fn, &c };
+	pam_handle_t *pamh = NULL;
+
+	ck_assert_int_eq(pam_start("idmgr", "watanabe", &pc, &pamh), PAM_SUCCESS);
+	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+	ck_assert_int_eq(pam_acct_mgmt(pamh, 0), PAM_NEW_AUTHTOK_REQD);
+	ck_assert_int_eq(pam_chauthtok(pamh, PAM_CHANGE_EXPIRED_AUTHTOK), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = newpw;
+	ck_assert_int_eq(pam_start("idmgr", "watanabe", &pc, &pamh), PAM_SUCCESS);
+	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+	ck_assert_int_eq(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+
+	ck_assert(!binds("watanabe", temp));
+	hash = admin_read("watanabe", "userPassword");
+	ck_assert_msg(strncmp(hash, "{ARGON2}$argon2id$v=19$m=19456,t=2,p=1$", 39) == 0, "%s", hash);
+	free(hash);
+	hash = admin_read("watanabe", "idmMustChange");
+	ck_assert_str_eq(hash, "FALSE\n");
+	free(hash);
+	free(temp);
+}
+END_TEST
+
+/* One clear message per broken rule through the conversation, retry=3,
+ * then PAM_AUTHTOK_ERR; nothing changed. */
+START_TEST(weak_password_refused_with_messages)
+{
+	struct conv c = { .answers = { "Plain user passphrase 1", "abc", "abc", "abc", "abc", "abc",
+				       "abc" } };
+	struct pam_conv pc = { conv_fn, &c };
+	pam_handle_t *pamh = NULL;
+
+	ck_assert_int_eq(pam_start("idmgr", "plain", &pc, &pamh), PAM_SUCCESS);
+	ck_assert_int_eq(pam_chauthtok(pamh, PAM_CHANGE_EXPIRED_AUTHTOK), PAM_AUTHTOK_ERR);
+	pam_end(pamh, PAM_SUCCESS);
+	ck_assert_ptr_nonnull(strstr(c.shown, "at least 12 characters"));
+	ck_assert_ptr_nonnull(strstr(c.shown, "3"));
+	ck_assert(binds("plain", "Plain user passphrase 1"));
+}
+END_TEST
+
+/* Root running "passwd USER" for a directory user is refused, pointing to
+ * the audited operator action. */
+START_TEST(root_cannot_set_a_directory_password)
+{
+	struct conv c = { .answers = { "x" } };
+	struct pam_conv pc = { conv_fn, &c };
+	pam_handle_t *pamh = NULL;
+	int r;
+
+	ck_assert_int_eq(pam_start("idmgr", "plain", &pc, &pamh), PAM_SUCCESS);
+	r = pam_chauthtok(pamh, 0);
+	pam_end(pamh, r);
+	if (getuid() == 0) {
+		ck_assert_int_eq(r, PAM_PERM_DENIED);
+		ck_assert_ptr_nonnull(strstr(c.shown, "idmgr user reset-password plain"));
+	} else {
+		/* not root: the user's own change is asked for, and "x" is wrong */
+		ck_assert_int_ne(r, PAM_SUCCESS);
+		ck_assert_ptr_null(strstr(c.shown, "reset-password"));
+	}
+	ck_assert(binds("plain", "Plain user passphrase 1"));
+}
+END_TEST
+
+/* R-PW-3: history of 3 with 4 changes. */
+START_TEST(history_of_three)
+{
+	struct idm_violations v;
+	const char *pw[] = { "Start password 0", "Second pass 1", "Third pass 22", "Fourth pass 333",
+			     "Fifth pass 4444" };
+
+	for (int i = 1; i < 5; i++)
+		ck_assert_int_eq(change("hist", pw[i - 1], pw[i], &v), IDM_OK);
+	/* current pw[4]; history holds pw[3], pw[2], pw[1] */
+	for (int i = 1; i < 5; i++) {
+		ck_assert_int_eq(change("hist", pw[4], pw[i], &v), IDM_EPOLICY);
+		ck_assert(has_rule(&v, IDM_RULE_REUSED));
+	}
+	ck_assert_int_eq(change("hist", pw[4], pw[0], &v), IDM_OK);
+}
+END_TEST
+
+/* History shrinking: a policy of 2 keeps only the 2 newest. */
+START_TEST(history_shrinks)
+{
+	struct idm_violations v;
+	char *h;
+	const char *pw[] = { "Start password 0", "Second pass 1", "Third pass 22", "Fourth pass 333" };
+	char ldif[256];
+	int lines = 0;
+
+	for (int i = 1; i < 4; i++)
+		ck_assert_int_eq(change("shrink", pw[i - 1], pw[i], &v), IDM_OK);
+	h = admin_read("shrink", "idmPasswordHistory");
+	for (char *p = h; *p; p++)
+		lines += *p == '\n';
+	ck_assert_int_eq(lines, 3);
+	free(h);
+	snprintf(ldif, sizeof(ldif), "dn: uid=shrink,ou=people,dc=example,dc=org\nchangetype: modify\n"
+				     "replace: idmPolicy\nidmPolicy: hist2\n");
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
+	ck_assert_int_eq(change("shrink", pw[3], "Fifth pass 4444", &v), IDM_OK);
+	h = admin_read("shrink", "idmPasswordHistory");
+	lines = 0;
+	for (char *p = h; *p; p++)
+		lines += *p == '\n';
+	ck_assert_int_eq(lines, 2);
+	free(h);
+}
+END_TEST
+
+/* R-PRIV-4: the same password is accepted for a standard ID and refused
+ * for a privileged one (min_length 16, 4 classes). */
+START_TEST(privileged_rules_are_stronger)
+{
+	struct idm_violations v;
+	const char *candidate = "shorter pass 12"; /* 15 characters, 3 classes */
+
+	ck_assert_int_eq(change("admin2", "Plain user passphrase 1", candidate, &v), IDM_EPOLICY);
+	ck_assert(has_rule(&v, IDM_RULE_LENGTH_MIN));
+	ck_assert(has_rule(&v, IDM_RULE_CLASSES));
+	ck_assert_int_eq(change("plain", "Plain user passphrase 1", candidate, &v), IDM_OK);
+}
+END_TEST
+
+/* min_age_days = 1: a password set just now cannot change again. */
+START_TEST(min_age_refuses_a_second_change)
+{
+	struct idm_violations v;
+
+	ck_assert_int_eq(change("kenta", "Sunny days ahead 12", "Sunny days ahead 13", &v), IDM_OK);
+	ck_assert_int_eq(change("kenta", "Sunny days ahead 13", "Sunny days ahead 14", &v),
+			 IDM_EPOLICY);
+	ck_assert(has_rule(&v, IDM_RULE_MIN_AGE));
+}
+END_TEST
+
+/* Lengths count characters: a multi-byte password works end to end; a
+ * 1 MiB password is refused cleanly and quickly. */
+START_TEST(multibyte_and_huge_passwords)
+{
+	struct idm_violations v;
+	const char *jp = "日本語のパスワードabc2026!";
+	size_t big = 1024 * 1024;
+	char *huge = malloc(big + 1);
+	struct timespec t0, t1;
+
+	ck_assert_int_eq(change("multi", "Multibyte start 1", jp, &v), IDM_OK);
+	ck_assert(binds("multi", jp));
+	memset(huge, 'a', big);
+	huge[big] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(idm_password_change(sb.cfg, NULL, "multi", jp, huge, big, &v), IDM_EPOLICY);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert(has_rule(&v, IDM_RULE_LENGTH_MAX));
+	ck_assert_double_lt((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, 1.0);
+	ck_assert(binds("multi", jp));
+	free(huge);
+}
+END_TEST
+
+/* One modify: a concurrent change and logins never leave a new hash with
+ * the old history -- afterwards the newest history entry is the old
+ * password, and the new password binds. */
+START_TEST(concurrent_change_and_logins)
+{
+	struct idm_violations v;
+	struct idm_auth_result res;
+	pid_t pid = fork();
+	char *h, *hash;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(change("taro", "Racer start passphrase 1", "Racer new passphrase 2", &v) == IDM_OK
+			      ? 0
+			      : 1);
+	for (int i = 0; i < 6; i++)
+		idm_login_authenticate(sb.cfg, NULL, "taro", "Racer start passphrase 1", &res);
+	{
+		int status;
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_int_eq(WEXITSTATUS(status), 0);
+	}
+	ck_assert(binds("taro", "Racer new passphrase 2"));
+	ck_assert(!binds("taro", "Racer start passphrase 1"));
+	h = admin_read("taro", "idmPasswordHistory");
+	hash = strchr(h, '#');
+	ck_assert_ptr_nonnull(hash);
+	hash[strcspn(hash, "\n")] = '\0';
+	{
+		struct idm_argon2_params max;
+		idm_hash_bounds(&sb.cfg->argon2, &max);
+		ck_assert_int_eq(idm_hash_verify(hash + 1, "Racer start passphrase 1", 24, &max), IDM_OK);
+	}
+	free(h);
+}
+END_TEST
+
+/* idmgr passwd: the same core path, for scripts with password files. */
+START_TEST(idmgr_passwd_command)
+{
+	char oldf[700], newf[700], weakf[700], *out = NULL, *err = NULL;
+	const char *bin = getenv("IDMGR_BIN");
+	char *argv[] = { (char *)bin, "-c", sb.conf, "-u", "cli", "--password-file", oldf, "passwd",
+			 "--new-password-file", newf, NULL };
+	char *weak[] = { (char *)bin, "-c", sb.conf, "-u", "cli", "--password-file", newf, "passwd",
+			 "--new-password-file", weakf, NULL };
+
+	snprintf(oldf, sizeof(oldf), "%s/cli.old", sb.dir);
+	snprintf(newf, sizeof(newf), "%s/cli.new", sb.dir);
+	snprintf(weakf, sizeof(weakf), "%s/cli.weak", sb.dir);
+	write_file(oldf, "Command line passphrase 1", 0600);
+	write_file(newf, "Command line passphrase 2", 0600);
+	write_file(weakf, "cli", 0600);
+	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "password changed for cli"));
+	free(out);
+	free(err);
+	ck_assert(binds("cli", "Command line passphrase 2"));
+	ck_assert_int_eq(run_cmd(weak, NULL, &out, &err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "the new password was refused; nothing changed"));
+	ck_assert_ptr_nonnull(strstr(err, "at least 12 characters"));
+	free(out);
+	free(err);
+	/* a wrong current password: refused, exit 1 */
+	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "the current password is not right"));
+	free(out);
+	free(err);
+}
+END_TEST
+
+static Suite *password_suite(void)
+{
+	Suite *s = suite_create("password");
+	TCase *tc = tcase_create("change");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, temporary_password_changed_at_first_login);
+	tcase_add_test(tc, weak_password_refused_with_messages);
+	tcase_add_test(tc, root_cannot_set_a_directory_password);
+	tcase_add_test(tc, history_of_three);
+	tcase_add_test(tc, history_shrinks);
+	tcase_add_test(tc, privileged_rules_are_stronger);
+	tcase_add_test(tc, min_age_refuses_a_second_change);
+	tcase_add_test(tc, multibyte_and_huge_passwords);
+	tcase_add_test(tc, concurrent_change_and_logins);
+	tcase_add_test(tc, idmgr_passwd_command);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	SRunner *sr;
+	int failed;
+
+	(void)argc;
+	self_argv = argv;
+	sr = srunner_create(password_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
