@@ -109,7 +109,7 @@ static void concurrent_attempts(struct sandbox *sb)
 			close(go[1]);
 			if (read(go[0], &b, 1) < 0)
 				_exit(3);
-			idm_login_authenticate(sb->cfg, NULL, "bench", "a wrong guess", &res);
+			idm_login_authenticate(sb->cfg, NULL, "bench", "a wrong guess", NULL, &res);
 			_exit(res.reason == IDM_AUTH_WRONG_PASSWORD ? 0 :
 			      res.reason == IDM_AUTH_LOCKED	? 1 : 2);
 		}
@@ -127,7 +127,7 @@ static void concurrent_attempts(struct sandbox *sb)
 	t0 = now_s() - t0;
 	idm_dir_open(sb->cfg, NULL, sb->admin_dn, sb->admin_password, &d);
 	idm_account_lookup(d, sb->cfg, "bench", &a);
-	idm_login_authenticate(sb->cfg, NULL, "bench", password, &res);
+	idm_login_authenticate(sb->cfg, NULL, "bench", password, NULL, &res);
 	printf("64 concurrent wrong passwords in %.0f ms: %d checked against the password "
 	       "(threshold %ld), %d refused as locked, %d other; failures recorded %ld; "
 	       "right password afterwards: %s\n",

@@ -31,6 +31,16 @@ struct idm_config *ctx_load_config(struct cmd_ctx *ctx);
 /* The operator: -u, else SUDO_USER, else the login name (contract §7). */
 const char *ctx_operator_uid(struct cmd_ctx *ctx);
 
+struct idm_operator;
+/* Authenticates the operator (password from --password-file or the
+ * terminal) and checks the account may act; logs why not.  Returns an
+ * idm_err. */
+int ctx_operator_login(struct cmd_ctx *ctx, const struct idm_config *cfg,
+		       struct idm_operator **op);
+
+int cmd_request(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_user(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_passwd(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_config_check(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_init(struct cmd_ctx *ctx, int argc, char **argv);

@@ -11,6 +11,9 @@
 
 #include "cmd.h"
 #include "idm_error.h"
+#include "idm_operator.h"
+#include "idm_secret.h"
+#include "prompt.h"
 
 /* Errors, warnings and notices always; progress (LOG_INFO) with -v. */
 static void log_stderr(void *data, int priority, const char *msg)
@@ -83,6 +86,24 @@ const char *ctx_operator_uid(struct cmd_ctx *ctx)
 	return NULL;
 }
 
+int ctx_operator_login(struct cmd_ctx *ctx, const struct idm_config *cfg,
+		       struct idm_operator **op)
+{
+	const char *uid = ctx_operator_uid(ctx);
+	char *password = NULL;
+	int r;
+
+	*op = NULL;
+	if (!uid)
+		return IDM_EINVAL;
+	r = ctx->password_file ? idm_secret_read(ctx->password_file, &ctx->log, &password)
+			       : prompt_password("Your directory password: ", &password);
+	if (r == IDM_OK)
+		r = idm_operator_login(cfg, &ctx->log, uid, password, IDM_OPERATOR_ACT, op);
+	idm_secret_free(password);
+	return r;
+}
+
 struct command {
 	const char *word1, *word2;
 	int (*run)(struct cmd_ctx *ctx, int argc, char **argv);
@@ -93,6 +114,10 @@ static const struct command commands[] = {
 	{ "config", "check", cmd_config_check, "validate and print the effective configuration" },
 	{ "init", NULL, cmd_init, "bootstrap the directory (directory administrator)" },
 	{ "passwd", NULL, cmd_passwd, "change your own password under your policy" },
+	{ "request", NULL, cmd_request,
+	  "template|submit|list|show|approve|reject|apply: written requests" },
+	{ "audit", NULL, cmd_audit, "show|verify: the tamper-evident audit trail" },
+	{ "user", NULL, cmd_user, "unlock|show: direct operator actions on an account" },
 };
 
 static void usage(FILE *fp)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "idm_config.h"
 #include "idm_error.h"
@@ -565,10 +566,10 @@ static int convert(cfg_t *cfg, struct idm_config *c)
  * The scan follows libconfuse's lexer, which takes the longest token: "//"
  * starts a comment only where no longer unquoted string starts (so
  * "ldap://h/" is a value), and in single quotes both \' and \\ are escapes. */
-static int prepare_text(char *text)
+int idm_config_prepare_text(char *text, const char *name, const struct idm_log *log)
 {
 	enum { PLAIN, DQUOTE, SQUOTE, LINE_COMMENT, BLOCK_COMMENT } state = PLAIN;
-	int line = 1;
+	int line = 1, refs = 0;
 
 	for (char *p = text; *p; p++) {
 		bool ref = false;
@@ -629,14 +630,14 @@ static int prepare_text(char *text)
 			break;
 		}
 		if (ref) {
-			idm_logf(load_log, LOG_ERR,
+			idm_logf(log, LOG_ERR,
 				 "%s:%d: \"${\" is not allowed: environment references are not "
 				 "expanded (write the value itself, or single-quote it)",
-				 load_path, line);
-			load_errors++;
+				 name, line);
+			refs++;
 		}
 	}
-	return load_errors ? IDM_ECONFIG : IDM_OK;
+	return refs;
 }
 
 int idm_config_load(const char *path, const struct idm_log *log, struct idm_config **out)
@@ -658,9 +659,11 @@ int idm_config_load(const char *path, const struct idm_log *log, struct idm_conf
 		r = IDM_ECONFIG;
 		goto out;
 	}
-	r = prepare_text(text);
-	if (r < 0)
+	load_errors += idm_config_prepare_text(text, path, log);
+	if (load_errors) {
+		r = IDM_ECONFIG;
 		goto out;
+	}
 	cfg = config_init();
 	c = calloc(1, sizeof(*c));
 	if (!cfg || !c || !(c->path = strdup(path))) {
@@ -761,7 +764,7 @@ void idm_config_print(const struct idm_config *c, FILE *fp)
 const struct idm_policy *idm_config_policy(const struct idm_config *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_policies; i++)
-		if (strcmp(c->policies[i].name, name) == 0)
+		if (strcasecmp(c->policies[i].name, name) == 0) /* idmPolicy ignores case */
 			return &c->policies[i];
 	return NULL;
 }

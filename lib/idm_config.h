@@ -90,6 +90,13 @@ int idm_config_check_files(const struct idm_config *cfg, const struct idm_log *l
 /* Prints the effective configuration, defaults included, in idmgr.conf syntax. */
 void idm_config_print(const struct idm_config *cfg, FILE *fp);
 
+/* Prepares a libconfuse text in place before cfg_parse_buf(), for every
+ * file idmgr parses (this one, request forms): blanks comments (newlines
+ * kept, so libconfuse 3.3 cites the right lines) and logs each ${ that
+ * libconfuse would expand from the environment as "NAME:LINE: ...".
+ * Returns how many it found; the caller refuses the text unless 0. */
+int idm_config_prepare_text(char *text, const char *name, const struct idm_log *log);
+
 /* The policy of that name, or NULL. */
 const struct idm_policy *idm_config_policy(const struct idm_config *cfg, const char *name);
 const struct idm_unit *idm_config_unit(const struct idm_config *cfg, const char *name);

@@ -146,6 +146,7 @@ int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const ch
 		if (t > since)
 			out->in_window++;
 	}
+	out->lock_active = lock_active(p, locked, server_now);
 	if (out->consecutive > IDM_LOCKOUT_HARD_LIMIT)
 		out->verdict = IDM_LOCK_HARD;
 	else if (lock_active(p, locked, server_now) || out->in_window > p->lockout_threshold)
@@ -165,7 +166,9 @@ int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const ch
 	struct idm_mods *m;
 	int r;
 
-	if (a->in_window < p->lockout_threshold)
+	/* A lock runs from the failure that set it: later refused attempts
+	 * do not extend it. */
+	if (a->in_window < p->lockout_threshold || a->lock_active)
 		return IDM_OK;
 	idm_time_format(a->server_now, stamp);
 	m = idm_mods_new();
@@ -186,6 +189,14 @@ int idm_lockout_clear(struct idm_dir *d, const char *dn)
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureCount", "0");
 	r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
 	idm_mods_free(m);
+	return r;
+}
+
+int idm_lockout_unlock(struct idm_dir *d, const char *dn)
+{
+	struct idm_mods *m;
+	int r = idm_lockout_clear(d, dn);
+
 	if (r < 0)
 		return r;
 	/* The server's own lock (ppolicy backstop, slapd-ppolicy.conf), where
@@ -207,7 +218,7 @@ int idm_lockout_state(struct idm_dir *svc, const struct idm_policy *p, const cha
 	static const char *const attrs[] = { "modifyTimestamp", "idmLockedTime", NULL };
 	struct idm_entry *e = NULL;
 	struct idm_mods *m;
-	char stamp[IDM_GENTIME_LEN];
+	char stamp_probe[IDM_GENTIME_LEN + 18];
 	const char *v;
 	time_t now;
 	int r;
@@ -223,11 +234,15 @@ int idm_lockout_state(struct idm_dir *svc, const struct idm_policy *p, const cha
 		*out = IDM_LOCK_LOCKED;
 		return IDM_OK;
 	}
-	/* Ask the server for its time: rewrite the lock time with its own
-	 * value (changes nothing) and read modifyTimestamp back. */
-	idm_time_format(locked_time, stamp);
+	/* Ask the server for its time: add and delete one throw-away failure
+	 * value in one modify (no net change, nothing an operator's unlock
+	 * running at the same moment could lose) and read modifyTimestamp. */
+	r = failure_value(0, stamp_probe);
+	if (r < 0)
+		return r;
 	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLockedTime", stamp);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmFailureTime", stamp_probe);
+	idm_mods_add(m, LDAP_MOD_DELETE, "idmFailureTime", stamp_probe);
 	r = idm_mods_array(m) ? idm_dir_modify_read(svc, dn, idm_mods_array(m), attrs, &e)
 			      : IDM_ENOMEM;
 	idm_mods_free(m);

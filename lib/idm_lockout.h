@@ -38,6 +38,7 @@ struct idm_attempt {
 	long in_window;   /* failures counted in the window, this attempt included */
 	long consecutive; /* consecutive failures, this attempt included */
 	bool lock_expired; /* an earlier lock has run out: clear it on success */
+	bool lock_active;  /* a lock is in force: it is not extended */
 };
 
 /* Records an attempt on dn under policy p (service identity). */
@@ -47,9 +48,11 @@ int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const ch
  * threshold. */
 int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const char *dn,
 		       const struct idm_attempt *a);
-/* After a successful check, or an operator's unlock: no failures, no lock,
- * and the server's ppolicy lock (pwdAccountLockedTime) cleared too. */
+/* After a successful check: no failures, no lock. */
 int idm_lockout_clear(struct idm_dir *d, const char *dn);
+/* An operator's unlock: the same, the hard limit lifted, and the server's
+ * ppolicy lock (pwdAccountLockedTime) cleared too. */
+int idm_lockout_unlock(struct idm_dir *d, const char *dn);
 
 /* Lock state without recording anything (account phase, reports): uses
  * the server's time when a lock is present. */

@@ -51,13 +51,16 @@ static void set_policy(char dst[65], const struct idm_policy *p)
 
 /* After a successful check: failures and lock cleared, one more login with
  * this password, in one modify. */
-static int record_success(struct idm_dir *svc, const struct idm_account *a)
+static int record_success(struct idm_dir *svc, const struct idm_account *a, const char *rhost)
 {
 	struct idm_mods *m = idm_mods_new();
-	char count[24];
+	char count[24], now[IDM_GENTIME_LEN];
 	int r;
 
 	snprintf(count, sizeof(count), "%ld", a->login_count + 1);
+	idm_time_format(time(NULL), now);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", rhost && *rhost ? rhost : "localhost");
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureTime", NULL);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLockedTime", NULL);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureCount", "0");
@@ -117,7 +120,8 @@ out:
 }
 
 int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log,
-			   const char *uid, const char *password, struct idm_auth_result *res)
+			   const char *uid, const char *password, const char *rhost,
+			   struct idm_auth_result *res)
 {
 	struct idm_dir *svc = NULL, *user = NULL;
 	struct idm_account *a = NULL;
@@ -149,7 +153,10 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 	}
 	p = idm_account_policy(cfg, a);
 	set_policy(res->policy, p);
-	res->failures_before = a->failure_count;
+	res->prev.login = a->last_login;
+	res->prev.logout = a->last_logout;
+	res->prev.failures = a->failure_count;
+	snprintf(res->prev.host, sizeof(res->prev.host), "%s", a->last_host ? a->last_host : "");
 	if (!p) {
 		idm_logf(log, LOG_ERR, "%s: policy \"%s\" is not in %s", uid, a->policy, cfg->path);
 		r = IDM_ECONFIG;
@@ -178,7 +185,7 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 	if (r == IDM_OK) {
 		res->reason = IDM_AUTH_OK;
 		res->must_change = pp == PP_changeAfterReset;
-		r = record_success(svc, a);
+		r = record_success(svc, a, rhost);
 		if (r == IDM_OK)
 			upgrade_hash(cfg, log, user, a->dn, password);
 	} else if (r == IDM_EAUTH) {
@@ -305,11 +312,15 @@ out:
 }
 
 int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *log,
-			   const char *uid, const char *rhost, long failures_before,
-			   struct idm_last_login *prev)
+			   const char *uid, const char *rhost,
+			   const struct idm_last_login *from_auth, struct idm_last_login *prev)
 {
+	if (from_auth) {
+		*prev = *from_auth; /* auth recorded this login already */
+		return IDM_OK;
+	}
 	memset(prev, 0, sizeof(*prev));
-	prev->failures = failures_before;
+	prev->failures = -1;
 	return write_times(cfg, log, uid, rhost, true, prev);
 }
 

@@ -32,17 +32,27 @@ enum idm_auth_reason {
 /* For the log line: "wrong_password", "locked", ... */
 const char *idm_auth_reason_name(enum idm_auth_reason r);
 
+struct idm_last_login {
+	time_t login, logout; /* 0: never */
+	char host[256];
+	long failures;        /* failed attempts since that login */
+};
+
 struct idm_auth_result {
 	enum idm_auth_reason reason;
 	char policy[65];      /* the policy class that governed the attempt */
-	long failures_before; /* failed attempts since the last login, for the session */
 	bool must_change;     /* the server's ppolicy said: change after reset */
+	/* On success: the login before this one, for the session's message
+	 * (auth records this login: a stack without a session line still
+	 * keeps last-login times for the stale-ID sweep). */
+	struct idm_last_login prev;
 };
 
 /* IDM_OK, IDM_EAUTH (wrong password, locked, refused), IDM_ENOENT,
  * IDM_EUNAVAIL, IDM_ECONFIG, IDM_ENOMEM. */
 int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log,
-			   const char *uid, const char *password, struct idm_auth_result *res);
+			   const char *uid, const char *password, const char *rhost,
+			   struct idm_auth_result *res);
 
 struct idm_account_result {
 	const char *reason; /* for the log line */
@@ -58,18 +68,13 @@ struct idm_account_result {
 int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
 		      bool ppolicy_must_change, struct idm_account_result *res);
 
-struct idm_last_login {
-	time_t login, logout; /* 0: never */
-	char host[256];
-	long failures;        /* failed attempts since that login */
-};
-
-/* session open: reads the previous login (for the message), then records
- * this one (time, host).  failures_before is from auth, or -1 (no auth in
- * this transaction, e.g. an SSH key: the directory's count is used). */
+/* session open: the previous login for the message.  from_auth is what
+ * auth found in this transaction (it recorded this login already); NULL
+ * when auth was skipped (an SSH key): then the entry is read and this login
+ * recorded here. */
 int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *log,
-			   const char *uid, const char *rhost, long failures_before,
-			   struct idm_last_login *prev);
+			   const char *uid, const char *rhost,
+			   const struct idm_last_login *from_auth, struct idm_last_login *prev);
 int idm_login_session_close(const struct idm_config *cfg, const struct idm_log *log,
 			    const char *uid);
 

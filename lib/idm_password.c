@@ -9,6 +9,7 @@
 #include "idm_dir.h"
 #include "idm_error.h"
 #include "idm_escape.h"
+#include "idm_lockout.h"
 #include "idm_mods.h"
 #include "idm_passhash.h"
 #include "idm_password.h"
@@ -81,9 +82,11 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 			const char *old_password, const char *new_password, size_t new_len,
 			struct idm_violations *v)
 {
-	struct idm_dir *d = NULL;
+	struct idm_dir *d = NULL, *svc = NULL;
 	struct idm_account *a = NULL;
-	const struct idm_policy *p;
+	const struct idm_policy *p = NULL;
+	struct idm_attempt at;
+	bool counted = false;
 	struct own own = { 0 };
 	struct idm_pw_facts facts;
 	struct idm_mods *m = NULL;
@@ -100,7 +103,29 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	r = idm_dn_child(&dn, "uid", uid, cfg->ldap.people_dn);
 	if (r < 0)
 		return r;
+	/* The old password is a guess like any login: counted before it is
+	 * checked, where this host holds the service identity (PAM hosts do;
+	 * an officer's laptop may not: there the server's ppolicy backstop
+	 * counts). */
+	if (idm_dir_open_service(cfg, NULL, &svc) == IDM_OK &&
+	    idm_account_lookup(svc, cfg, uid, &a) == IDM_OK && (p = idm_account_policy(cfg, a))) {
+		r = idm_lockout_record(svc, p, a->dn, &at);
+		if (r < 0)
+			goto out;
+		counted = true;
+		if (at.verdict != IDM_LOCK_CHECK) {
+			idm_logf(log, LOG_NOTICE, "%s: password change refused: the account is locked",
+				 uid);
+			idm_lockout_failed(svc, p, a->dn, &at);
+			r = IDM_EAUTH;
+			goto out;
+		}
+	}
+	idm_account_free(a);
+	a = NULL;
 	r = idm_dir_open(cfg, log, dn, old_password, &d);
+	if (counted && r == IDM_EAUTH)
+		idm_lockout_failed(svc, p, dn, &at);
 	if (r < 0)
 		goto out;
 	r = idm_account_lookup(d, cfg, uid, &a);
@@ -157,7 +182,10 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	r = idm_mods_array(m) ? idm_dir_modify(d, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
 	if (r == IDM_OK)
 		idm_logf(log, LOG_INFO, "%s: password changed (policy %s)", uid, p->name);
+	if (counted && r != IDM_EAUTH)
+		idm_lockout_clear(svc, a->dn); /* the old password was right */
 out:
+	idm_dir_close(svc);
 	idm_mods_free(m);
 	idm_history_free(history, n_history);
 	if (hash)

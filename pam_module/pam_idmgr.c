@@ -28,7 +28,7 @@
 #define _(s) dgettext(PACKAGE, s)
 
 /* PAM data handed from auth to account and session in one transaction. */
-#define DATA_FAILURES "idmgr:failures_before"
+#define DATA_PREV "idmgr:previous_login"
 #define DATA_MUST_CHANGE "idmgr:ppolicy_must_change"
 
 struct ctx {
@@ -83,14 +83,32 @@ static int setup(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 	return PAM_SUCCESS;
 }
 
+/* A field of the log line as the caller gave it, made safe: anything but
+ * a printable, non-space, non-'=' ASCII byte becomes '?', so a crafted user
+ * name cannot forge other fields or lines. */
+static const char *field(const char *in, char *buf, size_t size)
+{
+	size_t i = 0;
+
+	for (; in && in[i] && i + 1 < size; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		buf[i] = ch > 0x20 && ch < 0x7f && ch != '=' ? (char)ch : '?';
+	}
+	buf[i] = '\0';
+	return i ? buf : "-";
+}
+
 /* One syslog line per outcome (R-LOGIN-3); never a password. */
 static void log_outcome(const struct ctx *c, const char *phase, int pr, const char *reason,
 			const char *policy)
 {
+	char user[72], service[72], rhost[260], tty[72];
+
 	pam_syslog(c->pamh, pr == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
 		   "%s: user=%s service=%s rhost=%s tty=%s result=%s reason=%s policy=%s", phase,
-		   c->user ? c->user : "", c->service ? c->service : "", c->rhost ? c->rhost : "",
-		   c->tty ? c->tty : "", pam_strerror(c->pamh, pr), reason, policy ? policy : "-");
+		   field(c->user, user, sizeof(user)), field(c->service, service, sizeof(service)),
+		   field(c->rhost, rhost, sizeof(rhost)), field(c->tty, tty, sizeof(tty)),
+		   pam_strerror(c->pamh, pr), reason, policy ? policy : "-");
 }
 
 static void cleanup_data(pam_handle_t *pamh, void *data, int status)
@@ -133,7 +151,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 	struct ctx c;
 	struct idm_auth_result res = { .reason = IDM_AUTH_ERROR };
 	const char *password = NULL;
-	long *failures;
+	struct idm_last_login *prev;
 	int pr, r;
 
 	(void)flags;
@@ -145,13 +163,13 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 		pr = pr == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_AUTH_ERR;
 		goto out;
 	}
-	r = idm_login_authenticate(c.cfg, &c.log, c.user, password, &res);
+	r = idm_login_authenticate(c.cfg, &c.log, c.user, password, c.rhost, &res);
 	pr = auth_code(r);
 	if (pr == PAM_SUCCESS) {
-		failures = malloc(sizeof(*failures));
-		if (failures) {
-			*failures = res.failures_before;
-			pam_set_data(pamh, DATA_FAILURES, failures, cleanup_data);
+		prev = malloc(sizeof(*prev));
+		if (prev) {
+			*prev = res.prev;
+			pam_set_data(pamh, DATA_PREV, prev, cleanup_data);
 		}
 		if (res.must_change)
 			pam_set_data(pamh, DATA_MUST_CHANGE, strdup("1"), cleanup_data);
@@ -178,14 +196,15 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char 
 	const void *must = NULL;
 	int pr, r;
 
-	(void)flags;
 	pr = setup(&c, pamh, argc, argv);
 	if (pr != PAM_SUCCESS)
 		goto out;
 	pam_get_data(pamh, DATA_MUST_CHANGE, &must);
 	r = idm_login_account(c.cfg, &c.log, c.user, must != NULL, &res);
 	pr = account_code(r);
-	if (pr == PAM_NEW_AUTHTOK_REQD) {
+	if (flags & PAM_SILENT)
+		;
+	else if (pr == PAM_NEW_AUTHTOK_REQD) {
 		if (strcmp(res.reason, "password_expired") == 0)
 			pam_info(pamh, _("Your password has expired. You must change it now."));
 		else if (strcmp(res.reason, "max_logins_reached") == 0)
@@ -214,18 +233,20 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 {
 	struct ctx c;
 	struct idm_last_login prev;
-	const void *failures = NULL;
+	const void *from_auth = NULL;
 	char when[64], logout[64];
 	int pr, r;
 
+	/* A session is never refused (contract §6): the login has been decided
+	 * by auth and account; bookkeeping problems are logged only. */
 	pr = setup(&c, pamh, argc, argv);
-	if (pr != PAM_SUCCESS)
-		goto out;
-	pam_get_data(pamh, DATA_FAILURES, &failures);
-	r = idm_login_session_open(c.cfg, &c.log, c.user, c.rhost,
-				   failures ? *(const long *)failures : -1, &prev);
-	/* A session is never refused for its bookkeeping: the login has been
-	 * decided by auth and account. */
+	if (pr != PAM_SUCCESS) {
+		log_outcome(&c, "session_open", pr, "setup_failed", NULL);
+		idm_config_free(c.cfg);
+		return PAM_SUCCESS;
+	}
+	pam_get_data(pamh, DATA_PREV, &from_auth);
+	r = idm_login_session_open(c.cfg, &c.log, c.user, c.rhost, from_auth, &prev);
 	pr = PAM_SUCCESS;
 	if (flags & PAM_SILENT)
 		goto out;

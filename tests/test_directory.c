@@ -276,7 +276,7 @@ START_TEST(no_server_is_unavailable)
 	ck_assert_double_lt(now_s() - t0, 4.0);
 	{
 		struct idm_auth_result res;
-		ck_assert_int_eq(idm_login_authenticate(cfg, NULL, "sato", "whatever it is", &res),
+		ck_assert_int_eq(idm_login_authenticate(cfg, NULL, "sato", "whatever it is", NULL, &res),
 				 IDM_EUNAVAIL);
 		ck_assert_int_eq(res.reason, IDM_AUTH_UNAVAILABLE);
 	}

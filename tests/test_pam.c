@@ -145,7 +145,7 @@ static void operator_unlock(const char *uid)
 	struct idm_account *a = read_account(uid);
 
 	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
-	ck_assert_int_eq(idm_lockout_clear(d, a->dn), IDM_OK);
+	ck_assert_int_eq(idm_lockout_unlock(d, a->dn), IDM_OK);
 	idm_dir_close(d);
 	idm_account_free(a);
 }
@@ -514,7 +514,7 @@ START_TEST(concurrent_attempts_never_exceed_threshold)
 			close(go[1]);
 			if (read(go[0], &b, 1) < 0)
 				_exit(90);
-			idm_login_authenticate(sb.cfg, NULL, "conc", "wrong guess", &res);
+			idm_login_authenticate(sb.cfg, NULL, "conc", "wrong guess", NULL, &res);
 			_exit(res.reason == IDM_AUTH_WRONG_PASSWORD ? 10 :
 			      res.reason == IDM_AUTH_LOCKED	? 11 : 12);
 		}

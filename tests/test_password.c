@@ -351,7 +351,7 @@ START_TEST(concurrent_change_and_logins)
 			      ? 0
 			      : 1);
 	for (int i = 0; i < 6; i++)
-		idm_login_authenticate(sb.cfg, NULL, "taro", "Racer start passphrase 1", &res);
+		idm_login_authenticate(sb.cfg, NULL, "taro", "Racer start passphrase 1", NULL, &res);
 	{
 		int status;
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);

@@ -1,0 +1,108 @@
+/* idm_audit.h -- the tamper-evident audit trail (R-AUD-1, R-AUD-2, R-REV-1).
+ *
+ * Every operator action is one record under ou=audit,<idmgr_dn>, named
+ * idmSeq=N: the RDN makes sequence numbers unique, so two appenders can never
+ * both write record N and the chain cannot fork.  Each record holds the hash
+ * of the one before it (record 1: 64 zeros) and its own hash, hex SHA-256 of
+ * this serialization, which an auditor can recompute with any SHA-256 tool:
+ *
+ *     "idmgr-audit-1:" then, in this order, seq (decimal, no leading zero),
+ *     time (YYYYMMDDHHMMSSZ, UTC), actor, action, subject, request id,
+ *     outcome, detail and previous hash, each as LEN ":" BYTES "," (LEN the
+ *     decimal byte count) or, for an absent optional field, as "-,".
+ *
+ * cn=head,ou=audit,<idmgr_dn> (idmAuditHead) holds "SEQ HASH" of the newest
+ * record.  Appending is lock-free: add record head+1, then move the head with
+ * a compare-and-swap (one modify deleting the old value and adding the new);
+ * an appender that finds record head+1 already there moves the head for the
+ * one that added it ("helping") and tries again.  A crash between the two
+ * steps leaves the head one record behind, which is a normal state that the
+ * next append completes.
+ *
+ * What the chain proves: an edited, deleted, inserted or reordered record,
+ * or a head that names no record, is found and named by idm_audit_verify().
+ * What it cannot prove on its own: whoever may write the whole trail can
+ * rewrite it from some record on, hashes included, or drop the newest record
+ * and move the head back by one.  Against that, keep a head read earlier
+ * (idm_audit_head(), printed in reports) somewhere else and pass it to
+ * idm_audit_verify() as an anchor. */
+#ifndef IDM_AUDIT_H
+#define IDM_AUDIT_H
+
+#include <time.h>
+
+#include "idm_config.h"
+#include "idm_dir.h"
+
+#define IDM_AUDIT_HASH_LEN 64 /* hex digits of a SHA-256 */
+
+/* What an operator did.  The actor is not part of it: the record names the
+ * identity the directory says the connection is bound as (WhoAmI, RFC 4532),
+ * so a caller cannot record someone else.  Empty optional fields count as
+ * absent.  action: 1-64 of [a-z0-9-] (submit, approve, reject, apply,
+ * unlock, reset-password, suspend, exception-add, sweep, ...); subject and
+ * request_id: 1-64 printable ASCII; outcome ("done" or "refused: RULE"):
+ * UTF-8 of at most 1024 bytes without control characters; detail: UTF-8 of
+ * at most 8192 bytes, tabs and newlines allowed.  Anything else is
+ * IDM_EINVAL before any directory call. */
+struct idm_audit_event {
+	const char *action;
+	const char *subject;    /* uid the action was about, or NULL */
+	const char *request_id; /* or NULL */
+	const char *outcome;
+	const char *detail; /* or NULL */
+};
+
+/* Appends one record as the identity d is bound as, creating the head on
+ * first use.  On success *seq and hash (either may be NULL) tell what was
+ * written.  IDM_ENOENT when ou=audit does not exist (idmgr init makes it),
+ * IDM_EDENIED when the identity may not write the trail, IDM_EDIR when the
+ * head could not be moved after many tries (a stuck or damaged head). */
+int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
+		     const struct idm_audit_event *ev, long *seq,
+		     char hash[IDM_AUDIT_HASH_LEN + 1]);
+
+/* One record as stored.  In a damaged trail any field may be NULL. */
+struct idm_audit_record {
+	long seq;
+	time_t time;
+	char *actor, *action, *subject, *request_id, *outcome, *detail;
+	char *prev_hash, *hash;
+};
+
+/* The canonical hash of r (above) from its fields, ignoring r->hash.
+ * IDM_EINVAL when seq < 1 or a required field is missing. */
+int idm_audit_record_hash(const struct idm_audit_record *r, char out[IDM_AUDIT_HASH_LEN + 1]);
+
+/* Calls each() for every record with time >= since (0: all), in seq order;
+ * a negative return from each() stops the listing and is returned.  The
+ * records passed are freed when each() returns.  Memory grows with the
+ * number of records listed (they are sorted); verification does not. */
+int idm_audit_list(struct idm_dir *d, const struct idm_config *cfg, time_t since,
+		   int (*each)(void *ctx, const struct idm_audit_record *r), void *ctx);
+
+/* The head as stored: seq 0 and 64 zeros for a trail without records;
+ * IDM_ENOENT when no record was ever appended. */
+struct idm_audit_head {
+	long seq;
+	char hash[IDM_AUDIT_HASH_LEN + 1];
+};
+int idm_audit_head(struct idm_dir *d, const struct idm_config *cfg, struct idm_audit_head *out);
+
+/* Walks every record (a paged search: memory stays at one page plus what a
+ * damaged trail needs to describe its damage), recomputes each hash, checks
+ * each link to the record before, that the records are 1..N without gaps,
+ * that the head names the last record with its hash and, when anchor is not
+ * NULL, that record anchor->seq still has anchor->hash.  Each problem is
+ * passed to report() (may be NULL) as one sentence naming the record, e.g.
+ * "record 7: contents do not match its hash (edited)", with seq the record
+ * it is about (0 when none).  Records appended during the walk are allowed.
+ * *n_records (may be NULL) counts the records checked.  Returns IDM_OK when
+ * the trail is intact, IDM_ESTATE when a problem was reported, or an error
+ * of the directory. */
+int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
+		     const struct idm_audit_head *anchor,
+		     void (*report)(void *ctx, long seq, const char *problem), void *ctx,
+		     long *n_records);
+
+#endif

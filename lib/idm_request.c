@@ -1,0 +1,569 @@
+#include "config.h"
+
+#include <ldap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "idm_audit.h"
+#include "idm_error.h"
+#include "idm_escape.h"
+#include "idm_mods.h"
+#include "idm_random.h"
+#include "idm_request.h"
+#include "idm_time.h"
+#include "idm_uid.h"
+
+static const char *const request_attrs[] = {
+	"idmRequestId", "idmRequestType", "idmRequestState", "idmSubject", "idmTime", "idmActor",
+	"idmFormRef", "idmApplicant", "idmReason", "idmForm", "idmApproval", "idmDone", "idmDetail",
+	NULL,
+};
+
+static int requests_dn(const struct idm_config *cfg, char **out)
+{
+	return idm_dn_child(out, "ou", "requests", cfg->ldap.idmgr_dn);
+}
+
+void idm_request_audit(struct idm_operator *op, const struct idm_config *cfg,
+		       const struct idm_log *log, const char *action, const char *subject,
+		       const char *request_id, const char *outcome, const char *detail)
+{
+	struct idm_audit_event ev = {
+		.action = action,
+		.subject = subject,
+		.request_id = request_id,
+		.outcome = outcome,
+		.detail = detail,
+	};
+	char hash[65] = "";
+	long seq = 0;
+	int r = idm_audit_append(op->d, cfg, &ev, &seq, hash);
+
+	/* One syslog line per action too; the chain head's hash in it is an
+	 * anchor kept outside the directory. */
+	if (r == IDM_OK)
+		idm_logf(log, LOG_NOTICE, "audit %ld %s: %s %s%s%s%s%s -> %s", seq, hash, op->uid, action,
+			 subject ? " " : "", subject ? subject : "", request_id ? " " : "",
+			 request_id ? request_id : "", outcome);
+	else
+		idm_logf(log, LOG_ERR, "audit record for %s %s could not be written: %s", action,
+			 request_id ? request_id : "", idm_strerror(r));
+}
+
+/* ------------------------------------------------------------- reading */
+
+static char **values(LDAP *ld, LDAPMessage *e, const char *attr, size_t *n)
+{
+	struct berval **vals = ldap_get_values_len(ld, e, attr);
+	char **out = calloc((size_t)ldap_count_values_len(vals) + 1, sizeof(char *));
+
+	*n = 0;
+	for (size_t i = 0; out && vals && vals[i]; i++)
+		if (!memchr(vals[i]->bv_val, '\0', vals[i]->bv_len) &&
+		    (out[*n] = strndup(vals[i]->bv_val, vals[i]->bv_len)))
+			(*n)++;
+	ldap_value_free_len(vals);
+	return out;
+}
+
+static int request_from_entry(LDAP *ld, LDAPMessage *e, struct idm_request **out)
+{
+	struct idm_request *r = calloc(1, sizeof(*r));
+	char *v, *dn, **ap;
+	size_t n_ap = 0;
+	int type;
+
+	*out = NULL;
+	if (!r)
+		return IDM_ENOMEM;
+	dn = ldap_get_dn(ld, e);
+	r->dn = dn ? strdup(dn) : NULL;
+	ldap_memfree(dn);
+	r->id = idm_entry_value(ld, e, "idmRequestId");
+	r->state = idm_entry_value(ld, e, "idmRequestState");
+	r->submitter = idm_entry_value(ld, e, "idmActor");
+	r->applicant = idm_entry_value(ld, e, "idmApplicant");
+	r->subject = idm_entry_value(ld, e, "idmSubject");
+	r->form_ref = idm_entry_value(ld, e, "idmFormRef");
+	r->reason = idm_entry_value(ld, e, "idmReason");
+	r->form_text = idm_entry_value(ld, e, "idmForm");
+	r->detail = idm_entry_value(ld, e, "idmDetail");
+	v = idm_entry_value(ld, e, "idmTime");
+	if (!v || idm_time_parse(v, &r->time) < 0)
+		r->time = 0;
+	free(v);
+	v = idm_entry_value(ld, e, "idmRequestType");
+	type = v ? idm_request_type_from_name(v) : -1;
+	free(v);
+	r->done = values(ld, e, "idmDone", &r->n_done);
+	ap = values(ld, e, "idmApproval", &n_ap);
+	r->approvals = calloc(n_ap + 1, sizeof(*r->approvals));
+	for (size_t i = 0; r->approvals && i < n_ap; i++)
+		if (idm_approval_parse(ap[i], &r->approvals[r->n_approvals]) == IDM_OK)
+			r->n_approvals++;
+	for (size_t i = 0; ap && i < n_ap; i++)
+		free(ap[i]);
+	free(ap);
+	if (!r->dn || !r->id || !r->state || !r->subject || !r->done || !r->approvals || type < 0) {
+		idm_request_free(r);
+		return IDM_EINVAL; /* not a request idmgr wrote */
+	}
+	r->type = (enum idm_request_type)type;
+	*out = r;
+	return IDM_OK;
+}
+
+int idm_request_get(struct idm_dir *d, const struct idm_config *cfg, const char *id,
+		    struct idm_request **out)
+{
+	LDAPMessage *res = NULL, *e;
+	char *base = NULL, *filter = NULL;
+	int r;
+
+	*out = NULL;
+	r = requests_dn(cfg, &base);
+	if (r == IDM_OK)
+		r = idm_filter_fmt(&filter, "(&(objectClass=idmRequest)(idmRequestId=%s))", id);
+	if (r == IDM_OK)
+		r = idm_dir_search(d, base, LDAP_SCOPE_ONELEVEL, filter, request_attrs, 2, &res);
+	if (r == IDM_OK) {
+		e = ldap_first_entry(idm_dir_ldap(d), res);
+		if (!e || ldap_count_entries(idm_dir_ldap(d), res) != 1)
+			r = IDM_ENOENT;
+		else
+			r = request_from_entry(idm_dir_ldap(d), e, out);
+	}
+	if (r == IDM_ENOENT)
+		idm_logf(idm_dir_log(d), LOG_ERR, "no request %s", id);
+	ldap_msgfree(res);
+	free(base);
+	free(filter);
+	return r;
+}
+
+struct list_ctx {
+	struct idm_request **all;
+	size_t n, cap;
+};
+
+static int collect(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct list_ctx *c = ctx;
+	struct idm_request *r = NULL;
+
+	if (request_from_entry(ld, e, &r) < 0)
+		return IDM_OK; /* skip what idmgr did not write */
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct idm_request **grown = realloc(c->all, cap * sizeof(*grown));
+		if (!grown) {
+			idm_request_free(r);
+			return IDM_ENOMEM;
+		}
+		c->all = grown;
+		c->cap = cap;
+	}
+	c->all[c->n++] = r;
+	return IDM_OK;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct idm_request *x = *(const struct idm_request *const *)a;
+	const struct idm_request *y = *(const struct idm_request *const *)b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+int idm_request_list(struct idm_dir *d, const struct idm_config *cfg, const char *state,
+		     int (*each)(void *ctx, const struct idm_request *r), void *ctx)
+{
+	struct list_ctx c = { 0 };
+	char *base = NULL, *filter = NULL;
+	int r;
+
+	r = requests_dn(cfg, &base);
+	if (r == IDM_OK)
+		r = state ? idm_filter_fmt(&filter, "(&(objectClass=idmRequest)(idmRequestState=%s))",
+					   state)
+			  : idm_filter_fmt(&filter, "(objectClass=idmRequest)");
+	if (r == IDM_OK)
+		r = idm_dir_search_paged(d, base, LDAP_SCOPE_ONELEVEL, filter, request_attrs, 500,
+					 collect, &c);
+	if (r == IDM_OK && c.n)
+		qsort(c.all, c.n, sizeof(*c.all), by_time);
+	for (size_t i = 0; r == IDM_OK && i < c.n; i++)
+		r = each(ctx, c.all[i]);
+	for (size_t i = 0; i < c.n; i++)
+		idm_request_free(c.all[i]);
+	free(c.all);
+	free(base);
+	free(filter);
+	return r;
+}
+
+void idm_request_free(struct idm_request *r)
+{
+	if (!r)
+		return;
+	free(r->id);
+	free(r->dn);
+	free(r->state);
+	free(r->submitter);
+	free(r->applicant);
+	free(r->subject);
+	free(r->form_ref);
+	free(r->reason);
+	free(r->form_text);
+	free(r->detail);
+	free(r->approvals);
+	for (size_t i = 0; r->done && i < r->n_done; i++)
+		free(r->done[i]);
+	free(r->done);
+	free(r);
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* Does uid name an account under people_dn?  IDM_OK yes, IDM_ENOENT no. */
+static int account_exists(struct idm_dir *d, const struct idm_config *cfg, const char *uid,
+			  bool *privileged)
+{
+	static const char *const attrs[] = { "idmPrivileged", NULL };
+	LDAPMessage *res = NULL, *e;
+	char *filter = NULL, *v;
+	int r = idm_filter_fmt(&filter, "(&(objectClass=posixAccount)(uid=%s))", uid);
+
+	if (privileged)
+		*privileged = false;
+	if (r == IDM_OK)
+		r = idm_dir_search(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 2, &res);
+	if (r == IDM_OK) {
+		e = ldap_first_entry(idm_dir_ldap(d), res);
+		if (!e)
+			r = IDM_ENOENT;
+		else if (privileged) {
+			v = idm_entry_value(idm_dir_ldap(d), e, "idmPrivileged");
+			*privileged = v && strcmp(v, "TRUE") == 0;
+			free(v);
+		}
+	}
+	ldap_msgfree(res);
+	free(filter);
+	return r;
+}
+
+static int group_exists(struct idm_dir *d, const struct idm_config *cfg, const char *cn)
+{
+	char *dn = NULL;
+	int r = idm_dn_child(&dn, "cn", cn, cfg->ldap.groups_dn);
+
+	if (r == IDM_OK)
+		r = idm_dir_exists(d, dn);
+	free(dn);
+	return r;
+}
+
+int idm_request_facts(struct idm_dir *d, const struct idm_config *cfg,
+		      const struct idm_request *r, struct idm_request_facts *f)
+{
+	bool privileged = false;
+	int rc = account_exists(d, cfg, r->subject, &privileged);
+
+	if (rc < 0 && rc != IDM_ENOENT)
+		return rc;
+	*f = (struct idm_request_facts){
+		.type = r->type,
+		.submitter_dn = r->submitter,
+		.applicant_uid = r->applicant,
+		.subject_uid = r->subject,
+		.touches_privileged = privileged || r->type == IDM_REQ_GRANT_PRIVILEGE ||
+				      r->type == IDM_REQ_REVOKE_PRIVILEGE,
+		.approvals = r->approvals,
+		.n_approvals = r->n_approvals,
+	};
+	return IDM_OK;
+}
+
+int idm_request_cas_state(struct idm_dir *d, const char *dn, const char *from, const char *to)
+{
+	struct idm_mods *m = idm_mods_new();
+	int r;
+
+	idm_mods_add(m, LDAP_MOD_DELETE, "idmRequestState", from);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", to);
+	r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+	idm_mods_free(m);
+	if (r < 0 && idm_dir_last_result(d) == LDAP_NO_SUCH_ATTRIBUTE)
+		r = IDM_ESTATE; /* someone else moved it first */
+	return r;
+}
+
+bool idm_request_is_done(const struct idm_request *r, const char *step)
+{
+	for (size_t i = 0; i < r->n_done; i++)
+		if (strcmp(r->done[i], step) == 0)
+			return true;
+	return false;
+}
+
+int idm_request_mark_done(struct idm_dir *d, const struct idm_request *r, const char *step)
+{
+	struct idm_mods *m = idm_mods_new();
+	int rc;
+
+	idm_mods_add(m, LDAP_MOD_ADD, "idmDone", step);
+	rc = idm_mods_array(m) ? idm_dir_modify(d, r->dn, idm_mods_array(m)) : IDM_ENOMEM;
+	idm_mods_free(m);
+	if (rc < 0 && idm_dir_last_result(d) == LDAP_TYPE_OR_VALUE_EXISTS)
+		rc = IDM_OK;
+	return rc;
+}
+
+/* -------------------------------------------------------------- submit */
+
+static int check_against_directory(struct idm_operator *op, const struct idm_config *cfg,
+				   const struct idm_log *log, const struct idm_form *f)
+{
+	int r, bad = 0;
+
+	r = account_exists(op->d, cfg, f->uid, NULL);
+	if (r != IDM_OK && r != IDM_ENOENT)
+		return r;
+	if (f->type == IDM_REQ_REGISTER && r == IDM_OK) {
+		idm_logf(log, LOG_ERR, "uid: \"%s\" is taken already", f->uid);
+		bad++;
+	} else if (f->type != IDM_REQ_REGISTER && r == IDM_ENOENT) {
+		idm_logf(log, LOG_ERR, "uid: no account \"%s\"", f->uid);
+		bad++;
+	}
+	r = account_exists(op->d, cfg, f->applicant, NULL);
+	if (r != IDM_OK && r != IDM_ENOENT)
+		return r;
+	if (r == IDM_ENOENT) {
+		idm_logf(log, LOG_ERR, "applicant: no account \"%s\"", f->applicant);
+		bad++;
+	}
+	for (size_t i = 0; i < f->n_groups; i++) {
+		r = group_exists(op->d, cfg, f->groups[i]);
+		if (r != IDM_OK && r != IDM_ENOENT)
+			return r;
+		if (r == IDM_ENOENT) {
+			idm_logf(log, LOG_ERR, "groups: no group \"%s\" under %s", f->groups[i],
+				 cfg->ldap.groups_dn);
+			bad++;
+		}
+	}
+	for (size_t i = 0; i < f->n_shared_with; i++) {
+		r = account_exists(op->d, cfg, f->shared_with[i], NULL);
+		if (r != IDM_OK && r != IDM_ENOENT)
+			return r;
+		if (r == IDM_ENOENT) {
+			idm_logf(log, LOG_ERR, "shared_with: no account \"%s\"", f->shared_with[i]);
+			bad++;
+		}
+	}
+	return bad ? IDM_EINVAL : IDM_OK;
+}
+
+static int new_request_id(char out[32])
+{
+	unsigned char rnd[4];
+	char day[IDM_GENTIME_LEN];
+	int r = idm_random_bytes(rnd, sizeof(rnd));
+
+	if (r < 0)
+		return r;
+	idm_time_format(time(NULL), day);
+	snprintf(out, 32, "R%.8s-%02x%02x%02x%02x", day, rnd[0], rnd[1], rnd[2], rnd[3]);
+	return IDM_OK;
+}
+
+int idm_request_submit(struct idm_operator *op, const struct idm_config *cfg,
+		       const struct idm_log *log, const struct idm_form *form, char **id)
+{
+	struct idm_mods *m = NULL;
+	char rid[32], now[IDM_GENTIME_LEN], *base = NULL, *dn = NULL, *text = NULL;
+	int r;
+
+	*id = NULL;
+	if (!op->roles) {
+		idm_logf(log, LOG_ERR, "operator %s holds no officer role: only officers submit requests",
+			 op->uid);
+		idm_request_audit(op, cfg, log, "submit", form->uid, NULL, "refused: not an officer",
+				  NULL);
+		return IDM_EDENIED;
+	}
+	r = check_against_directory(op, cfg, log, form);
+	if (r < 0)
+		return r;
+	r = idm_form_serialize(form, &text);
+	if (r == IDM_OK)
+		r = new_request_id(rid);
+	if (r == IDM_OK)
+		r = requests_dn(cfg, &base);
+	if (r == IDM_OK)
+		r = idm_dn_child(&dn, "idmRequestId", rid, base);
+	if (r < 0)
+		goto out;
+	idm_time_format(time(NULL), now);
+	m = idm_mods_new();
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmRequest");
+	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", rid);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestType", idm_request_type_name(form->type));
+	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", "pending");
+	idm_mods_add(m, LDAP_MOD_ADD, "idmSubject", form->uid);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmTime", now);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmActor", op->dn);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmFormRef", form->form_ref);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmApplicant", form->applicant);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmReason", form->reason);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmForm", text);
+	r = idm_mods_array(m) ? idm_dir_add(op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+	if (r < 0)
+		goto out;
+	idm_request_audit(op, cfg, log, "submit", form->uid, rid, "done",
+			  idm_request_type_name(form->type));
+	*id = strdup(rid);
+	r = *id ? IDM_OK : IDM_ENOMEM;
+out:
+	idm_mods_free(m);
+	free(base);
+	free(dn);
+	free(text);
+	return r;
+}
+
+/* ---------------------------------------------------- approve / reject */
+
+static int refuse(struct idm_operator *op, const struct idm_config *cfg, const struct idm_log *log,
+		  const char *action, const struct idm_request *req, int r, const char *rule)
+{
+	char outcome[300];
+
+	idm_logf(log, LOG_ERR, "%s %s refused: %s", action, req->id, rule);
+	snprintf(outcome, sizeof(outcome), "refused: %s", rule);
+	idm_request_audit(op, cfg, log, action, req->subject, req->id, outcome, NULL);
+	return r;
+}
+
+int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
+			const struct idm_log *log, const char *id, enum idm_role *role,
+			char **new_state)
+{
+	struct idm_request *req = NULL;
+	struct idm_request_facts f;
+	struct idm_actor actor = { op->dn, op->uid, op->roles };
+	struct idm_approval a;
+	struct idm_mods *m = NULL;
+	char value[600];
+	const char *rule = NULL;
+	int r;
+
+	*new_state = NULL;
+	r = idm_request_get(op->d, cfg, id, &req);
+	if (r < 0)
+		return r;
+	if (strcmp(req->state, "pending") != 0) {
+		r = refuse(op, cfg, log, "approve", req, IDM_ESTATE,
+			   strcmp(req->state, "approved") == 0 ? "the request is fully approved already"
+							       : "the request is not pending");
+		goto out;
+	}
+	r = idm_request_facts(op->d, cfg, req, &f);
+	if (r == IDM_OK)
+		r = idm_sod_approve(cfg, &f, &actor, role, &rule);
+	if (r < 0) {
+		if (rule)
+			r = refuse(op, cfg, log, "approve", req, r, rule);
+		goto out;
+	}
+	a.role = *role;
+	a.time = time(NULL);
+	snprintf(a.dn, sizeof(a.dn), "%s", op->dn);
+	idm_approval_format(&a, value, sizeof(value));
+	/* Only while pending: the state value is deleted and added back in the
+	 * same modify, which fails if someone rejected it meanwhile. */
+	m = idm_mods_new();
+	idm_mods_add(m, LDAP_MOD_DELETE, "idmRequestState", "pending");
+	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", "pending");
+	idm_mods_add(m, LDAP_MOD_ADD, "idmApproval", value);
+	r = idm_mods_array(m) ? idm_dir_modify(op->d, req->dn, idm_mods_array(m)) : IDM_ENOMEM;
+	if (r < 0) {
+		if (idm_dir_last_result(op->d) == LDAP_NO_SUCH_ATTRIBUTE)
+			r = refuse(op, cfg, log, "approve", req, IDM_ESTATE,
+				   "the request changed state meanwhile");
+		goto out;
+	}
+	idm_request_audit(op, cfg, log, "approve", req->subject, req->id, "done",
+			  idm_role_name(*role));
+	/* Read it again: a concurrent approval may have completed it. */
+	idm_request_free(req);
+	req = NULL;
+	r = idm_request_get(op->d, cfg, id, &req);
+	if (r == IDM_OK)
+		r = idm_request_facts(op->d, cfg, req, &f);
+	if (r == IDM_OK && idm_approvals_complete(&f)) {
+		r = idm_request_cas_state(op->d, req->dn, "pending", "approved");
+		if (r == IDM_ESTATE) /* the other approver moved it */
+			r = IDM_OK;
+	}
+	if (r == IDM_OK)
+		*new_state = strdup(idm_approvals_complete(&f) ? "approved" : "pending");
+out:
+	idm_mods_free(m);
+	idm_request_free(req);
+	return r;
+}
+
+int idm_request_reject(struct idm_operator *op, const struct idm_config *cfg,
+		       const struct idm_log *log, const char *id, const char *reason)
+{
+	struct idm_request *req = NULL;
+	struct idm_request_facts f;
+	const struct idm_approval_rule *rule;
+	struct idm_mods *m = NULL;
+	int r;
+
+	r = idm_request_get(op->d, cfg, id, &req);
+	if (r < 0)
+		return r;
+	if (strcmp(req->state, "pending") != 0 && strcmp(req->state, "approved") != 0) {
+		r = refuse(op, cfg, log, "reject", req, IDM_ESTATE, "only a pending or approved request "
+								  "can be rejected");
+		goto out;
+	}
+	rule = idm_approval_rule(req->type);
+	if (!rule || !(op->roles & ((1u << rule->roles[0]) | (1u << rule->roles[1])))) {
+		r = refuse(op, cfg, log, "reject", req, IDM_EDENIED,
+			   "only the roles that approve this type may reject it");
+		goto out;
+	}
+	r = idm_request_facts(op->d, cfg, req, &f);
+	if (r < 0)
+		goto out;
+	if ((op->roles & (1u << IDM_ROLE_CONTRACTOR)) && f.touches_privileged) {
+		r = refuse(op, cfg, log, "reject", req, IDM_EDENIED,
+			   "R-PRIV-3: a contractor never decides on a privileged ID");
+		goto out;
+	}
+	m = idm_mods_new();
+	idm_mods_add(m, LDAP_MOD_DELETE, "idmRequestState", req->state);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", "rejected");
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmDetail", reason);
+	r = idm_mods_array(m) ? idm_dir_modify(op->d, req->dn, idm_mods_array(m)) : IDM_ENOMEM;
+	if (r < 0 && idm_dir_last_result(op->d) == LDAP_NO_SUCH_ATTRIBUTE) {
+		r = refuse(op, cfg, log, "reject", req, IDM_ESTATE, "the request changed state meanwhile");
+		goto out;
+	}
+	if (r == IDM_OK)
+		idm_request_audit(op, cfg, log, "reject", req->subject, req->id, "done", reason);
+out:
+	idm_mods_free(m);
+	idm_request_free(req);
+	return r;
+}
