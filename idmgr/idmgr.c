@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <pwd.h>
+#include <syslog.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,15 @@
 #include "idm_secret.h"
 #include "prompt.h"
 
-/* Errors, warnings and notices always; progress (LOG_INFO) with -v. */
+/* Errors and warnings to stderr, progress too with -v; notices and worse
+ * also to syslog (authpriv), where the one line per audited action goes. */
 static void log_stderr(void *data, int priority, const char *msg)
 {
 	const struct idm_log *log = data;
 
-	if (priority >= LOG_INFO && !log->debug)
+	if (priority <= LOG_NOTICE)
+		syslog(LOG_AUTHPRIV | priority, "%s", msg);
+	if (priority > LOG_WARNING && !log->debug)
 		return;
 	fprintf(stderr, "idmgr: %s%s\n", priority <= LOG_ERR ? "" : priority == LOG_WARNING ? "warning: " : "",
 		msg);
@@ -151,6 +155,7 @@ int main(int argc, char **argv)
 	int c;
 
 	ctx.log.data = &ctx.log;
+	openlog("idmgr", LOG_PID, LOG_AUTHPRIV);
 	json_set_alloc_funcs(malloc, wiping_free);
 	while ((c = getopt_long(argc, argv, "+c:u:p:vh", opts, NULL)) != -1) {
 		switch (c) {

@@ -374,8 +374,8 @@ static bool valid_group_name(const char *s)
 /* Characters that end an unquoted string in libconfuse's lexer. */
 #define UNQUOTED_STOP " #\"'\t\n\r={}()+,*"
 
-enum tok { T_END, T_WORD, T_STRING, T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN, T_EQ, T_PLUSEQ,
-	   T_COMMA, T_OTHER };
+enum tok { T_END, T_WORD, T_STRING, T_OPEN_STRING, T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN,
+	   T_EQ, T_PLUSEQ, T_COMMA, T_OTHER };
 
 struct token {
 	enum tok kind;
@@ -422,7 +422,7 @@ static void next_token(struct lexer *lx, struct token *t)
 			if (*p == '\n')
 				lx->line++;
 		}
-		t->kind = *p == q ? T_STRING : T_OTHER;
+		t->kind = *p == q ? T_STRING : T_OPEN_STRING;
 		if (*p)
 			p++;
 		break;
@@ -453,76 +453,90 @@ static void blank(char *from, char *to)
 			*from = ' ';
 }
 
+static bool is_value(const struct token *t)
+{
+	return t->kind == T_WORD || t->kind == T_STRING;
+}
+
+/* Reads the rest of a statement after its key: "= value", "= { values }"
+ * ("+=" alike), or a section or function call (no such thing in a form,
+ * read to its end so that it can be blanked).  Returns false where the
+ * text leaves that shape; *last is the last token read either way. */
+static bool read_statement(struct lexer *lx, struct token *last, int *values, size_t *n_values)
+{
+	next_token(lx, last);
+	if (last->kind == T_EQ || last->kind == T_PLUSEQ) {
+		next_token(lx, last);
+		if (is_value(last))
+			return true;
+		if (last->kind != T_LBRACE)
+			return false;
+		do {
+			next_token(lx, last);
+			if (is_value(last)) {
+				if (*n_values < IDM_FORM_LIST_MAX)
+					values[*n_values] = last->line;
+				(*n_values)++;
+				next_token(lx, last);
+			}
+		} while (last->kind == T_COMMA);
+		return last->kind == T_RBRACE;
+	}
+	if (last->kind == T_LBRACE || last->kind == T_LPAREN) {
+		int depth = 1;
+		do {
+			next_token(lx, last);
+			if (last->kind == T_LBRACE || last->kind == T_LPAREN)
+				depth++;
+			else if (last->kind == T_RBRACE || last->kind == T_RPAREN)
+				depth--;
+		} while (depth > 0 && last->kind != T_END && last->kind != T_OPEN_STRING);
+		return depth == 0;
+	}
+	return false;
+}
+
 static void scan(struct parse *p, char *text)
 {
 	struct lexer lx = { text, 1 };
-	struct token key, op, v;
+	struct token key, last;
 
 	for (;;) {
 		int values[IDM_FORM_LIST_MAX];
 		size_t n_values = 0;
-		char *end;
+		bool whole;
+		char *name, saved;
 		int f;
 
 		next_token(&lx, &key);
-		if (key.kind != T_WORD && key.kind != T_STRING)
+		if (!is_value(&key))
 			return; /* the end, or a syntax error for libconfuse to report */
-		next_token(&lx, &op);
-		if (op.kind == T_EQ || op.kind == T_PLUSEQ) {
-			next_token(&lx, &v);
-			if (v.kind == T_LBRACE) {
-				do {
-					next_token(&lx, &v);
-					if (v.kind == T_WORD || v.kind == T_STRING) {
-						if (n_values < IDM_FORM_LIST_MAX)
-							values[n_values] = v.line;
-						n_values++;
-						next_token(&lx, &v);
-					}
-				} while (v.kind == T_COMMA);
-				if (v.kind != T_RBRACE)
-					return;
-			} else if (v.kind != T_WORD && v.kind != T_STRING) {
-				return;
-			}
-		} else if (op.kind == T_LBRACE || op.kind == T_LPAREN) {
-			/* a section or a function: no such thing in a form */
-			int depth = 1;
-			do {
-				next_token(&lx, &v);
-				if (v.kind == T_LBRACE || v.kind == T_LPAREN)
-					depth++;
-				else if (v.kind == T_RBRACE || v.kind == T_RPAREN)
-					depth--;
-			} while (depth > 0 && v.kind != T_END);
-			if (v.kind == T_END)
-				return;
-		} else {
-			return;
-		}
-		end = v.end;
-
-		if (key.kind == T_STRING)
-			f = field_named(key.start + 1, (size_t)(key.end - key.start - 2));
-		else
-			f = field_named(key.start, (size_t)(key.end - key.start));
+		whole = read_statement(&lx, &last, values, &n_values);
+		name = key.kind == T_STRING ? key.start + 1 : key.start;
+		saved = *(key.kind == T_STRING ? key.end - 1 : key.end);
+		*(key.kind == T_STRING ? key.end - 1 : key.end) = '\0';
+		f = field_named(name, strlen(name));
+		if (f < 0)
+			error_at(p, key.line, "%s: unknown key", SHOWN(name));
+		*(key.kind == T_STRING ? key.end - 1 : key.end) = saved;
+		if (last.kind == T_OPEN_STRING)
+			error_at(p, last.line, "%s: the quote opened here is never closed",
+				 f < 0 ? "value" : fields[f].name);
 		if (f < 0) {
-			char c = *key.end;
-			*key.end = '\0';
-			error_at(p, key.line, "%s: unknown key", SHOWN(key.start));
-			*key.end = c;
-			blank(key.start, end);
-			continue;
-		}
-		if (p->uses[f].line > 0) {
+			/* libconfuse would stop at the unknown key: it never sees it */
+			blank(key.start, last.kind == T_END ? last.start : last.end);
+		} else if (p->uses[f].line > 0) {
 			error_at(p, key.line, "%s: given twice (first on line %d)", fields[f].name,
 				 p->uses[f].line);
-			continue;
+		} else {
+			p->uses[f].line = key.line;
+			p->uses[f].n_values = n_values;
+			memcpy(p->uses[f].value_line, values,
+			       (n_values < IDM_FORM_LIST_MAX ? n_values : IDM_FORM_LIST_MAX) *
+				       sizeof(int));
 		}
-		p->uses[f].line = key.line;
-		p->uses[f].n_values = n_values;
-		memcpy(p->uses[f].value_line, values,
-		       (n_values < IDM_FORM_LIST_MAX ? n_values : IDM_FORM_LIST_MAX) * sizeof(int));
+		if (!whole)
+			return;
 	}
 }
 
