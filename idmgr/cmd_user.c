@@ -1,18 +1,27 @@
-/* idmgr user unlock|show: direct operator actions (contract §7). */
+/* idmgr user ...: direct operator actions on accounts (contract §7). */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "idm_account.h"
 #include "idm_error.h"
+#include "idm_escape.h"
 #include "idm_operator.h"
+#include "idm_secret.h"
 #include "idm_time.h"
 #include "idm_user.h"
 
-static const char user_usage[] = "usage: idmgr user unlock UID\n"
-				 "       idmgr user show UID [--format text|json]\n";
+static const char user_usage[] =
+	"usage: idmgr user show UID [--format text|json]\n"
+	"       idmgr user list [--status S] [--privileged] [--unit U] [--format text|json|csv]\n"
+	"       idmgr user unlock UID\n"
+	"       idmgr user reset-password UID [--format text|json]\n"
+	"       idmgr user expire-password UID\n"
+	"       idmgr user suspend UID --reason TEXT [--manager UID] [--emergency]\n";
 
 static void when(time_t t, char buf[IDM_GENTIME_LEN])
 {
@@ -22,7 +31,7 @@ static void when(time_t t, char buf[IDM_GENTIME_LEN])
 		strcpy(buf, "-");
 }
 
-static void show(const struct idm_config *cfg, const struct idm_account *a, enum output_format f)
+static json_t *account_json(const struct idm_config *cfg, const struct idm_account *a)
 {
 	const struct idm_policy *p = idm_account_policy(cfg, a);
 	char login[IDM_GENTIME_LEN], logout[IDM_GENTIME_LEN], locked[IDM_GENTIME_LEN],
@@ -33,18 +42,26 @@ static void show(const struct idm_config *cfg, const struct idm_account *a, enum
 	when(a->locked_time, locked);
 	when(a->pwd_changed, changed);
 	when(a->valid_until, until);
-	if (f == OUTPUT_JSON) {
-		output_json(stdout,
-			    json_pack("{s:s, s:s, s:s, s:b, s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:s, s:I}",
-				      "uid", a->uid, "dn", a->dn, "status", a->status ? a->status : "",
-				      "privileged", a->privileged, "policy", p ? p->name : "",
-				      "must_change", a->must_change, "failures",
-				      (json_int_t)a->failure_count, "locked_since", locked,
-				      "password_changed", changed, "valid_until", until, "last_login",
-				      login, "last_logout", logout, "logins_since_change",
-				      (json_int_t)a->login_count));
-		return;
-	}
+	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:s?, s:s, s:I}",
+			 "uid", a->uid, "dn", a->dn, "status", a->status ? a->status : "",
+			 "privileged", a->privileged, "policy", p ? p->name : "", "must_change",
+			 a->must_change, "failures", (json_int_t)a->failure_count, "locked_since",
+			 locked, "password_changed", changed, "valid_until", until, "last_login", login,
+			 "last_login_host", a->last_host, "last_logout", logout, "logins_since_change",
+			 (json_int_t)a->login_count);
+}
+
+static void show_text(const struct idm_config *cfg, const struct idm_account *a)
+{
+	const struct idm_policy *p = idm_account_policy(cfg, a);
+	char login[IDM_GENTIME_LEN], logout[IDM_GENTIME_LEN], locked[IDM_GENTIME_LEN],
+		changed[IDM_GENTIME_LEN], until[IDM_GENTIME_LEN];
+
+	when(a->last_login, login);
+	when(a->last_logout, logout);
+	when(a->locked_time, locked);
+	when(a->pwd_changed, changed);
+	when(a->valid_until, until);
 	printf("uid           %s\ndn            %s\nstatus        %s\nprivileged    %s\n"
 	       "policy        %s\nmust change   %s\nfailures      %ld\nlocked since  %s\n"
 	       "pw changed    %s\nvalid until   %s\nlast login    %s from %s\nlast logout   %s\n",
@@ -53,23 +70,137 @@ static void show(const struct idm_config *cfg, const struct idm_account *a, enum
 	       changed, until, login, a->last_host ? a->last_host : "-", logout);
 }
 
+/* CSV field: quoted, quotes doubled (RFC 4180). */
+static void csv(const char *s, int last)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+	putchar(last ? '\n' : ',');
+}
+
+struct list_ctx {
+	const struct idm_config *cfg;
+	enum output_format format;
+	json_t *array;
+};
+
+static int list_one(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct list_ctx *l = ctx;
+	struct idm_account *a = NULL;
+	char login[IDM_GENTIME_LEN], locked[IDM_GENTIME_LEN];
+
+	if (idm_account_from_entry(ld, e, &a) < 0)
+		return IDM_OK;
+	when(a->last_login, login);
+	when(a->locked_time, locked);
+	if (l->format == OUTPUT_JSON) {
+		json_array_append_new(l->array, account_json(l->cfg, a));
+	} else if (l->format == OUTPUT_CSV) {
+		csv(a->uid, 0);
+		csv(a->status, 0);
+		csv(a->privileged ? "yes" : "no", 0);
+		csv(login, 0);
+		csv(locked, 1);
+	} else {
+		printf("%-16s %-10s %-4s last login %-16s locked %s\n", a->uid,
+		       a->status ? a->status : "-", a->privileged ? "priv" : "", login, locked);
+	}
+	idm_account_free(a);
+	return IDM_OK;
+}
+
+/* One escaped "(attr=value)" term appended to buf. */
+static int term(char *buf, size_t size, const char *attr, const char *value)
+{
+	char *esc = NULL;
+	int r = idm_filter_escape(value, strlen(value), &esc);
+	size_t used = strlen(buf);
+
+	if (r == IDM_OK && snprintf(buf + used, size - used, "(%s=%s)", attr, esc) >= (int)(size - used))
+		r = IDM_EINVAL;
+	free(esc);
+	return r;
+}
+
+static int user_list(struct idm_operator *op, const struct idm_config *cfg,
+		     enum output_format format, const char *status, int privileged, const char *unit)
+{
+	struct list_ctx l = { cfg, format, json_array() };
+	char filter[1024] = "(&(objectClass=idmAccount)";
+	int r = IDM_OK;
+
+	if (status)
+		r = term(filter, sizeof(filter), "idmStatus", status);
+	if (r == IDM_OK && unit)
+		r = term(filter, sizeof(filter), "departmentNumber", unit);
+	if (r == IDM_OK && privileged)
+		r = term(filter, sizeof(filter), "idmPrivileged", "TRUE");
+	strncat(filter, ")", sizeof(filter) - strlen(filter) - 1);
+	if (r == IDM_OK && format == OUTPUT_CSV)
+		printf("uid,status,privileged,last_login,locked_since\n");
+	if (r == IDM_OK)
+		r = idm_dir_search_paged(op->d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter,
+					 idm_account_attrs, 500, list_one, &l);
+	if (r == IDM_OK && format == OUTPUT_JSON)
+		output_json(stdout, l.array);
+	else
+		json_decref(l.array);
+	return r;
+}
+
 int cmd_user(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ "status", required_argument, NULL, 's' },
+		{ "unit", required_argument, NULL, 'U' },
+		{ "privileged", no_argument, NULL, 'P' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "manager", required_argument, NULL, 'm' },
+		{ "emergency", no_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct idm_config *cfg = NULL;
 	struct idm_operator *op = NULL;
 	struct idm_account *a = NULL;
-	int r;
+	const char *sub, *uid = NULL, *status = NULL, *unit = NULL, *reason = NULL, *manager = NULL;
+	int c, f, privileged = 0, emergency = 0, r;
 
-	if (argc == 5 && strcmp(argv[3], "--format") == 0) {
-		int f = output_format_parse(argv[4], 0);
-		if (f < 0) {
-			fputs(user_usage, stderr);
-			return EXIT_INVALID;
-		}
-		ctx->format = (enum output_format)f;
-		argc = 3;
+	if (argc < 2) {
+		fputs(user_usage, stderr);
+		return EXIT_INVALID;
 	}
-	if (argc != 3 || (strcmp(argv[1], "unlock") != 0 && strcmp(argv[1], "show") != 0)) {
+	sub = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+			f = output_format_parse(optarg, strcmp(sub, "list") == 0);
+			if (f < 0) {
+				fputs(user_usage, stderr);
+				return EXIT_INVALID;
+			}
+			ctx->format = (enum output_format)f;
+			break;
+		case 's': status = optarg; break;
+		case 'U': unit = optarg; break;
+		case 'P': privileged = 1; break;
+		case 'r': reason = optarg; break;
+		case 'm': manager = optarg; break;
+		case 'e': emergency = 1; break;
+		default: fputs(user_usage, stderr); return EXIT_INVALID;
+		}
+	}
+	if (optind < argc)
+		uid = argv[optind++];
+	if (optind != argc || (strcmp(sub, "list") != 0 && !uid) ||
+	    (strcmp(sub, "list") == 0 && uid)) {
 		fputs(user_usage, stderr);
 		return EXIT_INVALID;
 	}
@@ -77,22 +208,48 @@ int cmd_user(struct cmd_ctx *ctx, int argc, char **argv)
 	if (!cfg)
 		return EXIT_INVALID;
 	r = ctx_operator_login(ctx, cfg, &op);
-	if (r == IDM_OK && strcmp(argv[1], "unlock") == 0) {
-		r = idm_user_unlock(op, cfg, &ctx->log, argv[2]);
+	if (r < 0)
+		goto out;
+	if (strcmp(sub, "unlock") == 0) {
+		r = idm_user_unlock(op, cfg, &ctx->log, uid);
 		if (r == IDM_OK)
-			printf("%s: unlocked\n", argv[2]);
-	} else if (r == IDM_OK) {
-		if (!op->roles) {
-			idm_logf(&ctx->log, LOG_ERR, "user show is for officers; %s holds no role", op->uid);
-			r = IDM_EDENIED;
-		} else {
-			r = idm_account_lookup(op->d, cfg, argv[2], &a);
-			if (r == IDM_OK)
-				show(cfg, a, ctx->format);
-			else if (r == IDM_ENOENT)
-				idm_logf(&ctx->log, LOG_ERR, "no account %s", argv[2]);
-		}
+			printf("%s: unlocked\n", uid);
+	} else if (strcmp(sub, "reset-password") == 0) {
+		char *pw = NULL;
+		r = idm_user_reset_password(op, cfg, &ctx->log, uid, &pw);
+		if (r == IDM_OK && ctx->format == OUTPUT_JSON)
+			output_json(stdout, json_pack("{s:s, s:s}", "uid", uid, "temporary_password", pw));
+		else if (r == IDM_OK)
+			printf("temporary password for %s: %s (shown once; it must be changed at the "
+			       "next login)\n",
+			       uid, pw);
+		idm_secret_free(pw);
+	} else if (strcmp(sub, "expire-password") == 0) {
+		r = idm_user_expire_password(op, cfg, &ctx->log, uid);
+		if (r == IDM_OK)
+			printf("%s: must change the password at the next login\n", uid);
+	} else if (strcmp(sub, "suspend") == 0) {
+		r = idm_user_suspend(op, cfg, &ctx->log, uid, reason, manager, emergency);
+		if (r == IDM_OK)
+			printf("%s: suspended%s\n", uid, emergency ? " (emergency, reported to the CISO)" : "");
+	} else if (!op->roles) {
+		idm_logf(&ctx->log, LOG_ERR, "user %s is for officers; %s holds no role", sub, op->uid);
+		r = IDM_EDENIED;
+	} else if (strcmp(sub, "show") == 0) {
+		r = idm_account_lookup(op->d, cfg, uid, &a);
+		if (r == IDM_OK && ctx->format == OUTPUT_JSON)
+			output_json(stdout, account_json(cfg, a));
+		else if (r == IDM_OK)
+			show_text(cfg, a);
+		else if (r == IDM_ENOENT)
+			idm_logf(&ctx->log, LOG_ERR, "no account %s", uid);
+	} else if (strcmp(sub, "list") == 0) {
+		r = user_list(op, cfg, ctx->format, status, privileged, unit);
+	} else {
+		fputs(user_usage, stderr);
+		r = IDM_EINVAL;
 	}
+out:
 	idm_account_free(a);
 	idm_operator_free(op);
 	idm_config_free(cfg);

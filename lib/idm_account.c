@@ -11,11 +11,6 @@
 #include "idm_time.h"
 #include "idm_uid.h"
 
-static const char *const account_attrs[] = {
-	"uid", "idmStatus", "idmPolicy", "idmPrivileged", "idmMustChange", "idmPwdChangedTime",
-	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
-	"idmLastLoginHost", "idmLastLogoutTime", NULL,
-};
 
 static bool is_true(const char *v)
 {
@@ -29,53 +24,26 @@ static time_t time_or_zero(const char *v)
 	return v && idm_time_parse(v, &t) == IDM_OK ? t : 0;
 }
 
-int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const char *uid,
-		       struct idm_account **out)
+const char *const idm_account_attrs[] = {
+	"uid", "idmStatus", "idmPolicy", "idmPrivileged", "idmMustChange", "idmPwdChangedTime",
+	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
+	"idmLastLoginHost", "idmLastLogoutTime", NULL,
+};
+
+int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 {
-	LDAPMessage *res = NULL, *e;
-	LDAP *ld = idm_dir_ldap(d);
-	struct idm_account *a = NULL;
-	char *filter = NULL, *dn, *v;
-	int r;
+	struct idm_account *a = calloc(1, sizeof(*a));
+	char *dn = ldap_get_dn(ld, e), *v;
 
 	*out = NULL;
-	if (idm_uid_check(cfg, uid) < 0)
-		return IDM_ENOENT; /* no directory call for an invalid uid */
-	r = idm_filter_fmt(&filter, "(&(objectClass=idmAccount)(uid=%s))", uid);
-	if (r < 0)
-		return r;
-	r = idm_dir_search(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, account_attrs, 2,
-			   &res);
-	free(filter);
-	if (r < 0) {
-		ldap_msgfree(res);
-		if (r == IDM_EDIR && idm_dir_last_result(d) == LDAP_SIZELIMIT_EXCEEDED) {
-			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names several entries under %s", uid,
-				 cfg->ldap.people_dn);
-			return IDM_EINVAL;
-		}
-		return r;
-	}
-	if (ldap_count_entries(ld, res) != 1) {
-		int n = ldap_count_entries(ld, res);
-		ldap_msgfree(res);
-		if (n > 1) /* ambiguous: never pick one */
-			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names %d entries under %s", uid, n,
-				 cfg->ldap.people_dn);
-		return n > 1 ? IDM_EINVAL : IDM_ENOENT;
-	}
-	e = ldap_first_entry(ld, res);
-	a = calloc(1, sizeof(*a));
-	dn = ldap_get_dn(ld, e);
 	if (!a || !dn) {
 		ldap_memfree(dn);
-		ldap_msgfree(res);
 		free(a);
 		return IDM_ENOMEM;
 	}
 	a->dn = strdup(dn);
 	ldap_memfree(dn);
-	a->uid = strdup(uid);
+	a->uid = idm_entry_value(ld, e, "uid");
 	a->status = idm_entry_value(ld, e, "idmStatus");
 	a->policy = idm_entry_value(ld, e, "idmPolicy");
 	v = idm_entry_value(ld, e, "idmPrivileged");
@@ -106,11 +74,54 @@ int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const ch
 	a->last_logout = time_or_zero(v);
 	free(v);
 	a->last_host = idm_entry_value(ld, e, "idmLastLoginHost");
-	ldap_msgfree(res);
 	if (!a->dn || !a->uid) {
 		idm_account_free(a);
-		return IDM_ENOMEM;
+		return IDM_EINVAL;
 	}
+	*out = a;
+	return IDM_OK;
+}
+
+int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const char *uid,
+		       struct idm_account **out)
+{
+	LDAPMessage *res = NULL, *e;
+	LDAP *ld = idm_dir_ldap(d);
+	struct idm_account *a = NULL;
+	char *filter = NULL;
+	int r;
+
+	*out = NULL;
+	if (idm_uid_check(cfg, uid) < 0)
+		return IDM_ENOENT; /* no directory call for an invalid uid */
+	r = idm_filter_fmt(&filter, "(&(objectClass=idmAccount)(uid=%s))", uid);
+	if (r < 0)
+		return r;
+	r = idm_dir_search(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, idm_account_attrs, 2,
+			   &res);
+	free(filter);
+	if (r < 0) {
+		ldap_msgfree(res);
+		if (r == IDM_EDIR && idm_dir_last_result(d) == LDAP_SIZELIMIT_EXCEEDED) {
+			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names several entries under %s", uid,
+				 cfg->ldap.people_dn);
+			return IDM_EINVAL;
+		}
+		return r;
+	}
+	if (ldap_count_entries(ld, res) != 1) {
+		int n = ldap_count_entries(ld, res);
+		ldap_msgfree(res);
+		if (n > 1) /* ambiguous: never pick one */
+			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names %d entries under %s", uid, n,
+				 cfg->ldap.people_dn);
+		return n > 1 ? IDM_EINVAL : IDM_ENOENT;
+	}
+	e = ldap_first_entry(ld, res);
+	r = idm_account_from_entry(ld, e, &a);
+	ldap_msgfree(res);
+	if (r < 0)
+		return r;
 	*out = a;
 	return IDM_OK;
 }

@@ -28,6 +28,9 @@ struct idm_account {
 int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const char *uid,
 		       struct idm_account **out);
 void idm_account_free(struct idm_account *a);
+/* The attributes idm_account_from_entry() reads, for searches. */
+extern const char *const idm_account_attrs[];
+int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out);
 
 /* The policy governing the account (contract §4). */
 const struct idm_policy *idm_account_policy(const struct idm_config *cfg,

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idm_account.h"
 #include "idm_apply.h"
+#include "idm_effect.h"
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_mods.h"
@@ -31,54 +33,20 @@ static int account_dn(const struct apply *a, char **out)
 	return idm_dn_child(out, "uid", a->form->uid, a->cfg->ldap.people_dn);
 }
 
-/* Adds (or, with LDAP_MOD_DELETE, removes) uid as memberUid of group cn;
- * a membership already as wanted is no error. */
 static int group_member(const struct apply *a, const char *cn, int op)
 {
-	struct idm_mods *m = idm_mods_new();
-	char *dn = NULL;
-	int r = idm_dn_child(&dn, "cn", cn, a->cfg->ldap.groups_dn);
-
-	idm_mods_add(m, op, "memberUid", a->form->uid);
-	if (r == IDM_OK)
-		r = idm_mods_array(m) ? idm_dir_modify(a->op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	if (r < 0 && (idm_dir_last_result(a->op->d) == LDAP_TYPE_OR_VALUE_EXISTS ||
-		      idm_dir_last_result(a->op->d) == LDAP_NO_SUCH_ATTRIBUTE))
-		r = IDM_OK;
-	idm_mods_free(m);
-	free(dn);
-	return r;
+	return idm_effect_group(a->op->d, a->cfg, cn, a->form->uid, op == LDAP_MOD_ADD);
 }
 
 /* A fresh temporary password, flagged must-change (R-PW-4); printed once
  * by the caller, never stored in clear or logged. */
 static int issue_temp_password(const struct apply *a)
 {
-	struct idm_mods *m = NULL;
-	char *pw = NULL, *hash = NULL, *dn = NULL, now[IDM_GENTIME_LEN];
-	int r = idm_random_password((size_t)a->cfg->registration.temp_password_length, &pw);
+	char *dn = NULL;
+	int r = account_dn(a, &dn);
 
 	if (r == IDM_OK)
-		r = idm_hash_password(&a->cfg->argon2, pw, strlen(pw), &hash);
-	if (r == IDM_OK)
-		r = account_dn(a, &dn);
-	if (r < 0)
-		goto out;
-	idm_time_format(time(NULL), now);
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", hash);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmMustChange", "TRUE");
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPwdChangedTime", now);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", "0");
-	r = idm_mods_array(m) ? idm_dir_modify(a->op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	if (r == IDM_OK) {
-		a->res->temp_password = pw;
-		pw = NULL;
-	}
-out:
-	idm_mods_free(m);
-	idm_secret_free(pw);
-	idm_secret_free(hash);
+		r = idm_effect_temp_password(a->op->d, a->cfg, dn, &a->res->temp_password);
 	free(dn);
 	return r;
 }
@@ -259,6 +227,268 @@ out:
 	return r;
 }
 
+/* ------------------------------------------------ movers and leavers */
+
+/* What was done, for people: res->summary. */
+#define SUMMARY(a, ...)                                                                  \
+	(asprintf(&(a)->res->summary, __VA_ARGS__) < 0 ? ((a)->res->summary = NULL, IDM_ENOMEM) \
+						       : IDM_OK)
+
+static int existing_account(struct apply *a, struct idm_account **acct)
+{
+	int r = idm_account_lookup(a->op->d, a->cfg, a->form->uid, acct);
+
+	if (r == IDM_ENOENT)
+		idm_logf(a->log, LOG_ERR, "no account %s", a->form->uid);
+	return r;
+}
+
+/* Groups the account keeps whatever its unit: the unit's, the regular
+ * staff's (R-REG-6) and those the form names again. */
+static bool keeps(const struct apply *a, const char *cn, const char *unit, const char *type)
+{
+	const struct idm_unit *u = unit ? idm_config_unit(a->cfg, unit) : NULL;
+
+	return (u && idm_effect_in(cn, u->groups, u->n_groups)) ||
+	       (type && strcmp(type, "regular") == 0 &&
+		idm_effect_in(cn, a->cfg->regular_staff_groups, a->cfg->n_regular_staff_groups)) ||
+	       idm_effect_in(cn, a->form->groups, a->form->n_groups);
+}
+
+/* Leaves exactly the groups keeps() allows, and joins those of them it
+ * lacks (R-REG-5). */
+static int regroup(struct apply *a, const char *unit, const char *type)
+{
+	const struct idm_unit *u = unit ? idm_config_unit(a->cfg, unit) : NULL;
+	char **now = NULL;
+	size_t n = 0;
+	int r = idm_effect_groups_of(a->op->d, a->cfg, a->form->uid, &now, &n);
+
+	for (size_t i = 0; r == IDM_OK && i < n; i++)
+		if (!keeps(a, now[i], unit, type))
+			r = group_member(a, now[i], LDAP_MOD_DELETE);
+	for (size_t i = 0; r == IDM_OK && u && i < u->n_groups; i++)
+		r = group_member(a, u->groups[i], LDAP_MOD_ADD);
+	for (size_t i = 0; r == IDM_OK && type && strcmp(type, "regular") == 0 &&
+			   i < a->cfg->n_regular_staff_groups;
+	     i++)
+		r = group_member(a, a->cfg->regular_staff_groups[i], LDAP_MOD_ADD);
+	for (size_t i = 0; r == IDM_OK && i < a->form->n_groups; i++)
+		r = group_member(a, a->form->groups[i], LDAP_MOD_ADD);
+	idm_effect_strv_free(now, n);
+	return r;
+}
+
+static char *account_unit(const struct apply *a, const char *dn, const char *attr)
+{
+	const char *attrs[] = { attr, NULL };
+	LDAPMessage *res = NULL, *e;
+	char *v = NULL;
+
+	if (idm_dir_search(a->op->d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res) ==
+	    IDM_OK) {
+		e = ldap_first_entry(idm_dir_ldap(a->op->d), res);
+		v = e ? idm_entry_value(idm_dir_ldap(a->op->d), e, attr) : NULL;
+	}
+	ldap_msgfree(res);
+	return v;
+}
+
+static int apply_modify(struct apply *a)
+{
+	const struct idm_form *f = a->form;
+	struct idm_account *acct = NULL;
+	struct idm_mods *m = idm_mods_new();
+	char *unit = NULL, *type = NULL, *cn = NULL, until[IDM_GENTIME_LEN];
+	int r = existing_account(a, &acct);
+
+	if (r < 0)
+		goto out;
+	if (f->given_name)
+		idm_mods_add(m, LDAP_MOD_REPLACE, "givenName", f->given_name);
+	if (f->surname)
+		idm_mods_add(m, LDAP_MOD_REPLACE, "sn", f->surname);
+	if (f->given_name && f->surname && asprintf(&cn, "%s %s", f->given_name, f->surname) > 0)
+		idm_mods_add(m, LDAP_MOD_REPLACE, "cn", cn);
+	if (f->mail)
+		idm_mods_add(m, LDAP_MOD_REPLACE, "mail", f->mail);
+	if (f->employee_type)
+		idm_mods_add(m, LDAP_MOD_REPLACE, "employeeType", f->employee_type);
+	if (f->valid_until) {
+		idm_time_format(f->valid_until, until);
+		idm_mods_add(m, LDAP_MOD_REPLACE, "idmValidUntil", until);
+	}
+	for (size_t i = 0; i < f->n_shared_with; i++)
+		idm_mods_add(m, LDAP_MOD_REPLACE, "idmSharedWith", f->shared_with[i]);
+	if (idm_mods_array(m) && idm_mods_array(m)[0])
+		r = idm_dir_modify(a->op->d, acct->dn, idm_mods_array(m));
+	if (r == IDM_OK) {
+		unit = account_unit(a, acct->dn, "departmentNumber");
+		type = account_unit(a, acct->dn, "employeeType");
+		/* Non-regular staff lose the regular-staff groups unless the form
+		 * names them (R-REG-6); named groups are joined. */
+		for (size_t i = 0; r == IDM_OK && (!type || strcmp(type, "regular") != 0) &&
+				   i < a->cfg->n_regular_staff_groups;
+		     i++)
+			if (!idm_effect_in(a->cfg->regular_staff_groups[i], f->groups, f->n_groups))
+				r = group_member(a, a->cfg->regular_staff_groups[i], LDAP_MOD_DELETE);
+		for (size_t i = 0; r == IDM_OK && i < f->n_groups; i++)
+			r = group_member(a, f->groups[i], LDAP_MOD_ADD);
+	}
+	if (r == IDM_OK)
+		r = SUMMARY(a, "modified %s", a->form->uid);
+out:
+	idm_mods_free(m);
+	idm_account_free(acct);
+	free(unit);
+	free(type);
+	free(cn);
+	return r;
+}
+
+static int apply_transfer(struct apply *a)
+{
+	struct idm_account *acct = NULL;
+	struct idm_mods *m;
+	char *type = NULL;
+	int r = existing_account(a, &acct);
+
+	if (r < 0)
+		return r;
+	type = account_unit(a, acct->dn, "employeeType");
+	r = regroup(a, a->form->to_unit, type);
+	if (r == IDM_OK) {
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_REPLACE, "departmentNumber", a->form->to_unit);
+		r = idm_mods_array(m) ? idm_dir_modify(a->op->d, acct->dn, idm_mods_array(m))
+				      : IDM_ENOMEM;
+		idm_mods_free(m);
+	}
+	if (r == IDM_OK)
+		r = SUMMARY(a, "transferred %s to %s", a->form->uid, a->form->to_unit);
+	free(type);
+	idm_account_free(acct);
+	return r;
+}
+
+static int apply_status(struct apply *a, const char *status, time_t until)
+{
+	struct idm_account *acct = NULL;
+	char reason[128];
+	int r = existing_account(a, &acct);
+
+	snprintf(reason, sizeof(reason), "%s: request %s", a->req->type == IDM_REQ_RETURN ? "returned"
+									       : status,
+		 a->req->id);
+	if (r == IDM_OK)
+		r = idm_effect_status(a->op->d, acct->dn, status, reason, until);
+	if (r == IDM_OK)
+		r = SUMMARY(a, "%s is %s%s", a->form->uid, status,
+			    until ? " until the return date; groups kept, logins refused" : "");
+	idm_account_free(acct);
+	return r;
+}
+
+static int apply_secondment(struct apply *a)
+{
+	return apply_status(a, "seconded", a->form->until);
+}
+
+static int apply_return(struct apply *a)
+{
+	return apply_status(a, "active", 0);
+}
+
+/* R-REG-5: at once unusable, every group and role removed, the entry kept
+ * for the record. */
+static int apply_retire(struct apply *a)
+{
+	struct idm_account *acct = NULL;
+	char reason[128], **groups = NULL;
+	size_t n = 0;
+	int r = existing_account(a, &acct);
+
+	snprintf(reason, sizeof(reason), "retired: request %s", a->req->id);
+	if (r == IDM_OK)
+		r = idm_effect_status(a->op->d, acct->dn, "retired", reason, 0);
+	if (r == IDM_OK)
+		r = idm_effect_no_password(a->op->d, acct->dn);
+	if (r == IDM_OK)
+		r = idm_effect_groups_of(a->op->d, a->cfg, a->form->uid, &groups, &n);
+	for (size_t i = 0; r == IDM_OK && i < n; i++)
+		r = group_member(a, groups[i], LDAP_MOD_DELETE);
+	for (int role = 0; r == IDM_OK && role < IDM_ROLE_COUNT; role++)
+		r = idm_effect_role(a->op->d, a->cfg, (enum idm_role)role, acct->dn, false);
+	if (r == IDM_OK)
+		r = SUMMARY(a, "retired %s: password removed, every group and role removed", a->form->uid);
+	idm_effect_strv_free(groups, n);
+	idm_account_free(acct);
+	return r;
+}
+
+/* R-REG-3: only a retired entry is deleted. */
+static int apply_delete(struct apply *a)
+{
+	struct idm_account *acct = NULL;
+	int r = idm_account_lookup(a->op->d, a->cfg, a->form->uid, &acct);
+
+	if (r == IDM_ENOENT) /* deleted by an earlier run */
+		return SUMMARY(a, "deleted %s", a->form->uid);
+	if (r == IDM_OK && (!acct->status || strcmp(acct->status, "retired") != 0)) {
+		idm_logf(a->log, LOG_ERR, "%s is not retired: retire it first (R-REG-3)", a->form->uid);
+		r = IDM_ESTATE;
+	}
+	if (r == IDM_OK)
+		r = idm_dir_delete(a->op->d, acct->dn);
+	if (r == IDM_OK || r == IDM_ENOENT)
+		r = SUMMARY(a, "deleted %s", a->form->uid);
+	idm_account_free(acct);
+	return r;
+}
+
+/* R-PRIV-2: the ID becomes privileged (and joins an officer role when the
+ * form names one); the officers are notified. */
+static int apply_privilege(struct apply *a, bool grant)
+{
+	struct idm_account *acct = NULL;
+	struct idm_mods *m = idm_mods_new();
+	int role = a->form->role ? idm_role_from_name(a->form->role) : -1;
+	char text[512];
+	int r = existing_account(a, &acct);
+
+	if (r < 0)
+		goto out;
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPrivileged", grant ? "TRUE" : NULL);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPrivilegeRequest", grant ? a->req->id : NULL);
+	r = idm_mods_array(m) ? idm_dir_modify(a->op->d, acct->dn, idm_mods_array(m)) : IDM_ENOMEM;
+	if (r == IDM_OK && role >= 0)
+		r = idm_effect_role(a->op->d, a->cfg, (enum idm_role)role, acct->dn, grant);
+	snprintf(text, sizeof(text), "%s %s privileged%s%s by request %s",
+		 grant ? "granted:" : "revoked:", a->form->uid, role >= 0 ? ", role " : "",
+		 role >= 0 ? a->form->role : "", a->req->id);
+	if (r == IDM_OK)
+		r = idm_effect_notice(a->op->d, a->cfg, a->op->dn,
+				      grant ? "grant-privilege" : "revoke-privilege", a->form->uid, text);
+	if (r == IDM_OK)
+		idm_logf(a->log, LOG_NOTICE, "notice to the CISO and the officers: %s", text);
+	if (r == IDM_OK)
+		r = SUMMARY(a, "%s is %sprivileged", a->form->uid, grant ? "" : "no longer ");
+out:
+	idm_mods_free(m);
+	idm_account_free(acct);
+	return r;
+}
+
+static int apply_grant(struct apply *a)
+{
+	return apply_privilege(a, true);
+}
+
+static int apply_revoke(struct apply *a)
+{
+	return apply_privilege(a, false);
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static const struct {
@@ -266,6 +496,14 @@ static const struct {
 	int (*effect)(struct apply *a);
 } effects[] = {
 	{ IDM_REQ_REGISTER, apply_register },
+	{ IDM_REQ_MODIFY, apply_modify },
+	{ IDM_REQ_TRANSFER, apply_transfer },
+	{ IDM_REQ_SECONDMENT, apply_secondment },
+	{ IDM_REQ_RETURN, apply_return },
+	{ IDM_REQ_RETIRE, apply_retire },
+	{ IDM_REQ_DELETE, apply_delete },
+	{ IDM_REQ_GRANT_PRIVILEGE, apply_grant },
+	{ IDM_REQ_REVOKE_PRIVILEGE, apply_revoke },
 };
 
 int idm_request_apply(struct idm_operator *op, const struct idm_config *cfg,

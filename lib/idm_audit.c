@@ -20,7 +20,7 @@
 #include "idm_time.h"
 
 #define APPEND_TRIES 100
-#define PAGE_SIZE 500
+#define PAGE_SIZE 200
 #define HASH_SIZE (IDM_AUDIT_HASH_LEN + 1)
 #define RECORD_FILTER "(objectClass=idmAuditRecord)"
 
@@ -44,7 +44,8 @@ static bool is_hash(const char *s)
 	return s && i == IDM_AUDIT_HASH_LEN && s[i] == '\0';
 }
 
-/* A decimal without sign or leading zero, as this module writes it. */
+/* A decimal without sign or leading zero, as this module writes it, below
+ * LONG_MAX so that the number after it exists. */
 static bool parse_seq(const char *s, long min, long *out)
 {
 	char *end;
@@ -54,7 +55,7 @@ static bool parse_seq(const char *s, long min, long *out)
 		return false;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || *end || v < min)
+	if (errno || *end || v < min || v == LONG_MAX)
 		return false;
 	*out = v;
 	return true;
@@ -450,10 +451,6 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 		}
 		if (r < 0)
 			goto out;
-		if (h.seq == LONG_MAX) {
-			r = IDM_ERANGE;
-			goto out;
-		}
 		rec.seq = h.seq + 1;
 		rec.time = time(NULL);
 		rec.prev_hash = h.hash;
@@ -480,10 +477,17 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 		/* Record h.seq + 1 exists but the head was not moved yet: move it
 		 * for whoever wrote it, then try the next number. */
 		r = read_record_hash(d, ou, h.seq + 1, next);
+		if (r == IDM_EINVAL) {
+			idm_logf(log, LOG_ERR,
+				 "audit record %ld is damaged and blocks the trail; run idmgr audit "
+				 "verify",
+				 h.seq + 1);
+			r = IDM_EDIR;
+		}
 		if (r == IDM_OK)
 			(void)cas_head(d, head_dn, &h, h.seq + 1, next);
-		else if (r != IDM_ENOENT && r != IDM_EINVAL)
-			goto out;
+		else if (r != IDM_ENOENT)
+			goto out; /* ENOENT: deleted meanwhile, or hidden; try again */
 	}
 	idm_logf(log, LOG_ERR, "audit: gave up appending after %d tries (head %s stuck?)",
 		 APPEND_TRIES, head_dn);
@@ -496,6 +500,21 @@ out:
 }
 
 /* ------------------------------------------------------- reading records */
+
+/* A paged walk of every record (one page in memory at a time). */
+static int walk_records(struct idm_dir *d, const char *ou, const char *filter,
+			idm_dir_entry_fn each, void *ctx)
+{
+	int r = idm_dir_search_paged(d, ou, LDAP_SCOPE_ONELEVEL, filter, record_attrs, PAGE_SIZE,
+				     each, ctx);
+	int rc = idm_dir_last_result(d);
+
+	if (r < 0 && (rc == LDAP_SIZELIMIT_EXCEEDED || rc == LDAP_ADMINLIMIT_EXCEEDED))
+		idm_logf(idm_dir_log(d), LOG_ERR,
+			 "the directory will not page this identity through the whole audit "
+			 "trail; allow it (slapd: limits ... size.prtotal=unlimited)");
+	return r;
+}
 
 static void record_clear(struct idm_audit_record *r)
 {
@@ -546,7 +565,6 @@ static void record_from_entry(LDAP *ld, LDAPMessage *e, struct idm_audit_record 
 struct list_ctx {
 	struct idm_audit_record *recs;
 	size_t n, size;
-	int r;
 };
 
 static int list_entry(void *vctx, LDAP *ld, LDAPMessage *e)
@@ -588,10 +606,10 @@ int idm_audit_list(struct idm_dir *d, const struct idm_config *cfg, time_t since
 		r = since > 0 ? idm_filter_fmt(&filter, "(&" RECORD_FILTER "(idmTime>=%s))", when)
 			      : idm_filter_fmt(&filter, RECORD_FILTER);
 	if (r == IDM_OK)
-		r = idm_dir_search_paged(d, ou, LDAP_SCOPE_ONELEVEL, filter, record_attrs,
-					 PAGE_SIZE, list_entry, &c);
+		r = walk_records(d, ou, filter, list_entry, &c);
 	if (r == IDM_OK) {
-		qsort(c.recs, c.n, sizeof(*c.recs), by_seq);
+		if (c.n)
+			qsort(c.recs, c.n, sizeof(*c.recs), by_seq);
 		for (size_t i = 0; i < c.n && r == IDM_OK; i++)
 			r = each(ctx, &c.recs[i]);
 	}
@@ -713,6 +731,7 @@ struct verify_ctx {
 	/* The two highest records seen, for the head read after the walk. */
 	long top_seq[2];
 	char top_hash[2][HASH_SIZE];
+	bool head_seen;
 	char head_hash_seen[HASH_SIZE]; /* stored hash of record head->seq */
 };
 
@@ -839,8 +858,10 @@ static int verify_entry(void *vctx, LDAP *ld, LDAPMessage *e)
 		problem(c, rec.seq, "record %ld: malformed, %s (edited)", rec.seq, why);
 	else if (idm_audit_record_hash(&rec, computed) < 0 || strcmp(computed, rec.hash) != 0)
 		problem(c, rec.seq, "record %ld: contents do not match its hash (edited)", rec.seq);
-	if (c->head && rec.seq == c->head->seq)
+	if (c->head && rec.seq == c->head->seq) {
+		c->head_seen = true;
 		copy_hash(c->head_hash_seen, rec.hash);
+	}
 	if (c->anchor && rec.seq == c->anchor->seq) {
 		c->anchor_seen = true;
 		if (!rec.hash || strcmp(rec.hash, c->anchor->hash) != 0)
@@ -887,7 +908,7 @@ static int report_gaps(struct verify_ctx *c)
 		if (e->seq && (e->flags & WAIT_SUCC))
 			succ[ns++] = e->seq;
 	}
-	qsort(pred, np, sizeof(*pred), by_long);
+	qsort(pred, np, sizeof(*pred), by_long); /* never NULL: n + 1 slots */
 	qsort(succ, ns, sizeof(*succ), by_long);
 	for (size_t i = 0; i < np; i++) {
 		long first = 1, last = pred[i] - 1;
@@ -927,11 +948,13 @@ static void check_head(struct verify_ctx *c, int r1, const struct idm_audit_head
 		problem(c, h1->seq, "head says %ld but the last record is %ld", h1->seq, c->max);
 		return;
 	}
-	if (c->max > h2->seq + 1) {
+	if (c->max - 1 > h2->seq) {
 		problem(c, h2->seq, "head says %ld but the last record is %ld", h2->seq, c->max);
 		return;
 	}
-	if (r1 == IDM_OK && strcmp(h1->hash, h1->seq == 0 ? GENESIS : c->head_hash_seen) != 0) {
+	/* (A record the head names that is missing was reported as such.) */
+	if (r1 == IDM_OK && (h1->seq == 0 || c->head_seen) &&
+	    strcmp(h1->hash, h1->seq == 0 ? GENESIS : c->head_hash_seen) != 0) {
 		problem(c, h1->seq,
 			"the head's hash for record %ld is not that record's (head rewritten)",
 			h1->seq);
@@ -969,8 +992,7 @@ int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
 		goto out;
 	if (r1 == IDM_OK)
 		c.head = &h1;
-	r = idm_dir_search_paged(d, ou, LDAP_SCOPE_ONELEVEL, filter, record_attrs, PAGE_SIZE,
-				 verify_entry, &c);
+	r = walk_records(d, ou, filter, verify_entry, &c);
 	if (r < 0)
 		goto out;
 	r = report_gaps(&c);

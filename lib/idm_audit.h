@@ -55,9 +55,10 @@ struct idm_audit_event {
 
 /* Appends one record as the identity d is bound as, creating the head on
  * first use.  On success *seq and hash (either may be NULL) tell what was
- * written.  IDM_ENOENT when ou=audit does not exist (idmgr init makes it),
- * IDM_EDENIED when the identity may not write the trail, IDM_EDIR when the
- * head could not be moved after many tries (a stuck or damaged head). */
+ * written.  IDM_EINVAL for an invalid event, IDM_ENOENT when ou=audit does
+ * not exist (idmgr init makes it), IDM_EDENIED when the identity may not
+ * write the trail, IDM_EDIR when the head or the record after it is
+ * damaged or the head could not be moved in 100 tries; details are logged. */
 int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 		     const struct idm_audit_event *ev, long *seq,
 		     char hash[IDM_AUDIT_HASH_LEN + 1]);
@@ -98,8 +99,10 @@ int idm_audit_head(struct idm_dir *d, const struct idm_config *cfg, struct idm_a
  * "record 7: contents do not match its hash (edited)", with seq the record
  * it is about (0 when none).  Records appended during the walk are allowed.
  * *n_records (may be NULL) counts the records checked.  Returns IDM_OK when
- * the trail is intact, IDM_ESTATE when a problem was reported, or an error
- * of the directory. */
+ * the trail is intact, IDM_ESTATE when a problem was reported, IDM_ENOENT
+ * without ou=audit, or an error of the directory (IDM_EDIR also when the
+ * server will not page this identity through every record: slapd's
+ * size.prtotal limit, which defaults to its size limit of 500). */
 int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
 		     const struct idm_audit_head *anchor,
 		     void (*report)(void *ctx, long seq, const char *problem), void *ctx,

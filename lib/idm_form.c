@@ -97,17 +97,15 @@ static const struct {
 	[F_SHARED_WITH] = { "shared_with", K_UIDS,
 			    "For a shared ID (R-ID-1): the uids of the people who may use it,\n"
 			    "# e.g. {'alice', 'bob'}." },
-	[F_ROLE] = { "role", K_ROLE,
-		     "An officer role to grant or revoke with the privilege: ciso,\n"
-		     "# security_chief, system_admin, security_manager or contractor." },
+	[F_ROLE] = { "role", K_ROLE, NULL /* per type */ },
 };
 
 static const struct {
 	unsigned required, optional;
 	bool one_of;        /* at least one of the optional keys */
 	bool reserved;      /* uid may not be a reserved name (R-PRIV-5) */
-	const char *effect; /* the template's first line */
-	const char *uid, *groups;
+	const char *effect; /* for the template */
+	const char *uid, *groups, *role;
 } types[IDM_REQ_TYPE_COUNT] = {
 	[IDM_REQ_REGISTER] = {
 		ALWAYS | BIT(F_GIVEN_NAME) | BIT(F_SURNAME) | BIT(F_UNIT) | BIT(F_EMPLOYEE_TYPE),
@@ -126,34 +124,43 @@ static const struct {
 		"# the unit), e.g. {'internet', 'mail'}." },
 	[IDM_REQ_TRANSFER] = {
 		ALWAYS | BIT(F_TO_UNIT), BIT(F_GROUPS), false, false,
-		"a move to another unit: the old unit's groups go, the new unit's come (R-REG-5)",
+		"move to another unit: old unit's groups out, new unit's in (R-REG-5)",
 		"The account to move.",
 		"The individually granted groups to keep; all others are removed." },
 	[IDM_REQ_SECONDMENT] = {
 		ALWAYS | BIT(F_UNTIL), 0, false, false,
-		"the account is suspended until the secondment ends; groups kept but unusable",
+		"suspended until the secondment ends; groups kept but unusable",
 		"The account of the person seconded.", NULL },
 	[IDM_REQ_RETURN] = {
 		ALWAYS, 0, false, false, "the end of a secondment",
 		"The account of the person returning.", NULL },
 	[IDM_REQ_RETIRE] = {
 		ALWAYS, 0, false, false,
-		"the account is disabled at once, all groups removed; the entry is kept",
+		"disabled at once, all groups removed; the entry is kept",
 		"The account to retire.", NULL },
 	[IDM_REQ_DELETE] = {
 		ALWAYS, 0, false, false, "a retired account's entry is removed (R-REG-3)",
 		"The retired account to delete.", NULL },
 	[IDM_REQ_GRANT_PRIVILEGE] = {
 		ALWAYS, BIT(F_ROLE), false, true, "the ID becomes privileged (R-PRIV-2)",
-		"The account to make privileged; not a reserved name (R-PRIV-5).", NULL },
+		"The account to make privileged; not a reserved name (R-PRIV-5).", NULL,
+		"An officer role to grant with the privilege: ciso, security_chief,\n"
+		"# system_admin, security_manager or contractor." },
 	[IDM_REQ_REVOKE_PRIVILEGE] = {
 		ALWAYS, BIT(F_ROLE), false, false, "the ID is no longer privileged",
-		"The privileged account.", NULL },
+		"The privileged account.", NULL,
+		"An officer role to revoke with the privilege: ciso, security_chief,\n"
+		"# system_admin, security_manager or contractor." },
 };
 
 static const char *const employee_types[] = {
 	"regular", "nonregular", "dispatched", "contractor", "service",
 };
+
+static bool is_list(enum field f)
+{
+	return f == F_GROUPS || f == F_SHARED_WITH;
+}
 
 /* ------------------------------------------------------------ messages */
 
@@ -165,7 +172,8 @@ struct message {
 
 /* Where a key was given: the line of its name and of each list value. */
 struct use {
-	int line;
+	int line, first; /* the statement that counts (the last), the first */
+	bool bad;        /* refused by the scan already: no further message */
 	size_t n_values;
 	int value_line[IDM_FORM_LIST_MAX];
 };
@@ -234,7 +242,8 @@ static int by_line(const void *a, const void *b)
 /* Logs every message in the order of the lines they cite. */
 static void flush_messages(struct parse *p, const struct idm_log *log)
 {
-	qsort(p->msgs, p->n_msgs, sizeof(*p->msgs), by_line);
+	if (p->n_msgs > 1)
+		qsort(p->msgs, p->n_msgs, sizeof(*p->msgs), by_line);
 	for (size_t i = 0; i < p->n_msgs; i++) {
 		if (p->msgs[i].line > 0)
 			idm_logf(log, LOG_ERR, "%s:%d: %s", p->name, p->msgs[i].line, p->msgs[i].text);
@@ -375,7 +384,7 @@ static bool valid_group_name(const char *s)
 #define UNQUOTED_STOP " #\"'\t\n\r={}()+,*"
 
 enum tok { T_END, T_WORD, T_STRING, T_OPEN_STRING, T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN,
-	   T_EQ, T_PLUSEQ, T_COMMA, T_OTHER };
+	   T_EQ, T_PLUSEQ, T_COMMA };
 
 struct token {
 	enum tok kind;
@@ -388,29 +397,31 @@ struct lexer {
 	int line;
 };
 
+/* The next token.  Characters no rule takes ('*', '\r', a '+' without
+ * '=') are skipped, as libconfuse's lexer silently eats them. */
 static void next_token(struct lexer *lx, struct token *t)
 {
 	char *p = lx->p;
+	size_t n;
 
-	for (; *p == ' ' || *p == '\t' || *p == '\n'; p++)
+	for (;; p++) {
 		if (*p == '\n')
 			lx->line++;
+		else if (*p == '\0' || !strchr(UNQUOTED_STOP, *p) || strchr("\"'={}(),", *p) ||
+			 (*p == '+' && p[1] == '='))
+			break;
+	}
 	t->start = p;
 	t->line = lx->line;
 	switch (*p) {
-	case '\0':
-		t->kind = T_END;
-		break;
+	case '\0': t->kind = T_END; break;
 	case '{': t->kind = T_LBRACE; p++; break;
 	case '}': t->kind = T_RBRACE; p++; break;
 	case '(': t->kind = T_LPAREN; p++; break;
 	case ')': t->kind = T_RPAREN; p++; break;
 	case '=': t->kind = T_EQ; p++; break;
 	case ',': t->kind = T_COMMA; p++; break;
-	case '+':
-		t->kind = p[1] == '=' ? T_PLUSEQ : T_OTHER;
-		p += p[1] == '=' ? 2 : 1;
-		break;
+	case '+': t->kind = T_PLUSEQ; p += 2; break;
 	case '"':
 	case '\'': {
 		char q = *p++;
@@ -427,12 +438,11 @@ static void next_token(struct lexer *lx, struct token *t)
 			p++;
 		break;
 	}
-	default: {
-		size_t n = strcspn(p, UNQUOTED_STOP);
-		t->kind = n ? T_WORD : T_OTHER;
-		p += n ? n : 1;
+	default:
+		n = strcspn(p, UNQUOTED_STOP);
+		t->kind = T_WORD;
+		p += n;
 		break;
-	}
 	}
 	t->end = p;
 	lx->p = p;
@@ -522,19 +532,27 @@ static void scan(struct parse *p, char *text)
 		if (last.kind == T_OPEN_STRING)
 			error_at(p, last.line, "%s: the quote opened here is never closed",
 				 f < 0 ? "value" : fields[f].name);
-		if (f < 0) {
-			/* libconfuse would stop at the unknown key: it never sees it */
-			blank(key.start, last.kind == T_END ? last.start : last.end);
-		} else if (p->uses[f].line > 0) {
-			error_at(p, key.line, "%s: given twice (first on line %d)", fields[f].name,
-				 p->uses[f].line);
-		} else {
-			p->uses[f].line = key.line;
-			p->uses[f].n_values = n_values;
-			memcpy(p->uses[f].value_line, values,
-			       (n_values < IDM_FORM_LIST_MAX ? n_values : IDM_FORM_LIST_MAX) *
-				       sizeof(int));
+		if (f >= 0 && whole && !is_list(f) && last.kind == T_RBRACE) {
+			error_at(p, key.line, "%s: takes one value, not a list", fields[f].name);
+			p->uses[f].bad = true;
 		}
+		if (f < 0 || p->uses[f].bad) {
+			/* libconfuse would stop there: it never sees it */
+			blank(key.start, last.kind == T_END ? last.start : last.end);
+			if (!whole)
+				return;
+			continue;
+		}
+		if (p->uses[f].first > 0)
+			error_at(p, key.line, "%s: given twice (first on line %d)", fields[f].name,
+				 p->uses[f].first);
+		else
+			p->uses[f].first = key.line;
+		/* libconfuse keeps the last value: its messages cite this line */
+		p->uses[f].line = key.line;
+		p->uses[f].n_values = n_values;
+		memcpy(p->uses[f].value_line, values,
+		       (n_values < IDM_FORM_LIST_MAX ? n_values : IDM_FORM_LIST_MAX) * sizeof(int));
 		if (!whole)
 			return;
 	}
@@ -572,8 +590,7 @@ static void check_value(struct parse *p, struct idm_form *form, enum field f, si
 		return;
 	}
 	switch (fields[f].kind) {
-	case K_TYPE:
-		break; /* read first, by parse_fields() */
+	case K_TYPE: /* read by check_fields() */
 	case K_TEXT:
 		break;
 	case K_UID:
@@ -670,11 +687,6 @@ static void check_value(struct parse *p, struct idm_form *form, enum field f, si
 	}
 }
 
-static bool is_list(enum field f)
-{
-	return f == F_GROUPS || f == F_SHARED_WITH;
-}
-
 /* The values of a list field, checked one by one. */
 static void check_list(struct parse *p, cfg_t *cfg, struct idm_form *form, enum field f)
 {
@@ -700,6 +712,9 @@ static void check_list(struct parse *p, cfg_t *cfg, struct idm_form *form, enum 
 		if (again)
 			error_at(p, line_of(p, f, i), "%s: \"%s\" is named twice", fields[f].name,
 				 SHOWN(v));
+		else if (f == F_SHARED_WITH && form->uid && strcmp(v, form->uid) == 0)
+			error_at(p, line_of(p, f, i), "shared_with: \"%s\" is the shared ID itself; "
+				 "name the people who use it", form->uid);
 		else
 			check_value(p, form, f, i, v);
 	}
@@ -727,7 +742,9 @@ static void check_fields(struct parse *p, cfg_t *cfg, struct idm_form *form)
 	unsigned given = 0, allowed = ~0u, required = 0;
 	char keys[256];
 
-	if (!tname || !*tname) {
+	if (p->uses[F_TYPE].bad) {
+		/* reported by the scan */
+	} else if (!tname || !*tname) {
 		error_at(p, type_line ? type_line : p->last_line,
 			 "type: missing: register, modify, transfer, secondment, return, retire, "
 			 "delete, grant-privilege or revoke-privilege");
@@ -746,7 +763,12 @@ static void check_fields(struct parse *p, cfg_t *cfg, struct idm_form *form)
 	for (int f = F_TYPE + 1; f < F_COUNT; f++) {
 		const char *key = fields[f].name;
 		unsigned n = cfg_size(cfg, key);
-		bool empty = n == 0 || (!is_list(f) && (!cfg_getstr(cfg, key) || !*cfg_getstr(cfg, key)));
+
+		const char *v = n && !is_list(f) ? cfg_getstr(cfg, key) : NULL;
+		bool empty = is_list(f) ? n == 0 : !v || !*v;
+
+		if (p->uses[f].bad)
+			continue;
 
 		if (n > 0 && !(allowed & BIT(f))) {
 			error_at(p, p->uses[f].line, "%s: not allowed in a %s request", key, tname);
@@ -766,7 +788,7 @@ static void check_fields(struct parse *p, cfg_t *cfg, struct idm_form *form)
 		if (is_list(f))
 			check_list(p, cfg, form, f);
 		else
-			check_value(p, form, f, 0, cfg_getstr(cfg, key));
+			check_value(p, form, f, 0, v);
 	}
 	if (type < 0)
 		return;
@@ -778,38 +800,20 @@ static void check_fields(struct parse *p, cfg_t *cfg, struct idm_form *form)
 		error_at(p, p->uses[F_UID].line, "uid: \"%s\" is a reserved name "
 			 "(registration.reserved_names); a %s request may not use it (R-PRIV-5)",
 			 form->uid, tname);
-	for (size_t i = 0; form->uid && i < form->n_shared_with; i++)
-		if (strcmp(form->shared_with[i], form->uid) == 0)
-			error_at(p, line_of(p, F_SHARED_WITH, i),
-				 "shared_with: \"%s\" is the shared ID itself; name the people "
-				 "who use it", form->uid);
 }
 
 /* ------------------------------------------------------------ parse */
 
 static cfg_t *form_init(void)
 {
-	static cfg_opt_t opts[] = {
-		CFG_STR("type", NULL, CFGF_NODEFAULT),
-		CFG_STR("form_ref", NULL, CFGF_NODEFAULT),
-		CFG_STR("applicant", NULL, CFGF_NODEFAULT),
-		CFG_STR("reason", NULL, CFGF_NODEFAULT),
-		CFG_STR("uid", NULL, CFGF_NODEFAULT),
-		CFG_STR("given_name", NULL, CFGF_NODEFAULT),
-		CFG_STR("surname", NULL, CFGF_NODEFAULT),
-		CFG_STR("mail", NULL, CFGF_NODEFAULT),
-		CFG_STR("unit", NULL, CFGF_NODEFAULT),
-		CFG_STR("employee_type", NULL, CFGF_NODEFAULT),
-		CFG_STR("to_unit", NULL, CFGF_NODEFAULT),
-		CFG_STR("valid_until", NULL, CFGF_NODEFAULT),
-		CFG_STR("until", NULL, CFGF_NODEFAULT),
-		CFG_STR_LIST("groups", NULL, CFGF_NODEFAULT),
-		CFG_STR_LIST("shared_with", NULL, CFGF_NODEFAULT),
-		CFG_STR("role", NULL, CFGF_NODEFAULT),
-		CFG_END()
-	};
-	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
+	cfg_opt_t opts[F_COUNT + 1]; /* cfg_init() copies them */
+	cfg_t *cfg;
 
+	for (int f = 0; f < F_COUNT; f++)
+		opts[f] = is_list(f) ? (cfg_opt_t)CFG_STR_LIST(fields[f].name, NULL, CFGF_NODEFAULT)
+				     : (cfg_opt_t)CFG_STR(fields[f].name, NULL, CFGF_NODEFAULT);
+	opts[F_COUNT] = (cfg_opt_t)CFG_END();
+	cfg = cfg_init(opts, CFGF_NONE);
 	if (cfg)
 		cfg_set_error_function(cfg, confuse_error);
 	return cfg;
@@ -944,6 +948,7 @@ int idm_form_serialize(const struct idm_form *f, char **out)
 	char *text = NULL;
 	size_t size = 0;
 	FILE *fp;
+	int r;
 
 	*out = NULL;
 	if ((unsigned)f->type >= IDM_REQ_TYPE_COUNT)
@@ -967,17 +972,14 @@ int idm_form_serialize(const struct idm_form *f, char **out)
 	put_list(fp, "groups", f->groups, f->n_groups);
 	put_list(fp, "shared_with", f->shared_with, f->n_shared_with);
 	put_scalar(fp, "role", f->role);
-	if (ferror(fp)) {
-		fclose(fp);
+	r = ferror(fp) ? IDM_ENOMEM : IDM_OK;
+	if (fclose(fp) != 0)
+		r = IDM_ENOMEM;
+	if (r == IDM_OK)
+		*out = text;
+	else
 		free(text);
-		return IDM_ENOMEM;
-	}
-	if (fclose(fp) != 0) {
-		free(text);
-		return IDM_ENOMEM;
-	}
-	*out = text;
-	return IDM_OK;
+	return r;
 }
 
 /* ------------------------------------------------------------ templates */
@@ -989,8 +991,9 @@ static pthread_once_t templates_once = PTHREAD_ONCE_INIT;
 
 static void put_field(FILE *fp, int type, enum field f)
 {
-	const char *what = f == F_UID ? types[type].uid
+	const char *what = f == F_UID	   ? types[type].uid
 			   : f == F_GROUPS ? types[type].groups
+			   : f == F_ROLE   ? types[type].role
 					   : fields[f].what;
 
 	fprintf(fp, "# %s\n%s = %s\n", what, fields[f].name, is_list(f) ? "{}" : "''");
@@ -1004,9 +1007,10 @@ static void make_templates(void)
 		if (!fp)
 			continue; /* left empty; idm_form_template() returns NULL */
 		fprintf(fp,
-			"# idmgr request form: %s -- %s.\n"
-			"# See idmgr-request(5).  Write each value between the single quotes;\n"
-			"# a ' or \\ inside a value is written \\' or \\\\.\n"
+			"# idmgr request form: %s (see idmgr-request(5)).\n"
+			"# Effect: %s.\n"
+			"# Write each value between the single quotes; a ' or \\ inside a\n"
+			"# value is written \\' or \\\\.\n"
 			"type = '%s'\n",
 			type_names[t], types[t].effect, type_names[t]);
 		fputs("\n# ---- required\n", fp);

@@ -3,6 +3,8 @@
 #ifndef IDM_USER_H
 #define IDM_USER_H
 
+#include <stdbool.h>
+
 #include "idm_config.h"
 #include "idm_log.h"
 #include "idm_operator.h"
@@ -11,5 +13,20 @@
  * server's ppolicy lock. */
 int idm_user_unlock(struct idm_operator *op, const struct idm_config *cfg,
 		    const struct idm_log *log, const char *uid);
+
+/* system_admin (a contractor never for a privileged ID, R-PRIV-3): a new
+ * temporary password, must change at next login (R-PW-4); *pw shown once. */
+int idm_user_reset_password(struct idm_operator *op, const struct idm_config *cfg,
+			    const struct idm_log *log, const char *uid, char **pw);
+/* system_admin or security_manager: force a change at next login (R-PW-2). */
+int idm_user_expire_password(struct idm_operator *op, const struct idm_config *cfg,
+			     const struct idm_log *log, const char *uid);
+/* security_chief (R-VIO-1): logins refused at once; a notice to the CISO
+ * and the user's manager is recorded.  emergency (R-EXC-2): a system_admin
+ * may do it when no security_chief is reachable; recorded as an emergency
+ * exception the CISO must acknowledge.  Lifting it is a "return" request. */
+int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
+		     const struct idm_log *log, const char *uid, const char *reason,
+		     const char *manager, bool emergency);
 
 #endif

@@ -230,6 +230,43 @@ static void insider_write_record(struct idm_dir *d, long seq, const struct idm_a
 	free(dn);
 }
 
+/* Adds the entry of record r as the insider, with the hash given. */
+static void insider_add_record(struct idm_dir *d, const struct idm_audit_record *r,
+			       const char *hash)
+{
+	char seq[24], when[IDM_GENTIME_LEN], *dn = record_dn(r->seq);
+	struct idm_mods *m = idm_mods_new();
+
+	snprintf(seq, sizeof(seq), "%ld", r->seq);
+	idm_time_format(r->time, when);
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmAuditRecord");
+	idm_mods_add(m, LDAP_MOD_ADD, "idmSeq", seq);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmTime", when);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmActor", r->actor);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmAction", r->action);
+	if (r->subject)
+		idm_mods_add(m, LDAP_MOD_ADD, "idmSubject", r->subject);
+	if (r->request_id)
+		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", r->request_id);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmOutcome", r->outcome);
+	if (r->detail)
+		idm_mods_add(m, LDAP_MOD_ADD, "idmDetail", r->detail);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmPrevHash", r->prev_hash);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmHash", hash);
+	ck_assert_ptr_nonnull(idm_mods_array(m));
+	ck_assert_int_eq(idm_dir_add(d, dn, idm_mods_array(m)), IDM_OK);
+	idm_mods_free(m);
+	free(dn);
+}
+
+static void insider_delete_record(struct idm_dir *d, long seq)
+{
+	char *dn = record_dn(seq);
+
+	ck_assert_int_eq(idm_dir_delete(d, dn), IDM_OK);
+	free(dn);
+}
+
 /* ------------------------------------------------------------ unit tests */
 
 /* R-AUD-1: the hash is SHA-256 of the serialization documented in
@@ -423,8 +460,7 @@ START_TEST(stuck_head_is_helped)
 	struct idm_dir *d = officer("tanaka"), *root = admin();
 	struct idm_audit_record r = { 0 };
 	struct idm_audit_head head;
-	struct idm_mods *m = idm_mods_new();
-	char seq[24], when[IDM_GENTIME_LEN], hash[IDM_AUDIT_HASH_LEN + 1], *dn;
+	char hash[IDM_AUDIT_HASH_LEN + 1];
 	struct problems p;
 	long n;
 
@@ -438,20 +474,7 @@ START_TEST(stuck_head_is_helped)
 	r.outcome = "done";
 	r.prev_hash = head.hash;
 	ck_assert_int_eq(idm_audit_record_hash(&r, hash), IDM_OK);
-	snprintf(seq, sizeof(seq), "%ld", r.seq);
-	idm_time_format(r.time, when);
-	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmAuditRecord");
-	idm_mods_add(m, LDAP_MOD_ADD, "idmSeq", seq);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmTime", when);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmActor", r.actor);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmAction", r.action);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmOutcome", r.outcome);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmPrevHash", r.prev_hash);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmHash", hash);
-	dn = record_dn(r.seq);
-	ck_assert_int_eq(idm_dir_add(root, dn, idm_mods_array(m)), IDM_OK);
-	idm_mods_free(m);
-	free(dn);
+	insider_add_record(root, &r, hash);
 
 	ck_assert_int_eq(verify(&p, NULL, &n), IDM_OK);
 	ck_assert_msg(p.n == 0, "%s", p.text);
@@ -628,6 +651,67 @@ START_TEST(recomputed_history_needs_an_anchor)
 }
 END_TEST
 
+/* Records the directory returns out of their order (an entry deleted and
+ * added back gets a new place) still verify when their contents are the
+ * same; a run of deleted records is named as one range. */
+START_TEST(readded_records_verify_and_ranges_are_named)
+{
+	struct idm_dir *root;
+	struct problems p;
+	struct copy c;
+	long n;
+
+	append_five();
+	root = admin();
+	copy_all(root, 0, &c);
+	insider_delete_record(root, 2);
+	insider_add_record(root, &c.r[1], c.r[1].hash);
+	insider_delete_record(root, 1);
+	insider_add_record(root, &c.r[0], c.r[0].hash);
+	ck_assert_int_eq(verify(&p, NULL, &n), IDM_OK);
+	ck_assert_msg(p.n == 0, "%s", p.text);
+	ck_assert_int_eq(n, 5);
+
+	for (long seq = 2; seq <= 4; seq++)
+		insider_delete_record(root, seq);
+	ck_assert_int_eq(verify(&p, NULL, &n), IDM_ESTATE);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_int_eq(p.seq[0], 2);
+	assert_reported(&p, "records 2 to 4 are missing (deleted)\n");
+
+	insider_delete_record(root, 1);
+	ck_assert_int_eq(verify(&p, NULL, &n), IDM_ESTATE);
+	assert_reported(&p, "records 1 to 4 are missing (deleted)\n");
+	copy_free(&c);
+	idm_dir_close(root);
+}
+END_TEST
+
+/* R-REV-1: an officer verifies a trail longer than slapd's default size
+ * limit (500): the walk pages through it, and the directory must let
+ * officers page beyond that limit. */
+START_TEST(officer_verifies_beyond_the_size_limit)
+{
+	struct idm_audit_event ev = { .action = "sweep", .outcome = "done" };
+	struct idm_dir *d = officer("takahashi");
+	struct problems p;
+	long n, seq = 0;
+	int r;
+
+	for (int i = 0; i < 600; i++)
+		ck_assert_int_eq(idm_audit_append(d, sb.cfg, &ev, &seq, NULL), IDM_OK);
+	ck_assert_int_eq(seq, 600);
+	idm_dir_close(d);
+	r = verify(&p, NULL, &n);
+	ck_assert_msg(r == IDM_OK,
+		      "verify failed (%s): slapd must let officers page beyond its size "
+		      "limit (limits ... size.prtotal=unlimited in slapd-acl.conf)",
+		      idm_strerror(r));
+	ck_assert_int_eq(n, 600);
+}
+END_TEST
+
 /* ---------------------------------------------------------- concurrency */
 
 #define CHILDREN 2
@@ -761,6 +845,12 @@ static Suite *audit_suite(void)
 	suite_add_tcase(s, tc);
 	tc = with_sandbox("anchor");
 	tcase_add_test(tc, recomputed_history_needs_an_anchor);
+	suite_add_tcase(s, tc);
+	tc = with_sandbox("readd");
+	tcase_add_test(tc, readded_records_verify_and_ranges_are_named);
+	suite_add_tcase(s, tc);
+	tc = with_sandbox("limits");
+	tcase_add_test(tc, officer_verifies_beyond_the_size_limit);
 	suite_add_tcase(s, tc);
 	tc = with_sandbox("concurrency");
 	tcase_add_test(tc, concurrent_appends_never_fork);

@@ -560,6 +560,12 @@ START_TEST(syntax_variants)
 	ck_assert_int_eq(f->type, IDM_REQ_RETIRE);
 	ck_assert_str_eq(f->form_ref, "PF-7");
 	ck_assert_str_eq(f->reason, "left the \"association\"");
+	/* a form written on Windows; characters the lexer ignores */
+	f = parse_ok("type = 'retire'\r\nform_ref = 'F' *\r\napplicant = 'hanako' +\r\n"
+		     "reason = 'r'\r\nuid = 'taro'\r\n");
+	ck_assert_str_eq(f->uid, "taro");
+	expect_refused("type = 'retire'\r\nform_ref = 'F'\r\napplicant = 'hanako'\r\n"
+		       "reason = 'r'\r\nuid = 'Taro'\r\n", "uid: \"Taro\"", "uid =");
 	/* and comments do not shift the lines messages cite */
 	expect_refused("/* one\n two */\n# three\ntype = retire // four\nform_ref = 'x'\n"
 		       "applicant = 'hanako'\nreason = 'r'\nuid = 'a*)(uid=*'\n",
@@ -826,6 +832,10 @@ START_TEST(refuse_bad_shared_with)
 		       "shared_with: \"taro\" is the shared ID itself", "shared_with");
 	expect_refused(with_line(register_form, "shared_with", "shared_with = {'Jiro'}"),
 		       "shared_with: \"Jiro\" is not a valid uid", "shared_with");
+	/* each message cites the line of its value */
+	expect_refused(with_line(register_form, "shared_with", "shared_with = {\n'Jiro',\n'taro'}"),
+		       "shared_with: \"taro\" is the shared ID itself", "'taro'}");
+	ck_assert_int_eq(logged_line("\"Jiro\" is not a valid uid"), 16);
 }
 END_TEST
 
@@ -891,6 +901,26 @@ START_TEST(refuse_repeated_key)
 		       "uid: given twice (first on line 6)", "uid = 'jiro'");
 	expect_refused(with_line(register_form, "zzz", "groups += {'vpn'}"),
 		       "groups: given twice (first on line 13)", "groups +=");
+	/* the last value counts, as in libconfuse: its messages cite its line */
+	expect_refused(with_line(register_form, "zzz", "uid = 'X'"),
+		       "uid: \"X\" is not a valid uid", "uid = 'X'");
+	ck_assert_int_eq(count_messages(), 2);
+}
+END_TEST
+
+/* A list where one value belongs is refused at its line, and nothing else
+ * is said about that key. */
+START_TEST(refuse_list_for_value)
+{
+	expect_refused(with_line(register_form, "type", "type = {'register'}"),
+		       "type: takes one value, not a list", "type =");
+	ck_assert_int_eq(count_messages(), 1);
+	expect_refused(with_line(register_form, "surname", "surname = {'Yamada', 'Suzuki'}"),
+		       "surname: takes one value, not a list", "surname =");
+	ck_assert_int_eq(count_messages(), 1);
+	/* a list key takes a single value as a list of one */
+	ck_assert_uint_eq(parse_ok(with_line(register_form, "groups", "groups = 'mail'"))->n_groups,
+			  1);
 }
 END_TEST
 
@@ -1130,6 +1160,84 @@ START_TEST(load_too_large)
 }
 END_TEST
 
+/* ======================================================== man page */
+
+/* The roff escapes the man page uses in its examples, undone. */
+static char *unroff(const char *from, const char *to)
+{
+	static const struct {
+		const char *esc, *text;
+	} escapes[] = { { "\\(aq", "'" }, { "\\(dq", "\"" }, { "\\-", "-" },
+			{ "\\e", "\\" }, { "\\&", "" } };
+	char *out = fx_keep(calloc(1, (size_t)(to - from) + 1)), *o = out;
+
+	while (from < to) {
+		size_t k = 0;
+
+		while (k < sizeof(escapes) / sizeof(escapes[0]) &&
+		       strncmp(from, escapes[k].esc, strlen(escapes[k].esc)) != 0)
+			k++;
+		if (k < sizeof(escapes) / sizeof(escapes[0])) {
+			o = stpcpy(o, escapes[k].text);
+			from += strlen(escapes[k].esc);
+		} else {
+			*o++ = *from++;
+		}
+	}
+	return out;
+}
+
+/* The example of each type in idmgr-request(5) is a valid form of that
+ * type, and both spellings of its quoting example mean the same text. */
+START_TEST(man_page_examples)
+{
+	const char *src = getenv("IDMGR_SRCDIR");
+	char path[PATH_MAX], *page, *quoting;
+	FILE *fp;
+	long size;
+
+	snprintf(path, sizeof(path), "%s/man/idmgr-request.5", src && *src ? src : "..");
+	fp = fopen(path, "re");
+	ck_assert_msg(fp != NULL, "%s: %s (set IDMGR_SRCDIR)", path, strerror(errno));
+	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
+	size = ftell(fp);
+	rewind(fp);
+	page = fx_keep(calloc(1, (size_t)size + 1));
+	ck_assert_uint_eq(fread(page, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+
+	for (int t = 0; t < IDM_REQ_TYPE_COUNT; t++) {
+		const char *name = idm_request_type_name((enum idm_request_type)t), *start, *end;
+		char heading[64] = "\n.SS ", *h = heading + strlen(heading);
+
+		struct idm_form *f;
+
+		for (; *name; name++) /* the page writes "grant\-privilege" */
+			if (*name == '-')
+				h = stpcpy(h, "\\-");
+			else
+				*h++ = *name;
+		strcpy(h, "\n.nf\n");
+		start = strstr(page, heading);
+		ck_assert_msg(start != NULL, "no example \"%s\" in %s", heading + 1, path);
+		start += strlen(heading);
+		end = strstr(start, ".fi\n");
+		ck_assert_ptr_nonnull(end);
+		f = parse_ok(unroff(start, end));
+		ck_assert_int_eq(f->type, t);
+	}
+	quoting = strstr(page, "\n.SS Quoting\n");
+	ck_assert_ptr_nonnull(quoting);
+	for (int i = 0; i < 2; i++) {
+		const char *line = strstr(quoting, "\nreason = ") + 1, *nl = strchr(line, '\n');
+
+		quoting = (char *)nl;
+		ck_assert_str_eq(parse_ok(with_line(register_form, "reason", unroff(line, nl)))->reason,
+				 "It's for the \"C:\\share\" folder - 新規採用");
+	}
+}
+END_TEST
+
 /* ======================================================== runner */
 
 static TCase *form_tcase(const char *name)
@@ -1170,6 +1278,7 @@ static Suite *form_suite(void)
 	tcase_add_test(tc, refuse_bad_mail);
 	tcase_add_test(tc, refuse_bad_text);
 	tcase_add_test(tc, refuse_repeated_key);
+	tcase_add_test(tc, refuse_list_for_value);
 	tcase_add_test(tc, refuse_environment_reference);
 	tcase_add_test(tc, refuse_syntax_error);
 	tcase_add_test(tc, all_errors_together);
@@ -1179,6 +1288,10 @@ static Suite *form_suite(void)
 	tcase_add_test(tc, serialize_round_trip);
 	tcase_add_test(tc, serialize_every_type);
 	tcase_add_test(tc, serialize_bad_type);
+	suite_add_tcase(s, tc);
+
+	tc = form_tcase("man_page");
+	tcase_add_test(tc, man_page_examples);
 	suite_add_tcase(s, tc);
 
 	tc = form_tcase("files");

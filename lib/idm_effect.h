@@ -1,0 +1,42 @@
+/* idm_effect.h -- the directory effects of the lifecycle, each in one
+ * place, reused by every path that needs it: applied requests
+ * (idm_apply.c), direct operator actions (idm_user.c) and the sweep.
+ * Every effect is idempotent (REPLACE, or add/delete tolerating "already
+ * so"), so a rerun after an interruption completes it. */
+#ifndef IDM_EFFECT_H
+#define IDM_EFFECT_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "idm_config.h"
+#include "idm_dir.h"
+#include "idm_role.h"
+
+/* idmStatus (active, suspended, seconded, retired) with reason and time;
+ * until (0: none) is the end of a secondment. */
+int idm_effect_status(struct idm_dir *d, const char *dn, const char *status, const char *reason,
+		      time_t until);
+/* memberUid of a posixGroup cn under groups_dn: add (true) or remove. */
+int idm_effect_group(struct idm_dir *d, const struct idm_config *cfg, const char *cn,
+		     const char *uid, bool add);
+/* The cn of every posixGroup uid is a member of: *out NULL-terminated. */
+int idm_effect_groups_of(struct idm_dir *d, const struct idm_config *cfg, const char *uid,
+			 char ***out, size_t *n);
+void idm_effect_strv_free(char **v, size_t n);
+/* Is cn one of the groups the list names? */
+bool idm_effect_in(const char *cn, char *const *list, size_t n);
+/* A fresh temporary password that must be changed (R-PW-4); *pw is
+ * printed once by the caller, never stored in clear. */
+int idm_effect_temp_password(struct idm_dir *d, const struct idm_config *cfg, const char *dn,
+			     char **pw);
+/* No password at all: no bind can succeed (retirement). */
+int idm_effect_no_password(struct idm_dir *d, const char *dn);
+/* member of the role group (DN value) added or removed. */
+int idm_effect_role(struct idm_dir *d, const struct idm_config *cfg, enum idm_role role,
+		    const char *member_dn, bool add);
+/* A notice owed to officers (R-PRIV-2, R-VIO-1), under ou=notices. */
+int idm_effect_notice(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
+		      const char *action, const char *subject, const char *text);
+
+#endif
