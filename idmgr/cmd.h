@@ -41,6 +41,11 @@ int ctx_operator_login(struct cmd_ctx *ctx, const struct idm_config *cfg,
 int cmd_request(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_user(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_exception(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_report(struct cmd_ctx *ctx, int argc, char **argv);
+/* The exceptions table (report exceptions, exception list). */
+int exception_report(struct cmd_ctx *ctx, struct idm_operator *op, const struct idm_config *cfg,
+		     const char *subject);
 int cmd_passwd(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_config_check(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_init(struct cmd_ctx *ctx, int argc, char **argv);

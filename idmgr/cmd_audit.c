@@ -69,7 +69,7 @@ int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_INVALID;
 	}
 	sub = argv[1];
-	optind = 2;
+	optind = 0; /* reinitialise getopt: options may follow arguments */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -89,6 +89,7 @@ int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv)
 		default: fputs(audit_usage, stderr); return EXIT_INVALID;
 		}
 	}
+	optind++; /* past the subcommand, which getopt moved behind the options */
 	if (optind != argc || (strcmp(sub, "show") != 0 && strcmp(sub, "verify") != 0)) {
 		fputs(audit_usage, stderr);
 		return EXIT_INVALID;

@@ -147,7 +147,7 @@ int cmd_request(struct cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_INVALID;
 	}
 	sub = argv[1];
-	optind = 2;
+	optind = 0; /* reinitialise getopt: options may follow arguments */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': state = optarg; break;
@@ -159,6 +159,7 @@ int cmd_request(struct cmd_ctx *ctx, int argc, char **argv)
 		default: fputs(request_usage, stderr); return EXIT_INVALID;
 		}
 	}
+	optind++; /* past the subcommand, which getopt moved behind the options */
 	if (optind < argc)
 		arg = argv[optind++];
 	if (optind != argc || (strcmp(sub, "list") != 0 && !arg)) {

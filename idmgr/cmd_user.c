@@ -177,7 +177,7 @@ int cmd_user(struct cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_INVALID;
 	}
 	sub = argv[1];
-	optind = 2;
+	optind = 0; /* reinitialise getopt: options may follow arguments */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
@@ -197,6 +197,7 @@ int cmd_user(struct cmd_ctx *ctx, int argc, char **argv)
 		default: fputs(user_usage, stderr); return EXIT_INVALID;
 		}
 	}
+	optind++; /* past the subcommand, which getopt moved behind the options */
 	if (optind < argc)
 		uid = argv[optind++];
 	if (optind != argc || (strcmp(sub, "list") != 0 && !uid) ||

@@ -121,7 +121,10 @@ static const struct command commands[] = {
 	{ "request", NULL, cmd_request,
 	  "template|submit|list|show|approve|reject|apply: written requests" },
 	{ "audit", NULL, cmd_audit, "show|verify: the tamper-evident audit trail" },
-	{ "user", NULL, cmd_user, "unlock|show: direct operator actions on an account" },
+	{ "user", NULL, cmd_user,
+	  "show|list|unlock|reset-password|expire-password|suspend: direct actions" },
+	{ "exception", NULL, cmd_exception, "add|list|revoke|acknowledge: exceptions to rules" },
+	{ "report", NULL, cmd_report, "privileged|locked|suspended|exceptions: for auditors" },
 };
 
 static void usage(FILE *fp)
@@ -178,11 +181,11 @@ int main(int argc, char **argv)
 		if (strcmp(argv[0], cmd->word1) != 0)
 			continue;
 		if (!cmd->word2) {
-			optind = 1;
+			optind = 0; /* reinitialise getopt for the command's own options */
 			return cmd->run(&ctx, argc, argv);
 		}
 		if (argc >= 2 && strcmp(argv[1], cmd->word2) == 0) {
-			optind = 1;
+			optind = 0;
 			return cmd->run(&ctx, argc - 1, argv + 1);
 		}
 	}

@@ -325,15 +325,16 @@ static int apply_modify(struct apply *a)
 	if (r == IDM_OK) {
 		unit = account_unit(a, acct->dn, "departmentNumber");
 		type = account_unit(a, acct->dn, "employeeType");
-		/* Non-regular staff lose the regular-staff groups unless the form
-		 * names them (R-REG-6); named groups are joined. */
+		/* A form naming groups replaces the individually granted ones
+		 * (idmgr-request(5)); non-regular staff lose the regular-staff
+		 * groups unless the form names them (R-REG-6). */
+		if (f->n_groups > 0)
+			r = regroup(a, unit, type);
 		for (size_t i = 0; r == IDM_OK && (!type || strcmp(type, "regular") != 0) &&
 				   i < a->cfg->n_regular_staff_groups;
 		     i++)
 			if (!idm_effect_in(a->cfg->regular_staff_groups[i], f->groups, f->n_groups))
 				r = group_member(a, a->cfg->regular_staff_groups[i], LDAP_MOD_DELETE);
-		for (size_t i = 0; r == IDM_OK && i < f->n_groups; i++)
-			r = group_member(a, f->groups[i], LDAP_MOD_ADD);
 	}
 	if (r == IDM_OK)
 		r = SUMMARY(a, "modified %s", a->form->uid);

@@ -76,14 +76,16 @@ struct idm_audit_record {
 int idm_audit_record_hash(const struct idm_audit_record *r, char out[IDM_AUDIT_HASH_LEN + 1]);
 
 /* Calls each() for every record with time >= since (0: all), in seq order;
- * a negative return from each() stops the listing and is returned.  The
- * records passed are freed when each() returns.  Memory grows with the
+ * a negative return from each() stops the listing and is returned.  A
+ * record passed is valid only during the call.  Memory grows with the
  * number of records listed (they are sorted); verification does not. */
 int idm_audit_list(struct idm_dir *d, const struct idm_config *cfg, time_t since,
 		   int (*each)(void *ctx, const struct idm_audit_record *r), void *ctx);
 
-/* The head as stored: seq 0 and 64 zeros for a trail without records;
- * IDM_ENOENT when no record was ever appended. */
+/* The head as stored (seq 0 and 64 zeros before the first record is
+ * complete): IDM_ENOENT when no record was ever appended, IDM_EINVAL when
+ * it is malformed.  Published somewhere else, it is an anchor for later
+ * verifications. */
 struct idm_audit_head {
 	long seq;
 	char hash[IDM_AUDIT_HASH_LEN + 1];

@@ -202,6 +202,35 @@ out:
 	return r;
 }
 
+int idm_exception_acknowledge(struct idm_operator *op, const struct idm_config *cfg,
+			      const struct idm_log *log, const char *id)
+{
+	struct idm_mods *m = NULL;
+	char *base = NULL, *dn = NULL;
+	int r = idm_operator_require(op, log, 1u << IDM_ROLE_CISO, "exception acknowledge");
+
+	if (r < 0)
+		return r;
+	r = exceptions_dn(cfg, &base);
+	if (r == IDM_OK)
+		r = idm_dn_child(&dn, "idmRequestId", id, base);
+	if (r == IDM_OK) {
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_ADD, "idmAcknowledgedBy", op->dn);
+		r = idm_mods_array(m) ? idm_dir_modify(op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+		if (r < 0 && idm_dir_last_result(op->d) == LDAP_TYPE_OR_VALUE_EXISTS) {
+			idm_logf(log, LOG_ERR, "exception %s is acknowledged already", id);
+			r = IDM_ESTATE;
+		}
+	}
+	if (r == IDM_OK)
+		idm_request_audit(op, cfg, log, "exception-acknowledge", NULL, id, "done", NULL);
+	idm_mods_free(m);
+	free(base);
+	free(dn);
+	return r;
+}
+
 struct collect {
 	struct idm_exception **all;
 	size_t n;

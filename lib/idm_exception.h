@@ -31,6 +31,9 @@ int idm_exception_add(struct idm_operator *op, const struct idm_config *cfg,
 		      const char *reason, time_t until, bool emergency, char **id);
 int idm_exception_revoke(struct idm_operator *op, const struct idm_config *cfg,
 			 const struct idm_log *log, const char *id);
+/* ciso: acknowledges an emergency exception (R-EXC-2). */
+int idm_exception_acknowledge(struct idm_operator *op, const struct idm_config *cfg,
+			      const struct idm_log *log, const char *id);
 /* Every exception (subject NULL) or those of one subject, oldest first. */
 int idm_exception_list(struct idm_dir *d, const struct idm_config *cfg, const char *subject,
 		       int (*each)(void *ctx, const struct idm_exception *e), void *ctx);

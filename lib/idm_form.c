@@ -108,49 +108,69 @@ static const struct {
 	const char *uid, *groups, *role;
 } types[IDM_REQ_TYPE_COUNT] = {
 	[IDM_REQ_REGISTER] = {
-		ALWAYS | BIT(F_GIVEN_NAME) | BIT(F_SURNAME) | BIT(F_UNIT) | BIT(F_EMPLOYEE_TYPE),
-		BIT(F_MAIL) | BIT(F_VALID_UNTIL) | BIT(F_GROUPS) | BIT(F_SHARED_WITH), false, true,
-		"a new account with a temporary password and its unit's groups",
-		"The uid of the new account; not a reserved name.",
-		"Groups beyond the unit's, e.g. {'internet', 'mail'}: staff who are not\n"
-		"# regular get internet and mail only when the form names them (R-REG-6)." },
+		.required = ALWAYS | BIT(F_GIVEN_NAME) | BIT(F_SURNAME) | BIT(F_UNIT) |
+			    BIT(F_EMPLOYEE_TYPE),
+		.optional = BIT(F_MAIL) | BIT(F_VALID_UNTIL) | BIT(F_GROUPS) | BIT(F_SHARED_WITH),
+		.reserved = true,
+		.effect = "a new account with a temporary password and its unit's groups",
+		.uid = "The uid of the new account; not a reserved name.",
+		.groups = "Groups beyond the unit's, e.g. {'internet', 'mail'}: staff who are not\n"
+			  "# regular get internet and mail only when the form names them (R-REG-6).",
+	},
 	[IDM_REQ_MODIFY] = {
-		ALWAYS,
-		BIT(F_GIVEN_NAME) | BIT(F_SURNAME) | BIT(F_MAIL) | BIT(F_EMPLOYEE_TYPE) |
-			BIT(F_VALID_UNTIL) | BIT(F_GROUPS) | BIT(F_SHARED_WITH),
-		true, false, "a change of name, mail, employee type, validity, groups or holders",
-		"The account to change.",
-		"The groups granted to the account individually (its unit's come with\n"
-		"# the unit), e.g. {'internet', 'mail'}." },
+		.required = ALWAYS,
+		.optional = BIT(F_GIVEN_NAME) | BIT(F_SURNAME) | BIT(F_MAIL) | BIT(F_EMPLOYEE_TYPE) |
+			    BIT(F_VALID_UNTIL) | BIT(F_GROUPS) | BIT(F_SHARED_WITH),
+		.one_of = true,
+		.effect = "a change of name, mail, employee type, validity, groups or holders",
+		.uid = "The account to change.",
+		.groups = "The groups granted to the account individually (its unit's come with\n"
+			  "# the unit), e.g. {'internet', 'mail'}.",
+	},
 	[IDM_REQ_TRANSFER] = {
-		ALWAYS | BIT(F_TO_UNIT), BIT(F_GROUPS), false, false,
-		"move to another unit: old unit's groups out, new unit's in (R-REG-5)",
-		"The account to move.",
-		"The individually granted groups to keep; all others are removed." },
+		.required = ALWAYS | BIT(F_TO_UNIT),
+		.optional = BIT(F_GROUPS),
+		.effect = "move to another unit: old unit's groups out, new unit's in (R-REG-5)",
+		.uid = "The account to move.",
+		.groups = "The individually granted groups to keep; all others are removed.",
+	},
 	[IDM_REQ_SECONDMENT] = {
-		ALWAYS | BIT(F_UNTIL), 0, false, false,
-		"suspended until the secondment ends; groups kept but unusable",
-		"The account of the person seconded.", NULL },
+		.required = ALWAYS | BIT(F_UNTIL),
+		.effect = "suspended until the secondment ends; groups kept but unusable",
+		.uid = "The account of the person seconded.",
+	},
 	[IDM_REQ_RETURN] = {
-		ALWAYS, 0, false, false, "the end of a secondment",
-		"The account of the person returning.", NULL },
+		.required = ALWAYS,
+		.effect = "the end of a secondment",
+		.uid = "The account of the person returning.",
+	},
 	[IDM_REQ_RETIRE] = {
-		ALWAYS, 0, false, false,
-		"disabled at once, all groups removed; the entry is kept",
-		"The account to retire.", NULL },
+		.required = ALWAYS,
+		.effect = "disabled at once, all groups removed; the entry is kept",
+		.uid = "The account to retire.",
+	},
 	[IDM_REQ_DELETE] = {
-		ALWAYS, 0, false, false, "a retired account's entry is removed (R-REG-3)",
-		"The retired account to delete.", NULL },
+		.required = ALWAYS,
+		.effect = "a retired account's entry is removed (R-REG-3)",
+		.uid = "The retired account to delete.",
+	},
 	[IDM_REQ_GRANT_PRIVILEGE] = {
-		ALWAYS, BIT(F_ROLE), false, true, "the ID becomes privileged (R-PRIV-2)",
-		"The account to make privileged; not a reserved name (R-PRIV-5).", NULL,
-		"An officer role to grant with the privilege: ciso, security_chief,\n"
-		"# system_admin, security_manager or contractor." },
+		.required = ALWAYS,
+		.optional = BIT(F_ROLE),
+		.reserved = true,
+		.effect = "the ID becomes privileged (R-PRIV-2)",
+		.uid = "The account to make privileged; not a reserved name (R-PRIV-5).",
+		.role = "An officer role to grant with the privilege: ciso, security_chief,\n"
+			"# system_admin, security_manager or contractor.",
+	},
 	[IDM_REQ_REVOKE_PRIVILEGE] = {
-		ALWAYS, BIT(F_ROLE), false, false, "the ID is no longer privileged",
-		"The privileged account.", NULL,
-		"An officer role to revoke with the privilege: ciso, security_chief,\n"
-		"# system_admin, security_manager or contractor." },
+		.required = ALWAYS,
+		.optional = BIT(F_ROLE),
+		.effect = "the ID is no longer privileged",
+		.uid = "The privileged account.",
+		.role = "An officer role to revoke with the privilege: ciso, security_chief,\n"
+			"# system_admin, security_manager or contractor.",
+	},
 };
 
 static const char *const employee_types[] = {
@@ -514,21 +534,20 @@ static void scan(struct parse *p, char *text)
 	for (;;) {
 		int values[IDM_FORM_LIST_MAX];
 		size_t n_values = 0;
-		bool whole;
-		char *name, saved;
+		bool whole, quoted;
+		char name[80];
 		int f;
 
 		next_token(&lx, &key);
 		if (!is_value(&key))
 			return; /* the end, or a syntax error for libconfuse to report */
 		whole = read_statement(&lx, &last, values, &n_values);
-		name = key.kind == T_STRING ? key.start + 1 : key.start;
-		saved = *(key.kind == T_STRING ? key.end - 1 : key.end);
-		*(key.kind == T_STRING ? key.end - 1 : key.end) = '\0';
+		quoted = key.kind == T_STRING; /* libconfuse takes 'uid' = ... too */
+		snprintf(name, sizeof(name), "%.*s", (int)(key.end - key.start - 2 * quoted),
+			 key.start + quoted);
 		f = field_named(name, strlen(name));
 		if (f < 0)
 			error_at(p, key.line, "%s: unknown key", SHOWN(name));
-		*(key.kind == T_STRING ? key.end - 1 : key.end) = saved;
 		if (last.kind == T_OPEN_STRING)
 			error_at(p, last.line, "%s: the quote opened here is never closed",
 				 f < 0 ? "value" : fields[f].name);

@@ -1,0 +1,101 @@
+#include "config.h"
+
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idm_error.h"
+#include "idm_password.h"
+#include "officers.h"
+
+static const char *const sample[] = { "sato", "suzuki", "takahashi", "tanaka", "watanabe", "ito" };
+
+static void pwfile(struct sandbox *sb, const char *uid, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s.pw", sb->dir, uid);
+}
+
+static void ready(struct sandbox *sb, const char *uid, char *temp, int i)
+{
+	struct idm_violations v;
+	char newpw[64], path[700];
+
+	snprintf(newpw, sizeof(newpw), "Officer pass %d for duty!", i);
+	ck_assert_int_eq(idm_password_change(sb->cfg, NULL, uid, temp, newpw, strlen(newpw), &v),
+			 IDM_OK);
+	pwfile(sb, uid, path, sizeof(path));
+	write_file(path, newpw, 0600);
+	free(temp);
+}
+
+void officers_ready(struct sandbox *sb, const char *extra_uid, const char *extra_temp)
+{
+	for (size_t i = 0; i < sizeof(sample) / sizeof(sample[0]); i++)
+		ready(sb, sample[i], sandbox_officer_password(sb, sample[i]), (int)i);
+	if (extra_uid)
+		ready(sb, extra_uid, strdup(extra_temp), 99);
+}
+
+int idmgr_as(struct sandbox *sb, const char *uid, char **out, char **err, ...)
+{
+	char path[700], *argv[32];
+	const char *a;
+	va_list ap;
+	int n = 0;
+
+	argv[n++] = getenv("IDMGR_BIN");
+	argv[n++] = "-c";
+	argv[n++] = sb->conf;
+	if (uid) {
+		pwfile(sb, uid, path, sizeof(path));
+		argv[n++] = "-u";
+		argv[n++] = (char *)uid;
+		argv[n++] = "--password-file";
+		argv[n++] = path;
+	}
+	va_start(ap, err);
+	while ((a = va_arg(ap, const char *)) && n < 31)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_cmd(argv, NULL, out, err);
+}
+
+char *form_file(struct sandbox *sb, const char *name, const char *text)
+{
+	char *path = malloc(700);
+
+	snprintf(path, 700, "%s/%s", sb->dir, name);
+	write_file(path, text, 0644);
+	return path;
+}
+
+char *request_through(struct sandbox *sb, const char *form, const char *submitter,
+		      const char *a1, const char *a2, const char *applier, char **id)
+{
+	static int n;
+	char name[32], *path, *out = NULL, *err = NULL;
+
+	snprintf(name, sizeof(name), "form-%d", n++);
+	path = form_file(sb, name, form);
+	ck_assert_msg(idmgr_as(sb, submitter, &out, &err, "request", "submit", path, NULL) == 0,
+		      "submit: %s", err);
+	out[strcspn(out, "\n")] = '\0';
+	*id = out;
+	free(err);
+	ck_assert_msg(idmgr_as(sb, a1, &out, &err, "request", "approve", *id, NULL) == 0,
+		      "approve by %s: %s", a1, err);
+	free(out);
+	free(err);
+	ck_assert_msg(idmgr_as(sb, a2, &out, &err, "request", "approve", *id, NULL) == 0,
+		      "approve by %s: %s", a2, err);
+	free(out);
+	free(err);
+	ck_assert_msg(idmgr_as(sb, applier, &out, &err, "request", "apply", *id, NULL) == 0,
+		      "apply: %s", err);
+	free(err);
+	free(path);
+	return out;
+}

@@ -1,0 +1,22 @@
+/* officers.h -- integration-test helpers for officers' commands: every
+ * sample officer of the sandbox replaces the temporary password once
+ * (R-PW-4), then tests run the real idmgr as any of them. */
+#ifndef TESTS_OFFICERS_H
+#define TESTS_OFFICERS_H
+
+#include "harness.h"
+
+/* Changes every sample officer's temporary password (and extra's, whose
+ * temporary password is given), writing each new one to DIR/UID.pw. */
+void officers_ready(struct sandbox *sb, const char *extra_uid, const char *extra_temp);
+/* Runs idmgr as operator uid (NULL: none) with the NULL-terminated
+ * arguments; returns the exit status, captures stdout and stderr. */
+int idmgr_as(struct sandbox *sb, const char *uid, char **out, char **err, ...);
+/* Writes a form file into the sandbox folder; returns its path. */
+char *form_file(struct sandbox *sb, const char *name, const char *text);
+/* submit (as submitter), approve by a1 and a2, apply by applier; asserts
+ * each succeeds; returns apply's stdout and the request ID. */
+char *request_through(struct sandbox *sb, const char *form, const char *submitter,
+		      const char *a1, const char *a2, const char *applier, char **id);
+
+#endif
