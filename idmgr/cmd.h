@@ -43,6 +43,7 @@ int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_user(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_exception(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_report(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_sweep(struct cmd_ctx *ctx, int argc, char **argv);
 /* The exceptions table (report exceptions, exception list). */
 int exception_report(struct cmd_ctx *ctx, struct idm_operator *op, const struct idm_config *cfg,
 		     const char *subject);

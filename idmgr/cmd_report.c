@@ -187,6 +187,10 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 		rep.format = ctx->format;
 		rep.array = json_array();
 		rep.now = time(NULL);
+		if (rep.format == OUTPUT_CSV)
+			printf("uid,%s\n", strcmp(rep.kind, "privileged") == 0 ? "request,granted_by,granted,last_login"
+					   : strcmp(rep.kind, "locked") == 0 ? "locked_since,failures,kind,status"
+									      : "status,since,reason,until");
 		r = idm_dir_search_paged(rep.op->d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter,
 					 attrs, 500, one, &rep);
 		if (r == IDM_OK && rep.format == OUTPUT_JSON)

@@ -188,6 +188,7 @@ int cmd_request(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (strcmp(sub, "reject") == 0 && (!reason || !*reason)) {
 		fprintf(stderr, "idmgr: request reject needs --reason TEXT\n");
+		r = IDM_EINVAL;
 		goto done;
 	}
 	r = ctx_operator_login(ctx, cfg, &op);
@@ -201,6 +202,8 @@ int cmd_request(struct cmd_ctx *ctx, int argc, char **argv)
 		free(id);
 	} else if (strcmp(sub, "list") == 0) {
 		struct list_out o = { ctx->format, json_array() };
+		if (ctx->format == OUTPUT_CSV)
+			printf("id,type,state,subject,applicant,submitted\n");
 		r = idm_request_list(op->d, cfg, state, print_one, &o);
 		if (r == IDM_OK && ctx->format == OUTPUT_JSON)
 			output_json(stdout, o.array);

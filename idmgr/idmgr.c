@@ -125,6 +125,7 @@ static const struct command commands[] = {
 	  "show|list|unlock|reset-password|expire-password|suspend: direct actions" },
 	{ "exception", NULL, cmd_exception, "add|list|revoke|acknowledge: exceptions to rules" },
 	{ "report", NULL, cmd_report, "privileged|locked|suspended|exceptions: for auditors" },
+	{ "sweep", NULL, cmd_sweep, "the stale-ID sweep: report, or --apply to disable (R-REG-4)" },
 };
 
 static void usage(FILE *fp)

@@ -428,6 +428,8 @@ static int ensure_officer(struct boot *b, const struct idm_officer_spec *spec, c
 	idm_mods_add(m, LDAP_MOD_ADD, "userPassword", hash);
 	idm_mods_add(m, LDAP_MOD_ADD, "idmStatus", "active");
 	idm_mods_add(m, LDAP_MOD_ADD, "idmPrivileged", "TRUE");
+	/* made privileged by the bootstrap, not by a request: not drift */
+	idm_mods_add(m, LDAP_MOD_ADD, "idmPrivilegeRequest", "init");
 	idm_mods_add(m, LDAP_MOD_ADD, "idmMustChange", "TRUE");
 	idm_mods_add(m, LDAP_MOD_ADD, "idmPwdChangedTime", now);
 	idm_mods_add(m, LDAP_MOD_ADD, "idmLoginCount", "0");

@@ -45,7 +45,9 @@ struct idm_attempt {
 int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const char *dn,
 		       struct idm_attempt *out);
 /* After a failed check: locks the account when this failure reached the
- * threshold. */
+ * threshold.  Only a wrong password locks: attempts refused unchecked
+ * (a burst of concurrent logins beyond the threshold) are counted but do
+ * not lock by themselves. */
 int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const char *dn,
 		       const struct idm_attempt *a);
 /* After a successful check: no failures, no lock. */

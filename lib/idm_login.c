@@ -199,8 +199,6 @@ refuse:
 	/* The Argon2 work of a check, here: no timing tells this refusal from
 	 * a wrong password (the attempt was recorded like any other). */
 	equalise_cost(cfg, password);
-	if (at.verdict == IDM_LOCK_LOCKED)
-		idm_lockout_failed(svc, p, a->dn, &at);
 	r = IDM_EAUTH;
 out:
 	idm_dir_close(user);

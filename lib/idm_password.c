@@ -116,7 +116,6 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		if (at.verdict != IDM_LOCK_CHECK) {
 			idm_logf(log, LOG_NOTICE, "%s: password change refused: the account is locked",
 				 uid);
-			idm_lockout_failed(svc, p, a->dn, &at);
 			r = IDM_EAUTH;
 			goto out;
 		}
@@ -126,6 +125,8 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	r = idm_dir_open(cfg, log, dn, old_password, &d);
 	if (counted && r == IDM_EAUTH)
 		idm_lockout_failed(svc, p, dn, &at);
+	else if (counted && r == IDM_OK)
+		idm_lockout_clear(svc, dn); /* the old password was right */
 	if (r < 0)
 		goto out;
 	r = idm_account_lookup(d, cfg, uid, &a);
@@ -182,8 +183,6 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	r = idm_mods_array(m) ? idm_dir_modify(d, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
 	if (r == IDM_OK)
 		idm_logf(log, LOG_INFO, "%s: password changed (policy %s)", uid, p->name);
-	if (counted && r != IDM_EAUTH)
-		idm_lockout_clear(svc, a->dn); /* the old password was right */
 out:
 	idm_dir_close(svc);
 	idm_mods_free(m);

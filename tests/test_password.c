@@ -350,7 +350,8 @@ START_TEST(concurrent_change_and_logins)
 		_exit(change("taro", "Racer start passphrase 1", "Racer new passphrase 2", &v) == IDM_OK
 			      ? 0
 			      : 1);
-	for (int i = 0; i < 6; i++)
+	/* fewer than lockout_threshold: the point is atomicity, not lockout */
+	for (int i = 0; i < 3; i++)
 		idm_login_authenticate(sb.cfg, NULL, "taro", "Racer start passphrase 1", NULL, &res);
 	{
 		int status;

@@ -1,0 +1,317 @@
+/* idmgr sweep: the monthly stale-ID sweep (R-REG-4; idmgr(8)).  Options and
+ * output only: the sweep itself is idm_sweep_run().  Rows are printed as
+ * the core finds them, in every format, so that output, like the core,
+ * takes no memory per account. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "idm_error.h"
+#include "idm_operator.h"
+#include "idm_sweep.h"
+#include "idm_time.h"
+
+static const char sweep_usage[] =
+	"usage: idmgr sweep [--as-of YYYY-MM-DD] [--inactive-days N] [--apply]\n"
+	"                   [--format text|json|csv]\n";
+
+struct out {
+	enum output_format format;
+	bool progress;    /* stderr is a terminal */
+	bool progress_shown;
+	long rows;
+};
+
+static void date_or_dash(time_t t, char buf[11])
+{
+	struct tm tm;
+
+	if (t && gmtime_r(&t, &tm))
+		strftime(buf, 11, "%Y-%m-%d", &tm);
+	else
+		strcpy(buf, "-");
+}
+
+static void gentime_or_empty(time_t t, char buf[IDM_GENTIME_LEN])
+{
+	if (t)
+		idm_time_format(t, buf);
+	else
+		buf[0] = '\0';
+}
+
+/* CSV field: quoted, quotes doubled (RFC 4180). */
+static void csv(const char *s, int last)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+	putchar(last ? '\n' : ',');
+}
+
+static void clear_progress(struct out *o)
+{
+	if (o->progress_shown)
+		fputs("\r\033[K", stderr);
+	o->progress_shown = false;
+}
+
+static void progress(void *ctx, long accounts)
+{
+	struct out *o = ctx;
+
+	if (!o->progress || accounts % 1000 != 0)
+		return;
+	fprintf(stderr, "\rsweep: %ld accounts read", accounts);
+	fflush(stderr);
+	o->progress_shown = true;
+}
+
+static int finding(void *ctx, const struct idm_sweep_finding *f)
+{
+	struct out *o = ctx;
+	const char *cls = idm_sweep_class_name(f->cls), *action = idm_sweep_action_name(f->action);
+	const char *exempt_from = f->cls == IDM_SWEEP_EXEMPT ? idm_sweep_class_name(f->rule_class)
+							    : "";
+
+	clear_progress(o);
+	if (o->format == OUTPUT_JSON) {
+		char login[IDM_GENTIME_LEN], created[IDM_GENTIME_LEN], valid[IDM_GENTIME_LEN],
+			until[IDM_GENTIME_LEN];
+		json_t *j;
+		char *text;
+
+		gentime_or_empty(f->last_login, login);
+		gentime_or_empty(f->created, created);
+		gentime_or_empty(f->valid_until, valid);
+		gentime_or_empty(f->until, until);
+		j = json_pack("{s:s, s:s?, s:s?, s:s, s:b, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s}",
+			      "class", cls, "exempt_from", *exempt_from ? exempt_from : NULL, "uid",
+			      f->uid, "dn", f->dn, "privileged", f->privileged, "status", f->status,
+			      "last_login", *login ? login : NULL, "created", *created ? created : NULL,
+			      "valid_until", *valid ? valid : NULL, "until", *until ? until : NULL,
+			      "action", action, "detail", f->detail ? f->detail : "");
+		text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(j);
+		if (!text)
+			return IDM_ENOMEM;
+		printf("%s\n    %s", o->rows ? "," : "", text);
+		free(text);
+	} else if (o->format == OUTPUT_CSV) {
+		char login[IDM_GENTIME_LEN], created[IDM_GENTIME_LEN], valid[IDM_GENTIME_LEN],
+			until[IDM_GENTIME_LEN];
+
+		gentime_or_empty(f->last_login, login);
+		gentime_or_empty(f->created, created);
+		gentime_or_empty(f->valid_until, valid);
+		gentime_or_empty(f->until, until);
+		csv(cls, 0);
+		csv(exempt_from, 0);
+		csv(f->uid, 0);
+		csv(f->dn, 0);
+		csv(f->privileged ? "yes" : "no", 0);
+		csv(f->status, 0);
+		csv(login, 0);
+		csv(created, 0);
+		csv(valid, 0);
+		csv(until, 0);
+		csv(action, 0);
+		csv(f->detail, 1);
+	} else {
+		char login[11];
+
+		date_or_dash(f->last_login, login);
+		printf("%-17s %-16s %-4s %-9s %-10s %-13s %s\n", cls, f->uid ? f->uid : "-",
+		       f->privileged ? "yes" : "-", f->status ? f->status : "-", login, action,
+		       f->detail ? f->detail : "");
+	}
+	o->rows++;
+	return IDM_OK;
+}
+
+static void header(const struct out *o, const struct idm_sweep_options *so)
+{
+	char as_of[11];
+
+	date_or_dash(so->now, as_of);
+	if (o->format == OUTPUT_JSON) {
+		json_t *h = json_pack("{s:s, s:I, s:I, s:b}", "as_of", as_of, "inactive_days",
+				      (json_int_t)so->inactive_days, "never_used_days",
+				      (json_int_t)so->never_used_days, "apply", so->apply);
+		char *text = h ? json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+		/* the header's members, then the findings array streamed after them */
+		if (text && strlen(text) > 2)
+			printf("{\n  %.*s,\n  \"findings\": [", (int)strlen(text) - 2, text + 1);
+		else
+			printf("{\n  \"findings\": [");
+		free(text);
+		json_decref(h);
+	} else if (o->format == OUTPUT_CSV) {
+		puts("class,exempt_from,uid,dn,privileged,status,last_login,created,valid_until,"
+		     "until,action,detail");
+	} else {
+		printf("sweep as of %s (inactive_days %ld, never_used_days %ld): %s\n", as_of,
+		       so->inactive_days, so->never_used_days,
+		       so->apply ? "disabling stale, never-used and expired IDs"
+				 : "report only, nothing is changed");
+		printf("%-17s %-16s %-4s %-9s %-10s %-13s %s\n", "CLASS", "UID", "PRIV", "STATUS",
+		       "LAST LOGIN", "ACTION", "DETAIL");
+	}
+}
+
+static void footer(const struct out *o, const struct idm_sweep_summary *sum, int r)
+{
+	if (o->format == OUTPUT_JSON) {
+		json_t *classes = json_object(), *actions = json_object(), *tail;
+		char *text;
+
+		for (int c = 0; c < IDM_SWEEP_CLASS_COUNT; c++)
+			json_object_set_new(classes, idm_sweep_class_name((enum idm_sweep_class)c),
+					    json_integer(sum->classes[c]));
+		for (int a = 0; a < IDM_SWEEP_ACTION_COUNT; a++)
+			json_object_set_new(actions, idm_sweep_action_name((enum idm_sweep_action)a),
+					    json_integer(sum->actions[a]));
+		tail = json_pack("{s:I, s:o, s:o, s:s?}", "accounts", (json_int_t)sum->accounts,
+				 "classes", classes, "actions", actions, "error",
+				 r == IDM_OK || r == IDM_EDENIED ? NULL : idm_strerror(r));
+		text = tail ? json_dumps(tail, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		printf("\n  ],\n  \"summary\": %s\n}\n", text ? text : "null");
+		free(text);
+		json_decref(tail);
+	} else if (o->format == OUTPUT_TEXT) {
+		printf("%ld accounts read; %ld findings:", sum->accounts, o->rows);
+		for (int c = 0; c < IDM_SWEEP_CLASS_COUNT; c++)
+			if (sum->classes[c])
+				printf(" %s %ld", idm_sweep_class_name((enum idm_sweep_class)c),
+				       sum->classes[c]);
+		printf("\n");
+		if (sum->actions[IDM_SWEEP_DISABLED] || sum->actions[IDM_SWEEP_COMPLETED] ||
+		    sum->actions[IDM_SWEEP_REFUSED] || sum->actions[IDM_SWEEP_CHANGED] ||
+		    sum->actions[IDM_SWEEP_WOULD_DISABLE] || sum->actions[IDM_SWEEP_PENDING]) {
+			printf("actions:");
+			for (int a = 1; a < IDM_SWEEP_ACTION_COUNT; a++)
+				if (sum->actions[a])
+					printf(" %s %ld", idm_sweep_action_name((enum idm_sweep_action)a),
+					       sum->actions[a]);
+			printf("\n");
+		}
+	}
+}
+
+static int parse_days(const char *arg, long *out)
+{
+	char *end = NULL;
+	long v;
+
+	if (!arg || !*arg || *arg == '-' || *arg == '+')
+		return -1;
+	v = strtol(arg, &end, 10);
+	if (*end || v < 1 || v > 3650)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cmd_sweep(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "as-of", required_argument, NULL, 'a' },
+		{ "inactive-days", required_argument, NULL, 'i' },
+		{ "apply", no_argument, NULL, 'A' },
+		{ "format", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct idm_sweep_options so = { 0 };
+	struct idm_sweep_summary sum = { 0 };
+	struct out o = { 0 };
+	struct idm_config *cfg = NULL;
+	struct idm_operator *op = NULL;
+	const char *as_of = NULL;
+	long inactive = 0;
+	int c, f, r;
+
+	optind = 0; /* reinitialise getopt */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			as_of = optarg;
+			if (idm_date_parse(optarg, &so.now) < 0) {
+				fprintf(stderr, "idmgr: --as-of: \"%s\" is not a date (YYYY-MM-DD)\n",
+					optarg);
+				return EXIT_INVALID;
+			}
+			break;
+		case 'i':
+			if (parse_days(optarg, &inactive) < 0) {
+				fprintf(stderr, "idmgr: --inactive-days: \"%s\" is not a number of days "
+						"from 1 to 3650\n",
+					optarg);
+				return EXIT_INVALID;
+			}
+			break;
+		case 'A': so.apply = true; break;
+		case 'F':
+			f = output_format_parse(optarg, 1);
+			if (f < 0) {
+				fprintf(stderr, "idmgr: --format: \"%s\" is not one of text, json, csv\n",
+					optarg);
+				return EXIT_INVALID;
+			}
+			ctx->format = (enum output_format)f;
+			break;
+		default: fputs(sweep_usage, stderr); return EXIT_INVALID;
+		}
+	}
+	if (optind != argc) {
+		fputs(sweep_usage, stderr);
+		return EXIT_INVALID;
+	}
+	if (so.apply && as_of) {
+		/* Disabling acts on today's facts; a date is for looking ahead or back. */
+		fprintf(stderr, "idmgr: --apply acts on the present; --as-of is for reports only\n");
+		return EXIT_INVALID;
+	}
+	cfg = ctx_load_config(ctx);
+	if (!cfg)
+		return EXIT_INVALID;
+	if (!as_of)
+		so.now = time(NULL);
+	so.inactive_days = inactive ? inactive : cfg->sweep.inactive_days;
+	so.never_used_days = cfg->sweep.never_used_days;
+	so.finding = finding;
+	so.progress = progress;
+	so.ctx = &o;
+	o.format = ctx->format;
+	o.progress = isatty(STDERR_FILENO) == 1;
+	r = ctx_operator_login(ctx, cfg, &op);
+	if (r == IDM_OK) {
+		header(&o, &so);
+		r = idm_sweep_run(op, cfg, &ctx->log, &so, &sum);
+		clear_progress(&o);
+		footer(&o, &sum, r);
+		fflush(stdout);
+		if (r == IDM_EUNAVAIL)
+			fprintf(stderr, "idmgr: sweep stopped: the directory stopped answering after "
+					"%ld accounts; every disable done so far is whole; run the "
+					"sweep again to finish\n",
+				sum.accounts);
+	}
+	if (r == IDM_EUNAVAIL && !op)
+		fprintf(stderr, "idmgr: sweep: no directory server answered; nothing was done\n");
+	else if (r == IDM_EDENIED && sum.actions[IDM_SWEEP_REFUSED])
+		fprintf(stderr, "idmgr: sweep: %ld disable(s) refused; the rest is done\n",
+			sum.actions[IDM_SWEEP_REFUSED]);
+	idm_operator_free(op);
+	idm_config_free(cfg);
+	return exit_status(r);
+}

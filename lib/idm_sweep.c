@@ -1,0 +1,1150 @@
+#include "config.h"
+
+#include <ldap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "idm_audit.h"
+#include "idm_dir.h"
+#include "idm_error.h"
+#include "idm_escape.h"
+#include "idm_exception.h"
+#include "idm_mods.h"
+#include "idm_sweep.h"
+#include "idm_time.h"
+#include "idm_uid.h"
+
+#define DAY 86400L
+#define DEFAULT_PAGE 1000
+/* Retired uids looked up in the groups per search: bounds the filter (and
+ * the memory kept) whatever the number of retired accounts. */
+#define RETIRED_BATCH 200
+#define REASON_PREFIX "sweep: "
+#define PENDING_MARK " (audit pending)"
+
+static const char *const class_names[IDM_SWEEP_CLASS_COUNT] = {
+	[IDM_SWEEP_STALE] = "stale",
+	[IDM_SWEEP_NEVER_USED] = "never-used",
+	[IDM_SWEEP_EXPIRED] = "expired",
+	[IDM_SWEEP_SECONDED_OVERDUE] = "seconded-overdue",
+	[IDM_SWEEP_RETIRED_IN_GROUPS] = "retired-in-groups",
+	[IDM_SWEEP_PRIVILEGE_DRIFT] = "privilege-drift",
+	[IDM_SWEEP_ROLE_NOT_ACTIVE] = "role-not-active",
+	[IDM_SWEEP_EXEMPT] = "exempt",
+};
+
+static const char *const action_names[IDM_SWEEP_ACTION_COUNT] = {
+	[IDM_SWEEP_LISTED] = "listed",
+	[IDM_SWEEP_WOULD_DISABLE] = "would-disable",
+	[IDM_SWEEP_DISABLED] = "disabled",
+	[IDM_SWEEP_PENDING] = "pending",
+	[IDM_SWEEP_COMPLETED] = "completed",
+	[IDM_SWEEP_REFUSED] = "refused",
+	[IDM_SWEEP_CHANGED] = "changed",
+};
+
+/* The exception rule (idm_exception.h) that lifts each disabling class. */
+static const char *rule_of(enum idm_sweep_class c)
+{
+	switch (c) {
+	case IDM_SWEEP_STALE: return "inactive";
+	case IDM_SWEEP_NEVER_USED: return "never-used";
+	case IDM_SWEEP_EXPIRED: return "valid-until";
+	default: return NULL;
+	}
+}
+
+const char *idm_sweep_class_name(enum idm_sweep_class c)
+{
+	return (unsigned)c < IDM_SWEEP_CLASS_COUNT ? class_names[c] : "?";
+}
+
+const char *idm_sweep_action_name(enum idm_sweep_action a)
+{
+	return (unsigned)a < IDM_SWEEP_ACTION_COUNT ? action_names[a] : "?";
+}
+
+/* ------------------------------------------------------------ state */
+
+/* An account as the sweep reads it. */
+struct acct {
+	char *dn, *uid, *status, *reason, *creator, *request_id, *grant_id;
+	bool privileged;
+	time_t pam_login, auth_login, created, valid_until, until, status_time;
+};
+
+static const char *const account_attrs[] = {
+	"uid",		 "idmStatus",	    "idmStatusReason", "idmStatusTime",
+	"idmPrivileged", "idmLastLoginTime", "authTimestamp",   "createTimestamp",
+	"creatorsName",	 "idmValidUntil",   "idmUntil",	       "idmRequestId",
+	"idmPrivilegeRequest", NULL,
+};
+
+/* An exception that may apply at now (its final word is idm_exception_applies). */
+struct exc {
+	char *subject, *rule, *id;
+	time_t until;
+};
+
+/* An applied grant-privilege request. */
+struct grant {
+	char *subject, *id;
+};
+
+/* A member of a role group, and what is wrong with it (NULL: nothing). */
+struct member {
+	char *dn, *uid, *status, *problem;
+	unsigned roles;
+	bool privileged;
+};
+
+/* A retired account waiting for the groups lookup. */
+struct retired {
+	char *uid, *dn, *groups;
+	bool privileged;
+	time_t last_login, created;
+};
+
+struct sweep {
+	struct idm_operator *op;
+	const struct idm_config *cfg;
+	const struct idm_log *log;
+	const struct idm_sweep_options *o;
+	struct idm_sweep_summary *sum;
+	int page_size;
+	struct exc *exc;
+	size_t n_exc;
+	struct grant *grants;
+	size_t n_grants;
+	char **creators; /* creatorsName of the role groups: who ran idmgr init */
+	size_t n_creators;
+	struct member *members;
+	size_t n_members;
+	struct retired retired[RETIRED_BATCH];
+	size_t n_retired;
+	bool refused;
+};
+
+static void acct_clear(struct acct *a)
+{
+	free(a->dn);
+	free(a->uid);
+	free(a->status);
+	free(a->reason);
+	free(a->creator);
+	free(a->request_id);
+	free(a->grant_id);
+	memset(a, 0, sizeof(*a));
+}
+
+static char *bv_dup(const struct berval *bv)
+{
+	char *s;
+
+	if (!bv || !bv->bv_val || memchr(bv->bv_val, '\0', bv->bv_len))
+		return NULL;
+	s = malloc(bv->bv_len + 1);
+	if (s) {
+		memcpy(s, bv->bv_val, bv->bv_len);
+		s[bv->bv_len] = '\0';
+	}
+	return s;
+}
+
+static time_t bv_time(const struct berval *bv)
+{
+	char buf[40];
+	time_t t;
+
+	if (!bv || !bv->bv_val || bv->bv_len >= sizeof(buf))
+		return 0;
+	memcpy(buf, bv->bv_val, bv->bv_len);
+	buf[bv->bv_len] = '\0';
+	return idm_time_parse(buf, &t) == IDM_OK ? t : 0;
+}
+
+static bool bv_is(const struct berval *bv, const char *name)
+{
+	size_t n = strlen(name);
+
+	return bv->bv_len == n && strncasecmp(bv->bv_val, name, n) == 0;
+}
+
+static bool is_status(const char *status, const char *what)
+{
+	return status && strcasecmp(status, what) == 0;
+}
+
+/* Reads the entry in one walk over its attributes (not one scan per
+ * attribute: this runs for every account of the directory). */
+static int parse_account(LDAP *ld, LDAPMessage *e, struct acct *a)
+{
+	BerElement *ber = NULL;
+	struct berval bv = { 0, NULL }, *vals = NULL;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	rc = ldap_get_dn_ber(ld, e, &ber, &bv);
+	if (rc != LDAP_SUCCESS)
+		return IDM_EINVAL;
+	if (!(a->dn = bv_dup(&bv))) {
+		ber_free(ber, 0);
+		return IDM_ENOMEM;
+	}
+	for (rc = ldap_get_attribute_ber(ld, e, ber, &bv, &vals); rc == LDAP_SUCCESS && bv.bv_val;
+	     rc = ldap_get_attribute_ber(ld, e, ber, &bv, &vals)) {
+		const struct berval *v = vals && vals[0].bv_val ? &vals[0] : NULL;
+
+		if (!v)
+			;
+		else if (bv_is(&bv, "uid"))
+			a->uid = bv_dup(v);
+		else if (bv_is(&bv, "idmStatus"))
+			a->status = bv_dup(v);
+		else if (bv_is(&bv, "idmStatusReason"))
+			a->reason = bv_dup(v);
+		else if (bv_is(&bv, "idmStatusTime"))
+			a->status_time = bv_time(v);
+		else if (bv_is(&bv, "idmPrivileged"))
+			a->privileged = v->bv_len == 4 && memcmp(v->bv_val, "TRUE", 4) == 0;
+		else if (bv_is(&bv, "idmLastLoginTime"))
+			a->pam_login = bv_time(v);
+		else if (bv_is(&bv, "authTimestamp"))
+			a->auth_login = bv_time(v);
+		else if (bv_is(&bv, "createTimestamp"))
+			a->created = bv_time(v);
+		else if (bv_is(&bv, "creatorsName"))
+			a->creator = bv_dup(v);
+		else if (bv_is(&bv, "idmValidUntil"))
+			a->valid_until = bv_time(v);
+		else if (bv_is(&bv, "idmUntil"))
+			a->until = bv_time(v);
+		else if (bv_is(&bv, "idmRequestId"))
+			a->request_id = bv_dup(v);
+		else if (bv_is(&bv, "idmPrivilegeRequest"))
+			a->grant_id = bv_dup(v);
+		ber_memfree(vals);
+		vals = NULL;
+	}
+	ber_free(ber, 0);
+	return IDM_OK;
+}
+
+static time_t last_login(const struct acct *a)
+{
+	return a->pam_login > a->auth_login ? a->pam_login : a->auth_login;
+}
+
+static void day(time_t t, char buf[11])
+{
+	struct tm tm;
+
+	if (t && gmtime_r(&t, &tm))
+		strftime(buf, 11, "%Y-%m-%d", &tm);
+	else
+		strcpy(buf, "-");
+}
+
+/* ------------------------------------------------------------ findings */
+
+static int emit(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
+		enum idm_sweep_class rule_class, enum idm_sweep_action action, const char *detail)
+{
+	struct idm_sweep_finding f = {
+		.cls = cls,
+		.rule_class = rule_class,
+		.action = action,
+		.uid = a->uid,
+		.dn = a->dn,
+		.status = a->status,
+		.privileged = a->privileged,
+		.last_login = last_login(a),
+		.created = a->created,
+		.valid_until = a->valid_until,
+		.until = a->until,
+		.detail = detail,
+	};
+
+	s->sum->classes[cls]++;
+	s->sum->actions[action]++;
+	if (action == IDM_SWEEP_REFUSED)
+		s->refused = true;
+	return s->o->finding ? s->o->finding(s->o->ctx, &f) : IDM_OK;
+}
+
+static int audit(struct sweep *s, const char *uid, const char *outcome, const char *detail)
+{
+	struct idm_audit_event ev = {
+		.action = "sweep", .subject = uid, .outcome = outcome, .detail = detail
+	};
+	char hash[IDM_AUDIT_HASH_LEN + 1] = "";
+	long seq = 0;
+	int r = idm_audit_append(s->op->d, s->cfg, &ev, &seq, hash);
+
+	if (r == IDM_OK)
+		idm_logf(s->log, LOG_NOTICE, "audit %ld %s: %s sweep%s%s -> %s", seq, hash,
+			 s->op->uid, uid ? " " : "", uid ? uid : "", outcome);
+	else
+		idm_logf(s->log, LOG_ERR, "audit record for sweep %s could not be written: %s",
+			 uid ? uid : "", idm_strerror(r));
+	return r;
+}
+
+/* ------------------------------------------------------------ preload */
+
+static int keep_exception(void *ctx, const struct idm_exception *e)
+{
+	struct sweep *s = ctx;
+	const char *state = idm_exception_state(e, s->o->now);
+	struct exc *grown, *x;
+
+	if (strcmp(state, "active") != 0 && strcmp(state, "unacknowledged") != 0)
+		return IDM_OK; /* expired and revoked ones stay for review, not here */
+	grown = realloc(s->exc, (s->n_exc + 1) * sizeof(*grown));
+	if (!grown)
+		return IDM_ENOMEM;
+	s->exc = grown;
+	x = &grown[s->n_exc];
+	x->subject = strdup(e->subject);
+	x->rule = strdup(e->rule);
+	x->id = strdup(e->id);
+	x->until = e->until;
+	s->n_exc++;
+	return x->subject && x->rule && x->id ? IDM_OK : IDM_ENOMEM;
+}
+
+static int by_subject_rule(const void *a, const void *b)
+{
+	const struct exc *x = a, *y = b;
+	int c = strcmp(x->subject, y->subject);
+
+	return c ? c : strcmp(x->rule, y->rule);
+}
+
+static int load_exceptions(struct sweep *s)
+{
+	int r = idm_exception_list(s->op->d, s->cfg, NULL, keep_exception, s);
+
+	if (r == IDM_ENOENT) /* no ou=exceptions: none */
+		r = IDM_OK;
+	if (r == IDM_OK && s->n_exc > 1)
+		qsort(s->exc, s->n_exc, sizeof(*s->exc), by_subject_rule);
+	return r;
+}
+
+static const struct exc *find_exception(const struct sweep *s, const char *uid, const char *rule)
+{
+	struct exc key = { .subject = (char *)uid, .rule = (char *)rule };
+
+	return s->n_exc ? bsearch(&key, s->exc, s->n_exc, sizeof(*s->exc), by_subject_rule) : NULL;
+}
+
+static int keep_grant(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct sweep *s = ctx;
+	struct grant g = { idm_entry_value(ld, e, "idmSubject"), idm_entry_value(ld, e, "idmRequestId") },
+		     *grown;
+	int r = IDM_OK;
+
+	if (g.subject && g.id) {
+		grown = realloc(s->grants, (s->n_grants + 1) * sizeof(*grown));
+		if (grown) {
+			s->grants = grown;
+			grown[s->n_grants++] = g;
+			g.subject = g.id = NULL;
+		} else {
+			r = IDM_ENOMEM;
+		}
+	}
+	free(g.subject);
+	free(g.id);
+	return r;
+}
+
+static int by_subject_id(const void *a, const void *b)
+{
+	const struct grant *x = a, *y = b;
+	int c = strcmp(x->subject, y->subject);
+
+	return c ? c : strcmp(x->id, y->id);
+}
+
+/* The applied grant-privilege requests: an idmPrivilegeRequest on an
+ * account must name one of them, for that very uid. */
+static int load_grants(struct sweep *s)
+{
+	static const char *const attrs[] = { "idmRequestId", "idmSubject", NULL };
+	static const char filter[] = "(&(objectClass=idmRequest)(idmRequestState=applied)"
+				     "(idmRequestType=grant-privilege))";
+	char *base = NULL;
+	int r = idm_dn_child(&base, "ou", "requests", s->cfg->ldap.idmgr_dn);
+
+	if (r == IDM_OK)
+		r = idm_dir_search_paged(s->op->d, base, LDAP_SCOPE_ONELEVEL, filter, attrs,
+					 s->page_size, keep_grant, s);
+	if (r == IDM_ENOENT)
+		r = IDM_OK;
+	free(base);
+	if (r == IDM_OK && s->n_grants > 1)
+		qsort(s->grants, s->n_grants, sizeof(*s->grants), by_subject_id);
+	return r;
+}
+
+static bool granted(const struct sweep *s, const char *uid, const char *id)
+{
+	struct grant key = { (char *)uid, (char *)id };
+
+	return s->n_grants && bsearch(&key, s->grants, s->n_grants, sizeof(*s->grants), by_subject_id);
+}
+
+static bool has_value(struct berval **vals, const char *v)
+{
+	for (size_t i = 0; vals && vals[i]; i++)
+		if (vals[i]->bv_len == strlen(v) && strncasecmp(vals[i]->bv_val, v, vals[i]->bv_len) == 0)
+			return true;
+	return false;
+}
+
+/* What is wrong with one role member: read its entry. */
+static int check_member(struct sweep *s, struct member *m)
+{
+	static const char *const attrs[] = { "uid", "idmStatus", "idmPrivileged", "objectClass",
+					     NULL };
+	LDAPMessage *res = NULL, *e = NULL;
+	LDAP *ld;
+	struct berval **oc = NULL;
+	char *priv = NULL;
+	int r = idm_dir_search(s->op->d, m->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res);
+	const char *problem = NULL;
+
+	ld = idm_dir_ldap(s->op->d);
+	if (r == IDM_OK && ld)
+		e = ldap_first_entry(ld, res);
+	if (r == IDM_ENOENT || (r == IDM_OK && !e)) {
+		problem = "no such entry";
+		r = IDM_OK;
+	} else if (r == IDM_OK) {
+		oc = ldap_get_values_len(ld, e, "objectClass");
+		m->uid = idm_entry_value(ld, e, "uid");
+		m->status = idm_entry_value(ld, e, "idmStatus");
+		priv = idm_entry_value(ld, e, "idmPrivileged");
+		m->privileged = priv && strcmp(priv, "TRUE") == 0;
+		if (!has_value(oc, "idmAccount"))
+			problem = "not an account idmgr manages";
+		else if (!is_status(m->status, "active"))
+			problem = "the account is not active";
+	}
+	if (problem && !(m->problem = strdup(problem)))
+		r = IDM_ENOMEM;
+	ldap_value_free_len(oc);
+	ldap_msgfree(res);
+	free(priv);
+	return r;
+}
+
+static int add_member(struct sweep *s, const struct berval *dn, int role)
+{
+	struct member *grown;
+
+	if (dn->bv_len == 0)
+		return IDM_OK; /* the empty DN stands for "nobody" in an empty role */
+	for (size_t i = 0; i < s->n_members; i++)
+		if (strlen(s->members[i].dn) == dn->bv_len &&
+		    strncasecmp(s->members[i].dn, dn->bv_val, dn->bv_len) == 0) {
+			s->members[i].roles |= 1u << role;
+			return IDM_OK;
+		}
+	grown = realloc(s->members, (s->n_members + 1) * sizeof(*grown));
+	if (!grown)
+		return IDM_ENOMEM;
+	s->members = grown;
+	memset(&grown[s->n_members], 0, sizeof(*grown));
+	grown[s->n_members].roles = 1u << role;
+	if (!(grown[s->n_members].dn = bv_dup(dn)))
+		return IDM_ENOMEM;
+	s->n_members++;
+	return IDM_OK;
+}
+
+/* The role groups: their members (each looked up once) and who created
+ * them (the identity that ran idmgr init). */
+static int load_roles(struct sweep *s)
+{
+	static const char *const attrs[] = { "member", "creatorsName", NULL };
+	int r = IDM_OK;
+
+	for (int i = 0; r == IDM_OK && i < IDM_ROLE_COUNT; i++) {
+		LDAPMessage *res = NULL, *e;
+		struct berval **vals = NULL;
+		char *creator = NULL;
+		LDAP *ld;
+
+		r = idm_dir_search(s->op->d, s->cfg->roles.dn[i], LDAP_SCOPE_BASE, "(objectClass=*)",
+				   attrs, 1, &res);
+		ld = idm_dir_ldap(s->op->d);
+		if (r == IDM_ENOENT) { /* a role nobody holds */
+			ldap_msgfree(res);
+			r = IDM_OK;
+			continue;
+		}
+		e = r == IDM_OK && ld ? ldap_first_entry(ld, res) : NULL;
+		if (e) {
+			vals = ldap_get_values_len(ld, e, "member");
+			creator = idm_entry_value(ld, e, "creatorsName");
+		}
+		for (size_t k = 0; r == IDM_OK && vals && vals[k]; k++)
+			r = add_member(s, vals[k], i);
+		if (r == IDM_OK && creator) {
+			bool known = false;
+			for (size_t k = 0; k < s->n_creators; k++)
+				known = known || strcasecmp(s->creators[k], creator) == 0;
+			if (!known) {
+				char **grown = realloc(s->creators, (s->n_creators + 1) * sizeof(*grown));
+				if (grown) {
+					s->creators = grown;
+					grown[s->n_creators++] = creator;
+					creator = NULL;
+				} else {
+					r = IDM_ENOMEM;
+				}
+			}
+		}
+		free(creator);
+		ldap_value_free_len(vals);
+		ldap_msgfree(res);
+	}
+	for (size_t k = 0; r == IDM_OK && k < s->n_members; k++)
+		r = check_member(s, &s->members[k]);
+	return r;
+}
+
+static bool made_by_init(const struct sweep *s, const struct acct *a)
+{
+	if (a->request_id || !a->creator)
+		return false;
+	for (size_t k = 0; k < s->n_creators; k++)
+		if (strcasecmp(s->creators[k], a->creator) == 0)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------ disabling */
+
+static int reason_for(enum idm_sweep_class cls, bool pending, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s%s%s", REASON_PREFIX, class_names[cls],
+			 pending ? PENDING_MARK : "");
+
+	return n > 0 && (size_t)n < size ? IDM_OK : IDM_ERANGE;
+}
+
+/* The interrupted-run mark: "sweep: CLASS (audit pending)" names a
+ * disabling class; -1 for any other reason. */
+static int pending_class(const char *reason)
+{
+	size_t n, plen = strlen(REASON_PREFIX), mlen = strlen(PENDING_MARK);
+
+	if (!reason || strncmp(reason, REASON_PREFIX, plen) != 0)
+		return -1;
+	n = strlen(reason);
+	if (n <= plen + mlen || strcmp(reason + n - mlen, PENDING_MARK) != 0)
+		return -1;
+	for (int c = 0; c < IDM_SWEEP_CLASS_COUNT; c++)
+		if (rule_of((enum idm_sweep_class)c) && strlen(class_names[c]) == n - plen - mlen &&
+		    strncmp(reason + plen, class_names[c], n - plen - mlen) == 0)
+			return c;
+	return -1;
+}
+
+/* Removes the pending mark: a compare-and-swap on the reason, so when
+ * another run removed it first there is nothing left to do. */
+static int unmark(struct sweep *s, const struct acct *a, enum idm_sweep_class cls)
+{
+	char pending[64], done[64];
+	struct idm_mods *m = NULL;
+	int r = reason_for(cls, true, pending, sizeof(pending));
+
+	if (r == IDM_OK)
+		r = reason_for(cls, false, done, sizeof(done));
+	if (r < 0)
+		return r;
+	m = idm_mods_new();
+	idm_mods_add(m, LDAP_MOD_DELETE, "idmStatusReason", pending);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmStatusReason", done);
+	r = idm_mods_array(m) ? idm_dir_modify(s->op->d, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
+	if (r < 0 && idm_dir_last_result(s->op->d) == LDAP_NO_SUCH_ATTRIBUTE)
+		r = IDM_OK;
+	idm_mods_free(m);
+	return r;
+}
+
+/* Is a sweep record about uid at or after t in the trail already? */
+static int audited_since(struct sweep *s, const char *uid, time_t t, bool *yes)
+{
+	static const char *const attrs[] = { "1.1", NULL };
+	char when[IDM_GENTIME_LEN], *base = NULL, *filter = NULL;
+	LDAPMessage *res = NULL;
+	int r;
+
+	*yes = false;
+	idm_time_format(t, when);
+	r = idm_dn_child(&base, "ou", "audit", s->cfg->ldap.idmgr_dn);
+	if (r == IDM_OK)
+		r = idm_filter_fmt(&filter,
+				   "(&(objectClass=idmAuditRecord)(idmAction=sweep)(idmSubject=%s)"
+				   "(idmTime>=%s))",
+				   uid, when);
+	if (r == IDM_OK)
+		r = idm_dir_search(s->op->d, base, LDAP_SCOPE_ONELEVEL, filter, attrs, 0, &res);
+	if (r == IDM_OK && idm_dir_ldap(s->op->d))
+		*yes = ldap_count_entries(idm_dir_ldap(s->op->d), res) > 0;
+	ldap_msgfree(res);
+	free(base);
+	free(filter);
+	return r;
+}
+
+/* Why this operator may not disable this account, or NULL. */
+static const char *refusal(const struct sweep *s, const struct acct *a)
+{
+	if (strcmp(a->uid, s->op->uid) == 0)
+		return "the sweep never disables the operator running it";
+	if (a->privileged && idm_operator_has(s->op, IDM_ROLE_CONTRACTOR))
+		return "R-PRIV-3: a contractor never disables a privileged ID";
+	if (idm_uid_check(s->cfg, a->uid) < 0)
+		return "the uid does not match registration.uid_pattern";
+	return NULL;
+}
+
+static int refuse(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
+		  const char *why, const char *rule)
+{
+	char outcome[160], detail[512];
+
+	snprintf(outcome, sizeof(outcome), "refused: %s", rule);
+	snprintf(detail, sizeof(detail), "%s: %s", class_names[cls], why);
+	idm_logf(s->log, LOG_WARNING, "sweep: %s not disabled: %s", a->uid, rule);
+	if (idm_uid_check(s->cfg, a->uid) == IDM_OK)
+		audit(s, a->uid, outcome, detail); /* logged when it fails */
+	snprintf(detail, sizeof(detail), "%s; not disabled: %s", why, rule);
+	return emit(s, a, cls, cls, IDM_SWEEP_REFUSED, detail);
+}
+
+/* Disables one account: mark (compare-and-swap active -> suspended),
+ * audit, unmark.  Each step is one atomic modify or one record. */
+static int disable(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
+		   const char *why)
+{
+	char reason[64], now[IDM_GENTIME_LEN], detail[512], as_of[11];
+	const char *rule;
+	struct idm_mods *m = NULL;
+	int r;
+
+	if (!s->o->apply)
+		return emit(s, a, cls, cls, IDM_SWEEP_WOULD_DISABLE, why);
+	if ((rule = refusal(s, a)))
+		return refuse(s, a, cls, why, rule);
+	r = reason_for(cls, true, reason, sizeof(reason));
+	if (r < 0)
+		return r;
+	idm_time_format(time(NULL), now);
+	m = idm_mods_new();
+	idm_mods_add(m, LDAP_MOD_DELETE, "idmStatus", "active");
+	idm_mods_add(m, LDAP_MOD_ADD, "idmStatus", "suspended");
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmStatusReason", reason);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmStatusTime", now);
+	r = idm_mods_array(m) ? idm_dir_modify(s->op->d, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
+	idm_mods_free(m);
+	if (r < 0 && idm_dir_last_result(s->op->d) == LDAP_NO_SUCH_ATTRIBUTE) {
+		snprintf(detail, sizeof(detail), "%s; no longer active when disabling: left alone",
+			 why);
+		return emit(s, a, cls, cls, IDM_SWEEP_CHANGED, detail);
+	}
+	if (r == IDM_EDENIED) {
+		idm_logf(s->log, LOG_ERR, "sweep: the directory refused to disable %s", a->uid);
+		return refuse(s, a, cls, why, "the directory refused the change");
+	}
+	if (r < 0)
+		return r;
+	day(s->o->now, as_of);
+	snprintf(detail, sizeof(detail), "disabled: %s; %s (sweep as of %s, inactive_days %ld, "
+					 "never_used_days %ld)",
+		 class_names[cls], why, as_of, s->o->inactive_days, s->o->never_used_days);
+	r = audit(s, a->uid, "done", detail);
+	if (r == IDM_OK)
+		r = unmark(s, a, cls);
+	if (r < 0)
+		return r; /* the mark stays: the next run completes it */
+	return emit(s, a, cls, cls, IDM_SWEEP_DISABLED, why);
+}
+
+/* A disable an interrupted run left marked: write the audit record it
+ * owes (unless it made it), then remove the mark. */
+static int resume(struct sweep *s, struct acct *a, enum idm_sweep_class cls)
+{
+	char detail[512], when[11];
+	const char *rule;
+	bool done = false;
+	int r;
+
+	day(a->status_time, when);
+	snprintf(detail, sizeof(detail), "disabled by a sweep on %s that was interrupted before "
+					 "its audit record",
+		 when);
+	if (!s->o->apply)
+		return emit(s, a, cls, cls, IDM_SWEEP_PENDING, detail);
+	if ((rule = refusal(s, a)))
+		return refuse(s, a, cls, detail, rule);
+	r = audited_since(s, a->uid, a->status_time, &done);
+	if (r == IDM_OK && !done) {
+		char text[600];
+		snprintf(text, sizeof(text), "disabled: %s; %s; record completed by a later sweep",
+			 class_names[cls], detail);
+		r = audit(s, a->uid, "done", text);
+	}
+	if (r == IDM_OK)
+		r = unmark(s, a, cls);
+	if (r < 0)
+		return r;
+	return emit(s, a, cls, cls, IDM_SWEEP_COMPLETED, detail);
+}
+
+/* ------------------------------------------------------------ classes */
+
+/* Stale, never used, expired: the first of them no exception lifts is
+ * disabled; those lifted are listed as exempt. */
+static int inactivity(struct sweep *s, struct acct *a)
+{
+	const struct idm_sweep_options *o = s->o;
+	enum idm_sweep_class cand[2];
+	char why[2][200], d1[11], d2[11];
+	time_t last = last_login(a);
+	size_t n = 0;
+	int r = IDM_OK;
+
+	day(o->now, d2);
+	if (a->valid_until && o->now >= a->valid_until) {
+		day(a->valid_until, d1);
+		cand[n] = IDM_SWEEP_EXPIRED;
+		snprintf(why[n++], sizeof(why[0]), "valid until %s, still active on %s", d1, d2);
+	}
+	if (last && last < o->now - o->inactive_days * DAY) {
+		day(last, d1);
+		cand[n] = IDM_SWEEP_STALE;
+		snprintf(why[n++], sizeof(why[0]), "last login %s, %ld days before %s", d1,
+			 (long)((o->now - last) / DAY), d2);
+	} else if (!last && a->created && a->created < o->now - o->never_used_days * DAY) {
+		day(a->created, d1);
+		cand[n] = IDM_SWEEP_NEVER_USED;
+		snprintf(why[n++], sizeof(why[0]), "never logged in; created %s, %ld days before %s",
+			 d1, (long)((o->now - a->created) / DAY), d2);
+	}
+	for (size_t i = 0; r == IDM_OK && i < n; i++) {
+		const char *rule = rule_of(cand[i]);
+		const struct exc *x = find_exception(s, a->uid, rule);
+		char detail[640], until[11];
+
+		if (!x)
+			return disable(s, a, cand[i], why[i]);
+		day(x->until, until);
+		if (!idm_exception_applies(s->op->d, s->cfg, a->uid, rule, o->now)) {
+			/* revoked meanwhile, or unreadable: never act on a doubt */
+			snprintf(detail, sizeof(detail), "%s; exception %s (rule %s) could not be "
+							 "confirmed: left alone",
+				 why[i], x->id, rule);
+			return emit(s, a, cand[i], cand[i], IDM_SWEEP_CHANGED, detail);
+		}
+		snprintf(detail, sizeof(detail), "%s %s; exception %s (rule %s) until %s",
+			 class_names[cand[i]], why[i], x->id, rule, until);
+		r = emit(s, a, IDM_SWEEP_EXEMPT, cand[i], IDM_SWEEP_LISTED, detail);
+	}
+	return r;
+}
+
+/* Drift: a privileged ID that no applied grant-privilege request made so
+ * (R-PRIV-1, R-PRIV-2).  The first officers idmgr init made are privileged
+ * by the bootstrap itself. */
+static int drift(struct sweep *s, const struct acct *a)
+{
+	char detail[300];
+
+	if (a->grant_id && granted(s, a->uid, a->grant_id))
+		return IDM_OK;
+	if (!a->grant_id && made_by_init(s, a))
+		return IDM_OK;
+	if (a->grant_id)
+		snprintf(detail, sizeof(detail), "idmPrivilegeRequest names %s, which is no applied "
+						 "grant-privilege request for this ID",
+			 a->grant_id);
+	else
+		snprintf(detail, sizeof(detail), "privileged without a grant-privilege request%s",
+			 a->request_id ? "" : ", and not one of the officers idmgr init made");
+	return emit(s, a, IDM_SWEEP_PRIVILEGE_DRIFT, IDM_SWEEP_PRIVILEGE_DRIFT, IDM_SWEEP_LISTED,
+		    detail);
+}
+
+static int seconded(struct sweep *s, const struct acct *a)
+{
+	char detail[200], d1[11], d2[11];
+
+	if (!a->until || a->until >= s->o->now)
+		return IDM_OK;
+	day(a->until, d1);
+	day(s->o->now, d2);
+	snprintf(detail, sizeof(detail), "seconded until %s, %ld days before %s; no return request "
+					 "applied",
+		 d1, (long)((s->o->now - a->until) / DAY), d2);
+	return emit(s, a, IDM_SWEEP_SECONDED_OVERDUE, IDM_SWEEP_SECONDED_OVERDUE, IDM_SWEEP_LISTED,
+		    detail);
+}
+
+/* ------------------------------------------------------------ retired */
+
+static void retired_clear(struct sweep *s)
+{
+	for (size_t i = 0; i < s->n_retired; i++) {
+		free(s->retired[i].uid);
+		free(s->retired[i].dn);
+		free(s->retired[i].groups);
+	}
+	memset(s->retired, 0, sizeof(s->retired));
+	s->n_retired = 0;
+}
+
+static int server_gone(int rc)
+{
+	return rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_CONNECT_ERROR ||
+	       rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY;
+}
+
+static int append_group(struct retired *t, const struct berval *cn)
+{
+	size_t old = t->groups ? strlen(t->groups) : 0;
+	char *grown = realloc(t->groups, old + cn->bv_len + 3);
+
+	if (!grown)
+		return IDM_ENOMEM;
+	t->groups = grown;
+	if (old)
+		memcpy(grown + old, ", ", 2), old += 2;
+	memcpy(grown + old, cn->bv_val, cn->bv_len);
+	grown[old + cn->bv_len] = '\0';
+	return IDM_OK;
+}
+
+/* One group of the answer: its memberUid values are only those of the
+ * batch (values-return filter), so a group of every staff member costs
+ * no more than a small one. */
+static int retired_group(struct sweep *s, LDAP *ld, LDAPMessage *e)
+{
+	struct berval **cn = ldap_get_values_len(ld, e, "cn"), **uids;
+	int r = IDM_OK;
+
+	uids = ldap_get_values_len(ld, e, "memberUid");
+	for (size_t i = 0; r == IDM_OK && cn && cn[0] && uids && uids[i]; i++)
+		for (size_t k = 0; r == IDM_OK && k < s->n_retired; k++)
+			if (strlen(s->retired[k].uid) == uids[i]->bv_len &&
+			    memcmp(s->retired[k].uid, uids[i]->bv_val, uids[i]->bv_len) == 0)
+				r = append_group(&s->retired[k], cn[0]);
+	ldap_value_free_len(cn);
+	ldap_value_free_len(uids);
+	return r;
+}
+
+/* The values-return filter control (RFC 3876), as ldapsearch -E mv= makes it. */
+static int vrf_control(const char *vrf, LDAPControl **out)
+{
+	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+	struct berval bv = { 0, NULL };
+	int rc = LDAP_NO_MEMORY;
+
+	*out = NULL;
+	if (ber) {
+		rc = ldap_put_vrFilter(ber, vrf) == -1 || ber_flatten2(ber, &bv, 0) == -1
+			     ? LDAP_ENCODING_ERROR
+			     : ldap_control_create(LDAP_CONTROL_VALUESRETURNFILTER, 1, &bv, 1, out);
+		ber_free(ber, 1);
+	}
+	return rc;
+}
+
+/* A paged search of the groups with the values-return filter (RFC 3876),
+ * which idm_dir_search_paged() does not send. */
+static int search_groups(struct sweep *s, const char *filter, const char *vrf)
+{
+	static const char *const attrs[] = { "cn", "memberUid", NULL };
+	struct timeval tv = { .tv_sec = s->cfg->ldap.timeout, .tv_usec = 0 };
+	struct berval cookie = { 0, NULL };
+	int rc, r = IDM_OK;
+
+	do {
+		LDAP *ld = idm_dir_ldap(s->op->d);
+		LDAPControl *page = NULL, *mv = NULL, *ctrls[3] = { NULL, NULL, NULL },
+			    **rctrls = NULL, *pc;
+		LDAPMessage *res = NULL, *e;
+		int err = LDAP_SUCCESS;
+		ber_int_t total;
+
+		if (!ld)
+			return IDM_EUNAVAIL;
+		rc = ldap_create_page_control(ld, s->page_size, cookie.bv_val ? &cookie : NULL, 1,
+					      &page);
+		if (rc == LDAP_SUCCESS)
+			rc = vrf_control(vrf, &mv);
+		ctrls[0] = page;
+		ctrls[1] = mv;
+		if (rc == LDAP_SUCCESS)
+			rc = ldap_search_ext_s(ld, s->cfg->ldap.groups_dn, LDAP_SCOPE_SUBTREE, filter,
+					       (char **)attrs, 0, ctrls, NULL, &tv, 0, &res);
+		if (rc == LDAP_SUCCESS)
+			rc = ldap_parse_result(ld, res, &err, NULL, NULL, NULL, &rctrls, 0);
+		if (rc == LDAP_SUCCESS)
+			rc = err;
+		ber_memfree(cookie.bv_val);
+		cookie.bv_val = NULL;
+		cookie.bv_len = 0;
+		if (rc == LDAP_SUCCESS) {
+			for (e = ldap_first_entry(ld, res); e && r == IDM_OK; e = ldap_next_entry(ld, e))
+				r = retired_group(s, ld, e);
+			pc = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL);
+			if (r == IDM_OK && pc &&
+			    ldap_parse_pageresponse_control(ld, pc, &total, &cookie) != LDAP_SUCCESS) {
+				cookie.bv_val = NULL;
+				cookie.bv_len = 0;
+			}
+		} else if (rc != LDAP_NO_SUCH_OBJECT) {
+			idm_logf(s->log, LOG_ERR, "search %s for retired members: %s",
+				 s->cfg->ldap.groups_dn, ldap_err2string(rc));
+			r = server_gone(rc) ? IDM_EUNAVAIL
+			    : rc == LDAP_INSUFFICIENT_ACCESS ? IDM_EDENIED
+							      : IDM_EDIR;
+		}
+		ldap_controls_free(rctrls);
+		ldap_msgfree(res);
+		ldap_control_free(page);
+		ldap_control_free(mv);
+	} while (r == IDM_OK && cookie.bv_val && cookie.bv_len > 0);
+	ber_memfree(cookie.bv_val);
+	return r;
+}
+
+/* Writes "(memberUid=ESCAPED)" for every uid of the batch. */
+static int member_items(const struct sweep *s, FILE *fp)
+{
+	for (size_t i = 0; i < s->n_retired; i++) {
+		char *v = NULL;
+		int r = idm_filter_escape(s->retired[i].uid, strlen(s->retired[i].uid), &v);
+		if (r < 0)
+			return r;
+		fprintf(fp, "(memberUid=%s)", v);
+		free(v);
+	}
+	return IDM_OK;
+}
+
+/* One search of the groups for the whole batch of retired uids. */
+static int retired_flush(struct sweep *s)
+{
+	char *filter = NULL, *vrf = NULL;
+	size_t flen = 0, vlen = 0;
+	FILE *f, *v;
+	int r;
+
+	if (s->n_retired == 0)
+		return IDM_OK;
+	f = open_memstream(&filter, &flen);
+	v = open_memstream(&vrf, &vlen);
+	r = f && v ? IDM_OK : IDM_ENOMEM;
+	if (r == IDM_OK) {
+		fputs("(&(objectClass=posixGroup)(|", f);
+		r = member_items(s, f);
+		fputs("))", f);
+		fputs("((cn=*)", v);
+		if (r == IDM_OK)
+			r = member_items(s, v);
+		fputs(")", v);
+	}
+	if (f && fclose(f) != 0)
+		r = IDM_ENOMEM;
+	if (v && fclose(v) != 0)
+		r = IDM_ENOMEM;
+	if (r == IDM_OK)
+		r = search_groups(s, filter, vrf);
+	for (size_t i = 0; r == IDM_OK && i < s->n_retired; i++) {
+		struct retired *t = &s->retired[i];
+		struct acct a = { .dn = t->dn, .uid = t->uid, .status = (char *)"retired",
+				  .privileged = t->privileged, .pam_login = t->last_login,
+				  .created = t->created };
+		char *detail = NULL;
+
+		if (!t->groups)
+			continue;
+		if (asprintf(&detail, "retired, still a member of %s", t->groups) < 0) {
+			r = IDM_ENOMEM;
+			break;
+		}
+		r = emit(s, &a, IDM_SWEEP_RETIRED_IN_GROUPS, IDM_SWEEP_RETIRED_IN_GROUPS,
+			 IDM_SWEEP_LISTED, detail);
+		free(detail);
+	}
+	retired_clear(s);
+	free(filter);
+	free(vrf);
+	return r;
+}
+
+static int retired_add(struct sweep *s, struct acct *a)
+{
+	struct retired *t = &s->retired[s->n_retired];
+
+	memset(t, 0, sizeof(*t));
+	t->uid = a->uid;
+	t->dn = a->dn;
+	a->uid = a->dn = NULL; /* the batch owns them now */
+	t->privileged = a->privileged;
+	t->last_login = last_login(a);
+	t->created = a->created;
+	s->n_retired++;
+	return s->n_retired == RETIRED_BATCH ? retired_flush(s) : IDM_OK;
+}
+
+/* ------------------------------------------------------------ the walk */
+
+static int account(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct sweep *s = ctx;
+	struct acct a;
+	int cls, r = parse_account(ld, e, &a);
+
+	if (r < 0)
+		goto out;
+	s->sum->accounts++;
+	if (s->o->progress)
+		s->o->progress(s->o->ctx, s->sum->accounts);
+	if (!a.uid) {
+		idm_logf(s->log, LOG_WARNING, "sweep: %s has no uid; skipped", a.dn);
+		goto out;
+	}
+	if (a.privileged)
+		r = drift(s, &a);
+	if (r < 0)
+		goto out;
+	if (is_status(a.status, "active"))
+		r = inactivity(s, &a);
+	else if (is_status(a.status, "suspended") && (cls = pending_class(a.reason)) >= 0)
+		r = resume(s, &a, (enum idm_sweep_class)cls);
+	else if (is_status(a.status, "seconded"))
+		r = seconded(s, &a);
+	else if (is_status(a.status, "retired"))
+		r = retired_add(s, &a);
+out:
+	acct_clear(&a);
+	return r;
+}
+
+static int walk(struct sweep *s, const char *filter)
+{
+	return idm_dir_search_paged(s->op->d, s->cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter,
+				    account_attrs, s->page_size, account, s);
+}
+
+static int role_findings(struct sweep *s)
+{
+	int r = IDM_OK;
+
+	for (size_t i = 0; r == IDM_OK && i < s->n_members; i++) {
+		struct member *m = &s->members[i];
+		struct acct a = { .dn = m->dn, .uid = m->uid, .status = m->status,
+				  .privileged = m->privileged };
+		char roles[128] = "", detail[400];
+
+		if (!m->problem)
+			continue;
+		for (int k = 0; k < IDM_ROLE_COUNT; k++)
+			if (m->roles & (1u << k)) {
+				if (*roles)
+					strncat(roles, ", ", sizeof(roles) - strlen(roles) - 1);
+				strncat(roles, idm_role_name(k), sizeof(roles) - strlen(roles) - 1);
+			}
+		snprintf(detail, sizeof(detail), "member of role %s: %s%s%s", roles, m->problem,
+			 m->status ? "; status " : "", m->status ? m->status : "");
+		r = emit(s, &a, IDM_SWEEP_ROLE_NOT_ACTIVE, IDM_SWEEP_ROLE_NOT_ACTIVE,
+			 IDM_SWEEP_LISTED, detail);
+	}
+	return r;
+}
+
+static void sweep_free(struct sweep *s)
+{
+	for (size_t i = 0; i < s->n_exc; i++) {
+		free(s->exc[i].subject);
+		free(s->exc[i].rule);
+		free(s->exc[i].id);
+	}
+	free(s->exc);
+	for (size_t i = 0; i < s->n_grants; i++) {
+		free(s->grants[i].subject);
+		free(s->grants[i].id);
+	}
+	free(s->grants);
+	for (size_t i = 0; i < s->n_creators; i++)
+		free(s->creators[i]);
+	free(s->creators);
+	for (size_t i = 0; i < s->n_members; i++) {
+		free(s->members[i].dn);
+		free(s->members[i].uid);
+		free(s->members[i].status);
+		free(s->members[i].problem);
+	}
+	free(s->members);
+	retired_clear(s);
+}
+
+int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg,
+		  const struct idm_log *log, const struct idm_sweep_options *o,
+		  struct idm_sweep_summary *sum)
+{
+	struct idm_sweep_summary unused;
+	struct sweep s = { .op = op, .cfg = cfg, .log = log, .o = o };
+	int r;
+
+	s.sum = sum ? sum : &unused;
+	memset(s.sum, 0, sizeof(*s.sum));
+	s.page_size = o->page_size ? o->page_size : DEFAULT_PAGE;
+	if (o->inactive_days < 1 || o->inactive_days > 3650 || o->never_used_days < 1 ||
+	    o->never_used_days > 3650 || s.page_size < 1 || s.page_size > 100000 || o->now <= 0) {
+		idm_logf(log, LOG_ERR, "sweep: inactive_days and never_used_days must be 1 to 3650");
+		return IDM_EINVAL;
+	}
+	if (o->apply) {
+		r = idm_operator_require(op, log, 1u << IDM_ROLE_SYSTEM_ADMIN, "sweep --apply");
+		if (r < 0) {
+			audit(&s, NULL, "refused: sweep --apply needs system_admin", NULL);
+			return r;
+		}
+	} else if (!op->roles) {
+		idm_logf(log, LOG_ERR, "sweep is for officers; %s holds no role", op->uid);
+		return IDM_EDENIED;
+	}
+	r = load_roles(&s);
+	if (r == IDM_OK)
+		r = load_grants(&s);
+	if (r == IDM_OK)
+		r = load_exceptions(&s);
+	/* Privileged IDs first: their findings lead the report. */
+	if (r == IDM_OK)
+		r = walk(&s, "(&(objectClass=idmAccount)(idmPrivileged=TRUE))");
+	if (r == IDM_OK)
+		r = walk(&s, "(&(objectClass=idmAccount)(!(idmPrivileged=TRUE)))");
+	if (r == IDM_OK)
+		r = retired_flush(&s);
+	if (r == IDM_OK)
+		r = role_findings(&s);
+	if (r == IDM_OK && s.refused)
+		r = IDM_EDENIED;
+	sweep_free(&s);
+	return r;
+}
