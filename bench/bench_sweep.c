@@ -1,1 +1,386 @@
-int main(void){return 0;}
+/* bench_sweep -- the stale-ID sweep over 1 000, 10 000 and 100 000 accounts
+ * against ldapsearch paging the same attributes (-E pr=1000/noprompt) as
+ * the same officer, in one run (contract §8: <= 2x at 100 000; peak memory
+ * at 100 000 <= 1.5x that at 1 000).
+ *
+ * The accounts are loaded offline with slapadd into the sandbox's own slapd
+ * (stop it, slapadd -f DIR/slapd.conf, start it again: far faster than
+ * ldapadd): the bootstrapped directory is kept with slapcat once, and each
+ * size starts from it.  The mix is a directory's after some years: most
+ * accounts in use, a few percent stale, never used, expired, seconded,
+ * retired (some still in groups) or suspended, one in a thousand
+ * privileged; every account in use is a member of two groups the size of
+ * the directory, like "mail" and "internet".  Peak memory is the maximum
+ * resident set of each child (wait4). */
+#include "config.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "idm_error.h"
+#include "idm_password.h"
+#include "idm_time.h"
+
+#define ROUNDS 3
+#define DAY 86400L
+
+extern char **environ;
+
+static struct sandbox sb;
+static pid_t slapd = -1; /* the slapd this program started, or -1 */
+static char pwfile[700], officer_dn[128];
+
+static const char *const attrs[] = {
+	"uid",		 "idmStatus",	    "idmStatusReason", "idmStatusTime",
+	"idmPrivileged", "idmLastLoginTime", "authTimestamp",   "createTimestamp",
+	"creatorsName",	 "idmValidUntil",   "idmUntil",	       "idmRequestId",
+	"idmPrivilegeRequest",
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_sweep: %s\n", what);
+	if (slapd > 0)
+		kill(slapd, SIGTERM);
+	sandbox_stop(&sb);
+	exit(1);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Runs argv with stdout to out_path (NULL: /dev/null) and stderr to ours;
+ * returns the exit status; *secs and *rss_kib (may be NULL) are its wall
+ * time and peak resident set. */
+static int spawn(char *const argv[], const char *out_path, double *secs, long *rss_kib)
+{
+	posix_spawn_file_actions_t fa;
+	struct rusage ru;
+	int status = -1;
+	double t0 = now_s();
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
+					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	if (pid < 0 || wait4(pid, &status, 0, &ru) != pid)
+		return -1;
+	if (secs)
+		*secs = now_s() - t0;
+	if (rss_kib)
+		*rss_kib = ru.ru_maxrss;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void slapd_start(void)
+{
+	char conf[700], log[700];
+	char *argv[] = { "/usr/bin/setsid", "/usr/sbin/slapd", "-d", "none", "-f", conf, "-h",
+			 sb.uri, NULL };
+	char *who[] = { "/usr/bin/ldapwhoami", "-x", "-H", sb.uri, "-D", sb.admin_dn, "-y",
+			sb.admin_secret, NULL };
+	posix_spawn_file_actions_t fa;
+	int i;
+
+	snprintf(conf, sizeof(conf), "%s/slapd.conf", sb.dir);
+	snprintf(log, sizeof(log), "%s/slapd.log", sb.dir);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	if (posix_spawn(&slapd, argv[0], &fa, NULL, argv, environ) != 0)
+		die("cannot start slapd");
+	posix_spawn_file_actions_destroy(&fa);
+	for (i = 0; i < 300 && spawn(who, NULL, NULL, NULL) != 0; i++)
+		usleep(100000);
+	if (i == 300)
+		die("slapd did not answer");
+}
+
+static bool alive(pid_t pid)
+{
+	char path[64], *stat, *p;
+	bool yes;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(stat = slurp(path)))
+		return false;
+	p = strrchr(stat, ')');
+	yes = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	free(stat);
+	return yes;
+}
+
+/* Stops the sandbox's slapd (the first time) or ours. */
+static void slapd_stop(void)
+{
+	char path[700], *text;
+	pid_t pid = slapd;
+
+	if (pid < 0) {
+		snprintf(path, sizeof(path), "%s/slapd.pid", sb.dir);
+		if (!(text = slurp(path)))
+			die("no slapd.pid");
+		pid = (pid_t)atoi(text);
+		free(text);
+	}
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 600 && alive(pid); i++)
+		usleep(50000);
+	if (alive(pid))
+		die("slapd does not stop");
+	if (slapd > 0)
+		waitpid(slapd, NULL, 0);
+	slapd = -1;
+}
+
+static void tool(const char *name, const char *ldif_or_out, bool add)
+{
+	char conf[700], path[64];
+	char *argv[] = { path, "-q", "-f", conf, "-l", (char *)ldif_or_out, NULL };
+
+	snprintf(conf, sizeof(conf), "%s/slapd.conf", sb.dir);
+	snprintf(path, sizeof(path), "/usr/sbin/%s", name);
+	if (!add)
+		argv[1] = "-n1"; /* slapcat: the one database; -q means nothing to it */
+	if (spawn(argv, NULL, NULL, NULL) != 0)
+		die(name);
+}
+
+/* A small deterministic generator: the same directory every run. */
+static uint32_t rnd_state = 2463534242u;
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+/* The accounts of a directory of n: LDIF for slapadd. */
+static void write_accounts(const char *path, long n, time_t now)
+{
+	FILE *f = fopen(path, "we");
+	char t1[IDM_GENTIME_LEN], t2[IDM_GENTIME_LEN], t3[IDM_GENTIME_LEN];
+	char *members = NULL;
+	size_t mlen = 0;
+	FILE *m = open_memstream(&members, &mlen);
+
+	if (!f || !m)
+		die("cannot write the LDIF");
+	rnd_state = 2463534242u;
+	for (long i = 0; i < n; i++) {
+		long k = i % 100;
+		time_t created = now - (time_t)(30 + rnd() % 1800) * DAY;
+		time_t login = now - (time_t)(rnd() % 60) * DAY - rnd() % DAY;
+		const char *status = "active";
+		bool in_groups = false;
+
+		fprintf(f,
+			"dn: uid=b%07ld,ou=people,dc=example,dc=org\n"
+			"objectClass: inetOrgPerson\nobjectClass: posixAccount\n"
+			"objectClass: idmAccount\nuid: b%07ld\ncn: Bench User %ld\nsn: User\n"
+			"givenName: Bench\nmail: b%07ld@example.org\ndepartmentNumber: %s\n"
+			"employeeType: regular\nuidNumber: %ld\ngidNumber: 10000\n"
+			"homeDirectory: /home/b%07ld\nloginShell: /bin/bash\n"
+			"userPassword: {ARGON2}$argon2id$v=19$m=19456,t=2,p=1$"
+			"YmVuY2hzYWx0YmVuY2g$QmVuY2htYXJrSGFzaEJlbmNobWFya0hhc2hCZW5jaA\n"
+			"idmPwdChangedTime: %s\nidmLoginCount: %u\ncreateTimestamp: %s\n",
+			i, i, i, i, i % 2 ? "benefits" : "finance", 200000 + i, i,
+			(idm_time_format(now - (time_t)(rnd() % 170) * DAY, t1), t1), rnd() % 300,
+			(idm_time_format(created, t2), t2));
+		if (k < 80) { /* in use */
+			in_groups = true;
+		} else if (k < 85) { /* stale */
+			login = now - (time_t)(100 + rnd() % 600) * DAY;
+		} else if (k < 87) { /* never used */
+			login = 0;
+		} else if (k == 87) { /* expired, still active */
+			idm_time_format(now - (time_t)(1 + rnd() % 90) * DAY, t3);
+			fprintf(f, "idmValidUntil: %s\n", t3);
+		} else if (k < 90) { /* seconded; overdue for one of the two */
+			status = "seconded";
+			idm_time_format(now + (k == 88 ? -1 : 1) * (time_t)(1 + rnd() % 200) * DAY, t3);
+			fprintf(f, "idmUntil: %s\n", t3);
+		} else if (k < 95) { /* retired; one in ten still in the groups */
+			status = "retired";
+			in_groups = i % 1000 == 90;
+		} else {
+			status = "suspended";
+		}
+		fprintf(f, "idmStatus: %s\n", status);
+		if (login) {
+			idm_time_format(login, t1);
+			fprintf(f, "idmLastLoginTime: %s\nidmLastLoginHost: host%u.example.org\n"
+				   "idmLastLogoutTime: %s\n",
+				t1, rnd() % 500, t1);
+			if (k % 3 == 0)
+				fprintf(f, "authTimestamp: %s\n", t1);
+		}
+		if (i % 1000 == 7)
+			fprintf(f, "idmPrivileged: TRUE\n");
+		fputc('\n', f);
+		if (in_groups)
+			fprintf(m, "memberUid: b%07ld\n", i);
+	}
+	fclose(m);
+	for (int g = 0; g < 2; g++)
+		fprintf(f, "dn: cn=bench-%s,ou=groups,dc=example,dc=org\nobjectClass: posixGroup\n"
+			   "cn: bench-%s\ngidNumber: %d\n%s\n",
+			g ? "internet" : "mail", g ? "internet" : "mail", 90001 + g, members);
+	free(members);
+	if (fclose(f) != 0)
+		die("cannot write the LDIF");
+}
+
+struct figures {
+	long n;
+	double sweep, search, load;
+	long sweep_rss, search_rss;
+	long rows;
+};
+
+static long count_lines(const char *path)
+{
+	char *text = slurp(path);
+	long n = 0;
+
+	for (char *p = text; p && *p; p++)
+		n += *p == '\n';
+	free(text);
+	return n;
+}
+
+static void measure(long n, time_t now, const char *base, struct figures *fig)
+{
+	char ldif[700], data[700], csv[700], cmd[800];
+	char *sweep_argv[] = { getenv("IDMGR_BIN"), "-c", sb.conf, "-u", "takahashi",
+			       "--password-file", pwfile, "sweep", "--format", "csv", NULL };
+	char *search_argv[32];
+	double ts[ROUNDS], tl[ROUNDS], t0;
+	int k = 0;
+
+	search_argv[k++] = "/usr/bin/ldapsearch";
+	search_argv[k++] = "-LLL";
+	search_argv[k++] = "-x";
+	search_argv[k++] = "-H";
+	search_argv[k++] = sb.uri;
+	search_argv[k++] = "-D";
+	search_argv[k++] = officer_dn;
+	search_argv[k++] = "-y";
+	search_argv[k++] = pwfile;
+	search_argv[k++] = "-b";
+	search_argv[k++] = "ou=people,dc=example,dc=org";
+	search_argv[k++] = "-E";
+	search_argv[k++] = "pr=1000/noprompt";
+	search_argv[k++] = "(objectClass=idmAccount)";
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		search_argv[k++] = (char *)attrs[i];
+	search_argv[k] = NULL;
+
+	fig->n = n;
+	snprintf(ldif, sizeof(ldif), "%s/accounts.ldif", sb.dir);
+	snprintf(data, sizeof(data), "%s/data", sb.dir);
+	snprintf(csv, sizeof(csv), "%s/sweep.csv", sb.dir);
+	write_accounts(ldif, n, now);
+	slapd_stop();
+	/* a fresh database: the bootstrapped directory, then the accounts */
+	snprintf(cmd, sizeof(cmd), "%s/data.mdb", data);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/lock.mdb", data);
+	unlink(cmd);
+	t0 = now_s();
+	tool("slapadd", base, true);
+	tool("slapadd", ldif, true);
+	fig->load = now_s() - t0;
+	slapd_start();
+	/* warm both paths once (the database into the page cache) */
+	if (spawn(search_argv, NULL, NULL, NULL) != 0 || spawn(sweep_argv, csv, NULL, NULL) != 0)
+		die("a warm-up run failed");
+	fig->rows = count_lines(csv) - 1;
+	fig->sweep_rss = fig->search_rss = 0;
+	for (int i = 0; i < ROUNDS; i++) { /* interleaved: the same machine state */
+		long rss;
+		if (spawn(sweep_argv, NULL, &ts[i], &rss) != 0)
+			die("idmgr sweep failed");
+		if (rss > fig->sweep_rss)
+			fig->sweep_rss = rss;
+		if (spawn(search_argv, NULL, &tl[i], &rss) != 0)
+			die("ldapsearch failed");
+		if (rss > fig->search_rss)
+			fig->search_rss = rss;
+	}
+	qsort(ts, ROUNDS, sizeof(double), cmp);
+	qsort(tl, ROUNDS, sizeof(double), cmp);
+	fig->sweep = ts[ROUNDS / 2];
+	fig->search = tl[ROUNDS / 2];
+	printf("%7ld accounts: sweep %7.3f s, ldapsearch %7.3f s, ratio %.2f; peak RSS sweep "
+	       "%6ld KiB, ldapsearch %6ld KiB; %ld findings (slapadd %.1f s)\n",
+	       n, fig->sweep, fig->search, fig->sweep / fig->search, fig->sweep_rss,
+	       fig->search_rss, fig->rows, fig->load);
+	fflush(stdout);
+	unlink(ldif);
+}
+
+int main(int argc, char **argv)
+{
+	static const long sizes[] = { 1000, 10000, 100000 };
+	struct figures fig[3];
+	struct idm_violations v;
+	char base[700], *temp;
+	const char *newpw = "Sweep benchmark officer 2026!";
+	time_t now = time(NULL);
+	double ratio, growth;
+
+	(void)argc;
+	(void)argv;
+	sandbox_start(&sb, true);
+	temp = sandbox_officer_password(&sb, "takahashi");
+	if (idm_password_change(sb.cfg, NULL, "takahashi", temp, newpw, strlen(newpw), &v) != IDM_OK)
+		die("cannot change the officer's temporary password");
+	free(temp);
+	snprintf(pwfile, sizeof(pwfile), "%s/takahashi.pw", sb.dir);
+	write_file(pwfile, newpw, 0600);
+	snprintf(officer_dn, sizeof(officer_dn), "uid=takahashi,ou=people,dc=example,dc=org");
+	snprintf(base, sizeof(base), "%s/base.ldif", sb.dir);
+	slapd_stop();
+	tool("slapcat", base, false);
+	slapd_start();
+	printf("sweep (report mode, --format csv) against ldapsearch -E pr=1000/noprompt of the "
+	       "same %zu attributes, both as the same system_admin; median of %d\n",
+	       sizeof(attrs) / sizeof(attrs[0]), ROUNDS);
+	for (int i = 0; i < 3; i++)
+		measure(sizes[i], now, base, &fig[i]);
+	ratio = fig[2].sweep / fig[2].search;
+	growth = (double)fig[2].sweep_rss / (double)fig[0].sweep_rss;
+	printf("ratio at 100000: %.2f (target <= 2.00): %s\n", ratio, ratio <= 2.0 ? "met" : "NOT met");
+	printf("peak RSS 100000 / 1000: %ld / %ld KiB = %.2f (target <= 1.50): %s\n",
+	       fig[2].sweep_rss, fig[0].sweep_rss, growth, growth <= 1.5 ? "met" : "NOT met");
+	slapd_stop();
+	sandbox_stop(&sb);
+	return 0;
+}

@@ -24,6 +24,8 @@
 #define RETIRED_BATCH 200
 #define REASON_PREFIX "sweep: "
 #define PENDING_MARK " (audit pending)"
+/* idmPrivilegeRequest of the officers idmgr init made (idm_bootstrap.c) */
+#define INIT_GRANT "init"
 
 static const char *const class_names[IDM_SWEEP_CLASS_COUNT] = {
 	[IDM_SWEEP_STALE] = "stale",
@@ -83,7 +85,12 @@ static const char *const account_attrs[] = {
 	"idmPrivilegeRequest", NULL,
 };
 
-/* An exception that may apply at now (its final word is idm_exception_applies). */
+/* An exception that applies at now: active, or an emergency one not yet
+ * acknowledged (idm_exception_state(), the rule of idm_exception_applies()).
+ * They are read once, before the walk: idm_exception_applies() runs a
+ * paged search, and a paged search inside the walk's would end the walk's
+ * (slapd keeps one per connection); an exception revoked during the run
+ * still exempts in it, which errs on the side of not disabling. */
 struct exc {
 	char *subject, *rule, *id;
 	time_t until;
@@ -521,6 +528,9 @@ static int load_roles(struct sweep *s)
 	return r;
 }
 
+/* One of the first officers idmgr init made: no register request made the
+ * account, and whoever created the role groups (the directory
+ * administrator, at the bootstrap) created it. */
 static bool made_by_init(const struct sweep *s, const struct acct *a)
 {
 	if (a->request_id || !a->creator)
@@ -750,13 +760,6 @@ static int inactivity(struct sweep *s, struct acct *a)
 		if (!x)
 			return disable(s, a, cand[i], why[i]);
 		day(x->until, until);
-		if (!idm_exception_applies(s->op->d, s->cfg, a->uid, rule, o->now)) {
-			/* revoked meanwhile, or unreadable: never act on a doubt */
-			snprintf(detail, sizeof(detail), "%s; exception %s (rule %s) could not be "
-							 "confirmed: left alone",
-				 why[i], x->id, rule);
-			return emit(s, a, cand[i], cand[i], IDM_SWEEP_CHANGED, detail);
-		}
 		snprintf(detail, sizeof(detail), "%s %s; exception %s (rule %s) until %s",
 			 class_names[cand[i]], why[i], x->id, rule, until);
 		r = emit(s, a, IDM_SWEEP_EXEMPT, cand[i], IDM_SWEEP_LISTED, detail);
@@ -765,23 +768,26 @@ static int inactivity(struct sweep *s, struct acct *a)
 }
 
 /* Drift: a privileged ID that no applied grant-privilege request made so
- * (R-PRIV-1, R-PRIV-2).  The first officers idmgr init made are privileged
- * by the bootstrap itself. */
+ * (R-PRIV-1, R-PRIV-2).  idmPrivilegeRequest names the request; "init"
+ * (or nothing, from before it was written) stands for the bootstrap, and
+ * is believed only of the officers idmgr init made. */
 static int drift(struct sweep *s, const struct acct *a)
 {
+	bool by_init = !a->grant_id || strcmp(a->grant_id, INIT_GRANT) == 0;
 	char detail[300];
 
-	if (a->grant_id && granted(s, a->uid, a->grant_id))
+	if (by_init ? made_by_init(s, a) : granted(s, a->uid, a->grant_id))
 		return IDM_OK;
-	if (!a->grant_id && made_by_init(s, a))
-		return IDM_OK;
-	if (a->grant_id)
+	if (!a->grant_id)
+		snprintf(detail, sizeof(detail), "privileged without a grant-privilege request");
+	else if (by_init)
+		snprintf(detail, sizeof(detail), "idmPrivilegeRequest says %s, but idmgr init did not "
+						 "make this account",
+			 INIT_GRANT);
+	else
 		snprintf(detail, sizeof(detail), "idmPrivilegeRequest names %s, which is no applied "
 						 "grant-privilege request for this ID",
 			 a->grant_id);
-	else
-		snprintf(detail, sizeof(detail), "privileged without a grant-privilege request%s",
-			 a->request_id ? "" : ", and not one of the officers idmgr init made");
 	return emit(s, a, IDM_SWEEP_PRIVILEGE_DRIFT, IDM_SWEEP_PRIVILEGE_DRIFT, IDM_SWEEP_LISTED,
 		    detail);
 }
@@ -871,70 +877,10 @@ static int vrf_control(const char *vrf, LDAPControl **out)
 	return rc;
 }
 
-/* A paged search of the groups with the values-return filter (RFC 3876),
- * which idm_dir_search_paged() does not send. */
-static int search_groups(struct sweep *s, const char *filter, const char *vrf)
+/* Writes "(memberUid=ESCAPED)" for the retired uids lo..hi-1 of the batch. */
+static int member_items(const struct sweep *s, size_t lo, size_t hi, FILE *fp)
 {
-	static const char *const attrs[] = { "cn", "memberUid", NULL };
-	struct timeval tv = { .tv_sec = s->cfg->ldap.timeout, .tv_usec = 0 };
-	struct berval cookie = { 0, NULL };
-	int rc, r = IDM_OK;
-
-	do {
-		LDAP *ld = idm_dir_ldap(s->op->d);
-		LDAPControl *page = NULL, *mv = NULL, *ctrls[3] = { NULL, NULL, NULL },
-			    **rctrls = NULL, *pc;
-		LDAPMessage *res = NULL, *e;
-		int err = LDAP_SUCCESS;
-		ber_int_t total;
-
-		if (!ld)
-			return IDM_EUNAVAIL;
-		rc = ldap_create_page_control(ld, s->page_size, cookie.bv_val ? &cookie : NULL, 1,
-					      &page);
-		if (rc == LDAP_SUCCESS)
-			rc = vrf_control(vrf, &mv);
-		ctrls[0] = page;
-		ctrls[1] = mv;
-		if (rc == LDAP_SUCCESS)
-			rc = ldap_search_ext_s(ld, s->cfg->ldap.groups_dn, LDAP_SCOPE_SUBTREE, filter,
-					       (char **)attrs, 0, ctrls, NULL, &tv, 0, &res);
-		if (rc == LDAP_SUCCESS)
-			rc = ldap_parse_result(ld, res, &err, NULL, NULL, NULL, &rctrls, 0);
-		if (rc == LDAP_SUCCESS)
-			rc = err;
-		ber_memfree(cookie.bv_val);
-		cookie.bv_val = NULL;
-		cookie.bv_len = 0;
-		if (rc == LDAP_SUCCESS) {
-			for (e = ldap_first_entry(ld, res); e && r == IDM_OK; e = ldap_next_entry(ld, e))
-				r = retired_group(s, ld, e);
-			pc = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL);
-			if (r == IDM_OK && pc &&
-			    ldap_parse_pageresponse_control(ld, pc, &total, &cookie) != LDAP_SUCCESS) {
-				cookie.bv_val = NULL;
-				cookie.bv_len = 0;
-			}
-		} else if (rc != LDAP_NO_SUCH_OBJECT) {
-			idm_logf(s->log, LOG_ERR, "search %s for retired members: %s",
-				 s->cfg->ldap.groups_dn, ldap_err2string(rc));
-			r = server_gone(rc) ? IDM_EUNAVAIL
-			    : rc == LDAP_INSUFFICIENT_ACCESS ? IDM_EDENIED
-							      : IDM_EDIR;
-		}
-		ldap_controls_free(rctrls);
-		ldap_msgfree(res);
-		ldap_control_free(page);
-		ldap_control_free(mv);
-	} while (r == IDM_OK && cookie.bv_val && cookie.bv_len > 0);
-	ber_memfree(cookie.bv_val);
-	return r;
-}
-
-/* Writes "(memberUid=ESCAPED)" for every uid of the batch. */
-static int member_items(const struct sweep *s, FILE *fp)
-{
-	for (size_t i = 0; i < s->n_retired; i++) {
+	for (size_t i = lo; i < hi; i++) {
 		char *v = NULL;
 		int r = idm_filter_escape(s->retired[i].uid, strlen(s->retired[i].uid), &v);
 		if (r < 0)
@@ -945,34 +891,86 @@ static int member_items(const struct sweep *s, FILE *fp)
 	return IDM_OK;
 }
 
-/* One search of the groups for the whole batch of retired uids. */
-static int retired_flush(struct sweep *s)
+/* The groups of the retired uids lo..hi-1: one search, with a filter that
+ * finds only the groups holding one of them (memberUid is indexed) and a
+ * values-return filter (RFC 3876) that sends back only their values.
+ * This runs while the walk's paged search is open on the same connection,
+ * and slapd keeps one paged search per connection: so it is not paged.
+ * When the answer would pass the size limit, the range is halved. */
+static int search_groups(struct sweep *s, size_t lo, size_t hi)
 {
+	static const char *const attrs[] = { "cn", "memberUid", NULL };
+	struct timeval tv = { .tv_sec = s->cfg->ldap.timeout, .tv_usec = 0 };
 	char *filter = NULL, *vrf = NULL;
 	size_t flen = 0, vlen = 0;
-	FILE *f, *v;
-	int r;
+	FILE *f = open_memstream(&filter, &flen), *v = open_memstream(&vrf, &vlen);
+	LDAPControl *mv = NULL, *ctrls[2] = { NULL, NULL };
+	LDAPMessage *res = NULL, *e;
+	LDAP *ld = idm_dir_ldap(s->op->d);
+	int rc = LDAP_SUCCESS, r = f && v ? IDM_OK : IDM_ENOMEM;
 
-	if (s->n_retired == 0)
-		return IDM_OK;
-	f = open_memstream(&filter, &flen);
-	v = open_memstream(&vrf, &vlen);
-	r = f && v ? IDM_OK : IDM_ENOMEM;
 	if (r == IDM_OK) {
 		fputs("(&(objectClass=posixGroup)(|", f);
-		r = member_items(s, f);
+		r = member_items(s, lo, hi, f);
 		fputs("))", f);
 		fputs("((cn=*)", v);
 		if (r == IDM_OK)
-			r = member_items(s, v);
+			r = member_items(s, lo, hi, v);
 		fputs(")", v);
 	}
 	if (f && fclose(f) != 0)
 		r = IDM_ENOMEM;
 	if (v && fclose(v) != 0)
 		r = IDM_ENOMEM;
-	if (r == IDM_OK)
-		r = search_groups(s, filter, vrf);
+	if (r < 0)
+		goto out;
+	if (!ld) {
+		r = IDM_EUNAVAIL;
+		goto out;
+	}
+	rc = vrf_control(vrf, &mv);
+	ctrls[0] = mv;
+	if (rc == LDAP_SUCCESS)
+		rc = ldap_search_ext_s(ld, s->cfg->ldap.groups_dn, LDAP_SCOPE_SUBTREE, filter,
+				       (char **)attrs, 0, ctrls, NULL, &tv, 0, &res);
+	if (rc == LDAP_SIZELIMIT_EXCEEDED && hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		r = search_groups(s, lo, mid);
+		if (r == IDM_OK)
+			r = search_groups(s, mid, hi);
+		goto out;
+	}
+	if (rc == LDAP_SIZELIMIT_EXCEEDED) {
+		/* one uid in more groups than the size limit: list what came */
+		struct berval more = { sizeof("...") - 1, (char *)"..." };
+		idm_logf(s->log, LOG_WARNING, "sweep: %s is in more groups than the size limit",
+			 s->retired[lo].uid);
+		r = append_group(&s->retired[lo], &more);
+		rc = LDAP_SUCCESS;
+	}
+	if (rc == LDAP_SUCCESS) {
+		for (e = ldap_first_entry(ld, res); e && r == IDM_OK; e = ldap_next_entry(ld, e))
+			r = retired_group(s, ld, e);
+	} else if (rc != LDAP_NO_SUCH_OBJECT) { /* no groups_dn: no groups */
+		idm_logf(s->log, LOG_ERR, "search %s for retired members: %s", s->cfg->ldap.groups_dn,
+			 ldap_err2string(rc));
+		r = server_gone(rc) ? IDM_EUNAVAIL
+		    : rc == LDAP_INSUFFICIENT_ACCESS ? IDM_EDENIED
+						      : IDM_EDIR;
+	}
+out:
+	ldap_msgfree(res);
+	ldap_control_free(mv);
+	free(filter);
+	free(vrf);
+	return r;
+}
+
+/* The groups of the whole batch of retired uids, then its findings. */
+static int retired_flush(struct sweep *s)
+{
+	int r = s->n_retired ? search_groups(s, 0, s->n_retired) : IDM_OK;
+
 	for (size_t i = 0; r == IDM_OK && i < s->n_retired; i++) {
 		struct retired *t = &s->retired[i];
 		struct acct a = { .dn = t->dn, .uid = t->uid, .status = (char *)"retired",
@@ -991,8 +989,6 @@ static int retired_flush(struct sweep *s)
 		free(detail);
 	}
 	retired_clear(s);
-	free(filter);
-	free(vrf);
 	return r;
 }
 

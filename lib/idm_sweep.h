@@ -6,7 +6,9 @@
  * caller as soon as it is made, so memory does not grow with the directory:
  * what is kept for the whole run is bounded by the officers, the exceptions,
  * the privilege requests and one batch of retired uids, never by the
- * accounts.  Classes, evaluated at `now` (the --as-of date):
+ * accounts.  Searches made during the walk are not paged: slapd keeps one
+ * paged search per connection.  Classes, evaluated at `now` (the --as-of
+ * date):
  *
  *   stale              active; last login (the later of idmLastLoginTime and
  *                      slapd's authTimestamp) more than inactive_days before now
@@ -15,16 +17,17 @@
  *   expired            active; idmValidUntil at or before now
  *   seconded-overdue   seconded; idmUntil before now
  *   retired-in-groups  retired; still a memberUid of a posixGroup under groups_dn
- *   privilege-drift    idmPrivileged TRUE, but no applied grant-privilege
- *                      request is in force for the uid (none, or a later
- *                      applied revoke-privilege), and the account is not one of
- *                      the first officers idmgr init made (no idmRequestId and
- *                      the same creatorsName as the role groups)
+ *   privilege-drift    idmPrivileged TRUE, but idmPrivilegeRequest names no
+ *                      applied grant-privilege request for the uid (or is
+ *                      absent); "init" (or nothing) is believed only of the
+ *                      officers idmgr init made: no idmRequestId, and the
+ *                      creatorsName of the role groups
  *   role-not-active    a member of a role group (roles section) that is not an
  *                      active managed account
  *   exempt             would be stale, never-used or expired, but an exception
  *                      for rule "inactive", "never-used" or "valid-until"
- *                      applies at now (idm_exception_applies): listed, never
+ *                      applies at now (active, or an unacknowledged emergency
+ *                      one, as idm_exception_applies() says): listed, never
  *                      acted on
  *
  * With apply (system_admin), stale, never-used and expired accounts are

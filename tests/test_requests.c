@@ -404,6 +404,25 @@ START_TEST(audit_trail_intact)
 	ck_assert_ptr_nonnull(strstr(out, "apply"));
 	free(out);
 	free(err);
+	/* append-only for officers (conf/slapd-acl.conf): an officer can
+	 * neither edit nor delete a record */
+	{
+		char pw[700];
+		char *mod[] = { "/usr/bin/ldapmodify", "-x", "-H", sb.uri, "-D",
+				"uid=sato,ou=people,dc=example,dc=org", "-y", pw, NULL };
+		char *del[] = { "/usr/bin/ldapdelete", "-x", "-H", sb.uri, "-D",
+				"uid=sato,ou=people,dc=example,dc=org", "-y", pw,
+				"idmSeq=1,ou=audit,ou=idmgr,dc=example,dc=org", NULL };
+		pwfile("sato", pw, sizeof(pw));
+		ck_assert_int_eq(run_cmd(mod,
+					 "dn: idmSeq=1,ou=audit,ou=idmgr,dc=example,dc=org\n"
+					 "changetype: modify\nreplace: idmOutcome\nidmOutcome: forged\n",
+					 NULL, &err),
+				 50);
+		free(err);
+		ck_assert_int_eq(run_cmd(del, NULL, NULL, &err), 50);
+		free(err);
+	}
 }
 END_TEST
 
