@@ -356,9 +356,13 @@ int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods)
 	int rc;
 
 	WITH_FAILOVER(d, ldap_modify_ext_s(d->ld, dn, mods, NULL, NULL));
+	/* "already so" answers are the callers' to judge (compare-and-swap,
+	 * idempotent effects): logged at debug level only. */
 	if (rc != LDAP_SUCCESS)
-		idm_logf(d->log, rc == LDAP_NO_SUCH_ATTRIBUTE ? LOG_DEBUG : LOG_ERR, "modify %s: %s",
-			 dn, ldap_err2string(rc));
+		idm_logf(d->log,
+			 rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ? LOG_DEBUG
+											: LOG_ERR,
+			 "modify %s: %s", dn, ldap_err2string(rc));
 	return map_rc(rc);
 }
 
