@@ -348,7 +348,7 @@ static void measure(long n, time_t now, const char *base, struct figures *fig)
 
 int main(int argc, char **argv)
 {
-	static const long sizes[] = { 1000, 10000, 100000 };
+	static long sizes[] = { 1000, 10000, 100000 };
 	struct figures fig[3];
 	struct idm_violations v;
 	char base[700], *temp;
@@ -358,6 +358,8 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	if (getenv("BENCH_SIZES")) /* "A B C": other sizes, for trying things */
+		sscanf(getenv("BENCH_SIZES"), "%ld %ld %ld", &sizes[0], &sizes[1], &sizes[2]);
 	sandbox_start(&sb, true);
 	temp = sandbox_officer_password(&sb, "takahashi");
 	if (idm_password_change(sb.cfg, NULL, "takahashi", temp, newpw, strlen(newpw), &v) != IDM_OK)
@@ -375,6 +377,11 @@ int main(int argc, char **argv)
 	       sizeof(attrs) / sizeof(attrs[0]), ROUNDS);
 	for (int i = 0; i < 3; i++)
 		measure(sizes[i], now, base, &fig[i]);
+	if (getenv("BENCH_HOLD")) { /* debugging: keep the last directory */
+		printf("holding %s (%s)\n", sb.dir, sb.uri);
+		fflush(stdout);
+		pause();
+	}
 	ratio = fig[2].sweep / fig[2].search;
 	growth = (double)fig[2].sweep_rss / (double)fig[0].sweep_rss;
 	printf("ratio at 100000: %.2f (target <= 2.00): %s\n", ratio, ratio <= 2.0 ? "met" : "NOT met");

@@ -25,18 +25,6 @@ struct print_ctx {
 	time_t now;
 };
 
-static void csv(const char *s, int last)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-	putchar(last ? '\n' : ',');
-}
-
 static int print_exception(void *ctx, const struct idm_exception *e)
 {
 	struct print_ctx *p = ctx;
@@ -53,12 +41,12 @@ static int print_exception(void *ctx, const struct idm_exception *e)
 						"granted_by", e->granted_by, "emergency", e->emergency,
 						"acknowledged_by", e->acknowledged_by, "state", state));
 	} else if (p->format == OUTPUT_CSV) {
-		csv(e->id, 0);
-		csv(e->subject, 0);
-		csv(e->rule, 0);
-		csv(until, 0);
-		csv(state, 0);
-		csv(e->reason, 1);
+		output_csv(stdout, e->id, 0);
+		output_csv(stdout, e->subject, 0);
+		output_csv(stdout, e->rule, 0);
+		output_csv(stdout, until, 0);
+		output_csv(stdout, state, 0);
+		output_csv(stdout, e->reason, 1);
 	} else {
 		printf("%-20s %-14s %-30s until %s  %-14s %s\n", e->id, e->subject, e->rule, until,
 		       state, e->reason ? e->reason : "");

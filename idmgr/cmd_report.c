@@ -27,26 +27,6 @@ struct report {
 	time_t now;
 };
 
-static void csv(const char *s, int last)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-	putchar(last ? '\n' : ',');
-}
-
-static void when(time_t t, char buf[IDM_GENTIME_LEN])
-{
-	if (t)
-		idm_time_format(t, buf);
-	else
-		strcpy(buf, "-");
-}
-
 /* Prints one row of four columns after uid, in the chosen format. */
 static void row(struct report *r, const char *uid, const char *const names[4],
 		const char *const values[4])
@@ -58,9 +38,9 @@ static void row(struct report *r, const char *uid, const char *const names[4],
 			json_object_set_new(o, names[i], values[i] ? json_string(values[i]) : json_null());
 		json_array_append_new(r->array, o);
 	} else if (r->format == OUTPUT_CSV) {
-		csv(uid, 0);
+		output_csv(stdout, uid, 0);
 		for (int i = 0; i < 4; i++)
-			csv(values[i], i == 3);
+			output_csv(stdout, values[i], i == 3);
 	} else {
 		printf("%-16s", uid);
 		for (int i = 0; i < 4; i++)
@@ -100,7 +80,7 @@ static int one(void *ctx, LDAP *ld, LDAPMessage *e)
 		static const char *const names[4] = { "request", "granted_by", "granted", "last_login" };
 		extra = idm_entry_value(ld, e, "idmPrivilegeRequest");
 		grant_of(r, extra, by, sizeof(by), c1);
-		when(a->last_login, c2);
+		output_time(a->last_login, c2);
 		row(r, a->uid, names, (const char *const[4]){ extra ? extra : "(none: drift)", by, c1, c2 });
 	} else if (strcmp(r->kind, "locked") == 0) {
 		static const char *const names[4] = { "locked_since", "failures", "kind", "status" };
@@ -110,7 +90,7 @@ static int one(void *ctx, LDAP *ld, LDAPMessage *e)
 			     (p->lockout_duration == 0 || r->now < a->locked_time + p->lockout_duration);
 		char n[24];
 		if (hard || timed) {
-			when(a->locked_time, c1);
+			output_time(a->locked_time, c1);
 			snprintf(n, sizeof(n), "%ld", a->failure_count);
 			row(r, a->uid, names,
 			    (const char *const[4]){ c1, n, hard ? "hard limit (operator unlock)"

@@ -53,19 +53,6 @@ static json_t *request_json(const struct idm_request *r)
 	return o;
 }
 
-/* CSV field: quoted, quotes doubled (RFC 4180). */
-static void csv(FILE *fp, const char *s, int last)
-{
-	fputc('"', fp);
-	for (; s && *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-	fputc(last ? '\n' : ',', fp);
-}
-
 struct list_out {
 	enum output_format format;
 	json_t *array;
@@ -80,12 +67,12 @@ static int print_one(void *ctx, const struct idm_request *r)
 	if (o->format == OUTPUT_JSON) {
 		json_array_append_new(o->array, request_json(r));
 	} else if (o->format == OUTPUT_CSV) {
-		csv(stdout, r->id, 0);
-		csv(stdout, idm_request_type_name(r->type), 0);
-		csv(stdout, r->state, 0);
-		csv(stdout, r->subject, 0);
-		csv(stdout, r->applicant, 0);
-		csv(stdout, t, 1);
+		output_csv(stdout, r->id, 0);
+		output_csv(stdout, idm_request_type_name(r->type), 0);
+		output_csv(stdout, r->state, 0);
+		output_csv(stdout, r->subject, 0);
+		output_csv(stdout, r->applicant, 0);
+		output_csv(stdout, t, 1);
 	} else {
 		printf("%-20s %-17s %-9s %-16s %s\n", r->id, idm_request_type_name(r->type), r->state,
 		       r->subject, t);

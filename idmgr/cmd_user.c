@@ -23,25 +23,17 @@ static const char user_usage[] =
 	"       idmgr user expire-password UID\n"
 	"       idmgr user suspend UID --reason TEXT [--manager UID] [--emergency]\n";
 
-static void when(time_t t, char buf[IDM_GENTIME_LEN])
-{
-	if (t)
-		idm_time_format(t, buf);
-	else
-		strcpy(buf, "-");
-}
-
 static json_t *account_json(const struct idm_config *cfg, const struct idm_account *a)
 {
 	const struct idm_policy *p = idm_account_policy(cfg, a);
 	char login[IDM_GENTIME_LEN], logout[IDM_GENTIME_LEN], locked[IDM_GENTIME_LEN],
 		changed[IDM_GENTIME_LEN], until[IDM_GENTIME_LEN];
 
-	when(a->last_login, login);
-	when(a->last_logout, logout);
-	when(a->locked_time, locked);
-	when(a->pwd_changed, changed);
-	when(a->valid_until, until);
+	output_time(a->last_login, login);
+	output_time(a->last_logout, logout);
+	output_time(a->locked_time, locked);
+	output_time(a->pwd_changed, changed);
+	output_time(a->valid_until, until);
 	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:s?, s:s, s:I}",
 			 "uid", a->uid, "dn", a->dn, "status", a->status ? a->status : "",
 			 "privileged", a->privileged, "policy", p ? p->name : "", "must_change",
@@ -57,30 +49,17 @@ static void show_text(const struct idm_config *cfg, const struct idm_account *a)
 	char login[IDM_GENTIME_LEN], logout[IDM_GENTIME_LEN], locked[IDM_GENTIME_LEN],
 		changed[IDM_GENTIME_LEN], until[IDM_GENTIME_LEN];
 
-	when(a->last_login, login);
-	when(a->last_logout, logout);
-	when(a->locked_time, locked);
-	when(a->pwd_changed, changed);
-	when(a->valid_until, until);
+	output_time(a->last_login, login);
+	output_time(a->last_logout, logout);
+	output_time(a->locked_time, locked);
+	output_time(a->pwd_changed, changed);
+	output_time(a->valid_until, until);
 	printf("uid           %s\ndn            %s\nstatus        %s\nprivileged    %s\n"
 	       "policy        %s\nmust change   %s\nfailures      %ld\nlocked since  %s\n"
 	       "pw changed    %s\nvalid until   %s\nlast login    %s from %s\nlast logout   %s\n",
 	       a->uid, a->dn, a->status ? a->status : "-", a->privileged ? "yes" : "no",
 	       p ? p->name : "(missing)", a->must_change ? "yes" : "no", a->failure_count, locked,
 	       changed, until, login, a->last_host ? a->last_host : "-", logout);
-}
-
-/* CSV field: quoted, quotes doubled (RFC 4180). */
-static void csv(const char *s, int last)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-	putchar(last ? '\n' : ',');
 }
 
 struct list_ctx {
@@ -97,16 +76,16 @@ static int list_one(void *ctx, LDAP *ld, LDAPMessage *e)
 
 	if (idm_account_from_entry(ld, e, &a) < 0)
 		return IDM_OK;
-	when(a->last_login, login);
-	when(a->locked_time, locked);
+	output_time(a->last_login, login);
+	output_time(a->locked_time, locked);
 	if (l->format == OUTPUT_JSON) {
 		json_array_append_new(l->array, account_json(l->cfg, a));
 	} else if (l->format == OUTPUT_CSV) {
-		csv(a->uid, 0);
-		csv(a->status, 0);
-		csv(a->privileged ? "yes" : "no", 0);
-		csv(login, 0);
-		csv(locked, 1);
+		output_csv(stdout, a->uid, 0);
+		output_csv(stdout, a->status, 0);
+		output_csv(stdout, a->privileged ? "yes" : "no", 0);
+		output_csv(stdout, login, 0);
+		output_csv(stdout, locked, 1);
 	} else {
 		printf("%-16s %-10s %-4s last login %-16s locked %s\n", a->uid,
 		       a->status ? a->status : "-", a->privileged ? "priv" : "", login, locked);

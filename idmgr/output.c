@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "idm_time.h"
 #include "output.h"
 
 int output_format_parse(const char *s, int allow_csv)
@@ -25,4 +26,24 @@ int output_json(FILE *fp, json_t *v)
 	fputc('\n', fp);
 	json_decref(v);
 	return r;
+}
+
+void output_csv(FILE *fp, const char *s, int last)
+{
+	fputc('"', fp);
+	for (; s && *s; s++) {
+		if (*s == '"')
+			fputc('"', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+	fputc(last ? '\n' : ',', fp);
+}
+
+void output_time(time_t t, char buf[16])
+{
+	if (t)
+		idm_time_format(t, buf);
+	else
+		strcpy(buf, "-");
 }

@@ -4,11 +4,17 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <time.h>
 
 enum output_format { OUTPUT_TEXT, OUTPUT_JSON, OUTPUT_CSV };
 
 /* Parses "text", "json" or "csv"; csv only when allow_csv. -1 if invalid. */
 int output_format_parse(const char *s, int allow_csv);
+/* One CSV field (RFC 4180: quoted, quotes doubled), then ',' or, when
+ * last, a newline. */
+void output_csv(FILE *fp, const char *s, int last);
+/* A time stamp for people, or "-" for 0. */
+void output_time(time_t t, char buf[16]);
 /* Prints a JSON value (compact keys order kept) and a newline; steals v. */
 int output_json(FILE *fp, json_t *v);
 
