@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -426,6 +427,58 @@ START_TEST(audit_trail_intact)
 }
 END_TEST
 
+
+/* Two applies at once, of two approved registrations: the number pool's
+ * compare-and-swap gives them different uidNumbers. */
+START_TEST(concurrent_applies_get_distinct_numbers)
+{
+	char *ids[2] = { submit_register("ume", NULL), submit_register("momo", NULL) };
+	char *out = NULL, *err = NULL;
+	pid_t pids[2];
+	struct idm_dir *d = NULL;
+	static const char *const attrs[] = { "uidNumber", NULL };
+	LDAPMessage *res = NULL;
+	char *n[2];
+
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(idmgr("suzuki", &out, &err, "request", "approve", ids[i], NULL, NULL), 0);
+		free(out);
+		free(err);
+		ck_assert_int_eq(idmgr("takahashi", &out, &err, "request", "approve", ids[i], NULL, NULL), 0);
+		free(out);
+		free(err);
+	}
+	for (int i = 0; i < 2; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0)
+			_exit(idmgr(i ? "tanaka" : "takahashi", NULL, NULL, "request", "apply", ids[i], NULL,
+				    NULL));
+	}
+	for (int i = 0; i < 2; i++) {
+		int status;
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_int_eq(WEXITSTATUS(status), 0);
+	}
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(idm_dir_search(d, i ? "uid=momo,ou=people,dc=example,dc=org"
+						      : "uid=ume,ou=people,dc=example,dc=org",
+						LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res),
+				 IDM_OK);
+		n[i] = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res),
+				       "uidNumber");
+		ldap_msgfree(res);
+	}
+	ck_assert_str_ne(n[0], n[1]);
+	free(n[0]);
+	free(n[1]);
+	idm_dir_close(d);
+	free(ids[0]);
+	free(ids[1]);
+}
+END_TEST
+
 static Suite *requests_suite(void)
 {
 	Suite *s = suite_create("requests");
@@ -439,6 +492,7 @@ static Suite *requests_suite(void)
 	tcase_add_test(tc, reserved_name_refused);
 	tcase_add_test(tc, operator_with_temporary_password_refused);
 	tcase_add_test(tc, interrupted_apply_completes);
+	tcase_add_test(tc, concurrent_applies_get_distinct_numbers);
 	tcase_add_test(tc, audit_trail_intact);
 	suite_add_tcase(s, tc);
 	return s;
