@@ -378,3 +378,22 @@ int sandbox_ldapmodify(const struct sandbox *sb, const char *ldif)
 {
 	return ldap_tool(sb, "/usr/bin/ldapmodify", ldif);
 }
+
+int pam_script_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+	struct pam_script *c = data;
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	if (!r)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		size_t used = strlen(c->shown);
+		snprintf(c->shown + used, sizeof(c->shown) - used, "%s\n", msg[i]->msg);
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
+			const char *a = c->next < 12 ? c->answers[c->next++] : NULL;
+			r[i].resp = strdup(a ? a : "");
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <security/pam_appl.h>
+
 #include "idm_config.h"
 #include "idm_log.h"
 
@@ -58,6 +60,15 @@ struct log_capture {
 	char text[16384];
 };
 void log_capture_init(struct log_capture *lc);
+
+/* A scripted PAM conversation: password prompts are answered from
+ * answers[] in order (then ""), every message shown is appended to shown. */
+struct pam_script {
+	const char *answers[12];
+	size_t next;
+	char shown[8192];
+};
+int pam_script_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data);
 
 /* Reads a whole file (test fixtures); NULL when absent. */
 char *slurp(const char *path);

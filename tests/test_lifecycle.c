@@ -143,27 +143,11 @@ static struct idm_account *account(const char *uid)
 	return r == IDM_OK ? a : NULL;
 }
 
-struct conv {
-	const char *pw;
-};
-
-static int conv_fn(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
-{
-	struct conv *c = data;
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	for (int i = 0; i < n; i++)
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF)
-			r[i].resp = strdup(c->pw);
-	*resp = r;
-	return PAM_SUCCESS;
-}
-
 /* PAM auth then account for uid; returns the first failing code. */
 static int login(const char *uid, const char *pw)
 {
-	struct conv c = { pw };
-	struct pam_conv pc = { conv_fn, &c };
+	struct pam_script c = { .answers = { pw } };
+	struct pam_conv pc = { pam_script_conv, &c };
 	pam_handle_t *pamh = NULL;
 	int r = pam_start("idmgr", uid, &pc, &pamh);
 

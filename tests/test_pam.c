@@ -27,51 +27,26 @@ static char **self_argv;
 
 /* A conversation that answers password prompts from a list and records
  * every message the module shows. */
-struct conv {
-	const char *answers[8];
-	size_t next;
-	char shown[4096];
-};
-
-static int conv_fn(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
-{
-	struct conv *c = data;
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	if (!r)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++) {
-		size_t used = strlen(c->shown);
-		snprintf(c->shown + used, sizeof(c->shown) - used, "%s\n", msg[i]->msg);
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
-			const char *a = c->next < 8 ? c->answers[c->next++] : NULL;
-			r[i].resp = strdup(a ? a : "");
-		}
-	}
-	*resp = r;
-	return PAM_SUCCESS;
-}
-
 /* Runs one PAM operation for user on service; returns its PAM code. */
-static int pam_op(const char *service, const char *user, enum pamtest_ops op, struct conv *c)
+static int pam_op(const char *service, const char *user, enum pamtest_ops op, struct pam_script *c)
 {
 	struct pam_testcase tests[] = { pam_test(op, PAM_SUCCESS) };
 	/* Called directly: libpamtest 1.1.4's run_pamtest_conv macro has a
 	 * misplaced parenthesis. */
-	enum pamtest_err e = _pamtest_conv(service, user, conv_fn, c, tests, 1, NULL);
+	enum pamtest_err e = _pamtest_conv(service, user, pam_script_conv, c, tests, 1, NULL);
 
 	ck_assert_msg(e == PAMTEST_ERR_OK || e == PAMTEST_ERR_CASE, "libpamtest failed: %d", e);
 	return tests[0].op_rv;
 }
 
-static int auth(const char *user, const char *password, struct conv *c)
+static int auth(const char *user, const char *password, struct pam_script *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->answers[0] = password;
 	return pam_op("idmgr", user, PAMTEST_AUTHENTICATE, c);
 }
 
-static int account(const char *user, struct conv *c)
+static int account(const char *user, struct pam_script *c)
 {
 	memset(c, 0, sizeof(*c));
 	return pam_op("idmgr", user, PAMTEST_ACCOUNT, c);
@@ -166,9 +141,9 @@ static char *days_ago(int days, char buf[IDM_GENTIME_LEN])
 /* A whole login through real libpam, as sshd or login drive it: auth,
  * account, open and close session, with a remote host.  Returns the first
  * code that is not PAM_SUCCESS (or PAM_SUCCESS) and what was shown. */
-static int full_login(const char *user, const char *password, const char *rhost, struct conv *c)
+static int full_login(const char *user, const char *password, const char *rhost, struct pam_script *c)
 {
-	struct pam_conv pc = { conv_fn, c };
+	struct pam_conv pc = { pam_script_conv, c };
 	pam_handle_t *pamh = NULL;
 	int r;
 
@@ -251,7 +226,7 @@ static void teardown(void)
  * auth succeeds, and the account phase demands a new password (R-PW-4). */
 START_TEST(temporary_password_must_change)
 {
-	struct conv c;
+	struct pam_script c;
 	char *pw = sandbox_officer_password(&sb, "sato");
 
 	ck_assert_int_eq(auth("sato", pw, &c), PAM_SUCCESS);
@@ -263,7 +238,7 @@ END_TEST
 
 START_TEST(right_password_active_account)
 {
-	struct conv c;
+	struct pam_script c;
 
 	ck_assert_int_eq(auth("alice", "Alice's long passphrase 1", &c), PAM_SUCCESS);
 	ck_assert_int_eq(account("alice", &c), PAM_SUCCESS);
@@ -274,7 +249,7 @@ END_TEST
  * the module shows the user nothing that tells them apart. */
 START_TEST(wrong_password_and_unknown_user_look_alike)
 {
-	struct conv wrong, unknown;
+	struct pam_script wrong, unknown;
 
 	ck_assert_int_eq(auth("alice", "not her passphrase", &wrong), PAM_AUTH_ERR);
 	ck_assert_int_eq(auth("nobody-here", "not her passphrase", &unknown), PAM_USER_UNKNOWN);
@@ -285,7 +260,7 @@ END_TEST
 /* RFC 4513 unauthenticated bind: an empty password is refused. */
 START_TEST(empty_password_refused)
 {
-	struct conv c;
+	struct pam_script c;
 
 	ck_assert_int_eq(auth("alice", "", &c), PAM_AUTH_ERR);
 }
@@ -294,7 +269,7 @@ END_TEST
 /* Filter metacharacters in the user name never reach the directory. */
 START_TEST(metacharacter_user_is_unknown)
 {
-	struct conv c;
+	struct pam_script c;
 
 	ck_assert_int_eq(auth("*", "Alice's long passphrase 1", &c), PAM_USER_UNKNOWN);
 	ck_assert_int_eq(auth("a*)(uid=*", "Alice's long passphrase 1", &c), PAM_USER_UNKNOWN);
@@ -306,7 +281,7 @@ END_TEST
  * auth and in account (R-VIO-1, R-REG-2). */
 START_TEST(suspended_and_retired_refused)
 {
-	struct conv c;
+	struct pam_script c;
 
 	ck_assert_int_eq(auth("susp", "Suspended passphrase 2", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("susp", &c), PAM_PERM_DENIED);
@@ -317,7 +292,7 @@ END_TEST
 
 START_TEST(past_valid_until_expired)
 {
-	struct conv c;
+	struct pam_script c;
 
 	ck_assert_int_eq(auth("temp", "Fixed-term passphrase 4", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("temp", &c), PAM_ACCT_EXPIRED);
@@ -328,7 +303,7 @@ END_TEST
  * and a stack can fall through to local accounts). */
 START_TEST(directory_down_is_authinfo_unavail)
 {
-	struct conv c;
+	struct pam_script c;
 
 	memset(&c, 0, sizeof(c));
 	c.answers[0] = "Alice's long passphrase 1";
@@ -344,7 +319,7 @@ END_TEST
  * password is refused, in auth and account. */
 START_TEST(locked_after_threshold)
 {
-	struct conv c;
+	struct pam_script c;
 	struct idm_account *a;
 
 	for (int i = 0; i < 5; i++)
@@ -360,7 +335,7 @@ END_TEST
 
 START_TEST(unlocked_after_duration)
 {
-	struct conv c;
+	struct pam_script c;
 
 	ck_assert_int_eq(auth("quick1", "wrong guess", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(auth("quick1", "wrong guess", &c), PAM_AUTH_ERR);
@@ -373,7 +348,7 @@ END_TEST
 
 START_TEST(unlocked_by_operator)
 {
-	struct conv c;
+	struct pam_script c;
 	struct idm_account *a;
 
 	for (int i = 0; i < 5; i++)
@@ -391,7 +366,7 @@ END_TEST
 /* R-PRIV-4: the privileged class locks at its lower threshold (3). */
 START_TEST(privileged_locks_at_lower_threshold)
 {
-	struct conv c;
+	struct pam_script c;
 
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(auth("priv1", "wrong guess", &c), PAM_AUTH_ERR);
@@ -405,7 +380,7 @@ END_TEST
 /* NIST SP 800-63B: after 100 consecutive failures no timer unlocks. */
 START_TEST(hard_limit_needs_an_operator)
 {
-	struct conv c;
+	struct pam_script c;
 
 	ck_assert_int_eq(auth("hard", "Hard limit passphrase", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("hard", &c), PAM_PERM_DENIED);
@@ -418,7 +393,7 @@ END_TEST
  * ahead the user is told how many days are left. */
 START_TEST(expired_password_and_warning)
 {
-	struct conv c;
+	struct pam_script c;
 
 	ck_assert_int_eq(auth("old", "Old password passphrase", &c), PAM_SUCCESS);
 	ck_assert_int_eq(account("old", &c), PAM_NEW_AUTHTOK_REQD);
@@ -431,7 +406,7 @@ END_TEST
 /* R-PW-3 "or after a number of uses": max_logins = 2. */
 START_TEST(max_logins_demands_change)
 {
-	struct conv c;
+	struct pam_script c;
 
 	for (int i = 0; i < 2; i++) {
 		ck_assert_int_eq(auth("counted", "Counted logins passphrase", &c), PAM_SUCCESS);
@@ -446,7 +421,7 @@ END_TEST
 /* linux-pam #842: the account phase alone (cron, sudo) never clears. */
 START_TEST(account_phase_never_clears_failures)
 {
-	struct conv c;
+	struct pam_script c;
 	struct idm_account *a;
 
 	ck_assert_int_eq(auth("cron1", "wrong guess", &c), PAM_AUTH_ERR);
@@ -461,7 +436,7 @@ END_TEST
 /* R-LOGIN-1: banner, last login and logout, failures since. */
 START_TEST(session_shows_last_login)
 {
-	struct conv c;
+	struct pam_script c;
 	struct idm_account *a;
 
 	ck_assert_int_eq(auth("sess1", "wrong guess", &c), PAM_AUTH_ERR);
@@ -485,7 +460,7 @@ END_TEST
 /* First URI dead, second alive: the login succeeds. */
 START_TEST(failover_login)
 {
-	struct conv c;
+	struct pam_script c;
 
 	memset(&c, 0, sizeof(c));
 	c.answers[0] = "Alice's long passphrase 1";
@@ -502,7 +477,7 @@ START_TEST(concurrent_attempts_never_exceed_threshold)
 	int go[2], checked = 0, refused = 0;
 	pid_t pids[N];
 	struct idm_account *a;
-	struct conv c;
+	struct pam_script c;
 	char b;
 
 	ck_assert_int_eq(pipe(go), 0);
@@ -548,7 +523,7 @@ static int cmp_double(const void *a, const void *b)
 static double median_auth(const char *user, const char *password, int expect, int n)
 {
 	double t[40];
-	struct conv c;
+	struct pam_script c;
 
 	for (int i = 0; i < n; i++) {
 		double t0 = now_s();
@@ -584,7 +559,7 @@ START_TEST(server_backstop_locks_direct_binds)
 {
 	struct idm_dir *d = NULL;
 	struct idm_account *a = read_account("direct");
-	struct conv c;
+	struct pam_script c;
 
 	for (int i = 0; i < 21; i++)
 		ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, a->dn, "guessing directly", &d), IDM_EAUTH);
@@ -600,12 +575,12 @@ END_TEST
 START_TEST(server_must_change_control_honoured)
 {
 	struct pam_conv pc;
-	struct conv c;
+	struct pam_script c;
 	pam_handle_t *pamh = NULL;
 
 	memset(&c, 0, sizeof(c));
 	c.answers[0] = "Reset by server passphrase";
-	pc.conv = conv_fn;
+	pc.conv = pam_script_conv;
 	pc.appdata_ptr = &c;
 	ck_assert_int_eq(pam_start("idmgr", "resetme", &pc, &pamh), PAM_SUCCESS);
 	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
@@ -621,7 +596,7 @@ START_TEST(weak_hash_upgraded_at_login)
 	struct idm_dir *d = NULL;
 	static const char *const attrs[] = { "userPassword", NULL };
 	LDAPMessage *res = NULL;
-	struct conv c;
+	struct pam_script c;
 	char *v;
 
 	ck_assert_int_eq(auth("oldhash", "Argon2i era passphrase", &c), PAM_SUCCESS);

@@ -149,23 +149,6 @@ static char *submit_register(const char *uid, const char *applicant)
 	return out;
 }
 
-struct conv {
-	const char *answers[8];
-	size_t next;
-};
-
-static int conv_fn(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
-{
-	struct conv *c = data;
-	struct pam_response *r = calloc((size_t)n, sizeof(*r));
-
-	for (int i = 0; i < n; i++)
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF)
-			r[i].resp = strdup(c->next < 8 && c->answers[c->next] ? c->answers[c->next++] : "");
-	*resp = r;
-	return PAM_SUCCESS;
-}
-
 /* The whole story: submit -> approve by security_chief -> approve by
  * system_admin -> apply -> the user logs in with the temporary password
  * through PAM and is made to change it. */
@@ -210,8 +193,8 @@ START_TEST(register_story)
 
 	/* PAM: the temporary password works once and must be changed */
 	{
-		struct conv c = { { temp, temp, "Spring blossom 2026!", "Spring blossom 2026!" }, 0 };
-		struct pam_conv pc = { conv_fn, &c };
+		struct pam_script c = { .answers = { temp, temp, "Spring blossom 2026!", "Spring blossom 2026!" } };
+		struct pam_conv pc = { pam_script_conv, &c };
 		pam_handle_t *pamh = NULL;
 		ck_assert_int_eq(pam_start("idmgr", "hanako", &pc, &pamh), PAM_SUCCESS);
 		ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
@@ -220,8 +203,8 @@ START_TEST(register_story)
 		pam_end(pamh, PAM_SUCCESS);
 	}
 	{
-		struct conv c = { { "Spring blossom 2026!" }, 0 };
-		struct pam_conv pc = { conv_fn, &c };
+		struct pam_script c = { .answers = { "Spring blossom 2026!" } };
+		struct pam_conv pc = { pam_script_conv, &c };
 		pam_handle_t *pamh = NULL;
 		ck_assert_int_eq(pam_start("idmgr", "hanako", &pc, &pamh), PAM_SUCCESS);
 		ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
