@@ -22,7 +22,7 @@ static const char sweep_usage[] =
 
 struct out {
 	enum output_format format;
-	bool progress;    /* stderr is a terminal */
+	bool progress; /* stderr is a terminal */
 	bool progress_shown;
 	long rows;
 };
@@ -43,19 +43,6 @@ static void gentime_or_empty(time_t t, char buf[IDM_GENTIME_LEN])
 		idm_time_format(t, buf);
 	else
 		buf[0] = '\0';
-}
-
-/* CSV field: quoted, quotes doubled (RFC 4180). */
-static void csv(const char *s, int last)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-	putchar(last ? '\n' : ',');
 }
 
 static void clear_progress(struct out *o)
@@ -80,26 +67,28 @@ static int finding(void *ctx, const struct idm_sweep_finding *f)
 {
 	struct out *o = ctx;
 	const char *cls = idm_sweep_class_name(f->cls), *action = idm_sweep_action_name(f->action);
-	const char *exempt_from = f->cls == IDM_SWEEP_EXEMPT ? idm_sweep_class_name(f->rule_class)
-							    : "";
+	const char *exempt_from =
+		f->cls == IDM_SWEEP_EXEMPT ? idm_sweep_class_name(f->rule_class) : "";
+
+	char login[IDM_GENTIME_LEN], created[IDM_GENTIME_LEN], valid[IDM_GENTIME_LEN],
+		until[IDM_GENTIME_LEN];
 
 	clear_progress(o);
+	gentime_or_empty(f->last_login, login);
+	gentime_or_empty(f->created, created);
+	gentime_or_empty(f->valid_until, valid);
+	gentime_or_empty(f->until, until);
 	if (o->format == OUTPUT_JSON) {
-		char login[IDM_GENTIME_LEN], created[IDM_GENTIME_LEN], valid[IDM_GENTIME_LEN],
-			until[IDM_GENTIME_LEN];
 		json_t *j;
 		char *text;
 
-		gentime_or_empty(f->last_login, login);
-		gentime_or_empty(f->created, created);
-		gentime_or_empty(f->valid_until, valid);
-		gentime_or_empty(f->until, until);
 		j = json_pack("{s:s, s:s?, s:s?, s:s, s:b, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s}",
 			      "class", cls, "exempt_from", *exempt_from ? exempt_from : NULL, "uid",
 			      f->uid, "dn", f->dn, "privileged", f->privileged, "status", f->status,
-			      "last_login", *login ? login : NULL, "created", *created ? created : NULL,
-			      "valid_until", *valid ? valid : NULL, "until", *until ? until : NULL,
-			      "action", action, "detail", f->detail ? f->detail : "");
+			      "last_login", *login ? login : NULL, "created",
+			      *created ? created : NULL, "valid_until", *valid ? valid : NULL,
+			      "until", *until ? until : NULL, "action", action, "detail",
+			      f->detail ? f->detail : "");
 		text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		json_decref(j);
 		if (!text)
@@ -107,31 +96,24 @@ static int finding(void *ctx, const struct idm_sweep_finding *f)
 		printf("%s\n    %s", o->rows ? "," : "", text);
 		free(text);
 	} else if (o->format == OUTPUT_CSV) {
-		char login[IDM_GENTIME_LEN], created[IDM_GENTIME_LEN], valid[IDM_GENTIME_LEN],
-			until[IDM_GENTIME_LEN];
-
-		gentime_or_empty(f->last_login, login);
-		gentime_or_empty(f->created, created);
-		gentime_or_empty(f->valid_until, valid);
-		gentime_or_empty(f->until, until);
-		csv(cls, 0);
-		csv(exempt_from, 0);
-		csv(f->uid, 0);
-		csv(f->dn, 0);
-		csv(f->privileged ? "yes" : "no", 0);
-		csv(f->status, 0);
-		csv(login, 0);
-		csv(created, 0);
-		csv(valid, 0);
-		csv(until, 0);
-		csv(action, 0);
-		csv(f->detail, 1);
+		output_csv(stdout, cls, 0);
+		output_csv(stdout, exempt_from, 0);
+		output_csv(stdout, f->uid, 0);
+		output_csv(stdout, f->dn, 0);
+		output_csv(stdout, f->privileged ? "yes" : "no", 0);
+		output_csv(stdout, f->status, 0);
+		output_csv(stdout, login, 0);
+		output_csv(stdout, created, 0);
+		output_csv(stdout, valid, 0);
+		output_csv(stdout, until, 0);
+		output_csv(stdout, action, 0);
+		output_csv(stdout, f->detail, 1);
 	} else {
-		char login[11];
+		char last[11];
 
-		date_or_dash(f->last_login, login);
+		date_or_dash(f->last_login, last);
 		printf("%-17s %-16s %-4s %-9s %-10s %-13s %s\n", cls, f->uid ? f->uid : "-",
-		       f->privileged ? "yes" : "-", f->status ? f->status : "-", login, action,
+		       f->privileged ? "yes" : "-", f->status ? f->status : "-", last, action,
 		       f->detail ? f->detail : "");
 	}
 	o->rows++;
@@ -179,17 +161,21 @@ static void footer(const struct out *o, const struct idm_sweep_summary *sum, int
 			json_object_set_new(classes, idm_sweep_class_name((enum idm_sweep_class)c),
 					    json_integer(sum->classes[c]));
 		for (int a = 0; a < IDM_SWEEP_ACTION_COUNT; a++)
-			json_object_set_new(actions, idm_sweep_action_name((enum idm_sweep_action)a),
+			json_object_set_new(actions,
+					    idm_sweep_action_name((enum idm_sweep_action)a),
 					    json_integer(sum->actions[a]));
 		tail = json_pack("{s:I, s:o, s:o, s:s?}", "accounts", (json_int_t)sum->accounts,
 				 "classes", classes, "actions", actions, "error",
-				 r == IDM_OK || r == IDM_EDENIED ? NULL : idm_strerror(r));
+				 r == IDM_OK || (r == IDM_EDENIED && sum->actions[IDM_SWEEP_REFUSED])
+					 ? NULL /* done; the refusals are among the findings */
+					 : idm_strerror(r));
 		text = tail ? json_dumps(tail, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		printf("\n  ],\n  \"summary\": %s\n}\n", text ? text : "null");
 		free(text);
 		json_decref(tail);
 	} else if (o->format == OUTPUT_TEXT) {
-		printf("%ld accounts read; %ld findings:", sum->accounts, o->rows);
+		printf("%ld accounts read; %ld finding%s%s", sum->accounts, o->rows,
+		       o->rows == 1 ? "" : "s", o->rows ? ":" : "");
 		for (int c = 0; c < IDM_SWEEP_CLASS_COUNT; c++)
 			if (sum->classes[c])
 				printf(" %s %ld", idm_sweep_class_name((enum idm_sweep_class)c),
@@ -201,7 +187,8 @@ static void footer(const struct out *o, const struct idm_sweep_summary *sum, int
 			printf("actions:");
 			for (int a = 1; a < IDM_SWEEP_ACTION_COUNT; a++)
 				if (sum->actions[a])
-					printf(" %s %ld", idm_sweep_action_name((enum idm_sweep_action)a),
+					printf(" %s %ld",
+					       idm_sweep_action_name((enum idm_sweep_action)a),
 					       sum->actions[a]);
 			printf("\n");
 		}
@@ -246,15 +233,17 @@ int cmd_sweep(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'a':
 			as_of = optarg;
 			if (idm_date_parse(optarg, &so.now) < 0) {
-				fprintf(stderr, "idmgr: --as-of: \"%s\" is not a date (YYYY-MM-DD)\n",
+				fprintf(stderr,
+					"idmgr: --as-of: \"%s\" is not a date (YYYY-MM-DD)\n",
 					optarg);
 				return EXIT_INVALID;
 			}
 			break;
 		case 'i':
 			if (parse_days(optarg, &inactive) < 0) {
-				fprintf(stderr, "idmgr: --inactive-days: \"%s\" is not a number of days "
-						"from 1 to 3650\n",
+				fprintf(stderr,
+					"idmgr: --inactive-days: \"%s\" is not a number of days "
+					"from 1 to 3650\n",
 					optarg);
 				return EXIT_INVALID;
 			}
@@ -263,7 +252,8 @@ int cmd_sweep(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'F':
 			f = output_format_parse(optarg, 1);
 			if (f < 0) {
-				fprintf(stderr, "idmgr: --format: \"%s\" is not one of text, json, csv\n",
+				fprintf(stderr,
+					"idmgr: --format: \"%s\" is not one of text, json, csv\n",
 					optarg);
 				return EXIT_INVALID;
 			}
@@ -278,7 +268,8 @@ int cmd_sweep(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (so.apply && as_of) {
 		/* Disabling acts on today's facts; a date is for looking ahead or back. */
-		fprintf(stderr, "idmgr: --apply acts on the present; --as-of is for reports only\n");
+		fprintf(stderr,
+			"idmgr: --apply acts on the present; --as-of is for reports only\n");
 		return EXIT_INVALID;
 	}
 	cfg = ctx_load_config(ctx);
@@ -301,9 +292,10 @@ int cmd_sweep(struct cmd_ctx *ctx, int argc, char **argv)
 		footer(&o, &sum, r);
 		fflush(stdout);
 		if (r == IDM_EUNAVAIL)
-			fprintf(stderr, "idmgr: sweep stopped: the directory stopped answering after "
-					"%ld accounts; every disable done so far is whole; run the "
-					"sweep again to finish\n",
+			fprintf(stderr,
+				"idmgr: sweep stopped: the directory stopped answering after "
+				"%ld accounts; every disable done so far is whole; run the "
+				"sweep again to finish\n",
 				sum.accounts);
 	}
 	if (r == IDM_EUNAVAIL && !op)

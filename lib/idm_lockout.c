@@ -95,10 +95,14 @@ int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const ch
 		return r;
 	for (int tries = 0, increment = 1; tries < 4; tries++) {
 		r = record_once(svc, dn, value, increment, &e);
-		if (r == IDM_OK || idm_dir_last_result(svc) == LDAP_TYPE_OR_VALUE_EXISTS)
+		if (r == IDM_OK)
 			break;
+		/* increment of an absent counter, or a concurrent first failure
+		 * that added it first: switch between add and increment (the
+		 * nonce makes the failure value itself unique) */
 		if (idm_dir_last_result(svc) == LDAP_NO_SUCH_ATTRIBUTE ||
-		    idm_dir_last_result(svc) == LDAP_CONSTRAINT_VIOLATION)
+		    idm_dir_last_result(svc) == LDAP_CONSTRAINT_VIOLATION ||
+		    idm_dir_last_result(svc) == LDAP_TYPE_OR_VALUE_EXISTS)
 			increment = !increment;
 		else
 			break;

@@ -19,9 +19,9 @@
 
 #define DAY 86400L
 #define DEFAULT_PAGE 1000
-/* Retired uids looked up in the groups per search: bounds the filter (and
- * the memory kept) whatever the number of retired accounts. */
-#define RETIRED_BATCH 200
+/* Groups per page when reading memberships: a page holds the values of
+ * every group in it, and a group may hold every account. */
+#define GROUP_PAGE 10
 #define REASON_PREFIX "sweep: "
 #define PENDING_MARK " (audit pending)"
 /* idmPrivilegeRequest of the officers idmgr init made (idm_bootstrap.c) */
@@ -79,9 +79,9 @@ struct acct {
 };
 
 static const char *const account_attrs[] = {
-	"uid",		 "idmStatus",	    "idmStatusReason", "idmStatusTime",
-	"idmPrivileged", "idmLastLoginTime", "authTimestamp",   "createTimestamp",
-	"creatorsName",	 "idmValidUntil",   "idmUntil",	       "idmRequestId",
+	"uid",		 "idmStatus",	     "idmStatusReason", "idmStatusTime",
+	"idmPrivileged", "idmLastLoginTime", "authTimestamp",	"createTimestamp",
+	"creatorsName",	 "idmValidUntil",    "idmUntil",	"idmRequestId",
 	"idmPrivilegeRequest", NULL,
 };
 
@@ -130,8 +130,8 @@ struct sweep {
 	size_t n_creators;
 	struct member *members;
 	size_t n_members;
-	struct retired retired[RETIRED_BATCH];
-	size_t n_retired;
+	struct retired *retired; /* sorted by uid once the walk is over */
+	size_t n_retired, cap_retired;
 	bool refused;
 };
 
@@ -238,6 +238,13 @@ static int parse_account(LDAP *ld, LDAPMessage *e, struct acct *a)
 	}
 	ber_free(ber, 0);
 	return IDM_OK;
+}
+
+/* The start (00:00 UTC) of t's day: inactivity counts in days, as people
+ * and auditors read it ("last login 2026-08-27, 91 days before ..."). */
+static time_t midnight(time_t t)
+{
+	return t - t % DAY;
 }
 
 static time_t last_login(const struct acct *a)
@@ -352,7 +359,8 @@ static const struct exc *find_exception(const struct sweep *s, const char *uid, 
 static int keep_grant(void *ctx, LDAP *ld, LDAPMessage *e)
 {
 	struct sweep *s = ctx;
-	struct grant g = { idm_entry_value(ld, e, "idmSubject"), idm_entry_value(ld, e, "idmRequestId") },
+	struct grant g = { idm_entry_value(ld, e, "idmSubject"),
+			   idm_entry_value(ld, e, "idmRequestId") },
 		     *grown;
 	int r = IDM_OK;
 
@@ -404,13 +412,15 @@ static bool granted(const struct sweep *s, const char *uid, const char *id)
 {
 	struct grant key = { (char *)uid, (char *)id };
 
-	return s->n_grants && bsearch(&key, s->grants, s->n_grants, sizeof(*s->grants), by_subject_id);
+	return s->n_grants &&
+	       bsearch(&key, s->grants, s->n_grants, sizeof(*s->grants), by_subject_id);
 }
 
 static bool has_value(struct berval **vals, const char *v)
 {
 	for (size_t i = 0; vals && vals[i]; i++)
-		if (vals[i]->bv_len == strlen(v) && strncasecmp(vals[i]->bv_val, v, vals[i]->bv_len) == 0)
+		if (vals[i]->bv_len == strlen(v) &&
+		    strncasecmp(vals[i]->bv_val, v, vals[i]->bv_len) == 0)
 			return true;
 	return false;
 }
@@ -489,8 +499,8 @@ static int load_roles(struct sweep *s)
 		char *creator = NULL;
 		LDAP *ld;
 
-		r = idm_dir_search(s->op->d, s->cfg->roles.dn[i], LDAP_SCOPE_BASE, "(objectClass=*)",
-				   attrs, 1, &res);
+		r = idm_dir_search(s->op->d, s->cfg->roles.dn[i], LDAP_SCOPE_BASE,
+				   "(objectClass=*)", attrs, 1, &res);
 		ld = idm_dir_ldap(s->op->d);
 		if (r == IDM_ENOENT) { /* a role nobody holds */
 			ldap_msgfree(res);
@@ -509,7 +519,8 @@ static int load_roles(struct sweep *s)
 			for (size_t k = 0; k < s->n_creators; k++)
 				known = known || strcasecmp(s->creators[k], creator) == 0;
 			if (!known) {
-				char **grown = realloc(s->creators, (s->n_creators + 1) * sizeof(*grown));
+				char **grown =
+					realloc(s->creators, (s->n_creators + 1) * sizeof(*grown));
 				if (grown) {
 					s->creators = grown;
 					grown[s->n_creators++] = creator;
@@ -620,7 +631,7 @@ static int audited_since(struct sweep *s, const char *uid, time_t t, bool *yes)
 /* Why this operator may not disable this account, or NULL. */
 static const char *refusal(const struct sweep *s, const struct acct *a)
 {
-	if (strcmp(a->uid, s->op->uid) == 0)
+	if (strcasecmp(a->uid, s->op->uid) == 0)
 		return "the sweep never disables the operator running it";
 	if (a->privileged && idm_operator_has(s->op, IDM_ROLE_CONTRACTOR))
 		return "R-PRIV-3: a contractor never disables a privileged ID";
@@ -629,8 +640,8 @@ static const char *refusal(const struct sweep *s, const struct acct *a)
 	return NULL;
 }
 
-static int refuse(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
-		  const char *why, const char *rule)
+static int refuse(struct sweep *s, const struct acct *a, enum idm_sweep_class cls, const char *why,
+		  const char *rule)
 {
 	char outcome[160], detail[512];
 
@@ -645,8 +656,7 @@ static int refuse(struct sweep *s, const struct acct *a, enum idm_sweep_class cl
 
 /* Disables one account: mark (compare-and-swap active -> suspended),
  * audit, unmark.  Each step is one atomic modify or one record. */
-static int disable(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
-		   const char *why)
+static int disable(struct sweep *s, const struct acct *a, enum idm_sweep_class cls, const char *why)
 {
 	char reason[64], now[IDM_GENTIME_LEN], detail[512], as_of[11];
 	const char *rule;
@@ -680,8 +690,9 @@ static int disable(struct sweep *s, const struct acct *a, enum idm_sweep_class c
 	if (r < 0)
 		return r;
 	day(s->o->now, as_of);
-	snprintf(detail, sizeof(detail), "disabled: %s; %s (sweep as of %s, inactive_days %ld, "
-					 "never_used_days %ld)",
+	snprintf(detail, sizeof(detail),
+		 "disabled: %s; %s (sweep as of %s, inactive_days %ld, "
+		 "never_used_days %ld)",
 		 class_names[cls], why, as_of, s->o->inactive_days, s->o->never_used_days);
 	r = audit(s, a->uid, "done", detail);
 	if (r == IDM_OK)
@@ -701,8 +712,9 @@ static int resume(struct sweep *s, struct acct *a, enum idm_sweep_class cls)
 	int r;
 
 	day(a->status_time, when);
-	snprintf(detail, sizeof(detail), "disabled by a sweep on %s that was interrupted before "
-					 "its audit record",
+	snprintf(detail, sizeof(detail),
+		 "disabled by a sweep on %s that was interrupted before "
+		 "its audit record",
 		 when);
 	if (!s->o->apply)
 		return emit(s, a, cls, cls, IDM_SWEEP_PENDING, detail);
@@ -731,7 +743,7 @@ static int inactivity(struct sweep *s, struct acct *a)
 	const struct idm_sweep_options *o = s->o;
 	enum idm_sweep_class cand[2];
 	char why[2][200], d1[11], d2[11];
-	time_t last = last_login(a);
+	time_t last = last_login(a), today = midnight(o->now);
 	size_t n = 0;
 	int r = IDM_OK;
 
@@ -741,16 +753,30 @@ static int inactivity(struct sweep *s, struct acct *a)
 		cand[n] = IDM_SWEEP_EXPIRED;
 		snprintf(why[n++], sizeof(why[0]), "valid until %s, still active on %s", d1, d2);
 	}
-	if (last && last < o->now - o->inactive_days * DAY) {
+	/* Made active again (a return request) after the last use: the clock
+	 * starts there, or a return from a long secondment would be swept
+	 * before its first login. */
+	if (a->status_time > (last ? last : a->created)) {
+		day(a->status_time, d1);
+		if (midnight(a->status_time) <
+		    today - (last ? o->inactive_days : o->never_used_days) * DAY) {
+			cand[n] = last ? IDM_SWEEP_STALE : IDM_SWEEP_NEVER_USED;
+			snprintf(why[n++], sizeof(why[0]),
+				 "%s; active again since %s, %ld days before %s",
+				 last ? "no login since" : "never logged in", d1,
+				 (long)((today - midnight(a->status_time)) / DAY), d2);
+		}
+	} else if (last && midnight(last) < today - o->inactive_days * DAY) {
 		day(last, d1);
 		cand[n] = IDM_SWEEP_STALE;
 		snprintf(why[n++], sizeof(why[0]), "last login %s, %ld days before %s", d1,
-			 (long)((o->now - last) / DAY), d2);
-	} else if (!last && a->created && a->created < o->now - o->never_used_days * DAY) {
+			 (long)((today - midnight(last)) / DAY), d2);
+	} else if (!last && a->created && midnight(a->created) < today - o->never_used_days * DAY) {
 		day(a->created, d1);
 		cand[n] = IDM_SWEEP_NEVER_USED;
-		snprintf(why[n++], sizeof(why[0]), "never logged in; created %s, %ld days before %s",
-			 d1, (long)((o->now - a->created) / DAY), d2);
+		snprintf(why[n++], sizeof(why[0]),
+			 "never logged in; created %s, %ld days before %s", d1,
+			 (long)((today - midnight(a->created)) / DAY), d2);
 	}
 	for (size_t i = 0; r == IDM_OK && i < n; i++) {
 		const char *rule = rule_of(cand[i]);
@@ -769,24 +795,26 @@ static int inactivity(struct sweep *s, struct acct *a)
 
 /* Drift: a privileged ID that no applied grant-privilege request made so
  * (R-PRIV-1, R-PRIV-2).  idmPrivilegeRequest names the request; "init"
- * (or nothing, from before it was written) stands for the bootstrap, and
- * is believed only of the officers idmgr init made. */
+ * stands for the bootstrap, and is believed only of the officers idmgr
+ * init made. */
 static int drift(struct sweep *s, const struct acct *a)
 {
-	bool by_init = !a->grant_id || strcmp(a->grant_id, INIT_GRANT) == 0;
+	bool by_init = a->grant_id && strcmp(a->grant_id, INIT_GRANT) == 0;
 	char detail[300];
 
-	if (by_init ? made_by_init(s, a) : granted(s, a->uid, a->grant_id))
+	if (a->grant_id && (by_init ? made_by_init(s, a) : granted(s, a->uid, a->grant_id)))
 		return IDM_OK;
 	if (!a->grant_id)
 		snprintf(detail, sizeof(detail), "privileged without a grant-privilege request");
 	else if (by_init)
-		snprintf(detail, sizeof(detail), "idmPrivilegeRequest says %s, but idmgr init did not "
-						 "make this account",
+		snprintf(detail, sizeof(detail),
+			 "idmPrivilegeRequest says %s, but idmgr init did not "
+			 "make this account",
 			 INIT_GRANT);
 	else
-		snprintf(detail, sizeof(detail), "idmPrivilegeRequest names %s, which is no applied "
-						 "grant-privilege request for this ID",
+		snprintf(detail, sizeof(detail),
+			 "idmPrivilegeRequest names %s, which is no applied "
+			 "grant-privilege request for this ID",
 			 a->grant_id);
 	return emit(s, a, IDM_SWEEP_PRIVILEGE_DRIFT, IDM_SWEEP_PRIVILEGE_DRIFT, IDM_SWEEP_LISTED,
 		    detail);
@@ -800,8 +828,9 @@ static int seconded(struct sweep *s, const struct acct *a)
 		return IDM_OK;
 	day(a->until, d1);
 	day(s->o->now, d2);
-	snprintf(detail, sizeof(detail), "seconded until %s, %ld days before %s; no return request "
-					 "applied",
+	snprintf(detail, sizeof(detail),
+		 "seconded until %s, %ld days before %s; no return request "
+		 "applied",
 		 d1, (long)((s->o->now - a->until) / DAY), d2);
 	return emit(s, a, IDM_SWEEP_SECONDED_OVERDUE, IDM_SWEEP_SECONDED_OVERDUE, IDM_SWEEP_LISTED,
 		    detail);
@@ -816,14 +845,9 @@ static void retired_clear(struct sweep *s)
 		free(s->retired[i].dn);
 		free(s->retired[i].groups);
 	}
-	memset(s->retired, 0, sizeof(s->retired));
-	s->n_retired = 0;
-}
-
-static int server_gone(int rc)
-{
-	return rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_CONNECT_ERROR ||
-	       rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY;
+	free(s->retired);
+	s->retired = NULL;
+	s->n_retired = s->cap_retired = 0;
 }
 
 static int append_group(struct retired *t, const struct berval *cn)
@@ -841,140 +865,101 @@ static int append_group(struct retired *t, const struct berval *cn)
 	return IDM_OK;
 }
 
-/* One group of the answer: its memberUid values are only those of the
- * batch (values-return filter), so a group of every staff member costs
- * no more than a small one. */
-static int retired_group(struct sweep *s, LDAP *ld, LDAPMessage *e)
+static int by_uid(const void *a, const void *b)
 {
-	struct berval **cn = ldap_get_values_len(ld, e, "cn"), **uids;
-	int r = IDM_OK;
-
-	uids = ldap_get_values_len(ld, e, "memberUid");
-	for (size_t i = 0; r == IDM_OK && cn && cn[0] && uids && uids[i]; i++)
-		for (size_t k = 0; r == IDM_OK && k < s->n_retired; k++)
-			if (strlen(s->retired[k].uid) == uids[i]->bv_len &&
-			    memcmp(s->retired[k].uid, uids[i]->bv_val, uids[i]->bv_len) == 0)
-				r = append_group(&s->retired[k], cn[0]);
-	ldap_value_free_len(cn);
-	ldap_value_free_len(uids);
-	return r;
+	return strcmp(((const struct retired *)a)->uid, ((const struct retired *)b)->uid);
 }
 
-/* The values-return filter control (RFC 3876), as ldapsearch -E mv= makes it. */
-static int vrf_control(const char *vrf, LDAPControl **out)
+/* bsearch key: a memberUid value as sent (not NUL-terminated). */
+static int bv_vs_retired(const void *key, const void *elem)
 {
-	BerElement *ber = ber_alloc_t(LBER_USE_DER);
-	struct berval bv = { 0, NULL };
-	int rc = LDAP_NO_MEMORY;
+	const struct berval *v = key;
+	const char *uid = ((const struct retired *)elem)->uid;
+	size_t n = strlen(uid);
+	int c = memcmp(v->bv_val, uid, v->bv_len < n ? v->bv_len : n);
+
+	return c ? c : v->bv_len < n ? -1 : v->bv_len > n ? 1 : 0;
+}
+
+/* The value of the first RDN of dn (a group's cn), in *out (malloc'ed). */
+static int first_rdn_value(const struct berval *dn, char **out)
+{
+	LDAPDN parts = NULL;
+	int r = IDM_EINVAL;
 
 	*out = NULL;
-	if (ber) {
-		rc = ldap_put_vrFilter(ber, vrf) == -1 || ber_flatten2(ber, &bv, 0) == -1
-			     ? LDAP_ENCODING_ERROR
-			     : ldap_control_create(LDAP_CONTROL_VALUESRETURNFILTER, 1, &bv, 1, out);
-		ber_free(ber, 1);
+	if (ldap_bv2dn((struct berval *)dn, &parts, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
+	    parts && parts[0] && parts[0][0]) {
+		*out = bv_dup(&parts[0][0]->la_value);
+		r = *out ? IDM_OK : IDM_ENOMEM;
 	}
-	return rc;
-}
-
-/* Writes "(memberUid=ESCAPED)" for the retired uids lo..hi-1 of the batch. */
-static int member_items(const struct sweep *s, size_t lo, size_t hi, FILE *fp)
-{
-	for (size_t i = lo; i < hi; i++) {
-		char *v = NULL;
-		int r = idm_filter_escape(s->retired[i].uid, strlen(s->retired[i].uid), &v);
-		if (r < 0)
-			return r;
-		fprintf(fp, "(memberUid=%s)", v);
-		free(v);
-	}
-	return IDM_OK;
-}
-
-/* The groups of the retired uids lo..hi-1: one search, with a filter that
- * finds only the groups holding one of them (memberUid is indexed) and a
- * values-return filter (RFC 3876) that sends back only their values.
- * This runs while the walk's paged search is open on the same connection,
- * and slapd keeps one paged search per connection: so it is not paged.
- * When the answer would pass the size limit, the range is halved. */
-static int search_groups(struct sweep *s, size_t lo, size_t hi)
-{
-	static const char *const attrs[] = { "cn", "memberUid", NULL };
-	struct timeval tv = { .tv_sec = s->cfg->ldap.timeout, .tv_usec = 0 };
-	char *filter = NULL, *vrf = NULL;
-	size_t flen = 0, vlen = 0;
-	FILE *f = open_memstream(&filter, &flen), *v = open_memstream(&vrf, &vlen);
-	LDAPControl *mv = NULL, *ctrls[2] = { NULL, NULL };
-	LDAPMessage *res = NULL, *e;
-	LDAP *ld = idm_dir_ldap(s->op->d);
-	int rc = LDAP_SUCCESS, r = f && v ? IDM_OK : IDM_ENOMEM;
-
-	if (r == IDM_OK) {
-		fputs("(&(objectClass=posixGroup)(|", f);
-		r = member_items(s, lo, hi, f);
-		fputs("))", f);
-		fputs("((cn=*)", v);
-		if (r == IDM_OK)
-			r = member_items(s, lo, hi, v);
-		fputs(")", v);
-	}
-	if (f && fclose(f) != 0)
-		r = IDM_ENOMEM;
-	if (v && fclose(v) != 0)
-		r = IDM_ENOMEM;
-	if (r < 0)
-		goto out;
-	if (!ld) {
-		r = IDM_EUNAVAIL;
-		goto out;
-	}
-	rc = vrf_control(vrf, &mv);
-	ctrls[0] = mv;
-	if (rc == LDAP_SUCCESS)
-		rc = ldap_search_ext_s(ld, s->cfg->ldap.groups_dn, LDAP_SCOPE_SUBTREE, filter,
-				       (char **)attrs, 0, ctrls, NULL, &tv, 0, &res);
-	if (rc == LDAP_SIZELIMIT_EXCEEDED && hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		r = search_groups(s, lo, mid);
-		if (r == IDM_OK)
-			r = search_groups(s, mid, hi);
-		goto out;
-	}
-	if (rc == LDAP_SIZELIMIT_EXCEEDED) {
-		/* one uid in more groups than the size limit: list what came */
-		struct berval more = { sizeof("...") - 1, (char *)"..." };
-		idm_logf(s->log, LOG_WARNING, "sweep: %s is in more groups than the size limit",
-			 s->retired[lo].uid);
-		r = append_group(&s->retired[lo], &more);
-		rc = LDAP_SUCCESS;
-	}
-	if (rc == LDAP_SUCCESS) {
-		for (e = ldap_first_entry(ld, res); e && r == IDM_OK; e = ldap_next_entry(ld, e))
-			r = retired_group(s, ld, e);
-	} else if (rc != LDAP_NO_SUCH_OBJECT) { /* no groups_dn: no groups */
-		idm_logf(s->log, LOG_ERR, "search %s for retired members: %s", s->cfg->ldap.groups_dn,
-			 ldap_err2string(rc));
-		r = server_gone(rc) ? IDM_EUNAVAIL
-		    : rc == LDAP_INSUFFICIENT_ACCESS ? IDM_EDENIED
-						      : IDM_EDIR;
-	}
-out:
-	ldap_msgfree(res);
-	ldap_control_free(mv);
-	free(filter);
-	free(vrf);
+	ldap_dnfree(parts);
 	return r;
 }
 
-/* The groups of the whole batch of retired uids, then its findings. */
-static int retired_flush(struct sweep *s)
+/* One group: each memberUid value looked up among the retired uids.  The
+ * values are read in place from the answer, one by one: a group may hold
+ * every account of the directory, and a copy or an array of them would
+ * make the sweep's memory grow with it.  Only memberUid is asked for; the
+ * group's name is its RDN. */
+static int group_members(void *ctx, LDAP *ld, LDAPMessage *e)
 {
-	int r = s->n_retired ? search_groups(s, 0, s->n_retired) : IDM_OK;
+	struct sweep *s = ctx;
+	BerElement *ber = NULL;
+	struct berval dn = { 0, NULL }, type = { 0, NULL }, v, name;
+	ber_len_t len;
+	ber_tag_t tag;
+	char *last = NULL, *cn = NULL;
+	int r = IDM_OK;
 
+	if (ldap_get_dn_ber(ld, e, &ber, &dn) != LDAP_SUCCESS)
+		return IDM_EINVAL;
+	r = first_rdn_value(&dn, &cn);
+	if (r < 0 || ber_scanf(ber, "{m", &type) == LBER_ERROR || !bv_is(&type, "memberUid"))
+		goto out; /* no values (or no name): nothing to match */
+	name.bv_val = cn;
+	name.bv_len = strlen(cn);
+	for (tag = ber_first_element(ber, &len, &last); tag != LBER_DEFAULT && r == IDM_OK;
+	     tag = ber_next_element(ber, &len, last)) {
+		struct retired *t;
+
+		if (ber_get_stringbv(ber, &v, LBER_BV_NOTERM) == LBER_ERROR) {
+			r = IDM_EINVAL;
+			break;
+		}
+		t = bsearch(&v, s->retired, s->n_retired, sizeof(*s->retired), bv_vs_retired);
+		if (t)
+			r = append_group(t, &name);
+	}
+out:
+	ber_free(ber, 0);
+	free(cn);
+	return r;
+}
+
+/* R-REG-5: retired accounts still in groups.  One paged search of the
+ * groups after the walk (not one search per account), intersected with the
+ * retired uids the walk collected. */
+static int retired_in_groups(struct sweep *s)
+{
+	static const char *const attrs[] = { "memberUid", NULL };
+	int r = IDM_OK;
+
+	if (s->n_retired == 0)
+		return IDM_OK;
+	qsort(s->retired, s->n_retired, sizeof(*s->retired), by_uid);
+	r = idm_dir_search_paged(s->op->d, s->cfg->ldap.groups_dn, LDAP_SCOPE_SUBTREE,
+				 "(&(objectClass=posixGroup)(memberUid=*))", attrs, GROUP_PAGE,
+				 group_members, s);
+	if (r == IDM_ENOENT) /* no groups_dn: no groups */
+		r = IDM_OK;
 	for (size_t i = 0; r == IDM_OK && i < s->n_retired; i++) {
 		struct retired *t = &s->retired[i];
-		struct acct a = { .dn = t->dn, .uid = t->uid, .status = (char *)"retired",
-				  .privileged = t->privileged, .pam_login = t->last_login,
+		struct acct a = { .dn = t->dn,
+				  .uid = t->uid,
+				  .status = (char *)"retired",
+				  .privileged = t->privileged,
+				  .pam_login = t->last_login,
 				  .created = t->created };
 		char *detail = NULL;
 
@@ -988,23 +973,30 @@ static int retired_flush(struct sweep *s)
 			 IDM_SWEEP_LISTED, detail);
 		free(detail);
 	}
-	retired_clear(s);
 	return r;
 }
 
 static int retired_add(struct sweep *s, struct acct *a)
 {
-	struct retired *t = &s->retired[s->n_retired];
+	struct retired *t;
 
+	if (s->n_retired == s->cap_retired) {
+		size_t cap = s->cap_retired ? 2 * s->cap_retired : 64;
+		struct retired *grown = realloc(s->retired, cap * sizeof(*grown));
+		if (!grown)
+			return IDM_ENOMEM;
+		s->retired = grown;
+		s->cap_retired = cap;
+	}
+	t = &s->retired[s->n_retired++];
 	memset(t, 0, sizeof(*t));
 	t->uid = a->uid;
 	t->dn = a->dn;
-	a->uid = a->dn = NULL; /* the batch owns them now */
+	a->uid = a->dn = NULL; /* the list owns them now */
 	t->privileged = a->privileged;
 	t->last_login = last_login(a);
 	t->created = a->created;
-	s->n_retired++;
-	return s->n_retired == RETIRED_BATCH ? retired_flush(s) : IDM_OK;
+	return IDM_OK;
 }
 
 /* ------------------------------------------------------------ the walk */
@@ -1053,8 +1045,9 @@ static int role_findings(struct sweep *s)
 
 	for (size_t i = 0; r == IDM_OK && i < s->n_members; i++) {
 		struct member *m = &s->members[i];
-		struct acct a = { .dn = m->dn, .uid = m->uid, .status = m->status,
-				  .privileged = m->privileged };
+		struct acct a = {
+			.dn = m->dn, .uid = m->uid, .status = m->status, .privileged = m->privileged
+		};
 		char roles[128] = "", detail[400];
 
 		if (!m->problem)
@@ -1099,9 +1092,8 @@ static void sweep_free(struct sweep *s)
 	retired_clear(s);
 }
 
-int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg,
-		  const struct idm_log *log, const struct idm_sweep_options *o,
-		  struct idm_sweep_summary *sum)
+int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg, const struct idm_log *log,
+		  const struct idm_sweep_options *o, struct idm_sweep_summary *sum)
 {
 	struct idm_sweep_summary unused;
 	struct sweep s = { .op = op, .cfg = cfg, .log = log, .o = o };
@@ -1112,7 +1104,8 @@ int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg,
 	s.page_size = o->page_size ? o->page_size : DEFAULT_PAGE;
 	if (o->inactive_days < 1 || o->inactive_days > 3650 || o->never_used_days < 1 ||
 	    o->never_used_days > 3650 || s.page_size < 1 || s.page_size > 100000 || o->now <= 0) {
-		idm_logf(log, LOG_ERR, "sweep: inactive_days and never_used_days must be 1 to 3650");
+		idm_logf(log, LOG_ERR,
+			 "sweep: inactive_days and never_used_days must be 1 to 3650");
 		return IDM_EINVAL;
 	}
 	if (o->apply) {
@@ -1136,7 +1129,7 @@ int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg,
 	if (r == IDM_OK)
 		r = walk(&s, "(&(objectClass=idmAccount)(!(idmPrivileged=TRUE)))");
 	if (r == IDM_OK)
-		r = retired_flush(&s);
+		r = retired_in_groups(&s);
 	if (r == IDM_OK)
 		r = role_findings(&s);
 	if (r == IDM_OK && s.refused)

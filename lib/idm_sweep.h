@@ -3,24 +3,29 @@
  *
  * Reads every managed account under people_dn with paged searches -- the
  * privileged IDs first, then the others -- and hands each finding to the
- * caller as soon as it is made, so memory does not grow with the directory:
- * what is kept for the whole run is bounded by the officers, the exceptions,
- * the privilege requests and one batch of retired uids, never by the
- * accounts.  Searches made during the walk are not paged: slapd keeps one
- * paged search per connection.  Classes, evaluated at `now` (the --as-of
- * date):
+ * caller as soon as it is made, so memory does not grow with the accounts
+ * in use: what is kept for the whole run is the officers, the exceptions
+ * in force, the applied grant-privilege requests and the retired accounts
+ * (uid and DN each, for the groups check); the groups are read with one
+ * paged search after the walk, a few groups a page.  Searches made during
+ * the walk are not paged: slapd keeps one paged search per connection.
+ * Classes, evaluated at `now` (the --as-of date):
  *
  *   stale              active; last login (the later of idmLastLoginTime and
- *                      slapd's authTimestamp) more than inactive_days before now
- *   never-used         active; never logged in; created (createTimestamp)
- *                      more than never_used_days before now
+ *                      slapd's authTimestamp) on a day more than inactive_days
+ *                      before now's day (UTC)
+ *   never-used         active; never logged in; created (createTimestamp) on a
+ *                      day more than never_used_days before now's day
+ *                      (for both: when the account was made active again
+ *                      -- idmStatusTime, a return request -- after the last
+ *                      login or its creation, the days count from then)
  *   expired            active; idmValidUntil at or before now
  *   seconded-overdue   seconded; idmUntil before now
  *   retired-in-groups  retired; still a memberUid of a posixGroup under groups_dn
- *   privilege-drift    idmPrivileged TRUE, but idmPrivilegeRequest names no
- *                      applied grant-privilege request for the uid (or is
- *                      absent); "init" (or nothing) is believed only of the
- *                      officers idmgr init made: no idmRequestId, and the
+ *   privilege-drift    idmPrivileged TRUE, but idmPrivilegeRequest is absent
+ *                      or names no applied grant-privilege request for the
+ *                      uid; "init" (idmgr init's mark) is believed only of
+ *                      the officers init made: no idmRequestId, and the
  *                      creatorsName of the role groups
  *   role-not-active    a member of a role group (roles section) that is not an
  *                      active managed account
@@ -65,13 +70,13 @@ enum idm_sweep_class {
 };
 
 enum idm_sweep_action {
-	IDM_SWEEP_LISTED,        /* a class the sweep reports only */
+	IDM_SWEEP_LISTED,	 /* a class the sweep reports only */
 	IDM_SWEEP_WOULD_DISABLE, /* report mode: apply would disable it */
-	IDM_SWEEP_DISABLED,      /* disabled by this run */
-	IDM_SWEEP_PENDING,       /* report mode: disabled by an interrupted run, audit owed */
-	IDM_SWEEP_COMPLETED,     /* an interrupted run's disable, completed by this run */
-	IDM_SWEEP_REFUSED,       /* not disabled: detail says why */
-	IDM_SWEEP_CHANGED,       /* someone changed the account meanwhile: left alone */
+	IDM_SWEEP_DISABLED,	 /* disabled by this run */
+	IDM_SWEEP_PENDING,	 /* report mode: disabled by an interrupted run, audit owed */
+	IDM_SWEEP_COMPLETED,	 /* an interrupted run's disable, completed by this run */
+	IDM_SWEEP_REFUSED,	 /* not disabled: detail says why */
+	IDM_SWEEP_CHANGED,	 /* someone changed the account meanwhile: left alone */
 	IDM_SWEEP_ACTION_COUNT
 };
 
@@ -88,18 +93,18 @@ struct idm_sweep_finding {
 	const char *dn;
 	const char *status; /* idmStatus, or NULL */
 	bool privileged;
-	time_t last_login; /* 0: never */
-	time_t created;    /* 0: unknown */
+	time_t last_login;	   /* 0: never */
+	time_t created;		   /* 0: unknown */
 	time_t valid_until, until; /* idmValidUntil, idmUntil; 0: absent */
-	const char *detail; /* one sentence for people */
+	const char *detail;	   /* one sentence for people */
 };
 
 struct idm_sweep_options {
-	time_t now;            /* the as-of time */
-	long inactive_days;    /* 1..3650 */
-	long never_used_days;  /* 1..3650 */
+	time_t now;	      /* the as-of time */
+	long inactive_days;   /* 1..3650 */
+	long never_used_days; /* 1..3650 */
 	bool apply;
-	int page_size;         /* 0: 1000 */
+	int page_size; /* 0: 1000 */
 	/* Called for each finding, in order; a negative return stops the sweep
 	 * and is returned. */
 	int (*finding)(void *ctx, const struct idm_sweep_finding *f);
@@ -121,8 +126,7 @@ struct idm_sweep_summary {
  * answering (what was done stays done and consistent; a rerun completes
  * it); other errors of the directory.  *sum (may be NULL) counts what was
  * seen, also on error. */
-int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg,
-		  const struct idm_log *log, const struct idm_sweep_options *o,
-		  struct idm_sweep_summary *sum);
+int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg, const struct idm_log *log,
+		  const struct idm_sweep_options *o, struct idm_sweep_summary *sum);
 
 #endif
