@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "idm_account.h"
 #include "idm_apply.h"
+#include "idm_audit.h"
 #include "idm_effect.h"
 #include "idm_error.h"
 #include "idm_escape.h"
@@ -507,6 +509,48 @@ static const struct {
 	{ IDM_REQ_REVOKE_PRIVILEGE, apply_revoke },
 };
 
+/* Every approval stored on a request must have its audit record: "approve",
+ * done, for this request, under that role, by that very identity -- the
+ * trail records who the server says was bound, and officers can only add
+ * to it.  An approval value written straight into the request (ldapmodify
+ * by an insider) has none, and the request is not applied. */
+struct witness {
+	const struct idm_request *req;
+	bool seen[16];
+};
+
+static int witness_one(void *ctx, const struct idm_audit_record *rec)
+{
+	struct witness *w = ctx;
+
+	if (!rec->action || strcmp(rec->action, "approve") != 0 || !rec->request_id ||
+	    strcmp(rec->request_id, w->req->id) != 0 || !rec->outcome ||
+	    strcmp(rec->outcome, "done") != 0 || !rec->actor || !rec->detail)
+		return IDM_OK;
+	for (size_t i = 0; i < w->req->n_approvals && i < 16; i++)
+		if (strcasecmp(rec->actor, w->req->approvals[i].dn) == 0 &&
+		    strcmp(rec->detail, idm_role_name(w->req->approvals[i].role)) == 0)
+			w->seen[i] = true;
+	return IDM_OK;
+}
+
+static int approvals_witnessed(struct apply *a, const char **rule)
+{
+	struct witness w = { .req = a->req };
+	int r = idm_audit_list(a->op->d, a->cfg, a->req->time, witness_one, &w);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < a->req->n_approvals; i++)
+		if (i >= 16 || !w.seen[i]) {
+			idm_logf(a->log, LOG_ERR, "approval by %s as %s has no audit record",
+				 a->req->approvals[i].dn, idm_role_name(a->req->approvals[i].role));
+			*rule = "R-AUD-1: an approval without its audit record (written around idmgr?)";
+			return IDM_EDENIED;
+		}
+	return IDM_OK;
+}
+
 int idm_request_apply(struct idm_operator *op, const struct idm_config *cfg,
 		      const struct idm_log *log, const char *id, struct idm_apply_result *res)
 {
@@ -533,8 +577,12 @@ int idm_request_apply(struct idm_operator *op, const struct idm_config *cfg,
 	r = idm_request_facts(op->d, cfg, a.req, &f);
 	if (r == IDM_OK)
 		r = idm_sod_apply(&f, &actor, &rule);
-	if (r < 0)
+	if (r == IDM_OK)
+		r = approvals_witnessed(&a, &rule);
+	if (r < 0 && rule)
 		goto refused;
+	if (r < 0)
+		goto out;
 	for (size_t i = 0; i < sizeof(effects) / sizeof(effects[0]); i++)
 		if (effects[i].type == a.req->type)
 			effect = effects[i].effect;

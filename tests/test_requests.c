@@ -462,6 +462,32 @@ START_TEST(concurrent_applies_get_distinct_numbers)
 }
 END_TEST
 
+
+/* An approval written around idmgr (an insider with write access to the
+ * request) has no audit record: the request is not applied (R-AUD-1,
+ * R-SOD-2). */
+START_TEST(forged_approval_refused)
+{
+	char *id = submit_register("shiro", NULL), *out = NULL, *err = NULL, ldif[1024];
+
+	ck_assert_int_eq(idmgr("suzuki", &out, &err, "request", "approve", id, NULL, NULL), 0);
+	free(out);
+	free(err);
+	snprintf(ldif, sizeof(ldif),
+		 "dn: idmRequestId=%s,ou=requests,ou=idmgr,dc=example,dc=org\nchangetype: modify\n"
+		 "add: idmApproval\nidmApproval: system_admin 20261126000000Z "
+		 "uid=takahashi,ou=people,dc=example,dc=org\n-\nreplace: idmRequestState\n"
+		 "idmRequestState: approved\n",
+		 id);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
+	ck_assert_int_eq(idmgr("tanaka", &out, &err, "request", "apply", id, NULL, NULL), 1);
+	ck_assert_ptr_nonnull(strstr(err, "has no audit record"));
+	free(out);
+	free(err);
+	free(id);
+}
+END_TEST
+
 static Suite *requests_suite(void)
 {
 	Suite *s = suite_create("requests");
@@ -476,6 +502,7 @@ static Suite *requests_suite(void)
 	tcase_add_test(tc, operator_with_temporary_password_refused);
 	tcase_add_test(tc, interrupted_apply_completes);
 	tcase_add_test(tc, concurrent_applies_get_distinct_numbers);
+	tcase_add_test(tc, forged_approval_refused);
 	tcase_add_test(tc, audit_trail_intact);
 	suite_add_tcase(s, tc);
 	return s;
