@@ -50,6 +50,20 @@ typedef int (*idm_dir_entry_fn)(void *ctx, LDAP *ld, LDAPMessage *entry);
 int idm_dir_search_paged(struct idm_dir *d, const char *base, int scope, const char *filter,
 			 const char *const *attrs, int page_size, idm_dir_entry_fn each, void *ctx);
 
+/* A paged search whose entries are decoded into objects, sorted and then
+ * passed to each() in order; the objects are released afterwards.  For
+ * listings people read (requests, exceptions): memory grows with the
+ * entries listed.  decode() returns NULL for an entry to skip. */
+struct idm_sorted_listing {
+	void *(*decode)(LDAP *ld, LDAPMessage *entry);
+	int (*cmp)(const void *a, const void *b); /* on pointers to objects */
+	void (*release)(void *object);
+	int (*each)(void *ctx, const void *object);
+	void *ctx;
+};
+int idm_dir_search_sorted(struct idm_dir *d, const char *base, int scope, const char *filter,
+			  const char *const *attrs, const struct idm_sorted_listing *l);
+
 /* One modify operation: all changes apply or none (atomic in LDAP). */
 int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods);
 int idm_dir_add(struct idm_dir *d, const char *dn, LDAPMod **mods);

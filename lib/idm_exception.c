@@ -231,26 +231,29 @@ int idm_exception_acknowledge(struct idm_operator *op, const struct idm_config *
 	return r;
 }
 
-struct collect {
-	struct idm_exception **all;
-	size_t n;
+static void *decode(LDAP *ld, LDAPMessage *m)
+{
+	struct idm_exception *e = NULL;
+
+	return from_entry(ld, m, &e) == IDM_OK ? e : NULL;
+}
+
+/* The caller's each(), called with the right type. */
+struct visit {
+	int (*each)(void *ctx, const struct idm_exception *e);
+	void *ctx;
 };
 
-static int collect(void *ctx, LDAP *ld, LDAPMessage *m)
+static int visit(void *ctx, const void *object)
 {
-	struct collect *c = ctx;
-	struct idm_exception *e = NULL, **grown;
+	struct visit *v = ctx;
 
-	if (from_entry(ld, m, &e) < 0)
-		return IDM_OK;
-	grown = realloc(c->all, (c->n + 1) * sizeof(*grown));
-	if (!grown) {
-		idm_exception_free(e);
-		return IDM_ENOMEM;
-	}
-	c->all = grown;
-	c->all[c->n++] = e;
-	return IDM_OK;
+	return v->each(v->ctx, object);
+}
+
+static void release(void *e)
+{
+	idm_exception_free(e);
 }
 
 static int by_time(const void *a, const void *b)
@@ -264,7 +267,8 @@ static int by_time(const void *a, const void *b)
 int idm_exception_list(struct idm_dir *d, const struct idm_config *cfg, const char *subject,
 		       int (*each)(void *ctx, const struct idm_exception *e), void *ctx)
 {
-	struct collect c = { 0 };
+	struct visit v = { each, ctx };
+	struct idm_sorted_listing l = { decode, by_time, release, visit, &v };
 	char *base = NULL, *filter = NULL;
 	int r = exceptions_dn(cfg, &base);
 
@@ -273,15 +277,7 @@ int idm_exception_list(struct idm_dir *d, const struct idm_config *cfg, const ch
 					     subject)
 			    : idm_filter_fmt(&filter, "(objectClass=idmException)");
 	if (r == IDM_OK)
-		r = idm_dir_search_paged(d, base, LDAP_SCOPE_ONELEVEL, filter, exception_attrs, 500,
-					 collect, &c);
-	if (r == IDM_OK && c.n)
-		qsort(c.all, c.n, sizeof(*c.all), by_time);
-	for (size_t i = 0; r == IDM_OK && i < c.n; i++)
-		r = each(ctx, c.all[i]);
-	for (size_t i = 0; i < c.n; i++)
-		idm_exception_free(c.all[i]);
-	free(c.all);
+		r = idm_dir_search_sorted(d, base, LDAP_SCOPE_ONELEVEL, filter, exception_attrs, &l);
 	free(base);
 	free(filter);
 	return r;

@@ -143,30 +143,29 @@ int idm_request_get(struct idm_dir *d, const struct idm_config *cfg, const char 
 	return r;
 }
 
-struct list_ctx {
-	struct idm_request **all;
-	size_t n, cap;
-};
-
-static int collect(void *ctx, LDAP *ld, LDAPMessage *e)
+static void *decode(LDAP *ld, LDAPMessage *e)
 {
-	struct list_ctx *c = ctx;
 	struct idm_request *r = NULL;
 
-	if (request_from_entry(ld, e, &r) < 0)
-		return IDM_OK; /* skip what idmgr did not write */
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct idm_request **grown = realloc(c->all, cap * sizeof(*grown));
-		if (!grown) {
-			idm_request_free(r);
-			return IDM_ENOMEM;
-		}
-		c->all = grown;
-		c->cap = cap;
-	}
-	c->all[c->n++] = r;
-	return IDM_OK;
+	return request_from_entry(ld, e, &r) == IDM_OK ? r : NULL; /* skip others' entries */
+}
+
+/* The caller's each(), called with the right type. */
+struct visit {
+	int (*each)(void *ctx, const struct idm_request *r);
+	void *ctx;
+};
+
+static int visit(void *ctx, const void *object)
+{
+	struct visit *v = ctx;
+
+	return v->each(v->ctx, object);
+}
+
+static void release(void *r)
+{
+	idm_request_free(r);
 }
 
 static int by_time(const void *a, const void *b)
@@ -182,7 +181,8 @@ static int by_time(const void *a, const void *b)
 int idm_request_list(struct idm_dir *d, const struct idm_config *cfg, const char *state,
 		     int (*each)(void *ctx, const struct idm_request *r), void *ctx)
 {
-	struct list_ctx c = { 0 };
+	struct visit v = { each, ctx };
+	struct idm_sorted_listing l = { decode, by_time, release, visit, &v };
 	char *base = NULL, *filter = NULL;
 	int r;
 
@@ -192,15 +192,7 @@ int idm_request_list(struct idm_dir *d, const struct idm_config *cfg, const char
 					   state)
 			  : idm_filter_fmt(&filter, "(objectClass=idmRequest)");
 	if (r == IDM_OK)
-		r = idm_dir_search_paged(d, base, LDAP_SCOPE_ONELEVEL, filter, request_attrs, 500,
-					 collect, &c);
-	if (r == IDM_OK && c.n)
-		qsort(c.all, c.n, sizeof(*c.all), by_time);
-	for (size_t i = 0; r == IDM_OK && i < c.n; i++)
-		r = each(ctx, c.all[i]);
-	for (size_t i = 0; i < c.n; i++)
-		idm_request_free(c.all[i]);
-	free(c.all);
+		r = idm_dir_search_sorted(d, base, LDAP_SCOPE_ONELEVEL, filter, request_attrs, &l);
 	free(base);
 	free(filter);
 	return r;
