@@ -601,12 +601,12 @@ int idm_request_apply(struct idm_operator *op, const struct idm_config *cfg,
 	if (r == IDM_OK)
 		r = idm_request_cas_state(op->d, a.req->dn, "approved", "applied");
 	snprintf(outcome, sizeof(outcome), "%s", r == IDM_OK ? "done" : idm_strerror(r));
-	idm_request_audit(op, cfg, log, "apply", a.req->subject, a.req->id, outcome, res->summary);
+	idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id, outcome, res->summary);
 	goto out;
 refused:
 	idm_logf(log, LOG_ERR, "apply %s refused: %s", id, rule);
 	snprintf(outcome, sizeof(outcome), "refused: %s", rule);
-	idm_request_audit(op, cfg, log, "apply", a.req->subject, a.req->id, outcome, NULL);
+	idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id, outcome, NULL);
 out:
 	idm_form_free(a.form);
 	idm_request_free(a.req);

@@ -123,8 +123,8 @@ int idm_exception_add(struct idm_operator *op, const struct idm_config *cfg,
 	r = idm_operator_require(op, log, roles, emergency ? "exception add --emergency"
 							   : "exception add");
 	if (r < 0) {
-		idm_request_audit(op, cfg, log, "exception-add", subject, NULL,
-				  "refused: R-EXC-1: exceptions need the CISO", rule);
+		idm_operator_audit(op, cfg, log, "exception-add", subject, NULL,
+				   "refused: R-EXC-1: exceptions need the CISO", rule);
 		return r;
 	}
 	r = idm_random_bytes(rnd, sizeof(rnd));
@@ -154,8 +154,8 @@ int idm_exception_add(struct idm_operator *op, const struct idm_config *cfg,
 	}
 	r = idm_mods_array(m) ? idm_dir_add(op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
 	if (r == IDM_OK) {
-		idm_request_audit(op, cfg, log, emergency ? "exception-emergency" : "exception-add",
-				  subject, eid, "done", rule);
+		idm_operator_audit(op, cfg, log, emergency ? "exception-emergency" : "exception-add",
+				   subject, eid, "done", rule);
 		*id = strdup(eid);
 		r = *id ? IDM_OK : IDM_ENOMEM;
 	}
@@ -174,8 +174,8 @@ int idm_exception_revoke(struct idm_operator *op, const struct idm_config *cfg,
 	int r = idm_operator_require(op, log, 1u << IDM_ROLE_CISO, "exception revoke");
 
 	if (r < 0) {
-		idm_request_audit(op, cfg, log, "exception-revoke", NULL, id,
-				  "refused: R-EXC-1: exceptions need the CISO", NULL);
+		idm_operator_audit(op, cfg, log, "exception-revoke", NULL, id,
+				   "refused: R-EXC-1: exceptions need the CISO", NULL);
 		return r;
 	}
 	r = exceptions_dn(cfg, &base);
@@ -194,7 +194,7 @@ int idm_exception_revoke(struct idm_operator *op, const struct idm_config *cfg,
 		idm_logf(log, LOG_ERR, "no exception %s", id);
 	}
 	if (r == IDM_OK)
-		idm_request_audit(op, cfg, log, "exception-revoke", NULL, id, "done", NULL);
+		idm_operator_audit(op, cfg, log, "exception-revoke", NULL, id, "done", NULL);
 out:
 	idm_mods_free(m);
 	free(base);
@@ -224,7 +224,7 @@ int idm_exception_acknowledge(struct idm_operator *op, const struct idm_config *
 		}
 	}
 	if (r == IDM_OK)
-		idm_request_audit(op, cfg, log, "exception-acknowledge", NULL, id, "done", NULL);
+		idm_operator_audit(op, cfg, log, "exception-acknowledge", NULL, id, "done", NULL);
 	idm_mods_free(m);
 	free(base);
 	free(dn);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idm_audit.h"
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_lockout.h"
@@ -139,4 +140,29 @@ void idm_operator_free(struct idm_operator *op)
 	free(op->uid);
 	free(op->dn);
 	free(op);
+}
+
+int idm_operator_audit(struct idm_operator *op, const struct idm_config *cfg,
+		       const struct idm_log *log, const char *action, const char *subject,
+		       const char *request_id, const char *outcome, const char *detail)
+{
+	struct idm_audit_event ev = {
+		.action = action,
+		.subject = subject,
+		.request_id = request_id,
+		.outcome = outcome,
+		.detail = detail,
+	};
+	char hash[IDM_AUDIT_HASH_LEN + 1] = "";
+	long seq = 0;
+	int r = idm_audit_append(op->d, cfg, &ev, &seq, hash);
+
+	if (r == IDM_OK)
+		idm_logf(log, LOG_NOTICE, "audit %ld %s: %s %s%s%s%s%s -> %s", seq, hash, op->uid, action,
+			 subject ? " " : "", subject ? subject : "", request_id ? " " : "",
+			 request_id ? request_id : "", outcome);
+	else
+		idm_logf(log, LOG_ERR, "audit record for %s %s could not be written: %s", action,
+			 request_id ? request_id : (subject ? subject : ""), idm_strerror(r));
+	return r;
 }

@@ -43,4 +43,13 @@ int idm_operator_require(const struct idm_operator *op, const struct idm_log *lo
 			 unsigned roles, const char *action);
 void idm_operator_free(struct idm_operator *op);
 
+/* Appends an audit record of an operator action (done or refused) as the
+ * operator, and one syslog line naming the record's sequence number and
+ * hash -- an anchor kept outside the directory (R-AUD-1).  A record that
+ * cannot be written is logged; the result is returned for callers that
+ * must not go on without it. */
+int idm_operator_audit(struct idm_operator *op, const struct idm_config *cfg,
+		       const struct idm_log *log, const char *action, const char *subject,
+		       const char *request_id, const char *outcome, const char *detail);
+
 #endif

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "idm_audit.h"
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_mods.h"
@@ -24,32 +23,6 @@ static const char *const request_attrs[] = {
 static int requests_dn(const struct idm_config *cfg, char **out)
 {
 	return idm_dn_child(out, "ou", "requests", cfg->ldap.idmgr_dn);
-}
-
-void idm_request_audit(struct idm_operator *op, const struct idm_config *cfg,
-		       const struct idm_log *log, const char *action, const char *subject,
-		       const char *request_id, const char *outcome, const char *detail)
-{
-	struct idm_audit_event ev = {
-		.action = action,
-		.subject = subject,
-		.request_id = request_id,
-		.outcome = outcome,
-		.detail = detail,
-	};
-	char hash[65] = "";
-	long seq = 0;
-	int r = idm_audit_append(op->d, cfg, &ev, &seq, hash);
-
-	/* One syslog line per action too; the chain head's hash in it is an
-	 * anchor kept outside the directory. */
-	if (r == IDM_OK)
-		idm_logf(log, LOG_NOTICE, "audit %ld %s: %s %s%s%s%s%s -> %s", seq, hash, op->uid, action,
-			 subject ? " " : "", subject ? subject : "", request_id ? " " : "",
-			 request_id ? request_id : "", outcome);
-	else
-		idm_logf(log, LOG_ERR, "audit record for %s %s could not be written: %s", action,
-			 request_id ? request_id : "", idm_strerror(r));
 }
 
 /* ------------------------------------------------------------- reading */
@@ -386,8 +359,8 @@ int idm_request_submit(struct idm_operator *op, const struct idm_config *cfg,
 	if (!op->roles) {
 		idm_logf(log, LOG_ERR, "operator %s holds no officer role: only officers submit requests",
 			 op->uid);
-		idm_request_audit(op, cfg, log, "submit", form->uid, NULL, "refused: not an officer",
-				  NULL);
+		idm_operator_audit(op, cfg, log, "submit", form->uid, NULL, "refused: not an officer",
+				   NULL);
 		return IDM_EDENIED;
 	}
 	r = check_against_directory(op, cfg, log, form);
@@ -418,7 +391,7 @@ int idm_request_submit(struct idm_operator *op, const struct idm_config *cfg,
 	r = idm_mods_array(m) ? idm_dir_add(op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
 	if (r < 0)
 		goto out;
-	idm_request_audit(op, cfg, log, "submit", form->uid, rid, "done",
+	idm_operator_audit(op, cfg, log, "submit", form->uid, rid, "done",
 			  idm_request_type_name(form->type));
 	*id = strdup(rid);
 	r = *id ? IDM_OK : IDM_ENOMEM;
@@ -439,7 +412,7 @@ static int refuse(struct idm_operator *op, const struct idm_config *cfg, const s
 
 	idm_logf(log, LOG_ERR, "%s %s refused: %s", action, req->id, rule);
 	snprintf(outcome, sizeof(outcome), "refused: %s", rule);
-	idm_request_audit(op, cfg, log, action, req->subject, req->id, outcome, NULL);
+	idm_operator_audit(op, cfg, log, action, req->subject, req->id, outcome, NULL);
 	return r;
 }
 
@@ -491,7 +464,7 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 				   "the request changed state meanwhile");
 		goto out;
 	}
-	idm_request_audit(op, cfg, log, "approve", req->subject, req->id, "done",
+	idm_operator_audit(op, cfg, log, "approve", req->subject, req->id, "done",
 			  idm_role_name(*role));
 	/* Read it again: a concurrent approval may have completed it. */
 	idm_request_free(req);
@@ -553,7 +526,7 @@ int idm_request_reject(struct idm_operator *op, const struct idm_config *cfg,
 		goto out;
 	}
 	if (r == IDM_OK)
-		idm_request_audit(op, cfg, log, "reject", req->subject, req->id, "done", reason);
+		idm_operator_audit(op, cfg, log, "reject", req->subject, req->id, "done", reason);
 out:
 	idm_mods_free(m);
 	idm_request_free(req);

@@ -53,13 +53,9 @@ int idm_request_facts(struct idm_dir *d, const struct idm_config *cfg,
 		      const struct idm_request *r, struct idm_request_facts *f);
 void idm_request_free(struct idm_request *r);
 
-/* Internal to the request machinery (idm_apply.c): state CAS, step marks,
- * audit of an operator action. */
+/* Internal to the request machinery (idm_apply.c): state CAS, step marks. */
 int idm_request_cas_state(struct idm_dir *d, const char *dn, const char *from, const char *to);
 int idm_request_mark_done(struct idm_dir *d, const struct idm_request *r, const char *step);
 bool idm_request_is_done(const struct idm_request *r, const char *step);
-void idm_request_audit(struct idm_operator *op, const struct idm_config *cfg,
-		       const struct idm_log *log, const char *action, const char *subject,
-		       const char *request_id, const char *outcome, const char *detail);
 
 #endif

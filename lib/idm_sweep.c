@@ -7,7 +7,6 @@
 #include <strings.h>
 #include <sys/time.h>
 
-#include "idm_audit.h"
 #include "idm_dir.h"
 #include "idm_error.h"
 #include "idm_escape.h"
@@ -291,20 +290,7 @@ static int emit(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
 
 static int audit(struct sweep *s, const char *uid, const char *outcome, const char *detail)
 {
-	struct idm_audit_event ev = {
-		.action = "sweep", .subject = uid, .outcome = outcome, .detail = detail
-	};
-	char hash[IDM_AUDIT_HASH_LEN + 1] = "";
-	long seq = 0;
-	int r = idm_audit_append(s->op->d, s->cfg, &ev, &seq, hash);
-
-	if (r == IDM_OK)
-		idm_logf(s->log, LOG_NOTICE, "audit %ld %s: %s sweep%s%s -> %s", seq, hash,
-			 s->op->uid, uid ? " " : "", uid ? uid : "", outcome);
-	else
-		idm_logf(s->log, LOG_ERR, "audit record for sweep %s could not be written: %s",
-			 uid ? uid : "", idm_strerror(r));
-	return r;
+	return idm_operator_audit(s->op, s->cfg, s->log, "sweep", uid, NULL, outcome, detail);
 }
 
 /* ------------------------------------------------------------ preload */

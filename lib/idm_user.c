@@ -33,7 +33,7 @@ static int prepare(struct idm_operator *op, const struct idm_config *cfg,
 	snprintf(what, sizeof(what), "user %s", action);
 	r = idm_operator_require(op, log, roles, what);
 	if (r < 0) {
-		idm_request_audit(op, cfg, log, action, uid, NULL, "refused: role", NULL);
+		idm_operator_audit(op, cfg, log, action, uid, NULL, "refused: role", NULL);
 		return r;
 	}
 	r = idm_account_lookup(op->d, cfg, uid, a);
@@ -41,8 +41,8 @@ static int prepare(struct idm_operator *op, const struct idm_config *cfg,
 		idm_logf(log, LOG_ERR, "no account %s", uid);
 	if (r == IDM_OK && (*a)->privileged && idm_operator_has(op, IDM_ROLE_CONTRACTOR)) {
 		idm_logf(log, LOG_ERR, "R-PRIV-3: a contractor never touches a privileged ID");
-		idm_request_audit(op, cfg, log, action, uid, NULL,
-				  "refused: R-PRIV-3: a contractor never touches a privileged ID", NULL);
+		idm_operator_audit(op, cfg, log, action, uid, NULL,
+				   "refused: R-PRIV-3: a contractor never touches a privileged ID", NULL);
 		idm_account_free(*a);
 		*a = NULL;
 		r = IDM_EDENIED;
@@ -60,8 +60,8 @@ int idm_user_reset_password(struct idm_operator *op, const struct idm_config *cf
 	if (r == IDM_OK)
 		r = idm_effect_temp_password(op->d, cfg, a->dn, pw);
 	if (r == IDM_OK)
-		idm_request_audit(op, cfg, log, "reset-password", uid, NULL, "done",
-				  "temporary password issued");
+		idm_operator_audit(op, cfg, log, "reset-password", uid, NULL, "done",
+				   "temporary password issued");
 	idm_account_free(a);
 	return r;
 }
@@ -81,7 +81,7 @@ int idm_user_expire_password(struct idm_operator *op, const struct idm_config *c
 		idm_mods_free(m);
 	}
 	if (r == IDM_OK)
-		idm_request_audit(op, cfg, log, "expire-password", uid, NULL, "done", NULL);
+		idm_operator_audit(op, cfg, log, "expire-password", uid, NULL, "done", NULL);
 	idm_account_free(a);
 	return r;
 }
@@ -121,7 +121,7 @@ int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
 	r = idm_effect_notice(op->d, cfg, op->dn, "suspend", uid, text);
 	if (r == IDM_OK) {
 		idm_logf(log, LOG_NOTICE, "notice: %s", text);
-		idm_request_audit(op, cfg, log, "suspend", uid, xid, "done", reason);
+		idm_operator_audit(op, cfg, log, "suspend", uid, xid, "done", reason);
 	}
 out:
 	free(xid);
@@ -138,7 +138,7 @@ int idm_user_unlock(struct idm_operator *op, const struct idm_config *cfg,
 	if (r == IDM_OK)
 		r = idm_lockout_unlock(op->d, a->dn);
 	if (r == IDM_OK)
-		idm_request_audit(op, cfg, log, "unlock", uid, NULL, "done", NULL);
+		idm_operator_audit(op, cfg, log, "unlock", uid, NULL, "done", NULL);
 	idm_account_free(a);
 	return r;
 }
