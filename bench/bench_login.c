@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 		 "dn: uid=bench,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\n"
 		 "objectClass: posixAccount\nobjectClass: idmAccount\nuid: bench\ncn: bench\n"
 		 "sn: bench\nuidNumber: 50000\ngidNumber: 10000\nhomeDirectory: /home/bench\n"
-		 "idmStatus: active\nidmPwdChangedTime: %s\nuserPassword: %s\n",
+		 "idmStatus: active\npwdChangedTime: %s\nuserPassword: %s\n",
 		 now, hash);
 	free(hash);
 	if (sandbox_ldapadd(&sb, ldif) != 0)

@@ -32,15 +32,7 @@ static int cmp(const void *a, const void *b)
 
 static void prepare(struct sandbox *s)
 {
-	char *text = slurp(s->conf), *grown;
-	const char *extra = "policy hist24 { history = 24  min_age_days = 0 }\n";
-	size_t size = strlen(text) + strlen(extra) + 1;
-
-	grown = malloc(size);
-	snprintf(grown, size, "%s%s", text, extra);
-	write_file(s->conf, grown, 0600);
-	free(text);
-	free(grown);
+	sandbox_add_config(s, "policy hist24 { history = 24  min_age_days = 0 }\n");
 }
 
 int main(int argc, char **argv)

@@ -284,7 +284,7 @@ static void write_accounts(const char *path, long n, time_t now)
 			"homeDirectory: /home/b%07ld\nloginShell: /bin/bash\n"
 			"userPassword: {ARGON2}$argon2id$v=19$m=19456,t=2,p=1$"
 			"YmVuY2hzYWx0YmVuY2g$QmVuY2htYXJrSGFzaEJlbmNobWFya0hhc2hCZW5jaA\n"
-			"idmPwdChangedTime: %s\nidmLoginCount: %u\ncreateTimestamp: %s\n",
+			"pwdChangedTime: %s\nidmLoginCount: %u\ncreateTimestamp: %s\n",
 			i, i, i, i, i % 2 ? "benefits" : "finance", 200000 + i, i,
 			(idm_time_format(now - (time_t)(rnd() % 170) * DAY, t1), t1), rnd() % 300,
 			(idm_time_format(created, t2), t2));

@@ -116,7 +116,7 @@ static int one(void *ctx, LDAP *ld, LDAPMessage *e)
 int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const char *const attrs[] = {
-		"uid", "idmStatus", "idmPolicy", "idmPrivileged", "idmMustChange", "idmPwdChangedTime",
+		"uid", "idmStatus", "idmPolicy", "idmPrivileged", "pwdReset", "pwdChangedTime", "createTimestamp",
 		"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
 		"idmLastLoginHost", "idmLastLogoutTime", "idmPrivilegeRequest", "idmStatusTime",
 		"idmStatusReason", "idmUntil", NULL,

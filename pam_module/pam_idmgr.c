@@ -326,12 +326,18 @@ EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char 
 		pr = pam_get_authtok(pamh, PAM_AUTHTOK, &new, NULL);
 		if (pr != PAM_SUCCESS)
 			break;
+		bool too_soon = false;
+
 		r = idm_password_change(c.cfg, &c.log, c.user, old, new, strlen(new), &v);
 		if (r != IDM_EPOLICY)
 			break;
-		for (size_t i = 0; i < v.n; i++)
+		for (size_t i = 0; i < v.n; i++) {
 			pam_error(pamh, "%s", v.v[i].message);
-		pam_set_item(pamh, PAM_AUTHTOK, NULL); /* ask again */
+			too_soon |= v.v[i].rule == IDM_RULE_MIN_AGE;
+		}
+		pam_set_item(pamh, PAM_AUTHTOK, NULL);
+		if (too_soon)
+			break; /* no other password would do: the dialog ends here */
 	}
 	if (pr == PAM_SUCCESS) {
 		switch (r) {
@@ -341,6 +347,12 @@ EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char 
 			pam_error(pamh, _("The current password is not right."));
 			pr = PAM_AUTHTOK_RECOVERY_ERR;
 			reason = "wrong_old_password";
+			break;
+		case IDM_EDENIED:
+			pam_error(pamh, _("The directory does not let this account change its password "
+					  "now; ask an administrator."));
+			pr = PAM_PERM_DENIED;
+			reason = "refused_by_directory";
 			break;
 		case IDM_EUNAVAIL: pr = PAM_AUTHINFO_UNAVAIL; reason = "directory_unavailable"; break;
 		case IDM_ENOENT: pr = PAM_USER_UNKNOWN; reason = "unknown_user"; break;

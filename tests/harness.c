@@ -16,8 +16,12 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <ldap.h>
+#include <strings.h>
 
 #include "harness.h"
+#include "idm_error.h"
+#include "idm_password.h"
 
 extern char **environ;
 
@@ -358,8 +362,9 @@ int closed_port(void)
 
 static int ldap_tool(const struct sandbox *sb, const char *tool, const char *ldif)
 {
+	/* relax: fixtures may set what slapd alone keeps (pwdChangedTime) */
 	char *argv[] = { (char *)tool, "-x", "-H", (char *)sb->uri, "-D", (char *)sb->admin_dn,
-			 "-y", (char *)sb->admin_secret, NULL };
+			 "-y", (char *)sb->admin_secret, "-e", "relax", NULL };
 	char *err = NULL;
 	int status = run_cmd(argv, ldif, NULL, &err);
 
@@ -367,6 +372,121 @@ static int ldap_tool(const struct sandbox *sb, const char *tool, const char *ldi
 		fprintf(stderr, "%s failed (%d): %s\n", tool, status, err ? err : "");
 	free(err);
 	return status;
+}
+
+char *sandbox_officer_ready_password(const struct sandbox *sb, const char *uid)
+{
+	char path[700], *pw, *temp, fresh[128];
+	struct idm_violations v;
+
+	snprintf(path, sizeof(path), "%s/%s.ready", sb->dir, uid);
+	pw = slurp(path);
+	if (pw)
+		return pw;
+	temp = sandbox_officer_password(sb, uid);
+	if (!temp || !sb->cfg)
+		die("no temporary password for", uid);
+	snprintf(fresh, sizeof(fresh), "%s-Ready-2026", temp);
+	if (idm_password_change(sb->cfg, NULL, uid, temp, fresh, strlen(fresh), &v) != IDM_OK)
+		die("cannot replace the temporary password of", uid);
+	write_file(path, fresh, 0600);
+	free(temp);
+	return strdup(fresh);
+}
+
+void sandbox_add_config(const struct sandbox *sb, const char *text)
+{
+	char *old = slurp(sb->conf), *grown;
+	size_t size;
+
+	if (!old)
+		die("cannot read", sb->conf);
+	size = strlen(old) + strlen(text) + 1;
+	grown = malloc(size);
+	if (!grown)
+		die("out of memory", sb->conf);
+	snprintf(grown, size, "%s%s", old, text);
+	write_file(sb->conf, grown, 0600);
+	free(old);
+	free(grown);
+	sandbox_init_again(sb);
+}
+
+void sandbox_init_again(const struct sandbox *sb)
+{
+	const char *bin = env_or("IDMGR_BIN", "../idmgr/idmgr");
+	char *argv[] = { (char *)bin, "-c", (char *)sb->conf, "init", "--admin-dn",
+			 (char *)sb->admin_dn, "--admin-password-file", (char *)sb->admin_secret,
+			 NULL };
+	char *out = NULL, *err = NULL;
+
+	if (run_cmd(argv, NULL, &out, &err) != 0) {
+		fprintf(stderr, "%s%s", out ? out : "", err ? err : "");
+		die("idmgr init (again) failed", sb->conf);
+	}
+	free(out);
+	free(err);
+}
+
+const char *sandbox_policy_line(const char *extra, char *buf, size_t size)
+{
+	const char *p = strstr(extra, "idmPolicy: ");
+
+	if (p) {
+		p += strlen("idmPolicy: ");
+		snprintf(buf, size, "pwdPolicySubentry: cn=%.*s,ou=policies,dc=example,dc=org\n",
+			 (int)strcspn(p, "\n"), p);
+	} else if (strstr(extra, "idmPrivileged: TRUE")) {
+		snprintf(buf, size, "pwdPolicySubentry: cn=privileged,ou=policies,dc=example,dc=org\n");
+	} else {
+		snprintf(buf, size, "%s", "");
+	}
+	return buf;
+}
+
+char *sandbox_admin_read(const struct sandbox *sb, const char *dn, const char *attr)
+{
+	LDAP *ld = NULL;
+	struct berval cred = { strlen(sb->admin_password), (char *)sb->admin_password };
+	char *attrs[] = { (char *)attr, NULL }, *res;
+	LDAPMessage *msg = NULL, *e;
+	struct berval **vals = NULL;
+	size_t size = 1, used = 0;
+	int v3 = LDAP_VERSION3;
+	bool hist = strcasecmp(attr, "pwdHistory") == 0;
+
+	if (ldap_initialize(&ld, sb->uri) != LDAP_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_SUCCESS ||
+	    ldap_sasl_bind_s(ld, sb->admin_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL) !=
+		    LDAP_SUCCESS ||
+	    ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL,
+			      NULL, 1, &msg) != LDAP_SUCCESS ||
+	    !(e = ldap_first_entry(ld, msg)))
+		die("cannot read as the administrator", dn);
+	vals = ldap_get_values_len(ld, e, attr);
+	for (size_t i = 0; vals && vals[i]; i++)
+		size += vals[i]->bv_len + 1;
+	res = calloc(1, size);
+	if (!res)
+		die("out of memory", dn);
+	for (size_t i = 0; vals && vals[i]; i++) {
+		const char *v = vals[i]->bv_val, *end = v + vals[i]->bv_len;
+
+		/* pwdHistory is "TIME#SYNTAX#LENGTH#VALUE": keep VALUE */
+		for (int k = 0; hist && k < 3 && v; k++) {
+			v = memchr(v, '#', (size_t)(end - v));
+			v = v ? v + 1 : NULL;
+		}
+		if (!v)
+			continue;
+		memcpy(res + used, v, (size_t)(end - v));
+		used += (size_t)(end - v);
+		res[used++] = '\n';
+	}
+	ldap_value_free_len(vals);
+	ldap_msgfree(msg);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	return res;
 }
 
 int sandbox_ldapadd(const struct sandbox *sb, const char *ldif)

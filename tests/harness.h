@@ -54,6 +54,11 @@ int run_cmd(char *const argv[], const char *stdin_text, char **out, char **err);
 /* The temporary password of a sample officer from DIR/officers.json. */
 char *sandbox_officer_password(const struct sandbox *sb, const char *uid);
 
+/* The password of a sample officer after it replaced the temporary one
+ * (slapd lets a session bound with a temporary password do nothing else):
+ * the first call changes it, later ones (any process) read DIR/UID.ready. */
+char *sandbox_officer_ready_password(const struct sandbox *sb, const char *uid);
+
 /* A logger that keeps the messages in a buffer, for assertions. */
 struct log_capture {
 	struct idm_log log;
@@ -80,6 +85,21 @@ void write_file(const char *path, const char *text, unsigned mode);
 int hanging_listener(int *fd);
 /* A loopback port with nothing listening. */
 int closed_port(void);
+
+/* Appends text (policy sections) to the sandbox's idmgr.conf, then runs
+ * "idmgr init" again so that slapd's policy entries follow it. */
+void sandbox_add_config(const struct sandbox *sb, const char *text);
+/* Runs "idmgr init" again as the directory administrator, as an
+ * administrator does after adding policy sections to idmgr.conf: slapd's
+ * policy entries follow the configuration.  Aborts on failure. */
+void sandbox_init_again(const struct sandbox *sb);
+/* The pwdPolicySubentry line an LDIF fixture needs for extra (its
+ * "idmPolicy: X" or "idmPrivileged: TRUE"), or "" for the default. */
+const char *sandbox_policy_line(const char *extra, char *buf, size_t size);
+/* A password-data attribute as the directory administrator reads it (all
+ * values, one a line, malloc'ed, "" when none); pwdHistory values are cut
+ * to the stored hash. */
+char *sandbox_admin_read(const struct sandbox *sb, const char *dn, const char *attr);
 
 /* Adds an LDIF text as the directory administrator (ldapadd). 0 on success. */
 int sandbox_ldapadd(const struct sandbox *sb, const char *ldif);

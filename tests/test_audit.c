@@ -45,11 +45,11 @@ static char *people_dn(const char *uid)
 	return dn;
 }
 
-/* A connection bound as a sample officer with its temporary password. */
+/* A connection bound as a sample officer (temporary password replaced). */
 static struct idm_dir *officer(const char *uid)
 {
 	struct idm_dir *d = NULL;
-	char *dn = people_dn(uid), *pw = sandbox_officer_password(&sb, uid);
+	char *dn = people_dn(uid), *pw = sandbox_officer_ready_password(&sb, uid);
 
 	ck_assert_ptr_nonnull(pw);
 	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, pw, &d), IDM_OK);
@@ -722,7 +722,7 @@ END_TEST
 static void child(const char *uid, int fd)
 {
 	struct idm_audit_event ev = { .action = "approve", .outcome = "done", .subject = uid };
-	char *dn = people_dn(uid), *pw = sandbox_officer_password(&sb, uid);
+	char *dn = people_dn(uid), *pw = sandbox_officer_ready_password(&sb, uid);
 	struct idm_dir *d = NULL;
 	int status = 0;
 
@@ -769,6 +769,8 @@ START_TEST(concurrent_appends_never_fork)
 	int fds[2], got = 0, status;
 
 	ck_assert_int_eq(pipe(fds), 0);
+	for (int i = 0; i < CHILDREN; i++)
+		free(sandbox_officer_ready_password(&sb, uids[i])); /* before the race */
 	for (int i = 0; i < CHILDREN; i++) {
 		pid[i] = fork();
 		ck_assert_int_ge(pid[i], 0);

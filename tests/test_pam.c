@@ -20,6 +20,7 @@
 #include "idm_lockout.h"
 #include "idm_login.h"
 #include "idm_passhash.h"
+#include "idm_password.h"
 #include "idm_time.h"
 
 static struct sandbox sb;
@@ -39,6 +40,25 @@ static int pam_op(const char *service, const char *user, enum pamtest_ops op, st
 	return tests[0].op_rv;
 }
 
+static void base64(const char *in, size_t n, char *out, size_t size)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k + 5 < size; i += 3) {
+		unsigned v = (unsigned char)in[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)in[i + 2];
+		out[k++] = tab[v >> 18 & 63];
+		out[k++] = tab[v >> 12 & 63];
+		out[k++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		out[k++] = i + 2 < n ? tab[v & 63] : '=';
+	}
+	out[k] = '\0';
+}
+
 static int auth(const char *user, const char *password, struct pam_script *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -56,20 +76,23 @@ static int account(const char *user, struct pam_script *c)
  * password was set now unless extra says when. */
 static void add_account(const char *uid, const char *pw, const char *extra)
 {
-	char ldif[4096], *hash = NULL, now[IDM_GENTIME_LEN], changed[64] = "";
+	char ldif[4096], *hash = NULL, now[IDM_GENTIME_LEN], changed[64] = "", policy[128];
 	static int next = 30000;
 
 	ck_assert_int_eq(idm_hash_password(&sb.cfg->argon2, pw, strlen(pw), &hash), IDM_OK);
-	if (!strstr(extra, "idmPwdChangedTime")) {
+	if (!strstr(extra, "pwdChangedTime")) {
 		idm_time_format(time(NULL), now);
-		snprintf(changed, sizeof(changed), "idmPwdChangedTime: %s\n", now);
+		snprintf(changed, sizeof(changed), "pwdChangedTime: %s\n", now);
 	}
 	snprintf(ldif, sizeof(ldif),
 		 "dn: uid=%s,ou=people,dc=example,dc=org\n"
 		 "objectClass: inetOrgPerson\nobjectClass: posixAccount\nobjectClass: idmAccount\n"
 		 "uid: %s\ncn: %s\nsn: %s\nuidNumber: %d\ngidNumber: 10000\n"
-		 "homeDirectory: /home/%s\nuserPassword: %s\n%s%s",
-		 uid, uid, uid, uid, next++, uid, hash, changed, extra);
+		 "homeDirectory: /home/%s\nuserPassword: %s\n%s%s%s",
+		 uid, uid, uid, uid, next++, uid, hash, changed,
+		 strstr(extra, "pwdPolicySubentry") ? "" :
+						      sandbox_policy_line(extra, policy, sizeof(policy)),
+		 extra);
 	ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
 	free(hash);
 }
@@ -83,16 +106,9 @@ static const char test_policies[] =
 
 static void prepare(struct sandbox *s)
 {
-	char conf[700], uris[300], *text, *grown;
-	size_t size;
+	char conf[700], uris[300];
 
-	text = slurp(s->conf);
-	size = strlen(text) + sizeof(test_policies) + 1;
-	grown = malloc(size);
-	snprintf(grown, size, "%s%s", text, test_policies);
-	write_file(s->conf, grown, 0600);
-	free(text);
-	free(grown);
+	sandbox_add_config(s, test_policies);
 	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d/", closed_port());
 	sandbox_config_variant(s, "down.conf", uris, 1, conf, sizeof(conf));
 	sandbox_pam_service(s, "idmgr-down", conf, "");
@@ -163,6 +179,20 @@ static int full_login(const char *user, const char *password, const char *rhost,
 	return r;
 }
 
+/* An account whose userPassword is the base64 value b64, as stored. */
+static void add_hashed_account(const char *uid, int number, const char *b64, const char *changed)
+{
+	char ldif[1024];
+
+	snprintf(ldif, sizeof(ldif),
+		 "dn: uid=%s,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\n"
+		 "objectClass: posixAccount\nobjectClass: idmAccount\nuid: %s\ncn: %s\nsn: %s\n"
+		 "uidNumber: %d\ngidNumber: 10000\nhomeDirectory: /home/%s\nidmStatus: active\n"
+		 "userPassword:: %s\npwdChangedTime: %s\n",
+		 uid, uid, uid, uid, number, uid, b64, changed);
+	ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
+}
+
 static void setup(void)
 {
 	char t[IDM_GENTIME_LEN], extra[256];
@@ -180,9 +210,9 @@ static void setup(void)
 	add_account("std3", "Standard three passphrase", "idmStatus: active\n");
 	add_account("hard", "Hard limit passphrase", "idmStatus: active\nidmPolicy: roomy\n"
 						     "idmFailureCount: 100\n");
-	snprintf(extra, sizeof(extra), "idmStatus: active\nidmPwdChangedTime: %s\n", days_ago(200, t));
+	snprintf(extra, sizeof(extra), "idmStatus: active\npwdChangedTime: %s\n", days_ago(200, t));
 	add_account("old", "Old password passphrase", extra);
-	snprintf(extra, sizeof(extra), "idmStatus: active\nidmPwdChangedTime: %s\n", days_ago(170, t));
+	snprintf(extra, sizeof(extra), "idmStatus: active\npwdChangedTime: %s\n", days_ago(170, t));
 	add_account("soon", "Soon expiring passphrase", extra);
 	add_account("counted", "Counted logins passphrase", "idmStatus: active\nidmPolicy: counted\n");
 	add_account("cron1", "Cron user passphrase", "idmStatus: active\n");
@@ -196,19 +226,24 @@ static void setup(void)
 		    "idmStatus: active\npwdPolicySubentry: cn=reset,ou=policies,dc=example,dc=org\n"
 		    "pwdReset: TRUE\n");
 	{
-		char enc[256], ldif[1024];
+		char enc[256], raw[300], b64[420];
 		const char *pw = "Argon2i era passphrase";
 		const unsigned char salt[16] = "0123456789abcdef";
+		size_t n;
+
 		ck_assert_int_eq(argon2i_hash_encoded(3, 4096, 1, pw, strlen(pw), salt, 16, 32, enc,
 						      sizeof(enc)),
 				 ARGON2_OK);
-		snprintf(ldif, sizeof(ldif),
-			 "dn: uid=oldhash,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\n"
-			 "objectClass: posixAccount\nobjectClass: idmAccount\nuid: oldhash\n"
-			 "cn: oldhash\nsn: oldhash\nuidNumber: 39999\ngidNumber: 10000\n"
-			 "homeDirectory: /home/oldhash\nidmStatus: active\nuserPassword: {ARGON2}%s\n",
-			 enc);
-		ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
+		/* as an older release wrote it, and as Debian's argon2.so
+		 * (2.5.13) does: argon2i, a NUL and a stray byte after the
+		 * string (ITS#9827) */
+		n = (size_t)snprintf(raw, sizeof(raw), "{ARGON2}%s", enc);
+		base64(raw, n, b64, sizeof(b64));
+		add_hashed_account("oldhash", 39999, b64, days_ago(2, t));
+		raw[n++] = '\0';
+		raw[n++] = 'Q';
+		base64(raw, n, b64, sizeof(b64));
+		add_hashed_account("straybytes", 39998, b64, days_ago(2, t));
 	}
 	add_account("alice", "Alice's long passphrase 1", "idmStatus: active\n");
 	add_account("susp", "Suspended passphrase 2", "idmStatus: suspended\n");
@@ -598,27 +633,33 @@ START_TEST(server_must_change_control_honoured)
 }
 END_TEST
 
-/* Welcome: a weaker stored hash (what slapd 2.5.13 itself writes) is
- * replaced at the next login by one with the configured Argon2id costs. */
-START_TEST(weak_hash_upgraded_at_login)
+/* R-PW-5: hashes of older releases and of Debian's argon2.so (argon2i,
+ * m=4096, with and without the NUL and stray byte of 2.5.13) still bind
+ * through idmgr_argon2.so; the user cannot store a hash, so the weaker one
+ * is replaced at the next change, which slapd hashes with the configured
+ * Argon2id costs. */
+START_TEST(weak_hash_binds_and_next_change_is_argon2id)
 {
-	struct idm_dir *d = NULL;
-	static const char *const attrs[] = { "userPassword", NULL };
-	LDAPMessage *res = NULL;
+	struct idm_violations v;
 	struct pam_script c;
-	char *v;
+	const char *users[] = { "oldhash", "straybytes" };
 
-	ck_assert_int_eq(auth("oldhash", "Argon2i era passphrase", &c), PAM_SUCCESS);
-	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
-	ck_assert_int_eq(idm_dir_search(d, "uid=oldhash,ou=people,dc=example,dc=org", LDAP_SCOPE_BASE,
-					"(objectClass=*)", attrs, 1, &res),
-			 IDM_OK);
-	v = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res), "userPassword");
-	ck_assert(strncmp(v, "{ARGON2}$argon2id$v=19$m=19456,t=2,p=1$", 39) == 0);
-	free(v);
-	ldap_msgfree(res);
-	idm_dir_close(d);
-	ck_assert_int_eq(auth("oldhash", "Argon2i era passphrase", &c), PAM_SUCCESS);
+	for (int i = 0; i < 2; i++) {
+		char dn[128], *h;
+
+		snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=example,dc=org", users[i]);
+		ck_assert_int_eq(auth(users[i], "Argon2i era passphrase", &c), PAM_SUCCESS);
+		h = sandbox_admin_read(&sb, dn, "userPassword");
+		ck_assert_msg(strncmp(h, "{ARGON2}$argon2i$v=19$m=4096,t=3,p=1$", 37) == 0, "%s", h);
+		free(h);
+		ck_assert_int_eq(idm_password_change(sb.cfg, NULL, users[i], "Argon2i era passphrase",
+						     "Argon2id era passphrase 2", 25, &v),
+				 IDM_OK);
+		h = sandbox_admin_read(&sb, dn, "userPassword");
+		ck_assert_msg(strncmp(h, "{ARGON2}$argon2id$v=19$m=19456,t=2,p=1$", 39) == 0, "%s", h);
+		free(h);
+		ck_assert_int_eq(auth(users[i], "Argon2id era passphrase 2", &c), PAM_SUCCESS);
+	}
 }
 END_TEST
 
@@ -651,7 +692,7 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, unknown_locked_and_wrong_take_the_same_time);
 	tcase_add_test(tc, server_backstop_locks_direct_binds);
 	tcase_add_test(tc, server_must_change_control_honoured);
-	tcase_add_test(tc, weak_hash_upgraded_at_login);
+	tcase_add_test(tc, weak_hash_binds_and_next_change_is_argon2id);
 	suite_add_tcase(s, tc);
 	return s;
 }

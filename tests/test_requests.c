@@ -318,14 +318,14 @@ START_TEST(operator_with_temporary_password_refused)
 
 	/* put suzuki back on a temporary password, as an operator reset would */
 	snprintf(ldif, sizeof(ldif), "dn: uid=suzuki,ou=people,dc=example,dc=org\nchangetype: modify\n"
-				     "replace: idmMustChange\nidmMustChange: TRUE\n");
+				     "add: pwdReset\npwdReset: TRUE\n");
 	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
 	ck_assert_int_eq(idmgr("suzuki", &out, &err, "request", "list", NULL, NULL, NULL), 1);
 	ck_assert_ptr_nonnull(strstr(err, "change it first"));
 	free(out);
 	free(err);
 	snprintf(ldif, sizeof(ldif), "dn: uid=suzuki,ou=people,dc=example,dc=org\nchangetype: modify\n"
-				     "replace: idmMustChange\nidmMustChange: FALSE\n");
+				     "delete: pwdReset\n");
 	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
 	(void)path;
 	free(temp);

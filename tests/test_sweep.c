@@ -410,7 +410,7 @@ START_TEST(who_may_sweep)
 	free(err);
 
 	/* a staff member with a password but no role */
-	snprintf(ldif, sizeof(ldif), "userPassword: Plain staff pass 1!\nidmPwdChangedTime: %s\n",
+	snprintf(ldif, sizeof(ldif), "userPassword: Plain staff pass 1!\npwdChangedTime: %s\n",
 		 gt(time(NULL), c));
 	add_account("staffer", "active", 0, time(NULL), ldif);
 	snprintf(pw, sizeof(pw), "%s/staffer.pw", sb.dir);

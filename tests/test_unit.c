@@ -852,6 +852,35 @@ START_TEST(hash_verify_argon2i)
 }
 END_TEST
 
+/* slapd 2.5.13's argon2.so stores its value followed by a NUL and one stray
+ * byte (ITS#9827): dropped, and the hash verifies; a NUL anywhere else is
+ * refused (R-PW-5). */
+START_TEST(hash_from_stored_tolerates_stray_bytes)
+{
+	const char plain[] = "{ARGON2}$argon2i$v=19$m=64,t=3,p=1$c2FsdA$aGFzaA";
+	char buf[128], *out = NULL;
+	size_t n = strlen(plain);
+
+	memcpy(buf, plain, n);
+	ck_assert_int_eq(idm_hash_from_stored(buf, n, &out), IDM_OK);
+	ck_assert_str_eq(out, plain);
+	free(out);
+	buf[n] = '\0';
+	buf[n + 1] = 'Q';
+	ck_assert_int_eq(idm_hash_from_stored(buf, n + 2, &out), IDM_OK);
+	ck_assert_str_eq(out, plain);
+	free(out);
+	ck_assert_int_eq(idm_hash_from_stored(buf, n + 1, &out), IDM_OK);
+	ck_assert_str_eq(out, plain);
+	free(out);
+	buf[n + 2] = 'R';
+	ck_assert_int_eq(idm_hash_from_stored(buf, n + 3, &out), IDM_EINVAL);
+	ck_assert_ptr_null(out);
+	buf[10] = '\0';
+	ck_assert_int_eq(idm_hash_from_stored(buf, n, &out), IDM_EINVAL);
+}
+END_TEST
+
 /* ============================== configuration (contract §4, R-AUD-2) */
 
 START_TEST(config_sample_loads)
@@ -1768,6 +1797,7 @@ static Suite *passhash_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, hash_form_and_verify);
+	tcase_add_test(tc, hash_from_stored_tolerates_stray_bytes);
 	tcase_add_test(tc, hash_salt_is_random);
 	tcase_add_test(tc, hash_utf8_password);
 	tcase_add_test(tc, hash_bounds_values);

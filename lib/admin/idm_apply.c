@@ -14,6 +14,7 @@
 #include "idm_escape.h"
 #include "idm_mods.h"
 #include "idm_numbers.h"
+#include "idm_ppolicy.h"
 #include "idm_passhash.h"
 #include "idm_random.h"
 #include "idm_secret.h"
@@ -181,7 +182,9 @@ static int apply_register(struct apply *a)
 		idm_mods_add(m, LDAP_MOD_ADD, "homeDirectory", home);
 		idm_mods_add(m, LDAP_MOD_ADD, "loginShell", "/bin/bash");
 		idm_mods_add(m, LDAP_MOD_ADD, "idmStatus", "active");
-		idm_mods_add(m, LDAP_MOD_ADD, "idmMustChange", "TRUE");
+		/* the temporary password must be changed first (R-PW-4): ppolicy
+		 * restricts the new user to that */
+		idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
 		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", a->req->id);
 		if (f->valid_until) {
 			idm_time_format(f->valid_until, until);
@@ -456,13 +459,21 @@ static int apply_privilege(struct apply *a, bool grant)
 	struct idm_account *acct = NULL;
 	struct idm_mods *m = idm_mods_new();
 	int role = a->form->role ? idm_role_from_name(a->form->role) : -1;
-	char text[512];
+	char text[512], *subentry = NULL;
 	int r = existing_account(a, &acct);
 
 	if (r < 0)
 		goto out;
+	/* slapd applies the privileged policy through pwdPolicySubentry
+	 * (R-PRIV-4), kept in step with idmPrivileged here, in one modify;
+	 * a policy the entry names itself (idmPolicy) still wins. */
+	r = idm_ppolicy_subentry(a->cfg, acct->policy ? acct->policy :
+					 grant ? "privileged" : IDM_PPOLICY_DEFAULT, &subentry);
+	if (r < 0)
+		goto out;
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPrivileged", grant ? "TRUE" : NULL);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPrivilegeRequest", grant ? a->req->id : NULL);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "pwdPolicySubentry", subentry);
 	r = idm_mods_array(m) ? idm_dir_modify(a->op->d, acct->dn, idm_mods_array(m)) : IDM_ENOMEM;
 	if (r == IDM_OK && role >= 0)
 		r = idm_effect_role(a->op->d, a->cfg, (enum idm_role)role, acct->dn, grant);
@@ -477,6 +488,7 @@ static int apply_privilege(struct apply *a, bool grant)
 	if (r == IDM_OK)
 		r = SUMMARY(a, "%s is %sprivileged", a->form->uid, grant ? "" : "no longer ");
 out:
+	free(subentry);
 	idm_mods_free(m);
 	idm_account_free(acct);
 	return r;

@@ -12,6 +12,7 @@
 #include "idm_mods.h"
 #include "idm_numbers.h"
 #include "idm_passhash.h"
+#include "idm_ppolicy.h"
 #include "idm_random.h"
 #include "idm_secret.h"
 #include "idm_time.h"
@@ -225,6 +226,27 @@ out:
 	return r;
 }
 
+static int note_policy(void *ctx, const char *dn, enum idm_ppolicy_action a)
+{
+	return note(ctx, dn,
+		    a == IDM_PP_CREATED ? IDM_BOOT_CREATED :
+		    a == IDM_PP_UPDATED ? IDM_BOOT_UPDATED : IDM_BOOT_EXISTS);
+}
+
+/* slapd's policy entries, one per policy section (idm_ppolicy.h). */
+static int ensure_policies(struct boot *b)
+{
+	char *dn = NULL;
+	int r = idm_ppolicy_container(b->cfg, &dn);
+
+	if (r == IDM_OK)
+		r = ensure_container(b, dn);
+	if (r == IDM_OK)
+		r = idm_ppolicy_sync(b->d, b->cfg, note_policy, b);
+	free(dn);
+	return r;
+}
+
 static int ensure_pool(struct boot *b)
 {
 	char *dn = NULL, uidn[24], gidn[24];
@@ -376,7 +398,7 @@ static int ensure_officer(struct boot *b, const struct idm_officer_spec *spec, c
 	struct idm_bootstrap_result *res = b->res;
 	struct idm_bootstrap_officer *o, *grown;
 	struct idm_mods *m = NULL;
-	char *hash = NULL, uidn[24], now[IDM_GENTIME_LEN], *home = NULL;
+	char *hash = NULL, uidn[24], *home = NULL, *subentry = NULL;
 	long uidnum;
 	bool created = false;
 	int r;
@@ -407,7 +429,9 @@ static int ensure_officer(struct boot *b, const struct idm_officer_spec *spec, c
 	if (r < 0)
 		goto out;
 	snprintf(uidn, sizeof(uidn), "%ld", uidnum);
-	idm_time_format(time(NULL), now);
+	r = idm_ppolicy_subentry(c, "privileged", &subentry);
+	if (r < 0)
+		goto out;
 	if (asprintf(&home, "/home/%s", spec->uid) < 0) {
 		home = NULL;
 		r = IDM_ENOMEM;
@@ -430,8 +454,10 @@ static int ensure_officer(struct boot *b, const struct idm_officer_spec *spec, c
 	idm_mods_add(m, LDAP_MOD_ADD, "idmPrivileged", "TRUE");
 	/* made privileged by the bootstrap, not by a request: not drift */
 	idm_mods_add(m, LDAP_MOD_ADD, "idmPrivilegeRequest", "init");
-	idm_mods_add(m, LDAP_MOD_ADD, "idmMustChange", "TRUE");
-	idm_mods_add(m, LDAP_MOD_ADD, "idmPwdChangedTime", now);
+	/* ppolicy restricts the officer to changing the temporary password
+	 * (R-PW-4), under the privileged policy (R-PRIV-4) */
+	idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
+	idm_mods_add(m, LDAP_MOD_ADD, "pwdPolicySubentry", subentry);
 	idm_mods_add(m, LDAP_MOD_ADD, "idmLoginCount", "0");
 	r = ensure(b, o->dn, m, &created);
 out:
@@ -443,6 +469,7 @@ out:
 	idm_mods_free(m);
 	idm_secret_free(hash);
 	free(home);
+	free(subentry);
 	return r;
 }
 
@@ -545,6 +572,8 @@ int idm_bootstrap(const struct idm_config *cfg, const struct idm_log *log, const
 			r = ensure_container(&b, dn);
 		free(dn);
 	}
+	if (r == IDM_OK)
+		r = ensure_policies(&b);
 	if (r == IDM_OK)
 		r = ensure_pool(&b);
 	if (r == IDM_OK)

@@ -124,7 +124,7 @@ int idm_effect_temp_password(struct idm_dir *d, const struct idm_config *cfg, co
 			     char **pw)
 {
 	struct idm_mods *m;
-	char *hash = NULL, now[IDM_GENTIME_LEN];
+	char *hash = NULL;
 	int r;
 
 	*pw = NULL;
@@ -133,13 +133,19 @@ int idm_effect_temp_password(struct idm_dir *d, const struct idm_config *cfg, co
 		r = idm_hash_password(&cfg->argon2, *pw, strlen(*pw), &hash);
 	if (r < 0)
 		goto out;
-	idm_time_format(time(NULL), now);
+	/* A system_admin is a password administrator (manage on
+	 * userPassword, slapd-acl.conf): ppolicy sets pwdReset itself, and the
+	 * user's change is the next thing the server lets them do (R-PW-4). */
 	m = idm_mods_new();
 	idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", hash);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmMustChange", "TRUE");
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPwdChangedTime", now);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", "0");
 	r = modify(d, dn, m);
+	if (r == IDM_OK)
+		r = idm_effect_must_change(d, dn);
+	if (r == IDM_OK) {
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", "0");
+		modify(d, dn, m); /* best effort: a count of the old password */
+	}
 out:
 	idm_secret_free(hash);
 	if (r < 0) {
@@ -149,12 +155,26 @@ out:
 	return r;
 }
 
+int idm_effect_must_change(struct idm_dir *d, const char *dn)
+{
+	struct idm_mods *m = idm_mods_new();
+	int r;
+
+	/* An add, never a replace: officers may add TRUE, not remove it
+	 * (slapd-acl.conf); already set is done. */
+	idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
+	r = modify(d, dn, m);
+	if (r < 0 && idm_dir_last_result(d) == LDAP_TYPE_OR_VALUE_EXISTS)
+		r = IDM_OK;
+	return r;
+}
+
 int idm_effect_no_password(struct idm_dir *d, const char *dn)
 {
 	struct idm_mods *m = idm_mods_new();
 
+	/* slapd's pwdHistory stays, readable by nobody (slapd-acl.conf). */
 	idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", NULL);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPasswordHistory", NULL);
 	return modify(d, dn, m);
 }
 

@@ -32,6 +32,9 @@ int idm_effect_temp_password(struct idm_dir *d, const struct idm_config *cfg, co
 			     char **pw);
 /* No password at all: no bind can succeed (retirement). */
 int idm_effect_no_password(struct idm_dir *d, const char *dn);
+/* Sets pwdReset: the server lets the user do nothing but change the
+ * password (R-PW-2, R-PW-4); already set is IDM_OK. */
+int idm_effect_must_change(struct idm_dir *d, const char *dn);
 /* member of the role group (DN value) added or removed. */
 int idm_effect_role(struct idm_dir *d, const struct idm_config *cfg, enum idm_role role,
 		    const char *member_dn, bool add);

@@ -46,7 +46,7 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 	struct idm_operator *op = NULL;
 	const struct idm_policy *p;
 	time_t now = time(NULL);
-	int r;
+	int r, pp = -1;
 
 	*out = NULL;
 	if (idm_uid_check(cfg, uid) < 0) {
@@ -65,11 +65,20 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 	r = idm_dn_child(&op->dn, "uid", uid, cfg->ldap.people_dn);
 	if (r < 0)
 		goto out;
-	r = idm_dir_open(cfg, log, op->dn, password, &op->d);
+	r = idm_dir_open_pp(cfg, log, op->dn, password, &pp, &op->d);
 	if (r == IDM_EAUTH)
 		idm_logf(log, LOG_ERR, "operator %s: wrong password, or no such operator", uid);
 	if (r < 0)
 		goto out;
+	if (pp == PP_changeAfterReset && mode == IDM_OPERATOR_ACT) {
+		/* slapd lets this session do nothing but change the password */
+		idm_logf(log, LOG_ERR,
+			 "operator %s: the password is temporary or was reset; change it first "
+			 "with \"idmgr -u %s passwd\" (R-PW-4)",
+			 uid, uid);
+		r = IDM_ESTATE;
+		goto out;
+	}
 	r = idm_account_lookup(op->d, cfg, uid, &op->account);
 	if (r == IDM_ENOENT)
 		idm_logf(log, LOG_ERR, "operator %s: not an account idmgr manages", uid);

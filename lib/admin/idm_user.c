@@ -70,15 +70,12 @@ int idm_user_expire_password(struct idm_operator *op, const struct idm_config *c
 			     const struct idm_log *log, const char *uid)
 {
 	struct idm_account *a = NULL;
-	struct idm_mods *m;
 	int r = prepare(op, cfg, log, "expire-password", uid,
 			(1u << IDM_ROLE_SYSTEM_ADMIN) | (1u << IDM_ROLE_SECURITY_MANAGER), &a);
 
 	if (r == IDM_OK) {
-		m = idm_mods_new();
-		idm_mods_add(m, LDAP_MOD_REPLACE, "idmMustChange", "TRUE");
-		r = idm_mods_array(m) ? idm_dir_modify(op->d, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
-		idm_mods_free(m);
+		/* slapd then restricts the user to a change (R-PW-2) */
+		r = idm_effect_must_change(op->d, a->dn);
 	}
 	if (r == IDM_OK)
 		idm_operator_audit(op, cfg, log, "expire-password", uid, NULL, "done", NULL);

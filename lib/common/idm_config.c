@@ -143,6 +143,19 @@ static int validate_abs_path(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* A path slapd opens, written into a policy entry as "PATH POLICY"
+ * (pwdCheckModuleArg): absolute, without white space. */
+static int validate_server_path(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+
+	if (v && strpbrk(v, " \t\r\n")) {
+		cfg_error(cfg, "%s: \"%s\" must not contain white space", opt->name, v);
+		return -1;
+	}
+	return validate_abs_path(cfg, opt);
+}
+
 static int validate_required_path(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
@@ -335,6 +348,11 @@ static cfg_t *config_init(void)
 		CFG_INT("never_used_days", 30, CFGF_NONE),
 		CFG_END()
 	};
+	static cfg_opt_t ppolicy_opts[] = {
+		CFG_STR("check_module", IDM_SLAPD_MODULEDIR "/idmgr_pwcheck.so", CFGF_NONE),
+		CFG_STR("check_config", "", CFGF_NONE),
+		CFG_END()
+	};
 	static cfg_opt_t login_opts[] = {
 		CFG_STR("banner", "", CFGF_NONE),
 		CFG_BOOL("show_last_login", cfg_true, CFGF_NONE),
@@ -350,6 +368,7 @@ static cfg_t *config_init(void)
 		CFG_STR_LIST("regular_staff_groups", "{internet,mail}", CFGF_NONE),
 		CFG_SEC("sweep", sweep_opts, CFGF_NONE),
 		CFG_SEC("login", login_opts, CFGF_NONE),
+		CFG_SEC("ppolicy", ppolicy_opts, CFGF_NONE),
 		CFG_END()
 	};
 	static const char *const dn_keys[] = {
@@ -373,6 +392,8 @@ static cfg_t *config_init(void)
 	cfg_set_validate_func(cfg, "ldap|bind_password_file", validate_secret_path);
 	cfg_set_validate_func(cfg, "ldap|ca_file", validate_abs_path);
 	cfg_set_validate_func(cfg, "policy|blocklist_file", validate_abs_path);
+	cfg_set_validate_func(cfg, "ppolicy|check_module", validate_server_path);
+	cfg_set_validate_func(cfg, "ppolicy|check_config", validate_server_path);
 	cfg_set_validate_func(cfg, "policy", validate_policy);
 	cfg_set_validate_func(cfg, "argon2", validate_argon2);
 	cfg_set_validate_func(cfg, "unit", validate_unit);
@@ -551,6 +572,21 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 	if (dup_str(cfg_getstr(cfg_getsec(cfg, "login"), "banner"), &c->login.banner) < 0)
 		return IDM_ENOMEM;
 	c->login.show_last_login = cfg_getbool(cfg_getsec(cfg, "login"), "show_last_login");
+	{
+		cfg_t *pp = cfg_getsec(cfg, "ppolicy");
+		const char *cc = cfg_getstr(pp, "check_config");
+
+		char *abs = NULL;
+
+		if (!(cc && *cc) && c->path[0] != '/')
+			abs = realpath(c->path, NULL);
+		if (dup_str(cfg_getstr(pp, "check_module"), &c->ppolicy.check_module) < 0 ||
+		    dup_str(cc && *cc ? cc : abs ? abs : c->path, &c->ppolicy.check_config) < 0) {
+			free(abs);
+			return IDM_ENOMEM;
+		}
+		free(abs);
+	}
 	return IDM_OK;
 }
 
@@ -726,6 +762,8 @@ void idm_config_free(struct idm_config *c)
 	free(c->units);
 	free_list(c->regular_staff_groups, c->n_regular_staff_groups);
 	free(c->login.banner);
+	free(c->ppolicy.check_module);
+	free(c->ppolicy.check_config);
 	if (c->cfg)
 		cfg_free(c->cfg);
 	free(c);

@@ -19,6 +19,9 @@
 #include "idm_passhash.h"
 #include "idm_role.h"
 
+#ifndef IDM_SLAPD_MODULEDIR
+#define IDM_SLAPD_MODULEDIR "/usr/lib/ldap"
+#endif
 #ifndef IDM_DEFAULT_CONFIG
 #define IDM_DEFAULT_CONFIG "/etc/idmgr/idmgr.conf"
 #endif
@@ -77,6 +80,11 @@ struct idm_config {
 		char *banner;
 		bool show_last_login;
 	} login;
+	/* What "idmgr init" writes into slapd's policy entries: the password
+	 * check module and the idmgr.conf it reads (as slapd sees them). */
+	struct {
+		char *check_module, *check_config;
+	} ppolicy;
 	struct cfg_t *cfg; /* kept for idm_config_print() */
 };
 

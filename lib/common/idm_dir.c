@@ -366,6 +366,76 @@ int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods)
 	return map_rc(rc);
 }
 
+/* One modify with request controls, waited for within the timeout: the
+ * server's result code, its message (*diag, ldap_memfree) and response
+ * controls (*rctrls, ldap_controls_free), each NULL when not wanted. */
+static int modify_ctrls(struct idm_dir *d, const char *dn, LDAPMod **mods, LDAPControl **ctrls,
+			char **diag, LDAPControl ***rctrls)
+{
+	struct timeval tv = { .tv_sec = d->cfg->ldap.timeout, .tv_usec = 0 };
+	LDAPMessage *res = NULL;
+	int rc, msgid, err = LDAP_OTHER;
+
+	rc = ldap_modify_ext(d->ld, dn, mods, ctrls, NULL, &msgid);
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	rc = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc <= 0) {
+		if (rc == 0)
+			ldap_abandon_ext(d->ld, msgid, NULL, NULL);
+		return rc == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN;
+	}
+	rc = ldap_parse_result(d->ld, res, &err, NULL, diag, NULL, rctrls, 1);
+	return rc == LDAP_SUCCESS ? err : rc;
+}
+
+int idm_dir_password_modify(struct idm_dir *d, const char *dn, const char *password, size_t len,
+			    int *pperr, char **text)
+{
+	struct berval val = { (ber_len_t)len, (char *)password }, *vals[2] = { &val, NULL };
+	LDAPMod mod = { .mod_op = LDAP_MOD_REPLACE | LDAP_MOD_BVALUES,
+			.mod_type = "userPassword",
+			.mod_vals.modv_bvals = vals };
+	LDAPMod *mods[2] = { &mod, NULL };
+	LDAPControl *req = NULL, *ctrls[2] = { NULL, NULL }, **rctrls = NULL, *pp;
+	char *diag = NULL;
+	int rc;
+
+	*pperr = -1;
+	*text = NULL;
+	if (!d->ld)
+		return IDM_EUNAVAIL;
+	rc = ldap_create_passwordpolicy_control(d->ld, &req);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	ctrls[0] = req;
+	/* Sent once: a change that may have been applied is not repeated on
+	 * another server (it would be refused as too young or reused). */
+	rc = modify_ctrls(d, dn, mods, ctrls, &diag, &rctrls);
+	pp = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, rctrls, NULL);
+	if (pp) {
+		ber_int_t expire = -1, grace = -1;
+		LDAPPasswordPolicyError e = PP_noError;
+
+		if (ldap_parse_passwordpolicy_control(d->ld, pp, &expire, &grace, &e) ==
+			    LDAP_SUCCESS &&
+		    e != PP_noError)
+			*pperr = (int)e;
+	}
+	if (rc != LDAP_SUCCESS && diag && *diag)
+		*text = strdup(diag);
+out:
+	d->last_rc = rc;
+	if (rc != LDAP_SUCCESS)
+		idm_logf(d->log, LOG_NOTICE, "password change of %s refused: %s%s%s", dn,
+			 ldap_err2string(rc), *pperr >= 0 ? ", " : "",
+			 *pperr >= 0 ? ldap_passwordpolicy_err2txt((LDAPPasswordPolicyError)*pperr) : "");
+	ldap_memfree(diag);
+	ldap_controls_free(rctrls);
+	ldap_control_free(req);
+	return map_rc(rc);
+}
+
 int idm_dir_add(struct idm_dir *d, const char *dn, LDAPMod **mods)
 {
 	int rc;
@@ -511,12 +581,10 @@ out:
 static int modify_read_once(struct idm_dir *d, const char *dn, LDAPMod **mods,
 			    const char *const *attrs, struct idm_entry **out)
 {
-	struct timeval tv = { .tv_sec = d->cfg->ldap.timeout, .tv_usec = 0 };
 	BerElement *ber = ber_alloc_t(LBER_USE_DER);
 	LDAPControl *ctrl = NULL, *ctrls[2] = { NULL, NULL }, **rctrls = NULL, *pr;
-	LDAPMessage *res = NULL;
 	struct berval val = { 0, NULL };
-	int rc, msgid, err = LDAP_OTHER;
+	int rc;
 
 	if (!ber)
 		return LDAP_NO_MEMORY;
@@ -528,19 +596,7 @@ static int modify_read_once(struct idm_dir *d, const char *dn, LDAPMod **mods,
 	if (rc != LDAP_SUCCESS)
 		goto out;
 	ctrls[0] = ctrl;
-	rc = ldap_modify_ext(d->ld, dn, mods, ctrls, NULL, &msgid);
-	if (rc != LDAP_SUCCESS)
-		goto out;
-	rc = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res);
-	if (rc <= 0) {
-		if (rc == 0)
-			ldap_abandon_ext(d->ld, msgid, NULL, NULL);
-		rc = rc == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN;
-		goto out;
-	}
-	rc = ldap_parse_result(d->ld, res, &err, NULL, NULL, NULL, &rctrls, 0);
-	if (rc == LDAP_SUCCESS)
-		rc = err;
+	rc = modify_ctrls(d, dn, mods, ctrls, NULL, &rctrls);
 	if (rc != LDAP_SUCCESS)
 		goto out;
 	pr = ldap_control_find(LDAP_CONTROL_POST_READ, rctrls, NULL);
@@ -548,7 +604,6 @@ static int modify_read_once(struct idm_dir *d, const char *dn, LDAPMod **mods,
 		rc = LDAP_PROTOCOL_ERROR; /* an answer we cannot trust */
 out:
 	ldap_controls_free(rctrls);
-	ldap_msgfree(res);
 	ldap_control_free(ctrl);
 	ber_free(ber, 1);
 	return rc;

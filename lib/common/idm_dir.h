@@ -67,6 +67,15 @@ int idm_dir_search_sorted(struct idm_dir *d, const char *base, int scope, const 
 /* One modify operation: all changes apply or none (atomic in LDAP). */
 int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods);
 int idm_dir_add(struct idm_dir *d, const char *dn, LDAPMod **mods);
+/* A password change as slapd's ppolicy overlay expects it from the user:
+ * one modify replacing userPassword by the new password in clear (len
+ * bytes), nothing else; slapd checks and hashes it.  *pperr is the
+ * LDAPPasswordPolicyError of the refusal (PP_passwordInHistory,
+ * PP_passwordTooYoung, PP_insufficientPasswordQuality, ...) or -1; *text
+ * the server's message (malloc'ed) or NULL.  Sent once, never retried on
+ * another server. */
+int idm_dir_password_modify(struct idm_dir *d, const char *dn, const char *password, size_t len,
+			    int *pperr, char **text);
 int idm_dir_delete(struct idm_dir *d, const char *dn);
 
 /* The LDAP result code of the last operation (for callers that must tell

@@ -25,7 +25,11 @@ static time_t time_or_zero(const char *v)
 }
 
 const char *const idm_account_attrs[] = {
-	"uid", "idmStatus", "idmPolicy", "idmPrivileged", "idmMustChange", "idmPwdChangedTime",
+	/* pwdReset and pwdChangedTime: kept by slapd's ppolicy overlay, which
+	 * no user can write around; an account whose password was never
+	 * changed is as old as the entry (createTimestamp). */
+	"uid", "idmStatus", "idmPolicy", "idmPrivileged", "pwdReset", "pwdChangedTime",
+	"createTimestamp",
 	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
 	"idmLastLoginHost", "idmLastLogoutTime", NULL,
 };
@@ -49,10 +53,12 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 	v = idm_entry_value(ld, e, "idmPrivileged");
 	a->privileged = is_true(v);
 	free(v);
-	v = idm_entry_value(ld, e, "idmMustChange");
+	v = idm_entry_value(ld, e, "pwdReset");
 	a->must_change = is_true(v);
 	free(v);
-	v = idm_entry_value(ld, e, "idmPwdChangedTime");
+	v = idm_entry_value(ld, e, "pwdChangedTime");
+	if (!v)
+		v = idm_entry_value(ld, e, "createTimestamp");
 	a->pwd_changed = time_or_zero(v);
 	free(v);
 	v = idm_entry_value(ld, e, "idmValidUntil");

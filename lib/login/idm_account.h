@@ -15,8 +15,10 @@
 
 struct idm_account {
 	char *dn, *uid, *status, *policy;
-	bool privileged, must_change;
-	time_t pwd_changed, valid_until; /* 0 when absent */
+	bool privileged;
+	bool must_change;    /* pwdReset: the server restricts the user to a change */
+	time_t pwd_changed;  /* pwdChangedTime, else createTimestamp; 0 when absent */
+	time_t valid_until;  /* 0 when absent */
 	long login_count;
 	long failure_count;  /* consecutive failed logins */
 	time_t locked_time;  /* 0: not locked */

@@ -70,55 +70,6 @@ static int record_success(struct idm_dir *svc, const struct idm_account *a, cons
 	return r;
 }
 
-/* Welcome: a hash weaker than the configured Argon2id parameters (slapd
- * 2.5.13 itself writes argon2i, m=4096) is replaced, as the user, by one
- * made with them.  A failure here never fails the login. */
-static void upgrade_hash(const struct idm_config *cfg, const struct idm_log *log,
-			 struct idm_dir *user, const char *dn, const char *password)
-{
-	static const char *const attrs[] = { "userPassword", NULL };
-	LDAPMessage *res = NULL, *e;
-	struct berval **vals = NULL;
-	struct idm_mods *m = NULL;
-	char *stored = NULL, *hash = NULL;
-	size_t len;
-
-	if (idm_dir_search(user, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res) != IDM_OK)
-		goto out;
-	e = ldap_first_entry(idm_dir_ldap(user), res);
-	vals = e ? ldap_get_values_len(idm_dir_ldap(user), e, "userPassword") : NULL;
-	if (!vals || !vals[0] || vals[1])
-		goto out; /* none, or several: not ours to touch */
-	/* slapd 2.5.13's own argon2 hashes end in a NUL byte (a bug of its
-	 * module); one there is tolerated, anywhere else refused. */
-	len = vals[0]->bv_len;
-	if (len && vals[0]->bv_val[len - 1] == '\0')
-		len--;
-	if (memchr(vals[0]->bv_val, '\0', len) || !(stored = strndup(vals[0]->bv_val, len)))
-		goto out;
-	if (strncmp(stored, IDM_HASH_SCHEME, strlen(IDM_HASH_SCHEME)) != 0 ||
-	    !idm_hash_weaker(stored, &cfg->argon2))
-		goto out;
-	if (idm_hash_password(&cfg->argon2, password, strlen(password), &hash) < 0)
-		goto out;
-	/* REPLACE: a server running ppolicy wants a deleted value to be the
-	 * old password in clear; replacing needs no old value at all. */
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", hash);
-	if (idm_mods_array(m) && idm_dir_modify(user, dn, idm_mods_array(m)) == IDM_OK)
-		idm_logf(log, LOG_INFO, "%s: password hash upgraded to the configured Argon2id", dn);
-out:
-	idm_mods_free(m);
-	if (stored)
-		explicit_bzero(stored, strlen(stored));
-	free(stored);
-	if (hash)
-		explicit_bzero(hash, strlen(hash));
-	free(hash);
-	ldap_value_free_len(vals);
-	ldap_msgfree(res);
-}
-
 int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log,
 			   const char *uid, const char *password, const char *rhost,
 			   struct idm_auth_result *res)
@@ -185,9 +136,10 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 	if (r == IDM_OK) {
 		res->reason = IDM_AUTH_OK;
 		res->must_change = pp == PP_changeAfterReset;
+		/* A hash weaker than the configured one (an older release's)
+		 * is replaced at the next change, which slapd hashes: the user
+		 * cannot store a hash (idmgr-schema(5)). */
 		r = record_success(svc, a, rhost);
-		if (r == IDM_OK)
-			upgrade_hash(cfg, log, user, a->dn, password);
 	} else if (r == IDM_EAUTH) {
 		res->reason = pp == PP_accountLocked ? IDM_AUTH_SERVER_LOCKED : IDM_AUTH_WRONG_PASSWORD;
 		idm_lockout_failed(svc, p, a->dn, &at);

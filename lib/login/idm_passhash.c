@@ -97,6 +97,19 @@ int idm_hash_params(const char *stored, enum idm_argon2_type *type, struct idm_a
 	return IDM_OK;
 }
 
+int idm_hash_from_stored(const char *val, size_t len, char **out)
+{
+	const char *nul = memchr(val, '\0', len);
+
+	*out = NULL;
+	if (nul && (size_t)(nul - val) + 2 < len)
+		return IDM_EINVAL;
+	if (nul)
+		len = (size_t)(nul - val);
+	*out = strndup(val, len);
+	return *out ? IDM_OK : IDM_ENOMEM;
+}
+
 void idm_hash_bounds(const struct idm_argon2_params *c, struct idm_argon2_params *max)
 {
 	max->memory_kib = c->memory_kib > 16384 ? c->memory_kib * 4 : 65536;

@@ -33,6 +33,13 @@ int idm_hash_params(const char *stored, enum idm_argon2_type *type, struct idm_a
 int idm_hash_verify(const char *stored, const char *pw, size_t pwlen,
 		    const struct idm_argon2_params *max);
 
+/* A stored userPassword value (len bytes, not NUL-terminated) as a C
+ * string in *out (malloc'ed).  slapd 2.5.13's own argon2 module ends its
+ * values in a NUL and one stray byte (ITS#9827): a NUL among the last two
+ * bytes ends the value, what follows it is dropped; a NUL anywhere else is
+ * IDM_EINVAL. */
+int idm_hash_from_stored(const char *val, size_t len, char **out);
+
 /* Bounds for stored hashes: four times the configured costs, at least
  * 64 MiB and 10 iterations, at most 16 lanes. */
 void idm_hash_bounds(const struct idm_argon2_params *configured, struct idm_argon2_params *max);

@@ -11,63 +11,32 @@
 #include "idm_escape.h"
 #include "idm_lockout.h"
 #include "idm_mods.h"
-#include "idm_passhash.h"
 #include "idm_password.h"
-#include "idm_time.h"
 #include "idm_uid.h"
 
-/* What the user's own entry says that the policy needs. */
+/* The user's names, for the pre-check of the name rule. */
 struct own {
-	char *hash, *given_name, *surname;
-	char **history;
-	size_t n_history;
+	char *given_name, *surname;
 };
-
-static void own_free(struct own *o)
-{
-	if (o->hash)
-		explicit_bzero(o->hash, strlen(o->hash));
-	free(o->hash);
-	free(o->given_name);
-	free(o->surname);
-	for (size_t i = 0; i < o->n_history; i++)
-		free(o->history[i]);
-	free(o->history);
-}
 
 static int read_own(struct idm_dir *d, const char *dn, struct own *o)
 {
-	static const char *const attrs[] = { "userPassword", "idmPasswordHistory", "givenName", "sn",
-					     NULL };
+	static const char *const attrs[] = { "givenName", "sn", NULL };
 	LDAP *ld = idm_dir_ldap(d);
 	LDAPMessage *res = NULL, *e;
-	struct berval **vals = NULL;
 	int r;
 
 	memset(o, 0, sizeof(*o));
 	r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res);
-	if (r < 0)
-		goto out;
-	e = ldap_first_entry(ld, res);
-	if (!e) {
-		r = IDM_ENOENT;
-		goto out;
+	if (r == IDM_OK) {
+		e = ldap_first_entry(ld, res);
+		if (e) {
+			o->given_name = idm_entry_value(ld, e, "givenName");
+			o->surname = idm_entry_value(ld, e, "sn");
+		} else {
+			r = IDM_ENOENT;
+		}
 	}
-	o->hash = idm_entry_value(ld, e, "userPassword");
-	o->given_name = idm_entry_value(ld, e, "givenName");
-	o->surname = idm_entry_value(ld, e, "sn");
-	vals = ldap_get_values_len(ld, e, "idmPasswordHistory");
-	o->history = calloc((size_t)ldap_count_values_len(vals) + 1, sizeof(char *));
-	if (!o->history) {
-		r = IDM_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; vals && vals[i]; i++)
-		if (!memchr(vals[i]->bv_val, '\0', vals[i]->bv_len) &&
-		    (o->history[o->n_history] = strndup(vals[i]->bv_val, vals[i]->bv_len)))
-			o->n_history++;
-out:
-	ldap_value_free_len(vals);
 	ldap_msgfree(res);
 	return r;
 }
@@ -78,11 +47,71 @@ static bool password_expired(const struct idm_policy *p, const struct idm_accoun
 	       (a->pwd_changed == 0 || now - a->pwd_changed >= p->max_age_days * 86400L);
 }
 
+/* slapd's refusal as one sentence per rule (the check module's text holds
+ * one message a line, in the engine's words).  IDM_EPOLICY when it is the
+ * policy's, else the error to return. */
+static int server_refusal(const struct idm_policy *p, int r, int pperr, const char *text,
+			  struct idm_violations *v)
+{
+	switch (pperr) {
+	case PP_passwordInHistory:
+		if (p)
+			idm_violations_add(v, IDM_RULE_REUSED,
+			    "The password must not be one you used before: not your current "
+			    "password nor one of your %ld previous ones.",
+			    p->history);
+		else
+			idm_violations_add(v, IDM_RULE_REUSED, "The password must not be one you used before.");
+		return IDM_EPOLICY;
+	case PP_passwordTooYoung:
+		if (p)
+			idm_violations_add(v, IDM_RULE_MIN_AGE,
+			    "Your password was changed less than %ld day%s ago; it cannot be "
+			    "changed again yet.",
+			    p->min_age_days, p->min_age_days == 1 ? "" : "s");
+		else
+			idm_violations_add(v, IDM_RULE_MIN_AGE,
+			    "Your password was changed too recently; it cannot be changed again yet.");
+		return IDM_EPOLICY;
+	case PP_insufficientPasswordQuality:
+	case PP_passwordTooShort:
+		for (const char *s = text; s && *s;) {
+			size_t n = strcspn(s, "\n");
+
+			if (n > 0)
+				idm_violations_add(v, IDM_RULE_SERVER, "%.*s", (int)n, s);
+			s += n + (s[n] == '\n');
+		}
+		if (v->n == 0)
+			idm_violations_add(v, IDM_RULE_SERVER, "The directory refused the password as too weak.");
+		return IDM_EPOLICY;
+	case PP_changeAfterReset:
+	case PP_passwordModNotAllowed:
+	case PP_mustSupplyOldPassword:
+		return IDM_EDENIED;
+	default:
+		return r == IDM_OK ? IDM_EDIR : r;
+	}
+}
+
+/* The modify slapd decides on; its refusal into v.  p may be NULL. */
+static int send_change(struct idm_dir *d, const char *dn, const struct idm_policy *p,
+		       const char *password, size_t len, struct idm_violations *v)
+{
+	char *text = NULL;
+	int pperr = -1, r = idm_dir_password_modify(d, dn, password, len, &pperr, &text);
+
+	if (r < 0)
+		r = server_refusal(p, r, pperr, text, v);
+	free(text);
+	return r;
+}
+
 int idm_password_change(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
 			const char *old_password, const char *new_password, size_t new_len,
 			struct idm_violations *v)
 {
-	struct idm_dir *d = NULL, *svc = NULL;
+	struct idm_dir *d = NULL, *svc = NULL, *look;
 	struct idm_account *a = NULL;
 	const struct idm_policy *p = NULL;
 	struct idm_attempt at;
@@ -90,10 +119,9 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	struct own own = { 0 };
 	struct idm_pw_facts facts;
 	struct idm_mods *m = NULL;
-	char *dn = NULL, *hash = NULL, **history = NULL, now_s[IDM_GENTIME_LEN];
-	size_t n_history = 0;
+	char *dn = NULL;
 	time_t now = time(NULL);
-	int r;
+	int r, pp = -1;
 
 	memset(v, 0, sizeof(*v));
 	if (idm_uid_check(cfg, uid) < 0)
@@ -120,18 +148,28 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 			goto out;
 		}
 	}
-	idm_account_free(a);
-	a = NULL;
-	r = idm_dir_open(cfg, log, dn, old_password, &d);
+	r = idm_dir_open_pp(cfg, log, dn, old_password, &pp, &d);
 	if (counted && r == IDM_EAUTH)
 		idm_lockout_failed(svc, p, dn, &at);
 	else if (counted && r == IDM_OK)
 		idm_lockout_clear(svc, dn); /* the old password was right */
 	if (r < 0)
 		goto out;
-	r = idm_account_lookup(d, cfg, uid, &a);
-	if (r < 0)
-		goto out;
+	/* Read with the service identity where there is one: a user who must
+	 * change may do nothing else on their own connection (ppolicy). */
+	look = counted ? svc : d;
+	if (!counted) {
+		idm_account_free(a);
+		a = NULL;
+		r = idm_account_lookup(look, cfg, uid, &a);
+		if (r == IDM_EDENIED && pp == PP_changeAfterReset) {
+			/* nothing to pre-check with: slapd alone decides */
+			r = send_change(d, dn, NULL, new_password, new_len, v);
+			goto out;
+		}
+		if (r < 0)
+			goto out;
+	}
 	if (idm_account_usable(a, now) != IDM_OK) {
 		idm_logf(log, LOG_NOTICE, "%s: password change refused: account %s", uid,
 			 a->status ? a->status : "not active");
@@ -144,53 +182,45 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		r = IDM_ECONFIG;
 		goto out;
 	}
-	r = read_own(d, a->dn, &own);
+	r = read_own(look, a->dn, &own);
 	if (r < 0)
 		goto out;
+	/* The pre-check: every rule this side can see (the history is the
+	 * server's alone), all reported at once, before slapd is asked. */
 	facts = (struct idm_pw_facts){
 		.uid = uid,
 		.given_name = own.given_name,
 		.surname = own.surname,
 		.current_password = old_password,
-		.history = (const char *const *)own.history,
-		.n_history = own.n_history,
 		.changed = a->pwd_changed,
-		/* a change that is demanded is never "too soon" */
-		.forced = a->must_change || password_expired(p, a, now) ||
+		/* a change that is demanded is never "too soon" (slapd lifts
+		 * pwdMinAge after a reset the same way) */
+		.forced = a->must_change || pp == PP_changeAfterReset || password_expired(p, a, now) ||
 			  (p->max_logins > 0 && a->login_count >= p->max_logins),
 		.now = now,
 	};
 	r = idm_policy_check(p, &cfg->argon2, &facts, new_password, new_len, v, log);
 	if (r < 0)
 		goto out;
-	r = idm_hash_password(&cfg->argon2, new_password, new_len, &hash);
-	if (r == IDM_OK)
-		r = idm_history_next(p, (const char *const *)own.history, own.n_history, own.hash, now,
-				     &history, &n_history);
+	/* The server decides: a modify of userPassword alone, in clear; slapd
+	 * checks quality (the same engine), history and minimum age, hashes
+	 * with Argon2id, keeps pwdHistory and pwdChangedTime and clears
+	 * pwdReset. */
+	r = send_change(d, a->dn, p, new_password, new_len, v);
 	if (r < 0)
 		goto out;
-	idm_time_format(now, now_s);
+	idm_logf(log, LOG_INFO, "%s: password changed (policy %s)", uid, p->name);
+	/* Logins are counted per password (max_logins): a new one starts at 0.
+	 * Best effort, a separate operation. */
 	m = idm_mods_new();
-	/* REPLACE throughout: a ppolicy server wants a deleted password value
-	 * in clear, and a replace needs none. */
-	idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", hash);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPasswordHistory", NULL);
-	for (size_t i = 0; i < n_history; i++)
-		idm_mods_add(m, LDAP_MOD_REPLACE, "idmPasswordHistory", history[i]);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPwdChangedTime", now_s);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmMustChange", "FALSE");
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", "0");
-	r = idm_mods_array(m) ? idm_dir_modify(d, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
-	if (r == IDM_OK)
-		idm_logf(log, LOG_INFO, "%s: password changed (policy %s)", uid, p->name);
+	if (idm_mods_array(m))
+		idm_dir_modify(d, a->dn, idm_mods_array(m));
 out:
 	idm_dir_close(svc);
 	idm_mods_free(m);
-	idm_history_free(history, n_history);
-	if (hash)
-		explicit_bzero(hash, strlen(hash));
-	free(hash);
-	own_free(&own);
+	free(own.given_name);
+	free(own.surname);
 	idm_account_free(a);
 	idm_dir_close(d);
 	free(dn);

@@ -1,11 +1,13 @@
 /* idm_password.h -- a user's own password change, the one path shared by
  * the PAM password phase and "idmgr passwd" (R-PW-1, R-PW-3, R-PW-4, R-PW-5).
  *
- * Binds as the user with the old (or temporary) password, reads the user's
- * own history, applies the account's policy, and writes the new {ARGON2}
- * hash, the history, the change time, the login count reset and the
- * must-change flag cleared in ONE modify, as the user: no state mixes old
- * and new, whatever runs concurrently. */
+ * Binds as the user with the old (or temporary) password, pre-checks the
+ * new one with the policy engine (every rule this side can see, for one
+ * dialog), then sends it in clear in a modify of userPassword alone: slapd
+ * decides (idmgr_pwcheck.so, history, minimum age), hashes it with
+ * Argon2id and keeps pwdHistory, pwdChangedTime and pwdReset itself
+ * (contract §5, idmgr-schema(5)).  A refusal by the server comes back as
+ * one violation per rule, like the pre-check's. */
 #ifndef IDM_PASSWORD_H
 #define IDM_PASSWORD_H
 
@@ -15,7 +17,8 @@
 #include "idm_log.h"
 #include "idm_policy.h"
 
-/* IDM_OK; IDM_EPOLICY with v filled (one message per broken rule);
+/* IDM_OK; IDM_EPOLICY with v filled (one message per broken rule; a rule
+ * IDM_RULE_MIN_AGE means asking again is pointless);
  * IDM_EAUTH wrong old password; IDM_ENOENT not a managed account;
  * IDM_EDENIED account not active; IDM_EUNAVAIL; IDM_ECONFIG. */
 int idm_password_change(const struct idm_config *cfg, const struct idm_log *log, const char *uid,

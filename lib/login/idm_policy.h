@@ -48,6 +48,7 @@ enum idm_rule {
 	IDM_RULE_REUSED,
 	IDM_RULE_MIN_AGE,
 	IDM_RULE_ENCODING,
+	IDM_RULE_SERVER, /* a refusal by slapd that names no rule of ours */
 };
 
 #define IDM_VIOLATION_MAX 16
@@ -62,6 +63,10 @@ struct idm_violations {
 	struct idm_violation v[IDM_VIOLATION_MAX];
 	size_t n;
 };
+
+/* Adds one message for rule (at most IDM_VIOLATION_MAX; more are dropped). */
+void idm_violations_add(struct idm_violations *out, enum idm_rule rule, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* What the caller knows about the account; any pointer may be NULL. */
 struct idm_pw_facts {

@@ -1,0 +1,158 @@
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "idm_error.h"
+#include "idm_escape.h"
+#include "idm_mods.h"
+#include "idm_ppolicy.h"
+
+#define DAY 86400L
+
+int idm_ppolicy_container(const struct idm_config *cfg, char **out)
+{
+	*out = NULL;
+	if (asprintf(out, "ou=policies,%s", cfg->ldap.base_dn) < 0) {
+		*out = NULL;
+		return IDM_ENOMEM;
+	}
+	return IDM_OK;
+}
+
+int idm_ppolicy_dn(const struct idm_config *cfg, const char *policy, char **out)
+{
+	char *parent = NULL;
+	int r = idm_ppolicy_container(cfg, &parent);
+
+	*out = NULL;
+	if (r == IDM_OK)
+		r = idm_dn_child(out, "cn", policy, parent);
+	free(parent);
+	return r;
+}
+
+int idm_ppolicy_subentry(const struct idm_config *cfg, const char *policy, char **out)
+{
+	*out = NULL;
+	if (!policy || strcmp(policy, IDM_PPOLICY_DEFAULT) == 0)
+		return IDM_OK;
+	return idm_ppolicy_dn(cfg, policy, out);
+}
+
+/* The attributes idmgr owns in a policy entry, in the order written. */
+#define N_OWNED 13
+struct owned {
+	const char *name;
+	char value[PATH_MAX + 80];
+};
+
+static void owned_values(const struct idm_config *cfg, const struct idm_policy *p,
+			 struct owned o[N_OWNED])
+{
+	static const char *const names[N_OWNED] = {
+		"pwdAttribute", "pwdCheckQuality", "pwdCheckModule", "pwdCheckModuleArg",
+		"pwdInHistory", "pwdMinAge", "pwdMustChange", "pwdAllowUserChange",
+		"pwdSafeModify", "pwdLockout", "pwdMaxFailure", "pwdFailureCountInterval",
+		"pwdLockoutDuration",
+	};
+	long min_age = p->min_age_days > 36500 ? 36500 * DAY : p->min_age_days * DAY;
+
+	for (int i = 0; i < N_OWNED; i++)
+		o[i].name = names[i];
+	snprintf(o[0].value, sizeof(o[0].value), "userPassword");
+	/* 2: a pre-hashed value (which the module cannot check) is refused */
+	snprintf(o[1].value, sizeof(o[1].value), "2");
+	snprintf(o[2].value, sizeof(o[2].value), "%s", cfg->ppolicy.check_module);
+	snprintf(o[3].value, sizeof(o[3].value), "%s %s", cfg->ppolicy.check_config, p->name);
+	snprintf(o[4].value, sizeof(o[4].value), "%ld", p->history);
+	snprintf(o[5].value, sizeof(o[5].value), "%ld", min_age);
+	/* a password set by a password administrator must be changed */
+	snprintf(o[6].value, sizeof(o[6].value), "TRUE");
+	snprintf(o[7].value, sizeof(o[7].value), "TRUE");
+	snprintf(o[8].value, sizeof(o[8].value), "FALSE");
+	/* the backstop of slapd-ppolicy.conf: binds that bypass PAM */
+	snprintf(o[9].value, sizeof(o[9].value), "TRUE");
+	snprintf(o[10].value, sizeof(o[10].value), "20");
+	snprintf(o[11].value, sizeof(o[11].value), "900");
+	snprintf(o[12].value, sizeof(o[12].value), "900");
+}
+
+static int sync_one(struct idm_dir *d, const struct idm_config *cfg, const struct idm_policy *p,
+		    idm_ppolicy_note_fn note, void *ctx)
+{
+	struct owned o[N_OWNED];
+	const char *attrs[N_OWNED + 1];
+	LDAPMessage *res = NULL, *e;
+	struct idm_mods *m = NULL;
+	char *dn = NULL;
+	bool changed = false;
+	int r;
+
+	owned_values(cfg, p, o);
+	for (int i = 0; i < N_OWNED; i++)
+		attrs[i] = o[i].name;
+	attrs[N_OWNED] = NULL;
+	r = idm_ppolicy_dn(cfg, p->name, &dn);
+	if (r < 0)
+		goto out;
+	r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=pwdPolicy)", attrs, 1, &res);
+	e = r == IDM_OK ? ldap_first_entry(idm_dir_ldap(d), res) : NULL;
+	if (r == IDM_ENOENT || (r == IDM_OK && !e)) {
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "device");
+		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "pwdPolicy");
+		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "pwdPolicyChecker");
+		idm_mods_add(m, LDAP_MOD_ADD, "cn", p->name);
+		idm_mods_add(m, LDAP_MOD_ADD, "description",
+			     "idmgr: the server side of the policy of the same name in idmgr.conf");
+		for (int i = 0; i < N_OWNED; i++)
+			idm_mods_add(m, LDAP_MOD_ADD, o[i].name, o[i].value);
+		r = idm_mods_array(m) ? idm_dir_add(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+		if (r == IDM_OK)
+			r = note(ctx, dn, IDM_PP_CREATED);
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	m = idm_mods_new();
+	for (int i = 0; i < N_OWNED; i++) {
+		char *have = idm_entry_value(idm_dir_ldap(d), e, o[i].name);
+
+		if (!have || strcasecmp(have, o[i].value) != 0) {
+			idm_mods_add(m, LDAP_MOD_REPLACE, o[i].name, o[i].value);
+			changed = true;
+		}
+		free(have);
+	}
+	if (changed) {
+		/* an entry of an older release lacks the checker class */
+		struct idm_mods *oc = idm_mods_new();
+
+		idm_mods_add(oc, LDAP_MOD_ADD, "objectClass", "pwdPolicyChecker");
+		if (idm_mods_array(oc))
+			idm_dir_modify(d, dn, idm_mods_array(oc)); /* "exists" is fine */
+		idm_mods_free(oc);
+		r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+	}
+	if (r == IDM_OK)
+		r = note(ctx, dn, changed ? IDM_PP_UPDATED : IDM_PP_EXISTS);
+out:
+	idm_mods_free(m);
+	ldap_msgfree(res);
+	free(dn);
+	return r;
+}
+
+int idm_ppolicy_sync(struct idm_dir *d, const struct idm_config *cfg, idm_ppolicy_note_fn note,
+		     void *ctx)
+{
+	int r = IDM_OK;
+
+	for (size_t i = 0; r == IDM_OK && i < cfg->n_policies; i++)
+		r = sync_one(d, cfg, &cfg->policies[i], note, ctx);
+	return r;
+}
