@@ -256,6 +256,12 @@ void sandbox_config_variant(const struct sandbox *sb, const char *name, const ch
 
 void sandbox_start_for_pam(struct sandbox *sb, char **argv, void (*prepare)(struct sandbox *sb))
 {
+	sandbox_start_for_pam_init(sb, argv, prepare, true);
+}
+
+void sandbox_start_for_pam_init(struct sandbox *sb, char **argv, void (*prepare)(struct sandbox *sb),
+				bool init)
+{
 	char asan[1024];
 	const char *dir = getenv("IDMGR_TEST_SANDBOX");
 
@@ -264,7 +270,7 @@ void sandbox_start_for_pam(struct sandbox *sb, char **argv, void (*prepare)(stru
 		sandbox_attach(sb, dir, true);
 		return;
 	}
-	sandbox_start(sb, true);
+	sandbox_start(sb, init);
 	if (prepare)
 		prepare(sb);
 	setenv("IDMGR_TEST_SANDBOX", sb->dir, 1);

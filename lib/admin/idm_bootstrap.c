@@ -586,6 +586,9 @@ int idm_bootstrap(const struct idm_config *cfg, const struct idm_log *log, const
 		r = ensure_officer(&b, &officers[i], gid);
 	for (int role = 0; r == IDM_OK && role < IDM_ROLE_COUNT; role++)
 		r = ensure_role(&b, (enum idm_role)role);
+	/* a directory of an older release: its password state into slapd's */
+	if (r == IDM_OK)
+		r = idm_ppolicy_migrate(b.d, cfg, note_policy, &b);
 out:
 	free(gid);
 	idm_dir_close(b.d);

@@ -156,3 +156,125 @@ int idm_ppolicy_sync(struct idm_dir *d, const struct idm_config *cfg, idm_ppolic
 		r = sync_one(d, cfg, &cfg->policies[i], note, ctx);
 	return r;
 }
+
+/* ---------------------------------------------------------- migration */
+
+/* The syntax of userPassword (octet string), as slapd writes it into each
+ * pwdHistory value. */
+#define OCTET_STRING_OID "1.3.6.1.4.1.1466.115.121.1.40"
+
+struct migrate {
+	struct idm_dir *d;
+	const struct idm_config *cfg;
+	idm_ppolicy_note_fn note;
+	void *ctx;
+};
+
+static bool has_value(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+	struct berval **v = ldap_get_values_len(ld, e, attr);
+	bool any = v && v[0];
+
+	ldap_value_free_len(v);
+	return any;
+}
+
+/* "STAMP#HASH" into "STAMP#OID#LEN#HASH" (NULL when malformed). */
+static char *history_value(const struct berval *old)
+{
+	const char *hash = memchr(old->bv_val, '#', old->bv_len);
+	size_t stamp, len;
+	char *out = NULL;
+
+	if (!hash || memchr(old->bv_val, '\0', old->bv_len))
+		return NULL;
+	stamp = (size_t)(hash - old->bv_val);
+	hash++;
+	len = old->bv_len - stamp - 1;
+	if (asprintf(&out, "%.*s#%s#%zu#%.*s", (int)stamp, old->bv_val, OCTET_STRING_OID, len,
+		     (int)len, hash) < 0)
+		return NULL;
+	return out;
+}
+
+static int migrate_one(void *arg, LDAP *ld, LDAPMessage *e)
+{
+	struct migrate *mg = arg;
+	struct idm_mods *m = idm_mods_new();
+	struct berval **hist = ldap_get_values_len(ld, e, "idmPasswordHistory");
+	char *dn = ldap_get_dn(ld, e), *must = idm_entry_value(ld, e, "idmMustChange");
+	char *changed = idm_entry_value(ld, e, "idmPwdChangedTime");
+	char *policy = idm_entry_value(ld, e, "idmPolicy"), *priv = idm_entry_value(ld, e, "idmPrivileged");
+	char *subentry = NULL;
+	int r = IDM_OK;
+
+	if (!dn) {
+		r = IDM_ENOMEM;
+		goto out;
+	}
+	if (must) {
+		if (strcmp(must, "TRUE") == 0 && !has_value(ld, e, "pwdReset"))
+			idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
+		idm_mods_add(m, LDAP_MOD_DELETE, "idmMustChange", NULL);
+	}
+	if (changed) {
+		if (!has_value(ld, e, "pwdChangedTime"))
+			idm_mods_add(m, LDAP_MOD_ADD, "pwdChangedTime", changed);
+		idm_mods_add(m, LDAP_MOD_DELETE, "idmPwdChangedTime", NULL);
+	}
+	if (hist && hist[0]) {
+		for (size_t i = 0; hist[i]; i++) {
+			char *v = history_value(hist[i]);
+
+			if (v)
+				idm_mods_add(m, LDAP_MOD_ADD, "pwdHistory", v);
+			free(v);
+		}
+		idm_mods_add(m, LDAP_MOD_DELETE, "idmPasswordHistory", NULL);
+	}
+	if (!has_value(ld, e, "pwdPolicySubentry")) {
+		r = idm_ppolicy_subentry(mg->cfg,
+					 policy ? policy :
+					 priv && strcmp(priv, "TRUE") == 0 ? "privileged" :
+									     IDM_PPOLICY_DEFAULT,
+					 &subentry);
+		if (r < 0)
+			goto out;
+		if (subentry)
+			idm_mods_add(m, LDAP_MOD_ADD, "pwdPolicySubentry", subentry);
+	}
+	if (!idm_mods_array(m)) {
+		r = IDM_ENOMEM;
+		goto out;
+	}
+	if (idm_mods_array(m)[0]) {
+		r = idm_dir_modify_relax(mg->d, dn, idm_mods_array(m));
+		if (r == IDM_OK)
+			r = mg->note(mg->ctx, dn, IDM_PP_UPDATED);
+	}
+out:
+	free(subentry);
+	free(policy);
+	free(priv);
+	free(changed);
+	free(must);
+	ldap_value_free_len(hist);
+	ldap_memfree(dn);
+	idm_mods_free(m);
+	return r;
+}
+
+int idm_ppolicy_migrate(struct idm_dir *d, const struct idm_config *cfg, idm_ppolicy_note_fn note,
+			void *ctx)
+{
+	static const char *const attrs[] = { "idmMustChange", "idmPwdChangedTime",
+					     "idmPasswordHistory", "idmPolicy", "idmPrivileged",
+					     "pwdReset", "pwdChangedTime", "pwdPolicySubentry", NULL };
+	struct migrate mg = { d, cfg, note, ctx };
+
+	return idm_dir_search_paged(d, cfg->ldap.people_dn, LDAP_SCOPE_ONELEVEL,
+				    "(&(objectClass=idmAccount)(|(idmMustChange=*)(idmPwdChangedTime=*)"
+				    "(idmPasswordHistory=*)(&(!(pwdPolicySubentry=*))"
+				    "(|(idmPrivileged=TRUE)(idmPolicy=*)))))",
+				    attrs, 500, migrate_one, &mg);
+}

@@ -39,4 +39,16 @@ typedef int (*idm_ppolicy_note_fn)(void *ctx, const char *dn, enum idm_ppolicy_a
 int idm_ppolicy_sync(struct idm_dir *d, const struct idm_config *cfg, idm_ppolicy_note_fn note,
 		     void *ctx);
 
+/* Moves what releases before the ppolicy design kept in idmgr's own
+ * attributes into slapd's, on every account that still has any, in one
+ * modify each (relax control): idmMustChange TRUE -> pwdReset TRUE;
+ * idmPwdChangedTime -> pwdChangedTime (unless slapd has one); each
+ * idmPasswordHistory "STAMP#HASH" -> pwdHistory "STAMP#OID#LEN#HASH"; the
+ * old attributes deleted; and an account with a non-default policy (its
+ * idmPolicy, else privileged) and no pwdPolicySubentry gets one.  note() is
+ * told of each account changed (IDM_PP_UPDATED).  Idempotent: a second run
+ * finds nothing to move. */
+int idm_ppolicy_migrate(struct idm_dir *d, const struct idm_config *cfg, idm_ppolicy_note_fn note,
+			void *ctx);
+
 #endif

@@ -389,6 +389,18 @@ static int modify_ctrls(struct idm_dir *d, const char *dn, LDAPMod **mods, LDAPC
 	return rc == LDAP_SUCCESS ? err : rc;
 }
 
+int idm_dir_modify_relax(struct idm_dir *d, const char *dn, LDAPMod **mods)
+{
+	LDAPControl relax = { .ldctl_oid = LDAP_CONTROL_RELAX, .ldctl_iscritical = 1 };
+	LDAPControl *ctrls[2] = { &relax, NULL };
+	int rc;
+
+	WITH_FAILOVER(d, modify_ctrls(d, dn, mods, ctrls, NULL, NULL));
+	if (rc != LDAP_SUCCESS)
+		idm_logf(d->log, LOG_ERR, "modify %s (relax): %s", dn, ldap_err2string(rc));
+	return map_rc(rc);
+}
+
 int idm_dir_password_modify(struct idm_dir *d, const char *dn, const char *password, size_t len,
 			    int *pperr, char **text)
 {

@@ -67,6 +67,11 @@ int idm_dir_search_sorted(struct idm_dir *d, const char *base, int scope, const 
 /* One modify operation: all changes apply or none (atomic in LDAP). */
 int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods);
 int idm_dir_add(struct idm_dir *d, const char *dn, LDAPMod **mods);
+/* A modify with the relax control (RFC draft-zeilenga-ldap-relax): lets
+ * the directory administrator set what slapd otherwise keeps itself
+ * (pwdChangedTime, pwdHistory), for "idmgr init" moving an older release's
+ * state. */
+int idm_dir_modify_relax(struct idm_dir *d, const char *dn, LDAPMod **mods);
 /* A password change as slapd's ppolicy overlay expects it from the user:
  * one modify replacing userPassword by the new password in clear (len
  * bytes), nothing else; slapd checks and hashes it.  *pperr is the
