@@ -43,8 +43,18 @@ int idm_ppolicy_subentry(const struct idm_config *cfg, const char *policy, char 
 	return idm_ppolicy_dn(cfg, policy, out);
 }
 
-/* The attributes idmgr owns in a policy entry, in the order written. */
-#define N_OWNED 13
+/* The attributes of the password rules in a policy entry, kept in line
+ * with the configuration on every run. */
+#define N_OWNED 9
+/* The lockout backstop an entry gets when this creates it: the lockout
+ * attributes belong to the lockout side (idmgr-schema(5)), which keeps
+ * them in line itself. */
+static const char *const created_only[][2] = {
+	{ "pwdLockout", "TRUE" },
+	{ "pwdMaxFailure", "20" },
+	{ "pwdFailureCountInterval", "900" },
+	{ "pwdLockoutDuration", "900" },
+};
 struct owned {
 	const char *name;
 	char value[PATH_MAX + 80];
@@ -56,8 +66,7 @@ static void owned_values(const struct idm_config *cfg, const struct idm_policy *
 	static const char *const names[N_OWNED] = {
 		"pwdAttribute", "pwdCheckQuality", "pwdCheckModule", "pwdCheckModuleArg",
 		"pwdInHistory", "pwdMinAge", "pwdMustChange", "pwdAllowUserChange",
-		"pwdSafeModify", "pwdLockout", "pwdMaxFailure", "pwdFailureCountInterval",
-		"pwdLockoutDuration",
+		"pwdSafeModify",
 	};
 	long min_age = p->min_age_days > 36500 ? 36500 * DAY : p->min_age_days * DAY;
 
@@ -74,11 +83,6 @@ static void owned_values(const struct idm_config *cfg, const struct idm_policy *
 	snprintf(o[6].value, sizeof(o[6].value), "TRUE");
 	snprintf(o[7].value, sizeof(o[7].value), "TRUE");
 	snprintf(o[8].value, sizeof(o[8].value), "FALSE");
-	/* the backstop of slapd-ppolicy.conf: binds that bypass PAM */
-	snprintf(o[9].value, sizeof(o[9].value), "TRUE");
-	snprintf(o[10].value, sizeof(o[10].value), "20");
-	snprintf(o[11].value, sizeof(o[11].value), "900");
-	snprintf(o[12].value, sizeof(o[12].value), "900");
 }
 
 static int sync_one(struct idm_dir *d, const struct idm_config *cfg, const struct idm_policy *p,
@@ -111,6 +115,8 @@ static int sync_one(struct idm_dir *d, const struct idm_config *cfg, const struc
 			     "idmgr: the server side of the policy of the same name in idmgr.conf");
 		for (int i = 0; i < N_OWNED; i++)
 			idm_mods_add(m, LDAP_MOD_ADD, o[i].name, o[i].value);
+		for (size_t i = 0; i < sizeof(created_only) / sizeof(created_only[0]); i++)
+			idm_mods_add(m, LDAP_MOD_ADD, created_only[i][0], created_only[i][1]);
 		r = idm_mods_array(m) ? idm_dir_add(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
 		if (r == IDM_OK)
 			r = note(ctx, dn, IDM_PP_CREATED);
