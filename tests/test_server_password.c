@@ -543,6 +543,38 @@ START_TEST(expire_password_is_enforced_by_the_server)
 }
 END_TEST
 
+/* Fail closed at start: idmgr_argon2.so refuses missing, repeated or
+ * out-of-range costs, and slapd then refuses its configuration. */
+START_TEST(hash_module_refuses_bad_arguments)
+{
+	const char *dir = getenv("IDMGR_SLAPD_MODULEDIR");
+	const char *args[] = { "m=19456 t=2 p=1", "m=19456 t=2", "m=19456 t=2 p=1 p=1",
+			       "m=4 t=2 p=1", "m=19456 t=0 p=1", "m=19456 t=2 p=1 x=3",
+			       "m=19456k t=2 p=1" };
+
+	ck_assert_ptr_nonnull(dir);
+	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+		char conf[800], text[1200], *out = NULL, *err = NULL;
+		char *argv[] = { "/usr/sbin/slaptest", "-u", "-f", conf, NULL };
+		int st;
+
+		snprintf(conf, sizeof(conf), "%s/modtest.conf", sb.dir);
+		snprintf(text, sizeof(text),
+			 "include /etc/ldap/schema/core.schema\nmodulepath %s\n"
+			 "moduleload idmgr_argon2.so %s\npassword-hash {ARGON2}\n",
+			 dir, args[i]);
+		write_file(conf, text, 0600);
+		st = run_cmd(argv, NULL, &out, &err);
+		if (i == 0)
+			ck_assert_msg(st == 0, "%s: %s%s", args[i], out, err);
+		else
+			ck_assert_msg(st != 0, "slapd accepted \"%s\"", args[i]);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
 static Suite *server_password_suite(void)
 {
 	Suite *s = suite_create("server_password");
@@ -563,6 +595,7 @@ static Suite *server_password_suite(void)
 	tcase_add_test(tc, check_module_fails_closed);
 	tcase_add_test(tc, min_age_refusal_ends_the_dialog);
 	tcase_add_test(tc, expire_password_is_enforced_by_the_server);
+	tcase_add_test(tc, hash_module_refuses_bad_arguments);
 	suite_add_tcase(s, tc);
 	return s;
 }
