@@ -1107,6 +1107,38 @@ START_TEST(config_relative_secret_path)
 }
 END_TEST
 
+/* The ppolicy section: what "idmgr init" writes into slapd's policy
+ * entries, "PATH POLICY" in pwdCheckModuleArg: absolute, no white space;
+ * check_config defaults to the file itself (R-PW-1). */
+START_TEST(config_ppolicy_white_space)
+{
+	struct conf_parts bad = { .after = "ppolicy { check_module = \"/usr/lib/ldap/x y.so\" }\n" };
+
+	expect_refused(&bad, "check_module: \"/usr/lib/ldap/x y.so\" must not contain white space",
+		       "check_module");
+}
+END_TEST
+
+START_TEST(config_ppolicy_relative)
+{
+	struct conf_parts rel = { .after = "ppolicy { check_config = \"idmgr.conf\" }\n" };
+
+	expect_refused(&rel, "check_config: \"idmgr.conf\" must be an absolute path", "check_config");
+}
+END_TEST
+
+START_TEST(config_ppolicy_paths)
+{
+	struct conf_parts none = { 0 };
+	struct idm_config *cfg = NULL;
+	char *text, path[PATH_MAX];
+
+	ck_assert_int_eq(load_parts(&none, "pp.conf", &text, path, sizeof(path), &cfg), IDM_OK);
+	ck_assert_str_eq(cfg->ppolicy.check_config, path);
+	ck_assert_str_eq(cfg->ppolicy.check_module, IDM_SLAPD_MODULEDIR "/idmgr_pwcheck.so");
+}
+END_TEST
+
 START_TEST(config_missing_key)
 {
 	struct conf_parts p = { .omit = "bind_dn" };
@@ -1834,6 +1866,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_bad_regex);
 	tcase_add_test(tc, config_relative_secret_path);
 	tcase_add_test(tc, config_missing_key);
+	tcase_add_test(tc, config_ppolicy_paths);
+	tcase_add_test(tc, config_ppolicy_white_space);
+	tcase_add_test(tc, config_ppolicy_relative);
 	tcase_add_test(tc, config_line_after_comments);
 	tcase_add_test(tc, config_sample_edited);
 	tcase_add_test(tc, config_missing_privileged_policy);
