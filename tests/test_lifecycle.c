@@ -321,6 +321,13 @@ START_TEST(grant_and_revoke_privilege)
 	a = account("boss");
 	ck_assert(a->privileged);
 	idm_account_free(a);
+	/* R-PRIV-4 on the server: slapd applies the privileged policy entry */
+	{
+		char *v = sandbox_admin_read(&sb, "uid=boss,ou=people,dc=example,dc=org",
+					     "pwdPolicySubentry");
+		ck_assert_str_eq(v, "cn=privileged,ou=policies,dc=example,dc=org\n");
+		free(v);
+	}
 	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "report", "privileged", "--format", "csv",
 				  NULL),
 			 0);
@@ -339,6 +346,12 @@ START_TEST(grant_and_revoke_privilege)
 	a = account("boss");
 	ck_assert(!a->privileged);
 	idm_account_free(a);
+	{
+		char *v = sandbox_admin_read(&sb, "uid=boss,ou=people,dc=example,dc=org",
+					     "pwdPolicySubentry");
+		ck_assert_str_eq(v, ""); /* back under the default, cn=standard */
+		free(v);
+	}
 }
 END_TEST
 
