@@ -189,7 +189,8 @@ END_TEST
 /* R-PW-5 trust model: the service identity cannot read a hash. */
 START_TEST(service_identity_cannot_read_hashes)
 {
-	static const char *const attrs[] = { "userPassword", "idmPasswordHistory", "uid", NULL };
+	static const char *const attrs[] = { "userPassword", "idmPasswordHistory", "pwdHistory",
+					     "uid", NULL };
 	struct idm_dir *d = NULL;
 	LDAPMessage *res = NULL, *e;
 	char *v;
@@ -204,6 +205,7 @@ START_TEST(service_identity_cannot_read_hashes)
 	ck_assert_str_eq(v, "sato");
 	free(v);
 	ck_assert_ptr_null(idm_entry_value(idm_dir_ldap(d), e, "userPassword"));
+	ck_assert_ptr_null(idm_entry_value(idm_dir_ldap(d), e, "pwdHistory"));
 	ldap_msgfree(res);
 	idm_dir_close(d);
 }
