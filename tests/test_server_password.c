@@ -575,6 +575,26 @@ START_TEST(hash_module_refuses_bad_arguments)
 }
 END_TEST
 
+/* Contract §6: a refusal only the server can make (the history is slapd's
+ * alone) reaches the PAM dialog as one sentence, and the dialog asks again. */
+START_TEST(pam_dialog_shows_the_servers_refusal)
+{
+	struct pam_script c = { .answers = { "History third pass 3", "History second pass 2",
+					     "History second pass 2", "History fourth pass 4",
+					     "History fourth pass 4" } };
+	struct pam_conv pc = { pam_script_conv, &c };
+	pam_handle_t *pamh = NULL;
+
+	ck_assert_int_eq(pam_start("idmgr", "histuser", &pc, &pamh), PAM_SUCCESS);
+	ck_assert_int_eq(pam_chauthtok(pamh, PAM_CHANGE_EXPIRED_AUTHTOK), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+	ck_assert_msg(strstr(c.shown, "The password must not be one you used before: not your "
+				      "current password nor one of your 3 previous ones."),
+		      "%s", c.shown);
+	ck_assert(binds("histuser", "History fourth pass 4"));
+}
+END_TEST
+
 static Suite *server_password_suite(void)
 {
 	Suite *s = suite_create("server_password");
@@ -596,6 +616,7 @@ static Suite *server_password_suite(void)
 	tcase_add_test(tc, min_age_refusal_ends_the_dialog);
 	tcase_add_test(tc, expire_password_is_enforced_by_the_server);
 	tcase_add_test(tc, hash_module_refuses_bad_arguments);
+	tcase_add_test(tc, pam_dialog_shows_the_servers_refusal);
 	suite_add_tcase(s, tc);
 	return s;
 }
