@@ -349,8 +349,8 @@ EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char 
 			reason = "wrong_old_password";
 			break;
 		case IDM_EDENIED:
-			pam_error(pamh, _("The directory does not let this account change its password "
-					  "now; ask an administrator."));
+			pam_error(pamh, _("The directory does not let this account change its "
+					  "password now; ask an administrator."));
 			pr = PAM_PERM_DENIED;
 			reason = "refused_by_directory";
 			break;

@@ -210,7 +210,8 @@ static int migrate_one(void *arg, LDAP *ld, LDAPMessage *e)
 	struct berval **hist = ldap_get_values_len(ld, e, "idmPasswordHistory");
 	char *dn = ldap_get_dn(ld, e), *must = idm_entry_value(ld, e, "idmMustChange");
 	char *changed = idm_entry_value(ld, e, "idmPwdChangedTime");
-	char *policy = idm_entry_value(ld, e, "idmPolicy"), *priv = idm_entry_value(ld, e, "idmPrivileged");
+	char *policy = idm_entry_value(ld, e, "idmPolicy");
+	char *priv = idm_entry_value(ld, e, "idmPrivileged");
 	char *subentry = NULL;
 	int r = IDM_OK;
 
@@ -273,14 +274,16 @@ out:
 int idm_ppolicy_migrate(struct idm_dir *d, const struct idm_config *cfg, idm_ppolicy_note_fn note,
 			void *ctx)
 {
-	static const char *const attrs[] = { "idmMustChange", "idmPwdChangedTime",
-					     "idmPasswordHistory", "idmPolicy", "idmPrivileged",
-					     "pwdReset", "pwdChangedTime", "pwdPolicySubentry", NULL };
+	static const char *const attrs[] = {
+		"idmMustChange", "idmPwdChangedTime", "idmPasswordHistory", "idmPolicy",
+		"idmPrivileged", "pwdReset", "pwdChangedTime", "pwdPolicySubentry", NULL,
+	};
+	static const char filter[] =
+		"(&(objectClass=idmAccount)(|(idmMustChange=*)(idmPwdChangedTime=*)"
+		"(idmPasswordHistory=*)(&(!(pwdPolicySubentry=*))(|(idmPrivileged=TRUE)"
+		"(idmPolicy=*)))))";
 	struct migrate mg = { d, cfg, note, ctx };
 
-	return idm_dir_search_paged(d, cfg->ldap.people_dn, LDAP_SCOPE_ONELEVEL,
-				    "(&(objectClass=idmAccount)(|(idmMustChange=*)(idmPwdChangedTime=*)"
-				    "(idmPasswordHistory=*)(&(!(pwdPolicySubentry=*))"
-				    "(|(idmPrivileged=TRUE)(idmPolicy=*)))))",
-				    attrs, 500, migrate_one, &mg);
+	return idm_dir_search_paged(d, cfg->ldap.people_dn, LDAP_SCOPE_ONELEVEL, filter, attrs,
+				    500, migrate_one, &mg);
 }

@@ -441,7 +441,8 @@ out:
 	if (rc != LDAP_SUCCESS)
 		idm_logf(d->log, LOG_NOTICE, "password change of %s refused: %s%s%s", dn,
 			 ldap_err2string(rc), *pperr >= 0 ? ", " : "",
-			 *pperr >= 0 ? ldap_passwordpolicy_err2txt((LDAPPasswordPolicyError)*pperr) : "");
+			 *pperr >= 0 ? ldap_passwordpolicy_err2txt((LDAPPasswordPolicyError)*pperr)
+				     : "");
 	ldap_memfree(diag);
 	ldap_controls_free(rctrls);
 	ldap_control_free(req);

@@ -57,21 +57,23 @@ static int server_refusal(const struct idm_policy *p, int r, int pperr, const ch
 	case PP_passwordInHistory:
 		if (p)
 			idm_violations_add(v, IDM_RULE_REUSED,
-			    "The password must not be one you used before: not your current "
-			    "password nor one of your %ld previous ones.",
-			    p->history);
+					   "The password must not be one you used before: not your "
+					   "current password nor one of your %ld previous ones.",
+					   p->history);
 		else
-			idm_violations_add(v, IDM_RULE_REUSED, "The password must not be one you used before.");
+			idm_violations_add(v, IDM_RULE_REUSED,
+					   "The password must not be one you used before.");
 		return IDM_EPOLICY;
 	case PP_passwordTooYoung:
 		if (p)
 			idm_violations_add(v, IDM_RULE_MIN_AGE,
-			    "Your password was changed less than %ld day%s ago; it cannot be "
-			    "changed again yet.",
-			    p->min_age_days, p->min_age_days == 1 ? "" : "s");
+					   "Your password was changed less than %ld day%s ago; it "
+					   "cannot be changed again yet.",
+					   p->min_age_days, p->min_age_days == 1 ? "" : "s");
 		else
 			idm_violations_add(v, IDM_RULE_MIN_AGE,
-			    "Your password was changed too recently; it cannot be changed again yet.");
+					   "Your password was changed too recently; it cannot be "
+					   "changed again yet.");
 		return IDM_EPOLICY;
 	case PP_insufficientPasswordQuality:
 	case PP_passwordTooShort:
@@ -83,7 +85,8 @@ static int server_refusal(const struct idm_policy *p, int r, int pperr, const ch
 			s += n + (s[n] == '\n');
 		}
 		if (v->n == 0)
-			idm_violations_add(v, IDM_RULE_SERVER, "The directory refused the password as too weak.");
+			idm_violations_add(v, IDM_RULE_SERVER,
+					   "The directory refused the password as too weak.");
 		return IDM_EPOLICY;
 	case PP_changeAfterReset:
 	case PP_passwordModNotAllowed:
@@ -195,7 +198,8 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		.changed = a->pwd_changed,
 		/* a change that is demanded is never "too soon" (slapd lifts
 		 * pwdMinAge after a reset the same way) */
-		.forced = a->must_change || pp == PP_changeAfterReset || password_expired(p, a, now) ||
+		.forced = a->must_change || pp == PP_changeAfterReset ||
+			  password_expired(p, a, now) ||
 			  (p->max_logins > 0 && a->login_count >= p->max_logins),
 		.now = now,
 	};

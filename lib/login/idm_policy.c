@@ -335,14 +335,14 @@ static void min_age_rule(const struct idm_policy *p, const struct idm_pw_facts *
 	hours = (wait + 3599) / 3600;
 	if (hours > 48)
 		idm_violations_add(out, IDM_RULE_MIN_AGE,
-		    "Your password was changed less than %ld days ago; it can be changed again "
-		    "in %lld days.",
-		    p->min_age_days, (wait + DAY - 1) / DAY);
+				   "Your password was changed less than %ld days ago; it can be "
+				   "changed again in %lld days.",
+				   p->min_age_days, (wait + DAY - 1) / DAY);
 	else
 		idm_violations_add(out, IDM_RULE_MIN_AGE,
-		    "Your password was changed less than %ld day%s ago; it can be changed again "
-		    "in %lld hour%s.",
-		    p->min_age_days, plural(p->min_age_days), hours, plural(hours));
+				   "Your password was changed less than %ld day%s ago; it can be "
+				   "changed again in %lld hour%s.",
+				   p->min_age_days, plural(p->min_age_days), hours, plural(hours));
 }
 
 static int name_rule(const struct idm_pw_facts *f, const char *candidate, size_t len,
@@ -366,8 +366,8 @@ static int name_rule(const struct idm_pw_facts *f, const char *candidate, size_t
 			return r;
 		if (r) {
 			idm_violations_add(out, IDM_RULE_USER_NAME,
-			    "The password must not contain your %s, forwards or backwards.",
-			    names[i].what);
+					   "The password must not contain your %s, forwards or "
+					   "backwards.", names[i].what);
 			break;
 		}
 	}
@@ -388,22 +388,23 @@ int idm_policy_check(const struct idm_policy *p, const struct idm_argon2_params 
 	scan(candidate, len, &t);
 	if (t.bad)
 		idm_violations_add(out, IDM_RULE_ENCODING,
-		    "The password must be UTF-8 text without NUL characters; check the "
-		    "character encoding of your terminal.");
+				   "The password must be UTF-8 text without NUL characters; check "
+				   "the character encoding of your terminal.");
 	if (p->min_length > 0 && t.chars < (size_t)p->min_length)
 		idm_violations_add(out, IDM_RULE_LENGTH_MIN,
-		    "The password must be at least %ld characters long (it has %zu).",
-		    p->min_length, t.chars);
+				   "The password must be at least %ld characters long (it has "
+				   "%zu).", p->min_length, t.chars);
 	too_long = p->max_length > 0 && t.chars > (size_t)p->max_length;
 	if (too_long)
 		idm_violations_add(out, IDM_RULE_LENGTH_MAX,
-		    "The password must be at most %ld characters long (it has %zu).",
-		    p->max_length, t.chars);
+				   "The password must be at most %ld characters long (it has %zu).",
+				   p->max_length, t.chars);
 	if (p->min_classes > 0 && t.classes < p->min_classes)
 		idm_violations_add(out, IDM_RULE_CLASSES,
-		    "The password must mix at least %ld of these kinds of character: lower-case "
-		    "letters, upper-case letters, digits, others such as punctuation (it has %d).",
-		    p->min_classes, t.classes);
+				   "The password must mix at least %ld of these kinds of "
+				   "character: lower-case letters, upper-case letters, digits, "
+				   "others such as punctuation (it has %d).",
+				   p->min_classes, t.classes);
 	if (p->reject_user_name) {
 		r = name_rule(f, candidate, len, out);
 		if (r < 0)
@@ -422,21 +423,22 @@ int idm_policy_check(const struct idm_policy *p, const struct idm_argon2_params 
 			goto out;
 		if (r)
 			idm_violations_add(out, IDM_RULE_BLOCKLIST,
-			    "The password is on a list of common or leaked passwords; choose "
-			    "another one.");
+					   "The password is on a list of common or leaked "
+					   "passwords; choose another one.");
 	}
 	if (f->current_password && strlen(f->current_password) == len &&
 	    memcmp(f->current_password, candidate, len) == 0) {
-		idm_violations_add(out, IDM_RULE_REUSED, "The new password must differ from the current one.");
+		idm_violations_add(out, IDM_RULE_REUSED,
+				   "The new password must differ from the current one.");
 	} else {
 		r = reused(p, argon2, f, candidate, len, log);
 		if (r < 0)
 			goto out;
 		if (r)
 			idm_violations_add(out, IDM_RULE_REUSED,
-			    "The password must not be one you used before: not your current "
-			    "password nor one of your %ld previous ones.",
-			    p->history);
+					   "The password must not be one you used before: not your "
+					   "current password nor one of your %ld previous ones.",
+					   p->history);
 	}
 	r = out->n ? IDM_EPOLICY : IDM_OK;
 out:
