@@ -74,11 +74,13 @@ struct idm_pw_facts {
 	/* The password the user just authenticated with (old or temporary):
 	 * the stored history does not hold it yet. */
 	const char *current_password;
-	/* idmPasswordHistory values "YYYYMMDDHHMMSSZ#{ARGON2}$argon2...",
-	 * in any order. */
+	/* History entries "YYYYMMDDHHMMSSZ#{ARGON2}$argon2..." (the form of
+	 * an older release's idmPasswordHistory); the change path passes
+	 * none: slapd keeps and checks the history itself (pwdHistory).
+	 * In any order. */
 	const char *const *history;
 	size_t n_history;
-	time_t changed; /* idmPwdChangedTime; 0 when unknown */
+	time_t changed; /* slapd's pwdChangedTime; 0 when unknown */
 	bool forced;    /* temporary, expired or forced by an operator:
 			 * min_age_days must not stop the change */
 	time_t now;
