@@ -21,7 +21,7 @@
 #include "idm_policy.h"
 #include "idm_time.h"
 
-#define ROUNDS 7
+#define ROUNDS 11
 
 static double now_s(void)
 {
