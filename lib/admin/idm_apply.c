@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "idm_account.h"
+#include "idm_action.h"
 #include "idm_apply.h"
 #include "idm_audit.h"
 #include "idm_effect.h"
@@ -26,6 +27,7 @@ struct apply {
 	struct idm_request *req;
 	struct idm_form *form;
 	struct idm_apply_result *res;
+	struct idm_action x; /* apply and its record as one unit */
 };
 
 /* ------------------------------------------------------- shared effects */
@@ -363,9 +365,7 @@ static int apply_transfer(struct apply *a)
 	if (r == IDM_OK) {
 		m = idm_mods_new();
 		idm_mods_add(m, LDAP_MOD_REPLACE, "departmentNumber", a->form->to_unit);
-		r = idm_mods_array(m) ? idm_dir_modify(a->op->d, acct->dn, idm_mods_array(m))
-				      : IDM_ENOMEM;
-		idm_mods_free(m);
+		r = idm_dir_apply(a->op->d, acct->dn, m);
 	}
 	if (r == IDM_OK)
 		r = SUMMARY(a, "transferred %s to %s", a->form->uid, a->form->to_unit);
@@ -557,15 +557,30 @@ int idm_request_apply(struct idm_operator *op, const struct idm_config *cfg,
 	struct apply a = { .op = op, .cfg = cfg, .log = log, .res = res };
 	struct idm_request_facts f;
 	struct idm_actor actor = { op->dn, op->uid, op->roles };
+	struct idm_audit_event ev = { .action = "apply", .outcome = "done" };
 	int (*effect)(struct apply *) = NULL;
 	const char *rule = NULL;
-	char outcome[300];
+	struct idm_mods *m;
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	r = idm_request_get(op->d, cfg, id, &a.req);
 	if (r < 0)
 		return r;
+	ev.subject = a.req->subject;
+	ev.request_id = a.req->id;
+	/* Applied by an earlier run whose record is owed: complete that. */
+	r = idm_action_start(op, a.req->dn, &ev, &a.x);
+	if (r == IDM_OK && a.x.resumed) {
+		if (!(res->uid = strdup(a.req->subject)) ||
+		    (a.x.detail && !(res->summary = strdup(a.x.detail))))
+			r = IDM_ENOMEM;
+		if (r == IDM_OK)
+			r = idm_action_finish(op, cfg, log, a.req->dn, &a.x);
+		goto out;
+	}
+	if (r < 0)
+		goto out;
 	if (strcmp(a.req->state, "approved") != 0) {
 		rule = strcmp(a.req->state, "applied") == 0 ? "the request is applied already"
 		       : strcmp(a.req->state, "pending") == 0
@@ -597,17 +612,36 @@ int idm_request_apply(struct idm_operator *op, const struct idm_config *cfg,
 		goto refused;
 	}
 	res->uid = strdup(a.form->uid);
-	r = effect(&a);
+	r = res->uid ? effect(&a) : IDM_ENOMEM;
+	if (r < 0) {
+		/* Nothing marked: the request stays approved and a rerun goes on
+		 * from the steps done (idmDone). */
+		idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id, idm_strerror(r),
+				   res->summary);
+		goto out;
+	}
+	/* The state moves with the mark in one modify: applied exactly when
+	 * its record is owed or written. */
+	r = idm_action_set(&a.x, NULL, res->summary);
+	if (r == IDM_OK) {
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_DELETE, "idmRequestState", "approved");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", "applied");
+		idm_action_mark(&a.x, m);
+		r = idm_dir_apply(op->d, a.req->dn, m);
+		if (r == IDM_ENOVALUE)
+			r = IDM_ESTATE; /* someone else moved it first */
+	}
 	if (r == IDM_OK)
-		r = idm_request_cas_state(op->d, a.req->dn, "approved", "applied");
-	snprintf(outcome, sizeof(outcome), "%s", r == IDM_OK ? "done" : idm_strerror(r));
-	idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id, outcome, res->summary);
+		r = idm_action_finish(op, cfg, log, a.req->dn, &a.x);
+	else
+		idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id,
+				   idm_strerror(r), res->summary);
 	goto out;
 refused:
-	idm_logf(log, LOG_ERR, "apply %s refused: %s", id, rule);
-	snprintf(outcome, sizeof(outcome), "refused: %s", rule);
-	idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id, outcome, NULL);
+	r = idm_operator_refuse(op, cfg, log, "apply", a.req->subject, a.req->id, r, rule, NULL);
 out:
+	idm_action_clear(&a.x);
 	idm_form_free(a.form);
 	idm_request_free(a.req);
 	return r;

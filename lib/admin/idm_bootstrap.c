@@ -495,15 +495,14 @@ static int ensure_role(struct boot *b, enum idm_role role)
 			continue;
 		one = idm_mods_new();
 		idm_mods_add(one, LDAP_MOD_ADD, "member", b->res->officers[i].dn);
-		r = idm_mods_array(one) ? idm_dir_modify(b->d, dn, idm_mods_array(one)) : IDM_ENOMEM;
-		idm_mods_free(one);
+		r = idm_dir_apply(b->d, dn, one);
 		if (r == IDM_OK) {
 			char *what = NULL;
 			if (asprintf(&what, "%s (member %s)", dn, b->res->officers[i].dn) < 0)
 				return IDM_ENOMEM;
 			r = note(b, what, IDM_BOOT_UPDATED);
 			free(what);
-		} else if (idm_dir_last_result(b->d) == LDAP_TYPE_OR_VALUE_EXISTS) {
+		} else if (r == IDM_EEXIST) {
 			r = IDM_OK;
 		}
 	}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idm_action.h"
 #include "idm_effect.h"
 #include "idm_error.h"
 #include "idm_escape.h"
@@ -14,16 +15,7 @@
 #include "idm_secret.h"
 #include "idm_time.h"
 
-static int modify(struct idm_dir *d, const char *dn, struct idm_mods *m)
-{
-	int r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-
-	idm_mods_free(m);
-	return r;
-}
-
-int idm_effect_status(struct idm_dir *d, const char *dn, const char *status, const char *reason,
-		      time_t until)
+struct idm_mods *idm_effect_status_changes(const char *status, const char *reason, time_t until)
 {
 	struct idm_mods *m = idm_mods_new();
 	char now[IDM_GENTIME_LEN], end[IDM_GENTIME_LEN];
@@ -38,7 +30,13 @@ int idm_effect_status(struct idm_dir *d, const char *dn, const char *status, con
 	} else {
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmUntil", NULL);
 	}
-	return modify(d, dn, m);
+	return m;
+}
+
+int idm_effect_status(struct idm_dir *d, const char *dn, const char *status, const char *reason,
+		      time_t until)
+{
+	return idm_dir_apply(d, dn, idm_effect_status_changes(status, reason, until));
 }
 
 int idm_effect_group(struct idm_dir *d, const struct idm_config *cfg, const char *cn,
@@ -50,11 +48,10 @@ int idm_effect_group(struct idm_dir *d, const struct idm_config *cfg, const char
 
 	idm_mods_add(m, add ? LDAP_MOD_ADD : LDAP_MOD_DELETE, "memberUid", uid);
 	if (r == IDM_OK)
-		r = modify(d, dn, m);
+		r = idm_dir_apply(d, dn, m);
 	else
 		idm_mods_free(m);
-	if (r < 0 && (idm_dir_last_result(d) == LDAP_TYPE_OR_VALUE_EXISTS ||
-		      idm_dir_last_result(d) == LDAP_NO_SUCH_ATTRIBUTE))
+	if (r == IDM_EEXIST || r == IDM_ENOVALUE)
 		r = IDM_OK; /* already as wanted */
 	free(dn);
 	return r;
@@ -120,28 +117,45 @@ bool idm_effect_in(const char *cn, char *const *list, size_t n)
 	return false;
 }
 
-int idm_effect_temp_password(struct idm_dir *d, const struct idm_config *cfg, const char *dn,
-			     char **pw)
+int idm_effect_temp_password_changes(const struct idm_config *cfg, struct idm_mods **out,
+				     char **pw)
 {
-	struct idm_mods *m;
 	char *hash = NULL, now[IDM_GENTIME_LEN];
 	int r;
 
+	*out = NULL;
 	*pw = NULL;
 	r = idm_random_password((size_t)cfg->registration.temp_password_length, pw);
 	if (r == IDM_OK)
 		r = idm_hash_password(&cfg->argon2, *pw, strlen(*pw), &hash);
-	if (r < 0)
-		goto out;
-	idm_time_format(time(NULL), now);
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", hash);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmMustChange", "TRUE");
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPwdChangedTime", now);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", "0");
-	r = modify(d, dn, m);
-out:
+	if (r == IDM_OK) {
+		idm_time_format(time(NULL), now);
+		*out = idm_mods_new();
+		idm_mods_add(*out, LDAP_MOD_REPLACE, "userPassword", hash);
+		idm_mods_add(*out, LDAP_MOD_REPLACE, "idmMustChange", "TRUE");
+		idm_mods_add(*out, LDAP_MOD_REPLACE, "idmPwdChangedTime", now);
+		idm_mods_add(*out, LDAP_MOD_REPLACE, "idmLoginCount", "0");
+		if (!idm_mods_array(*out))
+			r = IDM_ENOMEM;
+	}
 	idm_secret_free(hash);
+	if (r < 0) {
+		idm_mods_free(*out);
+		*out = NULL;
+		idm_secret_free(*pw);
+		*pw = NULL;
+	}
+	return r;
+}
+
+int idm_effect_temp_password(struct idm_dir *d, const struct idm_config *cfg, const char *dn,
+			     char **pw)
+{
+	struct idm_mods *m = NULL;
+	int r = idm_effect_temp_password_changes(cfg, &m, pw);
+
+	if (r == IDM_OK)
+		r = idm_dir_apply(d, dn, m);
 	if (r < 0) {
 		idm_secret_free(*pw);
 		*pw = NULL;
@@ -155,7 +169,7 @@ int idm_effect_no_password(struct idm_dir *d, const char *dn)
 
 	idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", NULL);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPasswordHistory", NULL);
-	return modify(d, dn, m);
+	return idm_dir_apply(d, dn, m);
 }
 
 int idm_effect_role(struct idm_dir *d, const struct idm_config *cfg, enum idm_role role,
@@ -165,16 +179,15 @@ int idm_effect_role(struct idm_dir *d, const struct idm_config *cfg, enum idm_ro
 	int r;
 
 	idm_mods_add(m, add ? LDAP_MOD_ADD : LDAP_MOD_DELETE, "member", member_dn);
-	r = modify(d, cfg->roles.dn[role], m);
-	if (r < 0 && (idm_dir_last_result(d) == LDAP_TYPE_OR_VALUE_EXISTS ||
-		      idm_dir_last_result(d) == LDAP_NO_SUCH_ATTRIBUTE))
+	r = idm_dir_apply(d, cfg->roles.dn[role], m);
+	if (r == IDM_EEXIST || r == IDM_ENOVALUE)
 		r = IDM_OK;
-	if (r < 0 && !add && idm_dir_last_result(d) == LDAP_OBJECT_CLASS_VIOLATION) {
+	if (r == IDM_ESCHEMA && !add) {
 		/* the last member of a groupOfNames: leave the empty DN in its place */
 		m = idm_mods_new();
 		idm_mods_add(m, LDAP_MOD_DELETE, "member", member_dn);
 		idm_mods_add(m, LDAP_MOD_ADD, "member", "");
-		r = modify(d, cfg->roles.dn[role], m);
+		r = idm_dir_apply(d, cfg->roles.dn[role], m);
 	}
 	return r;
 }
@@ -182,15 +195,20 @@ int idm_effect_role(struct idm_dir *d, const struct idm_config *cfg, enum idm_ro
 int idm_effect_notice(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
 		      const char *action, const char *subject, const char *text)
 {
+	char id[IDM_OBJECT_ID_LEN];
+	int r = idm_object_id_new('N', id);
+
+	return r < 0 ? r : idm_effect_notice_as(d, cfg, actor_dn, id, action, subject, text);
+}
+
+int idm_effect_notice_as(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
+			 const char *id, const char *action, const char *subject, const char *text)
+{
 	struct idm_mods *m = idm_mods_new();
-	unsigned char rnd[4];
-	char id[32], now[IDM_GENTIME_LEN], *base = NULL, *dn = NULL;
-	int r = idm_random_bytes(rnd, sizeof(rnd));
+	char now[IDM_GENTIME_LEN], *base = NULL, *dn = NULL;
+	int r = idm_dn_child(&base, "ou", "notices", cfg->ldap.idmgr_dn);
 
 	idm_time_format(time(NULL), now);
-	snprintf(id, sizeof(id), "N%.8s-%02x%02x%02x%02x", now, rnd[0], rnd[1], rnd[2], rnd[3]);
-	if (r == IDM_OK)
-		r = idm_dn_child(&base, "ou", "notices", cfg->ldap.idmgr_dn);
 	if (r == IDM_OK)
 		r = idm_dn_child(&dn, "idmRequestId", id, base);
 	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmNotice");
@@ -202,8 +220,9 @@ int idm_effect_notice(struct idm_dir *d, const struct idm_config *cfg, const cha
 	if (subject)
 		idm_mods_add(m, LDAP_MOD_ADD, "idmSubject", subject);
 	if (r == IDM_OK)
-		r = idm_mods_array(m) ? idm_dir_add(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
+		r = idm_dir_apply_add(d, dn, m);
+	else
+		idm_mods_free(m);
 	free(base);
 	free(dn);
 	return r;

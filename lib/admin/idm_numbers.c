@@ -59,15 +59,14 @@ int idm_number_alloc(struct idm_dir *d, const struct idm_config *cfg, enum idm_n
 			m = idm_mods_new();
 			idm_mods_add(m, LDAP_MOD_DELETE, attr, cur);
 			idm_mods_add(m, LDAP_MOD_ADD, attr, next);
-			r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-			idm_mods_free(m);
+			r = idm_dir_apply(d, dn, m);
 		}
 		free(cur);
 		if (r == IDM_OK) {
 			*out = v;
 			break;
 		}
-		if (idm_dir_last_result(d) != LDAP_NO_SUCH_ATTRIBUTE)
+		if (r != IDM_ENOVALUE)
 			break; /* not a lost race */
 	}
 	free(dn);

@@ -8,6 +8,9 @@
 
 #include "idm_dir.h"
 #include "idm_error.h"
+#include "idm_mods.h"
+#include "idm_random.h"
+#include "idm_time.h"
 #include "idm_secret.h"
 
 struct idm_dir {
@@ -16,7 +19,6 @@ struct idm_dir {
 	LDAP *ld;
 	size_t uri; /* index into cfg->ldap.uris of the server in use */
 	char *dn, *password;
-	int last_rc;
 	int ppolicy; /* password policy error of the last bind, or -1 */
 };
 
@@ -38,6 +40,13 @@ static int map_rc(int rc)
 	case LDAP_INAPPROPRIATE_AUTH:
 	case LDAP_UNWILLING_TO_PERFORM: return IDM_EDENIED;
 	case LDAP_NO_MEMORY: return IDM_ENOMEM;
+	case LDAP_NO_SUCH_ATTRIBUTE: return IDM_ENOVALUE;
+	case LDAP_TYPE_OR_VALUE_EXISTS: return IDM_EEXIST;
+	case LDAP_OBJECT_CLASS_VIOLATION:
+	case LDAP_CONSTRAINT_VIOLATION:
+	case LDAP_UNDEFINED_TYPE: return IDM_ESCHEMA;
+	case LDAP_SIZELIMIT_EXCEEDED:
+	case LDAP_ADMINLIMIT_EXCEEDED: return IDM_ELIMIT;
 	default: return server_gone(rc) ? IDM_EUNAVAIL : IDM_EDIR;
 	}
 }
@@ -190,7 +199,6 @@ int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, con
 		return IDM_ENOMEM;
 	}
 	rc = connect_from(d, 0);
-	d->last_rc = rc;
 	if (ppolicy)
 		*ppolicy = d->ppolicy;
 	if (rc != LDAP_SUCCESS) {
@@ -249,11 +257,6 @@ const char *idm_dir_uri(const struct idm_dir *d)
 	return d->cfg->ldap.uris[d->uri];
 }
 
-int idm_dir_last_result(const struct idm_dir *d)
-{
-	return d->last_rc;
-}
-
 /* Runs op; when the server is gone, reconnects to the following servers and
  * runs it again, at most once per server. */
 #define WITH_FAILOVER(d, call)                                                               \
@@ -269,7 +272,6 @@ int idm_dir_last_result(const struct idm_dir *d)
 			if (rc != LDAP_SUCCESS)                                              \
 				break;                                                       \
 		}                                                                            \
-		(d)->last_rc = rc;                                                           \
 	} while (0)
 
 int idm_dir_search(struct idm_dir *d, const char *base, int scope, const char *filter,
@@ -324,7 +326,6 @@ int idm_dir_search_paged(struct idm_dir *d, const char *base, int scope, const c
 			rc = ldap_parse_result(d->ld, res, &err, NULL, NULL, NULL, &rctrls, 0);
 		if (rc == LDAP_SUCCESS)
 			rc = err;
-		d->last_rc = rc;
 		if (rc != LDAP_SUCCESS) {
 			idm_logf(d->log, LOG_ERR, "paged search %s %s: %s", base, filter,
 				 ldap_err2string(rc));
@@ -351,11 +352,164 @@ int idm_dir_search_paged(struct idm_dir *d, const char *base, int scope, const c
 	return r;
 }
 
-int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods)
+/* ------------------------------------------------ writes safe to retry */
+
+enum write_kind { WRITE_MODIFY, WRITE_ADD, WRITE_DELETE };
+
+static bool same_value(const struct berval *a, const struct berval *b)
 {
+	return a->bv_len == b->bv_len && strncasecmp(a->bv_val, b->bv_val, a->bv_len) == 0;
+}
+
+static bool has_value(struct berval **vals, const struct berval *v)
+{
+	for (size_t i = 0; vals && vals[i]; i++)
+		if (same_value(vals[i], v))
+			return true;
+	return false;
+}
+
+/* Is v (any value, when v is NULL) added to attr by a change after
+ * mods[i]?  Then that later change decides. */
+static bool later_add(LDAPMod **mods, size_t i, const char *attr, const struct berval *v)
+{
+	for (size_t j = i + 1; mods[j]; j++) {
+		int op = mods[j]->mod_op & ~LDAP_MOD_BVALUES;
+		if (strcasecmp(mods[j]->mod_type, attr) != 0)
+			continue;
+		if (op == LDAP_MOD_REPLACE || (op == LDAP_MOD_ADD && (!v || has_value(mods[j]->mod_bvalues, v))))
+			return true;
+	}
+	return false;
+}
+
+/* Does attr of entry e hold what the changes to attr in mods leave?
+ * Processed in order on an unknown earlier state: REPLACE and
+ * delete-all make the set exact, ADD and DELETE of values say which are
+ * in and out.  An increment cannot be checked (false). */
+static bool attr_in_place(LDAP *ld, LDAPMessage *e, LDAPMod **mods, const char *attr, bool add)
+{
+	struct berval **now = ldap_get_values_len(ld, e, attr);
+	size_t n_now = (size_t)ldap_count_values_len(now);
+	bool ok = true;
+
+	for (size_t i = 0; ok && mods[i]; i++) {
+		LDAPMod *m = mods[i];
+		int op = add ? LDAP_MOD_ADD : m->mod_op & ~LDAP_MOD_BVALUES;
+		struct berval **v = m->mod_bvalues;
+		size_t n = 0;
+
+		if (strcasecmp(m->mod_type, attr) != 0)
+			continue;
+		while (v && v[n])
+			n++;
+		switch (op) {
+		case LDAP_MOD_ADD:
+			for (size_t k = 0; ok && k < n; k++)
+				ok = has_value(now, v[k]);
+			break;
+		case LDAP_MOD_DELETE:
+			for (size_t k = 0; ok && k < n; k++)
+				ok = !has_value(now, v[k]) || later_add(mods, i, attr, v[k]);
+			if (n == 0)
+				ok = n_now == 0 || later_add(mods, i, attr, NULL);
+			break;
+		case LDAP_MOD_REPLACE:
+			ok = later_add(mods, i, attr, NULL) || n == n_now;
+			for (size_t k = 0; ok && k < n; k++)
+				ok = has_value(now, v[k]);
+			break;
+		default:
+			ok = false;
+		}
+	}
+	ldap_value_free_len(now);
+	return ok;
+}
+
+/* Is the entry at dn as this write leaves it (read back after a retry)? */
+static bool write_in_place(struct idm_dir *d, enum write_kind kind, const char *dn,
+			   LDAPMod **mods)
+{
+	struct timeval tv = { .tv_sec = d->cfg->ldap.timeout, .tv_usec = 0 };
+	LDAPMessage *res = NULL, *e;
+	char **attrs = NULL;
+	size_t n = 0;
+	bool ok = false;
 	int rc;
 
-	WITH_FAILOVER(d, ldap_modify_ext_s(d->ld, dn, mods, NULL, NULL));
+	while (mods && mods[n])
+		n++;
+	if (kind != WRITE_DELETE && !(attrs = calloc(n + 1, sizeof(char *))))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		attrs[i] = mods[i]->mod_type;
+	rc = ldap_search_ext_s(d->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+			       kind == WRITE_DELETE ? NULL : attrs, 0, NULL, NULL, &tv, 1, &res);
+	if (kind == WRITE_DELETE) {
+		ok = rc == LDAP_NO_SUCH_OBJECT;
+	} else if (rc == LDAP_SUCCESS && (e = ldap_first_entry(d->ld, res))) {
+		ok = true;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = attr_in_place(d->ld, e, mods, mods[i]->mod_type, kind == WRITE_ADD);
+	}
+	ldap_msgfree(res);
+	free(attrs);
+	return ok;
+}
+
+static int write_once(struct idm_dir *d, enum write_kind kind, const char *dn, LDAPMod **mods)
+{
+	switch (kind) {
+	case WRITE_MODIFY: return ldap_modify_ext_s(d->ld, dn, mods, NULL, NULL);
+	case WRITE_ADD: return ldap_add_ext_s(d->ld, dn, mods, NULL, NULL);
+	default: return ldap_delete_ext_s(d->ld, dn, NULL, NULL);
+	}
+}
+
+/* The "already so" answer a retry gets when the failed attempt had
+ * applied the write after all. */
+static bool already_so(enum write_kind kind, int rc)
+{
+	switch (kind) {
+	case WRITE_MODIFY: return rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS;
+	case WRITE_ADD: return rc == LDAP_ALREADY_EXISTS;
+	default: return rc == LDAP_NO_SUCH_OBJECT;
+	}
+}
+
+/* One write with failover.  A server that failed during the write may
+ * have applied it: when the retry answers "already so", the entry is read
+ * back and the write counts as done if it is all in place. */
+static int write_op(struct idm_dir *d, enum write_kind kind, const char *dn, LDAPMod **mods)
+{
+	size_t tries = d->cfg->ldap.n_uris;
+	bool uncertain = false;
+	int rc;
+
+	for (;;) {
+		rc = d->ld ? write_once(d, kind, dn, mods) : LDAP_SERVER_DOWN;
+		if (!server_gone(rc) || tries-- <= 1)
+			break;
+		uncertain = uncertain || (d->ld && rc != LDAP_CONNECT_ERROR);
+		idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server", idm_dir_uri(d),
+			 ldap_err2string(rc));
+		rc = connect_from(d, d->uri + 1);
+		if (rc != LDAP_SUCCESS)
+			break;
+	}
+	if (uncertain && already_so(kind, rc) && write_in_place(d, kind, dn, mods)) {
+		idm_logf(d->log, LOG_NOTICE,
+			 "%s: the server that failed had made this change already; not made twice", dn);
+		rc = LDAP_SUCCESS;
+	}
+	return rc;
+}
+
+int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods)
+{
+	int rc = write_op(d, WRITE_MODIFY, dn, mods);
+
 	/* "already so" answers are the callers' to judge (compare-and-swap,
 	 * idempotent effects): logged at debug level only. */
 	if (rc != LDAP_SUCCESS)
@@ -366,21 +520,37 @@ int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods)
 	return map_rc(rc);
 }
 
+int idm_dir_apply(struct idm_dir *d, const char *dn, struct idm_mods *m)
+{
+	LDAPMod **mods = idm_mods_array(m);
+	int r = !mods ? IDM_ENOMEM : !mods[0] ? IDM_OK : idm_dir_modify(d, dn, mods);
+
+	idm_mods_free(m);
+	return r;
+}
+
 int idm_dir_add(struct idm_dir *d, const char *dn, LDAPMod **mods)
 {
-	int rc;
+	int rc = write_op(d, WRITE_ADD, dn, mods);
 
-	WITH_FAILOVER(d, ldap_add_ext_s(d->ld, dn, mods, NULL, NULL));
 	if (rc != LDAP_SUCCESS && rc != LDAP_ALREADY_EXISTS)
 		idm_logf(d->log, LOG_ERR, "add %s: %s", dn, ldap_err2string(rc));
 	return map_rc(rc);
 }
 
+int idm_dir_apply_add(struct idm_dir *d, const char *dn, struct idm_mods *m)
+{
+	LDAPMod **mods = idm_mods_array(m);
+	int r = mods ? idm_dir_add(d, dn, mods) : IDM_ENOMEM;
+
+	idm_mods_free(m);
+	return r;
+}
+
 int idm_dir_delete(struct idm_dir *d, const char *dn)
 {
-	int rc;
+	int rc = write_op(d, WRITE_DELETE, dn, NULL);
 
-	WITH_FAILOVER(d, ldap_delete_ext_s(d->ld, dn, NULL, NULL));
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT)
 		idm_logf(d->log, LOG_ERR, "delete %s: %s", dn, ldap_err2string(rc));
 	return map_rc(rc);
@@ -611,5 +781,39 @@ int idm_dir_search_sorted(struct idm_dir *d, const char *base, int scope, const 
 	for (size_t i = 0; i < s.n; i++)
 		l->release(s.all[i]);
 	free(s.all);
+	return r;
+}
+
+int idm_dir_server_time(struct idm_dir *d, const char *dn, const char *attr, time_t *now)
+{
+	static const char *const attrs[] = { "modifyTimestamp", NULL };
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[8];
+	char probe[64];
+	struct idm_entry *e = NULL;
+	struct idm_mods *m;
+	const char *v;
+	int r = idm_random_bytes(rnd, sizeof(rnd));
+
+	*now = 0;
+	if (r < 0)
+		return r;
+	memcpy(probe, "idmgr-clock-probe#", 18);
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		probe[18 + 2 * i] = hex[rnd[i] >> 4];
+		probe[18 + 2 * i + 1] = hex[rnd[i] & 15];
+	}
+	probe[18 + 2 * sizeof(rnd)] = '\0';
+	m = idm_mods_new();
+	idm_mods_add(m, LDAP_MOD_ADD, attr, probe);
+	idm_mods_add(m, LDAP_MOD_DELETE, attr, probe);
+	r = idm_mods_array(m) ? idm_dir_modify_read(d, dn, idm_mods_array(m), attrs, &e) : IDM_ENOMEM;
+	idm_mods_free(m);
+	if (r == IDM_OK) {
+		v = idm_entry_first(e, "modifyTimestamp");
+		if (!v || idm_time_parse(v, now) < 0)
+			r = IDM_EINVAL; /* a reply we cannot trust */
+	}
+	idm_entry_free(e);
 	return r;
 }

@@ -100,7 +100,8 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		return IDM_ENOENT;
 	if (!old_password || !*old_password)
 		return IDM_EAUTH; /* an empty bind would be anonymous */
-	r = idm_dn_child(&dn, "uid", uid, cfg->ldap.people_dn);
+	/* The account's own entry, wherever below people_dn it sits. */
+	r = idm_account_bind_dn(cfg, log, uid, &dn);
 	if (r < 0)
 		return r;
 	/* The old password is a guess like any login: counted before it is
