@@ -137,8 +137,7 @@ static int apply_register(struct apply *a)
 	const struct idm_form *f = a->form;
 	const struct idm_unit *unit = idm_config_unit(a->cfg, f->unit);
 	struct idm_mods *m = NULL;
-	char *dn = NULL, *gid = NULL, *owner = NULL, *home = NULL, *cn = NULL, uidn[24],
-	     until[IDM_GENTIME_LEN];
+	char *dn = NULL, *gid = NULL, *owner = NULL, *cn = NULL, until[IDM_GENTIME_LEN];
 	long uidnum = -1;
 	int r;
 
@@ -159,31 +158,22 @@ static int apply_register(struct apply *a)
 		}
 		/* created by an earlier, interrupted run of this request */
 	} else if (r == IDM_ENOENT) {
-		snprintf(uidn, sizeof(uidn), "%ld", uidnum);
-		if (asprintf(&home, "/home/%s", f->uid) < 0 ||
-		    asprintf(&cn, "%s %s", f->given_name, f->surname) < 0) {
-			home = cn = NULL;
+		if (asprintf(&cn, "%s %s", f->given_name, f->surname) < 0) {
+			cn = NULL;
 			r = IDM_ENOMEM;
 			goto out;
 		}
-		m = idm_mods_new();
-		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "inetOrgPerson");
-		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "posixAccount");
-		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmAccount");
-		idm_mods_add(m, LDAP_MOD_ADD, "uid", f->uid);
-		idm_mods_add(m, LDAP_MOD_ADD, "cn", cn);
-		idm_mods_add(m, LDAP_MOD_ADD, "sn", f->surname);
-		idm_mods_add(m, LDAP_MOD_ADD, "givenName", f->given_name);
-		if (f->mail)
-			idm_mods_add(m, LDAP_MOD_ADD, "mail", f->mail);
-		idm_mods_add(m, LDAP_MOD_ADD, "departmentNumber", f->unit);
-		idm_mods_add(m, LDAP_MOD_ADD, "employeeType", f->employee_type);
-		idm_mods_add(m, LDAP_MOD_ADD, "uidNumber", uidn);
-		idm_mods_add(m, LDAP_MOD_ADD, "gidNumber", gid);
-		idm_mods_add(m, LDAP_MOD_ADD, "homeDirectory", home);
-		idm_mods_add(m, LDAP_MOD_ADD, "loginShell", "/bin/bash");
-		idm_mods_add(m, LDAP_MOD_ADD, "idmStatus", "active");
-		idm_mods_add(m, LDAP_MOD_ADD, "idmMustChange", "TRUE");
+		m = idm_effect_new_account(&(struct idm_new_account){
+			.uid = f->uid,
+			.cn = cn,
+			.sn = f->surname,
+			.given_name = f->given_name,
+			.mail = f->mail,
+			.unit = f->unit,
+			.employee_type = f->employee_type,
+			.uid_number = uidnum,
+			.gid_number = gid,
+		});
 		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", a->req->id);
 		if (f->valid_until) {
 			idm_time_format(f->valid_until, until);
@@ -191,7 +181,8 @@ static int apply_register(struct apply *a)
 		}
 		for (size_t i = 0; i < f->n_shared_with; i++)
 			idm_mods_add(m, LDAP_MOD_ADD, "idmSharedWith", f->shared_with[i]);
-		r = idm_mods_array(m) ? idm_dir_add(a->op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+		r = idm_dir_apply_add(a->op->d, dn, m);
+		m = NULL;
 		if (r == IDM_EEXIST) { /* a concurrent run of the same request won */
 			owner = creating_request(a, dn);
 			r = owner && strcmp(owner, a->req->id) == 0 ? IDM_OK : IDM_ESTATE;
@@ -226,7 +217,6 @@ out:
 	free(dn);
 	free(gid);
 	free(owner);
-	free(home);
 	free(cn);
 	return r;
 }
@@ -312,8 +302,14 @@ static int apply_modify(struct apply *a)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "givenName", f->given_name);
 	if (f->surname)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "sn", f->surname);
-	if (f->given_name && f->surname && asprintf(&cn, "%s %s", f->given_name, f->surname) > 0)
+	if (f->given_name && f->surname) {
+		if (asprintf(&cn, "%s %s", f->given_name, f->surname) < 0) {
+			cn = NULL;
+			r = IDM_ENOMEM;
+			goto out;
+		}
 		idm_mods_add(m, LDAP_MOD_REPLACE, "cn", cn);
+	}
 	if (f->mail)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "mail", f->mail);
 	if (f->employee_type)
@@ -324,8 +320,10 @@ static int apply_modify(struct apply *a)
 	}
 	for (size_t i = 0; i < f->n_shared_with; i++)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmSharedWith", f->shared_with[i]);
-	if (idm_mods_array(m) && idm_mods_array(m)[0])
-		r = idm_dir_modify(a->op->d, acct->dn, idm_mods_array(m));
+	/* A change that could not be built is an error, never "nothing to
+	 * change": the request must not become applied without it. */
+	r = idm_dir_apply(a->op->d, acct->dn, m);
+	m = NULL;
 	if (r == IDM_OK) {
 		unit = account_unit(a, acct->dn, "departmentNumber");
 		type = account_unit(a, acct->dn, "employeeType");

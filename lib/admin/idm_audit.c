@@ -539,19 +539,7 @@ out:
 
 int idm_audit_new_token(char out[IDM_AUDIT_TOKEN_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[IDM_AUDIT_TOKEN_LEN / 2];
-	int r = idm_random_bytes(rnd, sizeof(rnd));
-
-	out[0] = '\0';
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		out[2 * i] = hex[rnd[i] >> 4];
-		out[2 * i + 1] = hex[rnd[i] & 0xf];
-	}
-	out[IDM_AUDIT_TOKEN_LEN] = '\0';
-	return IDM_OK;
+	return idm_random_hex(out, IDM_AUDIT_TOKEN_LEN / 2);
 }
 
 int idm_audit_find_token(struct idm_dir *d, const struct idm_config *cfg, const char *token,

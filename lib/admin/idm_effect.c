@@ -39,6 +39,40 @@ int idm_effect_status(struct idm_dir *d, const char *dn, const char *status, con
 	return idm_dir_apply(d, dn, idm_effect_status_changes(status, reason, until));
 }
 
+struct idm_mods *idm_effect_new_account(const struct idm_new_account *a)
+{
+	struct idm_mods *m = idm_mods_new();
+	char uidn[24], *home = NULL;
+
+	snprintf(uidn, sizeof(uidn), "%ld", a->uid_number);
+	if (asprintf(&home, "/home/%s", a->uid) < 0) {
+		home = NULL;
+		idm_mods_free(m);
+		return NULL;
+	}
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "inetOrgPerson");
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "posixAccount");
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmAccount");
+	idm_mods_add(m, LDAP_MOD_ADD, "uid", a->uid);
+	idm_mods_add(m, LDAP_MOD_ADD, "cn", a->cn);
+	idm_mods_add(m, LDAP_MOD_ADD, "sn", a->sn);
+	if (a->given_name)
+		idm_mods_add(m, LDAP_MOD_ADD, "givenName", a->given_name);
+	if (a->mail)
+		idm_mods_add(m, LDAP_MOD_ADD, "mail", a->mail);
+	if (a->unit)
+		idm_mods_add(m, LDAP_MOD_ADD, "departmentNumber", a->unit);
+	idm_mods_add(m, LDAP_MOD_ADD, "employeeType", a->employee_type);
+	idm_mods_add(m, LDAP_MOD_ADD, "uidNumber", uidn);
+	idm_mods_add(m, LDAP_MOD_ADD, "gidNumber", a->gid_number);
+	idm_mods_add(m, LDAP_MOD_ADD, "homeDirectory", home);
+	idm_mods_add(m, LDAP_MOD_ADD, "loginShell", "/bin/bash");
+	idm_mods_add(m, LDAP_MOD_ADD, "idmStatus", "active");
+	idm_mods_add(m, LDAP_MOD_ADD, "idmMustChange", "TRUE");
+	free(home);
+	return m;
+}
+
 int idm_effect_group(struct idm_dir *d, const struct idm_config *cfg, const char *cn,
 		     const char *uid, bool add)
 {

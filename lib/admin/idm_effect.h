@@ -41,6 +41,16 @@ int idm_effect_no_password(struct idm_dir *d, const char *dn);
 /* member of the role group (DN value) added or removed. */
 int idm_effect_role(struct idm_dir *d, const struct idm_config *cfg, enum idm_role role,
 		    const char *member_dn, bool add);
+/* A new managed account's entry (register, idmgr init): inetOrgPerson,
+ * posixAccount and idmAccount, active, its first password to be changed
+ * (R-PW-4), home /home/UID, shell /bin/bash.  NULL fields are left out;
+ * callers add their own values to the builder. */
+struct idm_new_account {
+	const char *uid, *cn, *sn, *given_name, *mail, *unit, *employee_type;
+	long uid_number;
+	const char *gid_number;
+};
+struct idm_mods *idm_effect_new_account(const struct idm_new_account *a);
 /* A notice owed to officers (R-PRIV-2, R-VIO-1), under ou=notices. */
 int idm_effect_notice(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
 		      const char *action, const char *subject, const char *text);

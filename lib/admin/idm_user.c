@@ -13,6 +13,7 @@
 #include "idm_exception.h"
 #include "idm_secret.h"
 #include "idm_error.h"
+#include "idm_escape.h"
 #include "idm_lockout.h"
 #include "idm_request.h"
 #include "idm_uid.h"
@@ -208,5 +209,50 @@ int idm_user_unlock(struct idm_operator *op, const struct idm_config *cfg,
 		r = idm_action_finish(op, cfg, log, a->dn, &x);
 	idm_action_clear(&x);
 	idm_account_free(a);
+	return r;
+}
+
+struct list {
+	int (*each)(void *ctx, const struct idm_account *a);
+	void *ctx;
+};
+
+static int list_one(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct list *l = ctx;
+	struct idm_account *a = NULL;
+	int r;
+
+	if (idm_account_from_entry(ld, e, &a) < 0)
+		return IDM_OK; /* not an entry idmgr wrote */
+	r = l->each(l->ctx, a);
+	idm_account_free(a);
+	return r;
+}
+
+int idm_user_list(struct idm_operator *op, const struct idm_config *cfg, const char *status,
+		  const char *unit, bool privileged,
+		  int (*each)(void *ctx, const struct idm_account *a), void *ctx)
+{
+	struct list l = { each, ctx };
+	char *s = NULL, *u = NULL, *filter = NULL;
+	int r = IDM_OK;
+
+	/* Each term escaped on its own, then joined: no raw value anywhere. */
+	if (status)
+		r = idm_filter_fmt(&s, "(idmStatus=%s)", status);
+	if (r == IDM_OK && unit)
+		r = idm_filter_fmt(&u, "(departmentNumber=%s)", unit);
+	if (r == IDM_OK && asprintf(&filter, "(&(objectClass=idmAccount)%s%s%s)", s ? s : "",
+				    u ? u : "", privileged ? "(idmPrivileged=TRUE)" : "") < 0) {
+		filter = NULL;
+		r = IDM_ENOMEM;
+	}
+	if (r == IDM_OK)
+		r = idm_dir_search_paged(op->d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter,
+					 idm_account_attrs, 500, list_one, &l);
+	free(s);
+	free(u);
+	free(filter);
 	return r;
 }

@@ -787,23 +787,15 @@ int idm_dir_search_sorted(struct idm_dir *d, const char *base, int scope, const 
 int idm_dir_server_time(struct idm_dir *d, const char *dn, const char *attr, time_t *now)
 {
 	static const char *const attrs[] = { "modifyTimestamp", NULL };
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[8];
-	char probe[64];
+	char probe[64] = "idmgr-clock-probe#";
 	struct idm_entry *e = NULL;
 	struct idm_mods *m;
 	const char *v;
-	int r = idm_random_bytes(rnd, sizeof(rnd));
+	int r = idm_random_hex(probe + strlen(probe), 8);
 
 	*now = 0;
 	if (r < 0)
 		return r;
-	memcpy(probe, "idmgr-clock-probe#", 18);
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		probe[18 + 2 * i] = hex[rnd[i] >> 4];
-		probe[18 + 2 * i + 1] = hex[rnd[i] & 15];
-	}
-	probe[18 + 2 * sizeof(rnd)] = '\0';
 	m = idm_mods_new();
 	idm_mods_add(m, LDAP_MOD_ADD, attr, probe);
 	idm_mods_add(m, LDAP_MOD_DELETE, attr, probe);

@@ -21,15 +21,14 @@ static const char *const read_attrs[] = {
  * attempts in the same second are two values. */
 static int failure_value(time_t t, char out[IDM_GENTIME_LEN + 18])
 {
-	unsigned char nonce[8];
+	char nonce[17];
 	char stamp[IDM_GENTIME_LEN];
-	int r = idm_random_bytes(nonce, sizeof(nonce));
+	int r = idm_random_hex(nonce, 8);
 
 	if (r < 0)
 		return r;
 	idm_time_format(t, stamp);
-	snprintf(out, IDM_GENTIME_LEN + 18, "%s#%02x%02x%02x%02x%02x%02x%02x%02x", stamp, nonce[0],
-		 nonce[1], nonce[2], nonce[3], nonce[4], nonce[5], nonce[6], nonce[7]);
+	snprintf(out, IDM_GENTIME_LEN + 18, "%s#%s", stamp, nonce);
 	return IDM_OK;
 }
 
