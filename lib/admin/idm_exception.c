@@ -299,7 +299,8 @@ static int change(struct idm_operator *op, const struct idm_config *cfg,
 		idm_action_mark(&x, m);
 		r = idm_dir_apply(op->d, dn, m);
 		m = NULL;
-		if (r == IDM_EEXIST) {
+		/* single-valued: a second value is a constraint violation */
+		if (r == IDM_EEXIST || r == IDM_ESCHEMA) {
 			idm_logf(log, LOG_ERR, "exception %s is %s already", id, already);
 			r = IDM_ESTATE;
 		} else if (r == IDM_ENOENT) {
