@@ -461,7 +461,8 @@ static int apply_privilege(struct apply *a, bool grant)
 		goto out;
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPrivileged", grant ? "TRUE" : NULL);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPrivilegeRequest", grant ? a->req->id : NULL);
-	r = idm_mods_array(m) ? idm_dir_modify(a->op->d, acct->dn, idm_mods_array(m)) : IDM_ENOMEM;
+	r = idm_dir_apply(a->op->d, acct->dn, m);
+	m = NULL;
 	if (r == IDM_OK && role >= 0)
 		r = idm_effect_role(a->op->d, a->cfg, (enum idm_role)role, acct->dn, grant);
 	snprintf(text, sizeof(text), "%s %s privileged%s%s by request %s",

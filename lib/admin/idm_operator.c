@@ -149,8 +149,7 @@ int idm_operator_officer(const struct idm_operator *op, const struct idm_log *lo
 {
 	if (op->roles)
 		return IDM_OK;
-	idm_logf(log, LOG_ERR, "%s: only officers may; operator %s holds no officer role", what,
-		 op->uid);
+	idm_logf(log, LOG_ERR, "%s: for officers only; operator %s holds no role", what, op->uid);
 	return IDM_EDENIED;
 }
 

@@ -298,11 +298,6 @@ static int emit(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
 	return s->o->finding ? s->o->finding(s->o->ctx, &f) : IDM_OK;
 }
 
-static int audit(struct sweep *s, const char *uid, const char *outcome, const char *detail)
-{
-	return idm_operator_audit(s->op, s->cfg, s->log, "sweep", uid, NULL, outcome, detail);
-}
-
 /* ------------------------------------------------------------ preload */
 
 static int keep_exception(void *ctx, const struct idm_exception *e)
@@ -1057,13 +1052,11 @@ int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg, const s
 	}
 	if (o->apply) {
 		r = idm_operator_require(op, log, 1u << IDM_ROLE_SYSTEM_ADMIN, "sweep --apply");
-		if (r < 0) {
-			audit(&s, NULL, "refused: sweep --apply needs system_admin", NULL);
-			return r;
-		}
-	} else if (!op->roles) {
-		idm_logf(log, LOG_ERR, "sweep is for officers; %s holds no role", op->uid);
-		return IDM_EDENIED;
+		if (r < 0)
+			return idm_operator_refuse(op, s.cfg, log, "sweep", NULL, NULL, r,
+						   "sweep --apply needs system_admin", NULL);
+	} else if ((r = idm_operator_officer(op, log, "the sweep")) < 0) {
+		return r;
 	}
 	r = load_roles(&s);
 	if (r == IDM_OK)

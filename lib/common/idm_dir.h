@@ -124,6 +124,9 @@ int idm_dir_server_time(struct idm_dir *d, const char *dn, const char *attr, tim
 /* Does the entry exist? IDM_OK yes, IDM_ENOENT no, or an error. */
 int idm_dir_exists(struct idm_dir *d, const char *dn);
 
+/* Decodes a post-read control's value (idm_entry.c, for idm_dir.c). */
+int idm_entry_parse_read(const struct berval *value, struct idm_entry **out);
+
 /* First value of attr in entry, malloc'ed, or NULL. */
 char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr);
 
