@@ -153,9 +153,12 @@ int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const ch
 			out->in_window++;
 	}
 	out->lock_active = lock_active(p, locked, server_now);
-	if (out->consecutive > IDM_LOCKOUT_HARD_LIMIT)
-		out->verdict = IDM_LOCK_HARD;
-	else if (lock_active(p, locked, server_now) || out->in_window > p->lockout_threshold)
+	/* The lock in force before this attempt (the one rule), or this
+	 * attempt beyond the threshold of its window. */
+	if (idm_lockout_in_force(p, locked, out->consecutive - 1, server_now))
+		out->verdict = out->consecutive - 1 >= IDM_LOCKOUT_HARD_LIMIT ? IDM_LOCK_HARD
+									       : IDM_LOCK_LOCKED;
+	else if (out->in_window > p->lockout_threshold)
 		out->verdict = IDM_LOCK_LOCKED;
 	else
 		out->verdict = IDM_LOCK_CHECK;
