@@ -259,6 +259,38 @@ START_TEST(approve_record_completed_by_rerun)
 }
 END_TEST
 
+/* R-REG-1: a request whose second approval was recorded but whose move to
+ * "approved" was lost is not stuck: the next approve makes the move (and
+ * is refused, the approvals being complete), and apply goes on. */
+START_TEST(lost_move_to_approved_is_made)
+{
+	char *form = simple_form("transfer", "owed-second", "to_unit = \"benefits\"\n");
+	char *id = submit("tanaka", form), *out = NULL, *err = NULL, dn[256], ldif[512], *state;
+	int st;
+
+	snprintf(dn, sizeof(dn), "idmRequestId=%s," REQUESTS, id);
+	st = idmgr_as(&sb, "suzuki", &out, &err, "request", "approve", id, NULL);
+	ok(st, out, err, "a1");
+	st = idmgr_as(&sb, "takahashi", &out, &err, "request", "approve", id, NULL);
+	ok(st, out, err, "a2");
+	snprintf(ldif, sizeof(ldif),
+		 "dn: %s\nchangetype: modify\nreplace: idmRequestState\nidmRequestState: pending\n", dn);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
+	st = idmgr_as(&sb, "suzuki", &out, &err, "request", "approve", id, NULL);
+	ck_assert_int_eq(st, 1);
+	ck_assert_ptr_nonnull(strstr(err, "fully approved already"));
+	free(out);
+	free(err);
+	state = value_of(dn, "idmRequestState");
+	ck_assert_str_eq(state, "approved");
+	free(state);
+	st = idmgr_as(&sb, "takahashi", &out, &err, "request", "apply", id, NULL);
+	ok(st, out, err, "apply");
+	free(id);
+	free(form);
+}
+END_TEST
+
 /* R-AUD-1: submit, reject and apply likewise; a rerun of submit finds the
  * request it made instead of making a second one. */
 START_TEST(submit_reject_apply_records_completed_by_rerun)
@@ -818,6 +850,7 @@ int main(void)
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, already_so_is_explicit);
 	tcase_add_test(tc, approve_record_completed_by_rerun);
+	tcase_add_test(tc, lost_move_to_approved_is_made);
 	tcase_add_test(tc, submit_reject_apply_records_completed_by_rerun);
 	tcase_add_test(tc, user_actions_records_completed_by_rerun);
 	tcase_add_test(tc, suspend_record_completed_by_rerun);

@@ -500,6 +500,15 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 		goto out;
 	}
 	r = idm_request_facts(op->d, cfg, req, &f);
+	if (r == IDM_OK && idm_approvals_complete(&f)) {
+		/* Both approvals given, the move to approved lost (a failure
+		 * right after the second one's record): made now. */
+		r = idm_request_cas_state(op->d, req->dn, "pending", "approved");
+		if (r == IDM_OK || r == IDM_ESTATE)
+			r = refuse(op, cfg, log, "approve", req, IDM_ESTATE,
+				   "the request is fully approved already");
+		goto out;
+	}
 	if (r == IDM_OK)
 		r = idm_sod_approve(cfg, &f, &actor, role, &rule);
 	if (r < 0) {
