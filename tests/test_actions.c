@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <glob.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -595,13 +596,21 @@ END_TEST
 static int idmgr_skewed(const char *uid, const char *offset, char **out, char **err, const char *a1,
 			const char *a2)
 {
-	const char *lib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+	char lib[512] = "";
 	char *old_preload = getenv("LD_PRELOAD") ? strdup(getenv("LD_PRELOAD")) : NULL;
 	char *old_asan = getenv("ASAN_OPTIONS") ? strdup(getenv("ASAN_OPTIONS")) : NULL;
 	char preload[1024], asan[1024];
 	int st;
 
-	ck_assert_msg(access(lib, R_OK) == 0, "%s missing (scripts/install-deps)", lib);
+	glob_t g;
+
+	/* Debian's libfaketime, in its multiarch folder */
+	if (glob("/usr/lib/*/faketime/libfaketime.so.1", 0, NULL, &g) == 0) {
+		snprintf(lib, sizeof(lib), "%s", g.gl_pathv[0]);
+		globfree(&g);
+	}
+	ck_assert_msg(*lib && access(lib, R_OK) == 0,
+		      "libfaketime.so.1 missing (scripts/install-deps installs libfaketime)");
 	snprintf(preload, sizeof(preload), "%s%s%s", old_preload ? old_preload : "",
 		 old_preload ? ":" : "", lib);
 	snprintf(asan, sizeof(asan), "%s%sverify_asan_link_order=0", old_asan ? old_asan : "",
