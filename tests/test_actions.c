@@ -448,7 +448,8 @@ START_TEST(suspend_record_completed_by_rerun)
 	free(v);
 	ck_assert_int_eq(marks(dn), 1);
 	unblock_trail();
-	st = idmgr_as(&sb, "takahashi", &out, &err, "user", "suspend", "owed-suspend", "--reason", "Leak", "--emergency", NULL);
+	st = idmgr_as(&sb, "takahashi", &out, &err, "user", "suspend", "owed-suspend", "--reason",
+		      "Leak", "--emergency", NULL);
 	ok(st, out, err, "suspend rerun");
 	ck_assert_int_eq(marks(dn), 0);
 	ck_assert_int_eq(records("suspend", "(idmSubject=owed-suspend)"), 1);

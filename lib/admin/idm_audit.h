@@ -66,10 +66,11 @@ int idm_audit_event_check(const struct idm_log *log, const struct idm_audit_even
  * first use.  An event is recorded once: when a record with its token is
  * in the trail already (an earlier run, or a server that failed after
  * writing it), nothing is appended and that record is reported.  On
- * success *seq and hash (either may be NULL) tell what was written.  IDM_EINVAL for an invalid event, IDM_ENOENT when ou=audit does
- * not exist (idmgr init makes it), IDM_EDENIED when the identity may not
- * write the trail, IDM_EDIR when the head or the record after it is
- * damaged or the head could not be moved in 100 tries; details are logged. */
+ * success *seq and hash (either may be NULL) tell what was written.
+ * IDM_EINVAL for an invalid event, IDM_ENOENT when ou=audit does not
+ * exist (idmgr init makes it), IDM_EDENIED when the identity may not write
+ * the trail, IDM_EDIR when the head or the record after it is damaged or
+ * the head could not be moved in 100 tries; details are logged. */
 int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 		     const struct idm_audit_event *ev, long *seq,
 		     char hash[IDM_AUDIT_HASH_LEN + 1]);

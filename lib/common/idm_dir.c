@@ -376,7 +376,8 @@ static bool later_add(LDAPMod **mods, size_t i, const char *attr, const struct b
 		int op = mods[j]->mod_op & ~LDAP_MOD_BVALUES;
 		if (strcasecmp(mods[j]->mod_type, attr) != 0)
 			continue;
-		if (op == LDAP_MOD_REPLACE || (op == LDAP_MOD_ADD && (!v || has_value(mods[j]->mod_bvalues, v))))
+		if (op == LDAP_MOD_REPLACE ||
+		    (op == LDAP_MOD_ADD && (!v || has_value(mods[j]->mod_bvalues, v))))
 			return true;
 	}
 	return false;
@@ -466,8 +467,7 @@ static int write_once(struct idm_dir *d, enum write_kind kind, const char *dn, L
 	}
 }
 
-/* The "already so" answer a retry gets when the failed attempt had
- * applied the write after all. */
+/* What a retry answers when the failed attempt had applied the write. */
 static bool already_so(enum write_kind kind, int rc)
 {
 	switch (kind) {
