@@ -27,7 +27,9 @@
 #include "idm_audit.h"
 #include "idm_dir.h"
 #include "idm_effect.h"
+#include "idm_account.h"
 #include "idm_error.h"
+#include "idm_lockout.h"
 #include "idm_mods.h"
 #include "idm_time.h"
 #include "officers.h"
@@ -275,7 +277,8 @@ START_TEST(lost_move_to_approved_is_made)
 	st = idmgr_as(&sb, "takahashi", &out, &err, "request", "approve", id, NULL);
 	ok(st, out, err, "a2");
 	snprintf(ldif, sizeof(ldif),
-		 "dn: %s\nchangetype: modify\nreplace: idmRequestState\nidmRequestState: pending\n", dn);
+		 "dn: %s\nchangetype: modify\nreplace: idmRequestState\nidmRequestState: pending\n",
+		 dn);
 	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
 	st = idmgr_as(&sb, "suzuki", &out, &err, "request", "approve", id, NULL);
 	ck_assert_int_eq(st, 1);
@@ -696,11 +699,28 @@ END_TEST
 
 /* -------------------------------------------------- writes safe to retry */
 
-/* A TCP relay to slapd that, from the first request carrying MARKER on,
- * still passes requests on but drops every answer: a server that applies
- * a write and then goes silent.  Runs in a child process. */
+/* A TCP relay to slapd that, from the first request carrying the marker
+ * on (only a modify request, when modify_only), still passes requests on
+ * but drops every answer: a server that applies a write and then goes
+ * silent.  Runs in a child process. */
 #define MARKER "retry-test"
-static bool mute;
+static const char *marker = MARKER;
+static bool modify_only, mute;
+
+/* An LDAPMessage whose protocol operation is a ModifyRequest ([APPLICATION
+ * 6], RFC 4511 section 4.6)? */
+static bool is_modify(const unsigned char *b, size_t n)
+{
+	size_t i = 1;
+
+	if (n < 2 || b[0] != 0x30)
+		return false;
+	i += b[1] & 0x80 ? 1 + (b[1] & 0x7f) : 1; /* the SEQUENCE's length */
+	if (i + 2 > n || b[i] != 0x02)
+		return false;
+	i += 2 + b[i + 1]; /* messageID */
+	return i < n && b[i] == 0x66;
+}
 
 static void relay(int client, int upstream_port)
 {
@@ -722,7 +742,8 @@ static void relay(int client, int upstream_port)
 		}
 		if (p[0].revents) {
 			n = read(client, buf, sizeof(buf));
-			if (n > 0 && memmem(buf, (size_t)n, MARKER, strlen(MARKER)))
+			if (n > 0 && memmem(buf, (size_t)n, marker, strlen(marker)) &&
+			    (!modify_only || is_modify((unsigned char *)buf, (size_t)n)))
 				mute = true;
 			if (n <= 0 || write(up, buf, (size_t)n) != n)
 				break;
@@ -830,6 +851,46 @@ START_TEST(writes_safe_to_retry)
 }
 END_TEST
 
+/* idm_lockout.h: an attempt recorded by a server that then went silent
+ * is not recorded twice, nor refused: the retry on the next server finds
+ * this very attempt's unique value and goes on with the entry as it is. */
+START_TEST(lockout_attempt_safe_to_retry)
+{
+	struct idm_config *cfg = NULL;
+	struct idm_dir *d = NULL;
+	struct idm_account *a = NULL;
+	struct idm_attempt at;
+	char uris[256], conf[700], *v;
+	int port, r;
+	pid_t pid;
+
+	add_account(PEOPLE, "retry-lock", "idmFailureCount: 0\n");
+	marker = "idmFailureTime";
+	modify_only = true;
+	pid = start_relay(sb.port, &port);
+	marker = MARKER;
+	modify_only = false;
+	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d ldap://127.0.0.1:%d", port, sb.port);
+	sandbox_config_variant(&sb, "retry3", uris, 2, conf, sizeof(conf));
+	ck_assert_int_eq(idm_config_load(conf, NULL, &cfg), IDM_OK);
+	ck_assert_int_eq(idm_dir_open(cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
+	ck_assert_int_eq(idm_account_lookup(d, cfg, "retry-lock", &a), IDM_OK);
+	r = idm_lockout_record(d, idm_account_policy(cfg, a), a->dn, &at);
+	ck_assert_msg(r == IDM_OK, "an attempt whose answer was lost: %s", idm_strerror(r));
+	ck_assert_int_eq(at.verdict, IDM_LOCK_CHECK);
+	ck_assert_int_eq(at.consecutive, 1);
+	ck_assert_int_eq(at.in_window, 1);
+	v = value_of("uid=retry-lock," PEOPLE, "idmFailureCount");
+	ck_assert_str_eq(v, "1");
+	free(v);
+	idm_account_free(a);
+	idm_dir_close(d);
+	idm_config_free(cfg);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+END_TEST
+
 /* ------------------------------------------------ one error channel */
 
 /* "Already so" is a result of its own: a group membership that exists is
@@ -868,6 +929,7 @@ int main(void)
 	tcase_add_test(tc, accounts_in_a_sub_ou);
 	tcase_add_test(tc, locks_on_the_servers_clock);
 	tcase_add_test(tc, writes_safe_to_retry);
+	tcase_add_test(tc, lockout_attempt_safe_to_retry);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

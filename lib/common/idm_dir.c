@@ -353,7 +353,19 @@ int idm_dir_search_paged(struct idm_dir *d, const char *base, int scope, const c
 
 /* ------------------------------------------------ writes safe to retry */
 
-enum write_kind { WRITE_MODIFY, WRITE_ADD, WRITE_DELETE };
+enum write_kind { WRITE_MODIFY, WRITE_MODIFY_READ, WRITE_ADD, WRITE_DELETE };
+
+/* One write: the modify-read also returns the entry after it (*out). */
+struct write {
+	enum write_kind kind;
+	const char *dn;
+	LDAPMod **mods;
+	const char *const *attrs;
+	struct idm_entry **out;
+};
+
+static int modify_read_once(struct idm_dir *d, const char *dn, LDAPMod **mods,
+			    const char *const *attrs, struct idm_entry **out);
 
 static bool same_value(const struct berval *a, const struct berval *b)
 {
@@ -386,7 +398,7 @@ static bool later_add(LDAPMod **mods, size_t i, const char *attr, const struct b
 /* Does attr of entry e hold what the changes to attr in mods leave?
  * Processed in order on an unknown earlier state: REPLACE and
  * delete-all make the set exact, ADD and DELETE of values say which are
- * in and out.  An increment cannot be checked (false). */
+ * in and out.  An increment cannot be seen in a value: see below. */
 static bool attr_in_place(LDAP *ld, LDAPMessage *e, LDAPMod **mods, const char *attr, bool add)
 {
 	struct berval **now = ldap_get_values_len(ld, e, attr);
@@ -419,6 +431,8 @@ static bool attr_in_place(LDAP *ld, LDAPMessage *e, LDAPMod **mods, const char *
 			for (size_t k = 0; ok && k < n; k++)
 				ok = has_value(now, v[k]);
 			break;
+		case LDAP_MOD_INCREMENT:
+			break; /* judged by the write's added values (write_in_place) */
 		default:
 			ok = false;
 		}
@@ -427,43 +441,59 @@ static bool attr_in_place(LDAP *ld, LDAPMessage *e, LDAPMod **mods, const char *
 	return ok;
 }
 
-/* Is the entry at dn as this write leaves it (read back after a retry)? */
-static bool write_in_place(struct idm_dir *d, enum write_kind kind, const char *dn,
-			   LDAPMod **mods)
+/* Is the entry at dn as this write leaves it (read back after a retry)?
+ * A write with an increment counts as in place only when it added values
+ * too and they are there: the write was atomic, its values unique. */
+static bool write_in_place(struct idm_dir *d, const struct write *w)
 {
 	struct timeval tv = { .tv_sec = d->cfg->ldap.timeout, .tv_usec = 0 };
 	LDAPMessage *res = NULL, *e;
 	char **attrs = NULL;
 	size_t n = 0;
-	bool ok = false;
+	bool ok = false, increment = false, added = false;
 	int rc;
 
-	while (mods && mods[n])
+	while (w->mods && w->mods[n]) {
+		int op = w->mods[n]->mod_op & ~LDAP_MOD_BVALUES;
+		increment = increment || op == LDAP_MOD_INCREMENT;
+		added = added || (op == LDAP_MOD_ADD && w->mods[n]->mod_bvalues);
 		n++;
-	if (kind != WRITE_DELETE && !(attrs = calloc(n + 1, sizeof(char *))))
+	}
+	if (increment && !added)
+		return false;
+	if (w->kind != WRITE_DELETE && !(attrs = calloc(n + 1, sizeof(char *))))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		attrs[i] = mods[i]->mod_type;
-	rc = ldap_search_ext_s(d->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
-			       kind == WRITE_DELETE ? NULL : attrs, 0, NULL, NULL, &tv, 1, &res);
-	if (kind == WRITE_DELETE) {
+		attrs[i] = w->mods[i]->mod_type;
+	rc = ldap_search_ext_s(d->ld, w->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+			       NULL, &tv, 1, &res);
+	if (w->kind == WRITE_DELETE) {
 		ok = rc == LDAP_NO_SUCH_OBJECT;
 	} else if (rc == LDAP_SUCCESS && (e = ldap_first_entry(d->ld, res))) {
 		ok = true;
 		for (size_t i = 0; ok && i < n; i++)
-			ok = attr_in_place(d->ld, e, mods, mods[i]->mod_type, kind == WRITE_ADD);
+			ok = attr_in_place(d->ld, e, w->mods, w->mods[i]->mod_type,
+					   w->kind == WRITE_ADD);
 	}
 	ldap_msgfree(res);
 	free(attrs);
+	/* The entry as it is now stands in for the post-read one: it may hold
+	 * what others did after, never less than this write. */
+	if (ok && w->kind == WRITE_MODIFY_READ)
+		ok = idm_entry_read(d, w->dn, w->attrs, w->out) == IDM_OK;
 	return ok;
 }
 
-static int write_once(struct idm_dir *d, enum write_kind kind, const char *dn, LDAPMod **mods)
+static int write_once(struct idm_dir *d, const struct write *w)
 {
-	switch (kind) {
-	case WRITE_MODIFY: return ldap_modify_ext_s(d->ld, dn, mods, NULL, NULL);
-	case WRITE_ADD: return ldap_add_ext_s(d->ld, dn, mods, NULL, NULL);
-	default: return ldap_delete_ext_s(d->ld, dn, NULL, NULL);
+	switch (w->kind) {
+	case WRITE_MODIFY: return ldap_modify_ext_s(d->ld, w->dn, w->mods, NULL, NULL);
+	case WRITE_MODIFY_READ:
+		idm_entry_free(*w->out);
+		*w->out = NULL;
+		return modify_read_once(d, w->dn, w->mods, w->attrs, w->out);
+	case WRITE_ADD: return ldap_add_ext_s(d->ld, w->dn, w->mods, NULL, NULL);
+	default: return ldap_delete_ext_s(d->ld, w->dn, NULL, NULL);
 	}
 }
 
@@ -471,7 +501,10 @@ static int write_once(struct idm_dir *d, enum write_kind kind, const char *dn, L
 static bool already_so(enum write_kind kind, int rc)
 {
 	switch (kind) {
-	case WRITE_MODIFY: return rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS;
+	case WRITE_MODIFY:
+	case WRITE_MODIFY_READ:
+		return rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ||
+		       rc == LDAP_CONSTRAINT_VIOLATION;
 	case WRITE_ADD: return rc == LDAP_ALREADY_EXISTS;
 	default: return rc == LDAP_NO_SUCH_OBJECT;
 	}
@@ -480,14 +513,14 @@ static bool already_so(enum write_kind kind, int rc)
 /* One write with failover.  A server that failed during the write may
  * have applied it: when the retry answers "already so", the entry is read
  * back and the write counts as done if it is all in place. */
-static int write_op(struct idm_dir *d, enum write_kind kind, const char *dn, LDAPMod **mods)
+static int write_op(struct idm_dir *d, const struct write *w)
 {
 	size_t tries = d->cfg->ldap.n_uris;
 	bool uncertain = false;
 	int rc;
 
 	for (;;) {
-		rc = d->ld ? write_once(d, kind, dn, mods) : LDAP_SERVER_DOWN;
+		rc = d->ld ? write_once(d, w) : LDAP_SERVER_DOWN;
 		if (!server_gone(rc) || tries-- <= 1)
 			break;
 		uncertain = uncertain || (d->ld && rc != LDAP_CONNECT_ERROR);
@@ -497,9 +530,10 @@ static int write_op(struct idm_dir *d, enum write_kind kind, const char *dn, LDA
 		if (rc != LDAP_SUCCESS)
 			break;
 	}
-	if (uncertain && already_so(kind, rc) && write_in_place(d, kind, dn, mods)) {
+	if (uncertain && already_so(w->kind, rc) && write_in_place(d, w)) {
 		idm_logf(d->log, LOG_NOTICE,
-			 "%s: the server that failed had made this change already; not made twice", dn);
+			 "%s: the server that failed had made this change already; not made twice",
+			 w->dn);
 		rc = LDAP_SUCCESS;
 	}
 	return rc;
@@ -507,7 +541,7 @@ static int write_op(struct idm_dir *d, enum write_kind kind, const char *dn, LDA
 
 int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods)
 {
-	int rc = write_op(d, WRITE_MODIFY, dn, mods);
+	int rc = write_op(d, &(struct write){ WRITE_MODIFY, dn, mods, NULL, NULL });
 
 	/* "already so" answers are the callers' to judge (compare-and-swap,
 	 * idempotent effects): logged at debug level only. */
@@ -530,7 +564,7 @@ int idm_dir_apply(struct idm_dir *d, const char *dn, struct idm_mods *m)
 
 int idm_dir_add(struct idm_dir *d, const char *dn, LDAPMod **mods)
 {
-	int rc = write_op(d, WRITE_ADD, dn, mods);
+	int rc = write_op(d, &(struct write){ WRITE_ADD, dn, mods, NULL, NULL });
 
 	if (rc != LDAP_SUCCESS && rc != LDAP_ALREADY_EXISTS)
 		idm_logf(d->log, LOG_ERR, "add %s: %s", dn, ldap_err2string(rc));
@@ -548,7 +582,7 @@ int idm_dir_apply_add(struct idm_dir *d, const char *dn, struct idm_mods *m)
 
 int idm_dir_delete(struct idm_dir *d, const char *dn)
 {
-	int rc = write_op(d, WRITE_DELETE, dn, NULL);
+	int rc = write_op(d, &(struct write){ WRITE_DELETE, dn, NULL, NULL, NULL });
 
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT)
 		idm_logf(d->log, LOG_ERR, "delete %s: %s", dn, ldap_err2string(rc));
@@ -619,8 +653,7 @@ int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods,
 	int rc;
 
 	*out = NULL;
-	WITH_FAILOVER(d, (idm_entry_free(*out), *out = NULL,
-			  modify_read_once(d, dn, mods, attrs, out)));
+	rc = write_op(d, &(struct write){ WRITE_MODIFY_READ, dn, mods, attrs, out });
 	if (rc != LDAP_SUCCESS) {
 		idm_entry_free(*out);
 		*out = NULL;
@@ -628,49 +661,6 @@ int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods,
 			 dn, ldap_err2string(rc));
 	}
 	return map_rc(rc);
-}
-
-struct sorted {
-	const struct idm_sorted_listing *l;
-	void **all;
-	size_t n, cap;
-};
-
-static int sorted_collect(void *ctx, LDAP *ld, LDAPMessage *e)
-{
-	struct sorted *s = ctx;
-	void *o = s->l->decode(ld, e);
-
-	if (!o)
-		return IDM_OK;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		void **grown = realloc(s->all, cap * sizeof(*grown));
-		if (!grown) {
-			s->l->release(o);
-			return IDM_ENOMEM;
-		}
-		s->all = grown;
-		s->cap = cap;
-	}
-	s->all[s->n++] = o;
-	return IDM_OK;
-}
-
-int idm_dir_search_sorted(struct idm_dir *d, const char *base, int scope, const char *filter,
-			  const char *const *attrs, const struct idm_sorted_listing *l)
-{
-	struct sorted s = { .l = l };
-	int r = idm_dir_search_paged(d, base, scope, filter, attrs, 500, sorted_collect, &s);
-
-	if (r == IDM_OK && s.n)
-		qsort(s.all, s.n, sizeof(*s.all), l->cmp);
-	for (size_t i = 0; r == IDM_OK && i < s.n; i++)
-		r = l->each(l->ctx, s.all[i]);
-	for (size_t i = 0; i < s.n; i++)
-		l->release(s.all[i]);
-	free(s.all);
-	return r;
 }
 
 int idm_dir_server_time(struct idm_dir *d, const char *dn, const char *attr, time_t *now)
@@ -688,7 +678,8 @@ int idm_dir_server_time(struct idm_dir *d, const char *dn, const char *attr, tim
 	m = idm_mods_new();
 	idm_mods_add(m, LDAP_MOD_ADD, attr, probe);
 	idm_mods_add(m, LDAP_MOD_DELETE, attr, probe);
-	r = idm_mods_array(m) ? idm_dir_modify_read(d, dn, idm_mods_array(m), attrs, &e) : IDM_ENOMEM;
+	r = idm_mods_array(m) ? idm_dir_modify_read(d, dn, idm_mods_array(m), attrs, &e)
+			      : IDM_ENOMEM;
 	idm_mods_free(m);
 	if (r == IDM_OK) {
 		v = idm_entry_first(e, "modifyTimestamp");

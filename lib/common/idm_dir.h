@@ -111,7 +111,10 @@ void idm_entry_free(struct idm_entry *e);
 /* One modify operation that also returns the entry as it was right after
  * this very change (post-read control): what concurrent writers did before
  * it is in, what they did after is not.  attrs may name operational
- * attributes such as modifyTimestamp (the server's clock). */
+ * attributes such as modifyTimestamp (the server's clock).  Retried like
+ * idm_dir_modify(); a change found in place after a retry (an increment
+ * counts when the values the same change added are there) returns the
+ * entry as it is then, which may hold later changes too. */
 int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods,
 			const char *const *attrs, struct idm_entry **out);
 
@@ -124,6 +127,9 @@ int idm_dir_server_time(struct idm_dir *d, const char *dn, const char *attr, tim
 /* Does the entry exist? IDM_OK yes, IDM_ENOENT no, or an error. */
 int idm_dir_exists(struct idm_dir *d, const char *dn);
 
+/* The entry at dn with attrs as it is now (a base search). */
+int idm_entry_read(struct idm_dir *d, const char *dn, const char *const *attrs,
+		   struct idm_entry **out);
 /* Decodes a post-read control's value (idm_entry.c, for idm_dir.c). */
 int idm_entry_parse_read(const struct berval *value, struct idm_entry **out);
 

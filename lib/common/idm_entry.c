@@ -118,3 +118,53 @@ out:
 	idm_entry_free(e);
 	return r;
 }
+
+int idm_entry_read(struct idm_dir *d, const char *dn, const char *const *attrs,
+		   struct idm_entry **out)
+{
+	LDAPMessage *res = NULL, *m;
+	struct idm_entry *e = calloc(1, sizeof(*e));
+	BerElement *ber = NULL;
+	char *a, *dn_read = NULL;
+	int r = e ? idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res)
+		  : IDM_ENOMEM;
+
+	*out = NULL;
+	m = r == IDM_OK ? ldap_first_entry(idm_dir_ldap(d), res) : NULL;
+	if (r == IDM_OK && !m)
+		r = IDM_ENOENT;
+	if (r == IDM_OK &&
+	    (!(dn_read = ldap_get_dn(idm_dir_ldap(d), m)) || !(e->dn = strdup(dn_read))))
+		r = IDM_ENOMEM;
+	a = r == IDM_OK ? ldap_first_attribute(idm_dir_ldap(d), m, &ber) : NULL;
+	for (; a && r == IDM_OK; a = ldap_next_attribute(idm_dir_ldap(d), m, ber)) {
+		struct berval **vals = ldap_get_values_len(idm_dir_ldap(d), m, a);
+		size_t n = (size_t)ldap_count_values_len(vals);
+		struct idm_attr *grown = realloc(e->attrs, (e->n + 1) * sizeof(*grown)), *at;
+
+		if (grown) {
+			e->attrs = grown;
+			at = &grown[e->n++];
+			memset(at, 0, sizeof(*at));
+			at->name = strdup(a);
+			at->vals = calloc(n + 1, sizeof(char *));
+			for (size_t i = 0; at->vals && i < n; i++)
+				if ((at->vals[i] = bv_strdup(vals[i])))
+					at->n++;
+		}
+		if (!grown || !at->name || !at->vals || at->n != n)
+			r = IDM_ENOMEM;
+		ldap_value_free_len(vals);
+		ldap_memfree(a);
+	}
+	ldap_memfree(a); /* the one after a failure, or NULL */
+	if (ber)
+		ber_free(ber, 0);
+	ldap_memfree(dn_read);
+	ldap_msgfree(res);
+	if (r == IDM_OK)
+		*out = e;
+	else
+		idm_entry_free(e);
+	return r;
+}
