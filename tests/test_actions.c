@@ -802,7 +802,7 @@ START_TEST(writes_safe_to_retry)
 	pid_t pid = start_relay(sb.port, &port);
 
 	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d ldap://127.0.0.1:%d", port, sb.port);
-	sandbox_config_variant(&sb, "retry", uris, 2, conf, sizeof(conf));
+	sandbox_config_variant(&sb, "retry", uris, 3, conf, sizeof(conf));
 	ck_assert_int_eq(idm_config_load(conf, NULL, &cfg), IDM_OK);
 	ck_assert_int_eq(sandbox_ldapadd(&sb, "dn: ou=cas," SUFFIX "\nobjectClass: organizationalUnit\n"
 					      "ou: cas\ndescription: A\n"),
@@ -831,7 +831,7 @@ START_TEST(writes_safe_to_retry)
 	waitpid(pid, NULL, 0);
 	pid = start_relay(sb.port, &port);
 	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d ldap://127.0.0.1:%d", port, sb.port);
-	sandbox_config_variant(&sb, "retry2", uris, 2, conf, sizeof(conf));
+	sandbox_config_variant(&sb, "retry2", uris, 3, conf, sizeof(conf));
 	idm_config_free(cfg);
 	cfg = NULL;
 	ck_assert_int_eq(idm_config_load(conf, NULL, &cfg), IDM_OK);
@@ -871,7 +871,7 @@ START_TEST(lockout_attempt_safe_to_retry)
 	marker = MARKER;
 	modify_only = false;
 	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d ldap://127.0.0.1:%d", port, sb.port);
-	sandbox_config_variant(&sb, "retry3", uris, 2, conf, sizeof(conf));
+	sandbox_config_variant(&sb, "retry3", uris, 3, conf, sizeof(conf));
 	ck_assert_int_eq(idm_config_load(conf, NULL, &cfg), IDM_OK);
 	ck_assert_int_eq(idm_dir_open(cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
 	ck_assert_int_eq(idm_account_lookup(d, cfg, "retry-lock", &a), IDM_OK);

@@ -468,11 +468,15 @@ static int apply_privilege(struct apply *a, bool grant)
 	snprintf(text, sizeof(text), "%s %s privileged%s%s by request %s",
 		 grant ? "granted:" : "revoked:", a->form->uid, role >= 0 ? ", role " : "",
 		 role >= 0 ? a->form->role : "", a->req->id);
-	if (r == IDM_OK)
+	/* One notice however often an interrupted apply is run again. */
+	if (r == IDM_OK && !idm_request_is_done(a->req, "notice")) {
 		r = idm_effect_notice(a->op->d, a->cfg, a->op->dn,
 				      grant ? "grant-privilege" : "revoke-privilege", a->form->uid, text);
-	if (r == IDM_OK)
-		idm_logf(a->log, LOG_NOTICE, "notice to the CISO and the officers: %s", text);
+		if (r == IDM_OK)
+			r = idm_request_mark_done(a->op->d, a->req, "notice");
+		if (r == IDM_OK)
+			idm_logf(a->log, LOG_NOTICE, "notice to the CISO and the officers: %s", text);
+	}
 	if (r == IDM_OK)
 		r = SUMMARY(a, "%s is %sprivileged", a->form->uid, grant ? "" : "no longer ");
 out:
