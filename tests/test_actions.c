@@ -513,6 +513,27 @@ START_TEST(exception_revoke_and_acknowledge)
 	free(err);
 	ck_assert_int_eq(records("exception-revoke", term), 1);
 	free(id);
+
+	/* exception add: the rerun finds the exception it made */
+	block_trail();
+	st = idmgr_as(&sb, "sato", &out, &err, "exception", "add", "--subject", "owed-expire",
+		      "--rule", "never-used", "--reason", "Project", "--until", "2099-01-01", NULL);
+	owed(st, out, err, "exception add");
+	unblock_trail();
+	st = idmgr_as(&sb, "sato", &out, &err, "exception", "add", "--subject", "owed-expire",
+		      "--rule", "never-used", "--reason", "Project", "--until", "2099-01-01", NULL);
+	ck_assert_msg(st == 0, "%s", err);
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(dn, sizeof(dn), "(&(idmSubject=owed-expire)(idmRule=never-used)(idmRequestId=%s))",
+		 out);
+	ck_assert_int_eq(count("ou=exceptions,ou=idmgr," SUFFIX, dn), 1);
+	ck_assert_int_eq(count("ou=exceptions,ou=idmgr," SUFFIX, "(idmSubject=owed-expire)"), 1);
+	ck_assert_int_eq(count("ou=exceptions,ou=idmgr," SUFFIX,
+			       "(&(idmSubject=owed-expire)(idmAuditPending=*))"),
+			 0);
+	ck_assert_int_eq(records("exception-add", "(idmSubject=owed-expire)(idmOutcome=done)"), 1);
+	free(out);
+	free(err);
 }
 END_TEST
 
