@@ -21,15 +21,14 @@ static const char *const read_attrs[] = {
  * attempts in the same second are two values. */
 static int failure_value(time_t t, char out[IDM_GENTIME_LEN + 18])
 {
-	unsigned char nonce[8];
+	char nonce[17];
 	char stamp[IDM_GENTIME_LEN];
-	int r = idm_random_bytes(nonce, sizeof(nonce));
+	int r = idm_random_hex(nonce, 8);
 
 	if (r < 0)
 		return r;
 	idm_time_format(t, stamp);
-	snprintf(out, IDM_GENTIME_LEN + 18, "%s#%02x%02x%02x%02x%02x%02x%02x%02x", stamp, nonce[0],
-		 nonce[1], nonce[2], nonce[3], nonce[4], nonce[5], nonce[6], nonce[7]);
+	snprintf(out, IDM_GENTIME_LEN + 18, "%s#%s", stamp, nonce);
 	return IDM_OK;
 }
 
@@ -69,14 +68,19 @@ static int replace_value(struct idm_dir *svc, const char *dn, const char *old, c
 
 	idm_mods_add(m, LDAP_MOD_DELETE, "idmFailureTime", old);
 	idm_mods_add(m, LDAP_MOD_ADD, "idmFailureTime", new);
-	r = idm_mods_array(m) ? idm_dir_modify(svc, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
+	r = idm_dir_apply(svc, dn, m);
 	return r;
 }
 
 static bool lock_active(const struct idm_policy *p, time_t locked, time_t now)
 {
 	return locked && (p->lockout_duration == 0 || now < locked + p->lockout_duration);
+}
+
+bool idm_lockout_in_force(const struct idm_policy *p, time_t locked_time, long consecutive,
+			  time_t now)
+{
+	return consecutive >= IDM_LOCKOUT_HARD_LIMIT || (p && lock_active(p, locked_time, now));
 }
 
 int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const char *dn,
@@ -100,9 +104,7 @@ int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const ch
 		/* increment of an absent counter, or a concurrent first failure
 		 * that added it first: switch between add and increment (the
 		 * nonce makes the failure value itself unique) */
-		if (idm_dir_last_result(svc) == LDAP_NO_SUCH_ATTRIBUTE ||
-		    idm_dir_last_result(svc) == LDAP_CONSTRAINT_VIOLATION ||
-		    idm_dir_last_result(svc) == LDAP_TYPE_OR_VALUE_EXISTS)
+		if (r == IDM_ENOVALUE || r == IDM_ESCHEMA || r == IDM_EEXIST)
 			increment = !increment;
 		else
 			break;
@@ -151,9 +153,12 @@ int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const ch
 			out->in_window++;
 	}
 	out->lock_active = lock_active(p, locked, server_now);
-	if (out->consecutive > IDM_LOCKOUT_HARD_LIMIT)
-		out->verdict = IDM_LOCK_HARD;
-	else if (lock_active(p, locked, server_now) || out->in_window > p->lockout_threshold)
+	/* The lock in force before this attempt (the one rule), or this
+	 * attempt beyond the threshold of its window. */
+	if (idm_lockout_in_force(p, locked, out->consecutive - 1, server_now))
+		out->verdict = out->consecutive - 1 >= IDM_LOCKOUT_HARD_LIMIT ? IDM_LOCK_HARD
+									       : IDM_LOCK_LOCKED;
+	else if (out->in_window > p->lockout_threshold)
 		out->verdict = IDM_LOCK_LOCKED;
 	else
 		out->verdict = IDM_LOCK_CHECK;
@@ -177,86 +182,67 @@ int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const ch
 	idm_time_format(a->server_now, stamp);
 	m = idm_mods_new();
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLockedTime", stamp);
-	r = idm_mods_array(m) ? idm_dir_modify(svc, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
+	r = idm_dir_apply(svc, dn, m);
 	return r;
+}
+
+void idm_lockout_clear_changes(struct idm_mods *m)
+{
+	/* REPLACE with no value deletes, and is no error when absent. */
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureTime", NULL);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLockedTime", NULL);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureCount", "0");
 }
 
 int idm_lockout_clear(struct idm_dir *d, const char *dn)
 {
 	struct idm_mods *m = idm_mods_new();
+
+	idm_lockout_clear_changes(m);
+	return idm_dir_apply(d, dn, m);
+}
+
+int idm_lockout_clear_server_lock(struct idm_dir *d, const char *dn)
+{
+	struct idm_mods *m = idm_mods_new();
 	int r;
 
-	/* REPLACE with no value deletes, and is no error when absent. */
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureTime", NULL);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLockedTime", NULL);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureCount", "0");
-	r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
-	return r;
+	/* The server's own lock (ppolicy backstop, slapd-ppolicy.conf), where
+	 * there is one: a directory without the overlay does not know the
+	 * attribute, which is no error here. */
+	idm_mods_add(m, LDAP_MOD_REPLACE, "pwdAccountLockedTime", NULL);
+	r = idm_dir_apply(d, dn, m);
+	if (r < 0 && r != IDM_ESCHEMA)
+		idm_logf(idm_dir_log(d), LOG_WARNING,
+			 "%s: the server's own lock (pwdAccountLockedTime) could not be cleared", dn);
+	return IDM_OK;
 }
 
 int idm_lockout_unlock(struct idm_dir *d, const char *dn)
 {
-	struct idm_mods *m;
 	int r = idm_lockout_clear(d, dn);
 
-	if (r < 0)
-		return r;
-	/* The server's own lock (ppolicy backstop, slapd-ppolicy.conf), where
-	 * there is one: a directory without the overlay does not know the
-	 * attribute, which is no error here. */
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_REPLACE, "pwdAccountLockedTime", NULL);
-	if (idm_mods_array(m) && idm_dir_modify(d, dn, idm_mods_array(m)) < 0 &&
-	    idm_dir_last_result(d) != LDAP_UNDEFINED_TYPE)
-		idm_logf(idm_dir_log(d), LOG_WARNING,
-			 "%s: the server's own lock (pwdAccountLockedTime) could not be cleared", dn);
-	idm_mods_free(m);
-	return IDM_OK;
+	return r < 0 ? r : idm_lockout_clear_server_lock(d, dn);
 }
 
 int idm_lockout_state(struct idm_dir *svc, const struct idm_policy *p, const char *dn,
 		      time_t locked_time, long consecutive, enum idm_lock_verdict *out)
 {
-	static const char *const attrs[] = { "modifyTimestamp", "idmLockedTime", NULL };
-	struct idm_entry *e = NULL;
-	struct idm_mods *m;
-	char stamp_probe[IDM_GENTIME_LEN + 18];
-	const char *v;
-	time_t now;
-	int r;
+	return idm_lockout_state_as(svc, p, dn, "idmFailureTime", locked_time, consecutive, out);
+}
+
+int idm_lockout_state_as(struct idm_dir *d, const struct idm_policy *p, const char *dn,
+			 const char *attr, time_t locked_time, long consecutive,
+			 enum idm_lock_verdict *out)
+{
+	time_t now = 0;
+	int r = IDM_OK;
 
 	*out = IDM_LOCK_CHECK;
-	if (consecutive >= IDM_LOCKOUT_HARD_LIMIT) {
-		*out = IDM_LOCK_HARD;
-		return IDM_OK;
-	}
-	if (!locked_time)
-		return IDM_OK;
-	if (p->lockout_duration == 0) {
-		*out = IDM_LOCK_LOCKED;
-		return IDM_OK;
-	}
-	/* Ask the server for its time: add and delete one throw-away failure
-	 * value in one modify (no net change, nothing an operator's unlock
-	 * running at the same moment could lose) and read modifyTimestamp. */
-	r = failure_value(0, stamp_probe);
-	if (r < 0)
-		return r;
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_ADD, "idmFailureTime", stamp_probe);
-	idm_mods_add(m, LDAP_MOD_DELETE, "idmFailureTime", stamp_probe);
-	r = idm_mods_array(m) ? idm_dir_modify_read(svc, dn, idm_mods_array(m), attrs, &e)
-			      : IDM_ENOMEM;
-	idm_mods_free(m);
-	if (r == IDM_OK) {
-		v = idm_entry_first(e, "modifyTimestamp");
-		if (!v || idm_time_parse(v, &now) < 0)
-			r = IDM_EINVAL;
-		else if (lock_active(p, locked_time, now))
-			*out = IDM_LOCK_LOCKED;
-	}
-	idm_entry_free(e);
+	/* The server's clock is asked only when it can matter. */
+	if (locked_time && consecutive < IDM_LOCKOUT_HARD_LIMIT && p->lockout_duration > 0)
+		r = idm_dir_server_time(d, dn, attr, &now);
+	if (r == IDM_OK && idm_lockout_in_force(p, locked_time, consecutive, now))
+		*out = consecutive >= IDM_LOCKOUT_HARD_LIMIT ? IDM_LOCK_HARD : IDM_LOCK_LOCKED;
 	return r;
 }

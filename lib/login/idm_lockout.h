@@ -52,13 +52,30 @@ int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const ch
 		       const struct idm_attempt *a);
 /* After a successful check: no failures, no lock. */
 int idm_lockout_clear(struct idm_dir *d, const char *dn);
-/* An operator's unlock: the same, the hard limit lifted, and the server's
- * ppolicy lock (pwdAccountLockedTime) cleared too. */
+/* The changes of idm_lockout_clear(), into a builder, so that an
+ * operator's unlock makes them in one modify with its audit mark. */
+struct idm_mods;
+void idm_lockout_clear_changes(struct idm_mods *m);
+/* The server's own ppolicy lock (pwdAccountLockedTime) cleared too, part
+ * of an operator's unlock; a directory without the overlay is no error. */
+int idm_lockout_clear_server_lock(struct idm_dir *d, const char *dn);
+/* An operator's unlock: both of the above (the hard limit is lifted). */
 int idm_lockout_unlock(struct idm_dir *d, const char *dn);
 
+/* The one "lock in force" rule: consecutive failures at the hard limit, or
+ * a lock set at locked_time (0: none) that lockout_duration has not ended
+ * by now, which must be the directory server's clock. */
+bool idm_lockout_in_force(const struct idm_policy *p, time_t locked_time, long consecutive,
+			  time_t now);
+
 /* Lock state without recording anything (account phase, reports): uses
- * the server's time when a lock is present. */
+ * the server's time when a lock is present, read by a write without net
+ * change to attr of dn (the service identity: idmFailureTime; an officer:
+ * idmAuditPending of their own entry). */
 int idm_lockout_state(struct idm_dir *svc, const struct idm_policy *p, const char *dn,
 		      time_t locked_time, long consecutive, enum idm_lock_verdict *out);
+int idm_lockout_state_as(struct idm_dir *d, const struct idm_policy *p, const char *dn,
+			 const char *attr, time_t locked_time, long consecutive,
+			 enum idm_lock_verdict *out);
 
 #endif

@@ -55,19 +55,14 @@ static int record_success(struct idm_dir *svc, const struct idm_account *a, cons
 {
 	struct idm_mods *m = idm_mods_new();
 	char count[24], now[IDM_GENTIME_LEN];
-	int r;
 
 	snprintf(count, sizeof(count), "%ld", a->login_count + 1);
 	idm_time_format(time(NULL), now);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", rhost && *rhost ? rhost : "localhost");
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureTime", NULL);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLockedTime", NULL);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureCount", "0");
+	idm_lockout_clear_changes(m);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", count);
-	r = idm_mods_array(m) ? idm_dir_modify(svc, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
-	return r;
+	return idm_dir_apply(svc, a->dn, m);
 }
 
 int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log,
