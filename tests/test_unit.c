@@ -1196,6 +1196,51 @@ START_TEST(config_sample_edited)
 }
 END_TEST
 
+/* libconfuse 3.3 stops reading, and reports success, at a quote or a
+ * comment that is never closed, or at the end of a section that is never
+ * closed: the rest of the file would be dropped unseen (a privileged policy
+ * below it would vanish).  Each is refused, naming the line where the
+ * unclosed thing starts. */
+START_TEST(config_stray_quote_refused)
+{
+	struct conf_parts last = { .after = "login {\n  banner = \"hi\" \"\n"
+					    "  show_last_login = false\n}\n" };
+	struct conf_parts between = { .after = "login { banner = \"hi\" }\n\"\n"
+					       "sweep { inactive_days = 0 }\n" };
+	struct conf_parts single = { .after = "login { banner = 'hi }\n" };
+	char path[PATH_MAX];
+
+	fx_path(path, sizeof(path), "bad.conf");
+	expect_refused(&last, "quoted string is never closed", "banner");
+	unlink(path);
+	expect_refused(&between, "quoted string is never closed", "\"\nsweep");
+	unlink(path);
+	expect_refused(&single, "quoted string is never closed", "login");
+}
+END_TEST
+
+START_TEST(config_unclosed_section_refused)
+{
+	struct conf_parts p = { .after = "login {\n  banner = \"hi\"\n" };
+	struct conf_parts inner = { .after = "unit sales {\n  groups = { \"a\"\n}\n" };
+	char path[PATH_MAX];
+
+	fx_path(path, sizeof(path), "bad.conf");
+	expect_refused(&p, "this section is never closed", "login");
+	unlink(path);
+	expect_refused(&inner, "this section is never closed", "unit sales");
+}
+END_TEST
+
+START_TEST(config_unclosed_comment_refused)
+{
+	struct conf_parts p = { .after = "/* the privileged policy follows\n"
+					 "policy extra { min_length = 20 }\n" };
+
+	expect_refused(&p, "comment is never closed", "/*");
+}
+END_TEST
+
 /* Every missing key is reported, not just the first one. */
 START_TEST(config_reports_every_missing_key)
 {
@@ -1873,6 +1918,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_sample_edited);
 	tcase_add_test(tc, config_missing_privileged_policy);
 	tcase_add_test(tc, config_reports_every_missing_key);
+	tcase_add_test(tc, config_stray_quote_refused);
+	tcase_add_test(tc, config_unclosed_section_refused);
+	tcase_add_test(tc, config_unclosed_comment_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("environment");

@@ -599,13 +599,19 @@ static int convert(cfg_t *cfg, struct idm_config *c)
  *   caller's environment); comments and single-quoted strings may hold it;
  * - blanks comments (newlines kept), because libconfuse 3.3 counts two
  *   extra lines for each comment and its messages would cite wrong lines.
+ * - when closed (idmgr.conf), refuses a quote, a comment or a section that
+ *   is never closed: there libconfuse 3.3 stops reading and reports
+ *   success, so the rest of the file would be dropped unseen (a privileged
+ *   policy below a stray '"' would vanish).  The message names the line
+ *   where it opens.
  * The scan follows libconfuse's lexer, which takes the longest token: "//"
  * starts a comment only where no longer unquoted string starts (so
  * "ldap://h/" is a value), and in single quotes both \' and \\ are escapes. */
-int idm_config_prepare_text(char *text, const char *name, const struct idm_log *log)
+static int prepare_text(char *text, const char *name, const struct idm_log *log, bool closed)
 {
 	enum { PLAIN, DQUOTE, SQUOTE, LINE_COMMENT, BLOCK_COMMENT } state = PLAIN;
-	int line = 1, refs = 0;
+	int line = 1, refs = 0, opened = 0; /* opened: line of the open quote or comment */
+	int depth = 0, section_lines[16] = { 0 }; /* where each open '{' is */
 
 	for (char *p = text; *p; p++) {
 		bool ref = false;
@@ -627,12 +633,22 @@ int idm_config_prepare_text(char *text, const char *name, const struct idm_log *
 				*p = ' ';
 			} else if (p[0] == '/' && p[1] == '*') {
 				state = BLOCK_COMMENT;
+				opened = line;
 				*p++ = ' ';
 				*p = ' ';
 			} else if (*p == '"') {
 				state = DQUOTE;
+				opened = line;
 			} else if (*p == '\'') {
 				state = SQUOTE;
+				opened = line;
+			} else if (*p == '{') {
+				if (depth < (int)(sizeof(section_lines) / sizeof(section_lines[0])))
+					section_lines[depth] = line;
+				depth++;
+			} else if (*p == '}') {
+				/* one too many is libconfuse's own error */
+				depth -= depth > 0;
 			} else if (word > 0) {
 				/* an unquoted string: no comment or quote inside */
 				ref = p[word - 1] == '$' && p[word] == '{';
@@ -673,7 +689,27 @@ int idm_config_prepare_text(char *text, const char *name, const struct idm_log *
 			refs++;
 		}
 	}
+	if (!closed) {
+		/* the caller's own lexer reports these */
+	} else if (state == DQUOTE || state == SQUOTE || state == BLOCK_COMMENT) {
+		idm_logf(log, LOG_ERR,
+			 "%s:%d: this %s is never closed: the rest of the file would be ignored",
+			 name, opened, state == BLOCK_COMMENT ? "comment" : "quoted string");
+		refs++;
+	} else if (depth > 0) {
+		int n = (int)(sizeof(section_lines) / sizeof(section_lines[0]));
+		idm_logf(log, LOG_ERR,
+			 "%s:%d: this section is never closed (a '}' is missing): the rest of the "
+			 "file would be ignored",
+			 name, section_lines[depth <= n ? depth - 1 : n - 1]);
+		refs++;
+	}
 	return refs;
+}
+
+int idm_config_prepare_text(char *text, const char *name, const struct idm_log *log)
+{
+	return prepare_text(text, name, log, false);
 }
 
 int idm_config_load(const char *path, const struct idm_log *log, struct idm_config **out)
@@ -695,7 +731,7 @@ int idm_config_load(const char *path, const struct idm_log *log, struct idm_conf
 		r = IDM_ECONFIG;
 		goto out;
 	}
-	load_errors += idm_config_prepare_text(text, path, log);
+	load_errors += prepare_text(text, path, log, true);
 	if (load_errors) {
 		r = IDM_ECONFIG;
 		goto out;

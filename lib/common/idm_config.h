@@ -102,7 +102,10 @@ void idm_config_print(const struct idm_config *cfg, FILE *fp);
  * file idmgr parses (this one, request forms): blanks comments (newlines
  * kept, so libconfuse 3.3 cites the right lines) and logs each ${ that
  * libconfuse would expand from the environment as "NAME:LINE: ...".
- * Returns how many it found; the caller refuses the text unless 0. */
+ * Returns how many it found; the caller refuses the text unless 0.
+ * (idm_config_load() also refuses a quote, comment or section never closed,
+ * where libconfuse would stop reading and report success; the form parser's
+ * own lexer names the field of such a quote.) */
 int idm_config_prepare_text(char *text, const char *name, const struct idm_log *log);
 
 /* The policy of that name, or NULL. */
