@@ -18,10 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "idm_blocklist.h"
 #include "idm_config.h"
 #include "idm_error.h"
 #include "idm_escape.h"
@@ -1512,6 +1515,66 @@ START_TEST(check_files_blocklist)
 }
 END_TEST
 
+/* R-PW-1: config check and the blocklist reader are one reader: a list
+ * with a NUL byte (a UTF-16 or binary file) is refused by both, naming the
+ * line, and never silently matches nothing. */
+START_TEST(check_files_blocklist_nul_same_verdict)
+{
+	char standard[PATH_MAX + 64], secret[PATH_MAX], list[PATH_MAX], *text, path[PATH_MAX];
+	static const char bytes[] = "password\n123456\nlet\0me\nqwerty\n";
+	struct conf_parts p = { .standard = standard };
+	struct idm_config *cfg;
+
+	snprintf(standard, sizeof(standard), " blocklist_file = \"%s/blocklist.txt\" ", fx_dir);
+	cfg = load_ok(&p, &text, path, sizeof(path));
+	write_text("pam.secret", "s3cret\n", 0600, secret, sizeof(secret));
+	write_bytes("blocklist.txt", bytes, sizeof(bytes) - 1, 0644, list, sizeof(list));
+	ck_assert_int_eq(idm_config_check_files(cfg, &cap_log), IDM_ECONFIG);
+	ck_assert_logged("blocklist.txt:3: holds a NUL byte");
+	capture_reset();
+	ck_assert_int_eq(idm_blocklist_contains(list, "not-listed", 10, &cap_log), IDM_ECONFIG);
+	ck_assert_logged("blocklist.txt:3: holds a NUL byte");
+	ck_assert_int_eq(idm_blocklist_contains(list, "password", 8, &cap_log), IDM_ECONFIG);
+}
+END_TEST
+
+/* config check streams a blocklist as the reader does: under an address
+ * space limit of 64 MiB more than the process has, it still checks a list
+ * (it once reserved the 256 MiB cap for each list). */
+START_TEST(check_files_blocklist_bounded_memory)
+{
+	char standard[PATH_MAX + 64], secret[PATH_MAX], list[PATH_MAX], *text, path[PATH_MAX];
+	struct conf_parts p = { .standard = standard };
+	struct idm_config *cfg;
+	unsigned long pages = 0;
+	int status;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(standard, sizeof(standard), " blocklist_file = \"%s/blocklist.txt\" ", fx_dir);
+	cfg = load_ok(&p, &text, path, sizeof(path));
+	write_text("pam.secret", "s3cret\n", 0600, secret, sizeof(secret));
+	write_text("blocklist.txt", "password\n123456\n", 0644, list, sizeof(list));
+	f = fopen("/proc/self/statm", "re");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%lu", &pages), 1);
+	fclose(f);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + 64u * 1024 * 1024;
+		struct rlimit rl = { cap, cap };
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			_exit(3);
+		_exit(idm_config_check_files(cfg, NULL) == IDM_OK ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "config check of a 17-byte blocklist failed under a 64 MiB limit (status %d)",
+		      status);
+}
+END_TEST
+
 /* ================================================ secret files (R-PW-5) */
 
 static void assert_secret(const char *content, size_t len, mode_t mode, int want_r,
@@ -1949,6 +2012,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, check_files_secret_modes);
 	tcase_add_test(tc, check_files_line_ignores_comments);
 	tcase_add_test(tc, check_files_blocklist);
+	tcase_add_test(tc, check_files_blocklist_nul_same_verdict);
+	tcase_add_test(tc, check_files_blocklist_bounded_memory);
 	suite_add_tcase(s, tc);
 	return s;
 }

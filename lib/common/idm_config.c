@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "idm_blocklist.h"
 #include "idm_config.h"
 #include "idm_error.h"
 #include "idm_secret.h"
@@ -816,16 +817,11 @@ int idm_config_check_files(const struct idm_config *c, const struct idm_log *log
 	}
 	for (size_t i = 0; i < c->n_policies; i++) {
 		const char *f = c->policies[i].blocklist_file;
-		char *text = NULL;
-		size_t len;
-		if (!*f)
-			continue;
-		if (idm_file_read(f, 256u * 1024 * 1024, 0, log, &text, &len) < 0) {
-			idm_logf(log, LOG_ERR, "%s: policy %s: blocklist_file: \"%s\" cannot be read",
+		if (*f && idm_blocklist_check(f, log) < 0) {
+			idm_logf(log, LOG_ERR, "%s: policy %s: blocklist_file: \"%s\" cannot be used",
 				 c->path, c->policies[i].name, f);
 			r = IDM_ECONFIG;
 		}
-		free(text);
 	}
 	return r;
 }
