@@ -150,7 +150,7 @@ static double now_s(void)
 
 static char *days_ago(int days, char buf[IDM_GENTIME_LEN])
 {
-	idm_time_format(time(NULL) - days * 86400L, buf);
+	idm_time_format(idm_time_add_days(time(NULL), -days), buf);
 	return buf;
 }
 

@@ -15,6 +15,7 @@
 #include <ldap.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,6 +593,24 @@ START_TEST(uid_reserved)
 END_TEST
 
 /* ========================================================== time (R-AUD-3) */
+
+/* Day counts of the configuration become seconds in time_t, never in a
+ * long that is 32 bits on some machines: max_age_days = 36500 is 3153600000
+ * seconds, past INT32_MAX; beyond time_t's range the sum saturates. */
+START_TEST(time_days_large_counts)
+{
+	time_t max = (time_t)(sizeof(time_t) == 8 ? INT64_MAX : INT32_MAX);
+
+	ck_assert(sizeof(IDM_DAY) == sizeof(time_t));
+	ck_assert(idm_days(36500) == (time_t)3153600000LL);
+	ck_assert(idm_days(0) == 0);
+	ck_assert(idm_days(-2) == -2 * IDM_DAY);
+	ck_assert(idm_time_add_days(1700000000, 36500) == (time_t)(1700000000LL + 3153600000LL));
+	ck_assert(idm_time_add_days(max - 10, 1) == max);
+	ck_assert(idm_time_add_days(0, LLONG_MAX) == max);
+	ck_assert(idm_time_add_days(0, LLONG_MIN) == -max - 1);
+}
+END_TEST
 
 START_TEST(time_format_and_round_trip)
 {
@@ -1923,6 +1942,7 @@ static Suite *time_suite(void)
 	TCase *tc = tcase_create("generalized_time");
 
 	tcase_add_test(tc, time_format_and_round_trip);
+	tcase_add_test(tc, time_days_large_counts);
 	tcase_add_test(tc, time_parse_forms);
 	tcase_add_test(tc, time_parse_refusals);
 	tcase_add_test(tc, date_parse);

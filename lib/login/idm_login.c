@@ -196,8 +196,8 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 		goto out;
 	}
 	if (p->max_age_days > 0) {
-		time_t expires = a->pwd_changed + p->max_age_days * 86400L;
-		res->days_left = expires > now ? (expires - now + 86399) / 86400 : 0;
+		time_t expires = idm_time_add_days(a->pwd_changed, p->max_age_days);
+		res->days_left = expires > now ? (long)((expires - now + IDM_DAY - 1) / IDM_DAY) : 0;
 		res->warn = res->days_left <= p->warn_days;
 	}
 	if (a->must_change || ppolicy_must_change) {
