@@ -30,6 +30,7 @@
 /* PAM data handed from auth to account and session in one transaction. */
 #define DATA_PREV "idmgr:previous_login"
 #define DATA_MUST_CHANGE "idmgr:ppolicy_must_change"
+static const char must_change_flag[] = "1";
 
 struct ctx {
 	pam_handle_t *pamh;
@@ -166,13 +167,22 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 	r = idm_login_authenticate(c.cfg, &c.log, c.user, password, c.rhost, &res);
 	pr = auth_code(r);
 	if (pr == PAM_SUCCESS) {
+		/* Without it the session reads the entry itself: no harm. */
 		prev = malloc(sizeof(*prev));
 		if (prev) {
 			*prev = res.prev;
-			pam_set_data(pamh, DATA_PREV, prev, cleanup_data);
+			if (pam_set_data(pamh, DATA_PREV, prev, cleanup_data) != PAM_SUCCESS)
+				free(prev);
 		}
-		if (res.must_change)
-			pam_set_data(pamh, DATA_MUST_CHANGE, strdup("1"), cleanup_data);
+		/* The account phase must learn that the server demands a change:
+		 * a flag that cannot be handed on fails the login (fail closed).
+		 * Static data, so that nothing is allocated that could fail. */
+		if (res.must_change &&
+		    pam_set_data(pamh, DATA_MUST_CHANGE, (void *)must_change_flag, NULL) != PAM_SUCCESS) {
+			pam_syslog(pamh, LOG_ERR, "cannot hand on the server's must-change flag");
+			res.reason = IDM_AUTH_ERROR;
+			pr = PAM_BUF_ERR;
+		}
 	}
 out:
 	log_outcome(&c, "auth", pr, idm_auth_reason_name(res.reason), res.policy);

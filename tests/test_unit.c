@@ -13,12 +13,14 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <ldap.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1722,6 +1724,63 @@ START_TEST(secret_write)
 END_TEST
 
 /* A dangling symbolic link is not followed to create its target. */
+/* A logger that changes errno, as syslog(3) may. */
+static void clobbering_fn(void *data, int priority, const char *msg)
+{
+	capture_fn(data, priority, msg);
+	errno = ENOSPC;
+}
+
+struct racer {
+	int inotify;
+	char path[PATH_MAX];
+};
+
+/* As soon as idm_secret_write()'s temporary file appears, creates the
+ * target, so that its link() finds the target there (the fsync() between
+ * makes the window wide). */
+static void *race_target(void *arg)
+{
+	struct racer *rc = arg;
+	char events[4096];
+	int fd;
+
+	if (read(rc->inotify, events, sizeof(events)) > 0 &&
+	    (fd = open(rc->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* A target that appears while the secret is written is never replaced, and
+ * the answer is IDM_EEXIST even when the logger changed errno before it was
+ * read (it once was read after the message and an unlink()). */
+START_TEST(secret_write_race_is_eexist)
+{
+	const struct idm_log log = { clobbering_fn, NULL, 1 };
+	struct racer rc;
+	pthread_t t;
+	int r = IDM_OK;
+
+	fx_path(rc.path, sizeof(rc.path), "raced.secret");
+	for (int i = 0; i < 20 && r == IDM_OK; i++) {
+		unlink(rc.path);
+		rc.inotify = inotify_init1(IN_CLOEXEC);
+		ck_assert_int_ge(rc.inotify, 0);
+		ck_assert_int_ge(inotify_add_watch(rc.inotify, fx_dir, IN_CREATE), 0);
+		ck_assert_int_eq(pthread_create(&t, NULL, race_target, &rc), 0);
+		capture_reset();
+		r = idm_secret_write(rc.path, "Tr0ub4dor&3", &log);
+		ck_assert_int_eq(pthread_join(t, NULL), 0);
+		close(rc.inotify);
+	}
+	ck_assert_msg(r == IDM_EEXIST, "idm_secret_write gave %d (%s); messages:\n%s", r,
+		      idm_strerror(r), captured.text);
+	ck_assert_logged("File exists");
+	ck_assert_ptr_null(strstr(captured.text, "exists already")); /* the race, not lstat */
+	ck_assert_str_eq(slurp(rc.path), ""); /* the racer's file, not replaced */
+}
+END_TEST
+
 START_TEST(secret_write_refuses_symlink)
 {
 	char path[PATH_MAX], target[PATH_MAX];
@@ -2049,6 +2108,7 @@ static Suite *secret_suite(void)
 	tcase_add_test(tc, secret_read_refusals);
 	tcase_add_test(tc, secret_read_symlink_and_missing);
 	tcase_add_test(tc, secret_write);
+	tcase_add_test(tc, secret_write_race_is_eexist);
 	tcase_add_test(tc, secret_write_refuses_symlink);
 	suite_add_tcase(s, tc);
 	return s;
