@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <argon2.h>
+#include <pthread.h>
 #include <check.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "idm_time.h"
 
 static struct sandbox sb;
+enum { THREADS = 8, LOGINS = 50 }; /* threaded_logins_all_correct */
 static char **self_argv;
 
 /* A conversation that answers password prompts from a list and records
@@ -74,12 +76,13 @@ static int account(const char *user, struct pam_script *c)
 
 /* Adds a managed account with password pw and extra LDIF lines; its
  * password was set now unless extra says when. */
-static void add_account(const char *uid, const char *pw, const char *extra)
+static void add_account_hashed(const char *uid, const char *pw, const char *extra,
+			       const struct idm_argon2_params *cost)
 {
 	char ldif[4096], *hash = NULL, now[IDM_GENTIME_LEN], changed[64] = "", policy[128];
 	static int next = 30000;
 
-	ck_assert_int_eq(idm_hash_password(&sb.cfg->argon2, pw, strlen(pw), &hash), IDM_OK);
+	ck_assert_int_eq(idm_hash_password(cost, pw, strlen(pw), &hash), IDM_OK);
 	if (!strstr(extra, "pwdChangedTime")) {
 		idm_time_format(time(NULL), now);
 		snprintf(changed, sizeof(changed), "pwdChangedTime: %s\n", now);
@@ -96,6 +99,15 @@ static void add_account(const char *uid, const char *pw, const char *extra)
 	ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
 	free(hash);
 }
+
+static void add_account(const char *uid, const char *pw, const char *extra)
+{
+	add_account_hashed(uid, pw, extra, &sb.cfg->argon2);
+}
+
+/* The threaded test is about concurrency, not Argon2: its service uses,
+ * and its accounts are hashed with, the smallest costs. */
+static const struct idm_argon2_params cheap = { 64, 1, 1 };
 
 /* Test policies, appended to the sandbox configuration before the PAM
  * service reads it. */
@@ -115,6 +127,14 @@ static void prepare(struct sandbox *s)
 	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d/ %s", closed_port(), s->uri);
 	sandbox_config_variant(s, "failover.conf", uris, 2, conf, sizeof(conf));
 	sandbox_pam_service(s, "idmgr-failover", conf, "");
+	text = slurp(s->conf);
+	grown = strstr(text, "memory_kib = 19456  iterations = 2");
+	ck_assert_ptr_nonnull(grown);
+	memcpy(grown, "memory_kib =    64  iterations = 1", 34);
+	snprintf(conf, sizeof(conf), "%s/threads.conf", s->dir);
+	write_file(conf, text, 0600);
+	free(text);
+	sandbox_pam_service(s, "idmgr-threads", conf, "");
 }
 
 /* The account as the directory administrator sees it. */
@@ -250,6 +270,12 @@ static void setup(void)
 	add_account("gone", "Retired passphrase 3", "idmStatus: retired\n");
 	add_account("temp", "Fixed-term passphrase 4",
 		    "idmStatus: active\nidmValidUntil: 20200101000000Z\n");
+	for (int i = 0; i < THREADS; i++) {
+		char uid[16], pw[64];
+		snprintf(uid, sizeof(uid), "thr%d", i);
+		snprintf(pw, sizeof(pw), "Thread %d passphrase", i);
+		add_account_hashed(uid, pw, "idmStatus: active\n", &cheap);
+	}
 }
 
 static void teardown(void)
@@ -549,6 +575,86 @@ START_TEST(concurrent_attempts_never_exceed_threshold)
 }
 END_TEST
 
+/* A PAM application that authenticates from several threads at once (a
+ * threaded server): 8 threads x 50 whole logins through real libpam, each
+ * thread as its own user, one in five with a wrong password.  No crash and
+ * every answer right (libconfuse's scanner is process-global: the module
+ * serialises its configuration loads). */
+struct login_thread {
+	char user[16], password[64];
+	int wrong_refused, right_accepted, unexpected;
+};
+
+static int thread_login(const char *user, const char *password)
+{
+	struct pam_script c;
+	struct pam_conv pc = { pam_script_conv, &c };
+	pam_handle_t *pamh = NULL;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = password;
+	if (pam_start("idmgr-threads", user, &pc, &pamh) != PAM_SUCCESS)
+		return -1;
+	r = pam_authenticate(pamh, 0);
+	if (r == PAM_SUCCESS)
+		r = pam_acct_mgmt(pamh, 0);
+	pam_end(pamh, r);
+	return r;
+}
+
+static void *login_loop(void *arg)
+{
+	struct login_thread *t = arg;
+
+	for (int i = 0; i < LOGINS; i++) {
+		bool wrong = i % 5 == 2; /* the last (i = 49) is right */
+		int r = thread_login(t->user, wrong ? "not the passphrase" : t->password);
+		if (wrong && r == PAM_AUTH_ERR)
+			t->wrong_refused++;
+		else if (!wrong && r == PAM_SUCCESS)
+			t->right_accepted++;
+		else
+			t->unexpected++;
+	}
+	return NULL;
+}
+
+START_TEST(threaded_logins_all_correct)
+{
+	struct login_thread t[THREADS];
+	pthread_t tid[THREADS];
+
+	memset(t, 0, sizeof(t));
+	for (int i = 0; i < THREADS; i++) {
+		snprintf(t[i].user, sizeof(t[i].user), "thr%d", i);
+		snprintf(t[i].password, sizeof(t[i].password), "Thread %d passphrase", i);
+	}
+	/* pam_wrapper sets itself up at a process's first pam_start(), and
+	 * not safely from several threads at once: once, first, here. */
+	{
+		struct pam_conv pc = { pam_script_conv, NULL };
+		pam_handle_t *pamh = NULL;
+		ck_assert_int_eq(pam_start("idmgr-threads", "thr0", &pc, &pamh), PAM_SUCCESS);
+		pam_end(pamh, PAM_SUCCESS);
+	}
+	for (int i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, login_loop, &t[i]), 0);
+	for (int i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+	for (int i = 0; i < THREADS; i++) {
+		struct idm_account *a = read_account(t[i].user);
+		ck_assert_msg(t[i].unexpected == 0, "%s: %d unexpected answers", t[i].user,
+			      t[i].unexpected);
+		ck_assert_int_eq(t[i].wrong_refused, LOGINS / 5);
+		ck_assert_int_eq(t[i].right_accepted, LOGINS - LOGINS / 5);
+		ck_assert_int_eq(a->login_count, LOGINS - LOGINS / 5); /* every success recorded */
+		ck_assert_int_eq(a->failure_count, 0); /* the last login was right */
+		idm_account_free(a);
+	}
+}
+END_TEST
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -689,6 +795,7 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, session_shows_last_login);
 	tcase_add_test(tc, failover_login);
 	tcase_add_test(tc, concurrent_attempts_never_exceed_threshold);
+	tcase_add_test(tc, threaded_logins_all_correct);
 	tcase_add_test(tc, unknown_locked_and_wrong_take_the_same_time);
 	tcase_add_test(tc, server_backstop_locks_direct_binds);
 	tcase_add_test(tc, server_must_change_control_honoured);

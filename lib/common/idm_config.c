@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ldap.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -708,6 +709,33 @@ static int prepare_text(char *text, const char *name, const struct idm_log *log,
 	return refs;
 }
 
+/* libconfuse 3.3's scanner (flex, not reentrant) keeps its buffer and
+ * token in process globals: two parses at once in one process corrupt each
+ * other (a threaded PAM application crashed with "fatal flex scanner
+ * internal error"); cfg_free() of a top-level section frees the scanner's
+ * buffers.  The module starts no thread; it only makes its own uses of the
+ * scanner take turns. */
+static pthread_mutex_t confuse_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void idm_confuse_lock(void)
+{
+	pthread_mutex_lock(&confuse_lock);
+}
+
+void idm_confuse_unlock(void)
+{
+	pthread_mutex_unlock(&confuse_lock);
+}
+
+void idm_confuse_free(struct cfg_t *cfg)
+{
+	if (!cfg)
+		return;
+	idm_confuse_lock();
+	cfg_free(cfg); /* frees the scanner's buffers too */
+	idm_confuse_unlock();
+}
+
 int idm_config_prepare_text(char *text, const char *name, const struct idm_log *log)
 {
 	return prepare_text(text, name, log, false);
@@ -737,14 +765,19 @@ int idm_config_load(const char *path, const struct idm_log *log, struct idm_conf
 		r = IDM_ECONFIG;
 		goto out;
 	}
+	idm_confuse_lock();
 	cfg = config_init();
+	idm_confuse_unlock();
 	c = calloc(1, sizeof(*c));
 	if (!cfg || !c || !(c->path = strdup(path))) {
 		r = IDM_ENOMEM;
 		goto out;
 	}
 	cfg->line = 1;
-	if (cfg_parse_buf(cfg, text) != CFG_SUCCESS || load_errors) {
+	idm_confuse_lock();
+	r = cfg_parse_buf(cfg, text);
+	idm_confuse_unlock();
+	if (r != CFG_SUCCESS || load_errors) {
 		r = IDM_ECONFIG;
 		goto out;
 	}
@@ -759,7 +792,7 @@ out:
 	if (r < 0 && r != IDM_ENOMEM && load_errors == 0)
 		idm_logf(log, LOG_ERR, "%s: %s", path, idm_strerror(r));
 	if (cfg)
-		cfg_free(cfg);
+		idm_confuse_free(cfg);
 	idm_config_free(c);
 	free(text);
 	load_log = NULL;
@@ -802,7 +835,7 @@ void idm_config_free(struct idm_config *c)
 	free(c->ppolicy.check_module);
 	free(c->ppolicy.check_config);
 	if (c->cfg)
-		cfg_free(c->cfg);
+		idm_confuse_free(c->cfg);
 	free(c);
 }
 
