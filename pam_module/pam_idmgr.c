@@ -19,6 +19,7 @@
 
 #include "idm_config.h"
 #include "idm_error.h"
+#include "idm_escape.h"
 #include "idm_log.h"
 #include "idm_login.h"
 #include "idm_password.h"
@@ -244,7 +245,7 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	struct ctx c;
 	struct idm_last_login prev;
 	const void *from_auth = NULL;
-	char when[64], logout[64];
+	char when[64], logout[64], host[4 * IDM_HOST_MAX + 1];
 	int pr, r;
 
 	/* A session is never refused (contract §6): the login has been decided
@@ -265,9 +266,13 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	if (r == IDM_OK && c.cfg->login.show_last_login) {
 		format_time(prev.login, when, sizeof(when));
 		format_time(prev.logout, logout, sizeof(logout));
+		/* The stored host may predate its escaping, or have been
+		 * written around idmgr: no escape sequence reaches the user's
+		 * terminal. */
+		idm_printable(*prev.host ? prev.host : "?", "", host, sizeof(host));
 		if (prev.login)
 			pam_info(pamh, _("Last login: %s from %s, last logout: %s; %ld failed login attempt(s) since"),
-				 when, *prev.host ? prev.host : "?", logout, prev.failures);
+				 when, host, logout, prev.failures);
 		else
 			pam_info(pamh, _("First login; %ld failed login attempt(s) before it"),
 				 prev.failures);

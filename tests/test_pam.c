@@ -270,6 +270,8 @@ static void setup(void)
 	add_account("gone", "Retired passphrase 3", "idmStatus: retired\n");
 	add_account("temp", "Fixed-term passphrase 4",
 		    "idmStatus: active\nidmValidUntil: 20200101000000Z\n");
+	add_account("rhost1", "Remote host passphrase", "idmStatus: active\n");
+	add_account("rhost2", "Second host passphrase", "idmStatus: active\n");
 	for (int i = 0; i < THREADS; i++) {
 		char uid[16], pw[64];
 		snprintf(uid, sizeof(uid), "thr%d", i);
@@ -515,6 +517,67 @@ START_TEST(session_shows_last_login)
 	ck_assert_str_eq(a->last_host, "ws2.example.org");
 	ck_assert_int_ne(a->last_logout, 0);
 	idm_account_free(a);
+}
+END_TEST
+
+/* PAM_RHOST is chosen by the client (sshd passes the name its peer's
+ * address resolves to).  A non-ASCII or overlong one never fails the right
+ * password and never counts as a failure (six such logins once locked the
+ * account: the directory refused the value, so the login failed after its
+ * attempt was counted); it is stored in a printable form, non-ASCII bytes
+ * and '\' as \xHH, at most 256 characters. */
+START_TEST(client_chosen_rhost_never_costs_a_lock)
+{
+	struct pam_script c;
+	struct idm_account *a;
+	char longhost[320];
+
+	for (int i = 0; i < 6; i++)
+		ck_assert_int_eq(full_login("rhost1", "Remote host passphrase", "w\xc3\xb6rk.example.org",
+					    &c),
+				 PAM_SUCCESS);
+	a = read_account("rhost1");
+	ck_assert_int_eq(a->failure_count, 0);
+	ck_assert_int_eq(a->locked_time, 0);
+	ck_assert_str_eq(a->last_host, "w\\xc3\\xb6rk.example.org");
+	idm_account_free(a);
+	memset(longhost, 'h', sizeof(longhost) - 1);
+	longhost[sizeof(longhost) - 1] = '\0';
+	longhost[253] = '\\'; /* its \\x5c would end past 256 */
+	ck_assert_int_eq(full_login("rhost1", "Remote host passphrase", longhost, &c), PAM_SUCCESS);
+	a = read_account("rhost1");
+	ck_assert_uint_eq(strlen(a->last_host), 253); /* no escape cut in half */
+	ck_assert_int_eq(a->failure_count, 0);
+	idm_account_free(a);
+}
+END_TEST
+
+/* Escape sequences in PAM_RHOST never reach a terminal: stored escaped,
+ * and a raw value already in the directory (written before this version,
+ * or around idmgr) is shown escaped in the last-login message. */
+START_TEST(rhost_escape_sequences_shown_escaped)
+{
+	struct pam_script c;
+	struct idm_account *a;
+
+	ck_assert_int_eq(full_login("rhost2", "Second host passphrase", "evil\x1b[2J\aX", &c),
+			 PAM_SUCCESS);
+	a = read_account("rhost2");
+	ck_assert_str_eq(a->last_host, "evil\\x1b[2J\\x07X");
+	idm_account_free(a);
+	ck_assert_int_eq(full_login("rhost2", "Second host passphrase", "ws.example.org", &c),
+			 PAM_SUCCESS);
+	ck_assert_ptr_nonnull(strstr(c.shown, "from evil\\x1b[2J\\x07X, last logout"));
+	ck_assert_ptr_null(strchr(c.shown, '\x1b'));
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=rhost2,ou=people,dc=example,dc=org\n"
+						 "changetype: modify\nreplace: idmLastLoginHost\n"
+						 "idmLastLoginHost:: cmF3G10wO3B3bmVkBw==\n"),
+			 0); /* "raw" ESC "]0;pwned" BEL: a terminal title */
+	ck_assert_int_eq(full_login("rhost2", "Second host passphrase", "ws.example.org", &c),
+			 PAM_SUCCESS);
+	ck_assert_ptr_nonnull(strstr(c.shown, "from raw\\x1b]0;pwned\\x07, last logout"));
+	ck_assert_ptr_null(strchr(c.shown, '\x1b'));
+	ck_assert_ptr_null(strchr(c.shown, '\a'));
 }
 END_TEST
 
@@ -793,6 +856,8 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, max_logins_demands_change);
 	tcase_add_test(tc, account_phase_never_clears_failures);
 	tcase_add_test(tc, session_shows_last_login);
+	tcase_add_test(tc, client_chosen_rhost_never_costs_a_lock);
+	tcase_add_test(tc, rhost_escape_sequences_shown_escaped);
 	tcase_add_test(tc, failover_login);
 	tcase_add_test(tc, concurrent_attempts_never_exceed_threshold);
 	tcase_add_test(tc, threaded_logins_all_correct);

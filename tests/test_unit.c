@@ -1962,6 +1962,23 @@ END_TEST
 
 /* ================================================================ main */
 
+/* Text a client chose, for storage and terminals: control and non-ASCII
+ * bytes (and, to store, '\\') as \\xHH; never a partial escape at the end. */
+START_TEST(printable_text)
+{
+	char buf[32], tiny[8];
+
+	ck_assert_str_eq(idm_printable("ws1.example.org", "\\", buf, sizeof(buf)), "ws1.example.org");
+	ck_assert_str_eq(idm_printable("a\x1b[2J\a\x7f\xc3\xa9", "", buf, sizeof(buf)),
+			 "a\\x1b[2J\\x07\\x7f\\xc3\\xa9");
+	ck_assert_str_eq(idm_printable("a\\b", "\\", buf, sizeof(buf)), "a\\x5cb");
+	ck_assert_str_eq(idm_printable("a\\x41", "", buf, sizeof(buf)), "a\\x41"); /* shown as stored */
+	ck_assert_str_eq(idm_printable("abcd\x01", "", tiny, sizeof(tiny)), "abcd"); /* \\x01 does not fit */
+	ck_assert_str_eq(idm_printable("abcdefghij", "", tiny, sizeof(tiny)), "abcdefg");
+	ck_assert_str_eq(idm_printable(NULL, "", tiny, sizeof(tiny)), "");
+}
+END_TEST
+
 static Suite *escape_suite(void)
 {
 	Suite *s = suite_create("escape");
@@ -1977,6 +1994,9 @@ static Suite *escape_suite(void)
 	tcase_add_test(tc, dn_escape_specials);
 	tcase_add_test(tc, dn_escape_refuses_empty);
 	tcase_add_test(tc, dn_child_round_trip);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("printable");
+	tcase_add_test(tc, printable_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,6 +8,7 @@
 #include "idm_account.h"
 #include "idm_dir.h"
 #include "idm_error.h"
+#include "idm_escape.h"
 #include "idm_lockout.h"
 #include "idm_login.h"
 #include "idm_mods.h"
@@ -49,17 +50,26 @@ static void set_policy(char dst[65], const struct idm_policy *p)
 	snprintf(dst, 65, "%s", p ? p->name : "-");
 }
 
+/* idmLastLoginHost as stored: PAM_RHOST is the client's choice, so it is
+ * put in printable form (valid IA5, at most 256 characters, no escape
+ * sequence); a value the directory refused would fail the modify that
+ * clears the attempt counted before the check, and cost the user a lock. */
+static const char *stored_host(const char *rhost, char buf[IDM_HOST_MAX + 1])
+{
+	return rhost && *rhost ? idm_printable(rhost, "\\", buf, IDM_HOST_MAX + 1) : "localhost";
+}
+
 /* After a successful check: failures and lock cleared, one more login with
  * this password, in one modify. */
 static int record_success(struct idm_dir *svc, const struct idm_account *a, const char *rhost)
 {
 	struct idm_mods *m = idm_mods_new();
-	char count[24], now[IDM_GENTIME_LEN];
+	char count[24], now[IDM_GENTIME_LEN], host[IDM_HOST_MAX + 1];
 
 	snprintf(count, sizeof(count), "%ld", a->login_count + 1);
 	idm_time_format(time(NULL), now);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", rhost && *rhost ? rhost : "localhost");
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", stored_host(rhost, host));
 	idm_lockout_clear_changes(m);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", count);
 	return idm_dir_apply(svc, a->dn, m);
@@ -225,7 +235,7 @@ static int write_times(const struct idm_config *cfg, const struct idm_log *log, 
 	struct idm_dir *svc = NULL;
 	struct idm_account *a = NULL;
 	struct idm_mods *m = NULL;
-	char now[IDM_GENTIME_LEN];
+	char now[IDM_GENTIME_LEN], host[IDM_HOST_MAX + 1];
 	int r;
 
 	r = idm_dir_open_service(cfg, log, &svc);
@@ -244,7 +254,7 @@ static int write_times(const struct idm_config *cfg, const struct idm_log *log, 
 	m = idm_mods_new();
 	if (login) {
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
-		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", rhost && *rhost ? rhost : "localhost");
+		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", stored_host(rhost, host));
 	} else {
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLogoutTime", now);
 	}
