@@ -29,6 +29,14 @@ struct sandbox {
  * nothing). */
 void sandbox_start(struct sandbox *sb, bool init);
 void sandbox_stop(struct sandbox *sb);
+/* Stops the sandbox's slapd (SIGTERM; waits until it is gone, reaps it if
+ * this process started it), and starts it again as idmgr-sandbox does
+ * (same configuration and URI, a session of its own, messages appended to
+ * DIR/slapd.log), waiting until it answers.  0, or -1 after a message. */
+int sandbox_slapd_stop(struct sandbox *sb);
+int sandbox_slapd_start(struct sandbox *sb);
+/* Both: a directory that went away and came back with the same data. */
+int sandbox_restart(struct sandbox *sb);
 /* Reads the settings of the sandbox already running in dir. */
 void sandbox_attach(struct sandbox *sb, const char *dir, bool init);
 
