@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_account.h"
 #include "idm_login.h"
@@ -491,11 +492,5 @@ static Suite *directory_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(directory_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(directory_suite(), NULL);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_account.h"
 #include "idm_dir.h"
@@ -842,16 +843,9 @@ static Suite *pam_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	(void)argc;
 	self_argv = argv;
 	/* every connection and bind in DIR/slapd.log (empty_password_refused) */
 	setenv("IDMGR_SANDBOX_LOGLEVEL", "stats", 0);
-	sr = srunner_create(pam_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(pam_suite(), NULL);
 }

@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_audit.h"
 #include "idm_dir.h"
@@ -1090,11 +1091,5 @@ static Suite *sweep_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sweep_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(sweep_suite(), NULL);
 }

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_error.h"
 #include "idm_passhash.h"
@@ -303,15 +304,8 @@ static Suite *syslog_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	(void)argc;
 	self_argv = argv;
 	setenv("PAM_WRAPPER_USE_SYSLOG", "1", 1); /* the real vsyslog(3), to /dev/log */
-	sr = srunner_create(syslog_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(syslog_suite(), NULL);
 }
