@@ -411,23 +411,6 @@ char *sandbox_officer_password(const struct sandbox *sb, const char *uid)
 	return pw;
 }
 
-static void capture(void *data, int priority, const char *msg)
-{
-	struct log_capture *lc = data;
-	size_t used = strlen(lc->text);
-
-	(void)priority;
-	snprintf(lc->text + used, sizeof(lc->text) - used, "%s\n", msg);
-}
-
-void log_capture_init(struct log_capture *lc)
-{
-	memset(lc, 0, sizeof(*lc));
-	lc->log.fn = capture;
-	lc->log.data = lc;
-	lc->log.debug = 1;
-}
-
 int hanging_listener(int *fd)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };

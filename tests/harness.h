@@ -70,12 +70,7 @@ char *sandbox_officer_password(const struct sandbox *sb, const char *uid);
  * the first call changes it, later ones (any process) read DIR/UID.ready. */
 char *sandbox_officer_ready_password(const struct sandbox *sb, const char *uid);
 
-/* A logger that keeps the messages in a buffer, for assertions. */
-struct log_capture {
-	struct idm_log log;
-	char text[16384];
-};
-void log_capture_init(struct log_capture *lc);
+/* Captured messages: cap_log and captured in fixture.h. */
 
 /* A scripted PAM conversation: password prompts are answered from
  * answers[] in order (then ""), every message shown is appended to shown. */

@@ -442,13 +442,12 @@ START_TEST(service_identity_cannot_append)
 {
 	struct idm_audit_event ev = { .action = "sweep", .outcome = "done" };
 	struct idm_dir *d = NULL;
-	struct log_capture lc;
 	int r;
 
-	log_capture_init(&lc);
-	ck_assert_int_eq(idm_dir_open_service(sb.cfg, &lc.log, &d), IDM_OK);
+	capture_reset();
+	ck_assert_int_eq(idm_dir_open_service(sb.cfg, &cap_log, &d), IDM_OK);
 	r = idm_audit_append(d, sb.cfg, &ev, NULL, NULL);
-	ck_assert_msg(r == IDM_EDENIED, "got %d: %s", r, lc.text);
+	ck_assert_msg(r == IDM_EDENIED, "got %d: %s", r, captured.text);
 	idm_dir_close(d);
 }
 END_TEST
