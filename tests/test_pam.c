@@ -119,7 +119,7 @@ static const char test_policies[] =
 
 static void prepare(struct sandbox *s)
 {
-	char conf[700], uris[300];
+	char conf[700], uris[300], *text, *grown;
 
 	sandbox_add_config(s, test_policies);
 	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d/", closed_port());

@@ -12,6 +12,7 @@
 #include "idm_lockout.h"
 #include "idm_mods.h"
 #include "idm_password.h"
+#include "idm_time.h"
 #include "idm_uid.h"
 
 /* The user's names, for the pre-check of the name rule. */
