@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "idm_account.h"
 #include "idm_error.h"
+#include "idm_escape.h"
 #include "idm_operator.h"
 #include "idm_secret.h"
 #include "idm_time.h"
