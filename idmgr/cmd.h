@@ -23,6 +23,10 @@ struct cmd_ctx {
 	struct idm_log log;
 };
 
+/* Shows a message as the command shows the core's: errors and warnings,
+ * the rest only with -v. */
+void print_message(const struct cmd_ctx *ctx, int priority, const char *msg);
+
 /* Maps a core error to the exit status (the one table of it). */
 int exit_status(int err);
 /* Loads the configuration, logging errors; NULL on failure. */

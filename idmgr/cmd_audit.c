@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "client.h"
 #include "cmd.h"
 #include "idm_audit.h"
 #include "idm_error.h"
@@ -12,7 +13,9 @@
 #include "idm_time.h"
 
 static const char audit_usage[] = "usage: idmgr audit show [--since YYYY-MM-DD] [--format text|json]\n"
-				  "       idmgr audit verify\n";
+				  "       idmgr audit verify\n"
+				  "       idmgr audit reconcile [--since DATE|YYYYMMDDHHMMSSZ] "
+				  "[--format text|json]\n";
 
 struct show_ctx {
 	enum output_format format;
@@ -49,6 +52,47 @@ static void report(void *ctx, long seq, const char *problem)
 	printf("%s\n", problem);
 }
 
+/* audit reconcile runs in idmgrd, which alone reads slapd's log of writes
+ * whole; the auditor gets which attributes each unexplained write changed. */
+static int reconcile(struct cmd_ctx *ctx, const struct idm_config *cfg, const char *since)
+{
+	json_t *res = NULL, *w, *list;
+	long checked;
+	size_t i;
+	int r = client_call(ctx, cfg, "audit.reconcile", json_pack("{s:s?}", "since", since), &res);
+
+	if (r < 0) {
+		json_decref(res);
+		return exit_status(r);
+	}
+	list = json_object_get(res, "unexplained");
+	checked = (long)json_integer_value(json_object_get(res, "checked"));
+	if (ctx->format == OUTPUT_JSON) {
+		output_json(stdout, json_pack("{s:I, s:O}", "checked", (json_int_t)checked,
+					      "unexplained", list));
+	} else {
+		json_array_foreach (list, i, w)
+			printf("%s %-8s %s by %s (%s)\n",
+			       json_string_value(json_object_get(w, "time")),
+			       json_string_value(json_object_get(w, "type")),
+			       json_string_value(json_object_get(w, "dn")),
+			       *json_string_value(json_object_get(w, "who"))
+				       ? json_string_value(json_object_get(w, "who"))
+				       : "(unknown)",
+			       json_string_value(json_object_get(w, "attributes")));
+		if (json_array_size(list))
+			printf("%zu of %ld logged writes%s%s are explained by no audited action\n",
+			       json_array_size(list), checked, since ? " since " : "",
+			       since ? since : "");
+		else
+			printf("every one of %ld logged writes%s%s is explained\n", checked,
+			       since ? " since " : "", since ? since : "");
+	}
+	r = json_array_size(list) ? EXIT_REFUSED : EXIT_DONE;
+	json_decref(res);
+	return r;
+}
+
 int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -58,7 +102,7 @@ int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv)
 	};
 	struct idm_config *cfg = NULL;
 	struct idm_operator *op = NULL;
-	const char *sub;
+	const char *sub, *since_text = NULL;
 	time_t since = 0;
 	int c, r, f;
 
@@ -71,7 +115,9 @@ int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (idm_date_parse(optarg, &since) < 0) {
+			since_text = optarg;
+			if (idm_date_parse(optarg, &since) < 0 &&
+			    (strcmp(argv[1], "reconcile") != 0 || idm_time_parse(optarg, &since) < 0)) {
 				fprintf(stderr, "idmgr: --since: \"%s\" is not a date (YYYY-MM-DD)\n", optarg);
 				return EXIT_INVALID;
 			}
@@ -88,13 +134,19 @@ int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 	}
 	optind++; /* past the subcommand, which getopt moved behind the options */
-	if (optind != argc || (strcmp(sub, "show") != 0 && strcmp(sub, "verify") != 0)) {
+	if (optind != argc || (strcmp(sub, "show") != 0 && strcmp(sub, "verify") != 0 &&
+			       strcmp(sub, "reconcile") != 0)) {
 		fputs(audit_usage, stderr);
 		return EXIT_INVALID;
 	}
 	cfg = ctx_load_config(ctx);
 	if (!cfg)
 		return EXIT_INVALID;
+	if (strcmp(sub, "reconcile") == 0) {
+		r = reconcile(ctx, cfg, since_text);
+		idm_config_free(cfg);
+		return r;
+	}
 	r = ctx_operator_login(ctx, cfg, &op);
 	if (r == IDM_OK && !op->roles) {
 		idm_logf(&ctx->log, LOG_ERR, "the audit trail is for officers; %s holds no role", op->uid);
@@ -113,6 +165,10 @@ int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv)
 		r = idm_audit_verify(op->d, cfg, NULL, report, &bad, &n);
 		if (r == IDM_ESTATE)
 			r = IDM_OK; /* the problems were reported */
+		if (r == IDM_OK)
+			r = idm_audit_verify_writers(op->d, cfg, report, &bad, NULL);
+		if (r == IDM_ESTATE)
+			r = IDM_OK;
 		if (r == IDM_OK && bad == 0)
 			printf("audit trail intact: %ld records, chain verified\n", n);
 		else if (bad) {

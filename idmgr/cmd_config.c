@@ -3,7 +3,10 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include "client.h"
 #include "cmd.h"
 #include "idm_error.h"
 
@@ -31,8 +34,24 @@ int cmd_config_check(struct cmd_ctx *ctx, int argc, char **argv)
 	if (!cfg)
 		return EXIT_INVALID;
 	r = idm_config_check_files(cfg, &ctx->log);
+	/* idmgrd's secret lives on the directory server only: checked where
+	 * it is, with the messages idmgrd itself gives when it refuses. */
+	if (access(cfg->service.bind_password_file, F_OK) == 0 &&
+	    idm_config_check_service_files(cfg, &ctx->log) < 0)
+		r = IDM_ECONFIG;
 	if (r == IDM_OK) {
+		char *version = NULL;
 		printf("# %s: configuration is valid; effective values follow\n", cfg->path);
+		/* Whether the service answers: a warning only, since hosts that
+		 * only log users in never talk to it. */
+		const char *where = *cfg->service.url ? cfg->service.url : cfg->service.socket;
+		if (client_version(ctx, cfg, &version) == IDM_OK)
+			printf("# service: idmgrd %s on %s\n", version, where);
+		else
+			printf("# service: idmgrd does not answer on %s; changes cannot be made "
+			       "from here\n",
+			       where);
+		free(version);
 		idm_config_print(cfg, stdout);
 	}
 	idm_config_free(cfg);

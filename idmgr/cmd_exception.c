@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "cmd.h"
 #include "idm_error.h"
 #include "idm_exception.h"
@@ -84,6 +85,8 @@ int cmd_exception(struct cmd_ctx *ctx, int argc, char **argv)
 	struct idm_config *cfg = NULL;
 	struct idm_operator *op = NULL;
 	const char *sub, *subject = NULL, *rule = NULL, *reason = NULL, *arg = NULL;
+	const char *until_text = NULL;
+	json_t *res = NULL;
 	time_t until = 0;
 	int c, f, emergency = 0, r;
 
@@ -100,6 +103,7 @@ int cmd_exception(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'R': reason = optarg; break;
 		case 'e': emergency = 1; break;
 		case 'u':
+			until_text = optarg;
 			if (idm_date_parse(optarg, &until) < 0) {
 				fprintf(stderr, "idmgr: --until: \"%s\" is not a date (YYYY-MM-DD)\n", optarg);
 				return EXIT_INVALID;
@@ -127,24 +131,27 @@ int cmd_exception(struct cmd_ctx *ctx, int argc, char **argv)
 	cfg = ctx_load_config(ctx);
 	if (!cfg)
 		return EXIT_INVALID;
+	if (strcmp(sub, "add") == 0) {
+		r = client_call(ctx, cfg, "exception.add",
+				json_pack("{s:s, s:s, s:s, s:s, s:b}", "subject", subject, "rule", rule,
+					  "reason", reason, "until", until_text, "emergency", emergency),
+				&res);
+		if (r == IDM_OK)
+			printf("%s\n", json_string_value(json_object_get(res, "id")));
+		goto out;
+	}
+	if (strcmp(sub, "revoke") == 0 || strcmp(sub, "acknowledge") == 0) {
+		r = client_call(ctx, cfg,
+				strcmp(sub, "revoke") == 0 ? "exception.revoke" : "exception.acknowledge",
+				json_pack("{s:s}", "id", arg), &res);
+		if (r == IDM_OK)
+			printf("%s: %s\n", arg, strcmp(sub, "revoke") == 0 ? "revoked" : "acknowledged");
+		goto out;
+	}
 	r = ctx_operator_login(ctx, cfg, &op);
 	if (r < 0)
 		goto out;
-	if (strcmp(sub, "add") == 0) {
-		char *id = NULL;
-		r = idm_exception_add(op, cfg, &ctx->log, subject, rule, reason, until, emergency, &id);
-		if (r == IDM_OK)
-			printf("%s\n", id);
-		free(id);
-	} else if (strcmp(sub, "revoke") == 0) {
-		r = idm_exception_revoke(op, cfg, &ctx->log, arg);
-		if (r == IDM_OK)
-			printf("%s: revoked\n", arg);
-	} else if (strcmp(sub, "acknowledge") == 0) {
-		r = idm_exception_acknowledge(op, cfg, &ctx->log, arg);
-		if (r == IDM_OK)
-			printf("%s: acknowledged\n", arg);
-	} else if (strcmp(sub, "list") == 0) {
+	if (strcmp(sub, "list") == 0) {
 		if (!op->roles) {
 			idm_logf(&ctx->log, LOG_ERR, "exceptions are for officers; %s holds no role", op->uid);
 			r = IDM_EDENIED;
@@ -156,6 +163,7 @@ int cmd_exception(struct cmd_ctx *ctx, int argc, char **argv)
 		r = IDM_EINVAL;
 	}
 out:
+	json_decref(res);
 	idm_operator_free(op);
 	idm_config_free(cfg);
 	return exit_status(r);

@@ -37,6 +37,12 @@ static void print_text(const struct idm_config *cfg, const struct idm_bootstrap_
 		printf("%-8s %s\n", action_name(res->steps[i].action), res->steps[i].dn);
 	if (res->secret_written)
 		printf("wrote    %s (the service identity's secret)\n", cfg->ldap.bind_password_file);
+	if (res->writer_secret_written)
+		printf("wrote    %s (idmgrd's secret)\n", cfg->service.bind_password_file);
+	if (res->audit_uuid && !*cfg->service.audit_container_uuid)
+		printf("pin      the audit trail's container: service { audit_container_uuid = "
+		       "\"%s\" } in %s\n",
+		       res->audit_uuid, cfg->path);
 	for (size_t i = 0; i < res->n_officers; i++) {
 		const struct idm_bootstrap_officer *o = &res->officers[i];
 		printf("officer  %s (", o->uid);
@@ -71,6 +77,11 @@ static void print_json(const struct idm_config *cfg, const struct idm_bootstrap_
 	json_object_set_new(root, "steps", steps);
 	json_object_set_new(root, "service_secret_file",
 			    res->secret_written ? json_string(cfg->ldap.bind_password_file) : json_null());
+	json_object_set_new(root, "idmgrd_secret_file",
+			    res->writer_secret_written ? json_string(cfg->service.bind_password_file)
+						       : json_null());
+	json_object_set_new(root, "audit_container_uuid",
+			    res->audit_uuid ? json_string(res->audit_uuid) : json_null());
 	json_object_set_new(root, "officers", officers);
 	output_json(stdout, root);
 }

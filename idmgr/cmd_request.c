@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "cmd.h"
-#include "idm_apply.h"
 #include "idm_error.h"
 #include "idm_form.h"
 #include "idm_operator.h"
@@ -101,6 +101,25 @@ static void show_text(const struct idm_request *r)
 	printf("--- form\n%s", r->form_text ? r->form_text : "");
 }
 
+static void print_apply(const struct cmd_ctx *ctx, const char *id, json_t *res)
+{
+	const char *uid = json_string_value(json_object_get(res, "uid"));
+	const char *summary = json_string_value(json_object_get(res, "summary"));
+	const char *pw = json_string_value(json_object_get(res, "temporary_password"));
+
+	if (ctx->format == OUTPUT_JSON) {
+		output_json(stdout, json_pack("{s:s, s:s, s:s?, s:s?}", "request", id, "uid",
+					      uid ? uid : "", "summary", summary,
+					      "temporary_password", pw));
+		return;
+	}
+	printf("%s: applied: %s\n", id, summary ? summary : "done");
+	if (pw)
+		printf("temporary password for %s: %s (shown once; it must be changed at "
+		       "the first login)\n",
+		       uid ? uid : "", pw);
+}
+
 static int parse_format(struct cmd_ctx *ctx, const char *arg, int allow_csv)
 {
 	int f = output_format_parse(arg, allow_csv);
@@ -126,6 +145,7 @@ int cmd_request(struct cmd_ctx *ctx, int argc, char **argv)
 	struct idm_operator *op = NULL;
 	struct idm_form *form = NULL;
 	struct idm_request *req = NULL;
+	json_t *res = NULL;
 	const char *sub, *arg = NULL, *state = NULL, *reason = NULL;
 	int c, r = IDM_OK, status = EXIT_INVALID;
 
@@ -178,16 +198,44 @@ int cmd_request(struct cmd_ctx *ctx, int argc, char **argv)
 		r = IDM_EINVAL;
 		goto done;
 	}
+	if (strcmp(sub, "submit") == 0) {
+		/* The service checks the form again, in the canonical text
+		 * the request keeps. */
+		char *text = NULL;
+		r = idm_form_serialize(form, &text);
+		if (r == IDM_OK)
+			r = client_call(ctx, cfg, "request.submit",
+					json_pack("{s:s, s:s}", "form", text, "name", arg), &res);
+		free(text);
+		if (r == IDM_OK)
+			printf("%s\n", json_string_value(json_object_get(res, "id")));
+		goto done;
+	}
+	if (strcmp(sub, "approve") == 0) {
+		r = client_call(ctx, cfg, "request.approve", json_pack("{s:s}", "id", arg), &res);
+		if (r == IDM_OK)
+			printf("%s: approved as %s; the request is now %s\n", arg,
+			       json_string_value(json_object_get(res, "role")),
+			       json_string_value(json_object_get(res, "state")));
+		goto done;
+	}
+	if (strcmp(sub, "reject") == 0) {
+		r = client_call(ctx, cfg, "request.reject",
+				json_pack("{s:s, s:s}", "id", arg, "reason", reason), &res);
+		if (r == IDM_OK)
+			printf("%s: rejected\n", arg);
+		goto done;
+	}
+	if (strcmp(sub, "apply") == 0) {
+		r = client_call(ctx, cfg, "request.apply", json_pack("{s:s}", "id", arg), &res);
+		if (r == IDM_OK)
+			print_apply(ctx, arg, res);
+		goto done;
+	}
 	r = ctx_operator_login(ctx, cfg, &op);
 	if (r < 0)
 		goto done;
-	if (strcmp(sub, "submit") == 0) {
-		char *id = NULL;
-		r = idm_request_submit(op, cfg, &ctx->log, form, &id);
-		if (r == IDM_OK)
-			printf("%s\n", id);
-		free(id);
-	} else if (strcmp(sub, "list") == 0) {
+	if (strcmp(sub, "list") == 0) {
 		struct list_out o = { ctx->format, json_array() };
 		if (ctx->format == OUTPUT_CSV)
 			printf("id,type,state,subject,applicant,submitted\n");
@@ -202,39 +250,13 @@ int cmd_request(struct cmd_ctx *ctx, int argc, char **argv)
 			output_json(stdout, request_json(req));
 		else if (r == IDM_OK)
 			show_text(req);
-	} else if (strcmp(sub, "approve") == 0) {
-		enum idm_role role;
-		char *new_state = NULL;
-		r = idm_request_approve(op, cfg, &ctx->log, arg, &role, &new_state);
-		if (r == IDM_OK)
-			printf("%s: approved as %s; the request is now %s\n", arg, idm_role_name(role),
-			       new_state);
-		free(new_state);
-	} else if (strcmp(sub, "reject") == 0) {
-		r = idm_request_reject(op, cfg, &ctx->log, arg, reason);
-		if (r == IDM_OK)
-			printf("%s: rejected\n", arg);
-	} else if (strcmp(sub, "apply") == 0) {
-		struct idm_apply_result res;
-		r = idm_request_apply(op, cfg, &ctx->log, arg, &res);
-		if (r == IDM_OK && ctx->format == OUTPUT_JSON) {
-			output_json(stdout, json_pack("{s:s, s:s, s:s?, s:s?}", "request", arg, "uid",
-						      res.uid ? res.uid : "", "summary", res.summary,
-						      "temporary_password", res.temp_password));
-		} else if (r == IDM_OK) {
-			printf("%s: applied: %s\n", arg, res.summary ? res.summary : "done");
-			if (res.temp_password)
-				printf("temporary password for %s: %s (shown once; it must be changed at "
-				       "the first login)\n",
-				       res.uid, res.temp_password);
-		}
-		idm_apply_result_clear(&res);
 	} else {
 		fputs(request_usage, stderr);
 		r = IDM_EINVAL;
 	}
 done:
 	status = exit_status(r);
+	json_decref(res);
 	idm_request_free(req);
 	idm_form_free(form);
 	idm_operator_free(op);

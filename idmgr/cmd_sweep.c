@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "cmd.h"
 #include "idm_error.h"
 #include "idm_operator.h"
@@ -195,6 +196,73 @@ static void footer(const struct out *o, const struct idm_sweep_summary *sum, int
 	}
 }
 
+/* sweep --apply runs in the service, which alone may disable; its
+ * findings stream back and are printed as they come, as a local sweep
+ * prints them (a reader that stops reading makes the service's sweep wait). */
+struct remote {
+	struct out *o;
+	const struct idm_sweep_options *so;
+	bool ran; /* the header is printed: the operator was let in */
+};
+
+static void remote_finding(void *ctx, json_t *f)
+{
+	struct remote *rm = ctx;
+	struct idm_sweep_finding fd = {
+		.cls = (enum idm_sweep_class)json_integer_value(json_object_get(f, "class")),
+		.rule_class =
+			(enum idm_sweep_class)json_integer_value(json_object_get(f, "rule_class")),
+		.action = (enum idm_sweep_action)json_integer_value(json_object_get(f, "action")),
+		.uid = json_string_value(json_object_get(f, "uid")),
+		.dn = json_string_value(json_object_get(f, "dn")),
+		.status = json_string_value(json_object_get(f, "status")),
+		.privileged = json_is_true(json_object_get(f, "privileged")),
+		.last_login = (time_t)json_integer_value(json_object_get(f, "last_login")),
+		.created = (time_t)json_integer_value(json_object_get(f, "created")),
+		.valid_until = (time_t)json_integer_value(json_object_get(f, "valid_until")),
+		.until = (time_t)json_integer_value(json_object_get(f, "until")),
+		.detail = json_string_value(json_object_get(f, "detail")),
+	};
+
+	if (fd.cls >= IDM_SWEEP_CLASS_COUNT || fd.rule_class >= IDM_SWEEP_CLASS_COUNT ||
+	    fd.action >= IDM_SWEEP_ACTION_COUNT || !fd.dn)
+		return; /* not an answer of this version */
+	if (!rm->ran)
+		header(rm->o, rm->so);
+	rm->ran = true;
+	finding(rm->o, &fd);
+	fflush(stdout);
+}
+
+static int sweep_through_service(struct cmd_ctx *ctx, const struct idm_config *cfg, long inactive,
+				 struct out *o, const struct idm_sweep_options *so,
+				 struct idm_sweep_summary *sum, bool *ran)
+{
+	struct remote rm = { .o = o, .so = so };
+	json_t *res = NULL, *args = json_object();
+	int r;
+
+	if (inactive)
+		json_object_set_new(args, "inactive_days", json_integer(inactive));
+	r = client_call_stream(ctx, cfg, "sweep.apply", args, remote_finding, &rm, &res);
+	if (!rm.ran && json_object_get(res, "findings")) { /* ran, found nothing */
+		header(o, so);
+		rm.ran = true;
+	}
+	*ran = rm.ran;
+	if (rm.ran && res) {
+		sum->accounts = (long)json_integer_value(json_object_get(res, "accounts"));
+		for (int c = 0; c < IDM_SWEEP_CLASS_COUNT; c++)
+			sum->classes[c] = (long)json_integer_value(
+				json_array_get(json_object_get(res, "classes"), c));
+		for (int a = 0; a < IDM_SWEEP_ACTION_COUNT; a++)
+			sum->actions[a] = (long)json_integer_value(
+				json_array_get(json_object_get(res, "actions"), a));
+	}
+	json_decref(res);
+	return r;
+}
+
 static int parse_days(const char *arg, long *out)
 {
 	char *end = NULL;
@@ -284,6 +352,27 @@ int cmd_sweep(struct cmd_ctx *ctx, int argc, char **argv)
 	so.ctx = &o;
 	o.format = ctx->format;
 	o.progress = isatty(STDERR_FILENO) == 1;
+	if (so.apply) {
+		bool ran = false;
+		r = sweep_through_service(ctx, cfg, inactive, &o, &so, &sum, &ran);
+		if (ran) {
+			footer(&o, &sum, r);
+			fflush(stdout);
+		}
+		if (r == IDM_EUNAVAIL && ran)
+			fprintf(stderr,
+				"idmgr: sweep stopped: the directory stopped answering after "
+				"%ld accounts; every disable done so far is whole; run the "
+				"sweep again to finish\n",
+				sum.accounts);
+		else if (r == IDM_EUNAVAIL)
+			fprintf(stderr, "idmgr: sweep: no directory server answered; nothing was done\n");
+		else if (r == IDM_EDENIED && sum.actions[IDM_SWEEP_REFUSED])
+			fprintf(stderr, "idmgr: sweep: %ld disable(s) refused; the rest is done\n",
+				sum.actions[IDM_SWEEP_REFUSED]);
+		idm_config_free(cfg);
+		return exit_status(r);
+	}
 	r = ctx_operator_login(ctx, cfg, &op);
 	if (r == IDM_OK) {
 		header(&o, &so);

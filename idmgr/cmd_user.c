@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "cmd.h"
 #include "idm_account.h"
 #include "idm_error.h"
@@ -123,6 +124,7 @@ int cmd_user(struct cmd_ctx *ctx, int argc, char **argv)
 	struct idm_config *cfg = NULL;
 	struct idm_operator *op = NULL;
 	struct idm_account *a = NULL;
+	json_t *res = NULL;
 	const char *sub, *uid = NULL, *status = NULL, *unit = NULL, *reason = NULL, *manager = NULL;
 	int c, f, privileged = 0, emergency = 0, r;
 
@@ -162,32 +164,46 @@ int cmd_user(struct cmd_ctx *ctx, int argc, char **argv)
 	cfg = ctx_load_config(ctx);
 	if (!cfg)
 		return EXIT_INVALID;
-	r = ctx_operator_login(ctx, cfg, &op);
-	if (r < 0)
-		goto out;
 	if (strcmp(sub, "unlock") == 0) {
-		r = idm_user_unlock(op, cfg, &ctx->log, uid);
+		r = client_call(ctx, cfg, "user.unlock", json_pack("{s:s}", "uid", uid), &res);
 		if (r == IDM_OK)
 			printf("%s: unlocked\n", uid);
-	} else if (strcmp(sub, "reset-password") == 0) {
-		char *pw = NULL;
-		r = idm_user_reset_password(op, cfg, &ctx->log, uid, &pw);
+		goto out;
+	}
+	if (strcmp(sub, "reset-password") == 0) {
+		const char *pw;
+		r = client_call(ctx, cfg, "user.reset-password", json_pack("{s:s}", "uid", uid), &res);
+		pw = json_string_value(json_object_get(res, "temporary_password"));
+		if (r == IDM_OK && !pw)
+			r = IDM_EDIR;
 		if (r == IDM_OK && ctx->format == OUTPUT_JSON)
 			output_json(stdout, json_pack("{s:s, s:s}", "uid", uid, "temporary_password", pw));
 		else if (r == IDM_OK)
 			printf("temporary password for %s: %s (shown once; it must be changed at the "
 			       "next login)\n",
 			       uid, pw);
-		idm_secret_free(pw);
-	} else if (strcmp(sub, "expire-password") == 0) {
-		r = idm_user_expire_password(op, cfg, &ctx->log, uid);
+		goto out;
+	}
+	if (strcmp(sub, "expire-password") == 0) {
+		r = client_call(ctx, cfg, "user.expire-password", json_pack("{s:s}", "uid", uid),
+				&res);
 		if (r == IDM_OK)
 			printf("%s: must change the password at the next login\n", uid);
-	} else if (strcmp(sub, "suspend") == 0) {
-		r = idm_user_suspend(op, cfg, &ctx->log, uid, reason, manager, emergency);
+		goto out;
+	}
+	if (strcmp(sub, "suspend") == 0) {
+		r = client_call(ctx, cfg, "user.suspend",
+				json_pack("{s:s, s:s?, s:s?, s:b}", "uid", uid, "reason", reason,
+					  "manager", manager, "emergency", emergency),
+				&res);
 		if (r == IDM_OK)
 			printf("%s: suspended%s\n", uid, emergency ? " (emergency, reported to the CISO)" : "");
-	} else if (!op->roles) {
+		goto out;
+	}
+	r = ctx_operator_login(ctx, cfg, &op);
+	if (r < 0)
+		goto out;
+	if (!op->roles) {
 		idm_logf(&ctx->log, LOG_ERR, "user %s is for officers; %s holds no role", sub, op->uid);
 		r = IDM_EDENIED;
 	} else if (strcmp(sub, "show") == 0) {
@@ -205,6 +221,7 @@ int cmd_user(struct cmd_ctx *ctx, int argc, char **argv)
 		r = IDM_EINVAL;
 	}
 out:
+	json_decref(res);
 	idm_account_free(a);
 	idm_operator_free(op);
 	idm_config_free(cfg);

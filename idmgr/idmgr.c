@@ -20,11 +20,16 @@
  * also to syslog (authpriv), where the one line per audited action goes. */
 static void log_stderr(void *data, int priority, const char *msg)
 {
-	const struct idm_log *log = data;
+	const struct cmd_ctx *ctx = data;
 
 	if (priority <= LOG_NOTICE)
 		syslog(LOG_AUTHPRIV | priority, "%s", msg);
-	if (priority > LOG_WARNING && !log->debug)
+	print_message(ctx, priority, msg);
+}
+
+void print_message(const struct cmd_ctx *ctx, int priority, const char *msg)
+{
+	if (priority > LOG_WARNING && !ctx->log.debug)
 		return;
 	fprintf(stderr, "idmgr: %s%s\n", priority <= LOG_ERR ? "" : priority == LOG_WARNING ? "warning: " : "",
 		msg);
@@ -158,7 +163,7 @@ int main(int argc, char **argv)
 	};
 	int c;
 
-	ctx.log.data = &ctx.log;
+	ctx.log.data = &ctx;
 	openlog("idmgr", LOG_PID, LOG_AUTHPRIV);
 	json_set_alloc_funcs(malloc, wiping_free);
 	while ((c = getopt_long(argc, argv, "+c:u:p:vh", opts, NULL)) != -1) {

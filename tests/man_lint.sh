@@ -5,10 +5,10 @@
 # it was not found: the test is skipped, status 77); IDMGR_SRCDIR, the
 # absolute source folder (default: the parent of this script's folder).
 #
-# Every man/*.5 and man/*.8 page must pass "mandoc -T lint -W warning" with
+# Every man/*.5, man/*.7 and man/*.8 page must pass "mandoc -T lint -W warning" with
 # no message at all, declare in .TH the section its file name says, and have
 # the sections NAME, SYNOPSIS, DESCRIPTION and SEE ALSO (section 5 pages may
-# leave out SYNOPSIS).
+# leave out SYNOPSIS, as may section 7 pages).
 
 set -u
 
@@ -37,7 +37,7 @@ has_section() {
 	grep -Eq "^\\.SH[[:space:]]+\"?$2\"?[[:space:]]*\$" "$1"
 }
 
-for page in "$srcdir"/man/*.[58]; do
+for page in "$srcdir"/man/*.[578]; do
 	[ -f "$page" ] || continue
 	count=$((count + 1))
 	name=${page##*/}
@@ -56,7 +56,7 @@ for page in "$srcdir"/man/*.[58]; do
 	fi
 
 	required="NAME DESCRIPTION SEE.ALSO"
-	[ "$section" = 5 ] || required="NAME SYNOPSIS DESCRIPTION SEE.ALSO"
+	[ "$section" = 5 ] || [ "$section" = 7 ] || required="NAME SYNOPSIS DESCRIPTION SEE.ALSO"
 	for s in $required; do
 		has_section "$page" "$s" || fail "$name: no .SH $(echo "$s" | tr . ' ') section"
 	done

@@ -1,7 +1,8 @@
 /* Integration tests of the tamper-evident audit trail (R-AUD-1, R-AUD-2,
- * R-REV-1) against a real slapd started by idmgr-sandbox.  Officers append
- * with their own identity; the tampering is done by an insider holding the
- * directory administrator's rights.  Each tampering case has a sandbox of
+ * R-REV-1) against a real slapd started by idmgr-sandbox.  Records are
+ * appended by idmgrd's identity, the only writer of the trail, naming the
+ * officer it acted for; officers read and verify; the tampering is done by
+ * an insider holding the directory administrator's rights.  Each tampering case has a sandbox of
  * its own, so no case depends on another's damage. */
 #include "config.h"
 
@@ -59,6 +60,22 @@ static struct idm_dir *officer(const char *uid)
 	return d;
 }
 
+#define WRITER_DN "cn=idmgrd,ou=services,dc=example,dc=org"
+
+/* A connection bound as idmgrd's identity, the one writer of the trail. */
+static struct idm_dir *writer(void)
+{
+	struct idm_dir *d = NULL;
+	char path[700], *secret;
+
+	snprintf(path, sizeof(path), "%s/idmgrd.secret", sb.dir);
+	secret = slurp(path);
+	ck_assert_ptr_nonnull(secret);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, WRITER_DN, secret, &d), IDM_OK);
+	free(secret);
+	return d;
+}
+
 /* The insider: the directory administrator. */
 static struct idm_dir *admin(void)
 {
@@ -109,11 +126,11 @@ static int verify(struct problems *p, const struct idm_audit_head *anchor, long 
 	return r;
 }
 
-/* Five records as takahashi, verified intact before any tampering. */
+/* Five records by the writer, verified intact before any tampering. */
 static void append_five(void)
 {
 	static const char *const actions[] = { "submit", "approve", "approve", "apply", "unlock" };
-	struct idm_dir *d = officer("takahashi");
+	struct idm_dir *d = writer();
 	struct problems p;
 	long n;
 
@@ -339,15 +356,18 @@ static int note(void *ctx, const struct idm_audit_record *r)
 
 /* R-AUD-1: an officer appends with its own identity; the records list in
  * order with the authenticated DN as actor; the chain verifies. */
-START_TEST(officer_appends_lists_and_verifies)
+START_TEST(writer_appends_lists_and_verifies)
 {
+#define TAKAHASHI "uid=takahashi,ou=people,dc=example,dc=org"
 	struct idm_audit_event ev[3] = {
-		{ .action = "submit", .request_id = "R-0001", .subject = "yamada",
-		  .outcome = "done", .detail = "form 2024-17\nregister" },
-		{ .action = "approve", .request_id = "R-0001", .outcome = "refused: sod-self" },
-		{ .action = "reset-password", .subject = "kimura", .outcome = "done" },
+		{ .actor = TAKAHASHI, .action = "submit", .request_id = "R-0001",
+		  .subject = "yamada", .outcome = "done", .detail = "form 2024-17\nregister" },
+		{ .actor = TAKAHASHI, .action = "approve", .request_id = "R-0001",
+		  .outcome = "refused: sod-self" },
+		{ .actor = TAKAHASHI, .action = "reset-password", .subject = "kimura",
+		  .outcome = "done" },
 	};
-	struct idm_dir *d = officer("takahashi");
+	struct idm_dir *d = writer();
 	char hashes[3][IDM_AUDIT_HASH_LEN + 1];
 	struct idm_audit_head head;
 	struct problems p;
@@ -406,8 +426,9 @@ START_TEST(invalid_events_are_refused)
 		{ .action = "approve", .outcome = "done", .detail = "overlong \xc0\xaf" },
 		{ .action = "approve", .outcome = "done",
 		  .request_id = "R-01234567890123456789012345678901234567890123456789012345678901234" },
+		{ .actor = "uid=x\n,dc=forged", .action = "approve", .outcome = "done" },
 	};
-	struct idm_dir *d = officer("takahashi");
+	struct idm_dir *d = writer();
 	struct idm_audit_head before, after;
 	char big[9000];
 
@@ -457,7 +478,7 @@ END_TEST
  * next appender moves the head for it and writes the record after. */
 START_TEST(stuck_head_is_helped)
 {
-	struct idm_dir *d = officer("tanaka"), *root = admin();
+	struct idm_dir *d = writer(), *root = admin();
 	struct idm_audit_record r = { 0 };
 	struct idm_audit_head head;
 	char hash[IDM_AUDIT_HASH_LEN + 1];
@@ -694,7 +715,7 @@ END_TEST
 START_TEST(officer_verifies_beyond_the_size_limit)
 {
 	struct idm_audit_event ev = { .action = "sweep", .outcome = "done" };
-	struct idm_dir *d = officer("takahashi");
+	struct idm_dir *d = writer();
 	struct problems p;
 	long n, seq = 0;
 	int r;
@@ -721,12 +742,15 @@ END_TEST
  * numbers it got to fd. */
 static void child(const char *uid, int fd)
 {
-	struct idm_audit_event ev = { .action = "approve", .outcome = "done", .subject = uid };
-	char *dn = people_dn(uid), *pw = sandbox_officer_ready_password(&sb, uid);
+	char *dn = people_dn(uid), path[700], *secret;
+	struct idm_audit_event ev = { .actor = dn, .action = "approve", .outcome = "done",
+				      .subject = uid };
 	struct idm_dir *d = NULL;
 	int status = 0;
 
-	if (!pw || idm_dir_open(sb.cfg, NULL, dn, pw, &d) != IDM_OK)
+	snprintf(path, sizeof(path), "%s/idmgrd.secret", sb.dir);
+	secret = slurp(path);
+	if (!secret || idm_dir_open(sb.cfg, NULL, WRITER_DN, secret, &d) != IDM_OK)
 		status = 1;
 	for (int i = 0; i < PER_CHILD && status == 0; i++) {
 		long seq = 0;
@@ -737,7 +761,7 @@ static void child(const char *uid, int fd)
 	}
 	idm_dir_close(d);
 	free(dn);
-	free(pw);
+	free(secret);
 	close(fd);
 	_exit(status);
 }
@@ -826,7 +850,7 @@ static Suite *audit_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = with_sandbox("append");
-	tcase_add_test(tc, officer_appends_lists_and_verifies);
+	tcase_add_test(tc, writer_appends_lists_and_verifies);
 	tcase_add_test(tc, invalid_events_are_refused);
 	tcase_add_test(tc, service_identity_cannot_append);
 	tcase_add_test(tc, stuck_head_is_helped);

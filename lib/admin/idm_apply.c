@@ -43,15 +43,45 @@ static int group_member(const struct apply *a, const char *cn, int op)
 	return idm_effect_group(a->op->d, a->cfg, cn, a->form->uid, op == LDAP_MOD_ADD);
 }
 
-/* A fresh temporary password, flagged must-change (R-PW-4); printed once
- * by the caller, never stored in clear or logged. */
-static int issue_temp_password(const struct apply *a)
+/* The registered account's first temporary password: of two runs of one
+ * apply racing, only one writes it (and prints it); the other finds it
+ * issued and prints none.  The claim is a compare-and-swap on
+ * idmLoginCount, -1 until a password is issued (or absent, for an account
+ * an older version made: then an add, which fails once a value is there).
+ * A run that died between claim and password leaves none: "idmgr user
+ * reset-password" issues one.  (A claim retried on another server after a
+ * failure cannot tell its own success from a racing run's: both would
+ * issue; idm_dir.h.) */
+#define NO_PASSWORD_YET "-1"
+static int issue_first_password(const struct apply *a)
 {
+	struct idm_mods *m = idm_mods_new();
 	char *dn = NULL;
 	int r = account_dn(a, &dn);
 
+	idm_mods_add(m, LDAP_MOD_DELETE, "idmLoginCount", NO_PASSWORD_YET);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmLoginCount", "0");
+	if (r == IDM_OK) {
+		r = idm_dir_apply(a->op->d, dn, m);
+		m = NULL;
+	}
+	if (r == IDM_ENOVALUE) {
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_ADD, "idmLoginCount", "0");
+		r = idm_dir_apply(a->op->d, dn, m);
+		m = NULL;
+		if (r == IDM_ESCHEMA)
+			r = IDM_EEXIST; /* single-valued and set: claimed */
+	}
 	if (r == IDM_OK)
 		r = idm_effect_temp_password(a->op->d, a->cfg, dn, &a->res->temp_password);
+	else if (r == IDM_EEXIST) {
+		idm_logf(a->log, LOG_INFO,
+			 "%s: the temporary password was issued by another run of %s", a->form->uid,
+			 a->req->id);
+		r = IDM_OK;
+	}
+	idm_mods_free(m);
 	free(dn);
 	return r;
 }
@@ -176,6 +206,7 @@ static int apply_register(struct apply *a)
 			.gid_number = gid,
 		});
 		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", a->req->id);
+		idm_mods_add(m, LDAP_MOD_ADD, "idmLoginCount", NO_PASSWORD_YET);
 		if (f->valid_until) {
 			idm_time_format(f->valid_until, until);
 			idm_mods_add(m, LDAP_MOD_ADD, "idmValidUntil", until);
@@ -204,7 +235,7 @@ static int apply_register(struct apply *a)
 	for (size_t i = 0; r == IDM_OK && i < f->n_groups; i++)
 		r = group_member(a, f->groups[i], LDAP_MOD_ADD);
 	if (r == IDM_OK && !idm_request_is_done(a->req, "password")) {
-		r = issue_temp_password(a);
+		r = issue_first_password(a);
 		if (r == IDM_OK)
 			r = idm_request_mark_done(a->op->d, a->req, "password");
 	}
@@ -529,7 +560,8 @@ static const struct {
  * by an insider) has none, and the request is not applied. */
 struct witness {
 	const struct idm_request *req;
-	bool seen[16];
+	char hash[IDM_AUDIT_HASH_LEN + 1]; /* the request as it is now */
+	bool seen[16], stale[16];
 };
 
 static int witness_one(void *ctx, const struct idm_audit_record *rec)
@@ -540,28 +572,61 @@ static int witness_one(void *ctx, const struct idm_audit_record *rec)
 	    strcmp(rec->request_id, w->req->id) != 0 || !rec->outcome ||
 	    strcmp(rec->outcome, "done") != 0 || !rec->actor || !rec->detail)
 		return IDM_OK;
-	for (size_t i = 0; i < w->req->n_approvals && i < 16; i++)
-		if (strcasecmp(rec->actor, w->req->approvals[i].dn) == 0 &&
-		    strcmp(rec->detail, idm_role_name(w->req->approvals[i].role)) == 0)
+	for (size_t i = 0; i < w->req->n_approvals && i < 16; i++) {
+		const char *role = idm_role_name(w->req->approvals[i].role);
+		size_t len = strlen(role);
+		if (strcasecmp(rec->actor, w->req->approvals[i].dn) != 0 ||
+		    strncmp(rec->detail, role, len) != 0 || rec->detail[len] != ' ')
+			continue;
+		if (strcmp(rec->detail + len + 1, w->hash) == 0)
 			w->seen[i] = true;
+		else
+			w->stale[i] = true;
+	}
 	return IDM_OK;
 }
 
+/* Each approval must have its audit record (written by idmgrd only), and
+ * the record must name the request as it is now: an approval of a request
+ * that changed since is void. */
 static int approvals_witnessed(struct apply *a, const char **rule)
 {
 	struct witness w = { .req = a->req };
-	int r = idm_audit_list(a->op->d, a->cfg, a->req->time, witness_one, &w);
+	int r = idm_request_hash(a->req, w.hash);
 
+	if (r == IDM_OK)
+		r = idm_audit_list(a->op->d, a->cfg, a->req->time, witness_one, &w);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < a->req->n_approvals; i++)
-		if (i >= 16 || !w.seen[i]) {
-			idm_logf(a->log, LOG_ERR, "approval by %s as %s has no audit record",
+	for (size_t i = 0; i < a->req->n_approvals; i++) {
+		if (i < 16 && w.seen[i])
+			continue;
+		if (i < 16 && w.stale[i]) {
+			idm_logf(a->log, LOG_ERR,
+				 "approval by %s as %s was given to the request as it was before "
+				 "it changed",
 				 a->req->approvals[i].dn, idm_role_name(a->req->approvals[i].role));
-			*rule = "R-AUD-1: an approval without its audit record (written around idmgr?)";
+			*rule = "R-REG-1: the request changed after it was approved; the approval "
+				"is void";
 			return IDM_EDENIED;
 		}
+		idm_logf(a->log, LOG_ERR, "approval by %s as %s has no audit record",
+			 a->req->approvals[i].dn, idm_role_name(a->req->approvals[i].role));
+		*rule = "R-AUD-1: an approval without its audit record (written around idmgr?)";
+		return IDM_EDENIED;
+	}
 	return IDM_OK;
+}
+
+/* Did a run racing this one, with the same effects, mark it applied? */
+static bool applied_meanwhile(const struct apply *a)
+{
+	struct idm_request *now = NULL;
+	bool applied = idm_request_get(a->op->d, a->cfg, a->req->id, &now) == IDM_OK &&
+		       strcmp(now->state, "applied") == 0;
+
+	idm_request_free(now);
+	return applied;
 }
 
 int idm_request_apply(struct idm_operator *op, const struct idm_config *cfg,
@@ -645,11 +710,19 @@ int idm_request_apply(struct idm_operator *op, const struct idm_config *cfg,
 		if (r == IDM_ENOVALUE)
 			r = IDM_ESTATE; /* someone else moved it first */
 	}
-	if (r == IDM_OK)
+	if (r == IDM_OK) {
 		r = idm_action_finish(op, cfg, log, a.req->dn, &a.x);
-	else
+	} else if (r == IDM_ESTATE && applied_meanwhile(&a)) {
+		/* A racing run of this very apply moved it first; the effects
+		 * were the same, and this run's share (the temporary password, when
+		 * it won that claim) is this run's to show. */
+		idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id, "done",
+				   res->summary);
+		r = IDM_OK;
+	} else {
 		idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id,
 				   idm_strerror(r), res->summary);
+	}
 	goto out;
 refused:
 	r = idm_operator_refuse(op, cfg, log, "apply", a.req->subject, a.req->id, r, rule, NULL);

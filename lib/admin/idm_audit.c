@@ -145,6 +145,8 @@ int idm_audit_event_check(const struct idm_log *log, const struct idm_audit_even
 
 	if (!ev->action || !is_action(ev->action))
 		bad = "action";
+	else if (opt(ev->actor) && !is_text(ev->actor, 1024, false))
+		bad = "actor";
 	else if (opt(ev->subject) && !is_ascii_token(ev->subject, 64))
 		bad = "subject";
 	else if (opt(ev->request_id) && !is_ascii_token(ev->request_id, 64))
@@ -177,30 +179,17 @@ static void put_field(struct sha256_ctx *c, const char *v)
 	sha256_update(c, 1, (const uint8_t *)",");
 }
 
-int idm_audit_record_hash(const struct idm_audit_record *r, char out[IDM_AUDIT_HASH_LEN + 1])
+int idm_hash_fields(const char *tag, const char *const *fields, size_t n,
+		    char out[IDM_AUDIT_HASH_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	uint8_t digest[SHA256_DIGEST_SIZE];
-	char seq[24], when[IDM_GENTIME_LEN];
 	struct sha256_ctx c;
 
-	out[0] = '\0';
-	if (r->seq < 1 || !opt(r->actor) || !opt(r->action) || !opt(r->outcome) ||
-	    !opt(r->prev_hash))
-		return IDM_EINVAL;
-	snprintf(seq, sizeof(seq), "%ld", r->seq);
-	idm_time_format(r->time, when);
 	sha256_init(&c);
-	sha256_update(&c, 14, (const uint8_t *)"idmgr-audit-1:");
-	put_field(&c, seq);
-	put_field(&c, when);
-	put_field(&c, r->actor);
-	put_field(&c, r->action);
-	put_field(&c, r->subject);
-	put_field(&c, r->request_id);
-	put_field(&c, r->outcome);
-	put_field(&c, r->detail);
-	put_field(&c, r->prev_hash);
+	sha256_update(&c, strlen(tag), (const uint8_t *)tag);
+	for (size_t i = 0; i < n; i++)
+		put_field(&c, fields[i]);
 	sha256_digest(&c, sizeof(digest), digest);
 	for (size_t i = 0; i < sizeof(digest); i++) {
 		out[2 * i] = hex[digest[i] >> 4];
@@ -208,6 +197,29 @@ int idm_audit_record_hash(const struct idm_audit_record *r, char out[IDM_AUDIT_H
 	}
 	out[IDM_AUDIT_HASH_LEN] = '\0';
 	return IDM_OK;
+}
+
+int idm_audit_record_hash(const struct idm_audit_record *r, char out[IDM_AUDIT_HASH_LEN + 1])
+{
+	char seq[24], when[IDM_GENTIME_LEN];
+	const char *fields[9];
+
+	out[0] = '\0';
+	if (r->seq < 1 || !opt(r->actor) || !opt(r->action) || !opt(r->outcome) ||
+	    !opt(r->prev_hash))
+		return IDM_EINVAL;
+	snprintf(seq, sizeof(seq), "%ld", r->seq);
+	idm_time_format(r->time, when);
+	fields[0] = seq;
+	fields[1] = when;
+	fields[2] = r->actor;
+	fields[3] = r->action;
+	fields[4] = r->subject;
+	fields[5] = r->request_id;
+	fields[6] = r->outcome;
+	fields[7] = r->detail;
+	fields[8] = r->prev_hash;
+	return idm_hash_fields("idmgr-audit-1:", fields, 9, out);
 }
 
 /* ---------------------------------------------------------- the entries */
@@ -455,7 +467,9 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 	}
 	if (r == IDM_OK)
 		r = audit_dns(cfg, &ou, &head_dn);
-	if (r == IDM_OK)
+	if (r == IDM_OK && ev->actor && *ev->actor && !(actor = strdup(ev->actor)))
+		r = IDM_ENOMEM;
+	if (r == IDM_OK && !actor)
 		r = whoami(d, &actor);
 	if (r < 0)
 		goto out;
@@ -1082,4 +1096,130 @@ out:
 	free(ou);
 	free(head_dn);
 	return r;
+}
+
+/* --------------------------------------------------------------- writers */
+
+struct writers {
+	const char *writer;
+	void (*report)(void *ctx, long seq, const char *problem);
+	void *ctx;
+	long problems;
+};
+
+static void writer_problem(struct writers *w, long seq, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void writer_problem(struct writers *w, long seq, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	w->problems++;
+	if (w->report)
+		w->report(w->ctx, seq, msg);
+}
+
+static bool has_control(const char *s, bool lines)
+{
+	for (; s && *s; s++)
+		if (((unsigned char)*s < 0x20 && !(lines && (*s == '\n' || *s == '\t'))) ||
+		    *s == 0x7f)
+			return true;
+	return false;
+}
+
+static int writer_entry(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	static const char *const one_line[] = { "idmActor", "idmAction", "idmSubject",
+						"idmRequestId", "idmOutcome", "idmTime" };
+	struct writers *w = ctx;
+	char *seqs = idm_entry_value(ld, e, "idmSeq"), *creator, *modifier, *detail;
+	long seq = seqs ? strtol(seqs, NULL, 10) : 0;
+
+	creator = idm_entry_value(ld, e, "creatorsName");
+	modifier = idm_entry_value(ld, e, "modifiersName");
+	if (!creator || strcasecmp(creator, w->writer) != 0)
+		writer_problem(w, seq, "record %ld: written by %s, not by the service's identity",
+			       seq, creator ? creator : "(unknown)");
+	else if (modifier && strcasecmp(modifier, w->writer) != 0)
+		writer_problem(w, seq, "record %ld: modified by %s after it was written", seq, modifier);
+	for (size_t i = 0; i < sizeof(one_line) / sizeof(one_line[0]); i++) {
+		char *v = idm_entry_value(ld, e, one_line[i]);
+		if (has_control(v, false))
+			writer_problem(w, seq, "record %ld: %s holds a control character", seq,
+				       one_line[i]);
+		free(v);
+	}
+	detail = idm_entry_value(ld, e, "idmDetail");
+	if (has_control(detail, true))
+		writer_problem(w, seq, "record %ld: idmDetail holds a control character", seq);
+	free(detail);
+	free(seqs);
+	free(creator);
+	free(modifier);
+	return 0;
+}
+
+int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
+			     void (*report)(void *ctx, long seq, const char *problem), void *ctx,
+			     long *n_problems)
+{
+	static const char *const attrs[] = { "idmSeq",	 "creatorsName", "modifiersName",
+					     "idmActor", "idmAction",	 "idmSubject",
+					     "idmRequestId", "idmOutcome", "idmTime",
+					     "idmDetail", NULL };
+	struct writers w = { .writer = cfg->service.bind_dn, .report = report, .ctx = ctx };
+	char *ou = NULL, *head_dn = NULL;
+	int r;
+
+	if (n_problems)
+		*n_problems = 0;
+	if (!*cfg->service.bind_dn)
+		return IDM_OK; /* no service configured: nothing to compare with */
+	r = audit_dns(cfg, &ou, &head_dn);
+	if (r == IDM_OK && *cfg->service.audit_container_uuid) {
+		/* the container idmgr init made, not one put in its place */
+		static const char *const ou_attrs[] = { "entryUUID", NULL };
+		LDAPMessage *res = NULL;
+		char *uuid = NULL;
+		r = idm_dir_search(d, ou, LDAP_SCOPE_BASE, "(objectClass=*)", ou_attrs, 1, &res);
+		if (r == IDM_OK && ldap_first_entry(idm_dir_ldap(d), res))
+			uuid = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res),
+					       "entryUUID");
+		if (r == IDM_OK && (!uuid || strcasecmp(uuid, cfg->service.audit_container_uuid)))
+			writer_problem(&w, 0,
+				       "%s is not the container idmgr init made (entryUUID %s, pinned "
+				       "%s): the trail was replaced",
+				       ou, uuid ? uuid : "unknown", cfg->service.audit_container_uuid);
+		free(uuid);
+		ldap_msgfree(res);
+	}
+	if (r == IDM_OK)
+		r = idm_dir_search_paged(d, ou, LDAP_SCOPE_ONELEVEL, RECORD_FILTER, attrs, PAGE_SIZE,
+					 writer_entry, &w);
+	if (r == IDM_OK) {
+		char *modifier = NULL;
+		LDAPMessage *res = NULL;
+		static const char *const head_attrs[] = { "modifiersName", NULL };
+		if (idm_dir_search(d, head_dn, LDAP_SCOPE_BASE, "(objectClass=*)", head_attrs, 1,
+				   &res) == IDM_OK &&
+		    ldap_first_entry(idm_dir_ldap(d), res))
+			modifier = idm_entry_value(idm_dir_ldap(d),
+						   ldap_first_entry(idm_dir_ldap(d), res),
+						   "modifiersName");
+		if (modifier && strcasecmp(modifier, w.writer) != 0)
+			writer_problem(&w, 0, "the head was moved by %s, not by the service's identity",
+				       modifier);
+		free(modifier);
+		ldap_msgfree(res);
+	}
+	if (n_problems)
+		*n_problems = w.problems;
+	free(ou);
+	free(head_dn);
+	return r < 0 ? r : w.problems ? IDM_ESTATE : IDM_OK;
 }

@@ -36,9 +36,9 @@
 
 #define IDM_AUDIT_HASH_LEN 64 /* hex digits of a SHA-256 */
 
-/* What an operator did.  The actor is not part of it: the record names the
- * identity the directory says the connection is bound as (WhoAmI, RFC 4532),
- * so a caller cannot record someone else.  Empty optional fields count as
+/* What an operator did.  The record names the actor given (the officer the
+ * service authenticated) or else the identity the directory says the
+ * connection is bound as (WhoAmI, RFC 4532).  Empty optional fields count as
  * absent.  action: 1-64 of [a-z0-9-] (submit, approve, reject, apply,
  * unlock, reset-password, suspend, exception-add, sweep, ...); subject and
  * request_id: 1-64 printable ASCII; outcome ("done" or "refused: RULE"):
@@ -46,6 +46,12 @@
  * at most 8192 bytes, tabs and newlines allowed.  Anything else is
  * IDM_EINVAL before any directory call. */
 struct idm_audit_event {
+	/* The DN of the officer idmgrd authenticated, on whose behalf the
+	 * connection (bound as the service) acts; NULL: the bound identity
+	 * itself.  Only the service's identity may write the trail (ACLs), and
+	 * audit verify checks that every record's server-set creatorsName is
+	 * that identity, so no client can name an actor. */
+	const char *actor;
 	const char *action;
 	const char *subject;    /* uid the action was about, or NULL */
 	const char *request_id; /* or NULL */
@@ -82,6 +88,12 @@ struct idm_audit_record {
 	char *actor, *action, *subject, *request_id, *outcome, *detail;
 	char *prev_hash, *hash;
 };
+
+/* Hex SHA-256 of tag followed by each field as LEN ":" BYTES "," (an absent
+ * or empty one as "-,"), the serialization above; for other objects that
+ * are hashed the same way (a request, idm_request_hash()). */
+int idm_hash_fields(const char *tag, const char *const *fields, size_t n,
+		    char out[IDM_AUDIT_HASH_LEN + 1]);
 
 /* The canonical hash of r (above) from its fields, ignoring r->hash.
  * IDM_EINVAL when seq < 1 or a required field is missing. */
@@ -128,5 +140,17 @@ int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
 		     const struct idm_audit_head *anchor,
 		     void (*report)(void *ctx, long seq, const char *problem), void *ctx,
 		     long *n_records);
+
+/* The trail's writers (threat model 3, R-AUD-1): every record must have
+ * been written, and never modified, by idmgrd's identity (service.bind_dn,
+ * compared without regard to case with the server-set creatorsName and
+ * modifiersName), the head moved by it only, and no record may hold a
+ * control character (the detail may hold tabs and newlines).  Each problem
+ * goes to report() as one sentence; IDM_OK, IDM_ESTATE when one was
+ * reported, or an error of the directory.  With no service configured it
+ * checks nothing. */
+int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
+			     void (*report)(void *ctx, long seq, const char *problem), void *ctx,
+			     long *n_problems);
 
 #endif

@@ -315,42 +315,42 @@ static int ensure_groups(struct boot *b)
 /* The service identity and its secret file.  The secret is written first
  * and the entry added after, so an interrupted run is completed by the next
  * one (which reuses the secret already written). */
-static int ensure_service(struct boot *b)
+static int ensure_identity(struct boot *b, const char *dn, const char *secret_file,
+			   const char *description, bool *written)
 {
-	const struct idm_config *c = b->cfg;
 	char *attr = NULL, *value = NULL, *secret = NULL, *hash = NULL;
 	const char *parent = NULL;
 	struct idm_mods *m = NULL;
 	int r;
 
-	r = idm_dir_exists(b->d, c->ldap.bind_dn);
+	r = idm_dir_exists(b->d, dn);
 	if (r == IDM_OK) {
-		r = note(b, c->ldap.bind_dn, IDM_BOOT_EXISTS);
-		if (r == IDM_OK && idm_secret_check(c->ldap.bind_password_file, NULL) < 0)
+		r = note(b, dn, IDM_BOOT_EXISTS);
+		if (r == IDM_OK && idm_secret_check(secret_file, NULL) < 0)
 			idm_logf(b->log, LOG_WARNING,
 				 "%s exists but %s is missing or unusable: set a new secret for it "
 				 "by hand, or delete the entry and run init again",
-				 c->ldap.bind_dn, c->ldap.bind_password_file);
+				 dn, secret_file);
 		return r;
 	}
 	if (r != IDM_ENOENT)
 		return r;
-	r = split_dn(c->ldap.bind_dn, &attr, &value, &parent);
+	r = split_dn(dn, &attr, &value, &parent);
 	if (r < 0 || strcasecmp(attr, "cn") != 0) {
 		idm_logf(b->log, LOG_ERR, "bind_dn %s: must be a cn= entry to be created",
-			 c->ldap.bind_dn);
+			 dn);
 		r = IDM_ECONFIG;
 		goto out;
 	}
 	if (*parent && (r = ensure_container(b, parent)) < 0)
 		goto out;
-	if (idm_secret_read(c->ldap.bind_password_file, NULL, &secret) < 0) {
+	if (idm_secret_read(secret_file, NULL, &secret) < 0) {
 		r = idm_random_password(SERVICE_SECRET_LEN, &secret);
 		if (r == IDM_OK)
-			r = idm_secret_write(c->ldap.bind_password_file, secret, b->log);
+			r = idm_secret_write(secret_file, secret, b->log);
 		if (r < 0)
 			goto out;
-		b->res->secret_written = true;
+		*written = true;
 	}
 	r = idm_hash_password(&service_hash, secret, strlen(secret), &hash);
 	if (r < 0)
@@ -359,15 +359,29 @@ static int ensure_service(struct boot *b)
 	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "applicationProcess");
 	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "simpleSecurityObject");
 	idm_mods_add(m, LDAP_MOD_ADD, "cn", value);
-	idm_mods_add(m, LDAP_MOD_ADD, "description", "idmgr: the hosts' service identity");
+	idm_mods_add(m, LDAP_MOD_ADD, "description", description);
 	idm_mods_add(m, LDAP_MOD_ADD, "userPassword", hash);
-	r = ensure(b, c->ldap.bind_dn, m, NULL);
+	r = ensure(b, dn, m, NULL);
 out:
 	idm_mods_free(m);
 	idm_secret_free(secret);
 	idm_secret_free(hash);
 	free(attr);
 	free(value);
+	return r;
+}
+
+/* The hosts' identity and idmgrd's, the one that writes officers' changes. */
+static int ensure_services(struct boot *b)
+{
+	const struct idm_config *c = b->cfg;
+	int r = ensure_identity(b, c->ldap.bind_dn, c->ldap.bind_password_file,
+				"idmgr: the hosts' service identity", &b->res->secret_written);
+
+	if (r == IDM_OK && *c->service.bind_dn)
+		r = ensure_identity(b, c->service.bind_dn, c->service.bind_password_file,
+				    "idmgrd: the only writer of officers' changes",
+				    &b->res->writer_secret_written);
 	return r;
 }
 
@@ -531,6 +545,28 @@ out:
 	return r;
 }
 
+/* The trail's container's entryUUID, for the configuration to pin. */
+static int audit_uuid(struct boot *b)
+{
+	static const char *const attrs[] = { "entryUUID", NULL };
+	LDAPMessage *res = NULL, *e;
+	char *dn = NULL;
+	int r = idm_dn_child(&dn, "ou", "audit", b->cfg->ldap.idmgr_dn);
+
+	if (r == IDM_OK)
+		r = idm_dir_search(b->d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res);
+	if (r == IDM_OK && (e = ldap_first_entry(idm_dir_ldap(b->d), res)))
+		b->res->audit_uuid = idm_entry_value(idm_dir_ldap(b->d), e, "entryUUID");
+	if (r == IDM_OK && *b->cfg->service.audit_container_uuid && b->res->audit_uuid &&
+	    strcasecmp(b->res->audit_uuid, b->cfg->service.audit_container_uuid) != 0)
+		idm_logf(b->log, LOG_WARNING,
+			 "%s has entryUUID %s, but the configuration pins %s: was it replaced?", dn,
+			 b->res->audit_uuid, b->cfg->service.audit_container_uuid);
+	ldap_msgfree(res);
+	free(dn);
+	return r;
+}
+
 int idm_bootstrap(const struct idm_config *cfg, const struct idm_log *log, const char *admin_dn,
 		  const char *admin_password, const struct idm_officer_spec *officers,
 		  size_t n_officers, struct idm_bootstrap_result **out)
@@ -569,7 +605,7 @@ int idm_bootstrap(const struct idm_config *cfg, const struct idm_log *log, const
 	if (r == IDM_OK)
 		r = ensure_groups(&b);
 	if (r == IDM_OK)
-		r = ensure_service(&b);
+		r = ensure_services(&b);
 	if (r == IDM_OK)
 		r = primary_gid(&b, &gid);
 	for (size_t i = 0; r == IDM_OK && i < n_officers; i++)
@@ -579,6 +615,8 @@ int idm_bootstrap(const struct idm_config *cfg, const struct idm_log *log, const
 	/* a directory of an older release: its password state into slapd's */
 	if (r == IDM_OK)
 		r = idm_ppolicy_migrate(b.d, cfg, note_policy, &b);
+	if (r == IDM_OK)
+		r = audit_uuid(&b);
 out:
 	free(gid);
 	idm_dir_close(b.d);
@@ -599,5 +637,6 @@ void idm_bootstrap_result_free(struct idm_bootstrap_result *res)
 		idm_secret_free(res->officers[i].temp_password);
 	}
 	free(res->officers);
+	free(res->audit_uuid);
 	free(res);
 }

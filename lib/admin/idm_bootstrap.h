@@ -3,8 +3,10 @@
  *
  * Creates what the configuration names and the directory lacks -- the base
  * entry, the containers, the number pool, the groups of every unit, the
- * regular-staff groups and the primary group, the role groups, the service
- * identity (its secret written to bind_password_file) and the officers given
+ * regular-staff groups and the primary group, the role groups, the hosts'
+ * service identity (its secret written to ldap.bind_password_file), idmgrd's
+ * identity when service.bind_dn is set (its secret written to
+ * service.bind_password_file, mode 0600) and the officers given
  * (each with a random temporary password that must be changed) -- and
  * changes nothing that exists: an officer named again keeps password and
  * roles (roles change only through grant-privilege requests); a new officer
@@ -47,7 +49,9 @@ struct idm_bootstrap_result {
 	size_t n_steps;
 	struct idm_bootstrap_officer *officers;
 	size_t n_officers;
-	bool secret_written;
+	bool secret_written;	     /* ldap.bind_password_file (the hosts') */
+	bool writer_secret_written; /* service.bind_password_file (idmgrd's) */
+	char *audit_uuid; /* entryUUID of ou=audit: pin it (service.audit_container_uuid) */
 };
 
 int idm_bootstrap(const struct idm_config *cfg, const struct idm_log *log, const char *admin_dn,

@@ -34,6 +34,8 @@ int idm_number_alloc(struct idm_dir *d, const struct idm_config *cfg, enum idm_n
 		     long *out)
 {
 	const char *attr = kind == IDM_UID_NUMBER ? "idmNextUidNumber" : "idmNextGidNumber";
+	long min = kind == IDM_UID_NUMBER ? cfg->registration.uid_number_min
+					  : cfg->registration.gid_number_min;
 	const char *attrs[] = { attr, NULL };
 	char *dn = NULL;
 	int r;
@@ -55,6 +57,17 @@ int idm_number_alloc(struct idm_dir *d, const struct idm_config *cfg, enum idm_n
 			r = parse_long(cur, &v);
 		}
 		ldap_msgfree(res);
+		if (r == IDM_OK && v < min) {
+			/* Only idmgrd writes the pool; a value below the minimum was
+			 * written around it.  Handing it out could give uidNumber 0. */
+			idm_logf(idm_dir_log(d), LOG_ERR,
+				 "%s: %s is %ld, below the configured minimum %ld: nothing is "
+				 "handed out until the directory administrator repairs it",
+				 dn, attr, v, min);
+			r = IDM_ESTATE;
+			free(cur);
+			break;
+		}
 		/* The token tells this allocation from another that moved the
 		 * pool the same way, when a retry must read it back (idm_dir.h). */
 		if (r == IDM_OK)

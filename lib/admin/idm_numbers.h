@@ -3,7 +3,10 @@
  * The next free numbers live in cn=numbers,<idmgr_dn> (idmNumberPool).  One
  * modify that deletes the value read and adds the next one is a
  * compare-and-swap: when another host took the number first the delete
- * fails (noSuchAttribute) and the allocation reads again. */
+ * fails (noSuchAttribute) and the allocation reads again.  A pool below
+ * registration.uid_number_min (gid_number_min) hands out nothing
+ * (IDM_ESTATE, logged): only idmgrd writes it, so such a value was written
+ * around it, and handing it out could give uidNumber 0. */
 #ifndef IDM_NUMBERS_H
 #define IDM_NUMBERS_H
 

@@ -192,6 +192,7 @@ int idm_operator_audit(struct idm_operator *op, const struct idm_config *cfg,
 		       const char *request_id, const char *outcome, const char *detail)
 {
 	struct idm_audit_event ev = {
+		.actor = op->dn, /* the officer authenticated, whoever holds op->d */
 		.action = action,
 		.subject = subject,
 		.request_id = request_id,
@@ -207,8 +208,14 @@ int idm_operator_record(struct idm_operator *op, const struct idm_config *cfg,
 {
 	const char *subject = ev->subject, *request_id = ev->request_id;
 	char hash[IDM_AUDIT_HASH_LEN + 1] = "";
+	struct idm_audit_event named = *ev;
 	long seq = 0;
-	int r = idm_audit_append(op->d, cfg, ev, &seq, hash);
+	int r;
+
+	/* the officer authenticated, whoever holds op->d (idmgrd: its own) */
+	if (!named.actor)
+		named.actor = op->dn;
+	r = idm_audit_append(op->d, cfg, &named, &seq, hash);
 
 	if (r == IDM_OK)
 		idm_logf(log, LOG_NOTICE, "audit %ld %s: %s %s%s%s%s%s -> %s", seq, hash, op->uid,

@@ -288,6 +288,14 @@ int idm_request_mark_done(struct idm_dir *d, const struct idm_request *r, const 
 	return rc;
 }
 
+int idm_request_hash(const struct idm_request *r, char out[IDM_AUDIT_HASH_LEN + 1])
+{
+	const char *fields[] = { idm_request_type_name(r->type), r->subject, r->submitter,
+				 r->form_text };
+
+	return idm_hash_fields("idmgr-request-1:", fields, 4, out);
+}
+
 /* -------------------------------------------------------------- submit */
 
 static int check_against_directory(struct idm_operator *op, const struct idm_config *cfg,
@@ -392,6 +400,7 @@ int idm_request_submit(struct idm_operator *op, const struct idm_config *cfg,
 	struct idm_action x = { 0 };
 	struct idm_mods *m = NULL;
 	char rid[IDM_OBJECT_ID_LEN], now[IDM_GENTIME_LEN], *base = NULL, *dn = NULL, *text = NULL;
+	char detail[128];
 	int r;
 
 	*id = NULL;
@@ -400,6 +409,15 @@ int idm_request_submit(struct idm_operator *op, const struct idm_config *cfg,
 		return idm_operator_refuse(op, cfg, log, "submit", form->uid, NULL, r,
 					   "not an officer", NULL);
 	r = idm_form_serialize(form, &text);
+	if (r == IDM_OK) {
+		/* the record names what was submitted (idm_request_hash) */
+		struct idm_request stored = { .type = form->type, .subject = form->uid,
+					      .submitter = op->dn, .form_text = text };
+		char hash[IDM_AUDIT_HASH_LEN + 1];
+		idm_request_hash(&stored, hash);
+		snprintf(detail, sizeof(detail), "%s %s", idm_request_type_name(form->type), hash);
+		ev.detail = detail;
+	}
 	if (r == IDM_OK)
 		r = requests_dn(cfg, &base);
 	if (r == IDM_OK)
@@ -480,7 +498,12 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 	 * whatever the state has become since. */
 	r = idm_action_start(op, req->dn, &ev, &x);
 	if (r == IDM_OK && x.resumed) {
-		int was = x.detail ? idm_role_from_name(x.detail) : -1;
+		/* the detail is "ROLE HASH" (idm_request_hash) */
+		char given[32] = "";
+		int was;
+		if (x.detail)
+			snprintf(given, sizeof(given), "%.*s", (int)strcspn(x.detail, " "), x.detail);
+		was = idm_role_from_name(given);
 		if (was < 0) {
 			r = IDM_EINVAL;
 			goto out;
@@ -516,7 +539,12 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 			r = refuse(op, cfg, log, "approve", req, r, rule);
 		goto out;
 	}
-	r = idm_action_set(&x, NULL, idm_role_name(*role));
+	{
+		char hash[IDM_AUDIT_HASH_LEN + 1], detail[128];
+		idm_request_hash(req, hash);
+		snprintf(detail, sizeof(detail), "%s %s", idm_role_name(*role), hash);
+		r = idm_action_set(&x, NULL, detail);
+	}
 	if (r < 0)
 		goto out;
 	a.role = *role;

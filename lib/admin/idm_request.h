@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "idm_approval.h"
+#include "idm_audit.h"
 #include "idm_config.h"
 #include "idm_form.h"
 #include "idm_log.h"
@@ -47,6 +48,14 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 			char **new_state);
 int idm_request_reject(struct idm_operator *op, const struct idm_config *cfg,
 		       const struct idm_log *log, const char *id, const char *reason);
+
+/* What an approval approves: hex SHA-256 of "idmgr-request-1:" then the
+ * type, the subject, the submitter's DN and the canonical form text, each
+ * as in idm_audit.h.  Submit and approve records carry it in their detail
+ * ("TYPE HASH", "ROLE HASH"); apply accepts an approval only when its
+ * record names the request's hash now, so any change to the request after
+ * an approval voids it (R-REG-1, R-SOD-2). */
+int idm_request_hash(const struct idm_request *r, char out[IDM_AUDIT_HASH_LEN + 1]);
 
 /* The facts the separation-of-duties rules look at. */
 int idm_request_facts(struct idm_dir *d, const struct idm_config *cfg,

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <confuse.h>
 #include <ctype.h>
 #include <errno.h>
@@ -23,6 +24,7 @@ static _Thread_local const struct idm_log *load_log;
 static _Thread_local int load_errors;
 static _Thread_local const char *load_path;
 static _Thread_local int load_secret_line; /* line of ldap.bind_password_file */
+static _Thread_local int load_service_secret_line; /* line of service.bind_password_file */
 
 static void config_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
@@ -65,6 +67,10 @@ static const struct range ranges[] = {
 	{ "registration", "gid_number_min", 1000, 2000000000, "" },
 	{ "sweep", "inactive_days", 1, 3650, "days" },
 	{ "sweep", "never_used_days", 1, 3650, "days" },
+	{ "service", "threads", 1, 256, "connections" },
+	{ "service", "max_refusals", 1, 10000, "refusals" },
+	{ "service", "refusal_window", 1, 86400, "seconds" },
+	{ "service", "tls_port", 0, 65535, "" },
 };
 
 static int validate_range(cfg_t *cfg, cfg_opt_t *opt)
@@ -173,7 +179,78 @@ static int validate_required_path(cfg_t *cfg, cfg_opt_t *opt)
  * (a search of the text would also find comments). */
 static int validate_secret_path(cfg_t *cfg, cfg_opt_t *opt)
 {
-	load_secret_line = cfg->line;
+	if (strcmp(cfg->name, "service") == 0)
+		load_service_secret_line = cfg->line;
+	else
+		load_secret_line = cfg->line;
+	return validate_required_path(cfg, opt);
+}
+
+/* The service's bind_dn may be empty (no service configured: idmgrd
+ * refuses to start, the command's changes have nowhere to go). */
+static int validate_optional_dn(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+
+	if (v && *v && !valid_dn(v)) {
+		cfg_error(cfg, "%s: \"%s\" is not a valid DN", opt->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* The service over TLS from another host: https only (a password crosses). */
+static int validate_service_url(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+
+	if (v && *v && (strncmp(v, "https://", 8) != 0 || strlen(v) < 9 || strlen(v) > 512 ||
+			strpbrk(v, " \t\"'<>\\"))) {
+		cfg_error(cfg, "%s: \"%s\" is not an https:// URL", opt->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* An entryUUID as slapd prints it (RFC 4122: 8-4-4-4-12 hex digits), or empty. */
+static int validate_uuid(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	size_t n = v ? strlen(v) : 0;
+	bool ok = n == 0 || n == 36;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (i == 8 || i == 13 || i == 18 || i == 23) ? v[i] == '-' : isxdigit((unsigned char)v[i]);
+	if (!ok) {
+		cfg_error(cfg, "%s: \"%s\" is not an entryUUID (8-4-4-4-12 hex digits)", opt->name,
+			  v);
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_ip(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	unsigned char buf[16];
+
+	if (!v || (inet_pton(AF_INET, v, buf) != 1 && inet_pton(AF_INET6, v, buf) != 1)) {
+		cfg_error(cfg, "%s: \"%s\" is not an IPv4 or IPv6 address", opt->name, v ? v : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* A Unix socket path: absolute and short enough for sun_path. */
+static int validate_socket_path(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+
+	if (v && strlen(v) >= IDM_SOCKET_PATH_MAX) {
+		cfg_error(cfg, "%s: \"%s\" is longer than %d bytes (a Unix socket path)", opt->name,
+			  v, IDM_SOCKET_PATH_MAX - 1);
+		return -1;
+	}
 	return validate_required_path(cfg, opt);
 }
 
@@ -360,6 +437,23 @@ static cfg_t *config_init(void)
 		CFG_BOOL("show_last_login", cfg_true, CFGF_NONE),
 		CFG_END()
 	};
+	static cfg_opt_t service_opts[] = {
+		CFG_STR("socket", "/run/idmgrd/idmgrd.sock", CFGF_NONE),
+		CFG_STR("bind_dn", "", CFGF_NONE),
+		CFG_STR("bind_password_file", "/etc/idmgr/idmgrd.secret", CFGF_NONE),
+		CFG_INT("threads", 16, CFGF_NONE),
+		CFG_INT("max_refusals", 10, CFGF_NONE),
+		CFG_INT("refusal_window", 60, CFGF_NONE),
+		CFG_STR("accesslog_dn", "cn=accesslog", CFGF_NONE),
+		CFG_INT("tls_port", 0, CFGF_NONE),
+		CFG_STR("tls_address", "0.0.0.0", CFGF_NONE),
+		CFG_STR("tls_cert", "", CFGF_NONE),
+		CFG_STR("tls_key", "", CFGF_NONE),
+		CFG_STR("url", "", CFGF_NONE),
+		CFG_STR("ca_file", "", CFGF_NONE),
+		CFG_STR("audit_container_uuid", "", CFGF_NONE),
+		CFG_END()
+	};
 	static cfg_opt_t opts[] = {
 		CFG_SEC("ldap", ldap_opts, CFGF_NONE),
 		CFG_SEC("argon2", argon2_opts, CFGF_NONE),
@@ -371,6 +465,7 @@ static cfg_t *config_init(void)
 		CFG_SEC("sweep", sweep_opts, CFGF_NONE),
 		CFG_SEC("login", login_opts, CFGF_NONE),
 		CFG_SEC("ppolicy", ppolicy_opts, CFGF_NONE),
+		CFG_SEC("service", service_opts, CFGF_NONE),
 		CFG_END()
 	};
 	static const char *const dn_keys[] = {
@@ -393,6 +488,16 @@ static cfg_t *config_init(void)
 	cfg_set_validate_func(cfg, "ldap|uri", validate_uri);
 	cfg_set_validate_func(cfg, "ldap|bind_password_file", validate_secret_path);
 	cfg_set_validate_func(cfg, "ldap|ca_file", validate_abs_path);
+	cfg_set_validate_func(cfg, "service|socket", validate_socket_path);
+	cfg_set_validate_func(cfg, "service|bind_dn", validate_optional_dn);
+	cfg_set_validate_func(cfg, "service|accesslog_dn", validate_dn);
+	cfg_set_validate_func(cfg, "service|tls_cert", validate_abs_path);
+	cfg_set_validate_func(cfg, "service|tls_key", validate_abs_path);
+	cfg_set_validate_func(cfg, "service|ca_file", validate_abs_path);
+	cfg_set_validate_func(cfg, "service|url", validate_service_url);
+	cfg_set_validate_func(cfg, "service|tls_address", validate_ip);
+	cfg_set_validate_func(cfg, "service|audit_container_uuid", validate_uuid);
+	cfg_set_validate_func(cfg, "service|bind_password_file", validate_secret_path);
 	cfg_set_validate_func(cfg, "policy|blocklist_file", validate_abs_path);
 	cfg_set_validate_func(cfg, "ppolicy|check_module", validate_server_path);
 	cfg_set_validate_func(cfg, "ppolicy|check_config", validate_server_path);
@@ -589,6 +694,34 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 		}
 		free(abs);
 	}
+
+	/* service (idmgrd) */
+	{
+		cfg_t *svc = cfg_getsec(cfg, "service");
+		if (dup_str(cfg_getstr(svc, "socket"), &c->service.socket) < 0 ||
+		    dup_str(cfg_getstr(svc, "bind_dn"), &c->service.bind_dn) < 0 ||
+		    dup_str(cfg_getstr(svc, "bind_password_file"), &c->service.bind_password_file) < 0 ||
+		    dup_str(cfg_getstr(svc, "accesslog_dn"), &c->service.accesslog_dn) < 0)
+			return IDM_ENOMEM;
+		c->service.bind_password_file_line = load_service_secret_line;
+		c->service.threads = cfg_getint(svc, "threads");
+		c->service.max_refusals = cfg_getint(svc, "max_refusals");
+		c->service.refusal_window = cfg_getint(svc, "refusal_window");
+		c->service.tls_port = cfg_getint(svc, "tls_port");
+		if (dup_str(cfg_getstr(svc, "tls_address"), &c->service.tls_address) < 0 ||
+		    dup_str(cfg_getstr(svc, "tls_cert"), &c->service.tls_cert) < 0 ||
+		    dup_str(cfg_getstr(svc, "tls_key"), &c->service.tls_key) < 0 ||
+		    dup_str(cfg_getstr(svc, "url"), &c->service.url) < 0 ||
+		    dup_str(cfg_getstr(svc, "ca_file"), &c->service.ca_file) < 0 ||
+		    dup_str(cfg_getstr(svc, "audit_container_uuid"),
+			    &c->service.audit_container_uuid) < 0)
+			return IDM_ENOMEM;
+		if (c->service.tls_port && (!*c->service.tls_cert || !*c->service.tls_key)) {
+			idm_logf(load_log, LOG_ERR,
+				 "%s: service: tls_port needs tls_cert and tls_key", load_path);
+			return IDM_ECONFIG;
+		}
+	}
 	return IDM_OK;
 }
 
@@ -754,6 +887,7 @@ int idm_config_load(const char *path, const struct idm_log *log, struct idm_conf
 	load_errors = 0;
 	load_path = path;
 	load_secret_line = 0;
+	load_service_secret_line = 0;
 
 	r = idm_file_read(path, CONFIG_MAX, 1, log, &text, &len);
 	if (r < 0) {
@@ -834,6 +968,16 @@ void idm_config_free(struct idm_config *c)
 	free(c->login.banner);
 	free(c->ppolicy.check_module);
 	free(c->ppolicy.check_config);
+	free(c->service.socket);
+	free(c->service.bind_dn);
+	free(c->service.bind_password_file);
+	free(c->service.accesslog_dn);
+	free(c->service.tls_address);
+	free(c->service.tls_cert);
+	free(c->service.tls_key);
+	free(c->service.url);
+	free(c->service.ca_file);
+	free(c->service.audit_container_uuid);
 	if (c->cfg)
 		idm_confuse_free(c->cfg);
 	free(c);
@@ -857,6 +1001,27 @@ int idm_config_check_files(const struct idm_config *c, const struct idm_log *log
 		}
 	}
 	return r;
+}
+
+int idm_config_check_service_files(const struct idm_config *c, const struct idm_log *log)
+{
+	if (!*c->service.bind_dn) {
+		idm_logf(log, LOG_ERR, "%s: service: bind_dn is not set: idmgrd has no identity",
+			 c->path);
+		return IDM_ECONFIG;
+	}
+	if (idm_secret_check(c->service.bind_password_file, log) < 0) {
+		idm_logf(log, LOG_ERR,
+			 "%s:%d: service: bind_password_file: \"%s\" cannot be used (see above)",
+			 c->path, c->service.bind_password_file_line, c->service.bind_password_file);
+		return IDM_ECONFIG;
+	}
+	if (c->service.tls_port && idm_secret_check(c->service.tls_key, log) < 0) {
+		idm_logf(log, LOG_ERR, "%s: service: tls_key: \"%s\" cannot be used (see above)",
+			 c->path, c->service.tls_key);
+		return IDM_ECONFIG;
+	}
+	return IDM_OK;
 }
 
 void idm_config_print(const struct idm_config *c, FILE *fp)

@@ -22,6 +22,9 @@
 #ifndef IDM_SLAPD_MODULEDIR
 #define IDM_SLAPD_MODULEDIR "/usr/lib/ldap"
 #endif
+/* sizeof(sockaddr_un.sun_path) */
+#define IDM_SOCKET_PATH_MAX 108
+
 #ifndef IDM_DEFAULT_CONFIG
 #define IDM_DEFAULT_CONFIG "/etc/idmgr/idmgr.conf"
 #endif
@@ -85,6 +88,23 @@ struct idm_config {
 	struct {
 		char *check_module, *check_config;
 	} ppolicy;
+	/* idmgrd, the one writer of officers' changes (idmgrd(8)).  bind_dn
+	 * empty: no service configured. */
+	struct {
+		char *socket, *bind_dn, *bind_password_file;
+		char *accesslog_dn; /* slapo-accesslog's database, for audit reconcile */
+		int bind_password_file_line;
+		long threads, max_refusals, refusal_window;
+		/* TLS for officers on other hosts: the server listens on
+		 * tls_address:tls_port (0: not) with tls_cert and tls_key; a
+		 * client with url set uses it instead of the socket, checking
+		 * the certificate against ca_file (empty: the system's CAs). */
+		long tls_port;
+		char *tls_address, *tls_cert, *tls_key, *url, *ca_file;
+		/* entryUUID of ou=audit as idmgr init made it (audit verify
+		 * finds a replaced container); empty: not pinned */
+		char *audit_container_uuid;
+	} service;
 	struct cfg_t *cfg; /* kept for idm_config_print() */
 };
 
@@ -94,6 +114,11 @@ void idm_config_free(struct idm_config *cfg);
 /* Checks the files the configuration names: the service secret (mode,
  * owner) and blocklists (readable).  Logs each problem; IDM_ECONFIG if any. */
 int idm_config_check_files(const struct idm_config *cfg, const struct idm_log *log);
+
+/* Checks what idmgrd itself needs: service.bind_dn set and its secret file
+ * usable (mode, owner), with the same messages as idm_config_check_files().
+ * IDM_ECONFIG if not. */
+int idm_config_check_service_files(const struct idm_config *cfg, const struct idm_log *log);
 
 /* Prints the effective configuration, defaults included, in idmgr.conf syntax. */
 void idm_config_print(const struct idm_config *cfg, FILE *fp);

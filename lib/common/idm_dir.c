@@ -211,24 +211,29 @@ int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, con
 	return IDM_OK;
 }
 
-int idm_dir_open_service(const struct idm_config *cfg, const struct idm_log *log,
-			 struct idm_dir **out)
+int idm_dir_open_identity(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
+			  const char *secret_file, struct idm_dir **out)
 {
 	char *secret = NULL;
 	int r;
 
 	*out = NULL;
-	r = idm_secret_read(cfg->ldap.bind_password_file, log, &secret);
+	r = idm_secret_read(secret_file, log, &secret);
 	if (r < 0)
 		return r;
-	r = idm_dir_open(cfg, log, cfg->ldap.bind_dn, secret, out);
+	r = idm_dir_open(cfg, log, dn, secret, out);
 	if (r == IDM_EAUTH) {
-		idm_logf(log, LOG_ERR, "the service identity %s was refused by the directory",
-			 cfg->ldap.bind_dn);
+		idm_logf(log, LOG_ERR, "the service identity %s was refused by the directory", dn);
 		r = IDM_ECONFIG;
 	}
 	idm_secret_free(secret);
 	return r;
+}
+
+int idm_dir_open_service(const struct idm_config *cfg, const struct idm_log *log,
+			 struct idm_dir **out)
+{
+	return idm_dir_open_identity(cfg, log, cfg->ldap.bind_dn, cfg->ldap.bind_password_file, out);
 }
 
 void idm_dir_close(struct idm_dir *d)
@@ -757,4 +762,16 @@ int idm_dir_server_time(struct idm_dir *d, const char *dn, const char *attr, tim
 	}
 	idm_entry_free(e);
 	return r;
+}
+
+int idm_dir_swap(struct idm_dir *d, const char *dn, const char *attr, const char *from,
+		 const char *to)
+{
+	char *from_v[] = { (char *)from, NULL }, *to_v[] = { (char *)to, NULL };
+	LDAPMod del = { .mod_op = LDAP_MOD_DELETE, .mod_type = (char *)attr, .mod_values = from_v };
+	LDAPMod add = { .mod_op = LDAP_MOD_ADD, .mod_type = (char *)attr, .mod_values = to_v };
+	LDAPMod *mods[] = { &del, &add, NULL };
+	int r = idm_dir_modify(d, dn, mods);
+
+	return r == IDM_ENOVALUE ? IDM_ESTATE : r; /* someone else moved it first */
 }

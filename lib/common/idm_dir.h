@@ -30,6 +30,10 @@ int idm_dir_open(const struct idm_config *cfg, const struct idm_log *log, const 
  * PP_accountLocked, ...) or -1 when the server sent none or no error. */
 int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
 		    const char *password, int *ppolicy, struct idm_dir **out);
+/* Binds as a service identity whose secret is in secret_file; a refused
+ * secret is a bad configuration (IDM_ECONFIG, logged). */
+int idm_dir_open_identity(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
+			  const char *secret_file, struct idm_dir **out);
 /* Binds as the hosts' service identity (bind_dn + bind_password_file). */
 int idm_dir_open_service(const struct idm_config *cfg, const struct idm_log *log,
 			 struct idm_dir **out);
@@ -102,6 +106,11 @@ int idm_dir_modify_relax(struct idm_dir *d, const char *dn, LDAPMod **mods);
  * another server. */
 int idm_dir_password_modify(struct idm_dir *d, const char *dn, const char *password, size_t len,
 			    int *pperr, char **text);
+/* Compare-and-swap of one value: one modify deleting from and adding to,
+ * which fails when from is no longer there: IDM_ESTATE (someone else moved
+ * it first; holds on one provider, see slapd-facts.md). */
+int idm_dir_swap(struct idm_dir *d, const char *dn, const char *attr, const char *from,
+		 const char *to);
 
 /* idm_dir_add() with a builder, which it frees (IDM_ENOMEM when it failed). */
 int idm_dir_apply_add(struct idm_dir *d, const char *dn, struct idm_mods *m);

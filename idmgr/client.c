@@ -1,0 +1,284 @@
+/* The command as a client of idmgrd (idmgrd-api(7)): libcurl over the
+ * service's Unix socket.  Every change to the directory goes this way; the
+ * service authenticates the operator again and enforces every rule. */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "idm_api.h"
+#include "idm_error.h"
+#include "idm_secret.h"
+#include "prompt.h"
+
+struct buf {
+	char *data;
+	size_t len, cap;
+	bool too_big;
+	/* a streaming answer: each complete line is handed over as it comes */
+	void (*line)(struct buf *b, json_t *j);
+	const struct cmd_ctx *ctx;
+	client_item_fn item;
+	void *item_ctx;
+	json_t *last; /* the final line: the answer */
+};
+
+static void take_lines(struct buf *b)
+{
+	char *nl;
+
+	while ((nl = memchr(b->data, '\n', b->len))) {
+		size_t n = (size_t)(nl - b->data) + 1;
+		json_t *j = json_loadb(b->data, n - 1, 0, NULL);
+		if (j)
+			b->line(b, j);
+		explicit_bzero(b->data, n);
+		memmove(b->data, b->data + n, b->len - n);
+		b->len -= n;
+		b->data[b->len] = '\0';
+	}
+}
+
+/* The answer may hold a temporary password: grown by copying, old copies
+ * wiped. */
+static size_t collect(char *ptr, size_t size, size_t n, void *ctx)
+{
+	struct buf *b = ctx;
+	size_t add = size * n;
+
+	if (b->too_big || b->len + add > 64u * 1024 * 1024) {
+		b->too_big = true;
+		return 0;
+	}
+	if (b->len + add + 1 > b->cap) {
+		size_t cap = (b->len + add + 1) * 2;
+		char *nd = malloc(cap);
+		if (!nd)
+			return 0;
+		if (b->data) {
+			memcpy(nd, b->data, b->len);
+			explicit_bzero(b->data, b->cap);
+			free(b->data);
+		}
+		b->data = nd;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, ptr, add);
+	b->len += add;
+	b->data[b->len] = '\0';
+	if (b->line)
+		take_lines(b);
+	return add;
+}
+
+static void buf_clear(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->cap);
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* One HTTP exchange with the service.  body NULL: GET path. */
+static int exchange(const struct idm_config *cfg, const struct idm_log *log, const char *path,
+		    const char *body, long timeout, bool small_buffer, struct buf *out, long *status)
+{
+	char url[600], errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *headers = NULL;
+	CURL *curl = curl_easy_init();
+	CURLcode rc;
+	int r = IDM_OK;
+
+	*status = 0;
+	if (!curl)
+		return IDM_ENOMEM;
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	headers = curl_slist_append(headers, "Expect:");
+	if (*cfg->service.url) { /* another host: TLS, the certificate checked */
+		size_t n = strlen(cfg->service.url);
+		snprintf(url, sizeof(url), "%.*s%s", (int)(n && cfg->service.url[n - 1] == '/' ? n - 1 : n),
+			 cfg->service.url, path);
+		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+		if (*cfg->service.ca_file)
+			curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->service.ca_file);
+	} else {
+		snprintf(url, sizeof(url), "http://idmgrd%s", path);
+		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, cfg->service.socket);
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, cfg->ldap.timeout);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
+	if (small_buffer) /* a stream: read no further ahead than needed */
+		curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 1024L);
+	if (body) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK) {
+		idm_logf(log, LOG_ERR, "the idmgr service (idmgrd) does not answer on %s: %s",
+			 *cfg->service.url ? cfg->service.url : cfg->service.socket,
+			 *errbuf ? errbuf : curl_easy_strerror(rc));
+		r = IDM_EUNAVAIL;
+	} else {
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+	}
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	return r;
+}
+
+/* What the core logged in the service, shown as the command shows its own
+ * messages (syslog already has them, from the service). */
+static void print_messages(const struct cmd_ctx *ctx, json_t *messages)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (messages, i, m) {
+		int priority = (int)json_integer_value(json_object_get(m, "priority"));
+		const char *text = json_string_value(json_object_get(m, "text"));
+		if (text)
+			print_message(ctx, priority, text);
+	}
+}
+
+static void stream_line(struct buf *b, json_t *j)
+{
+	json_t *v;
+
+	if ((v = json_object_get(j, "message"))) {
+		json_t *one = json_array();
+		json_array_append(one, v);
+		print_messages(b->ctx, one);
+		json_decref(one);
+	} else if ((v = json_object_get(j, "finding"))) {
+		if (b->item)
+			b->item(b->item_ctx, v);
+	} else {
+		json_decref(b->last);
+		b->last = json_incref(j);
+	}
+	json_decref(j);
+}
+
+static int call(struct cmd_ctx *ctx, const struct idm_config *cfg, const char *op, json_t *args,
+		client_item_fn item, void *item_ctx, json_t **result)
+{
+	const char *uid = ctx_operator_uid(ctx);
+	char *password = NULL, *body = NULL;
+	struct buf ans = { .ctx = ctx, .item = item, .item_ctx = item_ctx };
+	json_t *req = NULL, *reply = NULL, *code;
+	json_error_t jerr;
+	long status = 0;
+	int r;
+
+	*result = NULL;
+	if (item)
+		ans.line = stream_line;
+	if (!uid) {
+		json_decref(args);
+		return IDM_EINVAL;
+	}
+	r = ctx->password_file ? idm_secret_read(ctx->password_file, &ctx->log, &password)
+			       : prompt_password("Your directory password: ", &password);
+	if (r < 0) {
+		json_decref(args);
+		return r;
+	}
+	req = json_pack("{s:i, s:s, s:s, s:s, s:o, s:b}", "version", IDM_API_VERSION, "operator",
+			uid, "password", password, "op", op, "args", args, "verbose",
+			ctx->log.debug);
+	idm_secret_free(password);
+	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req); /* jansson's copies are wiped when freed (idmgr.c) */
+	if (!body) {
+		r = IDM_ENOMEM;
+		goto out;
+	}
+	/* A sweep reads every account; other ops take a few round trips. */
+	r = exchange(cfg, &ctx->log, IDM_API_PATH, body, item ? 3600 : 300, item != NULL, &ans,
+		     &status);
+	if (r < 0)
+		goto out;
+	if (item) { /* the answer is the last line */
+		reply = ans.last;
+		ans.last = NULL;
+	} else {
+		reply = json_loadb(ans.data ? ans.data : "", ans.len, 0, &jerr);
+	}
+	code = json_object_get(reply, "code");
+	if (!json_is_integer(code)) {
+		idm_logf(&ctx->log, LOG_ERR, "the idmgr service answered HTTP %ld without a result",
+			 status);
+		r = IDM_EUNAVAIL;
+		goto out;
+	}
+	print_messages(ctx, json_object_get(reply, "messages"));
+	r = (int)json_integer_value(code);
+	if (r > 0 || r < IDM_ELIMIT)
+		r = IDM_EDIR;
+	*result = json_incref(json_object_get(reply, "result"));
+out:
+	json_decref(reply);
+	if (body) {
+		explicit_bzero(body, strlen(body));
+		free(body);
+	}
+	json_decref(ans.last);
+	buf_clear(&ans);
+	return r;
+}
+
+int client_call(struct cmd_ctx *ctx, const struct idm_config *cfg, const char *op, json_t *args,
+		json_t **result)
+{
+	return call(ctx, cfg, op, args, NULL, NULL, result);
+}
+
+int client_call_stream(struct cmd_ctx *ctx, const struct idm_config *cfg, const char *op,
+		       json_t *args, client_item_fn item, void *item_ctx, json_t **result)
+{
+	return call(ctx, cfg, op, args, item, item_ctx, result);
+}
+
+int client_version(const struct cmd_ctx *ctx, const struct idm_config *cfg, char **version)
+{
+	struct buf ans = { 0 };
+	json_t *reply;
+	const char *v;
+	long status = 0;
+	int r;
+
+	*version = NULL;
+	r = exchange(cfg, &ctx->log, IDM_API_VERSION_PATH, NULL, cfg->ldap.timeout, false, &ans,
+		     &status);
+	if (r < 0)
+		return r;
+	reply = json_loadb(ans.data ? ans.data : "", ans.len, 0, NULL);
+	v = json_string_value(json_object_get(reply, "version"));
+	if (status != 200 || !v) {
+		idm_logf(&ctx->log, LOG_ERR, "%s answers, but not as idmgrd does (HTTP %ld)",
+			 cfg->service.socket, status);
+		r = IDM_EUNAVAIL;
+	} else if (asprintf(version, "%s (%s)", v,
+			    json_string_value(json_object_get(reply, "state"))
+				    ? json_string_value(json_object_get(reply, "state"))
+				    : "?") < 0) {
+		*version = NULL;
+		r = IDM_ENOMEM;
+	}
+	json_decref(reply);
+	buf_clear(&ans);
+	return r;
+}

@@ -1,0 +1,1049 @@
+/* idmgrd, the one writer (threat model item 3; R-SOD-1, R-SOD-2, R-REG-1,
+ * R-PRIV-1..3, R-AUD-1, R-EXC-1, R-EXC-3): a hostile officer binds with
+ * the real directory and tries, with plain LDAP calls, every write the
+ * service does for officers.  Each is refused by slapd (insufficient
+ * access), and the protected state is unchanged afterwards; the same
+ * things done through idmgr and idmgrd still work.  Also: idmgrd's own
+ * operation (refuses a loose secret like config check, answers config
+ * check, rate-limits refused logins, survives a client that dies
+ * mid-request) and two officers acting at once. */
+#include "config.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "idm_audit.h"
+#include "idm_dir.h"
+#include "idm_error.h"
+#include "idm_escape.h"
+#include "idm_time.h"
+#include "officers.h"
+
+#define SUFFIX "dc=example,dc=org"
+#define PEOPLE "ou=people," SUFFIX
+#define IDMGR "ou=idmgr," SUFFIX
+#define AUDIT "ou=audit," IDMGR
+#define WRITER "cn=idmgrd,ou=services," SUFFIX
+
+static struct sandbox sb;
+
+static const char register_form[] = "type = \"register\"\n"
+				    "form_ref = \"HR-2026-7\"\n"
+				    "applicant = \"watanabe\"\n"
+				    "reason = \"New hire\"\n"
+				    "uid = \"%s\"\n"
+				    "given_name = \"Hanako\"\n"
+				    "surname = \"Yamada\"\n"
+				    "mail = \"%s@example.org\"\n"
+				    "unit = \"benefits\"\n"
+				    "employee_type = \"regular\"\n";
+
+static void setup(void)
+{
+	sandbox_start(&sb, true);
+	officers_ready(&sb, NULL, NULL);
+}
+
+static void teardown(void)
+{
+	sandbox_stop(&sb);
+}
+
+/* The hostile officer: a connection bound as uid with their own password. */
+static struct idm_dir *as_officer(const char *uid)
+{
+	char path[700], *pw, *dn = NULL;
+	struct idm_dir *d = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s.pw", sb.dir, uid);
+	pw = slurp(path);
+	ck_assert_ptr_nonnull(pw);
+	ck_assert_int_eq(idm_dn_child(&dn, "uid", uid, PEOPLE), IDM_OK);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, pw, &d), IDM_OK);
+	free(pw);
+	free(dn);
+	return d;
+}
+
+static struct idm_dir *as_admin(void)
+{
+	struct idm_dir *d = NULL;
+
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
+	return d;
+}
+
+/* One modify with one value, straight through libldap; the LDAP code. */
+static int ldap_mod(struct idm_dir *d, const char *dn, int op, const char *attr, const char *value)
+{
+	char *vals[] = { (char *)value, NULL };
+	LDAPMod mod = { .mod_op = op, .mod_type = (char *)attr, .mod_values = value ? vals : NULL };
+	LDAPMod *mods[] = { &mod, NULL };
+
+	return ldap_modify_ext_s(idm_dir_ldap(d), dn, mods, NULL, NULL);
+}
+
+/* An add of an entry given as attribute/value pairs (NULL-terminated); the
+ * values of one attribute may be given in several pairs. */
+static int ldap_add_pairs(struct idm_dir *d, const char *dn, const char *const *pairs)
+{
+	LDAPMod m[16], *mods[17];
+	char *vals[16][8];
+	int n = 0, nv[16] = { 0 };
+
+	for (int p = 0; pairs[2 * p]; p++) {
+		int k = 0;
+		while (k < n && strcmp(m[k].mod_type, pairs[2 * p]) != 0)
+			k++;
+		if (k == n) {
+			m[n] = (LDAPMod){ .mod_op = LDAP_MOD_ADD, .mod_type = (char *)pairs[2 * p],
+					  .mod_values = vals[n] };
+			mods[n] = &m[n];
+			n++;
+		}
+		vals[k][nv[k]++] = (char *)pairs[2 * p + 1];
+		vals[k][nv[k]] = NULL;
+	}
+	mods[n] = NULL;
+	return ldap_add_ext_s(idm_dir_ldap(d), dn, mods, NULL, NULL);
+}
+
+/* The values of attr of dn as the directory administrator sees them, one
+ * string ("a|b|"), for before/after comparisons. */
+static char *state_of(const char *dn, const char *attr)
+{
+	const char *attrs[] = { attr, NULL };
+	struct idm_dir *d = as_admin();
+	LDAPMessage *res = NULL, *e;
+	struct berval **v;
+	char buf[8192] = "";
+
+	ck_assert_int_eq(idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, &res),
+			 IDM_OK);
+	e = ldap_first_entry(idm_dir_ldap(d), res);
+	ck_assert_ptr_nonnull(e);
+	v = ldap_get_values_len(idm_dir_ldap(d), e, attr);
+	for (int i = 0; v && v[i]; i++) {
+		strncat(buf, v[i]->bv_val, sizeof(buf) - strlen(buf) - 2);
+		strcat(buf, "|");
+	}
+	ldap_value_free_len(v);
+	ldap_msgfree(res);
+	idm_dir_close(d);
+	return strdup(buf);
+}
+
+/* The values of attr of dn are exactly expected. */
+#define assert_state(dn, attr, expected)                                                  \
+	do {                                                                              \
+		char *now_ = state_of(dn, attr);                                          \
+		ck_assert_msg(strcmp(now_, expected) == 0, "%s %s: \"%s\", expected \"%s\"", \
+			      dn, attr, now_, expected);                                  \
+		free(now_);                                                               \
+	} while (0)
+
+static char *request_dn(const char *id)
+{
+	char *dn = NULL;
+
+	ck_assert_int_eq(idm_dn_child(&dn, "idmRequestId", id, "ou=requests," IDMGR), IDM_OK);
+	return dn;
+}
+
+static char *submit(const char *submitter, const char *uid)
+{
+	char text[1024], name[64], *path, *out = NULL, *err = NULL;
+
+	snprintf(text, sizeof(text), register_form, uid, uid);
+	snprintf(name, sizeof(name), "%s.form", uid);
+	path = form_file(&sb, name, text);
+	ck_assert_msg(idmgr_as(&sb, submitter, &out, &err, "request", "submit", path, NULL) == 0,
+		      "submit: %s", err);
+	out[strcspn(out, "\n")] = '\0';
+	free(err);
+	free(path);
+	return out;
+}
+
+static int idmgr_quiet(const char *uid, char **err, const char *a1, const char *a2,
+		       const char *a3)
+{
+	char *out = NULL;
+	int st = idmgr_as(&sb, uid, &out, err, a1, a2, a3, NULL);
+
+	free(out);
+	return st;
+}
+
+static void audit_intact(void)
+{
+	char *out = NULL, *err = NULL;
+
+	ck_assert_msg(idmgr_as(&sb, "watanabe", &out, &err, "audit", "verify", NULL) == 0,
+		      "audit verify: %s%s", out, err);
+	ck_assert_ptr_nonnull(strstr(out, "intact"));
+	free(out);
+	free(err);
+}
+
+/* Threat model 3: "approve under someone else's name", "make a change that
+ * needs two approvals", "write audit records", "make audit verify pass
+ * over anything it did not itself append".  takahashi (system_admin)
+ * forges the two approvals of his own grant-privilege request and the two
+ * audit records that would back them, then tries to apply it. */
+START_TEST(item3_forged_approvals_and_audit_records)
+{
+	static const char grant[] = "type = \"grant-privilege\"\n"
+				    "form_ref = \"P-1\"\napplicant = \"takahashi\"\n"
+				    "reason = \"I want it\"\nuid = \"takahashi\"\nrole = \"ciso\"\n";
+	char *path = form_file(&sb, "grant.form", grant), *out = NULL, *err = NULL, *id, *dn;
+	char *head_before, *approvals_before, rec_dn[256];
+	struct idm_dir *d;
+
+	ck_assert_int_eq(idmgr_as(&sb, "takahashi", &out, &err, "request", "submit", path, NULL), 0);
+	out[strcspn(out, "\n")] = '\0';
+	id = out;
+	free(err);
+	dn = request_dn(id);
+	head_before = state_of("cn=head," AUDIT, "idmHead");
+	approvals_before = state_of(dn, "idmApproval");
+
+	d = as_officer("takahashi");
+	ck_assert_int_eq(ldap_mod(d, dn, LDAP_MOD_ADD, "idmApproval",
+				  "ciso uid=sato,ou=people,dc=example,dc=org 20261201000000Z"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, dn, LDAP_MOD_REPLACE, "idmRequestState", "approved"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	snprintf(rec_dn, sizeof(rec_dn), "idmSeq=999,%s", AUDIT);
+	{
+		const char *rec[] = { "objectClass", "idmAuditRecord", "idmSeq", "999",
+				      "idmActor", "uid=sato,ou=people,dc=example,dc=org",
+				      "idmAction", "approve", "idmOutcome", "done", "idmTime",
+				      "20261201000000Z", "idmPrevHash",
+				      "0000000000000000000000000000000000000000000000000000000000000000",
+				      "idmHash",
+				      "1111111111111111111111111111111111111111111111111111111111111111",
+				      NULL };
+		ck_assert_int_eq(ldap_add_pairs(d, rec_dn, rec), LDAP_INSUFFICIENT_ACCESS);
+	}
+	ck_assert_int_eq(ldap_mod(d, "cn=head," AUDIT, LDAP_MOD_REPLACE, "idmHead", "999 00"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	idm_dir_close(d);
+
+	/* unchanged, and the apply the forgery was for is refused */
+	assert_state(dn, "idmApproval", approvals_before);
+	assert_state(dn, "idmRequestState", "pending|");
+	assert_state("cn=head," AUDIT, "idmHead", head_before);
+	ck_assert_int_eq(idmgr_quiet("tanaka", &err, "request", "apply", id), 1);
+	free(err);
+	assert_state("cn=ciso,ou=roles," IDMGR, "member", "uid=sato,ou=people,dc=example,dc=org|");
+	audit_intact();
+	free(head_before);
+	free(approvals_before);
+	free(dn);
+	free(id);
+	free(path);
+}
+END_TEST
+
+/* Threat model 3: "change a request's form, type, subject or submitter
+ * after it was submitted", "replay an applied request". */
+START_TEST(item3_requests_are_immutable)
+{
+	char *id = submit("tanaka", "kenji"), *dn = request_dn(id), *err = NULL, *out = NULL;
+	char *form, *type, *subject, *actor;
+	struct idm_dir *d;
+
+	ck_assert_int_eq(idmgr_quiet("suzuki", &err, "request", "approve", id), 0);
+	free(err);
+	ck_assert_int_eq(idmgr_quiet("takahashi", &err, "request", "approve", id), 0);
+	free(err);
+	form = state_of(dn, "idmForm");
+	type = state_of(dn, "idmRequestType");
+	subject = state_of(dn, "idmSubject");
+	actor = state_of(dn, "idmActor");
+
+	d = as_officer("tanaka"); /* the submitter */
+	ck_assert_int_eq(ldap_mod(d, dn, LDAP_MOD_REPLACE, "idmForm",
+				  "type = 'register'\nuid = 'kenji'\nunit = 'finance'\n"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, dn, LDAP_MOD_REPLACE, "idmRequestType", "grant-privilege"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, dn, LDAP_MOD_REPLACE, "idmSubject", "sato"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	idm_dir_close(d);
+	/* rewriting the submitter, to approve one's own request */
+	d = as_officer("suzuki");
+	ck_assert_int_eq(ldap_mod(d, dn, LDAP_MOD_REPLACE, "idmActor",
+				  "uid=watanabe,ou=people,dc=example,dc=org"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_delete_ext_s(idm_dir_ldap(d), dn, NULL, NULL),
+			 LDAP_INSUFFICIENT_ACCESS);
+	idm_dir_close(d);
+	assert_state(dn, "idmForm", form);
+	assert_state(dn, "idmRequestType", type);
+	assert_state(dn, "idmSubject", subject);
+	assert_state(dn, "idmActor", actor);
+
+	/* applied through the service; then set back to approved, to replay */
+	ck_assert_int_eq(idmgr_as(&sb, "takahashi", &out, &err, "request", "apply", id, NULL), 0);
+	free(out);
+	free(err);
+	assert_state(dn, "idmRequestState", "applied|");
+	d = as_officer("takahashi");
+	ck_assert_int_eq(ldap_mod(d, dn, LDAP_MOD_REPLACE, "idmRequestState", "approved"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, dn, LDAP_MOD_DELETE, "idmDone", NULL),
+			 LDAP_INSUFFICIENT_ACCESS);
+	idm_dir_close(d);
+	assert_state(dn, "idmRequestState", "applied|");
+	audit_intact();
+	free(form);
+	free(type);
+	free(subject);
+	free(actor);
+	free(dn);
+	free(id);
+}
+END_TEST
+
+/* Threat model 3: "create officers or role holders, or join a role, except
+ * through an applied request"; "set or replace another person's password
+ * except by the audited reset". */
+START_TEST(item3_no_accounts_roles_or_passwords_by_hand)
+{
+	static const char *const evil[] = {
+		"objectClass", "inetOrgPerson", "objectClass", "posixAccount", "objectClass",
+		"idmAccount", "uid", "evil", "cn", "evil", "sn", "evil", "uidNumber", "20000",
+		"gidNumber", "10000", "homeDirectory", "/home/evil", "userPassword",
+		"Chosen by me 2026!", "idmStatus", "active", NULL
+	};
+	char *ciso = state_of("cn=ciso,ou=roles," IDMGR, "member");
+	char *chief = state_of("cn=security_chief,ou=roles," IDMGR, "member");
+	char *must = state_of("uid=suzuki," PEOPLE, "idmMustChange");
+	struct idm_dir *d = as_officer("takahashi"), *check = NULL;
+	char path[700], *pw;
+
+	ck_assert_int_eq(ldap_add_pairs(d, "uid=evil," PEOPLE, evil), LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, "cn=ciso,ou=roles," IDMGR, LDAP_MOD_ADD, "member",
+				  "uid=takahashi,ou=people,dc=example,dc=org"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, "cn=security_chief,ou=roles," IDMGR, LDAP_MOD_ADD, "member",
+				  "uid=tanaka,ou=people,dc=example,dc=org"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, "uid=suzuki," PEOPLE, LDAP_MOD_REPLACE, "userPassword",
+				  "Taken over 2026 !!"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, "uid=suzuki," PEOPLE, LDAP_MOD_REPLACE, "idmMustChange",
+				  "FALSE"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, "uid=suzuki," PEOPLE, LDAP_MOD_ADD, "idmPrivileged", "TRUE"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	idm_dir_close(d);
+
+	check = as_admin();
+	ck_assert_int_eq(idm_dir_exists(check, "uid=evil," PEOPLE), IDM_ENOENT);
+	idm_dir_close(check);
+	check = NULL;
+	assert_state("cn=ciso,ou=roles," IDMGR, "member", ciso);
+	assert_state("cn=security_chief,ou=roles," IDMGR, "member", chief);
+	assert_state("uid=suzuki," PEOPLE, "idmMustChange", must);
+	/* suzuki's own password still works */
+	snprintf(path, sizeof(path), "%s/suzuki.pw", sb.dir);
+	pw = slurp(path);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, "uid=suzuki," PEOPLE, pw, &check), IDM_OK);
+	idm_dir_close(check);
+	free(pw);
+	free(ciso);
+	free(chief);
+	free(must);
+}
+END_TEST
+
+/* Threat model 3, the contractor: "give an account uidNumber 0, move
+ * units, extend validity, change groups, set the number pool to 0, plant
+ * an exception naming the CISO, delete exceptions". */
+START_TEST(item3_contractor_writes_nothing)
+{
+	static const char *const plant[] = {
+		"objectClass", "idmException", "idmRequestId", "E20261201-00000001", "idmSubject",
+		"sato", "idmRule", "inactive", "idmReason", "planted", "idmTime",
+		"20261201000000Z", "idmUntil", "20301231000000Z", "idmActor",
+		"uid=sato,ou=people,dc=example,dc=org", NULL
+	};
+	char *uidn = state_of("uid=watanabe," PEOPLE, "uidNumber");
+	char *unit = state_of("uid=watanabe," PEOPLE, "departmentNumber");
+	char *pool = state_of("cn=numbers," IDMGR, "idmNextUidNumber");
+	char *members = state_of("cn=internet,ou=groups," SUFFIX, "memberUid");
+	struct idm_dir *d = as_officer("ito"), *a;
+
+	ck_assert_int_eq(ldap_mod(d, "uid=watanabe," PEOPLE, LDAP_MOD_REPLACE, "uidNumber", "0"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, "uid=watanabe," PEOPLE, LDAP_MOD_REPLACE, "departmentNumber",
+				  "finance"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, "uid=watanabe," PEOPLE, LDAP_MOD_REPLACE, "idmValidUntil",
+				  "20991231000000Z"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, "cn=internet,ou=groups," SUFFIX, LDAP_MOD_ADD, "memberUid",
+				  "ito"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_mod(d, "cn=numbers," IDMGR, LDAP_MOD_REPLACE, "idmNextUidNumber", "0"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_add_pairs(d, "idmRequestId=E20261201-00000001,ou=exceptions," IDMGR,
+					plant),
+			 LDAP_INSUFFICIENT_ACCESS);
+	idm_dir_close(d);
+	a = as_admin();
+	ck_assert_int_eq(idm_dir_exists(a, "idmRequestId=E20261201-00000001,ou=exceptions," IDMGR),
+			 IDM_ENOENT);
+	idm_dir_close(a);
+	assert_state("uid=watanabe," PEOPLE, "uidNumber", uidn);
+	assert_state("uid=watanabe," PEOPLE, "departmentNumber", unit);
+	assert_state("cn=numbers," IDMGR, "idmNextUidNumber", pool);
+	assert_state("cn=internet,ou=groups," SUFFIX, "memberUid", members);
+	free(uidn);
+	free(unit);
+	free(pool);
+	free(members);
+}
+END_TEST
+
+/* Threat model 3: "write, edit, rename, move or delete audit records or
+ * the trail's container". */
+START_TEST(item3_audit_trail_untouchable)
+{
+	char *id = submit("tanaka", "akira"), *rec1, *head;
+	struct idm_dir *d = as_officer("sato"), *a;
+	int rc;
+
+	rec1 = state_of("idmSeq=1," AUDIT, "idmOutcome");
+	head = state_of("cn=head," AUDIT, "idmHead");
+	ck_assert_int_eq(ldap_mod(d, "idmSeq=1," AUDIT, LDAP_MOD_REPLACE, "idmOutcome", "refused"),
+			 LDAP_INSUFFICIENT_ACCESS);
+	ck_assert_int_eq(ldap_delete_ext_s(idm_dir_ldap(d), "idmSeq=1," AUDIT, NULL, NULL),
+			 LDAP_INSUFFICIENT_ACCESS);
+	rc = ldap_rename_s(idm_dir_ldap(d), AUDIT, "ou=audit-old", IDMGR, 1, NULL, NULL);
+	ck_assert_int_eq(rc, LDAP_INSUFFICIENT_ACCESS);
+	rc = ldap_rename_s(idm_dir_ldap(d), "idmSeq=1," AUDIT, "idmSeq=1", "ou=requests," IDMGR, 1,
+			   NULL, NULL);
+	ck_assert_int_eq(rc, LDAP_INSUFFICIENT_ACCESS);
+	idm_dir_close(d);
+	a = as_admin();
+	ck_assert_int_eq(idm_dir_exists(a, AUDIT), IDM_OK);
+	ck_assert_int_eq(idm_dir_exists(a, "ou=audit-old," IDMGR), IDM_ENOENT);
+	idm_dir_close(a);
+	assert_state("idmSeq=1," AUDIT, "idmOutcome", rec1);
+	assert_state("cn=head," AUDIT, "idmHead", head);
+	/* and records are written by idmgrd only, naming the officer */
+	assert_state("idmSeq=1," AUDIT, "creatorsName", WRITER "|");
+	{
+		char *actor = state_of("idmSeq=1," AUDIT, "idmActor");
+		ck_assert_msg(strncmp(actor, "uid=", 4) == 0 && strstr(actor, "," PEOPLE "|"), "%s",
+			      actor);
+		free(actor);
+	}
+	audit_intact();
+	free(rec1);
+	free(head);
+	free(id);
+}
+END_TEST
+
+/* Threat model 3 and 4: "make audit verify pass over anything it did not
+ * itself append".  A record the directory administrator appends, correctly
+ * chained and hashed (the chain alone cannot tell), is named by audit
+ * verify: its server-set creatorsName is not idmgrd. */
+START_TEST(item3_verify_names_records_not_by_the_service)
+{
+	struct idm_audit_event ev = { .actor = "uid=sato,ou=people,dc=example,dc=org",
+				      .action = "approve",
+				      .outcome = "done" };
+	struct idm_dir *root = as_admin();
+	char *out = NULL, *err = NULL;
+	long seq = 0;
+
+	audit_intact();
+	ck_assert_int_eq(idm_audit_append(root, sb.cfg, &ev, &seq, NULL), IDM_OK);
+	idm_dir_close(root);
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "audit", "verify", NULL), 1);
+	ck_assert_msg(strstr(out, "written by cn=admin,dc=example,dc=org, not by the service's "
+				  "identity") &&
+			      strstr(out, "NOT intact"),
+		      "%s", out);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* R-REG-1, R-SOD-2: what an officer approves is the request's hash (type,
+ * subject, submitter, form); the directory administrator's edit of an
+ * approved request voids its approvals, and apply refuses it. */
+START_TEST(changed_request_voids_its_approvals)
+{
+	char *id = submit("tanaka", "shiro"), *dn = request_dn(id), *err = NULL, ldif[1024];
+
+	ck_assert_int_eq(idmgr_quiet("suzuki", &err, "request", "approve", id), 0);
+	free(err);
+	ck_assert_int_eq(idmgr_quiet("takahashi", &err, "request", "approve", id), 0);
+	free(err);
+	snprintf(ldif, sizeof(ldif),
+		 "dn: %s\nchangetype: modify\nreplace: idmForm\nidmForm: type = 'register'\n"
+		 " form_ref = 'HR-2026-7'\n applicant = 'watanabe'\n reason = 'New hire'\n"
+		 " uid = 'shiro'\n given_name = 'Hanako'\n surname = 'Yamada'\n unit = 'finance'\n"
+		 " employee_type = 'regular'\n",
+		 dn);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
+	ck_assert_int_eq(idmgr_quiet("takahashi", &err, "request", "apply", id), 1);
+	ck_assert_msg(strstr(err, "the request changed after it was approved; the approval is void"),
+		      "%s", err);
+	free(err);
+	assert_state(dn, "idmRequestState", "approved|");
+	{
+		struct idm_dir *a = as_admin();
+		ck_assert_int_eq(idm_dir_exists(a, "uid=shiro," PEOPLE), IDM_ENOENT);
+		idm_dir_close(a);
+	}
+	free(dn);
+	free(id);
+}
+END_TEST
+
+/* Number pools never hand out a number below the configured minimum: a
+ * pool set to 0 around idmgrd (here by the rootdn) stops registrations
+ * instead of giving uidNumber 0. */
+START_TEST(number_pool_below_minimum_hands_out_nothing)
+{
+	char *id = submit("tanaka", "rokuro"), *err = NULL, *out = NULL;
+	struct idm_dir *a;
+
+	ck_assert_int_eq(idmgr_quiet("suzuki", &err, "request", "approve", id), 0);
+	free(err);
+	ck_assert_int_eq(idmgr_quiet("takahashi", &err, "request", "approve", id), 0);
+	free(err);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: cn=numbers," IDMGR "\nchangetype: modify\n"
+						 "replace: idmNextUidNumber\nidmNextUidNumber: 0\n"),
+			 0);
+	ck_assert_int_ne(idmgr_as(&sb, "takahashi", &out, &err, "request", "apply", id, NULL), 0);
+	ck_assert_msg(strstr(err, "below the configured minimum 10000"), "%s", err);
+	ck_assert_ptr_null(strstr(out, "temporary password"));
+	free(out);
+	free(err);
+	a = as_admin();
+	ck_assert_int_eq(idm_dir_exists(a, "uid=rokuro," PEOPLE), IDM_ENOENT);
+	idm_dir_close(a);
+	free(id);
+}
+END_TEST
+
+/* Threat model 4: the directory administrator can write anything, but
+ * nothing it writes is invisible: audit reconcile (an auditor, through
+ * idmgrd, which alone reads slapd's accesslog whole) names its direct
+ * write and exits 1; idmgrd's own writes, the officers' own password
+ * changes and slapd's bookkeeping are explained; an officer who is no
+ * auditor is refused. */
+START_TEST(item4_reconcile_names_the_rootdn_write)
+{
+	char since[IDM_GENTIME_LEN], *out = NULL, *err = NULL;
+
+	sleep(1); /* after the bootstrap's own writes */
+	idm_time_format(time(NULL), since);
+	ck_assert_int_eq(idmgr_as(&sb, "takahashi", &out, &err, "user", "unlock", "watanabe", NULL),
+			 0);
+	free(out);
+	free(err);
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "audit", "reconcile", "--since", since,
+				  NULL),
+			 0);
+	ck_assert_msg(strstr(out, "is explained"), "%s", out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: cn=ciso,ou=roles," IDMGR "\n"
+						 "changetype: modify\nadd: member\n"
+						 "member: uid=ito,ou=people,dc=example,dc=org\n"),
+			 0);
+	ck_assert_int_eq(idmgr_as(&sb, "suzuki", &out, &err, "audit", "reconcile", "--since", since,
+				  NULL),
+			 1);
+	ck_assert_msg(strstr(out, "modify   cn=ciso,ou=roles,ou=idmgr,dc=example,dc=org by "
+				  "cn=admin,dc=example,dc=org (member)") &&
+			      strstr(out, "1 of "),
+		      "%s", out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "audit", "reconcile", NULL), 1);
+	ck_assert_msg(strstr(err, "audit reconcile needs the role ciso or security_chief"), "%s",
+		      err);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* Threat model 3 and 4: "rename ou=audit away and create an empty one":
+ * officers cannot (item3_audit_trail_untouchable); when the directory
+ * administrator does, audit verify names the replaced container, whose
+ * entryUUID is not the one idmgr init pinned in the configuration.  (Last
+ * of its case: it leaves the trail replaced.) */
+START_TEST(replaced_audit_container_is_named)
+{
+	char *out = NULL, *err = NULL;
+
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: " AUDIT "\nchangetype: modrdn\n"
+						 "newrdn: ou=audit-old\ndeleteoldrdn: 1\n\n"
+						 "dn: " AUDIT "\nchangetype: add\n"
+						 "objectClass: organizationalUnit\nou: audit\n"),
+			 0);
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "audit", "verify", NULL), 1);
+	ck_assert_msg(strstr(out, "is not the container idmgr init made") &&
+			      strstr(out, "the trail was replaced"),
+		      "%s%s", out, err);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* ---------------------------------------------------------- the service */
+
+/* idmgrd refuses a secret others may read, as config check does, naming
+ * the key's line; config check reports the running service. */
+START_TEST(service_checks_like_config_check)
+{
+	char secret[700], *out = NULL, *err = NULL;
+	char *check[] = { getenv("IDMGR_BIN"), "-c", sb.conf, "config", "check", NULL };
+	char *daemon[] = { getenv("IDMGRD_BIN"), "-t", "-c", sb.conf, NULL };
+
+	ck_assert_int_eq(run_cmd(check, NULL, &out, &err), 0);
+	ck_assert_msg(strstr(out, "# service: idmgrd " PACKAGE_VERSION " (ready)"), "%s", out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(run_cmd(daemon, NULL, &out, &err), 0);
+	free(out);
+	free(err);
+	snprintf(secret, sizeof(secret), "%s/idmgrd.secret", sb.dir);
+	ck_assert_int_eq(chmod(secret, 0640), 0);
+	ck_assert_int_eq(run_cmd(check, NULL, &out, &err), 2);
+	ck_assert_msg(strstr(err, "service: bind_password_file"), "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(run_cmd(daemon, NULL, &out, &err), 2);
+	ck_assert_msg(strstr(err, "service: bind_password_file") && strstr(err, "not starting"),
+		      "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(chmod(secret, 0600), 0);
+}
+END_TEST
+
+/* Refused logins are rate-limited per operator: after max_refusals (10)
+ * even the right password is refused at once for the window; another
+ * operator from the same client is not held up. */
+START_TEST(service_rate_limits_refused_logins)
+{
+	char bad[700], *out = NULL, *err = NULL;
+	char *argv[] = { getenv("IDMGR_BIN"), "-c", sb.conf, "-u", "nobody", "--password-file",
+			 bad, "user", "unlock", "watanabe", NULL };
+
+	snprintf(bad, sizeof(bad), "%s/bad.pw", sb.dir);
+	write_file(bad, "not the password", 0600);
+	for (int i = 0; i < 10; i++) {
+		ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 1);
+		ck_assert_msg(strstr(err, "wrong password, or no such operator"), "%s", err);
+		free(out);
+		free(err);
+	}
+	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 1);
+	ck_assert_msg(strstr(err, "too many refused logins for operator nobody"), "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(idmgr_as(&sb, "takahashi", &out, &err, "user", "unlock", "watanabe", NULL),
+			 0);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* A client that dies mid-request (half a body, then gone) does not take
+ * the service with it. */
+START_TEST(service_survives_a_dead_client)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const char half[] = "POST /v1/call HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n"
+				   "Content-Type: application/json\r\n\r\n{\"version\":1,\"operator\"";
+	char *out = NULL, *err = NULL;
+
+	ck_assert_uint_lt(strlen(sb.dir) + strlen("/idmgrd.sock"), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, sb.dir, strlen(sb.dir));
+	strcat(sa.sun_path, "/idmgrd.sock");
+	for (int i = 0; i < 20; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		ck_assert_int_eq(write(fd, half, sizeof(half) - 1), (ssize_t)sizeof(half) - 1);
+		close(fd);
+	}
+	{
+		/* a garbage body gets an answer naming what is wrong, no crash */
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		static const char junk[] = "POST /v1/call HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n"
+					   "Connection: close\r\n\r\n{\"op\":[1]";
+		char reply[2048] = "";
+		ssize_t n, got = 0;
+		/* the dead clients' connections close as the service notices */
+		for (int i = 0; i < 50 && got == 0; i++) {
+			ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+			ck_assert_int_eq(write(fd, junk, sizeof(junk) - 1), (ssize_t)sizeof(junk) - 1);
+			while ((n = read(fd, reply + got, sizeof(reply) - 1 - (size_t)got)) > 0)
+				got += n;
+			close(fd);
+			fd = socket(AF_UNIX, SOCK_STREAM, 0);
+			if (got == 0)
+				usleep(100000);
+		}
+		close(fd);
+		ck_assert_msg(strstr(reply, "400") && strstr(reply, "not JSON"), "%s", reply);
+	}
+	ck_assert_int_eq(idmgr_as(&sb, "takahashi", &out, &err, "user", "unlock", "watanabe", NULL),
+			 0);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* A copy of the sandbox's configuration with the service section's socket
+ * line replaced by replacement; its path in buf. */
+static void conf_variant(const char *name, const char *replacement, char *buf, size_t size)
+{
+	char *text = slurp(sb.conf), old[700], *at, out[65536];
+
+	snprintf(old, sizeof(old), "socket = \"%s/idmgrd.sock\"", sb.dir);
+	at = strstr(text, old);
+	ck_assert_ptr_nonnull(at);
+	snprintf(out, sizeof(out), "%.*s%s%s", (int)(at - text), text, replacement,
+		 at + strlen(old));
+	snprintf(buf, size, "%s/%s", sb.dir, name);
+	write_file(buf, out, 0600);
+	free(text);
+}
+
+static void self_signed(const char *stem)
+{
+	char key[700], crt[700];
+	char *argv[] = { "/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+			 "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
+			 "-days", "2", "-subj", "/CN=localhost", "-addext",
+			 "subjectAltName=DNS:localhost,IP:127.0.0.1", NULL };
+
+	snprintf(key, sizeof(key), "%s/%s.key", sb.dir, stem);
+	snprintf(crt, sizeof(crt), "%s/%s.crt", sb.dir, stem);
+	ck_assert_int_eq(run_cmd(argv, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(chmod(key, 0600), 0);
+}
+
+/* Starts idmgrd with conf, its pid written to pidfile; returns its pid
+ * once it serves (0 when it exited, *status then its status). */
+static pid_t start_idmgrd(const char *conf, const char *pidfile, int *status, char **err)
+{
+	int errp[2];
+	pid_t pid;
+
+	unlink(pidfile);
+	ck_assert_int_eq(pipe(errp), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(errp[1], 2);
+		execl(getenv("IDMGRD_BIN"), "idmgrd", "-f", "-c", conf, "-p", pidfile, (char *)NULL);
+		_exit(127);
+	}
+	close(errp[1]);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 100 && access(pidfile, F_OK) != 0; i++) {
+		if (waitpid(pid, status, WNOHANG) == pid) {
+			char buf[4096] = "";
+			ssize_t n = read(errp[0], buf, sizeof(buf) - 1);
+			if (err)
+				*err = strdup(n > 0 ? buf : "");
+			close(errp[0]);
+			return 0;
+		}
+		usleep(100000);
+	}
+	close(errp[0]);
+	ck_assert_msg(access(pidfile, F_OK) == 0, "idmgrd did not start");
+	return pid;
+}
+
+static void stop_idmgrd(pid_t pid)
+{
+	int st;
+
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* The sandbox's idmgrd, which the sandbox started (not our child). */
+static void stop_sandbox_idmgrd(void)
+{
+	char path[700], *text;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/idmgrd.pid", sb.dir);
+	text = slurp(path);
+	ck_assert_ptr_nonnull(text);
+	pid = (pid_t)atoi(text);
+	free(text);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	for (int i = 0; i < 100 && access(path, F_OK) == 0; i++)
+		usleep(100000); /* it removes its pid file last */
+	ck_assert_int_ne(access(path, F_OK), 0);
+}
+
+/* ... and started again as the sandbox does, in a session of its own. */
+static void restart_sandbox_idmgrd(void)
+{
+	char pidfile[700];
+	pid_t pid;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/idmgrd.pid", sb.dir);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		setsid();
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (fork() == 0)
+			execl(getenv("IDMGRD_BIN"), "idmgrd", "-f", "-c", sb.conf, "-p", pidfile,
+			      (char *)NULL);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	for (int i = 0; i < 100 && access(pidfile, F_OK) != 0; i++)
+		usleep(100000);
+	ck_assert_int_eq(access(pidfile, F_OK), 0);
+}
+
+/* One writer (docs/design.md): a second idmgrd for the same directory
+ * refuses to start while the first holds the writer's lease, naming it;
+ * once the first stops (and gives the lease up) another may start. */
+START_TEST(second_instance_refused)
+{
+	char conf[700], pidfile[700], text[800], *err = NULL;
+	int st = 0;
+	pid_t pid;
+
+	snprintf(text, sizeof(text), "socket = \"%s/second.sock\"", sb.dir);
+	conf_variant("second.conf", text, conf, sizeof(conf));
+	snprintf(pidfile, sizeof(pidfile), "%s/second.pid", sb.dir);
+	pid = start_idmgrd(conf, pidfile, &st, &err);
+	ck_assert_int_eq(pid, 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	ck_assert_msg(strstr(err, "another idmgrd is the writer"), "%s", err);
+	free(err);
+	stop_sandbox_idmgrd();
+	pid = start_idmgrd(conf, pidfile, &st, NULL);
+	ck_assert_int_gt(pid, 0);
+	stop_idmgrd(pid);
+	restart_sandbox_idmgrd();
+}
+END_TEST
+
+/* Officers on other hosts reach idmgrd over TLS (service.tls_port on the
+ * server, service.url on the client); a certificate the client's CA file
+ * does not vouch for is refused before any password is sent. */
+START_TEST(service_over_tls)
+{
+	char server[700], client[700], wrong[700], text[2048], pidfile[700], *out = NULL, *err = NULL;
+	char *argv[] = { getenv("IDMGR_BIN"), "-c", client, "-u", "takahashi", "--password-file",
+			 NULL, "user", "unlock", "watanabe", NULL };
+	char pw[700];
+	int port = closed_port();
+	pid_t pid;
+
+	self_signed("tls");
+	self_signed("other");
+	snprintf(text, sizeof(text),
+		 "socket = \"%s/tls.sock\" tls_port = %d tls_address = \"127.0.0.1\" "
+		 "tls_cert = \"%s/tls.crt\" tls_key = \"%s/tls.key\"",
+		 sb.dir, port, sb.dir, sb.dir);
+	conf_variant("tls-server.conf", text, server, sizeof(server));
+	snprintf(text, sizeof(text),
+		 "socket = \"%s/none.sock\" url = \"https://localhost:%d/\" ca_file = \"%s/tls.crt\"",
+		 sb.dir, port, sb.dir);
+	conf_variant("tls-client.conf", text, client, sizeof(client));
+	snprintf(text, sizeof(text),
+		 "socket = \"%s/none.sock\" url = \"https://localhost:%d/\" ca_file = \"%s/other.crt\"",
+		 sb.dir, port, sb.dir);
+	conf_variant("tls-wrong.conf", text, wrong, sizeof(wrong));
+	snprintf(pidfile, sizeof(pidfile), "%s/tls.pid", sb.dir);
+	snprintf(pw, sizeof(pw), "%s/takahashi.pw", sb.dir);
+	argv[6] = pw;
+
+	stop_sandbox_idmgrd(); /* one writer at a time */
+	pid = start_idmgrd(server, pidfile, NULL, NULL);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 0);
+	ck_assert_msg(strstr(out, "watanabe: unlocked"), "%s%s", out, err);
+	free(out);
+	free(err);
+	argv[2] = wrong;
+	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 3);
+	ck_assert_msg(strstr(err, "does not answer on https://localhost:"), "%s", err);
+	free(out);
+	free(err);
+	stop_idmgrd(pid);
+	restart_sandbox_idmgrd();
+}
+END_TEST
+
+/* ---------------------------------------------------------- concurrency */
+
+static pid_t spawn_idmgr(const char *uid, const char *a1, const char *a2, const char *a3,
+			 int outfd)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char path[700];
+		snprintf(path, sizeof(path), "%s/%s.pw", sb.dir, uid);
+		dup2(outfd, 1);
+		execl(getenv("IDMGR_BIN"), "idmgr", "-c", sb.conf, "-u", uid, "--password-file", path,
+		      a1, a2, a3, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Two approvals at once by the two roles: both are kept, and the request
+ * is approved (R-SOD-2). */
+START_TEST(concurrent_approvals_both_kept)
+{
+	char *id = submit("tanaka", "jiro"), *dn = request_dn(id), *ap;
+	int st1, st2, null = open("/dev/null", O_WRONLY);
+	pid_t p1 = spawn_idmgr("suzuki", "request", "approve", id, null);
+	pid_t p2 = spawn_idmgr("takahashi", "request", "approve", id, null);
+
+	ck_assert_int_eq(waitpid(p1, &st1, 0), p1);
+	ck_assert_int_eq(waitpid(p2, &st2, 0), p2);
+	close(null);
+	ck_assert(WIFEXITED(st1) && WEXITSTATUS(st1) == 0);
+	ck_assert(WIFEXITED(st2) && WEXITSTATUS(st2) == 0);
+	ap = state_of(dn, "idmApproval");
+	ck_assert_msg(strstr(ap, "security_chief") && strstr(ap, "system_admin"), "%s", ap);
+	free(ap);
+	ap = state_of(dn, "idmRequestState");
+	ck_assert_str_eq(ap, "approved|");
+	free(ap);
+	free(dn);
+	free(id);
+}
+END_TEST
+
+/* Two applies of one request at once: one winner, and the temporary
+ * password it prints is the one that works; the other prints none. */
+START_TEST(concurrent_applies_one_winner)
+{
+	char *id = submit("tanaka", "saburo"), *err = NULL, *outs[2] = { NULL, NULL }, *pw = NULL;
+	int fds[2][2], st[2], printed = 0;
+	pid_t p[2];
+	struct idm_dir *d = NULL;
+
+	ck_assert_int_eq(idmgr_quiet("suzuki", &err, "request", "approve", id), 0);
+	free(err);
+	ck_assert_int_eq(idmgr_quiet("takahashi", &err, "request", "approve", id), 0);
+	free(err);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(pipe(fds[i]), 0);
+		p[i] = spawn_idmgr(i ? "tanaka" : "takahashi", "request", "apply", id, fds[i][1]);
+		close(fds[i][1]);
+	}
+	for (int i = 0; i < 2; i++) {
+		char buf[4096] = "";
+		ssize_t n, got = 0;
+		while ((n = read(fds[i][0], buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+			got += n;
+		close(fds[i][0]);
+		outs[i] = strdup(buf);
+		ck_assert_int_eq(waitpid(p[i], &st[i], 0), p[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		char *q = strstr(outs[i], "temporary password for saburo: ");
+		if (!q)
+			continue;
+		printed++;
+		pw = strndup(q + strlen("temporary password for saburo: "), 16);
+	}
+	ck_assert_msg(printed == 1, "%d temporary passwords printed:\n%s\n%s", printed, outs[0],
+		      outs[1]);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, "uid=saburo," PEOPLE, pw, &d), IDM_OK);
+	idm_dir_close(d);
+	free(pw);
+	free(outs[0]);
+	free(outs[1]);
+	free(id);
+}
+END_TEST
+
+static Suite *service_suite(void)
+{
+	Suite *s = suite_create("service");
+	TCase *tc = tcase_create("item3");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, item3_forged_approvals_and_audit_records);
+	tcase_add_test(tc, item3_requests_are_immutable);
+	tcase_add_test(tc, item3_no_accounts_roles_or_passwords_by_hand);
+	tcase_add_test(tc, item3_contractor_writes_nothing);
+	tcase_add_test(tc, item3_audit_trail_untouchable);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("item3-rootdn");
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, item3_verify_names_records_not_by_the_service);
+	tcase_add_test(tc, changed_request_voids_its_approvals);
+	tcase_add_test(tc, number_pool_below_minimum_hands_out_nothing);
+	tcase_add_test(tc, item4_reconcile_names_the_rootdn_write);
+	tcase_add_test(tc, replaced_audit_container_is_named);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("service");
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, service_checks_like_config_check);
+	tcase_add_test(tc, service_rate_limits_refused_logins);
+	tcase_add_test(tc, service_survives_a_dead_client);
+	tcase_add_test(tc, service_over_tls);
+	tcase_add_test(tc, second_instance_refused);
+	tcase_add_test(tc, concurrent_approvals_both_kept);
+	tcase_add_test(tc, concurrent_applies_one_winner);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(service_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
