@@ -16,8 +16,9 @@
  * is no error.  Nothing here depends on who writes: the mark stores the
  * whole event (token, time, actor, action, subject, request, outcome,
  * detail), so any writer that records actors as data can complete it; the
- * trail here names the identity bound (WhoAmI), so a mark is completed by
- * its own actor only.  Objects an action creates besides its change (a
+ * trail names the officer authenticated (op->dn, also when idmgrd's own
+ * connection writes: idm_operator_record()), so a mark is completed by its
+ * own actor only.  Objects an action creates besides its change (a
  * notice, an emergency exception) take IDs derived from the token
  * (idm_action_object_id), so a rerun finds them instead of making twins.
  *
