@@ -99,8 +99,9 @@ static int exchange(const struct idm_config *cfg, const struct idm_log *log, con
 	headers = curl_slist_append(headers, "Expect:");
 	if (*cfg->service.url) { /* another host: TLS, the certificate checked */
 		size_t n = strlen(cfg->service.url);
-		snprintf(url, sizeof(url), "%.*s%s", (int)(n && cfg->service.url[n - 1] == '/' ? n - 1 : n),
-			 cfg->service.url, path);
+		snprintf(url, sizeof(url), "%.*s%s",
+			 (int)(n && cfg->service.url[n - 1] == '/' ? n - 1 : n), cfg->service.url,
+			 path);
 		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
 		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);

@@ -139,8 +139,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
 
 /* The peer: over TLS its address; on the Unix socket the Unix user the
  * kernel names (SO_PEERCRED).  For the log and the per-peer limit. */
-static void peer_of(struct MHD_Connection *conn, char *buf, size_t size, char *key,
-		    size_t key_size)
+static void peer_of(struct MHD_Connection *conn, char *buf, size_t size, char *key, size_t key_size)
 {
 	const union MHD_ConnectionInfo *ai =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -188,7 +187,7 @@ struct stream {
 	char peer[64], peer_key[64], op_key[IDM_RATELIMIT_KEY_MAX];
 	struct timespec t0;
 	time_t now;
-	int fd;	     /* write end */
+	int fd;      /* write end */
 	int conn_fd; /* a dup of the client's socket (Unix socket only; else -1) */
 };
 
@@ -285,8 +284,7 @@ static void stream_free(void *cls)
 	free(fd);
 }
 
-static enum MHD_Result start_stream(struct server *s, struct MHD_Connection *conn,
-				    struct stream *st)
+static enum MHD_Result start_stream(struct server *s, struct MHD_Connection *conn, struct stream *st)
 {
 	struct MHD_Response *resp = NULL;
 	pthread_attr_t attr;
@@ -314,12 +312,11 @@ static enum MHD_Result start_stream(struct server *s, struct MHD_Connection *con
 		if (ci)
 			(void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 		/* how much the client has not read yet: known on the Unix socket */
-		st->conn_fd = ci &&
-					      getsockopt(ci->connect_fd, SOL_SOCKET, SO_DOMAIN, &domain,
-							 &len) == 0 &&
-					      domain == AF_UNIX
-				      ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0)
-				      : -1;
+		st->conn_fd =
+			ci && getsockopt(ci->connect_fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+					domain == AF_UNIX
+				? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0)
+				: -1;
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -400,10 +397,11 @@ static enum MHD_Result call(struct server *s, struct MHD_Connection *conn, struc
 			 "too many refused logins for operator %s or from this client; try again "
 			 "in %ld seconds",
 			 req->operator_uid, s->cfg->service.refusal_window);
-		idm_logf(&s->log, LOG_WARNING, "request from %s: operator %s %s: rate-limited", peer,
-			 req->operator_uid, idm_api_op_name(req->op));
+		idm_logf(&s->log, LOG_WARNING, "request from %s: operator %s %s: rate-limited",
+			 peer, req->operator_uid, idm_api_op_name(req->op));
 		idm_api_request_free(req);
-		return send_json(conn, MHD_HTTP_TOO_MANY_REQUESTS, idm_api_refusal(IDM_EDENIED, msg));
+		return send_json(conn, MHD_HTTP_TOO_MANY_REQUESTS,
+				 idm_api_refusal(IDM_EDENIED, msg));
 	}
 	if (idm_api_op_streams(req->op)) {
 		struct stream *st = calloc(1, sizeof(*st));
@@ -500,8 +498,8 @@ static int listen_unix(const struct server *s, const char *path)
 	strcpy(sa.sun_path, path);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			idm_logf(&s->log, LOG_ERR, "%s exists and is not a socket; not replacing it",
-				 path);
+			idm_logf(&s->log, LOG_ERR,
+				 "%s exists and is not a socket; not replacing it", path);
 			return -1;
 		}
 		unlink(path);
@@ -593,8 +591,8 @@ static struct MHD_Daemon *start_tls(struct server *s, unsigned flags, char **cer
 	if (idm_file_read(c->service.tls_cert, 1024 * 1024, 1, &s->log, cert, &len) < 0 ||
 	    idm_file_read(c->service.tls_key, 64 * 1024, 1, &s->log, key, &len) < 0)
 		return NULL;
-	if (inet_pton(AF_INET6, c->service.tls_address,
-		      &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+	if (inet_pton(AF_INET6, c->service.tls_address, &((struct sockaddr_in6 *)&ss)->sin6_addr) ==
+	    1) {
 		ss.ss_family = AF_INET6;
 		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)c->service.tls_port);
 		flags |= MHD_USE_IPv6;
@@ -614,13 +612,14 @@ static struct MHD_Daemon *start_tls(struct server *s, unsigned flags, char **cer
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, "usage: idmgrd [-c FILE] [-f] [-p PIDFILE] [-t] [-v]\n"
-		    "  -c FILE     configuration (default %s)\n"
-		    "  -f          also write warnings to stderr (systemd, the sandbox)\n"
-		    "  -p PIDFILE  write the process id there once serving\n"
-		    "  -t          check the configuration and secret files, then exit\n"
-		    "  -v          log debug messages too\n"
-		    "See idmgrd(8).\n",
+	fprintf(fp,
+		"usage: idmgrd [-c FILE] [-f] [-p PIDFILE] [-t] [-v]\n"
+		"  -c FILE     configuration (default %s)\n"
+		"  -f          also write warnings to stderr (systemd, the sandbox)\n"
+		"  -p PIDFILE  write the process id there once serving\n"
+		"  -t          check the configuration and secret files, then exit\n"
+		"  -v          log debug messages too\n"
+		"See idmgrd(8).\n",
 		IDM_DEFAULT_CONFIG);
 }
 
@@ -643,9 +642,12 @@ static int write_pidfile(const struct server *s, const char *path)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "foreground", no_argument, NULL, 'f' },
-		{ "pidfile", required_argument, NULL, 'p' }, { "check", no_argument, NULL, 't' },
-		{ "verbose", no_argument, NULL, 'v' },	    { "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "check", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server s = { 0 };
@@ -692,9 +694,11 @@ int main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	s.by_operator = idm_ratelimit_new(s.cfg->service.max_refusals, s.cfg->service.refusal_window);
+	s.by_operator =
+		idm_ratelimit_new(s.cfg->service.max_refusals, s.cfg->service.refusal_window);
 	/* many officers may share a host: a peer gets more room than one uid */
-	s.by_peer = idm_ratelimit_new(s.cfg->service.max_refusals * 5, s.cfg->service.refusal_window);
+	s.by_peer =
+		idm_ratelimit_new(s.cfg->service.max_refusals * 5, s.cfg->service.refusal_window);
 	if (!s.by_operator || !s.by_peer)
 		goto out;
 
@@ -737,11 +741,13 @@ int main(int argc, char **argv)
 		goto out;
 	mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, &s, MHD_OPTION_LISTEN_SOCKET, fd,
 			       MHD_OPTION_NOTIFY_COMPLETED, completed, &s,
-			       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(s.cfg->ldap.timeout * 4 + 10),
+			       MHD_OPTION_CONNECTION_TIMEOUT,
+			       (unsigned)(s.cfg->ldap.timeout * 4 + 10),
 			       MHD_OPTION_CONNECTION_LIMIT, (unsigned)s.cfg->service.threads,
 			       MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, &s, MHD_OPTION_END);
 	if (!mhd) {
-		idm_logf(&s.log, LOG_ERR, "%s: the HTTP server did not start", s.cfg->service.socket);
+		idm_logf(&s.log, LOG_ERR, "%s: the HTTP server did not start",
+			 s.cfg->service.socket);
 		close(fd);
 		unlink(s.cfg->service.socket);
 		goto out;
@@ -753,8 +759,8 @@ int main(int argc, char **argv)
 				 s.cfg->service.tls_address, s.cfg->service.tls_port);
 			goto stop;
 		}
-		idm_logf(&s.log, LOG_NOTICE, "serving TLS on %s port %ld", s.cfg->service.tls_address,
-			 s.cfg->service.tls_port);
+		idm_logf(&s.log, LOG_NOTICE, "serving TLS on %s port %ld",
+			 s.cfg->service.tls_address, s.cfg->service.tls_port);
 	}
 	if (pidfile && write_pidfile(&s, pidfile) < 0)
 		goto stop;

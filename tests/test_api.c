@@ -116,7 +116,7 @@ START_TEST(ratelimit_blocks_then_forgets)
 	}
 	ck_assert(idm_ratelimit_blocked(rl, "operator:a", 1010));
 	ck_assert(!idm_ratelimit_blocked(rl, "operator:b", 1010)); /* others unaffected */
-	ck_assert(!idm_ratelimit_blocked(rl, "operator:a", 1060));  /* the window passed */
+	ck_assert(!idm_ratelimit_blocked(rl, "operator:a", 1060)); /* the window passed */
 	/* a full table reuses the stalest slot, never grows */
 	for (int i = 0; i < IDM_RATELIMIT_KEYS + 10; i++) {
 		char key[32];

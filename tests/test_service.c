@@ -107,7 +107,8 @@ static int ldap_add_pairs(struct idm_dir *d, const char *dn, const char *const *
 		while (k < n && strcmp(m[k].mod_type, pairs[2 * p]) != 0)
 			k++;
 		if (k == n) {
-			m[n] = (LDAPMod){ .mod_op = LDAP_MOD_ADD, .mod_type = (char *)pairs[2 * p],
+			m[n] = (LDAPMod){ .mod_op = LDAP_MOD_ADD,
+					  .mod_type = (char *)pairs[2 * p],
 					  .mod_values = vals[n] };
 			mods[n] = &m[n];
 			n++;
@@ -145,12 +146,12 @@ static char *state_of(const char *dn, const char *attr)
 }
 
 /* The values of attr of dn are exactly expected. */
-#define assert_state(dn, attr, expected)                                                  \
-	do {                                                                              \
-		char *now_ = state_of(dn, attr);                                          \
-		ck_assert_msg(strcmp(now_, expected) == 0, "%s %s: \"%s\", expected \"%s\"", \
-			      dn, attr, now_, expected);                                  \
-		free(now_);                                                               \
+#define assert_state(dn, attr, expected)                                                         \
+	do {                                                                                     \
+		char *now_ = state_of(dn, attr);                                                 \
+		ck_assert_msg(strcmp(now_, expected) == 0, "%s %s: \"%s\", expected \"%s\"", dn, \
+			      attr, now_, expected);                                             \
+		free(now_);                                                                      \
 	} while (0)
 
 static char *request_dn(const char *id)
@@ -176,8 +177,7 @@ static char *submit(const char *submitter, const char *uid)
 	return out;
 }
 
-static int idmgr_quiet(const char *uid, char **err, const char *a1, const char *a2,
-		       const char *a3)
+static int idmgr_quiet(const char *uid, char **err, const char *a1, const char *a2, const char *a3)
 {
 	char *out = NULL;
 	int st = idmgr_as(&sb, uid, &out, err, a1, a2, a3, NULL);
@@ -227,14 +227,25 @@ START_TEST(item3_forged_approvals_and_audit_records)
 			 LDAP_INSUFFICIENT_ACCESS);
 	snprintf(rec_dn, sizeof(rec_dn), "idmSeq=999,%s", AUDIT);
 	{
-		const char *rec[] = { "objectClass", "idmAuditRecord", "idmSeq", "999",
-				      "idmActor", "uid=sato,ou=people,dc=example,dc=org",
-				      "idmAction", "approve", "idmOutcome", "done", "idmTime",
-				      "20261201000000Z", "idmPrevHash",
-				      "0000000000000000000000000000000000000000000000000000000000000000",
-				      "idmHash",
-				      "1111111111111111111111111111111111111111111111111111111111111111",
-				      NULL };
+		const char *rec[] = {
+			"objectClass",
+			"idmAuditRecord",
+			"idmSeq",
+			"999",
+			"idmActor",
+			"uid=sato,ou=people,dc=example,dc=org",
+			"idmAction",
+			"approve",
+			"idmOutcome",
+			"done",
+			"idmTime",
+			"20261201000000Z",
+			"idmPrevHash",
+			"0000000000000000000000000000000000000000000000000000000000000000",
+			"idmHash",
+			"1111111111111111111111111111111111111111111111111111111111111111",
+			NULL
+		};
 		ck_assert_int_eq(ldap_add_pairs(d, rec_dn, rec), LDAP_INSUFFICIENT_ACCESS);
 	}
 	ck_assert_int_eq(ldap_mod(d, "cn=head," AUDIT, LDAP_MOD_REPLACE, "idmHead", "999 00"),
@@ -325,9 +336,10 @@ START_TEST(item3_no_accounts_roles_or_passwords_by_hand)
 {
 	static const char *const evil[] = {
 		"objectClass", "inetOrgPerson", "objectClass", "posixAccount", "objectClass",
-		"idmAccount", "uid", "evil", "cn", "evil", "sn", "evil", "uidNumber", "20000",
-		"gidNumber", "10000", "homeDirectory", "/home/evil", "userPassword",
-		"Chosen by me 2026!", "idmStatus", "active", NULL
+		"idmAccount",  "uid",           "evil",        "cn",           "evil",
+		"sn",          "evil",          "uidNumber",   "20000",        "gidNumber",
+		"10000",       "homeDirectory", "/home/evil",  "userPassword", "Chosen by me 2026!",
+		"idmStatus",   "active",        NULL
 	};
 	char *ciso = state_of("cn=ciso,ou=roles," IDMGR, "member");
 	char *chief = state_of("cn=security_chief,ou=roles," IDMGR, "member");
@@ -384,12 +396,23 @@ END_TEST
  * an exception naming the CISO, delete exceptions". */
 START_TEST(item3_contractor_writes_nothing)
 {
-	static const char *const plant[] = {
-		"objectClass", "idmException", "idmRequestId", "E20261201-00000001", "idmSubject",
-		"sato", "idmRule", "inactive", "idmReason", "planted", "idmTime",
-		"20261201000000Z", "idmUntil", "20301231000000Z", "idmActor",
-		"uid=sato,ou=people,dc=example,dc=org", NULL
-	};
+	static const char *const plant[] = { "objectClass",
+					     "idmException",
+					     "idmRequestId",
+					     "E20261201-00000001",
+					     "idmSubject",
+					     "sato",
+					     "idmRule",
+					     "inactive",
+					     "idmReason",
+					     "planted",
+					     "idmTime",
+					     "20261201000000Z",
+					     "idmUntil",
+					     "20301231000000Z",
+					     "idmActor",
+					     "uid=sato,ou=people,dc=example,dc=org",
+					     NULL };
 	char *uidn = state_of("uid=watanabe," PEOPLE, "uidNumber");
 	char *unit = state_of("uid=watanabe," PEOPLE, "departmentNumber");
 	char *pool = state_of("cn=numbers," IDMGR, "idmNextUidNumber");
@@ -659,8 +682,17 @@ END_TEST
 START_TEST(service_rate_limits_refused_logins)
 {
 	char bad[700], *out = NULL, *err = NULL;
-	char *argv[] = { getenv("IDMGR_BIN"), "-c", sb.conf, "-u", "nobody", "--password-file",
-			 bad, "user", "unlock", "watanabe", NULL };
+	char *argv[] = { getenv("IDMGR_BIN"),
+			 "-c",
+			 sb.conf,
+			 "-u",
+			 "nobody",
+			 "--password-file",
+			 bad,
+			 "user",
+			 "unlock",
+			 "watanabe",
+			 NULL };
 
 	snprintf(bad, sizeof(bad), "%s/bad.pw", sb.dir);
 	write_file(bad, "not the password", 0600);
@@ -686,8 +718,9 @@ END_TEST
 START_TEST(service_survives_a_dead_client)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	static const char half[] = "POST /v1/call HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n"
-				   "Content-Type: application/json\r\n\r\n{\"version\":1,\"operator\"";
+	static const char half[] =
+		"POST /v1/call HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n"
+		"Content-Type: application/json\r\n\r\n{\"version\":1,\"operator\"";
 	char *out = NULL, *err = NULL;
 
 	ck_assert_uint_lt(strlen(sb.dir) + strlen("/idmgrd.sock"), sizeof(sa.sun_path));
@@ -702,14 +735,16 @@ START_TEST(service_survives_a_dead_client)
 	{
 		/* a garbage body gets an answer naming what is wrong, no crash */
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		static const char junk[] = "POST /v1/call HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n"
-					   "Connection: close\r\n\r\n{\"op\":[1]";
+		static const char junk[] =
+			"POST /v1/call HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n"
+			"Connection: close\r\n\r\n{\"op\":[1]";
 		char reply[2048] = "";
 		ssize_t n, got = 0;
 		/* the dead clients' connections close as the service notices */
 		for (int i = 0; i < 50 && got == 0; i++) {
 			ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-			ck_assert_int_eq(write(fd, junk, sizeof(junk) - 1), (ssize_t)sizeof(junk) - 1);
+			ck_assert_int_eq(write(fd, junk, sizeof(junk) - 1),
+					 (ssize_t)sizeof(junk) - 1);
 			while ((n = read(fd, reply + got, sizeof(reply) - 1 - (size_t)got)) > 0)
 				got += n;
 			close(fd);
@@ -746,10 +781,25 @@ static void conf_variant(const char *name, const char *replacement, char *buf, s
 static void self_signed(const char *stem)
 {
 	char key[700], crt[700];
-	char *argv[] = { "/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-			 "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
-			 "-days", "2", "-subj", "/CN=localhost", "-addext",
-			 "subjectAltName=DNS:localhost,IP:127.0.0.1", NULL };
+	char *argv[] = { "/usr/bin/openssl",
+			 "req",
+			 "-x509",
+			 "-newkey",
+			 "ec",
+			 "-pkeyopt",
+			 "ec_paramgen_curve:prime256v1",
+			 "-nodes",
+			 "-keyout",
+			 key,
+			 "-out",
+			 crt,
+			 "-days",
+			 "2",
+			 "-subj",
+			 "/CN=localhost",
+			 "-addext",
+			 "subjectAltName=DNS:localhost,IP:127.0.0.1",
+			 NULL };
 
 	snprintf(key, sizeof(key), "%s/%s.key", sb.dir, stem);
 	snprintf(crt, sizeof(crt), "%s/%s.crt", sb.dir, stem);
@@ -875,9 +925,19 @@ END_TEST
  * does not vouch for is refused before any password is sent. */
 START_TEST(service_over_tls)
 {
-	char server[700], client[700], wrong[700], text[2048], pidfile[700], *out = NULL, *err = NULL;
-	char *argv[] = { getenv("IDMGR_BIN"), "-c", client, "-u", "takahashi", "--password-file",
-			 NULL, "user", "unlock", "watanabe", NULL };
+	char server[700], client[700], wrong[700], text[2048], pidfile[700], *out = NULL,
+									     *err = NULL;
+	char *argv[] = { getenv("IDMGR_BIN"),
+			 "-c",
+			 client,
+			 "-u",
+			 "takahashi",
+			 "--password-file",
+			 NULL,
+			 "user",
+			 "unlock",
+			 "watanabe",
+			 NULL };
 	char pw[700];
 	int port = closed_port();
 	pid_t pid;
@@ -920,8 +980,7 @@ END_TEST
 
 /* ---------------------------------------------------------- concurrency */
 
-static pid_t spawn_idmgr(const char *uid, const char *a1, const char *a2, const char *a3,
-			 int outfd)
+static pid_t spawn_idmgr(const char *uid, const char *a1, const char *a2, const char *a3, int outfd)
 {
 	pid_t pid = fork();
 
@@ -930,8 +989,8 @@ static pid_t spawn_idmgr(const char *uid, const char *a1, const char *a2, const 
 		char path[700];
 		snprintf(path, sizeof(path), "%s/%s.pw", sb.dir, uid);
 		dup2(outfd, 1);
-		execl(getenv("IDMGR_BIN"), "idmgr", "-c", sb.conf, "-u", uid, "--password-file", path,
-		      a1, a2, a3, (char *)NULL);
+		execl(getenv("IDMGR_BIN"), "idmgr", "-c", sb.conf, "-u", uid, "--password-file",
+		      path, a1, a2, a3, (char *)NULL);
 		_exit(127);
 	}
 	return pid;

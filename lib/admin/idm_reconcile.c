@@ -14,9 +14,9 @@
 /* What slapd itself writes (ppolicy, lastbind) and the server-set
  * attributes every write carries. */
 static const char *const bookkeeping[] = {
-	"pwdFailureTime",  "pwdAccountLockedTime", "pwdChangedTime",  "pwdGraceUseTime",
-	"pwdLastSuccess",  "authTimestamp",	   "entryCSN",	      "modifiersName",
-	"modifyTimestamp", "structuralObjectClass", "entryUUID",       "creatorsName",
+	"pwdFailureTime",  "pwdAccountLockedTime",  "pwdChangedTime", "pwdGraceUseTime",
+	"pwdLastSuccess",  "authTimestamp",         "entryCSN",       "modifiersName",
+	"modifyTimestamp", "structuralObjectClass", "entryUUID",      "creatorsName",
 	"createTimestamp",
 };
 
@@ -47,7 +47,8 @@ static bool under(const char *dn, const char *base)
 static int one(void *ctx, LDAP *ld, LDAPMessage *e)
 {
 	struct walk *w = ctx;
-	char *start = idm_entry_value(ld, e, "reqStart"), *who = idm_entry_value(ld, e, "reqAuthzID");
+	char *start = idm_entry_value(ld, e, "reqStart"),
+	     *who = idm_entry_value(ld, e, "reqAuthzID");
 	char *type = idm_entry_value(ld, e, "reqType"), *dn = idm_entry_value(ld, e, "reqDN");
 	struct berval **mods = ldap_get_values_len(ld, e, "reqMod");
 	char attrs[1024] = "";
@@ -104,8 +105,8 @@ out:
 int idm_reconcile(struct idm_dir *d, const struct idm_config *cfg, time_t since,
 		  int (*each)(void *ctx, const struct idm_unexplained *w), void *ctx, long *checked)
 {
-	static const char *const attrs[] = { "reqStart", "reqAuthzID", "reqType", "reqDN",
-					     "reqMod",	 NULL };
+	static const char *const attrs[] = { "reqStart", "reqAuthzID", "reqType",
+					     "reqDN",    "reqMod",     NULL };
 	struct walk w = { .cfg = cfg, .each = each, .ctx = ctx };
 	char *filter = NULL, when[IDM_GENTIME_LEN];
 	int r;
@@ -113,10 +114,11 @@ int idm_reconcile(struct idm_dir *d, const struct idm_config *cfg, time_t since,
 	if (checked)
 		*checked = 0;
 	idm_time_format(since, when);
-	r = since > 0 ? idm_filter_fmt(&filter,
-				       "(&(objectClass=auditWriteObject)(reqResult=0)(reqStart>=%s))",
-				       when)
-		      : idm_filter_fmt(&filter, "(&(objectClass=auditWriteObject)(reqResult=0))");
+	r = since > 0
+		    ? idm_filter_fmt(&filter,
+				     "(&(objectClass=auditWriteObject)(reqResult=0)(reqStart>=%s))",
+				     when)
+		    : idm_filter_fmt(&filter, "(&(objectClass=auditWriteObject)(reqResult=0))");
 	if (r == IDM_OK)
 		r = idm_dir_search_paged(d, cfg->service.accesslog_dn, LDAP_SCOPE_ONELEVEL, filter,
 					 attrs, 500, one, &w);

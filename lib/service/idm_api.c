@@ -73,11 +73,13 @@ static int run_reconcile(struct call *c);
 static const struct idm_api_op ops[] = {
 	{ "request.submit",
 	  { { "form", ARG_TEXT, true, IDM_FORM_MAX }, { "name", ARG_WORD, false, 4096 } },
-	  run_submit, false },
+	  run_submit,
+	  false },
 	{ "request.approve", { { "id", ARG_WORD, true, ID_MAX } }, run_approve, false },
 	{ "request.reject",
 	  { { "id", ARG_WORD, true, ID_MAX }, { "reason", ARG_WORD, true, WORD_MAX } },
-	  run_reject, false },
+	  run_reject,
+	  false },
 	{ "request.apply", { { "id", ARG_WORD, true, ID_MAX } }, run_apply, false },
 	{ "user.unlock", { { "uid", ARG_WORD, true, ID_MAX } }, run_unlock, false },
 	{ "user.reset-password", { { "uid", ARG_WORD, true, ID_MAX } }, run_reset, false },
@@ -87,14 +89,16 @@ static const struct idm_api_op ops[] = {
 	    { "reason", ARG_WORD, false, WORD_MAX },
 	    { "manager", ARG_WORD, false, ID_MAX },
 	    { "emergency", ARG_BOOL, false, 0 } },
-	  run_suspend, false },
+	  run_suspend,
+	  false },
 	{ "exception.add",
 	  { { "subject", ARG_WORD, true, ID_MAX },
 	    { "rule", ARG_WORD, true, ID_MAX },
 	    { "reason", ARG_WORD, true, WORD_MAX },
 	    { "until", ARG_WORD, true, 10 },
 	    { "emergency", ARG_BOOL, false, 0 } },
-	  run_exception_add, false },
+	  run_exception_add,
+	  false },
 	{ "exception.revoke", { { "id", ARG_WORD, true, ID_MAX } }, run_exception_revoke, false },
 	{ "exception.acknowledge", { { "id", ARG_WORD, true, ID_MAX } }, run_exception_ack, false },
 	{ "sweep.apply", { { "inactive_days", ARG_DAYS, false, 0 } }, run_sweep, true },
@@ -119,7 +123,8 @@ static bool text_ok(const char *s, size_t len, bool lines)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		if (ch == '\0' || ch == 0x7f || (ch < 0x20 && !(lines && (ch == '\n' || ch == '\t'))))
+		if (ch == '\0' || ch == 0x7f ||
+		    (ch < 0x20 && !(lines && (ch == '\n' || ch == '\t'))))
 			return false;
 	}
 	return true;
@@ -266,8 +271,8 @@ int idm_api_parse(const char *body, size_t len, struct idm_api_request **out, ch
 	v = json_object_get(root, "operator");
 	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > ID_MAX ||
 	    !text_ok(json_string_value(v), json_string_length(v), false)) {
-		snprintf(why, why_size, "request: operator: must be a uid of 1 to %d printable bytes",
-			 ID_MAX);
+		snprintf(why, why_size,
+			 "request: operator: must be a uid of 1 to %d printable bytes", ID_MAX);
 		goto out;
 	}
 	req->operator_uid = strdup(json_string_value(v));
@@ -397,8 +402,7 @@ static bool arg_bool(const struct call *c, const char *name)
 }
 
 /* The service's own connection: the identity that alone writes. */
-static int open_writer(const struct idm_config *cfg, const struct idm_log *log,
-		       struct idm_dir **out)
+static int open_writer(const struct idm_config *cfg, const struct idm_log *log, struct idm_dir **out)
 {
 	*out = NULL;
 	if (!*cfg->service.bind_dn) {
@@ -460,8 +464,8 @@ static int run_submit(struct call *c)
 	struct idm_form *form = NULL;
 	const char *name = arg_str(c, "name");
 	char *id = NULL;
-	int r = idm_form_parse(c->cfg, name ? name : "form", arg_str(c, "form"), time(NULL),
-			       c->log, &form);
+	int r = idm_form_parse(c->cfg, name ? name : "form", arg_str(c, "form"), time(NULL), c->log,
+			       &form);
 
 	if (r == IDM_OK)
 		r = idm_request_submit(c->op, c->cfg, c->log, form, &id);
@@ -572,8 +576,8 @@ static json_t *opt_string(const char *s)
 static int sweep_finding(void *ctx, const struct idm_sweep_finding *f)
 {
 	struct call *c = ctx;
-	json_t *j = json_pack("{s:i, s:i, s:i, s:o, s:o, s:o, s:b, s:I, s:I, s:I, s:I, s:o}", "class",
-			      (int)f->cls, "rule_class", (int)f->rule_class, "action",
+	json_t *j = json_pack("{s:i, s:i, s:i, s:o, s:o, s:o, s:b, s:I, s:I, s:I, s:I, s:o}",
+			      "class", (int)f->cls, "rule_class", (int)f->rule_class, "action",
 			      (int)f->action, "uid", opt_string(f->uid), "dn", opt_string(f->dn),
 			      "status", opt_string(f->status), "privileged", f->privileged,
 			      "last_login", (json_int_t)f->last_login, "created",
@@ -583,10 +587,9 @@ static int sweep_finding(void *ctx, const struct idm_sweep_finding *f)
 	if (!j)
 		return IDM_ENOMEM;
 	if (c->emit) /* a negative answer: the client is gone, stop */
-		return c->emit(c->emit_ctx, json_pack("{s:o}", "finding", j)) < 0 ? IDM_EIO
-										  : IDM_OK;
+		return c->emit(c->emit_ctx, json_pack("{s:o}", "finding", j)) < 0 ? IDM_EIO : IDM_OK;
 	return json_array_append_new(json_object_get(c->result, "findings"), j) == 0 ? IDM_OK
-										       : IDM_ENOMEM;
+										     : IDM_ENOMEM;
 }
 
 /* Findings are streamed when the caller can (idm_api_handle_stream), else

@@ -51,8 +51,8 @@ struct idm_api_request {
 	char *operator_uid;
 	char *password; /* wiped by idm_api_request_free() */
 	const struct idm_api_op *op;
-	json_t *args; /* checked against the op's table */
-	bool verbose; /* pass LOG_DEBUG messages back too */
+	json_t *args;       /* checked against the op's table */
+	bool verbose;       /* pass LOG_DEBUG messages back too */
 	bool authenticated; /* set by idm_api_handle() once the operator's bind and
 			       account checks passed: a refusal before that is a
 			       refused login (rate-limited by idmgrd) */
