@@ -43,7 +43,7 @@ inbin=$(cd "$dest$bindir" && ls)
 [ "$inbin" = idmgr ] || fail "$bindir holds more than idmgr: $inbin"
 
 if [ -n "$unitdir" ]; then
-	for unit in idmgr-sweep.service idmgr-sweep.timer; do
+	for unit in idmgr-sweep.service idmgr-sweep.timer idmgrd.service; do
 		[ -f "$dest$unitdir/$unit" ] || fail "no $unit in $unitdir"
 	done
 	grep -qx "ExecStart=$bindir/idmgr -c $sysconfdir/idmgr/idmgr.conf .*" \
