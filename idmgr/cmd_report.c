@@ -85,10 +85,15 @@ static int one(void *ctx, LDAP *ld, LDAPMessage *e)
 	} else if (strcmp(r->kind, "locked") == 0) {
 		static const char *const names[4] = { "locked_since", "failures", "kind", "status" };
 		const struct idm_policy *p = idm_account_policy(r->cfg, a);
-		bool hard = a->failure_count >= IDM_LOCKOUT_HARD_LIMIT;
-		bool timed = a->locked_time && p &&
-			     (p->lockout_duration == 0 || r->now < a->locked_time + p->lockout_duration);
+		struct idm_lock_values v;
+		enum idm_lock_verdict verdict;
+		bool hard, timed;
 		char n[24];
+
+		idm_lockout_values_of(a, &v);
+		verdict = p ? idm_lockout_verdict(p, &v, r->now) : IDM_LOCK_CHECK;
+		hard = verdict == IDM_LOCK_HARD || (!p && a->hard_locked);
+		timed = verdict == IDM_LOCK_LOCKED;
 		if (hard || timed) {
 			output_time(a->locked_time, c1);
 			snprintf(n, sizeof(n), "%ld", a->failure_count);
@@ -119,7 +124,7 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 		"uid", "idmStatus", "idmPolicy", "idmPrivileged", "pwdReset", "pwdChangedTime", "createTimestamp",
 		"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
 		"idmLastLoginHost", "idmLastLogoutTime", "idmPrivilegeRequest", "idmStatusTime",
-		"idmStatusReason", "idmUntil", NULL,
+		"idmStatusReason", "idmUntil", "idmFailureTime", "idmHardLockTime", "authTimestamp", NULL,
 	};
 	struct idm_config *cfg = NULL;
 	struct report rep = { 0 };
@@ -143,7 +148,7 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 	if (strcmp(rep.kind, "privileged") == 0)
 		filter = "(&(objectClass=idmAccount)(idmPrivileged=TRUE))";
 	else if (strcmp(rep.kind, "locked") == 0)
-		filter = "(&(objectClass=idmAccount)(|(idmLockedTime=*)(idmFailureCount>=100)))";
+		filter = "(&(objectClass=idmAccount)(|(idmLockedTime=*)(idmHardLockTime=*)(idmFailureCount>=100)))";
 	else if (strcmp(rep.kind, "suspended") == 0)
 		filter = "(&(objectClass=idmAccount)(|(idmStatus=suspended)(idmStatus=seconded)))";
 	else if (strcmp(rep.kind, "exceptions") == 0)

@@ -19,6 +19,7 @@
 #include "idm_error.h"
 #include "idm_lockout.h"
 #include "idm_login.h"
+#include "idm_mods.h"
 #include "idm_passhash.h"
 #include "idm_password.h"
 #include "idm_time.h"
@@ -246,6 +247,10 @@ static void setup(void)
 		add_hashed_account("straybytes", 39998, b64, days_ago(2, t));
 	}
 	add_account("alice", "Alice's long passphrase 1", "idmStatus: active\n");
+	add_account("hostlock", "Host lock passphrase 1", "idmStatus: active\n");
+	add_account("hardmark", "Hard mark passphrase 1",
+		    "idmStatus: active\nidmHardLockTime: 20261101000000Z\n");
+	add_account("roomy100", "Roomy hundred passphrase", "idmStatus: active\nidmPolicy: roomy\n");
 	add_account("susp", "Suspended passphrase 2", "idmStatus: suspended\n");
 	add_account("gone", "Retired passphrase 3", "idmStatus: retired\n");
 	add_account("temp", "Fixed-term passphrase 4",
@@ -484,7 +489,7 @@ START_TEST(session_shows_last_login)
 	ck_assert_int_eq(full_login("sess1", "Session user passphrase", "ws2.example.org", &c),
 			 PAM_SUCCESS);
 	ck_assert_ptr_nonnull(strstr(c.shown, "from ws1.example.org, last logout: "));
-	ck_assert_ptr_nonnull(strstr(c.shown, "; 1 failed login attempt(s) since"));
+	ck_assert_msg(strstr(c.shown, "; 1 failed login attempt(s) since") != NULL, "shown: %s", c.shown);
 	a = read_account("sess1");
 	ck_assert_str_eq(a->last_host, "ws2.example.org");
 	ck_assert_int_ne(a->last_logout, 0);
@@ -663,6 +668,253 @@ START_TEST(weak_hash_binds_and_next_change_is_argon2id)
 }
 END_TEST
 
+
+/* ---- threat model item 2: root on one host holds the service secret ----
+ * Each test binds as cn=pam,ou=services with the hosts' secret (real LDAP
+ * calls), attempts the write, shows slapd refuse it, and shows the next PAM
+ * login find the protected state unchanged (R-PW-5, R-PRIV-4, R-VIO-1). */
+
+/* One modify as the hosts' service identity: op on attr (value NULL: all). */
+static int as_host(const char *dn, int op, const char *attr, const char *value)
+{
+	struct idm_dir *svc = NULL;
+	struct idm_mods *m = idm_mods_new();
+	int r;
+
+	ck_assert_int_eq(idm_dir_open_service(sb.cfg, NULL, &svc), IDM_OK);
+	idm_mods_add(m, op, attr, value);
+	ck_assert_ptr_nonnull(idm_mods_array(m));
+	r = idm_dir_modify(svc, dn, idm_mods_array(m));
+	if (r != IDM_OK)
+		r = idm_dir_last_result(svc);
+	idm_mods_free(m);
+	idm_dir_close(svc);
+	return r;
+}
+
+#define REFUSED(dn, op, attr, value)                                                              \
+	do {                                                                                      \
+		int rc_ = as_host(dn, op, attr, value);                                           \
+		ck_assert_msg(rc_ == LDAP_INSUFFICIENT_ACCESS || rc_ == LDAP_CONSTRAINT_VIOLATION, \
+			      "the service identity's %s %s on %s: %s, not refused", #op, attr,   \
+			      dn, ldap_err2string(rc_));                                          \
+	} while (0)
+
+/* The first value of attr in dn as the directory administrator sees it. */
+static char *admin_value(const char *dn, const char *attr)
+{
+	const char *attrs[] = { attr, NULL };
+	struct idm_dir *d = NULL;
+	LDAPMessage *res = NULL;
+	char *v;
+
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
+	ck_assert_int_eq(idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res),
+			 IDM_OK);
+	v = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res), attr);
+	ldap_msgfree(res);
+	idm_dir_close(d);
+	return v;
+}
+
+/* Item 2: "cannot read a hash or history". */
+START_TEST(host_cannot_read_hash_or_history)
+{
+	static const char *const attrs[] = { "userPassword", "idmPasswordHistory", "pwdHistory", NULL };
+	struct idm_dir *svc = NULL;
+	LDAPMessage *res = NULL, *e;
+
+	ck_assert_int_eq(idm_dir_open_service(sb.cfg, NULL, &svc), IDM_OK);
+	ck_assert_int_eq(idm_dir_search(svc, "uid=alice,ou=people,dc=example,dc=org", LDAP_SCOPE_BASE,
+					"(objectClass=*)", attrs, 1, &res),
+			 IDM_OK);
+	e = ldap_first_entry(idm_dir_ldap(svc), res);
+	ck_assert_ptr_nonnull(e);
+	for (int i = 0; attrs[i]; i++) {
+		char *v = idm_entry_value(idm_dir_ldap(svc), e, attrs[i]);
+		ck_assert_msg(v == NULL, "the service identity read %s", attrs[i]);
+	}
+	ldap_msgfree(res);
+	/* nor can it find an account by its hash */
+	res = NULL;
+	ck_assert_int_eq(idm_dir_search(svc, "ou=people,dc=example,dc=org", LDAP_SCOPE_SUBTREE,
+					"(userPassword=*)", attrs, 0, &res),
+			 IDM_OK);
+	ck_assert_int_eq(ldap_count_entries(idm_dir_ldap(svc), res), 0);
+	ldap_msgfree(res);
+	idm_dir_close(svc);
+}
+END_TEST
+
+/* Item 2: "cannot set a password". */
+START_TEST(host_cannot_set_password)
+{
+	struct pam_script c;
+	const char *dn = "uid=alice,ou=people,dc=example,dc=org";
+
+	REFUSED(dn, LDAP_MOD_REPLACE, "userPassword", "Host chosen password 1");
+	REFUSED(dn, LDAP_MOD_ADD, "userPassword", "Host chosen password 1");
+	REFUSED(dn, LDAP_MOD_DELETE, "userPassword", NULL);
+	ck_assert_int_eq(auth("alice", "Host chosen password 1", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(auth("alice", "Alice's long passphrase 1", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* Item 2: "cannot unlock an account or undo failures": delete failure
+ * values, lock marks, the hard-limit mark, the server's lock; reset the
+ * obsolete counter; replace a lock mark with an old one. */
+START_TEST(host_cannot_unlock_or_undo_failures)
+{
+	const char *dn = "uid=hostlock,ou=people,dc=example,dc=org";
+	struct pam_script c;
+	struct idm_account *a;
+	char old[IDM_GENTIME_LEN];
+	long failures;
+
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(auth("hostlock", "wrong guess", &c), PAM_AUTH_ERR);
+	a = read_account("hostlock");
+	ck_assert_int_ne(a->locked_time, 0);
+	failures = a->failure_count;
+	ck_assert_int_eq(failures, 5);
+	ck_assert_ptr_nonnull(a->failure_values[0]);
+	REFUSED(dn, LDAP_MOD_DELETE, "idmFailureTime", NULL);
+	REFUSED(dn, LDAP_MOD_DELETE, "idmFailureTime", a->failure_values[0]);
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmFailureTime", "19700101000000Z#0000000000000000");
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmFailureTime", NULL);
+	REFUSED(dn, LDAP_MOD_DELETE, "idmLockedTime", NULL);
+	REFUSED(dn, LDAP_MOD_DELETE, "idmLockedTime", a->lock_values[0]);
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmLockedTime", days_ago(30, old));
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmHardLockTime", NULL);
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmFailureCount", "0");
+	REFUSED(dn, LDAP_MOD_INCREMENT, "idmFailureCount", "-100");
+	REFUSED(dn, LDAP_MOD_DELETE, "pwdAccountLockedTime", NULL);
+	REFUSED(dn, LDAP_MOD_DELETE, "pwdFailureTime", NULL);
+	/* nor move "the last success" that spends failures */
+	REFUSED(dn, LDAP_MOD_REPLACE, "authTimestamp", "20991231235959Z");
+	idm_account_free(a);
+	/* the next login: still locked, nothing lost */
+	ck_assert_int_eq(auth("hostlock", "Host lock passphrase 1", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("hostlock", &c), PAM_PERM_DENIED);
+	a = read_account("hostlock");
+	ck_assert_int_eq(a->failure_count, failures + 1);
+	idm_account_free(a);
+	/* adding is what a host may do, and it only locks more */
+	ck_assert_int_eq(as_host(dn, LDAP_MOD_ADD, "idmFailureTime", "19700101000000Z#00000000000000aa"),
+			 LDAP_SUCCESS);
+	operator_unlock("hostlock");
+	ck_assert_int_eq(auth("hostlock", "Host lock passphrase 1", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* Item 2, the hard limit (NIST SP 800-63B): its mark stays. */
+START_TEST(host_cannot_lift_hard_limit)
+{
+	const char *dn = "uid=hardmark,ou=people,dc=example,dc=org";
+	struct pam_script c;
+
+	REFUSED(dn, LDAP_MOD_DELETE, "idmHardLockTime", NULL);
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmHardLockTime", "19700101000000Z");
+	ck_assert_int_eq(auth("hardmark", "Hard mark passphrase 1", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("hardmark", &c), PAM_PERM_DENIED);
+	operator_unlock("hardmark");
+	ck_assert_int_eq(auth("hardmark", "Hard mark passphrase 1", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* 100 failures through PAM set the hard-limit mark (in the server's form). */
+START_TEST(hard_limit_marked_after_100_failures)
+{
+	struct pam_script c;
+	struct idm_account *a;
+
+	for (int i = 0; i < IDM_LOCKOUT_HARD_LIMIT; i++)
+		ck_assert_int_eq(auth("roomy100", "wrong guess", &c), PAM_AUTH_ERR);
+	a = read_account("roomy100");
+	ck_assert(a->hard_locked);
+	idm_account_free(a);
+	sleep(2); /* past lockout_duration = 1 of the "roomy" policy */
+	ck_assert_int_eq(auth("roomy100", "Roomy hundred passphrase", &c), PAM_AUTH_ERR);
+	operator_unlock("roomy100");
+	ck_assert_int_eq(auth("roomy100", "Roomy hundred passphrase", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* Item 2: "cannot change status, policy or must-change in the user's
+ * favour". */
+START_TEST(host_cannot_change_status_policy_or_must_change)
+{
+	const char *susp = "uid=susp,ou=people,dc=example,dc=org";
+	const char *priv = "uid=priv1,ou=people,dc=example,dc=org";
+	const char *reset = "uid=resetme,ou=people,dc=example,dc=org";
+	struct pam_script c;
+
+	REFUSED(susp, LDAP_MOD_REPLACE, "idmStatus", "active");
+	REFUSED(susp, LDAP_MOD_REPLACE, "idmValidUntil", "20991231235959Z");
+	REFUSED(susp, LDAP_MOD_REPLACE, "pwdEndTime", NULL);
+	REFUSED(susp, LDAP_MOD_REPLACE, "pwdStartTime", NULL);
+	REFUSED(priv, LDAP_MOD_REPLACE, "idmPrivileged", "FALSE");
+	REFUSED(priv, LDAP_MOD_REPLACE, "idmPolicy", "quick");
+	REFUSED(priv, LDAP_MOD_REPLACE, "pwdPolicySubentry", "cn=service,ou=policies,dc=example,dc=org");
+	REFUSED(reset, LDAP_MOD_REPLACE, "idmMustChange", "FALSE");
+	REFUSED(reset, LDAP_MOD_DELETE, "pwdReset", NULL);
+	REFUSED(reset, LDAP_MOD_REPLACE, "idmPwdChangedTime", "20991231235959Z");
+	ck_assert_int_eq(auth("susp", "Suspended passphrase 2", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("susp", &c), PAM_PERM_DENIED);
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = "Reset by server passphrase";
+	{
+		struct pam_conv pc = { pam_script_conv, &c };
+		pam_handle_t *pamh = NULL;
+		ck_assert_int_eq(pam_start("idmgr", "resetme", &pc, &pamh), PAM_SUCCESS);
+		ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+		ck_assert_int_eq(pam_acct_mgmt(pamh, 0), PAM_NEW_AUTHTOK_REQD);
+		pam_end(pamh, PAM_SUCCESS);
+	}
+	{
+		char *v = admin_value(priv, "idmPrivileged");
+		ck_assert_str_eq(v, "TRUE");
+		free(v);
+	}
+}
+END_TEST
+
+/* Item 2: "cannot write requests, approvals, audit records, roles or
+ * exceptions". */
+START_TEST(host_cannot_write_officers_records)
+{
+	static const char *const ous[] = { "requests", "audit", "exceptions", "notices" };
+	struct idm_dir *svc = NULL;
+	struct idm_mods *m;
+	char dn[256];
+
+	ck_assert_int_eq(idm_dir_open_service(sb.cfg, NULL, &svc), IDM_OK);
+	for (size_t i = 0; i < sizeof(ous) / sizeof(ous[0]); i++) {
+		snprintf(dn, sizeof(dn), "idmRequestId=HOST-1,ou=%s,ou=idmgr,dc=example,dc=org", ous[i]);
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmRequest");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", "HOST-1");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestType", "register");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", "approved");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmSubject", "alice");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmTime", "20261201000000Z");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmActor", "uid=sato,ou=people,dc=example,dc=org");
+		ck_assert_int_eq(idm_dir_add(svc, dn, idm_mods_array(m)), IDM_EDENIED);
+		idm_mods_free(m);
+	}
+	idm_dir_close(svc);
+	REFUSED("cn=ciso,ou=roles,ou=idmgr,dc=example,dc=org", LDAP_MOD_ADD, "member",
+		"uid=alice,ou=people,dc=example,dc=org");
+	REFUSED("cn=system_admin,ou=roles,ou=idmgr,dc=example,dc=org", LDAP_MOD_ADD, "member",
+		"uid=alice,ou=people,dc=example,dc=org");
+	REFUSED("ou=audit,ou=idmgr,dc=example,dc=org", LDAP_MOD_REPLACE, "description", "x");
+	REFUSED("cn=default,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdMaxFailure", "1000");
+	REFUSED("cn=default,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdLockout", "FALSE");
+	REFUSED("cn=pam,ou=services,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdPolicySubentry",
+		"cn=nothing,ou=policies,dc=example,dc=org");
+}
+END_TEST
+
 static Suite *pam_suite(void)
 {
 	Suite *s = suite_create("pam");
@@ -693,6 +945,13 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, server_backstop_locks_direct_binds);
 	tcase_add_test(tc, server_must_change_control_honoured);
 	tcase_add_test(tc, weak_hash_binds_and_next_change_is_argon2id);
+	tcase_add_test(tc, host_cannot_read_hash_or_history);
+	tcase_add_test(tc, host_cannot_set_password);
+	tcase_add_test(tc, host_cannot_unlock_or_undo_failures);
+	tcase_add_test(tc, host_cannot_lift_hard_limit);
+	tcase_add_test(tc, hard_limit_marked_after_100_failures);
+	tcase_add_test(tc, host_cannot_change_status_policy_or_must_change);
+	tcase_add_test(tc, host_cannot_write_officers_records);
 	suite_add_tcase(s, tc);
 	return s;
 }

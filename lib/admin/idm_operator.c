@@ -39,6 +39,14 @@ static bool password_expired(const struct idm_config *cfg, const struct idm_acco
 	       (a->pwd_changed == 0 || now - a->pwd_changed >= p->max_age_days * 86400L);
 }
 
+static bool lock_in_force(const struct idm_policy *p, const struct idm_account *a, time_t now)
+{
+	struct idm_lock_values v;
+
+	idm_lockout_values_of(a, &v);
+	return idm_lockout_verdict(p, &v, now) != IDM_LOCK_CHECK;
+}
+
 int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
 		       const char *password, enum idm_operator_mode mode,
 		       struct idm_operator **out)
@@ -91,9 +99,7 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 		r = IDM_EDENIED;
 		goto out;
 	}
-	if (op->account->failure_count >= IDM_LOCKOUT_HARD_LIMIT ||
-	    (op->account->locked_time && p &&
-	     (p->lockout_duration == 0 || now < op->account->locked_time + p->lockout_duration))) {
+	if (p && lock_in_force(p, op->account, now)) {
 		idm_logf(log, LOG_ERR, "operator %s: the account is locked; a system_admin unlocks it",
 			 uid);
 		r = IDM_EDENIED;

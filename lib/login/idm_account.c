@@ -7,6 +7,7 @@
 #include "idm_account.h"
 #include "idm_error.h"
 #include "idm_escape.h"
+#include "idm_lockout.h"
 #include "idm_passhash.h"
 #include "idm_time.h"
 #include "idm_uid.h"
@@ -31,8 +32,30 @@ const char *const idm_account_attrs[] = {
 	"uid", "idmStatus", "idmPolicy", "idmPrivileged", "pwdReset", "pwdChangedTime",
 	"createTimestamp",
 	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
-	"idmLastLoginHost", "idmLastLogoutTime", NULL,
+	"idmLastLoginHost", "idmLastLogoutTime", "idmFailureTime", "idmHardLockTime",
+	"authTimestamp", NULL,
 };
+
+/* Every value of attr as strings, NULL-terminated; *n their number. */
+static int all_values(LDAP *ld, LDAPMessage *e, const char *attr, char ***out, size_t *n)
+{
+	struct berval **vals = ldap_get_values_len(ld, e, attr);
+	size_t count = vals ? (size_t)ldap_count_values_len(vals) : 0;
+	int r = IDM_OK;
+
+	*n = 0;
+	*out = calloc(count + 1, sizeof(char *));
+	if (!*out)
+		r = IDM_ENOMEM;
+	for (size_t i = 0; r == IDM_OK && i < count; i++) {
+		if (!((*out)[i] = strndup(vals[i]->bv_val, vals[i]->bv_len)))
+			r = IDM_ENOMEM;
+		else
+			*n = i + 1;
+	}
+	ldap_value_free_len(vals);
+	return r;
+}
 
 int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 {
@@ -67,12 +90,26 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 	v = idm_entry_value(ld, e, "idmLoginCount");
 	a->login_count = v ? strtol(v, NULL, 10) : 0;
 	free(v);
-	v = idm_entry_value(ld, e, "idmFailureCount");
-	a->failure_count = v ? strtol(v, NULL, 10) : 0;
+	v = idm_entry_value(ld, e, "idmFailureCount"); /* obsolete: only its hard limit counts */
+	a->hard_locked = v && strtol(v, NULL, 10) >= IDM_LOCKOUT_HARD_LIMIT;
 	free(v);
-	v = idm_entry_value(ld, e, "idmLockedTime");
-	a->locked_time = time_or_zero(v);
+	v = idm_entry_value(ld, e, "idmHardLockTime");
+	a->hard_locked = a->hard_locked || v;
 	free(v);
+	v = idm_entry_value(ld, e, "authTimestamp");
+	a->last_success = time_or_zero(v);
+	free(v);
+	if (all_values(ld, e, "idmFailureTime", &a->failure_values, &a->n_failure_values) < 0 ||
+	    all_values(ld, e, "idmLockedTime", &a->lock_values, &a->n_lock_values) < 0) {
+		idm_account_free(a);
+		return IDM_ENOMEM;
+	}
+	{
+		struct idm_lock_values lv;
+		idm_lockout_values_of(a, &lv);
+		a->failure_count = idm_lockout_failures(&lv);
+		a->locked_time = idm_lockout_latest_lock(&lv);
+	}
 	v = idm_entry_value(ld, e, "idmLastLoginTime");
 	a->last_login = time_or_zero(v);
 	free(v);
@@ -141,6 +178,12 @@ void idm_account_free(struct idm_account *a)
 	free(a->status);
 	free(a->policy);
 	free(a->last_host);
+	for (size_t i = 0; a->failure_values && i < a->n_failure_values; i++)
+		free(a->failure_values[i]);
+	free(a->failure_values);
+	for (size_t i = 0; a->lock_values && i < a->n_lock_values; i++)
+		free(a->lock_values[i]);
+	free(a->lock_values);
 	free(a);
 }
 

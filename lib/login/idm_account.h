@@ -20,8 +20,13 @@ struct idm_account {
 	time_t pwd_changed;  /* pwdChangedTime, else createTimestamp; 0 when absent */
 	time_t valid_until;  /* 0 when absent */
 	long login_count;
-	long failure_count;  /* consecutive failed logins */
-	time_t locked_time;  /* 0: not locked */
+	long failure_count;  /* failed logins since the last success */
+	time_t locked_time;  /* the latest lock mark, 0: never locked (idm_lockout.h) */
+	/* The lock state as stored (idm_lockout.h decides what it means). */
+	char **failure_values, **lock_values; /* idmFailureTime, idmLockedTime */
+	size_t n_failure_values, n_lock_values;
+	bool hard_locked;    /* idmHardLockTime, or the obsolete idmFailureCount at the limit */
+	time_t last_success; /* authTimestamp: the server's time of the last successful bind */
 	time_t last_login, last_logout;
 	char *last_host;
 };

@@ -49,8 +49,9 @@ static void set_policy(char dst[65], const struct idm_policy *p)
 	snprintf(dst, 65, "%s", p ? p->name : "-");
 }
 
-/* After a successful check: failures and lock cleared, one more login with
- * this password, in one modify. */
+/* After a successful check: one more login with this password.  Failures
+ * are not cleared here (the service identity cannot): the user's bind just
+ * moved authTimestamp past them (idm_lockout.h). */
 static int record_success(struct idm_dir *svc, const struct idm_account *a, const char *rhost)
 {
 	struct idm_mods *m = idm_mods_new();
@@ -61,9 +62,6 @@ static int record_success(struct idm_dir *svc, const struct idm_account *a, cons
 	idm_time_format(time(NULL), now);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", rhost && *rhost ? rhost : "localhost");
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureTime", NULL);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLockedTime", NULL);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureCount", "0");
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", count);
 	r = idm_mods_array(m) ? idm_dir_modify(svc, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
 	idm_mods_free(m);
@@ -77,7 +75,7 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 	struct idm_dir *svc = NULL, *user = NULL;
 	struct idm_account *a = NULL;
 	const struct idm_policy *p = NULL;
-	struct idm_attempt at;
+	struct idm_attempt at = { 0 };
 	int r, pp = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -140,6 +138,8 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		 * is replaced at the next change, which slapd hashes: the user
 		 * cannot store a hash (idmgr-schema(5)). */
 		r = record_success(svc, a, rhost);
+		if (r == IDM_OK)
+			idm_lockout_tidy(user, a->dn, &at);
 	} else if (r == IDM_EAUTH) {
 		res->reason = pp == PP_accountLocked ? IDM_AUTH_SERVER_LOCKED : IDM_AUTH_WRONG_PASSWORD;
 		idm_lockout_failed(svc, p, a->dn, &at);
@@ -153,6 +153,7 @@ refuse:
 	equalise_cost(cfg, password);
 	r = IDM_EAUTH;
 out:
+	idm_attempt_release(&at);
 	idm_dir_close(user);
 	idm_dir_close(svc);
 	idm_account_free(a);
@@ -192,7 +193,7 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 		res->reason = r == IDM_ERANGE ? "account_expired" : "account_disabled";
 		goto out;
 	}
-	r = idm_lockout_state(svc, p, a->dn, a->locked_time, a->failure_count, &lock);
+	r = idm_lockout_state(svc, cfg, p, a, &lock);
 	if (r < 0)
 		goto out;
 	if (lock != IDM_LOCK_CHECK) {

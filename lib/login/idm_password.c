@@ -152,10 +152,12 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		}
 	}
 	r = idm_dir_open_pp(cfg, log, dn, old_password, &pp, &d);
+	/* A right old password: the bind moved authTimestamp past the failures,
+	 * and this attempt's own value goes (idm_lockout.h). */
 	if (counted && r == IDM_EAUTH)
 		idm_lockout_failed(svc, p, dn, &at);
 	else if (counted && r == IDM_OK)
-		idm_lockout_clear(svc, dn); /* the old password was right */
+		idm_lockout_tidy(d, dn, &at);
 	if (r < 0)
 		goto out;
 	/* Read with the service identity where there is one: a user who must
@@ -221,6 +223,8 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	if (idm_mods_array(m))
 		idm_dir_modify(d, a->dn, idm_mods_array(m));
 out:
+	if (counted)
+		idm_attempt_release(&at);
 	idm_dir_close(svc);
 	idm_mods_free(m);
 	free(own.given_name);
