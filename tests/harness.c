@@ -15,11 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <check.h>
 #include <jansson.h>
 #include <ldap.h>
 #include <strings.h>
 
 #include "harness.h"
+#include "idm_dir.h"
 #include "idm_error.h"
 #include "idm_password.h"
 
@@ -522,4 +524,20 @@ int pam_script_conv(int n, const struct pam_message **msg, struct pam_response *
 	}
 	*resp = r;
 	return PAM_SUCCESS;
+}
+
+char *sandbox_admin_value(const struct sandbox *sb, const char *dn, const char *attr)
+{
+	const char *attrs[] = { attr, NULL };
+	struct idm_dir *d = NULL;
+	LDAPMessage *res = NULL;
+	char *v = NULL;
+
+	ck_assert_int_eq(idm_dir_open(sb->cfg, NULL, sb->admin_dn, sb->admin_password, &d), IDM_OK);
+	ck_assert_int_eq(idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res),
+			 IDM_OK);
+	v = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res), attr);
+	ldap_msgfree(res);
+	idm_dir_close(d);
+	return v;
 }

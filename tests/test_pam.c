@@ -674,23 +674,52 @@ END_TEST
  * calls), attempts the write, shows slapd refuse it, and shows the next PAM
  * login find the protected state unchanged (R-PW-5, R-PRIV-4, R-VIO-1). */
 
-/* One modify as the hosts' service identity: op on attr (value NULL: all). */
-static int as_host(const char *dn, int op, const char *attr, const char *value)
+/* One modify on connection d: op on attr (value NULL: all); the LDAP
+ * result code.  Closes d. */
+static int modify_on(struct idm_dir *d, const char *dn, int op, const char *attr,
+		     const char *value)
 {
-	struct idm_dir *svc = NULL;
 	struct idm_mods *m = idm_mods_new();
 	int r;
 
-	ck_assert_int_eq(idm_dir_open_service(sb.cfg, NULL, &svc), IDM_OK);
 	idm_mods_add(m, op, attr, value);
 	ck_assert_ptr_nonnull(idm_mods_array(m));
-	r = idm_dir_modify(svc, dn, idm_mods_array(m));
+	r = idm_dir_modify(d, dn, idm_mods_array(m));
 	if (r != IDM_OK)
-		r = idm_dir_last_result(svc);
+		r = idm_dir_last_result(d);
 	idm_mods_free(m);
-	idm_dir_close(svc);
+	idm_dir_close(d);
 	return r;
 }
+
+/* One modify as the hosts' service identity. */
+static int as_host(const char *dn, int op, const char *attr, const char *value)
+{
+	struct idm_dir *svc = NULL;
+
+	ck_assert_int_eq(idm_dir_open_service(sb.cfg, NULL, &svc), IDM_OK);
+	return modify_on(svc, dn, op, attr, value);
+}
+
+/* One modify bound as the user uid with password pw, on their own entry. */
+static const char *self_pw;
+static int as_self(const char *uid, int op, const char *attr, const char *value)
+{
+	struct idm_dir *d = NULL;
+	char dn[128];
+
+	snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=example,dc=org", uid);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, self_pw, &d), IDM_OK);
+	return modify_on(d, dn, op, attr, value);
+}
+
+#define REFUSED_BY(who, target, op, attr, value)                                                 \
+	do {                                                                                      \
+		int rc_ = who(target, op, attr, value);                                           \
+		ck_assert_msg(rc_ == LDAP_INSUFFICIENT_ACCESS || rc_ == LDAP_CONSTRAINT_VIOLATION, \
+			      "%s: %s %s on %s: %s, not refused", #who, #op, attr, target,        \
+			      ldap_err2string(rc_));                                              \
+	} while (0)
 
 #define REFUSED(dn, op, attr, value)                                                              \
 	do {                                                                                      \
@@ -699,23 +728,6 @@ static int as_host(const char *dn, int op, const char *attr, const char *value)
 			      "the service identity's %s %s on %s: %s, not refused", #op, attr,   \
 			      dn, ldap_err2string(rc_));                                          \
 	} while (0)
-
-/* The first value of attr in dn as the directory administrator sees it. */
-static char *admin_value(const char *dn, const char *attr)
-{
-	const char *attrs[] = { attr, NULL };
-	struct idm_dir *d = NULL;
-	LDAPMessage *res = NULL;
-	char *v;
-
-	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
-	ck_assert_int_eq(idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res),
-			 IDM_OK);
-	v = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res), attr);
-	ldap_msgfree(res);
-	idm_dir_close(d);
-	return v;
-}
 
 /* Item 2: "cannot read a hash or history". */
 START_TEST(host_cannot_read_hash_or_history)
@@ -872,7 +884,7 @@ START_TEST(host_cannot_change_status_policy_or_must_change)
 		pam_end(pamh, PAM_SUCCESS);
 	}
 	{
-		char *v = admin_value(priv, "idmPrivileged");
+		char *v = sandbox_admin_value(&sb, priv, "idmPrivileged");
 		ck_assert_str_eq(v, "TRUE");
 		free(v);
 	}
@@ -915,6 +927,31 @@ START_TEST(host_cannot_write_officers_records)
 }
 END_TEST
 
+
+/* Threat model item 1 (the lockout and status part, R-VIO-1, R-REG-2): a
+ * user bound as themselves cannot lift their lock or their status. */
+START_TEST(user_cannot_lift_own_lock_or_status)
+{
+	struct pam_script c;
+	char old[IDM_GENTIME_LEN];
+
+	self_pw = "Locked timing passphrase";
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_DELETE, "idmLockedTime", NULL);
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmLockedTime", days_ago(30, old));
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmHardLockTime", NULL);
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmFailureCount", "0");
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_ADD, "idmFailureTime", "19700101000000Z#00000000000000bb");
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmStatus", "suspended");
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmValidUntil", "20991231235959Z");
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_ADD, "pwdEndTime", "20991231235959Z");
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "pwdStartTime", NULL);
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_DELETE, "pwdAccountLockedTime", NULL);
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmPolicy", "roomy");
+	ck_assert_int_eq(auth("lockedt", "Locked timing passphrase", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("lockedt", &c), PAM_PERM_DENIED);
+}
+END_TEST
+
 static Suite *pam_suite(void)
 {
 	Suite *s = suite_create("pam");
@@ -952,6 +989,7 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, hard_limit_marked_after_100_failures);
 	tcase_add_test(tc, host_cannot_change_status_policy_or_must_change);
 	tcase_add_test(tc, host_cannot_write_officers_records);
+	tcase_add_test(tc, user_cannot_lift_own_lock_or_status);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -136,8 +136,7 @@ static int apply_register(struct apply *a)
 	const struct idm_form *f = a->form;
 	const struct idm_unit *unit = idm_config_unit(a->cfg, f->unit);
 	struct idm_mods *m = NULL;
-	char *dn = NULL, *gid = NULL, *owner = NULL, *home = NULL, *cn = NULL, uidn[24],
-	     until[IDM_GENTIME_LEN];
+	char *dn = NULL, *gid = NULL, *owner = NULL, *home = NULL, *cn = NULL, uidn[24];
 	long uidnum = -1;
 	int r;
 
@@ -186,10 +185,8 @@ static int apply_register(struct apply *a)
 		 * restricts the new user to that */
 		idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
 		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", a->req->id);
-		if (f->valid_until) {
-			idm_time_format(f->valid_until, until);
-			idm_mods_add(m, LDAP_MOD_ADD, "idmValidUntil", until);
-		}
+		if (f->valid_until)
+			idm_effect_valid_until(m, LDAP_MOD_ADD, f->valid_until);
 		for (size_t i = 0; i < f->n_shared_with; i++)
 			idm_mods_add(m, LDAP_MOD_ADD, "idmSharedWith", f->shared_with[i]);
 		r = idm_mods_array(m) ? idm_dir_add(a->op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
@@ -304,7 +301,7 @@ static int apply_modify(struct apply *a)
 	const struct idm_form *f = a->form;
 	struct idm_account *acct = NULL;
 	struct idm_mods *m = idm_mods_new();
-	char *unit = NULL, *type = NULL, *cn = NULL, until[IDM_GENTIME_LEN];
+	char *unit = NULL, *type = NULL, *cn = NULL;
 	int r = existing_account(a, &acct);
 
 	if (r < 0)
@@ -319,10 +316,8 @@ static int apply_modify(struct apply *a)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "mail", f->mail);
 	if (f->employee_type)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "employeeType", f->employee_type);
-	if (f->valid_until) {
-		idm_time_format(f->valid_until, until);
-		idm_mods_add(m, LDAP_MOD_REPLACE, "idmValidUntil", until);
-	}
+	if (f->valid_until)
+		idm_effect_valid_until(m, LDAP_MOD_REPLACE, f->valid_until);
 	for (size_t i = 0; i < f->n_shared_with; i++)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmSharedWith", f->shared_with[i]);
 	if (idm_mods_array(m) && idm_mods_array(m)[0])

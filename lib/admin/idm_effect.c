@@ -38,7 +38,26 @@ int idm_effect_status(struct idm_dir *d, const char *dn, const char *status, con
 	} else {
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmUntil", NULL);
 	}
+	idm_effect_status_lock(m, status);
 	return modify(d, dn, m);
+}
+
+void idm_effect_status_lock(struct idm_mods *m, const char *status)
+{
+	/* REPLACE: idempotent, and no error when absent.  pwdStartTime rather
+	 * than pwdAccountLockedTime, which belongs to the lockout: an
+	 * officer's unlock must never lift a suspension (docs/design.md). */
+	idm_mods_add(m, LDAP_MOD_REPLACE, "pwdStartTime",
+		     strcmp(status, "active") == 0 ? NULL : IDM_NOT_BEFORE_NEVER);
+}
+
+void idm_effect_valid_until(struct idm_mods *m, int op, time_t valid_until)
+{
+	char end[IDM_GENTIME_LEN];
+
+	idm_time_format(valid_until, end);
+	idm_mods_add(m, op, "idmValidUntil", end);
+	idm_mods_add(m, op, "pwdEndTime", end);
 }
 
 int idm_effect_group(struct idm_dir *d, const struct idm_config *cfg, const char *cn,

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 
 #include "idm_dir.h"
+#include "idm_effect.h"
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_exception.h"
@@ -662,6 +663,7 @@ static int disable(struct sweep *s, const struct acct *a, enum idm_sweep_class c
 	idm_mods_add(m, LDAP_MOD_ADD, "idmStatus", "suspended");
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmStatusReason", reason);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmStatusTime", now);
+	idm_effect_status_lock(m, "suspended");
 	r = idm_mods_array(m) ? idm_dir_modify(s->op->d, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
 	idm_mods_free(m);
 	if (r < 0 && idm_dir_last_result(s->op->d) == LDAP_NO_SUCH_ATTRIBUTE) {
