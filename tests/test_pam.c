@@ -208,6 +208,8 @@ static void setup(void)
 	add_account("lockop", "Operator unlock passphrase", "idmStatus: active\n");
 	add_account("quick1", "Quick policy passphrase", "idmStatus: active\nidmPolicy: quick\n");
 	add_account("priv1", "Privileged passphrase 16", "idmStatus: active\nidmPrivileged: TRUE\n");
+	add_account("privd", "Privileged direct pass 16", "idmStatus: active\nidmPrivileged: TRUE\n");
+	add_account("privok", "Privileged rightful 16", "idmStatus: active\nidmPrivileged: TRUE\n");
 	add_account("std3", "Standard three passphrase", "idmStatus: active\n");
 	add_account("hard", "Hard limit passphrase", "idmStatus: active\nidmPolicy: roomy\n"
 						     "idmFailureCount: 100\n");
@@ -952,6 +954,79 @@ START_TEST(user_cannot_lift_own_lock_or_status)
 }
 END_TEST
 
+
+/* R-PRIV-4, item 4: "idmgr init" gives every policy a ppolicy entry whose
+ * lockout agrees with it: the privileged one locks direct binds at 3, until
+ * an officer unlocks (lockout_duration 0). */
+START_TEST(policy_entries_agree_with_the_policies)
+{
+	static const char *const want[][2] = {
+		{ "pwdMaxFailure", "3" }, { "pwdLockoutDuration", "0" },
+		{ "pwdFailureCountInterval", "900" }, { "pwdLockout", "TRUE" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char *v = sandbox_admin_value(&sb, "cn=privileged,ou=policies,dc=example,dc=org",
+					      want[i][0]);
+		ck_assert_msg(v && strcmp(v, want[i][1]) == 0, "%s: %s", want[i][0], v ? v : "(none)");
+		free(v);
+	}
+	{
+		char *v = sandbox_admin_value(&sb, "cn=standard,ou=policies,dc=example,dc=org",
+					      "pwdMaxFailure");
+		ck_assert_str_eq(v, "5");
+		free(v);
+	}
+}
+END_TEST
+
+/* R-PRIV-4: direct binds to a privileged ID lock after the privileged
+ * policy's own threshold (3), not the backstop's 20; until unlocked. */
+START_TEST(privileged_direct_binds_lock_at_policy_threshold)
+{
+	struct idm_dir *d = NULL;
+	const char *dn = "uid=privd,ou=people,dc=example,dc=org";
+	struct pam_script c;
+	int pp = -1;
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "guessing directly", &d), IDM_EAUTH);
+	ck_assert_int_eq(idm_dir_open_pp(sb.cfg, NULL, dn, "Privileged direct pass 16", &pp, &d),
+			 IDM_EAUTH);
+	ck_assert_int_eq(pp, PP_accountLocked);
+	ck_assert_int_eq(auth("privd", "Privileged direct pass 16", &c), PAM_AUTH_ERR);
+	sleep(2); /* no timer lifts it */
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "Privileged direct pass 16", &d), IDM_EAUTH);
+	operator_unlock("privd");
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "Privileged direct pass 16", &d), IDM_OK);
+	idm_dir_close(d);
+	ck_assert_int_eq(auth("privd", "Privileged direct pass 16", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* The backstop never locks a rightful user earlier than the policy: two
+ * wrong passwords through PAM, or directly, then the right one logs in. */
+START_TEST(backstop_never_earlier_than_policy)
+{
+	struct idm_dir *d = NULL;
+	const char *dn = "uid=privok,ou=people,dc=example,dc=org";
+	struct pam_script c;
+
+	for (int round = 0; round < 2; round++) {
+		ck_assert_int_eq(auth("privok", "wrong guess", &c), PAM_AUTH_ERR);
+		ck_assert_int_eq(auth("privok", "wrong guess", &c), PAM_AUTH_ERR);
+		ck_assert_int_eq(auth("privok", "Privileged rightful 16", &c), PAM_SUCCESS);
+	}
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "guessing directly", &d), IDM_EAUTH);
+	ck_assert_int_eq(auth("privok", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(auth("privok", "Privileged rightful 16", &c), PAM_SUCCESS);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "guessing directly", &d), IDM_EAUTH);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "guessing directly", &d), IDM_EAUTH);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "Privileged rightful 16", &d), IDM_OK);
+	idm_dir_close(d);
+	ck_assert_int_eq(account("privok", &c), PAM_SUCCESS);
+}
+END_TEST
+
 static Suite *pam_suite(void)
 {
 	Suite *s = suite_create("pam");
@@ -990,6 +1065,9 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, host_cannot_change_status_policy_or_must_change);
 	tcase_add_test(tc, host_cannot_write_officers_records);
 	tcase_add_test(tc, user_cannot_lift_own_lock_or_status);
+	tcase_add_test(tc, policy_entries_agree_with_the_policies);
+	tcase_add_test(tc, privileged_direct_binds_lock_at_policy_threshold);
+	tcase_add_test(tc, backstop_never_earlier_than_policy);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,6 +15,7 @@
 #include "idm_ppolicy.h"
 #include "idm_random.h"
 #include "idm_secret.h"
+#include "idm_server_lock.h"
 #include "idm_time.h"
 #include "idm_uid.h"
 
@@ -589,6 +590,12 @@ int idm_bootstrap(const struct idm_config *cfg, const struct idm_log *log, const
 	/* a directory of an older release: its password state into slapd's */
 	if (r == IDM_OK)
 		r = idm_ppolicy_migrate(b.d, cfg, note_policy, &b);
+	/* slapd's side of lockout and status (idm_server_lock.h), and the
+	 * move of an older directory's lock state into it */
+	if (r == IDM_OK)
+		r = idm_server_lock_policies(b.d, cfg, note_policy, &b);
+	if (r == IDM_OK)
+		r = idm_server_lock_upgrade(b.d, cfg, note_policy, &b);
 out:
 	free(gid);
 	idm_dir_close(b.d);

@@ -1,0 +1,188 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "idm_effect.h"
+#include "idm_error.h"
+#include "idm_escape.h"
+#include "idm_lockout.h"
+#include "idm_mods.h"
+#include "idm_server_lock.h"
+#include "idm_time.h"
+
+void idm_server_lockout_of(const struct idm_policy *p, struct idm_server_lockout *out)
+{
+	out->max_failure = p->lockout_threshold;
+	out->duration = p->lockout_duration;
+	out->interval = p->lockout_window;
+	if (p->lockout_duration > 0 && p->lockout_duration < p->lockout_window)
+		out->interval = p->lockout_duration;
+}
+
+void idm_server_lockout_add(struct idm_mods *m, const struct idm_policy *p)
+{
+	struct idm_server_lockout lo;
+	char v[3][24];
+
+	idm_server_lockout_of(p, &lo);
+	snprintf(v[0], sizeof(v[0]), "%ld", lo.max_failure);
+	snprintf(v[1], sizeof(v[1]), "%ld", lo.interval);
+	snprintf(v[2], sizeof(v[2]), "%ld", lo.duration);
+	idm_mods_add(m, LDAP_MOD_ADD, "pwdLockout", "TRUE");
+	idm_mods_add(m, LDAP_MOD_ADD, "pwdMaxFailure", v[0]);
+	idm_mods_add(m, LDAP_MOD_ADD, "pwdFailureCountInterval", v[1]);
+	idm_mods_add(m, LDAP_MOD_ADD, "pwdLockoutDuration", v[2]);
+}
+
+static int modify(struct idm_dir *d, const char *dn, struct idm_mods *m)
+{
+	int r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+
+	idm_mods_free(m);
+	return r;
+}
+
+static int sync_policy(struct idm_dir *d, const struct idm_policy *p, const char *parent,
+		       idm_ppolicy_note_fn note, void *ctx)
+{
+	static const char *const names[] = { "pwdLockout", "pwdMaxFailure", "pwdFailureCountInterval",
+					     "pwdLockoutDuration", NULL };
+	struct idm_server_lockout lo;
+	char want[4][24];
+	LDAPMessage *res = NULL, *e = NULL;
+	struct idm_mods *m = NULL;
+	char *dn = NULL;
+	bool changed = false;
+	int r = idm_dn_child(&dn, "cn", p->name, parent);
+
+	idm_server_lockout_of(p, &lo);
+	snprintf(want[0], sizeof(want[0]), "TRUE");
+	snprintf(want[1], sizeof(want[1]), "%ld", lo.max_failure);
+	snprintf(want[2], sizeof(want[2]), "%ld", lo.interval);
+	snprintf(want[3], sizeof(want[3]), "%ld", lo.duration);
+	if (r == IDM_OK)
+		r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=pwdPolicy)", names, 1, &res);
+	if (r == IDM_OK)
+		e = ldap_first_entry(idm_dir_ldap(d), res);
+	m = idm_mods_new();
+	if (r == IDM_ENOENT || (r == IDM_OK && !e)) {
+		/* The lockout part of the policy entry; the password rules are
+		 * added to it by their owner (idm-schema(5)). */
+		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "device");
+		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "pwdPolicy");
+		idm_mods_add(m, LDAP_MOD_ADD, "cn", p->name);
+		idm_mods_add(m, LDAP_MOD_ADD, "pwdAttribute", "userPassword");
+		for (int i = 0; names[i]; i++)
+			idm_mods_add(m, LDAP_MOD_ADD, names[i], want[i]);
+		r = idm_mods_array(m) ? idm_dir_add(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+		if (r == IDM_OK)
+			r = note(ctx, dn, IDM_PP_CREATED);
+		goto out;
+	}
+	for (int i = 0; r == IDM_OK && names[i]; i++) {
+		char *have = idm_entry_value(idm_dir_ldap(d), e, names[i]);
+		if (!have || strcasecmp(have, want[i]) != 0) {
+			idm_mods_add(m, LDAP_MOD_REPLACE, names[i], want[i]);
+			changed = true;
+		}
+		free(have);
+	}
+	if (r == IDM_OK && changed)
+		r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+	if (r == IDM_OK)
+		r = note(ctx, dn, changed ? IDM_PP_UPDATED : IDM_PP_EXISTS);
+out:
+	idm_mods_free(m);
+	ldap_msgfree(res);
+	free(dn);
+	return r;
+}
+
+int idm_server_lock_policies(struct idm_dir *d, const struct idm_config *cfg,
+			     idm_ppolicy_note_fn note, void *ctx)
+{
+	char *parent = NULL;
+	int r = idm_dn_child(&parent, "ou", "policies", cfg->ldap.base_dn);
+
+	for (size_t i = 0; r == IDM_OK && i < cfg->n_policies; i++)
+		r = sync_policy(d, &cfg->policies[i], parent, note, ctx);
+	free(parent);
+	return r;
+}
+
+struct upgrade {
+	struct idm_dir *d;
+	idm_ppolicy_note_fn note;
+	void *ctx;
+	char now[IDM_GENTIME_LEN];
+};
+
+static int upgrade_one(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct upgrade *u = ctx;
+	struct idm_mods *m = idm_mods_new();
+	char *dn = ldap_get_dn(ld, e), *count = idm_entry_value(ld, e, "idmFailureCount");
+	char *hard = idm_entry_value(ld, e, "idmHardLockTime");
+	char *status = idm_entry_value(ld, e, "idmStatus");
+	char *start = idm_entry_value(ld, e, "pwdStartTime");
+	char *until = idm_entry_value(ld, e, "idmValidUntil");
+	char *end = idm_entry_value(ld, e, "pwdEndTime");
+	bool any = false;
+	int r = IDM_OK;
+
+	if (!dn) {
+		r = IDM_ENOMEM;
+		goto out;
+	}
+	if (count) {
+		/* a counter the hosts could lower: at the limit it becomes the
+		 * mark they cannot remove; below it, the attempt values count */
+		if (!hard && strtol(count, NULL, 10) >= IDM_LOCKOUT_HARD_LIMIT)
+			idm_mods_add(m, LDAP_MOD_ADD, "idmHardLockTime", u->now);
+		idm_mods_add(m, LDAP_MOD_DELETE, "idmFailureCount", NULL);
+		any = true;
+	}
+	if ((!status || strcasecmp(status, "active") != 0) && !start) {
+		idm_effect_status_lock(m, status ? status : "");
+		any = true;
+	}
+	if (until && !end) {
+		idm_mods_add(m, LDAP_MOD_REPLACE, "pwdEndTime", until);
+		any = true;
+	}
+	if (any) {
+		r = modify(u->d, dn, m);
+		m = NULL;
+		if (r == IDM_OK)
+			r = u->note(u->ctx, dn, IDM_PP_UPDATED);
+	}
+out:
+	idm_mods_free(m);
+	ldap_memfree(dn);
+	free(count);
+	free(hard);
+	free(status);
+	free(start);
+	free(until);
+	free(end);
+	return r;
+}
+
+int idm_server_lock_upgrade(struct idm_dir *d, const struct idm_config *cfg,
+			    idm_ppolicy_note_fn note, void *ctx)
+{
+	static const char *const attrs[] = { "idmFailureCount", "idmHardLockTime", "idmStatus",
+					     "pwdStartTime",	"idmValidUntil",   "pwdEndTime",
+					     NULL };
+	static const char filter[] =
+		"(&(objectClass=idmAccount)(|(idmFailureCount=*)"
+		"(&(!(idmStatus=active))(!(pwdStartTime=*)))(&(idmValidUntil=*)(!(pwdEndTime=*)))))";
+	struct upgrade u = { d, note, ctx, "" };
+
+	idm_time_format(time(NULL), u.now);
+	return idm_dir_search_paged(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 500,
+				    upgrade_one, &u);
+}
