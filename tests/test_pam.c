@@ -218,6 +218,11 @@ static void setup(void)
 	snprintf(extra, sizeof(extra), "idmStatus: active\npwdChangedTime: %s\n", days_ago(170, t));
 	add_account("soon", "Soon expiring passphrase", extra);
 	add_account("counted", "Counted logins passphrase", "idmStatus: active\nidmPolicy: counted\n");
+	/* a server policy that honours pwdReset (pwdMustChange TRUE), as every
+	 * policy entry of the password side does */
+	add_account("counted2", "Counted again passphrase",
+		    "idmStatus: active\nidmPolicy: counted\n"
+		    "pwdPolicySubentry: cn=reset,ou=policies,dc=example,dc=org\n");
 	add_account("cron1", "Cron user passphrase", "idmStatus: active\n");
 	add_account("sess1", "Session user passphrase", "idmStatus: active\n");
 	add_account("conc", "Concurrent target passphrase", "idmStatus: active\n");
@@ -1027,6 +1032,51 @@ START_TEST(backstop_never_earlier_than_policy)
 }
 END_TEST
 
+
+/* R-PW-3, threat model items 1 and 2: neither the user nor a host can
+ * reset the login count; the login that reaches max_logins makes slapd
+ * itself demand a change (pwdReset, which a host may add, never remove). */
+START_TEST(login_count_cannot_be_reset)
+{
+	const char *dn = "uid=counted2,ou=people,dc=example,dc=org";
+	struct idm_dir *d = NULL;
+	struct idm_account *a;
+	struct pam_script c;
+	char *v;
+	int pp = -1;
+
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(auth("counted2", "Counted again passphrase", &c), PAM_SUCCESS);
+		ck_assert_int_eq(account("counted2", &c), PAM_SUCCESS);
+	}
+	v = sandbox_admin_value(&sb, dn, "pwdReset");
+	ck_assert_msg(v && strcmp(v, "TRUE") == 0, "pwdReset after max_logins: %s", v ? v : "(none)");
+	free(v);
+	a = read_account("counted2");
+	ck_assert_int_eq(a->login_count, 2);
+	idm_account_free(a);
+	REFUSED(dn, LDAP_MOD_DELETE, "idmLoginTime", NULL);
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmLoginTime", "19700101000000Z#0000000000000000");
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmLoginCount", "0");
+	REFUSED(dn, LDAP_MOD_DELETE, "pwdReset", NULL);
+	REFUSED(dn, LDAP_MOD_REPLACE, "pwdReset", "FALSE");
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmPwdChangedTime", "20991231235959Z");
+	self_pw = "Counted again passphrase";
+	REFUSED_BY(as_self, "counted2", LDAP_MOD_DELETE, "idmLoginTime", NULL);
+	REFUSED_BY(as_self, "counted2", LDAP_MOD_REPLACE, "idmLoginCount", "0");
+	REFUSED_BY(as_self, "counted2", LDAP_MOD_DELETE, "pwdReset", NULL);
+	/* slapd demands the change of a direct bind too */
+	ck_assert_int_eq(idm_dir_open_pp(sb.cfg, NULL, dn, "Counted again passphrase", &pp, &d), IDM_OK);
+	ck_assert_int_eq(pp, PP_changeAfterReset);
+	idm_dir_close(d);
+	ck_assert_int_eq(auth("counted2", "Counted again passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("counted2", &c), PAM_NEW_AUTHTOK_REQD);
+	a = read_account("counted2");
+	ck_assert_int_eq(a->login_count, 3);
+	idm_account_free(a);
+}
+END_TEST
+
 static Suite *pam_suite(void)
 {
 	Suite *s = suite_create("pam");
@@ -1068,6 +1118,7 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, policy_entries_agree_with_the_policies);
 	tcase_add_test(tc, privileged_direct_binds_lock_at_policy_threshold);
 	tcase_add_test(tc, backstop_never_earlier_than_policy);
+	tcase_add_test(tc, login_count_cannot_be_reset);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -459,7 +459,6 @@ static int ensure_officer(struct boot *b, const struct idm_officer_spec *spec, c
 	 * (R-PW-4), under the privileged policy (R-PRIV-4) */
 	idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
 	idm_mods_add(m, LDAP_MOD_ADD, "pwdPolicySubentry", subentry);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmLoginCount", "0");
 	r = ensure(b, o->dn, m, &created);
 out:
 	if (!created) {

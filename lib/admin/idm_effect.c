@@ -162,8 +162,8 @@ int idm_effect_temp_password(struct idm_dir *d, const struct idm_config *cfg, co
 		r = idm_effect_must_change(d, dn);
 	if (r == IDM_OK) {
 		m = idm_mods_new();
-		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", "0");
-		modify(d, dn, m); /* best effort: a count of the old password */
+		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginTime", NULL);
+		modify(d, dn, m); /* best effort: the old password's logins, which no longer count */
 	}
 out:
 	idm_secret_free(hash);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "idm_account.h"
 #include "idm_effect.h"
 #include "idm_error.h"
 #include "idm_escape.h"
@@ -115,6 +116,7 @@ int idm_server_lock_policies(struct idm_dir *d, const struct idm_config *cfg,
 
 struct upgrade {
 	struct idm_dir *d;
+	const struct idm_config *cfg;
 	idm_ppolicy_note_fn note;
 	void *ctx;
 	char now[IDM_GENTIME_LEN];
@@ -123,20 +125,20 @@ struct upgrade {
 static int upgrade_one(void *ctx, LDAP *ld, LDAPMessage *e)
 {
 	struct upgrade *u = ctx;
+	struct idm_account *a = NULL;
 	struct idm_mods *m = idm_mods_new();
-	char *dn = ldap_get_dn(ld, e), *count = idm_entry_value(ld, e, "idmFailureCount");
+	char *count = idm_entry_value(ld, e, "idmFailureCount");
+	char *logins = idm_entry_value(ld, e, "idmLoginCount");
 	char *hard = idm_entry_value(ld, e, "idmHardLockTime");
-	char *status = idm_entry_value(ld, e, "idmStatus");
 	char *start = idm_entry_value(ld, e, "pwdStartTime");
 	char *until = idm_entry_value(ld, e, "idmValidUntil");
 	char *end = idm_entry_value(ld, e, "pwdEndTime");
+	const struct idm_policy *p;
 	bool any = false;
-	int r = IDM_OK;
+	int r = idm_account_from_entry(ld, e, &a);
 
-	if (!dn) {
-		r = IDM_ENOMEM;
+	if (r < 0)
 		goto out;
-	}
 	if (count) {
 		/* a counter the hosts could lower: at the limit it becomes the
 		 * mark they cannot remove; below it, the attempt values count */
@@ -145,8 +147,17 @@ static int upgrade_one(void *ctx, LDAP *ld, LDAPMessage *e)
 		idm_mods_add(m, LDAP_MOD_DELETE, "idmFailureCount", NULL);
 		any = true;
 	}
-	if ((!status || strcasecmp(status, "active") != 0) && !start) {
-		idm_effect_status_lock(m, status ? status : "");
+	if (logins) {
+		/* a count the user could reset: one that had reached max_logins
+		 * becomes the server's demand for a change */
+		p = idm_account_policy(u->cfg, a);
+		if (p && p->max_logins > 0 && strtol(logins, NULL, 10) >= p->max_logins)
+			idm_mods_add(m, LDAP_MOD_REPLACE, "pwdReset", "TRUE");
+		idm_mods_add(m, LDAP_MOD_DELETE, "idmLoginCount", NULL);
+		any = true;
+	}
+	if ((!a->status || strcasecmp(a->status, "active") != 0) && !start) {
+		idm_effect_status_lock(m, a->status ? a->status : "");
 		any = true;
 	}
 	if (until && !end) {
@@ -154,17 +165,17 @@ static int upgrade_one(void *ctx, LDAP *ld, LDAPMessage *e)
 		any = true;
 	}
 	if (any) {
-		r = modify(u->d, dn, m);
+		r = modify(u->d, a->dn, m);
 		m = NULL;
 		if (r == IDM_OK)
-			r = u->note(u->ctx, dn, IDM_PP_UPDATED);
+			r = u->note(u->ctx, a->dn, IDM_PP_UPDATED);
 	}
 out:
 	idm_mods_free(m);
-	ldap_memfree(dn);
+	idm_account_free(a);
 	free(count);
+	free(logins);
 	free(hard);
-	free(status);
 	free(start);
 	free(until);
 	free(end);
@@ -174,14 +185,19 @@ out:
 int idm_server_lock_upgrade(struct idm_dir *d, const struct idm_config *cfg,
 			    idm_ppolicy_note_fn note, void *ctx)
 {
-	static const char *const attrs[] = { "idmFailureCount", "idmHardLockTime", "idmStatus",
-					     "pwdStartTime",	"idmValidUntil",   "pwdEndTime",
-					     NULL };
+	static const char *const extra[] = { "idmLoginCount", "pwdStartTime", "pwdEndTime", NULL };
 	static const char filter[] =
-		"(&(objectClass=idmAccount)(|(idmFailureCount=*)"
+		"(&(objectClass=idmAccount)(|(idmFailureCount=*)(idmLoginCount=*)"
 		"(&(!(idmStatus=active))(!(pwdStartTime=*)))(&(idmValidUntil=*)(!(pwdEndTime=*)))))";
-	struct upgrade u = { d, note, ctx, "" };
+	struct upgrade u = { d, cfg, note, ctx, "" };
+	const char *attrs[64];
+	size_t n = 0;
 
+	for (size_t i = 0; idm_account_attrs[i] && n < 60; i++)
+		attrs[n++] = idm_account_attrs[i];
+	for (size_t i = 0; extra[i]; i++)
+		attrs[n++] = extra[i];
+	attrs[n] = NULL;
 	idm_time_format(time(NULL), u.now);
 	return idm_dir_search_paged(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 500,
 				    upgrade_one, &u);

@@ -17,6 +17,8 @@
  * Upgrade: a directory made by an earlier release is moved to the
  * server-enforced form, idempotently: the obsolete idmFailureCount becomes
  * the hard-limit mark (idmHardLockTime) when it had reached the limit and is
+ * removed; the obsolete idmLoginCount becomes the server's demand for a
+ * change (pwdReset) when it had reached the policy's max_logins and is
  * removed; an account that is not active gets its server-side lock
  * (pwdStartTime); idmValidUntil gets its pwdEndTime. */
 #ifndef IDM_SERVER_LOCK_H

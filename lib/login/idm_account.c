@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,7 +34,7 @@ const char *const idm_account_attrs[] = {
 	"createTimestamp",
 	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
 	"idmLastLoginHost", "idmLastLogoutTime", "idmFailureTime", "idmHardLockTime",
-	"authTimestamp", NULL,
+	"authTimestamp", "idmLoginTime", NULL,
 };
 
 /* Every value of attr as strings, NULL-terminated; *n their number. */
@@ -87,9 +88,6 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 	v = idm_entry_value(ld, e, "idmValidUntil");
 	a->valid_until = time_or_zero(v);
 	free(v);
-	v = idm_entry_value(ld, e, "idmLoginCount");
-	a->login_count = v ? strtol(v, NULL, 10) : 0;
-	free(v);
 	v = idm_entry_value(ld, e, "idmFailureCount"); /* obsolete: only its hard limit counts */
 	a->hard_locked = v && strtol(v, NULL, 10) >= IDM_LOCKOUT_HARD_LIMIT;
 	free(v);
@@ -103,6 +101,18 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 	    all_values(ld, e, "idmLockedTime", &a->lock_values, &a->n_lock_values) < 0) {
 		idm_account_free(a);
 		return IDM_ENOMEM;
+	}
+	{
+		char **logins = NULL;
+		size_t n = 0;
+		if (all_values(ld, e, "idmLoginTime", &logins, &n) < 0) {
+			idm_account_free(a);
+			return IDM_ENOMEM;
+		}
+		a->login_count = idm_account_logins_since(logins, n, a->pwd_changed);
+		for (size_t i = 0; i < n; i++)
+			free(logins[i]);
+		free(logins);
 	}
 	{
 		struct idm_lock_values lv;
@@ -123,6 +133,21 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 	}
 	*out = a;
 	return IDM_OK;
+}
+
+long idm_account_logins_since(char *const *values, size_t n, time_t changed)
+{
+	char stamp[IDM_GENTIME_LEN];
+	long count = 0;
+	time_t t;
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(stamp, sizeof(stamp), "%.*s", IDM_GENTIME_LEN - 1, values[i]);
+		/* a value we cannot read counts: never fewer logins */
+		if (idm_time_parse(stamp, &t) < 0 || t >= changed)
+			count++;
+	}
+	return count;
 }
 
 int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const char *uid,

@@ -49,21 +49,48 @@ static void set_policy(char dst[65], const struct idm_policy *p)
 	snprintf(dst, 65, "%s", p ? p->name : "-");
 }
 
-/* After a successful check: one more login with this password.  Failures
- * are not cleared here (the service identity cannot): the user's bind just
- * moved authTimestamp past them (idm_lockout.h). */
-static int record_success(struct idm_dir *svc, const struct idm_account *a, const char *rhost)
+/* After a successful check: the last login's time and host and, under
+ * max_logins, one more login value (the server's time and the attempt's
+ * nonce, idm_account.h).  Failures are not cleared here (the service
+ * identity cannot): the user's bind just moved authTimestamp past them
+ * (idm_lockout.h).  The login that reaches max_logins makes the server
+ * demand a change at the next bind (pwdReset, which the hosts may add,
+ * never remove): R-PW-3 holds for direct binds too. */
+static int record_success(struct idm_dir *svc, const struct idm_policy *p,
+			  const struct idm_account *a, const struct idm_attempt *at, const char *rhost)
 {
+	static const char *const attrs[] = { "idmLoginTime", NULL };
 	struct idm_mods *m = idm_mods_new();
-	char count[24], now[IDM_GENTIME_LEN];
+	struct idm_entry *e = NULL;
+	const struct idm_attr *logins;
+	char now[IDM_GENTIME_LEN], login[IDM_GENTIME_LEN + 18];
+	const char *nonce = strchr(at->own, '#');
 	int r;
 
-	snprintf(count, sizeof(count), "%ld", a->login_count + 1);
 	idm_time_format(time(NULL), now);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", rhost && *rhost ? rhost : "localhost");
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", count);
-	r = idm_mods_array(m) ? idm_dir_modify(svc, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
+	if (p->max_logins <= 0 || !nonce) {
+		r = idm_mods_array(m) ? idm_dir_modify(svc, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
+		goto out;
+	}
+	idm_time_format(at->server_now, login);
+	snprintf(login + IDM_GENTIME_LEN - 1, sizeof(login) - (IDM_GENTIME_LEN - 1), "%s", nonce);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmLoginTime", login);
+	r = idm_mods_array(m) ? idm_dir_modify_read(svc, a->dn, idm_mods_array(m), attrs, &e)
+			      : IDM_ENOMEM;
+	logins = r == IDM_OK ? idm_entry_attr(e, "idmLoginTime") : NULL;
+	if (logins && idm_account_logins_since(logins->vals, logins->n, a->pwd_changed) >=
+			      p->max_logins) {
+		idm_mods_free(m);
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
+		/* present already (a concurrent login set it): as wanted */
+		if (idm_mods_array(m))
+			idm_dir_modify(svc, a->dn, idm_mods_array(m));
+	}
+out:
+	idm_entry_free(e);
 	idm_mods_free(m);
 	return r;
 }
@@ -134,10 +161,7 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 	if (r == IDM_OK) {
 		res->reason = IDM_AUTH_OK;
 		res->must_change = pp == PP_changeAfterReset;
-		/* A hash weaker than the configured one (an older release's)
-		 * is replaced at the next change, which slapd hashes: the user
-		 * cannot store a hash (idmgr-schema(5)). */
-		r = record_success(svc, a, rhost);
+		r = record_success(svc, p, a, &at, rhost);
 		if (r == IDM_OK)
 			idm_lockout_tidy(user, a->dn, &at);
 	} else if (r == IDM_EAUTH) {
@@ -206,15 +230,17 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 		res->days_left = expires > now ? (expires - now + 86399) / 86400 : 0;
 		res->warn = res->days_left <= p->warn_days;
 	}
-	if (a->must_change || ppolicy_must_change) {
+	if (p->max_logins > 0 && a->login_count > p->max_logins) {
+		/* The count includes this login: max_logins logins are allowed
+		 * (the server's pwdReset, set at the last of them, says the
+		 * same; this reason is the more telling). */
+		res->reason = "max_logins_reached";
+		r = IDM_ESTATE;
+	} else if (a->must_change || ppolicy_must_change) {
 		res->reason = "must_change";
 		r = IDM_ESTATE;
 	} else if (p->max_age_days > 0 && (a->pwd_changed == 0 || res->days_left == 0)) {
 		res->reason = "password_expired";
-		r = IDM_ESTATE;
-	} else if (p->max_logins > 0 && a->login_count > p->max_logins) {
-		/* The count includes this login: max_logins logins are allowed. */
-		res->reason = "max_logins_reached";
 		r = IDM_ESTATE;
 	} else {
 		res->reason = "ok";

@@ -121,7 +121,6 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	bool counted = false;
 	struct own own = { 0 };
 	struct idm_pw_facts facts;
-	struct idm_mods *m = NULL;
 	char *dn = NULL;
 	time_t now = time(NULL);
 	int r, pp = -1;
@@ -216,17 +215,12 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	if (r < 0)
 		goto out;
 	idm_logf(log, LOG_INFO, "%s: password changed (policy %s)", uid, p->name);
-	/* Logins are counted per password (max_logins): a new one starts at 0.
-	 * Best effort, a separate operation. */
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", "0");
-	if (idm_mods_array(m))
-		idm_dir_modify(d, a->dn, idm_mods_array(m));
+	/* Logins are counted per password (max_logins) by the change time
+	 * slapd keeps: nothing to write here (idm_account.h). */
 out:
 	if (counted)
 		idm_attempt_release(&at);
 	idm_dir_close(svc);
-	idm_mods_free(m);
 	free(own.given_name);
 	free(own.surname);
 	idm_account_free(a);
