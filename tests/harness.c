@@ -15,7 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <check.h>
 #include <jansson.h>
 #include <ldap.h>
 #include <strings.h>
@@ -533,10 +532,10 @@ char *sandbox_admin_value(const struct sandbox *sb, const char *dn, const char *
 	LDAPMessage *res = NULL;
 	char *v = NULL;
 
-	ck_assert_int_eq(idm_dir_open(sb->cfg, NULL, sb->admin_dn, sb->admin_password, &d), IDM_OK);
-	ck_assert_int_eq(idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res),
-			 IDM_OK);
-	v = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res), attr);
+	if (idm_dir_open(sb->cfg, NULL, sb->admin_dn, sb->admin_password, &d) == IDM_OK &&
+	    idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res) == IDM_OK &&
+	    ldap_first_entry(idm_dir_ldap(d), res))
+		v = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res), attr);
 	ldap_msgfree(res);
 	idm_dir_close(d);
 	return v;

@@ -109,7 +109,7 @@ int sandbox_ldapadd(const struct sandbox *sb, const char *ldif);
 /* ldapmodify as the directory administrator. */
 int sandbox_ldapmodify(const struct sandbox *sb, const char *ldif);
 /* The first value of attr in dn as the directory administrator reads it
- * (malloc'ed, NULL when absent). */
+ * (malloc'ed; NULL when absent or unreadable). */
 char *sandbox_admin_value(const struct sandbox *sb, const char *dn, const char *attr);
 
 #endif

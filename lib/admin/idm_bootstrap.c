@@ -594,6 +594,8 @@ int idm_bootstrap(const struct idm_config *cfg, const struct idm_log *log, const
 	if (r == IDM_OK)
 		r = idm_server_lock_policies(b.d, cfg, note_policy, &b);
 	if (r == IDM_OK)
+		r = idm_server_lock_decoy(b.d, cfg, note_policy, &b);
+	if (r == IDM_OK)
 		r = idm_server_lock_upgrade(b.d, cfg, note_policy, &b);
 out:
 	free(gid);

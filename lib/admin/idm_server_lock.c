@@ -10,6 +10,10 @@
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_lockout.h"
+#include "idm_login.h"
+#include "idm_passhash.h"
+#include "idm_random.h"
+#include "idm_secret.h"
 #include "idm_mods.h"
 #include "idm_server_lock.h"
 #include "idm_time.h"
@@ -46,13 +50,19 @@ static int modify(struct idm_dir *d, const char *dn, struct idm_mods *m)
 	return r;
 }
 
+/* Failures the decoy keeps: enough that each refusal writes one. */
+#define DECOY_RECORDED 5
+
 static int sync_policy(struct idm_dir *d, const struct idm_policy *p, const char *parent,
 		       idm_ppolicy_note_fn note, void *ctx)
 {
-	static const char *const names[] = { "pwdLockout", "pwdMaxFailure", "pwdFailureCountInterval",
-					     "pwdLockoutDuration", NULL };
+	/* pwdMaxRecordedFailure only for the decoy (without it slapd records
+	 * no failure where pwdMaxFailure is 0); last, so others skip it */
+	static const char *const all[] = { "pwdLockout", "pwdMaxFailure", "pwdFailureCountInterval",
+					   "pwdLockoutDuration", "pwdMaxRecordedFailure", NULL };
+	const char *names[6];
 	struct idm_server_lockout lo;
-	char want[4][24];
+	char want[5][24];
 	LDAPMessage *res = NULL, *e = NULL;
 	struct idm_mods *m = NULL;
 	char *dn = NULL;
@@ -64,6 +74,9 @@ static int sync_policy(struct idm_dir *d, const struct idm_policy *p, const char
 	snprintf(want[1], sizeof(want[1]), "%ld", lo.max_failure);
 	snprintf(want[2], sizeof(want[2]), "%ld", lo.interval);
 	snprintf(want[3], sizeof(want[3]), "%ld", lo.duration);
+	snprintf(want[4], sizeof(want[4]), "%d", DECOY_RECORDED);
+	for (int i = 0; i < 6; i++)
+		names[i] = i == 4 && lo.max_failure > 0 ? NULL : all[i];
 	if (r == IDM_OK)
 		r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=pwdPolicy)", names, 1, &res);
 	if (r == IDM_OK)
@@ -105,12 +118,93 @@ out:
 int idm_server_lock_policies(struct idm_dir *d, const struct idm_config *cfg,
 			     idm_ppolicy_note_fn note, void *ctx)
 {
+	/* the timing decoy's: failures recorded (a write, as on a real
+	 * account), never a lock (a locked entry answers without Argon2) */
+	static const struct idm_policy decoy = {
+		.name = IDM_DECOY_CN, .lockout_threshold = 0, .lockout_window = 900,
+	};
 	char *parent = NULL;
 	int r = idm_dn_child(&parent, "ou", "policies", cfg->ldap.base_dn);
 
 	for (size_t i = 0; r == IDM_OK && i < cfg->n_policies; i++)
 		r = sync_policy(d, &cfg->policies[i], parent, note, ctx);
+	if (r == IDM_OK)
+		r = sync_policy(d, &decoy, parent, note, ctx);
 	free(parent);
+	return r;
+}
+
+/* The decoy's password: a random secret nobody keeps, hashed with the
+ * configured costs, so that a bind to it costs what a user's does. */
+static int decoy_hash(const struct idm_config *cfg, char **hash)
+{
+	char *secret = NULL;
+	int r = idm_random_password(32, &secret);
+
+	*hash = NULL;
+	if (r == IDM_OK)
+		r = idm_hash_password(&cfg->argon2, secret, strlen(secret), hash);
+	idm_secret_free(secret);
+	return r;
+}
+
+int idm_server_lock_decoy(struct idm_dir *d, const struct idm_config *cfg,
+			  idm_ppolicy_note_fn note, void *ctx)
+{
+	static const char *const attrs[] = { "userPassword", NULL };
+	struct idm_mods *m = NULL;
+	LDAPMessage *res = NULL, *e;
+	char *dn = NULL, *policies = NULL, *policy = NULL, *hash = NULL, *have = NULL;
+	int r = idm_login_decoy_dn(cfg, &dn);
+
+	if (r == IDM_OK)
+		r = idm_dn_child(&policies, "ou", "policies", cfg->ldap.base_dn);
+	if (r == IDM_OK)
+		r = idm_dn_child(&policy, "cn", IDM_DECOY_CN, policies);
+	if (r == IDM_OK)
+		r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res);
+	if (r == IDM_OK) {
+		/* costs changed since: hash again, or the decoy answers faster */
+		e = ldap_first_entry(idm_dir_ldap(d), res);
+		have = e ? idm_entry_value(idm_dir_ldap(d), e, "userPassword") : NULL;
+		if (have && !idm_hash_weaker(have, &cfg->argon2)) {
+			r = note(ctx, dn, IDM_PP_EXISTS);
+			goto out;
+		}
+		r = decoy_hash(cfg, &hash);
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", hash);
+		if (r == IDM_OK)
+			r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+		if (r == IDM_OK)
+			r = note(ctx, dn, IDM_PP_UPDATED);
+		goto out;
+	}
+	if (r != IDM_ENOENT)
+		goto out;
+	r = decoy_hash(cfg, &hash);
+	m = idm_mods_new();
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "applicationProcess");
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "simpleSecurityObject");
+	idm_mods_add(m, LDAP_MOD_ADD, "cn", IDM_DECOY_CN);
+	idm_mods_add(m, LDAP_MOD_ADD, "description",
+		     "idmgr: refusals bind here so that they cost what a wrong password costs");
+	idm_mods_add(m, LDAP_MOD_ADD, "userPassword", hash);
+	idm_mods_add(m, LDAP_MOD_ADD, "pwdPolicySubentry", policy);
+	if (r == IDM_OK)
+		r = idm_mods_array(m) ? idm_dir_add(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+	if (r == IDM_OK)
+		r = note(ctx, dn, IDM_PP_CREATED);
+out:
+	idm_mods_free(m);
+	ldap_msgfree(res);
+	if (have)
+		explicit_bzero(have, strlen(have));
+	free(have);
+	idm_secret_free(hash);
+	free(dn);
+	free(policies);
+	free(policy);
 	return r;
 }
 

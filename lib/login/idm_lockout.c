@@ -398,7 +398,7 @@ void idm_lockout_values_of(const struct idm_account *a, struct idm_lock_values *
 
 /* The server's time without writing any account: the service identity
  * replaces its own description and reads modifyTimestamp back. */
-static int server_time(struct idm_dir *svc, const struct idm_config *cfg, time_t *now)
+int idm_lockout_probe(struct idm_dir *svc, const struct idm_config *cfg, time_t *now)
 {
 	static const char *const attrs[] = { "modifyTimestamp", NULL };
 	struct idm_entry *e = NULL;
@@ -430,7 +430,7 @@ int idm_lockout_state(struct idm_dir *svc, const struct idm_config *cfg,
 		return IDM_OK; /* no clock decides these */
 	if (latest + p->lockout_duration + PROBE_MARGIN < now)
 		return IDM_OK; /* over by any reasonable clock */
-	r = server_time(svc, cfg, &now);
+	r = idm_lockout_probe(svc, cfg, &now);
 	if (r == IDM_OK)
 		*out = idm_lockout_verdict(p, &v, now);
 	return r;

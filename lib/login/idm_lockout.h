@@ -106,6 +106,10 @@ long idm_lockout_failures(const struct idm_lock_values *v);
 /* The latest lock mark, 0 when none. */
 time_t idm_lockout_latest_lock(const struct idm_lock_values *v);
 
+/* The server's time, without writing any account: the service identity
+ * replaces its own description and reads modifyTimestamp back. */
+int idm_lockout_probe(struct idm_dir *svc, const struct idm_config *cfg, time_t *now);
+
 /* Lock state without recording anything (account phase): the verdict on
  * the server's clock, asked for only when a lock could be in force. */
 int idm_lockout_state(struct idm_dir *svc, const struct idm_config *cfg,

@@ -12,6 +12,8 @@
 #include "idm_login.h"
 #include "idm_mods.h"
 #include "idm_passhash.h"
+#include "idm_random.h"
+#include "idm_secret.h"
 #include "idm_time.h"
 
 const char *idm_auth_reason_name(enum idm_auth_reason r)
@@ -42,6 +44,51 @@ static void equalise_cost(const struct idm_config *cfg, const char *password)
 	if (idm_hash_password(&cfg->argon2, password, strlen(password), &hash) == IDM_OK)
 		explicit_bzero(hash, strlen(hash));
 	free(hash);
+}
+
+int idm_login_decoy_dn(const struct idm_config *cfg, char **out)
+{
+	const char *parent = cfg->ldap.bind_dn;
+
+	*out = NULL;
+	/* the parent starts after the first unescaped comma */
+	for (; *parent; parent++) {
+		if (*parent == '\\' && parent[1]) {
+			parent++;
+			continue;
+		}
+		if (*parent == ',')
+			break;
+	}
+	if (!*parent)
+		return IDM_ECONFIG;
+	if (asprintf(out, "cn=%s%s", IDM_DECOY_CN, parent) < 0) {
+		*out = NULL;
+		return IDM_ENOMEM;
+	}
+	return IDM_OK;
+}
+
+/* A refusal without a check: what a wrong password costs, on the decoy
+ * (idm_login.h).  Nothing here changes the outcome. */
+static void decoy_bind(const struct idm_config *cfg, const struct idm_log *log,
+		       const char *password)
+{
+	struct idm_dir *d = NULL;
+	char *dn = NULL, *noise = NULL;
+	size_t len = strlen(password);
+
+	if (len > 128)
+		len = 128;
+	if (idm_login_decoy_dn(cfg, &dn) == IDM_OK &&
+	    idm_random_password(len ? len : 1, &noise) == IDM_OK &&
+	    idm_dir_open(cfg, NULL, dn, noise, &d) == IDM_OK) {
+		/* a decoy that accepts a random password is no decoy */
+		idm_logf(log, LOG_ERR, "%s accepted a random password: rerun \"idmgr init\"", dn);
+		idm_dir_close(d);
+	}
+	free(dn);
+	idm_secret_free(noise);
 }
 
 static void set_policy(char dst[65], const struct idm_policy *p)
@@ -120,8 +167,11 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		r = idm_account_lookup(svc, cfg, uid, &a);
 	if (r < 0) {
 		if (r == IDM_ENOENT) {
+			/* the write an attempt's record costs, on no account */
+			time_t ignored;
 			res->reason = IDM_AUTH_UNKNOWN_USER;
-			equalise_cost(cfg, password);
+			idm_lockout_probe(svc, cfg, &ignored);
+			decoy_bind(cfg, log, password);
 		} else if (r == IDM_EUNAVAIL) {
 			res->reason = IDM_AUTH_UNAVAILABLE;
 		}
@@ -166,15 +216,19 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 			idm_lockout_tidy(user, a->dn, &at);
 	} else if (r == IDM_EAUTH) {
 		res->reason = pp == PP_accountLocked ? IDM_AUTH_SERVER_LOCKED : IDM_AUTH_WRONG_PASSWORD;
+		/* slapd answers a locked account without Argon2: the work of a
+		 * check, on the decoy, so that its lock shows in no timing */
+		if (pp == PP_accountLocked)
+			decoy_bind(cfg, log, password);
 		idm_lockout_failed(svc, p, a->dn, &at);
 	} else if (r == IDM_EUNAVAIL) {
 		res->reason = IDM_AUTH_UNAVAILABLE;
 	}
 	goto out;
 refuse:
-	/* The Argon2 work of a check, here: no timing tells this refusal from
+	/* The bind of a check, on the decoy: no timing tells this refusal from
 	 * a wrong password (the attempt was recorded like any other). */
-	equalise_cost(cfg, password);
+	decoy_bind(cfg, log, password);
 	r = IDM_EAUTH;
 out:
 	idm_attempt_release(&at);
