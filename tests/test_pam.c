@@ -300,11 +300,13 @@ END_TEST
  * the module shows the user nothing that tells them apart. */
 START_TEST(wrong_password_and_unknown_user_look_alike)
 {
-	struct pam_script wrong, unknown;
+	struct pam_script wrong, unknown, locked;
 
 	ck_assert_int_eq(auth("alice", "not her passphrase", &wrong), PAM_AUTH_ERR);
 	ck_assert_int_eq(auth("nobody-here", "not her passphrase", &unknown), PAM_USER_UNKNOWN);
+	ck_assert_int_eq(auth("lockedt", "not her passphrase", &locked), PAM_AUTH_ERR);
 	ck_assert_str_eq(wrong.shown, unknown.shown);
+	ck_assert_str_eq(wrong.shown, locked.shown);
 }
 END_TEST
 
@@ -336,8 +338,10 @@ START_TEST(suspended_and_retired_refused)
 
 	ck_assert_int_eq(auth("susp", "Suspended passphrase 2", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("susp", &c), PAM_PERM_DENIED);
+	ck_assert_str_eq(c.shown, "Your account is suspended; ask your security officer.\n");
 	ck_assert_int_eq(auth("gone", "Retired passphrase 3", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("gone", &c), PAM_PERM_DENIED);
+	ck_assert_str_eq(c.shown, "Your account is retired.\n");
 }
 END_TEST
 
@@ -347,6 +351,7 @@ START_TEST(past_valid_until_expired)
 
 	ck_assert_int_eq(auth("temp", "Fixed-term passphrase 4", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("temp", &c), PAM_ACCT_EXPIRED);
+	ck_assert_str_eq(c.shown, "Your account has expired; ask your security officer.\n");
 }
 END_TEST
 
@@ -377,6 +382,9 @@ START_TEST(locked_after_threshold)
 		ck_assert_int_eq(auth("lock5", "wrong guess", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(auth("lock5", "Lock five passphrase", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("lock5", &c), PAM_PERM_DENIED);
+	ck_assert_msg(strncmp(c.shown, "Your account is locked after too many failed logins until ",
+			      58) == 0 && strchr(c.shown, '\n') == strrchr(c.shown, '\n'),
+		      "%s", c.shown);
 	a = read_account("lock5");
 	ck_assert_int_ne(a->locked_time, 0);
 	ck_assert_int_eq(a->failure_count, 6); /* the refused right password counts too */
@@ -424,6 +432,9 @@ START_TEST(privileged_locks_at_lower_threshold)
 		ck_assert_int_eq(auth("std3", "wrong guess", &c), PAM_AUTH_ERR);
 	}
 	ck_assert_int_eq(auth("priv1", "Privileged passphrase 16", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("priv1", &c), PAM_PERM_DENIED);
+	ck_assert_str_eq(c.shown, "Your account is locked after too many failed logins; an officer "
+				  "must unlock it.\n");
 	ck_assert_int_eq(auth("std3", "Standard three passphrase", &c), PAM_SUCCESS);
 }
 END_TEST
@@ -435,6 +446,8 @@ START_TEST(hard_limit_needs_an_operator)
 
 	ck_assert_int_eq(auth("hard", "Hard limit passphrase", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("hard", &c), PAM_PERM_DENIED);
+	ck_assert_str_eq(c.shown,
+			 "Your account is locked after 100 failed logins; an officer must unlock it.\n");
 	operator_unlock("hard");
 	ck_assert_int_eq(auth("hard", "Hard limit passphrase", &c), PAM_SUCCESS);
 }

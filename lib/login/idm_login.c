@@ -28,6 +28,7 @@ const char *idm_auth_reason_name(enum idm_auth_reason r)
 		[IDM_AUTH_DISABLED] = "account_disabled",
 		[IDM_AUTH_EXPIRED] = "account_expired",
 		[IDM_AUTH_SERVER_LOCKED] = "locked_by_server_ppolicy",
+		[IDM_AUTH_SERVER_EXPIRED] = "password_expired_by_server",
 		[IDM_AUTH_UNAVAILABLE] = "directory_unavailable",
 		[IDM_AUTH_ERROR] = "error",
 	};
@@ -215,7 +216,11 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		if (r == IDM_OK)
 			idm_lockout_tidy(user, a->dn, &at);
 	} else if (r == IDM_EAUTH) {
-		res->reason = pp == PP_accountLocked ? IDM_AUTH_SERVER_LOCKED : IDM_AUTH_WRONG_PASSWORD;
+		/* passwordExpired comes only with the right password: the
+		 * server's refusal of a user who proved who they are */
+		res->reason = pp == PP_accountLocked	? IDM_AUTH_SERVER_LOCKED :
+			      pp == PP_passwordExpired ? IDM_AUTH_SERVER_EXPIRED :
+							 IDM_AUTH_WRONG_PASSWORD;
 		/* slapd answers a locked account without Argon2: the work of a
 		 * check, on the decoy, so that its lock shows in no timing */
 		if (pp == PP_accountLocked)
@@ -269,6 +274,7 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 	r = idm_account_usable(a, now);
 	if (r < 0) {
 		res->reason = r == IDM_ERANGE ? "account_expired" : "account_disabled";
+		snprintf(res->status, sizeof(res->status), "%s", a->status ? a->status : "");
 		goto out;
 	}
 	r = idm_lockout_state(svc, cfg, p, a, &lock);
@@ -276,6 +282,8 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 		goto out;
 	if (lock != IDM_LOCK_CHECK) {
 		res->reason = lock == IDM_LOCK_HARD ? "locked_hard_limit" : "locked";
+		if (lock == IDM_LOCK_LOCKED && p->lockout_duration > 0)
+			res->locked_until = a->locked_time + p->lockout_duration;
 		r = IDM_EDENIED;
 		goto out;
 	}

@@ -27,6 +27,7 @@ enum idm_auth_reason {
 	IDM_AUTH_DISABLED, /* suspended, seconded, retired */
 	IDM_AUTH_EXPIRED,  /* past idmValidUntil */
 	IDM_AUTH_SERVER_LOCKED, /* the server's ppolicy overlay locked it */
+	IDM_AUTH_SERVER_EXPIRED, /* the right password, expired for the server */
 	IDM_AUTH_UNAVAILABLE,
 	IDM_AUTH_ERROR,
 };
@@ -71,6 +72,8 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 struct idm_account_result {
 	const char *reason; /* for the log line */
 	char policy[65];
+	char status[16];     /* idmStatus when the account is not active */
+	time_t locked_until; /* reason "locked": when the lock ends, 0: an officer unlocks */
 	long days_left;     /* password expiry in days, -1 when it does not expire */
 	bool warn;          /* days_left is within warn_days */
 };
