@@ -220,6 +220,7 @@ static void setup(void)
 	add_account("counted", "Counted logins passphrase", "idmStatus: active\nidmPolicy: counted\n");
 	/* a server policy that honours pwdReset (pwdMustChange TRUE), as every
 	 * policy entry of the password side does */
+	add_account("counted3", "Counted third passphrase", "idmStatus: active\nidmPolicy: counted\n");
 	add_account("counted2", "Counted again passphrase",
 		    "idmStatus: active\nidmPolicy: counted\n"
 		    "pwdPolicySubentry: cn=reset,ou=policies,dc=example,dc=org\n");
@@ -1153,6 +1154,31 @@ START_TEST(login_count_cannot_be_reset)
 }
 END_TEST
 
+
+/* R-PW-3: after max_logins the user's own change restarts the count,
+ * without the user writing it (the logins newer than the change time). */
+START_TEST(password_change_restarts_login_count)
+{
+	struct idm_violations v;
+	struct idm_account *a;
+	struct pam_script c;
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(auth("counted3", "Counted third passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("counted3", &c), PAM_NEW_AUTHTOK_REQD);
+	memset(&v, 0, sizeof(v));
+	ck_assert_int_eq(idm_password_change(sb.cfg, NULL, "counted3", "Counted third passphrase",
+					     "Counted fourth passphrase", 25, &v),
+			 IDM_OK);
+	sleep(1); /* a login in the second of the change counts for the old password */
+	ck_assert_int_eq(auth("counted3", "Counted fourth passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("counted3", &c), PAM_SUCCESS);
+	a = read_account("counted3");
+	ck_assert_int_eq(a->login_count, 1);
+	idm_account_free(a);
+}
+END_TEST
+
 static Suite *pam_suite(void)
 {
 	Suite *s = suite_create("pam");
@@ -1196,6 +1222,7 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, privileged_direct_binds_lock_at_policy_threshold);
 	tcase_add_test(tc, backstop_never_earlier_than_policy);
 	tcase_add_test(tc, login_count_cannot_be_reset);
+	tcase_add_test(tc, password_change_restarts_login_count);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -143,8 +143,10 @@ long idm_account_logins_since(char *const *values, size_t n, time_t changed)
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(stamp, sizeof(stamp), "%.*s", IDM_GENTIME_LEN - 1, values[i]);
-		/* a value we cannot read counts: never fewer logins */
-		if (idm_time_parse(stamp, &t) < 0 || t >= changed)
+		/* a value we cannot read counts: never fewer logins; a login in
+		 * the second of the change is the one that made it (PAM's auth
+		 * records it before the password phase changes the password) */
+		if (idm_time_parse(stamp, &t) < 0 || t > changed)
 			count++;
 	}
 	return count;

@@ -39,7 +39,7 @@ void idm_account_free(struct idm_account *a);
 extern const char *const idm_account_attrs[];
 int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out);
 
-/* Of idmLoginTime values, those not older than the password's change time
+/* Of idmLoginTime values, those newer than the password's change time
  * changed: the logins max_logins counts (R-PW-3). */
 long idm_account_logins_since(char *const *values, size_t n, time_t changed);
 
