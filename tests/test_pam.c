@@ -1187,6 +1187,7 @@ static Suite *pam_suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, temporary_password_must_change);
+	tcase_add_test(tc, password_change_restarts_login_count);
 	tcase_add_test(tc, right_password_active_account);
 	tcase_add_test(tc, wrong_password_and_unknown_user_look_alike);
 	tcase_add_test(tc, empty_password_refused);
@@ -1222,7 +1223,6 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, privileged_direct_binds_lock_at_policy_threshold);
 	tcase_add_test(tc, backstop_never_earlier_than_policy);
 	tcase_add_test(tc, login_count_cannot_be_reset);
-	tcase_add_test(tc, password_change_restarts_login_count);
 	suite_add_tcase(s, tc);
 	return s;
 }
