@@ -909,10 +909,16 @@ START_TEST(host_cannot_lift_hard_limit)
 	const char *dn = "uid=hardmark,ou=people,dc=example,dc=org";
 	struct pam_script c;
 
+	struct idm_account *a;
+
 	REFUSED(dn, LDAP_MOD_DELETE, "idmHardLockTime", NULL);
 	REFUSED(dn, LDAP_MOD_REPLACE, "idmHardLockTime", "19700101000000Z");
 	ck_assert_int_eq(auth("hardmark", "Hard mark passphrase 1", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("hardmark", &c), PAM_PERM_DENIED);
+	/* past the hard limit an attempt adds nothing: the entry stops growing */
+	a = read_account("hardmark");
+	ck_assert_uint_eq(a->n_failure_values, 0);
+	idm_account_free(a);
 	operator_unlock("hardmark");
 	ck_assert_int_eq(auth("hardmark", "Hard mark passphrase 1", &c), PAM_SUCCESS);
 }

@@ -189,6 +189,15 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		r = IDM_ECONFIG;
 		goto out;
 	}
+	/* Past the hard limit nothing more is recorded (the entry would grow
+	 * with every guess, and nothing can lock it more): the clock probe is
+	 * the write instead, as for an unknown user. */
+	if (a->hard_locked) {
+		time_t ignored;
+		res->reason = IDM_AUTH_HARD_LOCKED;
+		idm_lockout_probe(svc, cfg, &ignored);
+		goto refuse;
+	}
 	/* Counted before the check: of N concurrent guesses at most
 	 * lockout_threshold reach the password.  A disabled account's attempt
 	 * is counted too, so that refusing it costs what a check costs. */
