@@ -396,6 +396,17 @@ void idm_lockout_values_of(const struct idm_account *a, struct idm_lock_values *
 	v->last_success = a->last_success;
 }
 
+time_t idm_lockout_locked_since(const struct idm_policy *p, const struct idm_account *a,
+				time_t now)
+{
+	struct idm_lock_values v;
+
+	idm_lockout_values_of(a, &v);
+	if (p && idm_lockout_verdict(p, &v, now) == IDM_LOCK_CHECK)
+		return 0;
+	return a->locked_time;
+}
+
 /* The server's time without writing any account: the service identity
  * replaces its own description and reads modifyTimestamp back. */
 int idm_lockout_probe(struct idm_dir *svc, const struct idm_config *cfg, time_t *now)

@@ -101,6 +101,11 @@ void idm_lockout_values_of(const struct idm_account *a, struct idm_lock_values *
  * force" rule (account phase, operators, reports). */
 enum idm_lock_verdict idm_lockout_verdict(const struct idm_policy *p,
 					  const struct idm_lock_values *v, time_t now);
+/* What "locked since" shows for a (user show, list): the latest lock mark
+ * while a lock or the hard limit is in force at now (host time: a display),
+ * else 0 (lock marks that ran out stay in the entry). */
+time_t idm_lockout_locked_since(const struct idm_policy *p, const struct idm_account *a,
+				time_t now);
 /* Consecutive failures since the last success. */
 long idm_lockout_failures(const struct idm_lock_values *v);
 /* The latest lock mark, 0 when none. */
