@@ -217,13 +217,13 @@ static void setup(void)
 	add_account("old", "Old password passphrase", extra);
 	snprintf(extra, sizeof(extra), "idmStatus: active\npwdChangedTime: %s\n", days_ago(170, t));
 	add_account("soon", "Soon expiring passphrase", extra);
-	add_account("counted", "Counted logins passphrase", "idmStatus: active\nidmPolicy: counted\n");
-	/* a server policy that honours pwdReset (pwdMustChange TRUE), as every
-	 * policy entry of the password side does */
-	add_account("counted3", "Counted third passphrase", "idmStatus: active\nidmPolicy: counted\n");
-	add_account("counted2", "Counted again passphrase",
-		    "idmStatus: active\nidmPolicy: counted\n"
-		    "pwdPolicySubentry: cn=reset,ou=policies,dc=example,dc=org\n");
+	/* changed yesterday: logins in the second of the change count for the
+	 * password before it (idm_account_logins_since()) */
+	snprintf(extra, sizeof(extra), "idmStatus: active\nidmPolicy: counted\npwdChangedTime: %s\n",
+		 days_ago(1, t));
+	add_account("counted", "Counted logins passphrase", extra);
+	add_account("counted2", "Counted again passphrase", extra);
+	add_account("counted3", "Counted third passphrase", extra);
 	add_account("cron1", "Cron user passphrase", "idmStatus: active\n");
 	add_account("sess1", "Session user passphrase", "idmStatus: active\n");
 	add_account("conc", "Concurrent target passphrase", "idmStatus: active\n");
@@ -1010,8 +1010,8 @@ START_TEST(host_cannot_write_officers_records)
 	REFUSED("cn=system_admin,ou=roles,ou=idmgr,dc=example,dc=org", LDAP_MOD_ADD, "member",
 		"uid=alice,ou=people,dc=example,dc=org");
 	REFUSED("ou=audit,ou=idmgr,dc=example,dc=org", LDAP_MOD_REPLACE, "description", "x");
-	REFUSED("cn=default,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdMaxFailure", "1000");
-	REFUSED("cn=default,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdLockout", "FALSE");
+	REFUSED("cn=standard,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdMaxFailure", "1000");
+	REFUSED("cn=standard,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdLockout", "FALSE");
 	REFUSED("cn=pam,ou=services,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdPolicySubentry",
 		"cn=nothing,ou=policies,dc=example,dc=org");
 }
@@ -1132,11 +1132,16 @@ START_TEST(login_count_cannot_be_reset)
 		ck_assert_int_eq(auth("counted2", "Counted again passphrase", &c), PAM_SUCCESS);
 		ck_assert_int_eq(account("counted2", &c), PAM_SUCCESS);
 	}
+	ck_assert_ptr_null(sandbox_admin_value(&sb, dn, "pwdReset"));
+	/* the login past max_logins: the module demands the change, and the
+	 * server will for every bind after it */
+	ck_assert_int_eq(auth("counted2", "Counted again passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("counted2", &c), PAM_NEW_AUTHTOK_REQD);
 	v = sandbox_admin_value(&sb, dn, "pwdReset");
 	ck_assert_msg(v && strcmp(v, "TRUE") == 0, "pwdReset after max_logins: %s", v ? v : "(none)");
 	free(v);
 	a = read_account("counted2");
-	ck_assert_int_eq(a->login_count, 2);
+	ck_assert_int_eq(a->login_count, 3);
 	idm_account_free(a);
 	REFUSED(dn, LDAP_MOD_DELETE, "idmLoginTime", NULL);
 	REFUSED(dn, LDAP_MOD_REPLACE, "idmLoginTime", "19700101000000Z#0000000000000000");
@@ -1155,7 +1160,7 @@ START_TEST(login_count_cannot_be_reset)
 	ck_assert_int_eq(auth("counted2", "Counted again passphrase", &c), PAM_SUCCESS);
 	ck_assert_int_eq(account("counted2", &c), PAM_NEW_AUTHTOK_REQD);
 	a = read_account("counted2");
-	ck_assert_int_eq(a->login_count, 3);
+	ck_assert_int_eq(a->login_count, 4);
 	idm_account_free(a);
 }
 END_TEST

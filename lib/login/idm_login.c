@@ -101,9 +101,11 @@ static void set_policy(char dst[65], const struct idm_policy *p)
  * max_logins, one more login value (the server's time and the attempt's
  * nonce, idm_account.h).  Failures are not cleared here (the service
  * identity cannot): the user's bind just moved authTimestamp past them
- * (idm_lockout.h).  The login that reaches max_logins makes the server
- * demand a change at the next bind (pwdReset, which the hosts may add,
- * never remove): R-PW-3 holds for direct binds too. */
+ * (idm_lockout.h).  The login past max_logins (the one the account phase
+ * refuses) makes the server demand a change at every later bind
+ * (pwdReset, which the hosts may add, never remove): R-PW-3 holds for
+ * direct binds too.  Not at the max_logins-th: the account phase reads
+ * pwdReset and would refuse that login itself. */
 static int record_success(struct idm_dir *svc, const struct idm_policy *p,
 			  const struct idm_account *a, const struct idm_attempt *at, const char *rhost)
 {
@@ -128,7 +130,7 @@ static int record_success(struct idm_dir *svc, const struct idm_policy *p,
 	r = idm_mods_array(m) ? idm_dir_modify_read(svc, a->dn, idm_mods_array(m), attrs, &e)
 			      : IDM_ENOMEM;
 	logins = r == IDM_OK ? idm_entry_attr(e, "idmLoginTime") : NULL;
-	if (logins && idm_account_logins_since(logins->vals, logins->n, a->pwd_changed) >=
+	if (logins && idm_account_logins_since(logins->vals, logins->n, a->pwd_changed) >
 			      p->max_logins) {
 		idm_mods_free(m);
 		m = idm_mods_new();
