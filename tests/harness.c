@@ -524,19 +524,3 @@ int pam_script_conv(int n, const struct pam_message **msg, struct pam_response *
 	*resp = r;
 	return PAM_SUCCESS;
 }
-
-char *sandbox_admin_value(const struct sandbox *sb, const char *dn, const char *attr)
-{
-	const char *attrs[] = { attr, NULL };
-	struct idm_dir *d = NULL;
-	LDAPMessage *res = NULL;
-	char *v = NULL;
-
-	if (idm_dir_open(sb->cfg, NULL, sb->admin_dn, sb->admin_password, &d) == IDM_OK &&
-	    idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res) == IDM_OK &&
-	    ldap_first_entry(idm_dir_ldap(d), res))
-		v = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res), attr);
-	ldap_msgfree(res);
-	idm_dir_close(d);
-	return v;
-}

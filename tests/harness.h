@@ -108,8 +108,5 @@ char *sandbox_admin_read(const struct sandbox *sb, const char *dn, const char *a
 int sandbox_ldapadd(const struct sandbox *sb, const char *ldif);
 /* ldapmodify as the directory administrator. */
 int sandbox_ldapmodify(const struct sandbox *sb, const char *ldif);
-/* The first value of attr in dn as the directory administrator reads it
- * (malloc'ed; NULL when absent or unreadable). */
-char *sandbox_admin_value(const struct sandbox *sb, const char *dn, const char *attr);
 
 #endif

@@ -451,8 +451,8 @@ START_TEST(init_upgrades_older_lock_state)
 	ck_assert_int_eq(idm_account_lookup(d, sb.cfg, "oldhard", &a), IDM_OK);
 	ck_assert(a->hard_locked);
 	idm_account_free(a);
-	v = sandbox_admin_value(&sb, "uid=oldhard,ou=people,dc=example,dc=org", "idmHardLockTime");
-	ck_assert_ptr_nonnull(v);
+	v = sandbox_admin_read(&sb, "uid=oldhard,ou=people,dc=example,dc=org", "idmHardLockTime");
+	ck_assert_str_ne(v, "");
 	free(v);
 	ck_assert_int_eq(idm_account_lookup(d, sb.cfg, "oldsoft", &a), IDM_OK);
 	ck_assert(!a->hard_locked);
@@ -461,19 +461,21 @@ START_TEST(init_upgrades_older_lock_state)
 	for (const char *const *u = (const char *const[]){ "oldhard", "oldsoft", NULL }; *u; u++) {
 		char dn[128];
 		snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=example,dc=org", *u);
-		v = sandbox_admin_value(&sb, dn, "idmFailureCount");
-		ck_assert_ptr_null(v);
+		v = sandbox_admin_read(&sb, dn, "idmFailureCount");
+		ck_assert_str_eq(v, "");
+		free(v);
 	}
-	v = sandbox_admin_value(&sb, "uid=oldcount,ou=people,dc=example,dc=org", "pwdReset");
-	ck_assert_msg(v && strcmp(v, "TRUE") == 0, "pwdReset %s", v ? v : "(none)");
+	v = sandbox_admin_read(&sb, "uid=oldcount,ou=people,dc=example,dc=org", "pwdReset");
+	ck_assert_str_eq(v, "TRUE\n");
 	free(v);
-	ck_assert_ptr_null(
-		sandbox_admin_value(&sb, "uid=oldcount,ou=people,dc=example,dc=org", "idmLoginCount"));
-	v = sandbox_admin_value(&sb, "uid=oldend,ou=people,dc=example,dc=org", "pwdEndTime");
-	ck_assert_str_eq(v, "20200101000000Z");
+	v = sandbox_admin_read(&sb, "uid=oldcount,ou=people,dc=example,dc=org", "idmLoginCount");
+	ck_assert_str_eq(v, "");
 	free(v);
-	v = sandbox_admin_value(&sb, "cn=privileged,ou=policies,dc=example,dc=org", "pwdMaxFailure");
-	ck_assert_str_eq(v, "3");
+	v = sandbox_admin_read(&sb, "uid=oldend,ou=people,dc=example,dc=org", "pwdEndTime");
+	ck_assert_str_eq(v, "20200101000000Z\n");
+	free(v);
+	v = sandbox_admin_read(&sb, "cn=privileged,ou=policies,dc=example,dc=org", "pwdMaxFailure");
+	ck_assert_str_eq(v, "3\n");
 	free(v);
 	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, "uid=oldsusp,ou=people,dc=example,dc=org",
 				      "Upgrade passphrase 1", &d),

@@ -664,11 +664,10 @@ START_TEST(refusals_cost_a_server_check)
 		{ "lockedt", "Locked timing passphrase" },
 		{ "susp", "Suspended passphrase 2" },
 	};
-	char *hash = sandbox_admin_value(&sb, "cn=" IDM_DECOY_CN ",ou=services,dc=example,dc=org",
-					 "userPassword");
+	char *hash = sandbox_admin_read(&sb, "cn=" IDM_DECOY_CN ",ou=services,dc=example,dc=org",
+					"userPassword");
 	struct pam_script c;
 
-	ck_assert_ptr_nonnull(hash);
 	ck_assert_msg(strncmp(hash, "{ARGON2}$argon2id$v=19$m=19456,t=2,p=1$", 39) == 0, "%s", hash);
 	free(hash);
 	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
@@ -974,8 +973,8 @@ START_TEST(host_cannot_change_status_policy_or_must_change)
 		pam_end(pamh, PAM_SUCCESS);
 	}
 	{
-		char *v = sandbox_admin_value(&sb, priv, "idmPrivileged");
-		ck_assert_str_eq(v, "TRUE");
+		char *v = sandbox_admin_read(&sb, priv, "idmPrivileged");
+		ck_assert_str_eq(v, "TRUE\n");
 		free(v);
 	}
 }
@@ -1053,15 +1052,17 @@ START_TEST(policy_entries_agree_with_the_policies)
 		{ "pwdFailureCountInterval", "900" }, { "pwdLockout", "TRUE" },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		char *v = sandbox_admin_value(&sb, "cn=privileged,ou=policies,dc=example,dc=org",
-					      want[i][0]);
-		ck_assert_msg(v && strcmp(v, want[i][1]) == 0, "%s: %s", want[i][0], v ? v : "(none)");
+		char *v = sandbox_admin_read(&sb, "cn=privileged,ou=policies,dc=example,dc=org",
+					     want[i][0]);
+		ck_assert_msg(strncmp(v, want[i][1], strlen(want[i][1])) == 0 &&
+				      strcmp(v + strlen(want[i][1]), "\n") == 0,
+			      "%s: %s", want[i][0], v);
 		free(v);
 	}
 	{
-		char *v = sandbox_admin_value(&sb, "cn=standard,ou=policies,dc=example,dc=org",
-					      "pwdMaxFailure");
-		ck_assert_str_eq(v, "5");
+		char *v = sandbox_admin_read(&sb, "cn=standard,ou=policies,dc=example,dc=org",
+					     "pwdMaxFailure");
+		ck_assert_str_eq(v, "5\n");
 		free(v);
 	}
 }
@@ -1132,13 +1133,15 @@ START_TEST(login_count_cannot_be_reset)
 		ck_assert_int_eq(auth("counted2", "Counted again passphrase", &c), PAM_SUCCESS);
 		ck_assert_int_eq(account("counted2", &c), PAM_SUCCESS);
 	}
-	ck_assert_ptr_null(sandbox_admin_value(&sb, dn, "pwdReset"));
+	v = sandbox_admin_read(&sb, dn, "pwdReset");
+	ck_assert_str_eq(v, "");
+	free(v);
 	/* the login past max_logins: the module demands the change, and the
 	 * server will for every bind after it */
 	ck_assert_int_eq(auth("counted2", "Counted again passphrase", &c), PAM_SUCCESS);
 	ck_assert_int_eq(account("counted2", &c), PAM_NEW_AUTHTOK_REQD);
-	v = sandbox_admin_value(&sb, dn, "pwdReset");
-	ck_assert_msg(v && strcmp(v, "TRUE") == 0, "pwdReset after max_logins: %s", v ? v : "(none)");
+	v = sandbox_admin_read(&sb, dn, "pwdReset");
+	ck_assert_msg(strcmp(v, "TRUE\n") == 0, "pwdReset after max_logins: %s", v);
 	free(v);
 	a = read_account("counted2");
 	ck_assert_int_eq(a->login_count, 3);
