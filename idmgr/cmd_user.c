@@ -10,7 +10,6 @@
 #include "idm_account.h"
 #include "idm_lockout.h"
 #include "idm_error.h"
-#include "idm_escape.h"
 #include "idm_operator.h"
 #include "idm_secret.h"
 #include "idm_time.h"
@@ -69,14 +68,11 @@ struct list_ctx {
 	json_t *array;
 };
 
-static int list_one(void *ctx, LDAP *ld, LDAPMessage *e)
+static int list_one(void *ctx, const struct idm_account *a)
 {
 	struct list_ctx *l = ctx;
-	struct idm_account *a = NULL;
 	char login[IDM_GENTIME_LEN], locked[IDM_GENTIME_LEN];
 
-	if (idm_account_from_entry(ld, e, &a) < 0)
-		return IDM_OK;
 	output_time(a->last_login, login);
 	output_time(idm_lockout_locked_since(idm_account_policy(l->cfg, a), a, time(NULL)), locked);
 	if (l->format == OUTPUT_JSON) {
@@ -91,42 +87,18 @@ static int list_one(void *ctx, LDAP *ld, LDAPMessage *e)
 		printf("%-16s %-10s %-4s last login %-16s locked %s\n", a->uid,
 		       a->status ? a->status : "-", a->privileged ? "priv" : "", login, locked);
 	}
-	idm_account_free(a);
 	return IDM_OK;
-}
-
-/* One escaped "(attr=value)" term appended to buf. */
-static int term(char *buf, size_t size, const char *attr, const char *value)
-{
-	char *esc = NULL;
-	int r = idm_filter_escape(value, strlen(value), &esc);
-	size_t used = strlen(buf);
-
-	if (r == IDM_OK && snprintf(buf + used, size - used, "(%s=%s)", attr, esc) >= (int)(size - used))
-		r = IDM_EINVAL;
-	free(esc);
-	return r;
 }
 
 static int user_list(struct idm_operator *op, const struct idm_config *cfg,
 		     enum output_format format, const char *status, int privileged, const char *unit)
 {
 	struct list_ctx l = { cfg, format, json_array() };
-	char filter[1024] = "(&(objectClass=idmAccount)";
 	int r = IDM_OK;
 
-	if (status)
-		r = term(filter, sizeof(filter), "idmStatus", status);
-	if (r == IDM_OK && unit)
-		r = term(filter, sizeof(filter), "departmentNumber", unit);
-	if (r == IDM_OK && privileged)
-		r = term(filter, sizeof(filter), "idmPrivileged", "TRUE");
-	strncat(filter, ")", sizeof(filter) - strlen(filter) - 1);
-	if (r == IDM_OK && format == OUTPUT_CSV)
+	if (format == OUTPUT_CSV)
 		printf("uid,status,privileged,last_login,locked_since\n");
-	if (r == IDM_OK)
-		r = idm_dir_search_paged(op->d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter,
-					 idm_account_attrs, 500, list_one, &l);
+	r = idm_user_list(op, cfg, status, unit, privileged, list_one, &l);
 	if (r == IDM_OK && format == OUTPUT_JSON)
 		output_json(stdout, l.array);
 	else

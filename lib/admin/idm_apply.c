@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "idm_account.h"
+#include "idm_action.h"
 #include "idm_apply.h"
 #include "idm_audit.h"
 #include "idm_effect.h"
@@ -27,6 +28,7 @@ struct apply {
 	struct idm_request *req;
 	struct idm_form *form;
 	struct idm_apply_result *res;
+	struct idm_action x; /* apply and its record as one unit */
 };
 
 /* ------------------------------------------------------- shared effects */
@@ -136,7 +138,7 @@ static int apply_register(struct apply *a)
 	const struct idm_form *f = a->form;
 	const struct idm_unit *unit = idm_config_unit(a->cfg, f->unit);
 	struct idm_mods *m = NULL;
-	char *dn = NULL, *gid = NULL, *owner = NULL, *home = NULL, *cn = NULL, uidn[24];
+	char *dn = NULL, *gid = NULL, *owner = NULL, *cn = NULL;
 	long uidnum = -1;
 	int r;
 
@@ -157,39 +159,29 @@ static int apply_register(struct apply *a)
 		}
 		/* created by an earlier, interrupted run of this request */
 	} else if (r == IDM_ENOENT) {
-		snprintf(uidn, sizeof(uidn), "%ld", uidnum);
-		if (asprintf(&home, "/home/%s", f->uid) < 0 ||
-		    asprintf(&cn, "%s %s", f->given_name, f->surname) < 0) {
-			home = cn = NULL;
+		if (asprintf(&cn, "%s %s", f->given_name, f->surname) < 0) {
+			cn = NULL;
 			r = IDM_ENOMEM;
 			goto out;
 		}
-		m = idm_mods_new();
-		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "inetOrgPerson");
-		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "posixAccount");
-		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmAccount");
-		idm_mods_add(m, LDAP_MOD_ADD, "uid", f->uid);
-		idm_mods_add(m, LDAP_MOD_ADD, "cn", cn);
-		idm_mods_add(m, LDAP_MOD_ADD, "sn", f->surname);
-		idm_mods_add(m, LDAP_MOD_ADD, "givenName", f->given_name);
-		if (f->mail)
-			idm_mods_add(m, LDAP_MOD_ADD, "mail", f->mail);
-		idm_mods_add(m, LDAP_MOD_ADD, "departmentNumber", f->unit);
-		idm_mods_add(m, LDAP_MOD_ADD, "employeeType", f->employee_type);
-		idm_mods_add(m, LDAP_MOD_ADD, "uidNumber", uidn);
-		idm_mods_add(m, LDAP_MOD_ADD, "gidNumber", gid);
-		idm_mods_add(m, LDAP_MOD_ADD, "homeDirectory", home);
-		idm_mods_add(m, LDAP_MOD_ADD, "loginShell", "/bin/bash");
-		idm_mods_add(m, LDAP_MOD_ADD, "idmStatus", "active");
-		/* the temporary password must be changed first (R-PW-4): ppolicy
-		 * restricts the new user to that */
-		idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
+		m = idm_effect_new_account(&(struct idm_new_account){
+			.uid = f->uid,
+			.cn = cn,
+			.sn = f->surname,
+			.given_name = f->given_name,
+			.mail = f->mail,
+			.unit = f->unit,
+			.employee_type = f->employee_type,
+			.uid_number = uidnum,
+			.gid_number = gid,
+		});
 		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", a->req->id);
 		if (f->valid_until)
 			idm_effect_valid_until(m, LDAP_MOD_ADD, f->valid_until);
 		for (size_t i = 0; i < f->n_shared_with; i++)
 			idm_mods_add(m, LDAP_MOD_ADD, "idmSharedWith", f->shared_with[i]);
-		r = idm_mods_array(m) ? idm_dir_add(a->op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+		r = idm_dir_apply_add(a->op->d, dn, m);
+		m = NULL;
 		if (r == IDM_EEXIST) { /* a concurrent run of the same request won */
 			owner = creating_request(a, dn);
 			r = owner && strcmp(owner, a->req->id) == 0 ? IDM_OK : IDM_ESTATE;
@@ -224,7 +216,6 @@ out:
 	free(dn);
 	free(gid);
 	free(owner);
-	free(home);
 	free(cn);
 	return r;
 }
@@ -310,8 +301,14 @@ static int apply_modify(struct apply *a)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "givenName", f->given_name);
 	if (f->surname)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "sn", f->surname);
-	if (f->given_name && f->surname && asprintf(&cn, "%s %s", f->given_name, f->surname) > 0)
+	if (f->given_name && f->surname) {
+		if (asprintf(&cn, "%s %s", f->given_name, f->surname) < 0) {
+			cn = NULL;
+			r = IDM_ENOMEM;
+			goto out;
+		}
 		idm_mods_add(m, LDAP_MOD_REPLACE, "cn", cn);
+	}
 	if (f->mail)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "mail", f->mail);
 	if (f->employee_type)
@@ -320,8 +317,10 @@ static int apply_modify(struct apply *a)
 		idm_effect_valid_until(m, LDAP_MOD_REPLACE, f->valid_until);
 	for (size_t i = 0; i < f->n_shared_with; i++)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmSharedWith", f->shared_with[i]);
-	if (idm_mods_array(m) && idm_mods_array(m)[0])
-		r = idm_dir_modify(a->op->d, acct->dn, idm_mods_array(m));
+	/* A change that could not be built is an error, never "nothing to
+	 * change": the request must not become applied without it. */
+	r = idm_dir_apply(a->op->d, acct->dn, m);
+	m = NULL;
 	if (r == IDM_OK) {
 		unit = account_unit(a, acct->dn, "departmentNumber");
 		type = account_unit(a, acct->dn, "employeeType");
@@ -361,9 +360,7 @@ static int apply_transfer(struct apply *a)
 	if (r == IDM_OK) {
 		m = idm_mods_new();
 		idm_mods_add(m, LDAP_MOD_REPLACE, "departmentNumber", a->form->to_unit);
-		r = idm_mods_array(m) ? idm_dir_modify(a->op->d, acct->dn, idm_mods_array(m))
-				      : IDM_ENOMEM;
-		idm_mods_free(m);
+		r = idm_dir_apply(a->op->d, acct->dn, m);
 	}
 	if (r == IDM_OK)
 		r = SUMMARY(a, "transferred %s to %s", a->form->uid, a->form->to_unit);
@@ -469,17 +466,22 @@ static int apply_privilege(struct apply *a, bool grant)
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPrivileged", grant ? "TRUE" : NULL);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPrivilegeRequest", grant ? a->req->id : NULL);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "pwdPolicySubentry", subentry);
-	r = idm_mods_array(m) ? idm_dir_modify(a->op->d, acct->dn, idm_mods_array(m)) : IDM_ENOMEM;
+	r = idm_dir_apply(a->op->d, acct->dn, m);
+	m = NULL;
 	if (r == IDM_OK && role >= 0)
 		r = idm_effect_role(a->op->d, a->cfg, (enum idm_role)role, acct->dn, grant);
 	snprintf(text, sizeof(text), "%s %s privileged%s%s by request %s",
 		 grant ? "granted:" : "revoked:", a->form->uid, role >= 0 ? ", role " : "",
 		 role >= 0 ? a->form->role : "", a->req->id);
-	if (r == IDM_OK)
+	/* One notice however often an interrupted apply is run again. */
+	if (r == IDM_OK && !idm_request_is_done(a->req, "notice")) {
 		r = idm_effect_notice(a->op->d, a->cfg, a->op->dn,
 				      grant ? "grant-privilege" : "revoke-privilege", a->form->uid, text);
-	if (r == IDM_OK)
-		idm_logf(a->log, LOG_NOTICE, "notice to the CISO and the officers: %s", text);
+		if (r == IDM_OK)
+			r = idm_request_mark_done(a->op->d, a->req, "notice");
+		if (r == IDM_OK)
+			idm_logf(a->log, LOG_NOTICE, "notice to the CISO and the officers: %s", text);
+	}
 	if (r == IDM_OK)
 		r = SUMMARY(a, "%s is %sprivileged", a->form->uid, grant ? "" : "no longer ");
 out:
@@ -564,15 +566,30 @@ int idm_request_apply(struct idm_operator *op, const struct idm_config *cfg,
 	struct apply a = { .op = op, .cfg = cfg, .log = log, .res = res };
 	struct idm_request_facts f;
 	struct idm_actor actor = { op->dn, op->uid, op->roles };
+	struct idm_audit_event ev = { .action = "apply", .outcome = "done" };
 	int (*effect)(struct apply *) = NULL;
 	const char *rule = NULL;
-	char outcome[300];
+	struct idm_mods *m;
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	r = idm_request_get(op->d, cfg, id, &a.req);
 	if (r < 0)
 		return r;
+	ev.subject = a.req->subject;
+	ev.request_id = a.req->id;
+	/* Applied by an earlier run whose record is owed: complete that. */
+	r = idm_action_start(op, a.req->dn, &ev, &a.x);
+	if (r == IDM_OK && a.x.resumed) {
+		if (!(res->uid = strdup(a.req->subject)) ||
+		    (a.x.detail && !(res->summary = strdup(a.x.detail))))
+			r = IDM_ENOMEM;
+		if (r == IDM_OK)
+			r = idm_action_finish(op, cfg, log, a.req->dn, &a.x);
+		goto out;
+	}
+	if (r < 0)
+		goto out;
 	if (strcmp(a.req->state, "approved") != 0) {
 		rule = strcmp(a.req->state, "applied") == 0 ? "the request is applied already"
 		       : strcmp(a.req->state, "pending") == 0
@@ -604,17 +621,36 @@ int idm_request_apply(struct idm_operator *op, const struct idm_config *cfg,
 		goto refused;
 	}
 	res->uid = strdup(a.form->uid);
-	r = effect(&a);
+	r = res->uid ? effect(&a) : IDM_ENOMEM;
+	if (r < 0) {
+		/* Nothing marked: the request stays approved and a rerun goes on
+		 * from the steps done (idmDone). */
+		idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id, idm_strerror(r),
+				   res->summary);
+		goto out;
+	}
+	/* The state moves with the mark in one modify: applied exactly when
+	 * its record is owed or written. */
+	r = idm_action_set(&a.x, NULL, res->summary);
+	if (r == IDM_OK) {
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_DELETE, "idmRequestState", "approved");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", "applied");
+		idm_action_mark(&a.x, m);
+		r = idm_dir_apply(op->d, a.req->dn, m);
+		if (r == IDM_ENOVALUE)
+			r = IDM_ESTATE; /* someone else moved it first */
+	}
 	if (r == IDM_OK)
-		r = idm_request_cas_state(op->d, a.req->dn, "approved", "applied");
-	snprintf(outcome, sizeof(outcome), "%s", r == IDM_OK ? "done" : idm_strerror(r));
-	idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id, outcome, res->summary);
+		r = idm_action_finish(op, cfg, log, a.req->dn, &a.x);
+	else
+		idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id,
+				   idm_strerror(r), res->summary);
 	goto out;
 refused:
-	idm_logf(log, LOG_ERR, "apply %s refused: %s", id, rule);
-	snprintf(outcome, sizeof(outcome), "refused: %s", rule);
-	idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id, outcome, NULL);
+	r = idm_operator_refuse(op, cfg, log, "apply", a.req->subject, a.req->id, r, rule, NULL);
 out:
+	idm_action_clear(&a.x);
 	idm_form_free(a.form);
 	idm_request_free(a.req);
 	return r;

@@ -110,10 +110,8 @@ int idm_sod_approve(const struct idm_config *cfg, const struct idm_request_facts
 		*rule = "R-SOD-1: nobody approves a change to their own ID";
 		return IDM_EDENIED;
 	}
-	if ((actor->roles & (1u << IDM_ROLE_CONTRACTOR)) && f->touches_privileged) {
-		*rule = "R-PRIV-3: a contractor never approves anything touching a privileged ID";
+	if ((*rule = idm_sod_privileged(actor->roles, f->touches_privileged)))
 		return IDM_EDENIED;
-	}
 	for (int i = 0; i < 2; i++) {
 		if (!(actor->roles & (1u << r->roles[i])))
 			continue;
@@ -149,13 +147,31 @@ int idm_sod_apply(const struct idm_request_facts *f, const struct idm_actor *act
 		*rule = "contract: only a system_admin applies requests";
 		return IDM_EDENIED;
 	}
-	if ((actor->roles & (1u << IDM_ROLE_CONTRACTOR)) && f->touches_privileged) {
-		*rule = "R-PRIV-3: a contractor never applies anything touching a privileged ID";
+	if ((*rule = idm_sod_privileged(actor->roles, f->touches_privileged)))
 		return IDM_EDENIED;
-	}
 	if (!idm_approvals_complete(f)) {
 		*rule = "R-REG-1: the request lacks an approval";
 		return IDM_ESTATE;
 	}
+	return IDM_OK;
+}
+
+const char *idm_sod_privileged(unsigned roles, bool privileged)
+{
+	return privileged && (roles & (1u << IDM_ROLE_CONTRACTOR)) ? IDM_RULE_PRIV3 : NULL;
+}
+
+int idm_sod_reject(const struct idm_request_facts *f, const struct idm_actor *actor,
+		   const char **rule)
+{
+	const struct idm_approval_rule *r = idm_approval_rule(f->type);
+
+	*rule = NULL;
+	if (!r || !(actor->roles & ((1u << r->roles[0]) | (1u << r->roles[1])))) {
+		*rule = "only the roles that approve this type may reject it";
+		return IDM_EDENIED;
+	}
+	if ((*rule = idm_sod_privileged(actor->roles, f->touches_privileged)))
+		return IDM_EDENIED;
 	return IDM_OK;
 }

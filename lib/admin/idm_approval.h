@@ -48,6 +48,12 @@ struct idm_actor {
 	unsigned roles; /* bit (1u << enum idm_role) */
 };
 
+/* R-PRIV-3, the one rule for every action (approve, reject, apply, user
+ * actions, the sweep): the rule's text when an operator holding roles may
+ * not act on an ID, privileged or about to be made so; NULL when allowed. */
+#define IDM_RULE_PRIV3 "R-PRIV-3: a contractor never touches a privileged ID"
+const char *idm_sod_privileged(unsigned roles, bool privileged);
+
 /* May actor approve now?  IDM_OK with *role the role the approval is
  * given under, or IDM_EDENIED with *rule naming the rule. */
 int idm_sod_approve(const struct idm_config *cfg, const struct idm_request_facts *f,
@@ -55,6 +61,9 @@ int idm_sod_approve(const struct idm_config *cfg, const struct idm_request_facts
 /* May actor apply (the request being fully approved)? */
 int idm_sod_apply(const struct idm_request_facts *f, const struct idm_actor *actor,
 		  const char **rule);
+/* May actor reject?  Only the roles that approve the type, and R-PRIV-3. */
+int idm_sod_reject(const struct idm_request_facts *f, const struct idm_actor *actor,
+		   const char **rule);
 /* Do the approvals cover both roles the type needs? */
 bool idm_approvals_complete(const struct idm_request_facts *f);
 

@@ -17,6 +17,7 @@
 #include "idm_escape.h"
 #include "idm_log.h"
 #include "idm_mods.h"
+#include "idm_random.h"
 #include "idm_time.h"
 
 #define APPEND_TRIES 100
@@ -123,12 +124,22 @@ static bool is_text(const char *str, size_t max, bool multiline)
 	return true;
 }
 
+static bool is_token(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == IDM_AUDIT_TOKEN_LEN;
+}
+
 static const char *opt(const char *s)
 {
 	return s && *s ? s : NULL;
 }
 
-static int check_event(const struct idm_log *log, const struct idm_audit_event *ev)
+int idm_audit_event_check(const struct idm_log *log, const struct idm_audit_event *ev)
 {
 	const char *bad = NULL;
 
@@ -142,6 +153,8 @@ static int check_event(const struct idm_log *log, const struct idm_audit_event *
 		bad = "outcome";
 	else if (opt(ev->detail) && !is_text(ev->detail, 8192, true))
 		bad = "detail";
+	else if (opt(ev->token) && !is_token(ev->token))
+		bad = "token";
 	if (!bad)
 		return IDM_OK;
 	idm_logf(log, LOG_ERR, "audit record refused: invalid or missing %s", bad);
@@ -314,8 +327,7 @@ static int cas_head(struct idm_dir *d, const char *head_dn, const struct idm_aud
 	format_head(newv, sizeof(newv), seq, hash);
 	idm_mods_add(m, LDAP_MOD_DELETE, "idmHead", oldv);
 	idm_mods_add(m, LDAP_MOD_ADD, "idmHead", newv);
-	r = idm_mods_array(m) ? idm_dir_modify(d, head_dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
+	r = idm_dir_apply(d, head_dn, m);
 	return r;
 }
 
@@ -329,8 +341,7 @@ static int create_head(struct idm_dir *d, const char *head_dn)
 	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmAuditHead");
 	idm_mods_add(m, LDAP_MOD_ADD, "cn", "head");
 	idm_mods_add(m, LDAP_MOD_ADD, "idmHead", v);
-	r = idm_mods_array(m) ? idm_dir_add(d, head_dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
+	r = idm_dir_apply_add(d, head_dn, m);
 	return r;
 }
 
@@ -342,7 +353,8 @@ static int record_dn(const char *ou, long seq, char **dn)
 	return idm_dn_child(dn, "idmSeq", v, ou);
 }
 
-static int add_record(struct idm_dir *d, const char *ou, const struct idm_audit_record *rec)
+static int add_record(struct idm_dir *d, const char *ou, const struct idm_audit_record *rec,
+		      const char *token)
 {
 	char seq[24], when[IDM_GENTIME_LEN], *dn = NULL;
 	struct idm_mods *m = NULL;
@@ -368,36 +380,51 @@ static int add_record(struct idm_dir *d, const char *ou, const struct idm_audit_
 		idm_mods_add(m, LDAP_MOD_ADD, "idmDetail", rec->detail);
 	idm_mods_add(m, LDAP_MOD_ADD, "idmPrevHash", rec->prev_hash);
 	idm_mods_add(m, LDAP_MOD_ADD, "idmHash", rec->hash);
-	r = idm_mods_array(m) ? idm_dir_add(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmToken", token);
+	r = idm_dir_apply_add(d, dn, m);
 	free(dn);
+	return r;
+}
+
+/* Sequence number (seq may be NULL) and hash of the one record that
+ * filter finds from base: IDM_ENOENT none, IDM_EINVAL unreadable. */
+static int read_one(struct idm_dir *d, const char *base, int scope, const char *filter,
+		    long *seq, char hash[HASH_SIZE])
+{
+	static const char *const attrs[] = { "idmSeq", "idmHash", NULL };
+	LDAPMessage *res = NULL, *e;
+	char *v = NULL, *h = NULL;
+	long n = 0;
+	int r = idm_dir_search(d, base, scope, filter, attrs, 1, &res);
+
+	if (r == IDM_OK) {
+		e = ldap_first_entry(idm_dir_ldap(d), res);
+		v = e ? idm_entry_value(idm_dir_ldap(d), e, "idmSeq") : NULL;
+		h = e ? idm_entry_value(idm_dir_ldap(d), e, "idmHash") : NULL;
+		if (!e)
+			r = IDM_ENOENT;
+		else if (!parse_seq(v, 1, &n) || !is_hash(h))
+			r = IDM_EINVAL;
+		else
+			memcpy(hash, h, HASH_SIZE);
+		if (r == IDM_OK && seq)
+			*seq = n;
+	}
+	free(v);
+	free(h);
+	ldap_msgfree(res);
 	return r;
 }
 
 /* The stored hash of record seq (for helping a slower appender). */
 static int read_record_hash(struct idm_dir *d, const char *ou, long seq, char hash[HASH_SIZE])
 {
-	static const char *const attrs[] = { "idmHash", NULL };
-	LDAPMessage *res = NULL, *e;
-	char *dn = NULL, *v = NULL;
-	int r;
+	char *dn = NULL;
+	int r = record_dn(ou, seq, &dn);
 
-	r = record_dn(ou, seq, &dn);
 	if (r == IDM_OK)
-		r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, RECORD_FILTER, attrs, 1, &res);
-	if (r == IDM_OK) {
-		e = ldap_first_entry(idm_dir_ldap(d), res);
-		v = e ? idm_entry_value(idm_dir_ldap(d), e, "idmHash") : NULL;
-		if (!e)
-			r = IDM_ENOENT;
-		else if (!is_hash(v))
-			r = IDM_EINVAL;
-		else
-			memcpy(hash, v, HASH_SIZE);
-	}
-	free(v);
+		r = read_one(d, dn, LDAP_SCOPE_BASE, RECORD_FILTER, NULL, hash);
 	free(dn);
-	ldap_msgfree(res);
 	return r;
 }
 
@@ -408,13 +435,24 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 	const struct idm_log *log = idm_dir_log(d);
 	struct idm_audit_record rec = { 0 };
 	char *ou = NULL, *head_dn = NULL, *actor = NULL, mine[HASH_SIZE];
+	char token[IDM_AUDIT_TOKEN_LEN + 1];
 	int r, tries, hidden_head = 0;
 
 	if (seq)
 		*seq = 0;
 	if (hash)
 		hash[0] = '\0';
-	r = check_event(log, ev);
+	r = idm_audit_event_check(log, ev);
+	if (r == IDM_OK && opt(ev->token)) {
+		memcpy(token, ev->token, sizeof(token));
+		r = idm_audit_find_token(d, cfg, token, seq, hash);
+		if (r == IDM_OK)
+			return r; /* recorded before */
+		if (r == IDM_ENOENT)
+			r = IDM_OK;
+	} else if (r == IDM_OK) {
+		r = idm_audit_new_token(token);
+	}
 	if (r == IDM_OK)
 		r = audit_dns(cfg, &ou, &head_dn);
 	if (r == IDM_OK)
@@ -457,13 +495,13 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 		rec.hash = mine;
 		r = idm_audit_record_hash(&rec, mine);
 		if (r == IDM_OK)
-			r = add_record(d, ou, &rec);
+			r = add_record(d, ou, &rec, token);
 		if (r == IDM_OK) {
 			/* Failure here means another appender already moved the
 			 * head for us; any other trouble leaves the head one
 			 * behind, which the next append repairs. */
-			if (cas_head(d, head_dn, &h, rec.seq, mine) < 0 &&
-			    idm_dir_last_result(d) != LDAP_NO_SUCH_ATTRIBUTE)
+			int moved = cas_head(d, head_dn, &h, rec.seq, mine);
+			if (moved < 0 && moved != IDM_ENOVALUE)
 				idm_logf(log, LOG_WARNING, "audit record %ld written, head not moved",
 					 rec.seq);
 			if (seq)
@@ -499,6 +537,29 @@ out:
 	return r;
 }
 
+int idm_audit_new_token(char out[IDM_AUDIT_TOKEN_LEN + 1])
+{
+	return idm_random_hex(out, IDM_AUDIT_TOKEN_LEN / 2);
+}
+
+int idm_audit_find_token(struct idm_dir *d, const struct idm_config *cfg, const char *token,
+			 long *seq, char hash[IDM_AUDIT_HASH_LEN + 1])
+{
+	char *ou = NULL, *head_dn = NULL, *filter = NULL, mine[HASH_SIZE];
+	int r = audit_dns(cfg, &ou, &head_dn);
+
+	if (r == IDM_OK)
+		r = idm_filter_fmt(&filter, "(&" RECORD_FILTER "(idmToken=%s))", token);
+	if (r == IDM_OK)
+		r = read_one(d, ou, LDAP_SCOPE_ONELEVEL, filter, seq, mine);
+	if (r == IDM_OK && hash)
+		memcpy(hash, mine, HASH_SIZE);
+	free(filter);
+	free(ou);
+	free(head_dn);
+	return r;
+}
+
 /* ------------------------------------------------------- reading records */
 
 /* A paged walk of every record (one page in memory at a time). */
@@ -507,12 +568,13 @@ static int walk_records(struct idm_dir *d, const char *ou, const char *filter,
 {
 	int r = idm_dir_search_paged(d, ou, LDAP_SCOPE_ONELEVEL, filter, record_attrs, PAGE_SIZE,
 				     each, ctx);
-	int rc = idm_dir_last_result(d);
 
-	if (r < 0 && (rc == LDAP_SIZELIMIT_EXCEEDED || rc == LDAP_ADMINLIMIT_EXCEEDED))
+	if (r == IDM_ELIMIT) {
 		idm_logf(idm_dir_log(d), LOG_ERR,
 			 "the directory will not page this identity through the whole audit "
 			 "trail; allow it (slapd: limits ... size.prtotal=unlimited)");
+		r = IDM_EDIR;
+	}
 	return r;
 }
 

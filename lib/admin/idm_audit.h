@@ -51,14 +51,26 @@ struct idm_audit_event {
 	const char *request_id; /* or NULL */
 	const char *outcome;
 	const char *detail; /* or NULL */
+	/* Names this event: 16 of [0-9a-f] (idm_action.h), or NULL for a fresh
+	 * random one.  Stored in the record as idmToken, outside the hash: it
+	 * is what makes appending safe to repeat, not evidence. */
+	const char *token;
 };
 
+#define IDM_AUDIT_TOKEN_LEN 16
+
+/* IDM_OK, or IDM_EINVAL (logged) for an event append would refuse. */
+int idm_audit_event_check(const struct idm_log *log, const struct idm_audit_event *ev);
+
 /* Appends one record as the identity d is bound as, creating the head on
- * first use.  On success *seq and hash (either may be NULL) tell what was
- * written.  IDM_EINVAL for an invalid event, IDM_ENOENT when ou=audit does
- * not exist (idmgr init makes it), IDM_EDENIED when the identity may not
- * write the trail, IDM_EDIR when the head or the record after it is
- * damaged or the head could not be moved in 100 tries; details are logged. */
+ * first use.  An event is recorded once: when a record with its token is
+ * in the trail already (an earlier run, or a server that failed after
+ * writing it), nothing is appended and that record is reported.  On
+ * success *seq and hash (either may be NULL) tell what was written.
+ * IDM_EINVAL for an invalid event, IDM_ENOENT when ou=audit does not
+ * exist (idmgr init makes it), IDM_EDENIED when the identity may not write
+ * the trail, IDM_EDIR when the head or the record after it is damaged or
+ * the head could not be moved in 100 tries; details are logged. */
 int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 		     const struct idm_audit_event *ev, long *seq,
 		     char hash[IDM_AUDIT_HASH_LEN + 1]);
@@ -91,6 +103,13 @@ struct idm_audit_head {
 	char hash[IDM_AUDIT_HASH_LEN + 1];
 };
 int idm_audit_head(struct idm_dir *d, const struct idm_config *cfg, struct idm_audit_head *out);
+
+/* A fresh random token. */
+int idm_audit_new_token(char out[IDM_AUDIT_TOKEN_LEN + 1]);
+/* The record carrying token: IDM_OK with *seq (may be NULL), IDM_ENOENT
+ * when none does. */
+int idm_audit_find_token(struct idm_dir *d, const struct idm_config *cfg, const char *token,
+			 long *seq, char hash[IDM_AUDIT_HASH_LEN + 1]);
 
 /* Walks every record (a paged search: memory stays at one page plus what a
  * damaged trail needs to describe its damage), recomputes each hash, checks

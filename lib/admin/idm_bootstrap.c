@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "idm_bootstrap.h"
+#include "idm_effect.h"
 #include "idm_dir.h"
 #include "idm_error.h"
 #include "idm_escape.h"
@@ -399,7 +400,7 @@ static int ensure_officer(struct boot *b, const struct idm_officer_spec *spec, c
 	struct idm_bootstrap_result *res = b->res;
 	struct idm_bootstrap_officer *o, *grown;
 	struct idm_mods *m = NULL;
-	char *hash = NULL, uidn[24], *home = NULL, *subentry = NULL;
+	char *hash = NULL, *subentry = NULL;
 	long uidnum;
 	bool created = false;
 	int r;
@@ -429,35 +430,24 @@ static int ensure_officer(struct boot *b, const struct idm_officer_spec *spec, c
 		r = idm_number_alloc(b->d, c, IDM_UID_NUMBER, &uidnum);
 	if (r < 0)
 		goto out;
-	snprintf(uidn, sizeof(uidn), "%ld", uidnum);
 	r = idm_ppolicy_subentry(c, "privileged", &subentry);
 	if (r < 0)
 		goto out;
-	if (asprintf(&home, "/home/%s", spec->uid) < 0) {
-		home = NULL;
-		r = IDM_ENOMEM;
-		goto out;
-	}
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "inetOrgPerson");
-	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "posixAccount");
-	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmAccount");
-	idm_mods_add(m, LDAP_MOD_ADD, "uid", spec->uid);
-	idm_mods_add(m, LDAP_MOD_ADD, "cn", spec->uid);
-	idm_mods_add(m, LDAP_MOD_ADD, "sn", spec->uid);
-	idm_mods_add(m, LDAP_MOD_ADD, "uidNumber", uidn);
-	idm_mods_add(m, LDAP_MOD_ADD, "gidNumber", gid);
-	idm_mods_add(m, LDAP_MOD_ADD, "homeDirectory", home);
-	idm_mods_add(m, LDAP_MOD_ADD, "loginShell", "/bin/bash");
-	idm_mods_add(m, LDAP_MOD_ADD, "employeeType", "regular");
+	m = idm_effect_new_account(&(struct idm_new_account){
+		.uid = spec->uid,
+		.cn = spec->uid,
+		.sn = spec->uid,
+		.employee_type = "regular",
+		.uid_number = uidnum,
+		.gid_number = gid,
+	});
 	idm_mods_add(m, LDAP_MOD_ADD, "userPassword", hash);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmStatus", "active");
 	idm_mods_add(m, LDAP_MOD_ADD, "idmPrivileged", "TRUE");
 	/* made privileged by the bootstrap, not by a request: not drift */
 	idm_mods_add(m, LDAP_MOD_ADD, "idmPrivilegeRequest", "init");
-	/* ppolicy restricts the officer to changing the temporary password
-	 * (R-PW-4), under the privileged policy (R-PRIV-4) */
-	idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
+	/* under the privileged policy (R-PRIV-4); the entry builder adds
+	 * pwdReset: ppolicy restricts the officer to changing the temporary
+	 * password (R-PW-4) */
 	idm_mods_add(m, LDAP_MOD_ADD, "pwdPolicySubentry", subentry);
 	r = ensure(b, o->dn, m, &created);
 out:
@@ -468,7 +458,6 @@ out:
 	}
 	idm_mods_free(m);
 	idm_secret_free(hash);
-	free(home);
 	free(subentry);
 	return r;
 }
@@ -522,15 +511,16 @@ static int ensure_role(struct boot *b, enum idm_role role)
 			continue;
 		one = idm_mods_new();
 		idm_mods_add(one, LDAP_MOD_ADD, "member", b->res->officers[i].dn);
-		r = idm_mods_array(one) ? idm_dir_modify(b->d, dn, idm_mods_array(one)) : IDM_ENOMEM;
-		idm_mods_free(one);
+		r = idm_dir_apply(b->d, dn, one);
 		if (r == IDM_OK) {
 			char *what = NULL;
-			if (asprintf(&what, "%s (member %s)", dn, b->res->officers[i].dn) < 0)
-				return IDM_ENOMEM;
+			if (asprintf(&what, "%s (member %s)", dn, b->res->officers[i].dn) < 0) {
+				r = IDM_ENOMEM;
+				break;
+			}
 			r = note(b, what, IDM_BOOT_UPDATED);
 			free(what);
-		} else if (idm_dir_last_result(b->d) == LDAP_TYPE_OR_VALUE_EXISTS) {
+		} else if (r == IDM_EEXIST) {
 			r = IDM_OK;
 		}
 	}

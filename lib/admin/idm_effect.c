@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idm_action.h"
 #include "idm_effect.h"
 #include "idm_error.h"
 #include "idm_escape.h"
@@ -14,16 +15,7 @@
 #include "idm_secret.h"
 #include "idm_time.h"
 
-static int modify(struct idm_dir *d, const char *dn, struct idm_mods *m)
-{
-	int r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-
-	idm_mods_free(m);
-	return r;
-}
-
-int idm_effect_status(struct idm_dir *d, const char *dn, const char *status, const char *reason,
-		      time_t until)
+struct idm_mods *idm_effect_status_changes(const char *status, const char *reason, time_t until)
 {
 	struct idm_mods *m = idm_mods_new();
 	char now[IDM_GENTIME_LEN], end[IDM_GENTIME_LEN];
@@ -39,7 +31,49 @@ int idm_effect_status(struct idm_dir *d, const char *dn, const char *status, con
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmUntil", NULL);
 	}
 	idm_effect_status_lock(m, status);
-	return modify(d, dn, m);
+	return m;
+}
+
+int idm_effect_status(struct idm_dir *d, const char *dn, const char *status, const char *reason,
+		      time_t until)
+{
+	return idm_dir_apply(d, dn, idm_effect_status_changes(status, reason, until));
+}
+
+struct idm_mods *idm_effect_new_account(const struct idm_new_account *a)
+{
+	struct idm_mods *m = idm_mods_new();
+	char uidn[24], *home = NULL;
+
+	snprintf(uidn, sizeof(uidn), "%ld", a->uid_number);
+	if (asprintf(&home, "/home/%s", a->uid) < 0) {
+		home = NULL;
+		idm_mods_free(m);
+		return NULL;
+	}
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "inetOrgPerson");
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "posixAccount");
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmAccount");
+	idm_mods_add(m, LDAP_MOD_ADD, "uid", a->uid);
+	idm_mods_add(m, LDAP_MOD_ADD, "cn", a->cn);
+	idm_mods_add(m, LDAP_MOD_ADD, "sn", a->sn);
+	if (a->given_name)
+		idm_mods_add(m, LDAP_MOD_ADD, "givenName", a->given_name);
+	if (a->mail)
+		idm_mods_add(m, LDAP_MOD_ADD, "mail", a->mail);
+	if (a->unit)
+		idm_mods_add(m, LDAP_MOD_ADD, "departmentNumber", a->unit);
+	idm_mods_add(m, LDAP_MOD_ADD, "employeeType", a->employee_type);
+	idm_mods_add(m, LDAP_MOD_ADD, "uidNumber", uidn);
+	idm_mods_add(m, LDAP_MOD_ADD, "gidNumber", a->gid_number);
+	idm_mods_add(m, LDAP_MOD_ADD, "homeDirectory", home);
+	idm_mods_add(m, LDAP_MOD_ADD, "loginShell", "/bin/bash");
+	idm_mods_add(m, LDAP_MOD_ADD, "idmStatus", "active");
+	/* the temporary password must be changed first (R-PW-4): ppolicy
+	 * restricts the new account to that */
+	idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
+	free(home);
+	return m;
 }
 
 void idm_effect_status_lock(struct idm_mods *m, const char *status)
@@ -69,11 +103,10 @@ int idm_effect_group(struct idm_dir *d, const struct idm_config *cfg, const char
 
 	idm_mods_add(m, add ? LDAP_MOD_ADD : LDAP_MOD_DELETE, "memberUid", uid);
 	if (r == IDM_OK)
-		r = modify(d, dn, m);
+		r = idm_dir_apply(d, dn, m);
 	else
 		idm_mods_free(m);
-	if (r < 0 && (idm_dir_last_result(d) == LDAP_TYPE_OR_VALUE_EXISTS ||
-		      idm_dir_last_result(d) == LDAP_NO_SUCH_ATTRIBUTE))
+	if (r == IDM_EEXIST || r == IDM_ENOVALUE)
 		r = IDM_OK; /* already as wanted */
 	free(dn);
 	return r;
@@ -139,34 +172,49 @@ bool idm_effect_in(const char *cn, char *const *list, size_t n)
 	return false;
 }
 
-int idm_effect_temp_password(struct idm_dir *d, const struct idm_config *cfg, const char *dn,
-			     char **pw)
+int idm_effect_temp_password_changes(const struct idm_config *cfg, struct idm_mods **out,
+				     char **pw)
 {
-	struct idm_mods *m;
 	char *hash = NULL;
 	int r;
 
+	*out = NULL;
 	*pw = NULL;
 	r = idm_random_password((size_t)cfg->registration.temp_password_length, pw);
 	if (r == IDM_OK)
 		r = idm_hash_password(&cfg->argon2, *pw, strlen(*pw), &hash);
-	if (r < 0)
-		goto out;
 	/* A system_admin is a password administrator (manage on
 	 * userPassword, slapd-acl.conf): ppolicy sets pwdReset itself, and the
-	 * user's change is the next thing the server lets them do (R-PW-4). */
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", hash);
-	r = modify(d, dn, m);
+	 * user's change is the next thing the server lets them do (R-PW-4);
+	 * the caller adds it too (idm_effect_must_change()) in case it was not. */
+	if (r == IDM_OK) {
+		*out = idm_mods_new();
+		idm_mods_add(*out, LDAP_MOD_REPLACE, "userPassword", hash);
+		/* a new password: the old one's logins go (they count no more) */
+		idm_mods_add(*out, LDAP_MOD_REPLACE, "idmLoginTime", NULL);
+		if (!idm_mods_array(*out))
+			r = IDM_ENOMEM;
+	}
+	idm_secret_free(hash);
+	if (r < 0) {
+		idm_mods_free(*out);
+		*out = NULL;
+		idm_secret_free(*pw);
+		*pw = NULL;
+	}
+	return r;
+}
+
+int idm_effect_temp_password(struct idm_dir *d, const struct idm_config *cfg, const char *dn,
+			     char **pw)
+{
+	struct idm_mods *m = NULL;
+	int r = idm_effect_temp_password_changes(cfg, &m, pw);
+
+	if (r == IDM_OK)
+		r = idm_dir_apply(d, dn, m);
 	if (r == IDM_OK)
 		r = idm_effect_must_change(d, dn);
-	if (r == IDM_OK) {
-		m = idm_mods_new();
-		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginTime", NULL);
-		modify(d, dn, m); /* best effort: the old password's logins, which no longer count */
-	}
-out:
-	idm_secret_free(hash);
 	if (r < 0) {
 		idm_secret_free(*pw);
 		*pw = NULL;
@@ -182,10 +230,8 @@ int idm_effect_must_change(struct idm_dir *d, const char *dn)
 	/* An add, never a replace: officers may add TRUE, not remove it
 	 * (slapd-acl.conf); already set is done. */
 	idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
-	r = modify(d, dn, m);
-	if (r < 0 && idm_dir_last_result(d) == LDAP_TYPE_OR_VALUE_EXISTS)
-		r = IDM_OK;
-	return r;
+	r = idm_dir_apply(d, dn, m);
+	return r == IDM_EEXIST ? IDM_OK : r;
 }
 
 int idm_effect_no_password(struct idm_dir *d, const char *dn)
@@ -194,7 +240,7 @@ int idm_effect_no_password(struct idm_dir *d, const char *dn)
 
 	/* slapd's pwdHistory stays, readable by nobody (slapd-acl.conf). */
 	idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", NULL);
-	return modify(d, dn, m);
+	return idm_dir_apply(d, dn, m);
 }
 
 int idm_effect_role(struct idm_dir *d, const struct idm_config *cfg, enum idm_role role,
@@ -204,16 +250,15 @@ int idm_effect_role(struct idm_dir *d, const struct idm_config *cfg, enum idm_ro
 	int r;
 
 	idm_mods_add(m, add ? LDAP_MOD_ADD : LDAP_MOD_DELETE, "member", member_dn);
-	r = modify(d, cfg->roles.dn[role], m);
-	if (r < 0 && (idm_dir_last_result(d) == LDAP_TYPE_OR_VALUE_EXISTS ||
-		      idm_dir_last_result(d) == LDAP_NO_SUCH_ATTRIBUTE))
+	r = idm_dir_apply(d, cfg->roles.dn[role], m);
+	if (r == IDM_EEXIST || r == IDM_ENOVALUE)
 		r = IDM_OK;
-	if (r < 0 && !add && idm_dir_last_result(d) == LDAP_OBJECT_CLASS_VIOLATION) {
+	if (r == IDM_ESCHEMA && !add) {
 		/* the last member of a groupOfNames: leave the empty DN in its place */
 		m = idm_mods_new();
 		idm_mods_add(m, LDAP_MOD_DELETE, "member", member_dn);
 		idm_mods_add(m, LDAP_MOD_ADD, "member", "");
-		r = modify(d, cfg->roles.dn[role], m);
+		r = idm_dir_apply(d, cfg->roles.dn[role], m);
 	}
 	return r;
 }
@@ -221,15 +266,20 @@ int idm_effect_role(struct idm_dir *d, const struct idm_config *cfg, enum idm_ro
 int idm_effect_notice(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
 		      const char *action, const char *subject, const char *text)
 {
+	char id[IDM_OBJECT_ID_LEN];
+	int r = idm_object_id_new('N', id);
+
+	return r < 0 ? r : idm_effect_notice_as(d, cfg, actor_dn, id, action, subject, text);
+}
+
+int idm_effect_notice_as(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
+			 const char *id, const char *action, const char *subject, const char *text)
+{
 	struct idm_mods *m = idm_mods_new();
-	unsigned char rnd[4];
-	char id[32], now[IDM_GENTIME_LEN], *base = NULL, *dn = NULL;
-	int r = idm_random_bytes(rnd, sizeof(rnd));
+	char now[IDM_GENTIME_LEN], *base = NULL, *dn = NULL;
+	int r = idm_dn_child(&base, "ou", "notices", cfg->ldap.idmgr_dn);
 
 	idm_time_format(time(NULL), now);
-	snprintf(id, sizeof(id), "N%.8s-%02x%02x%02x%02x", now, rnd[0], rnd[1], rnd[2], rnd[3]);
-	if (r == IDM_OK)
-		r = idm_dn_child(&base, "ou", "notices", cfg->ldap.idmgr_dn);
 	if (r == IDM_OK)
 		r = idm_dn_child(&dn, "idmRequestId", id, base);
 	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmNotice");
@@ -241,8 +291,9 @@ int idm_effect_notice(struct idm_dir *d, const struct idm_config *cfg, const cha
 	if (subject)
 		idm_mods_add(m, LDAP_MOD_ADD, "idmSubject", subject);
 	if (r == IDM_OK)
-		r = idm_mods_array(m) ? idm_dir_add(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
+		r = idm_dir_apply_add(d, dn, m);
+	else
+		idm_mods_free(m);
 	free(base);
 	free(dn);
 	return r;

@@ -20,6 +20,9 @@
  * future, IDM_NOT_BEFORE_NEVER); active lifts that, in the same modify. */
 int idm_effect_status(struct idm_dir *d, const char *dn, const char *status, const char *reason,
 		      time_t until);
+/* The same changes, as a builder for one modify with more in it. */
+struct idm_mods;
+struct idm_mods *idm_effect_status_changes(const char *status, const char *reason, time_t until);
 /* The pwdStartTime that disables an account: no bind succeeds before it. */
 #define IDM_NOT_BEFORE_NEVER "29991231235959Z" /* slapd 2.5.13 ignores year 9999 */
 /* Adds to m the server-side lock of status (pwdStartTime): set unless
@@ -42,6 +45,9 @@ bool idm_effect_in(const char *cn, char *const *list, size_t n);
  * printed once by the caller, never stored in clear. */
 int idm_effect_temp_password(struct idm_dir *d, const struct idm_config *cfg, const char *dn,
 			     char **pw);
+/* The same changes into *m (for one modify with more in it). */
+int idm_effect_temp_password_changes(const struct idm_config *cfg, struct idm_mods **m,
+				     char **pw);
 /* No password at all: no bind can succeed (retirement). */
 int idm_effect_no_password(struct idm_dir *d, const char *dn);
 /* Sets pwdReset: the server lets the user do nothing but change the
@@ -50,8 +56,22 @@ int idm_effect_must_change(struct idm_dir *d, const char *dn);
 /* member of the role group (DN value) added or removed. */
 int idm_effect_role(struct idm_dir *d, const struct idm_config *cfg, enum idm_role role,
 		    const char *member_dn, bool add);
+/* A new managed account's entry (register, idmgr init): inetOrgPerson,
+ * posixAccount and idmAccount, active, its first password to be changed
+ * (R-PW-4), home /home/UID, shell /bin/bash.  NULL fields are left out;
+ * callers add their own values to the builder. */
+struct idm_new_account {
+	const char *uid, *cn, *sn, *given_name, *mail, *unit, *employee_type;
+	long uid_number;
+	const char *gid_number;
+};
+struct idm_mods *idm_effect_new_account(const struct idm_new_account *a);
 /* A notice owed to officers (R-PRIV-2, R-VIO-1), under ou=notices. */
 int idm_effect_notice(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
 		      const char *action, const char *subject, const char *text);
+/* The same with a given ID (idm_action_object_id()): IDM_EEXIST when a
+ * notice with it exists. */
+int idm_effect_notice_as(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
+			 const char *id, const char *action, const char *subject, const char *text);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idm_action.h"
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_exception.h"
@@ -87,6 +88,13 @@ void idm_exception_free(struct idm_exception *e)
 	free(e);
 }
 
+bool idm_exception_in_force(const struct idm_exception *e, time_t now)
+{
+	const char *state = idm_exception_state(e, now);
+
+	return strcmp(state, "active") == 0 || strcmp(state, "unacknowledged") == 0;
+}
+
 /* A rule name: what the sweep and the login path call it ("inactive",
  * "never-used", "valid-until", "lockout", ...): 1..64 of [a-z0-9-]. */
 static bool valid_rule(const char *s)
@@ -101,17 +109,82 @@ static bool valid_rule(const char *s)
 	return true;
 }
 
-int idm_exception_add(struct idm_operator *op, const struct idm_config *cfg,
-		      const struct idm_log *log, const char *subject, const char *rule,
-		      const char *reason, time_t until, bool emergency, char **id)
+static int exception_dn(const struct idm_config *cfg, const char *id, char **dn)
+{
+	char *base = NULL;
+	int r = exceptions_dn(cfg, &base);
+
+	*dn = NULL;
+	if (r == IDM_OK)
+		r = idm_dn_child(dn, "idmRequestId", id, base);
+	free(base);
+	return r;
+}
+
+/* An earlier run of this very add (same actor, subject and rule) whose
+ * record is owed: *x resumed and eid its exception, or IDM_ENOENT. */
+static int owed_add(struct idm_operator *op, const struct idm_config *cfg,
+		    const struct idm_audit_event *ev, const char *rule, struct idm_action *x,
+		    char eid[IDM_OBJECT_ID_LEN])
+{
+	static const char *const attrs[] = { "idmRequestId", NULL };
+	LDAPMessage *res = NULL, *e;
+	char *base = NULL, *filter = NULL, *id = NULL, *dn = NULL;
+	int r = exceptions_dn(cfg, &base);
+
+	if (r == IDM_OK)
+		r = idm_filter_fmt(&filter,
+				   "(&(objectClass=idmException)(idmActor=%s)(idmSubject=%s)"
+				   "(idmRule=%s)(idmAuditPending=*))",
+				   op->dn, ev->subject, rule);
+	if (r == IDM_OK)
+		r = idm_dir_search(op->d, base, LDAP_SCOPE_ONELEVEL, filter, attrs, 0, &res);
+	e = r == IDM_OK ? ldap_first_entry(idm_dir_ldap(op->d), res) : NULL;
+	if (r == IDM_OK)
+		r = IDM_ENOENT;
+	for (; e && r == IDM_ENOENT; e = ldap_next_entry(idm_dir_ldap(op->d), e)) {
+		free(id);
+		free(dn);
+		dn = NULL;
+		id = idm_entry_value(idm_dir_ldap(op->d), e, "idmRequestId");
+		if (!id || exception_dn(cfg, id, &dn) < 0)
+			continue;
+		r = idm_action_start(op, dn, ev, x);
+		if (r == IDM_OK && !x->resumed) {
+			idm_action_clear(x);
+			r = IDM_ENOENT;
+		}
+		if (r == IDM_OK)
+			snprintf(eid, IDM_OBJECT_ID_LEN, "%s", id);
+	}
+	ldap_msgfree(res);
+	free(id);
+	free(dn);
+	free(base);
+	free(filter);
+	return r;
+}
+
+/* Adds an exception with the ID fixed (NULL: a new one), its record
+ * owed until written (idm_action.h); eid is the exception's ID. */
+static int exception_add(struct idm_operator *op, const struct idm_config *cfg,
+			 const struct idm_log *log, const char *subject, const char *rule,
+			 const char *reason, time_t until, bool emergency, const char *fixed,
+			 char eid[IDM_OBJECT_ID_LEN])
 {
 	unsigned roles = 1u << IDM_ROLE_CISO;
+	struct idm_audit_event ev = {
+		.action = emergency ? "exception-emergency" : "exception-add",
+		.subject = subject,
+		.outcome = "done",
+		.detail = rule,
+	};
+	struct idm_action x = { 0 };
 	struct idm_mods *m = NULL;
-	unsigned char rnd[4];
-	char eid[32], now[IDM_GENTIME_LEN], end[IDM_GENTIME_LEN], *base = NULL, *dn = NULL;
+	char now[IDM_GENTIME_LEN], end[IDM_GENTIME_LEN], *dn = NULL;
 	int r;
 
-	*id = NULL;
+	eid[0] = '\0';
 	if (emergency) /* R-EXC-2: taken first, reported to the CISO after */
 		roles |= (1u << IDM_ROLE_SECURITY_CHIEF) | (1u << IDM_ROLE_SYSTEM_ADMIN);
 	if (idm_uid_check(cfg, subject) < 0 || !valid_rule(rule) || !reason || !*reason ||
@@ -122,22 +195,32 @@ int idm_exception_add(struct idm_operator *op, const struct idm_config *cfg,
 	}
 	r = idm_operator_require(op, log, roles, emergency ? "exception add --emergency"
 							   : "exception add");
-	if (r < 0) {
-		idm_operator_audit(op, cfg, log, "exception-add", subject, NULL,
-				   "refused: R-EXC-1: exceptions need the CISO", rule);
-		return r;
-	}
-	r = idm_random_bytes(rnd, sizeof(rnd));
 	if (r < 0)
-		return r;
+		return idm_operator_refuse(op, cfg, log, "exception-add", subject, NULL, r,
+					   "R-EXC-1: exceptions need the CISO", rule);
+	if (fixed) {
+		snprintf(eid, IDM_OBJECT_ID_LEN, "%s", fixed);
+		ev.request_id = eid;
+		r = exception_dn(cfg, eid, &dn);
+		if (r == IDM_OK)
+			r = idm_action_start(op, dn, &ev, &x);
+	} else {
+		r = owed_add(op, cfg, &ev, rule, &x, eid);
+		if (r == IDM_OK)
+			r = exception_dn(cfg, eid, &dn);
+		if (r == IDM_ENOENT) {
+			r = idm_object_id_new('X', eid);
+			ev.request_id = eid;
+			if (r == IDM_OK)
+				r = exception_dn(cfg, eid, &dn);
+			if (r == IDM_OK)
+				r = idm_action_start(op, NULL, &ev, &x);
+		}
+	}
+	if (r < 0 || x.resumed)
+		goto finish;
 	idm_time_format(time(NULL), now);
 	idm_time_format(until, end);
-	snprintf(eid, sizeof(eid), "X%.8s-%02x%02x%02x%02x", now, rnd[0], rnd[1], rnd[2], rnd[3]);
-	r = exceptions_dn(cfg, &base);
-	if (r == IDM_OK)
-		r = idm_dn_child(&dn, "idmRequestId", eid, base);
-	if (r < 0)
-		goto out;
 	m = idm_mods_new();
 	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmException");
 	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", eid);
@@ -152,16 +235,82 @@ int idm_exception_add(struct idm_operator *op, const struct idm_config *cfg,
 		if (idm_operator_has(op, IDM_ROLE_CISO))
 			idm_mods_add(m, LDAP_MOD_ADD, "idmAcknowledgedBy", op->dn);
 	}
-	r = idm_mods_array(m) ? idm_dir_add(op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	if (r == IDM_OK) {
-		idm_operator_audit(op, cfg, log, emergency ? "exception-emergency" : "exception-add",
-				   subject, eid, "done", rule);
-		*id = strdup(eid);
-		r = *id ? IDM_OK : IDM_ENOMEM;
+	idm_action_mark(&x, m);
+	r = idm_dir_apply_add(op->d, dn, m);
+	if (r == IDM_EEXIST && fixed) {
+		r = IDM_OK; /* an earlier run made it and recorded it */
+		goto out;
 	}
+finish:
+	if (r == IDM_OK)
+		r = idm_action_finish(op, cfg, log, dn, &x);
 out:
+	if (r < 0)
+		eid[0] = '\0';
+	idm_action_clear(&x);
+	free(dn);
+	return r;
+}
+
+int idm_exception_add(struct idm_operator *op, const struct idm_config *cfg,
+		      const struct idm_log *log, const char *subject, const char *rule,
+		      const char *reason, time_t until, bool emergency, char **id)
+{
+	char eid[IDM_OBJECT_ID_LEN];
+	int r = exception_add(op, cfg, log, subject, rule, reason, until, emergency, NULL, eid);
+
+	*id = NULL;
+	if (r == IDM_OK && !(*id = strdup(eid)))
+		r = IDM_ENOMEM;
+	return r;
+}
+
+int idm_exception_add_as(struct idm_operator *op, const struct idm_config *cfg,
+			 const struct idm_log *log, const char *subject, const char *rule,
+			 const char *reason, time_t until, bool emergency, const char *id)
+{
+	char eid[IDM_OBJECT_ID_LEN];
+
+	return exception_add(op, cfg, log, subject, rule, reason, until, emergency, id, eid);
+}
+
+/* One CISO change to exception id: m (with the action's mark) unless an
+ * earlier run made it; "already" names the state that refuses it. */
+static int change(struct idm_operator *op, const struct idm_config *cfg,
+		  const struct idm_log *log, const char *action, const char *id, struct idm_mods *m,
+		  const char *already)
+{
+	struct idm_audit_event ev = { .action = action, .request_id = id, .outcome = "done" };
+	struct idm_action x = { 0 };
+	char *dn = NULL, what[64];
+	int r;
+
+	snprintf(what, sizeof(what), "exception %s", action + strlen("exception-"));
+	r = idm_operator_require(op, log, 1u << IDM_ROLE_CISO, what);
+	if (r < 0) {
+		idm_mods_free(m);
+		return idm_operator_refuse(op, cfg, log, action, NULL, id, r,
+					   "R-EXC-1: exceptions need the CISO", NULL);
+	}
+	r = exception_dn(cfg, id, &dn);
+	if (r == IDM_OK)
+		r = idm_action_start(op, dn, &ev, &x);
+	if (r == IDM_OK && !x.resumed) {
+		idm_action_mark(&x, m);
+		r = idm_dir_apply(op->d, dn, m);
+		m = NULL;
+		/* single-valued: a second value is a constraint violation */
+		if (r == IDM_EEXIST || r == IDM_ESCHEMA) {
+			idm_logf(log, LOG_ERR, "exception %s is %s already", id, already);
+			r = IDM_ESTATE;
+		} else if (r == IDM_ENOENT) {
+			idm_logf(log, LOG_ERR, "no exception %s", id);
+		}
+	}
 	idm_mods_free(m);
-	free(base);
+	if (r == IDM_OK)
+		r = idm_action_finish(op, cfg, log, dn, &x);
+	idm_action_clear(&x);
 	free(dn);
 	return r;
 }
@@ -169,66 +318,21 @@ out:
 int idm_exception_revoke(struct idm_operator *op, const struct idm_config *cfg,
 			 const struct idm_log *log, const char *id)
 {
-	struct idm_mods *m = NULL;
-	char now[IDM_GENTIME_LEN], *base = NULL, *dn = NULL;
-	int r = idm_operator_require(op, log, 1u << IDM_ROLE_CISO, "exception revoke");
+	struct idm_mods *m = idm_mods_new();
+	char now[IDM_GENTIME_LEN];
 
-	if (r < 0) {
-		idm_operator_audit(op, cfg, log, "exception-revoke", NULL, id,
-				   "refused: R-EXC-1: exceptions need the CISO", NULL);
-		return r;
-	}
-	r = exceptions_dn(cfg, &base);
-	if (r == IDM_OK)
-		r = idm_dn_child(&dn, "idmRequestId", id, base);
-	if (r < 0)
-		goto out;
 	idm_time_format(time(NULL), now);
-	m = idm_mods_new();
 	idm_mods_add(m, LDAP_MOD_ADD, "idmRevokedTime", now);
-	r = idm_mods_array(m) ? idm_dir_modify(op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	if (r < 0 && idm_dir_last_result(op->d) == LDAP_TYPE_OR_VALUE_EXISTS) {
-		idm_logf(log, LOG_ERR, "exception %s is revoked already", id);
-		r = IDM_ESTATE;
-	} else if (r == IDM_ENOENT) {
-		idm_logf(log, LOG_ERR, "no exception %s", id);
-	}
-	if (r == IDM_OK)
-		idm_operator_audit(op, cfg, log, "exception-revoke", NULL, id, "done", NULL);
-out:
-	idm_mods_free(m);
-	free(base);
-	free(dn);
-	return r;
+	return change(op, cfg, log, "exception-revoke", id, m, "revoked");
 }
 
 int idm_exception_acknowledge(struct idm_operator *op, const struct idm_config *cfg,
 			      const struct idm_log *log, const char *id)
 {
-	struct idm_mods *m = NULL;
-	char *base = NULL, *dn = NULL;
-	int r = idm_operator_require(op, log, 1u << IDM_ROLE_CISO, "exception acknowledge");
+	struct idm_mods *m = idm_mods_new();
 
-	if (r < 0)
-		return r;
-	r = exceptions_dn(cfg, &base);
-	if (r == IDM_OK)
-		r = idm_dn_child(&dn, "idmRequestId", id, base);
-	if (r == IDM_OK) {
-		m = idm_mods_new();
-		idm_mods_add(m, LDAP_MOD_ADD, "idmAcknowledgedBy", op->dn);
-		r = idm_mods_array(m) ? idm_dir_modify(op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-		if (r < 0 && idm_dir_last_result(op->d) == LDAP_TYPE_OR_VALUE_EXISTS) {
-			idm_logf(log, LOG_ERR, "exception %s is acknowledged already", id);
-			r = IDM_ESTATE;
-		}
-	}
-	if (r == IDM_OK)
-		idm_operator_audit(op, cfg, log, "exception-acknowledge", NULL, id, "done", NULL);
-	idm_mods_free(m);
-	free(base);
-	free(dn);
-	return r;
+	idm_mods_add(m, LDAP_MOD_ADD, "idmAcknowledgedBy", op->dn);
+	return change(op, cfg, log, "exception-acknowledge", id, m, "acknowledged");
 }
 
 static void *decode(LDAP *ld, LDAPMessage *m)
@@ -281,31 +385,4 @@ int idm_exception_list(struct idm_dir *d, const struct idm_config *cfg, const ch
 	free(base);
 	free(filter);
 	return r;
-}
-
-struct applies {
-	const char *rule;
-	time_t now;
-	bool yes;
-};
-
-static int check_one(void *ctx, const struct idm_exception *e)
-{
-	struct applies *a = ctx;
-	const char *state = idm_exception_state(e, a->now);
-
-	if (strcmp(e->rule, a->rule) == 0 &&
-	    (strcmp(state, "active") == 0 || strcmp(state, "unacknowledged") == 0))
-		a->yes = true;
-	return IDM_OK;
-}
-
-bool idm_exception_applies(struct idm_dir *d, const struct idm_config *cfg, const char *subject,
-			   const char *rule, time_t now)
-{
-	struct applies a = { rule, now, false };
-
-	if (idm_exception_list(d, cfg, subject, check_one, &a) < 0)
-		return false;
-	return a.yes;
 }

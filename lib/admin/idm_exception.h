@@ -23,12 +23,20 @@ struct idm_exception {
 /* "active", "expired", "revoked" or "unacknowledged" (an emergency the
  * CISO has not acknowledged yet, which applies). */
 const char *idm_exception_state(const struct idm_exception *e, time_t now);
+/* The one "exception in force" rule: active, or an emergency not yet
+ * acknowledged (which applies until the CISO decides). */
+bool idm_exception_in_force(const struct idm_exception *e, time_t now);
 
 /* ciso only (emergency: also system_admin and security_chief, R-EXC-2).
  * *id is the new exception's ID. */
 int idm_exception_add(struct idm_operator *op, const struct idm_config *cfg,
 		      const struct idm_log *log, const char *subject, const char *rule,
 		      const char *reason, time_t until, bool emergency, char **id);
+/* The same with the ID given (an action's own, idm_action_object_id()):
+ * an earlier run that made it is completed, not repeated. */
+int idm_exception_add_as(struct idm_operator *op, const struct idm_config *cfg,
+			 const struct idm_log *log, const char *subject, const char *rule,
+			 const char *reason, time_t until, bool emergency, const char *id);
 int idm_exception_revoke(struct idm_operator *op, const struct idm_config *cfg,
 			 const struct idm_log *log, const char *id);
 /* ciso: acknowledges an emergency exception (R-EXC-2). */
@@ -37,10 +45,6 @@ int idm_exception_acknowledge(struct idm_operator *op, const struct idm_config *
 /* Every exception (subject NULL) or those of one subject, oldest first. */
 int idm_exception_list(struct idm_dir *d, const struct idm_config *cfg, const char *subject,
 		       int (*each)(void *ctx, const struct idm_exception *e), void *ctx);
-/* Does an exception for (subject, rule) apply at now?  Unknown state
- * (directory error) answers false: the rule applies (fail closed). */
-bool idm_exception_applies(struct idm_dir *d, const struct idm_config *cfg, const char *subject,
-			   const char *rule, time_t now);
 void idm_exception_free(struct idm_exception *e);
 
 #endif

@@ -7,6 +7,7 @@
 #include "idm_escape.h"
 #include "idm_mods.h"
 #include "idm_numbers.h"
+#include "idm_random.h"
 
 #define CAS_TRIES 50
 
@@ -43,7 +44,7 @@ int idm_number_alloc(struct idm_dir *d, const struct idm_config *cfg, enum idm_n
 	for (int tries = 0; tries < CAS_TRIES; tries++) {
 		LDAPMessage *res = NULL;
 		struct idm_mods *m = NULL;
-		char *cur = NULL, next[24];
+		char *cur = NULL, next[24], token[17];
 		long v;
 
 		r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=idmNumberPool)", attrs, 1,
@@ -54,20 +55,24 @@ int idm_number_alloc(struct idm_dir *d, const struct idm_config *cfg, enum idm_n
 			r = parse_long(cur, &v);
 		}
 		ldap_msgfree(res);
+		/* The token tells this allocation from another that moved the
+		 * pool the same way, when a retry must read it back (idm_dir.h). */
+		if (r == IDM_OK)
+			r = idm_random_hex(token, 8);
 		if (r == IDM_OK) {
 			snprintf(next, sizeof(next), "%ld", v + 1);
 			m = idm_mods_new();
 			idm_mods_add(m, LDAP_MOD_DELETE, attr, cur);
 			idm_mods_add(m, LDAP_MOD_ADD, attr, next);
-			r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-			idm_mods_free(m);
+			idm_mods_add(m, LDAP_MOD_REPLACE, "idmToken", token);
+			r = idm_dir_apply(d, dn, m);
 		}
 		free(cur);
 		if (r == IDM_OK) {
 			*out = v;
 			break;
 		}
-		if (idm_dir_last_result(d) != LDAP_NO_SUCH_ATTRIBUTE)
+		if (r != IDM_ENOVALUE)
 			break; /* not a lost race */
 	}
 	free(dn);

@@ -1,7 +1,9 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "idm_audit.h"
 #include "idm_error.h"
@@ -39,20 +41,13 @@ static bool password_expired(const struct idm_config *cfg, const struct idm_acco
 	       (a->pwd_changed == 0 || now - a->pwd_changed >= p->max_age_days * 86400L);
 }
 
-static bool lock_in_force(const struct idm_policy *p, const struct idm_account *a, time_t now)
-{
-	struct idm_lock_values v;
-
-	idm_lockout_values_of(a, &v);
-	return idm_lockout_verdict(p, &v, now) != IDM_LOCK_CHECK;
-}
-
 int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
 		       const char *password, enum idm_operator_mode mode,
 		       struct idm_operator **out)
 {
 	struct idm_operator *op = NULL;
 	const struct idm_policy *p;
+	enum idm_lock_verdict lock = IDM_LOCK_CHECK;
 	time_t now = time(NULL);
 	int r, pp = -1;
 
@@ -70,7 +65,10 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 		r = IDM_ENOMEM;
 		goto out;
 	}
-	r = idm_dn_child(&op->dn, "uid", uid, cfg->ldap.people_dn);
+	/* The entry the subtree search finds, wherever below people_dn. */
+	r = idm_account_bind_dn(cfg, log, uid, &op->dn);
+	if (r == IDM_ENOENT)
+		idm_logf(log, LOG_ERR, "operator %s: not an account idmgr manages", uid);
 	if (r < 0)
 		goto out;
 	r = idm_dir_open_pp(cfg, log, op->dn, password, &pp, &op->d);
@@ -88,6 +86,8 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 		goto out;
 	}
 	r = idm_account_lookup(op->d, cfg, uid, &op->account);
+	if (r == IDM_OK && strcasecmp(op->account->dn, op->dn) != 0)
+		r = IDM_ENOENT; /* bound as some other entry than the account */
 	if (r == IDM_ENOENT)
 		idm_logf(log, LOG_ERR, "operator %s: not an account idmgr manages", uid);
 	if (r < 0)
@@ -99,7 +99,13 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 		r = IDM_EDENIED;
 		goto out;
 	}
-	if (p && lock_in_force(p, op->account, now)) {
+	/* On the server's clock (idm_lockout.h), read on the operator's own
+	 * entry; when it cannot be read a lock present stays in force. */
+	if (p && idm_lockout_state_as(op->d, p, op->account, op->dn, "idmAuditPending", &lock) < 0)
+		lock = IDM_LOCK_LOCKED;
+	if (!p && op->account->hard_locked)
+		lock = IDM_LOCK_HARD;
+	if (lock != IDM_LOCK_CHECK) {
 		idm_logf(log, LOG_ERR, "operator %s: the account is locked; a system_admin unlocks it",
 			 uid);
 		r = IDM_EDENIED;
@@ -146,6 +152,28 @@ int idm_operator_require(const struct idm_operator *op, const struct idm_log *lo
 	return IDM_EDENIED;
 }
 
+int idm_operator_officer(const struct idm_operator *op, const struct idm_log *log,
+			 const char *what)
+{
+	if (op->roles)
+		return IDM_OK;
+	idm_logf(log, LOG_ERR, "%s: for officers only; operator %s holds no role", what, op->uid);
+	return IDM_EDENIED;
+}
+
+int idm_operator_refuse(struct idm_operator *op, const struct idm_config *cfg,
+			const struct idm_log *log, const char *action, const char *subject,
+			const char *request_id, int err, const char *rule, const char *detail)
+{
+	char outcome[1024];
+
+	idm_logf(log, LOG_ERR, "%s %s refused: %s", action,
+		 request_id ? request_id : subject ? subject : "", rule);
+	snprintf(outcome, sizeof(outcome), "refused: %s", rule);
+	idm_operator_audit(op, cfg, log, action, subject, request_id, outcome, detail);
+	return err;
+}
+
 void idm_operator_free(struct idm_operator *op)
 {
 	if (!op)
@@ -168,16 +196,24 @@ int idm_operator_audit(struct idm_operator *op, const struct idm_config *cfg,
 		.outcome = outcome,
 		.detail = detail,
 	};
+
+	return idm_operator_record(op, cfg, log, &ev);
+}
+
+int idm_operator_record(struct idm_operator *op, const struct idm_config *cfg,
+			const struct idm_log *log, const struct idm_audit_event *ev)
+{
+	const char *subject = ev->subject, *request_id = ev->request_id;
 	char hash[IDM_AUDIT_HASH_LEN + 1] = "";
 	long seq = 0;
-	int r = idm_audit_append(op->d, cfg, &ev, &seq, hash);
+	int r = idm_audit_append(op->d, cfg, ev, &seq, hash);
 
 	if (r == IDM_OK)
-		idm_logf(log, LOG_NOTICE, "audit %ld %s: %s %s%s%s%s%s -> %s", seq, hash, op->uid, action,
-			 subject ? " " : "", subject ? subject : "", request_id ? " " : "",
-			 request_id ? request_id : "", outcome);
+		idm_logf(log, LOG_NOTICE, "audit %ld %s: %s %s%s%s%s%s -> %s", seq, hash, op->uid,
+			 ev->action, subject ? " " : "", subject ? subject : "",
+			 request_id ? " " : "", request_id ? request_id : "", ev->outcome);
 	else
-		idm_logf(log, LOG_ERR, "audit record for %s %s could not be written: %s", action,
+		idm_logf(log, LOG_ERR, "audit record for %s %s could not be written: %s", ev->action,
 			 request_id ? request_id : (subject ? subject : ""), idm_strerror(r));
 	return r;
 }

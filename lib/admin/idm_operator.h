@@ -41,6 +41,9 @@ bool idm_operator_has(const struct idm_operator *op, enum idm_role role);
 /* Logs "ROLE needed" and returns IDM_EDENIED unless op holds one of roles. */
 int idm_operator_require(const struct idm_operator *op, const struct idm_log *log,
 			 unsigned roles, const char *action);
+/* Officers only: IDM_EDENIED, logged naming what, unless op holds a role. */
+int idm_operator_officer(const struct idm_operator *op, const struct idm_log *log,
+			 const char *what);
 void idm_operator_free(struct idm_operator *op);
 
 /* Appends an audit record of an operator action (done or refused) as the
@@ -51,5 +54,15 @@ void idm_operator_free(struct idm_operator *op);
 int idm_operator_audit(struct idm_operator *op, const struct idm_config *cfg,
 		       const struct idm_log *log, const char *action, const char *subject,
 		       const char *request_id, const char *outcome, const char *detail);
+/* A refusal, the one place its words are made: logged as "ACTION ABOUT
+ * refused: RULE" and audited with the outcome "refused: RULE".  Returns
+ * err (the refusal stands even when its record cannot be written). */
+int idm_operator_refuse(struct idm_operator *op, const struct idm_config *cfg,
+			const struct idm_log *log, const char *action, const char *subject,
+			const char *request_id, int err, const char *rule, const char *detail);
+/* The same for a whole event (with its token, idm_action.h). */
+struct idm_audit_event;
+int idm_operator_record(struct idm_operator *op, const struct idm_config *cfg,
+			const struct idm_log *log, const struct idm_audit_event *ev);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "idm_action.h"
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_mods.h"
@@ -261,9 +262,8 @@ int idm_request_cas_state(struct idm_dir *d, const char *dn, const char *from, c
 
 	idm_mods_add(m, LDAP_MOD_DELETE, "idmRequestState", from);
 	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", to);
-	r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
-	if (r < 0 && idm_dir_last_result(d) == LDAP_NO_SUCH_ATTRIBUTE)
+	r = idm_dir_apply(d, dn, m);
+	if (r == IDM_ENOVALUE)
 		r = IDM_ESTATE; /* someone else moved it first */
 	return r;
 }
@@ -282,9 +282,8 @@ int idm_request_mark_done(struct idm_dir *d, const struct idm_request *r, const 
 	int rc;
 
 	idm_mods_add(m, LDAP_MOD_ADD, "idmDone", step);
-	rc = idm_mods_array(m) ? idm_dir_modify(d, r->dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
-	if (rc < 0 && idm_dir_last_result(d) == LDAP_TYPE_OR_VALUE_EXISTS)
+	rc = idm_dir_apply(d, r->dn, m);
+	if (rc == IDM_EEXIST)
 		rc = IDM_OK;
 	return rc;
 }
@@ -335,44 +334,89 @@ static int check_against_directory(struct idm_operator *op, const struct idm_con
 	return bad ? IDM_EINVAL : IDM_OK;
 }
 
-static int new_request_id(char out[32])
+/* An earlier run of this very submission (same actor, subject and form)
+ * whose record is owed: *x resumed and rid its request, or IDM_ENOENT. */
+static int owed_submit(struct idm_operator *op, const struct idm_config *cfg,
+		       const struct idm_audit_event *ev, const char *text, struct idm_action *x,
+		       char rid[IDM_OBJECT_ID_LEN])
 {
-	unsigned char rnd[4];
-	char day[IDM_GENTIME_LEN];
-	int r = idm_random_bytes(rnd, sizeof(rnd));
+	static const char *const attrs[] = { "idmRequestId", "idmForm", NULL };
+	LDAPMessage *res = NULL, *e;
+	LDAP *ld;
+	char *base = NULL, *filter = NULL;
+	int r = requests_dn(cfg, &base);
 
-	if (r < 0)
-		return r;
-	idm_time_format(time(NULL), day);
-	snprintf(out, 32, "R%.8s-%02x%02x%02x%02x", day, rnd[0], rnd[1], rnd[2], rnd[3]);
-	return IDM_OK;
+	if (r == IDM_OK)
+		r = idm_filter_fmt(&filter,
+				   "(&(objectClass=idmRequest)(idmActor=%s)(idmSubject=%s)"
+				   "(idmAuditPending=*))",
+				   op->dn, ev->subject);
+	if (r == IDM_OK)
+		r = idm_dir_search(op->d, base, LDAP_SCOPE_ONELEVEL, filter, attrs, 0, &res);
+	ld = idm_dir_ldap(op->d);
+	e = r == IDM_OK ? ldap_first_entry(ld, res) : NULL;
+	if (r == IDM_OK)
+		r = IDM_ENOENT;
+	for (; e && r == IDM_ENOENT; e = ldap_next_entry(ld, e)) {
+		char *id = idm_entry_value(ld, e, "idmRequestId"), *form = idm_entry_value(ld, e, "idmForm");
+		char *dn = ldap_get_dn(ld, e);
+
+		if (id && form && dn && strcmp(form, text) == 0) {
+			r = idm_action_start(op, dn, ev, x);
+			if (r == IDM_OK && !x->resumed) {
+				idm_action_clear(x);
+				r = IDM_ENOENT;
+			}
+			if (r == IDM_OK)
+				snprintf(rid, IDM_OBJECT_ID_LEN, "%s", id);
+		}
+		free(id);
+		free(form);
+		ldap_memfree(dn);
+	}
+	ldap_msgfree(res);
+	free(base);
+	free(filter);
+	return r;
 }
 
 int idm_request_submit(struct idm_operator *op, const struct idm_config *cfg,
 		       const struct idm_log *log, const struct idm_form *form, char **id)
 {
+	struct idm_audit_event ev = {
+		.action = "submit",
+		.subject = form->uid,
+		.outcome = "done",
+		.detail = idm_request_type_name(form->type),
+	};
+	struct idm_action x = { 0 };
 	struct idm_mods *m = NULL;
-	char rid[32], now[IDM_GENTIME_LEN], *base = NULL, *dn = NULL, *text = NULL;
+	char rid[IDM_OBJECT_ID_LEN], now[IDM_GENTIME_LEN], *base = NULL, *dn = NULL, *text = NULL;
 	int r;
 
 	*id = NULL;
-	if (!op->roles) {
-		idm_logf(log, LOG_ERR, "operator %s holds no officer role: only officers submit requests",
-			 op->uid);
-		idm_operator_audit(op, cfg, log, "submit", form->uid, NULL, "refused: not an officer",
-				   NULL);
-		return IDM_EDENIED;
-	}
-	r = check_against_directory(op, cfg, log, form);
+	r = idm_operator_officer(op, log, "submitting a request");
 	if (r < 0)
-		return r;
+		return idm_operator_refuse(op, cfg, log, "submit", form->uid, NULL, r,
+					   "not an officer", NULL);
 	r = idm_form_serialize(form, &text);
-	if (r == IDM_OK)
-		r = new_request_id(rid);
 	if (r == IDM_OK)
 		r = requests_dn(cfg, &base);
 	if (r == IDM_OK)
+		r = owed_submit(op, cfg, &ev, text, &x, rid);
+	if (r == IDM_OK) {
 		r = idm_dn_child(&dn, "idmRequestId", rid, base);
+		goto finish; /* submitted by an earlier run */
+	}
+	if (r == IDM_ENOENT)
+		r = check_against_directory(op, cfg, log, form);
+	if (r == IDM_OK)
+		r = idm_object_id_new('R', rid);
+	if (r == IDM_OK)
+		r = idm_dn_child(&dn, "idmRequestId", rid, base);
+	ev.request_id = rid;
+	if (r == IDM_OK)
+		r = idm_action_start(op, NULL, &ev, &x);
 	if (r < 0)
 		goto out;
 	idm_time_format(time(NULL), now);
@@ -388,15 +432,15 @@ int idm_request_submit(struct idm_operator *op, const struct idm_config *cfg,
 	idm_mods_add(m, LDAP_MOD_ADD, "idmApplicant", form->applicant);
 	idm_mods_add(m, LDAP_MOD_ADD, "idmReason", form->reason);
 	idm_mods_add(m, LDAP_MOD_ADD, "idmForm", text);
-	r = idm_mods_array(m) ? idm_dir_add(op->d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	if (r < 0)
-		goto out;
-	idm_operator_audit(op, cfg, log, "submit", form->uid, rid, "done",
-			  idm_request_type_name(form->type));
-	*id = strdup(rid);
-	r = *id ? IDM_OK : IDM_ENOMEM;
+	idm_action_mark(&x, m);
+	r = idm_dir_apply_add(op->d, dn, m);
+finish:
+	if (r == IDM_OK)
+		r = idm_action_finish(op, cfg, log, dn, &x);
+	if (r == IDM_OK && !(*id = strdup(rid)))
+		r = IDM_ENOMEM;
 out:
-	idm_mods_free(m);
+	idm_action_clear(&x);
 	free(base);
 	free(dn);
 	free(text);
@@ -408,12 +452,7 @@ out:
 static int refuse(struct idm_operator *op, const struct idm_config *cfg, const struct idm_log *log,
 		  const char *action, const struct idm_request *req, int r, const char *rule)
 {
-	char outcome[300];
-
-	idm_logf(log, LOG_ERR, "%s %s refused: %s", action, req->id, rule);
-	snprintf(outcome, sizeof(outcome), "refused: %s", rule);
-	idm_operator_audit(op, cfg, log, action, req->subject, req->id, outcome, NULL);
-	return r;
+	return idm_operator_refuse(op, cfg, log, action, req->subject, req->id, r, rule, NULL);
 }
 
 int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
@@ -423,6 +462,8 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 	struct idm_request *req = NULL;
 	struct idm_request_facts f;
 	struct idm_actor actor = { op->dn, op->uid, op->roles };
+	struct idm_audit_event ev = { .action = "approve", .outcome = "done" };
+	struct idm_action x = { 0 };
 	struct idm_approval a;
 	struct idm_mods *m = NULL;
 	char value[600];
@@ -433,6 +474,25 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 	r = idm_request_get(op->d, cfg, id, &req);
 	if (r < 0)
 		return r;
+	ev.subject = req->subject;
+	ev.request_id = req->id;
+	/* An approval an earlier run gave, whose record is owed, is completed
+	 * whatever the state has become since. */
+	r = idm_action_start(op, req->dn, &ev, &x);
+	if (r == IDM_OK && x.resumed) {
+		int was = x.detail ? idm_role_from_name(x.detail) : -1;
+		if (was < 0) {
+			r = IDM_EINVAL;
+			goto out;
+		}
+		*role = (enum idm_role)was;
+		r = idm_action_finish(op, cfg, log, req->dn, &x);
+		if (r < 0)
+			goto out;
+		goto complete;
+	}
+	if (r < 0)
+		goto out;
 	if (strcmp(req->state, "pending") != 0) {
 		r = refuse(op, cfg, log, "approve", req, IDM_ESTATE,
 			   strcmp(req->state, "approved") == 0 ? "the request is fully approved already"
@@ -440,6 +500,15 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 		goto out;
 	}
 	r = idm_request_facts(op->d, cfg, req, &f);
+	if (r == IDM_OK && idm_approvals_complete(&f)) {
+		/* Both approvals given, the move to approved lost (a failure
+		 * right after the second one's record): made now. */
+		r = idm_request_cas_state(op->d, req->dn, "pending", "approved");
+		if (r == IDM_OK || r == IDM_ESTATE)
+			r = refuse(op, cfg, log, "approve", req, IDM_ESTATE,
+				   "the request is fully approved already");
+		goto out;
+	}
 	if (r == IDM_OK)
 		r = idm_sod_approve(cfg, &f, &actor, role, &rule);
 	if (r < 0) {
@@ -447,6 +516,9 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 			r = refuse(op, cfg, log, "approve", req, r, rule);
 		goto out;
 	}
+	r = idm_action_set(&x, NULL, idm_role_name(*role));
+	if (r < 0)
+		goto out;
 	a.role = *role;
 	a.time = time(NULL);
 	snprintf(a.dn, sizeof(a.dn), "%s", op->dn);
@@ -457,30 +529,36 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 	idm_mods_add(m, LDAP_MOD_DELETE, "idmRequestState", "pending");
 	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", "pending");
 	idm_mods_add(m, LDAP_MOD_ADD, "idmApproval", value);
-	r = idm_mods_array(m) ? idm_dir_modify(op->d, req->dn, idm_mods_array(m)) : IDM_ENOMEM;
-	if (r < 0) {
-		if (idm_dir_last_result(op->d) == LDAP_NO_SUCH_ATTRIBUTE)
-			r = refuse(op, cfg, log, "approve", req, IDM_ESTATE,
-				   "the request changed state meanwhile");
+	idm_action_mark(&x, m);
+	r = idm_dir_apply(op->d, req->dn, m);
+	if (r == IDM_ENOVALUE) {
+		r = refuse(op, cfg, log, "approve", req, IDM_ESTATE,
+			   "the request changed state meanwhile");
 		goto out;
 	}
-	idm_operator_audit(op, cfg, log, "approve", req->subject, req->id, "done",
-			  idm_role_name(*role));
+	if (r == IDM_OK)
+		r = idm_action_finish(op, cfg, log, req->dn, &x);
+	if (r < 0)
+		goto out;
+complete:
 	/* Read it again: a concurrent approval may have completed it. */
 	idm_request_free(req);
 	req = NULL;
 	r = idm_request_get(op->d, cfg, id, &req);
 	if (r == IDM_OK)
 		r = idm_request_facts(op->d, cfg, req, &f);
-	if (r == IDM_OK && idm_approvals_complete(&f)) {
+	if (r == IDM_OK && strcmp(req->state, "pending") == 0 && idm_approvals_complete(&f)) {
 		r = idm_request_cas_state(op->d, req->dn, "pending", "approved");
 		if (r == IDM_ESTATE) /* the other approver moved it */
 			r = IDM_OK;
 	}
-	if (r == IDM_OK)
-		*new_state = strdup(idm_approvals_complete(&f) ? "approved" : "pending");
+	if (r == IDM_OK) {
+		*new_state = strdup(idm_approvals_complete(&f) ? "approved" : req->state);
+		if (!*new_state)
+			r = IDM_ENOMEM;
+	}
 out:
-	idm_mods_free(m);
+	idm_action_clear(&x);
 	idm_request_free(req);
 	return r;
 }
@@ -490,45 +568,49 @@ int idm_request_reject(struct idm_operator *op, const struct idm_config *cfg,
 {
 	struct idm_request *req = NULL;
 	struct idm_request_facts f;
-	const struct idm_approval_rule *rule;
+	struct idm_actor actor = { op->dn, op->uid, op->roles };
+	struct idm_audit_event ev = { .action = "reject", .outcome = "done", .detail = reason };
+	struct idm_action x = { 0 };
 	struct idm_mods *m = NULL;
+	const char *rule = NULL;
 	int r;
 
 	r = idm_request_get(op->d, cfg, id, &req);
 	if (r < 0)
 		return r;
+	ev.subject = req->subject;
+	ev.request_id = req->id;
+	r = idm_action_start(op, req->dn, &ev, &x);
+	if (r < 0 || x.resumed)
+		goto finish; /* an earlier run rejected it; its record is owed */
 	if (strcmp(req->state, "pending") != 0 && strcmp(req->state, "approved") != 0) {
 		r = refuse(op, cfg, log, "reject", req, IDM_ESTATE, "only a pending or approved request "
 								  "can be rejected");
 		goto out;
 	}
-	rule = idm_approval_rule(req->type);
-	if (!rule || !(op->roles & ((1u << rule->roles[0]) | (1u << rule->roles[1])))) {
-		r = refuse(op, cfg, log, "reject", req, IDM_EDENIED,
-			   "only the roles that approve this type may reject it");
-		goto out;
-	}
 	r = idm_request_facts(op->d, cfg, req, &f);
-	if (r < 0)
-		goto out;
-	if ((op->roles & (1u << IDM_ROLE_CONTRACTOR)) && f.touches_privileged) {
-		r = refuse(op, cfg, log, "reject", req, IDM_EDENIED,
-			   "R-PRIV-3: a contractor never decides on a privileged ID");
+	if (r == IDM_OK)
+		r = idm_sod_reject(&f, &actor, &rule);
+	if (r < 0) {
+		if (rule)
+			r = refuse(op, cfg, log, "reject", req, r, rule);
 		goto out;
 	}
 	m = idm_mods_new();
 	idm_mods_add(m, LDAP_MOD_DELETE, "idmRequestState", req->state);
 	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", "rejected");
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmDetail", reason);
-	r = idm_mods_array(m) ? idm_dir_modify(op->d, req->dn, idm_mods_array(m)) : IDM_ENOMEM;
-	if (r < 0 && idm_dir_last_result(op->d) == LDAP_NO_SUCH_ATTRIBUTE) {
+	idm_action_mark(&x, m);
+	r = idm_dir_apply(op->d, req->dn, m);
+	if (r == IDM_ENOVALUE) {
 		r = refuse(op, cfg, log, "reject", req, IDM_ESTATE, "the request changed state meanwhile");
 		goto out;
 	}
+finish:
 	if (r == IDM_OK)
-		idm_operator_audit(op, cfg, log, "reject", req->subject, req->id, "done", reason);
+		r = idm_action_finish(op, cfg, log, req->dn, &x);
 out:
-	idm_mods_free(m);
+	idm_action_clear(&x);
 	idm_request_free(req);
 	return r;
 }

@@ -13,6 +13,8 @@
 #include "idm_escape.h"
 #include "idm_exception.h"
 #include "idm_mods.h"
+#include "idm_action.h"
+#include "idm_approval.h"
 #include "idm_sweep.h"
 #include "idm_time.h"
 #include "idm_uid.h"
@@ -23,7 +25,6 @@
  * every group in it, and a group may hold every account. */
 #define GROUP_PAGE 10
 #define REASON_PREFIX "sweep: "
-#define PENDING_MARK " (audit pending)"
 /* idmPrivilegeRequest of the officers idmgr init made (idm_bootstrap.c) */
 #define INIT_GRANT "init"
 
@@ -74,6 +75,7 @@ const char *idm_sweep_action_name(enum idm_sweep_action a)
 /* An account as the sweep reads it. */
 struct acct {
 	char *dn, *uid, *status, *reason, *creator, *request_id, *grant_id;
+	char *pending; /* this operator's sweep mark whose record is owed */
 	bool privileged;
 	time_t pam_login, auth_login, created, valid_until, until, status_time;
 };
@@ -82,13 +84,12 @@ static const char *const account_attrs[] = {
 	"uid",		 "idmStatus",	     "idmStatusReason", "idmStatusTime",
 	"idmPrivileged", "idmLastLoginTime", "authTimestamp",	"createTimestamp",
 	"creatorsName",	 "idmValidUntil",    "idmUntil",	"idmRequestId",
-	"idmPrivilegeRequest", NULL,
+	"idmPrivilegeRequest", "idmAuditPending", NULL,
 };
 
-/* An exception that applies at now: active, or an emergency one not yet
- * acknowledged (idm_exception_state(), the rule of idm_exception_applies()).
- * They are read once, before the walk: idm_exception_applies() runs a
- * paged search, and a paged search inside the walk's would end the walk's
+/* An exception that applies at now (idm_exception_in_force()).  They are
+ * read once, before the walk: listing them is a paged search, and a
+ * paged search inside the walk's would end the walk's
  * (slapd keeps one per connection); an exception revoked during the run
  * still exempts in it, which errs on the side of not disabling. */
 struct exc {
@@ -144,6 +145,7 @@ static void acct_clear(struct acct *a)
 	free(a->creator);
 	free(a->request_id);
 	free(a->grant_id);
+	free(a->pending);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -187,7 +189,7 @@ static bool is_status(const char *status, const char *what)
 
 /* Reads the entry in one walk over its attributes (not one scan per
  * attribute: this runs for every account of the directory). */
-static int parse_account(LDAP *ld, LDAPMessage *e, struct acct *a)
+static int parse_account(LDAP *ld, LDAPMessage *e, const char *actor, struct acct *a)
 {
 	BerElement *ber = NULL;
 	struct berval bv = { 0, NULL }, *vals = NULL;
@@ -233,6 +235,14 @@ static int parse_account(LDAP *ld, LDAPMessage *e, struct acct *a)
 			a->request_id = bv_dup(v);
 		else if (bv_is(&bv, "idmPrivilegeRequest"))
 			a->grant_id = bv_dup(v);
+		else if (bv_is(&bv, "idmAuditPending"))
+			for (size_t i = 0; vals[i].bv_val && !a->pending; i++) {
+				char *mark = bv_dup(&vals[i]);
+				if (mark && idm_action_find_mark(&mark, 1, actor, "sweep"))
+					a->pending = mark;
+				else
+					free(mark);
+			}
 		ber_memfree(vals);
 		vals = NULL;
 	}
@@ -289,20 +299,14 @@ static int emit(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
 	return s->o->finding ? s->o->finding(s->o->ctx, &f) : IDM_OK;
 }
 
-static int audit(struct sweep *s, const char *uid, const char *outcome, const char *detail)
-{
-	return idm_operator_audit(s->op, s->cfg, s->log, "sweep", uid, NULL, outcome, detail);
-}
-
 /* ------------------------------------------------------------ preload */
 
 static int keep_exception(void *ctx, const struct idm_exception *e)
 {
 	struct sweep *s = ctx;
-	const char *state = idm_exception_state(e, s->o->now);
 	struct exc *grown, *x;
 
-	if (strcmp(state, "active") != 0 && strcmp(state, "unacknowledged") != 0)
+	if (!idm_exception_in_force(e, s->o->now))
 		return IDM_OK; /* expired and revoked ones stay for review, not here */
 	grown = realloc(s->exc, (s->n_exc + 1) * sizeof(*grown));
 	if (!grown)
@@ -541,87 +545,36 @@ static bool made_by_init(const struct sweep *s, const struct acct *a)
 
 /* ------------------------------------------------------------ disabling */
 
-static int reason_for(enum idm_sweep_class cls, bool pending, char *buf, size_t size)
+static int reason_for(enum idm_sweep_class cls, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%s%s%s", REASON_PREFIX, class_names[cls],
-			 pending ? PENDING_MARK : "");
+	int n = snprintf(buf, size, "%s%s", REASON_PREFIX, class_names[cls]);
 
 	return n > 0 && (size_t)n < size ? IDM_OK : IDM_ERANGE;
 }
 
-/* The interrupted-run mark: "sweep: CLASS (audit pending)" names a
- * disabling class; -1 for any other reason. */
-static int pending_class(const char *reason)
+/* The class a sweep disabled for ("sweep: CLASS"); -1 for any other
+ * reason. */
+static int disabled_class(const char *reason)
 {
-	size_t n, plen = strlen(REASON_PREFIX), mlen = strlen(PENDING_MARK);
+	size_t plen = strlen(REASON_PREFIX);
 
 	if (!reason || strncmp(reason, REASON_PREFIX, plen) != 0)
 		return -1;
-	n = strlen(reason);
-	if (n <= plen + mlen || strcmp(reason + n - mlen, PENDING_MARK) != 0)
-		return -1;
 	for (int c = 0; c < IDM_SWEEP_CLASS_COUNT; c++)
-		if (rule_of((enum idm_sweep_class)c) && strlen(class_names[c]) == n - plen - mlen &&
-		    strncmp(reason + plen, class_names[c], n - plen - mlen) == 0)
+		if (rule_of((enum idm_sweep_class)c) && strcmp(reason + plen, class_names[c]) == 0)
 			return c;
 	return -1;
-}
-
-/* Removes the pending mark: a compare-and-swap on the reason, so when
- * another run removed it first there is nothing left to do. */
-static int unmark(struct sweep *s, const struct acct *a, enum idm_sweep_class cls)
-{
-	char pending[64], done[64];
-	struct idm_mods *m = NULL;
-	int r = reason_for(cls, true, pending, sizeof(pending));
-
-	if (r == IDM_OK)
-		r = reason_for(cls, false, done, sizeof(done));
-	if (r < 0)
-		return r;
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_DELETE, "idmStatusReason", pending);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmStatusReason", done);
-	r = idm_mods_array(m) ? idm_dir_modify(s->op->d, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
-	if (r < 0 && idm_dir_last_result(s->op->d) == LDAP_NO_SUCH_ATTRIBUTE)
-		r = IDM_OK;
-	idm_mods_free(m);
-	return r;
-}
-
-/* Is a sweep record about uid at or after t in the trail already? */
-static int audited_since(struct sweep *s, const char *uid, time_t t, bool *yes)
-{
-	static const char *const attrs[] = { "1.1", NULL };
-	char when[IDM_GENTIME_LEN], *base = NULL, *filter = NULL;
-	LDAPMessage *res = NULL;
-	int r;
-
-	*yes = false;
-	idm_time_format(t, when);
-	r = idm_dn_child(&base, "ou", "audit", s->cfg->ldap.idmgr_dn);
-	if (r == IDM_OK)
-		r = idm_filter_fmt(&filter,
-				   "(&(objectClass=idmAuditRecord)(idmAction=sweep)(idmSubject=%s)"
-				   "(idmTime>=%s))",
-				   uid, when);
-	if (r == IDM_OK)
-		r = idm_dir_search(s->op->d, base, LDAP_SCOPE_ONELEVEL, filter, attrs, 0, &res);
-	if (r == IDM_OK && idm_dir_ldap(s->op->d))
-		*yes = ldap_count_entries(idm_dir_ldap(s->op->d), res) > 0;
-	ldap_msgfree(res);
-	free(base);
-	free(filter);
-	return r;
 }
 
 /* Why this operator may not disable this account, or NULL. */
 static const char *refusal(const struct sweep *s, const struct acct *a)
 {
+	const char *rule;
+
 	if (strcasecmp(a->uid, s->op->uid) == 0)
 		return "the sweep never disables the operator running it";
-	if (a->privileged && idm_operator_has(s->op, IDM_ROLE_CONTRACTOR))
-		return "R-PRIV-3: a contractor never disables a privileged ID";
+	if ((rule = idm_sod_privileged(s->op->roles, a->privileged)))
+		return rule;
 	if (idm_uid_check(s->cfg, a->uid) < 0)
 		return "the uid does not match registration.uid_pattern";
 	return NULL;
@@ -630,22 +583,26 @@ static const char *refusal(const struct sweep *s, const struct acct *a)
 static int refuse(struct sweep *s, const struct acct *a, enum idm_sweep_class cls, const char *why,
 		  const char *rule)
 {
-	char outcome[160], detail[512];
+	char detail[512];
 
-	snprintf(outcome, sizeof(outcome), "refused: %s", rule);
 	snprintf(detail, sizeof(detail), "%s: %s", class_names[cls], why);
-	idm_logf(s->log, LOG_WARNING, "sweep: %s not disabled: %s", a->uid, rule);
-	if (idm_uid_check(s->cfg, a->uid) == IDM_OK)
-		audit(s, a->uid, outcome, detail); /* logged when it fails */
+	if (idm_uid_check(s->cfg, a->uid) == IDM_OK) /* logged when it fails */
+		idm_operator_refuse(s->op, s->cfg, s->log, "sweep", a->uid, NULL, IDM_EDENIED, rule,
+				    detail);
+	else
+		idm_logf(s->log, LOG_WARNING, "sweep %s refused: %s", a->uid, rule);
 	snprintf(detail, sizeof(detail), "%s; not disabled: %s", why, rule);
 	return emit(s, a, cls, cls, IDM_SWEEP_REFUSED, detail);
 }
 
-/* Disables one account: mark (compare-and-swap active -> suspended),
- * audit, unmark.  Each step is one atomic modify or one record. */
+/* Disables one account and records it as one unit (idm_action.h): the
+ * compare-and-swap active -> suspended carries the pending mark, then the
+ * record, then the mark goes. */
 static int disable(struct sweep *s, const struct acct *a, enum idm_sweep_class cls, const char *why)
 {
 	char reason[64], now[IDM_GENTIME_LEN], detail[512], as_of[11];
+	struct idm_audit_event ev = { .action = "sweep", .subject = a->uid, .outcome = "done" };
+	struct idm_action x = { 0 };
 	const char *rule;
 	struct idm_mods *m = NULL;
 	int r;
@@ -654,7 +611,16 @@ static int disable(struct sweep *s, const struct acct *a, enum idm_sweep_class c
 		return emit(s, a, cls, cls, IDM_SWEEP_WOULD_DISABLE, why);
 	if ((rule = refusal(s, a)))
 		return refuse(s, a, cls, why, rule);
-	r = reason_for(cls, true, reason, sizeof(reason));
+	r = reason_for(cls, reason, sizeof(reason));
+	if (r < 0)
+		return r;
+	day(s->o->now, as_of);
+	snprintf(detail, sizeof(detail),
+		 "disabled: %s; %s (sweep as of %s, inactive_days %ld, "
+		 "never_used_days %ld)",
+		 class_names[cls], why, as_of, s->o->inactive_days, s->o->never_used_days);
+	ev.detail = detail;
+	r = idm_action_start(s->op, NULL, &ev, &x);
 	if (r < 0)
 		return r;
 	idm_time_format(time(NULL), now);
@@ -664,39 +630,34 @@ static int disable(struct sweep *s, const struct acct *a, enum idm_sweep_class c
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmStatusReason", reason);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmStatusTime", now);
 	idm_effect_status_lock(m, "suspended");
-	r = idm_mods_array(m) ? idm_dir_modify(s->op->d, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
-	if (r < 0 && idm_dir_last_result(s->op->d) == LDAP_NO_SUCH_ATTRIBUTE) {
+	idm_action_mark(&x, m);
+	r = idm_dir_apply(s->op->d, a->dn, m);
+	if (r == IDM_ENOVALUE) {
+		idm_action_clear(&x);
 		snprintf(detail, sizeof(detail), "%s; no longer active when disabling: left alone",
 			 why);
 		return emit(s, a, cls, cls, IDM_SWEEP_CHANGED, detail);
 	}
 	if (r == IDM_EDENIED) {
+		idm_action_clear(&x);
 		idm_logf(s->log, LOG_ERR, "sweep: the directory refused to disable %s", a->uid);
 		return refuse(s, a, cls, why, "the directory refused the change");
 	}
-	if (r < 0)
-		return r;
-	day(s->o->now, as_of);
-	snprintf(detail, sizeof(detail),
-		 "disabled: %s; %s (sweep as of %s, inactive_days %ld, "
-		 "never_used_days %ld)",
-		 class_names[cls], why, as_of, s->o->inactive_days, s->o->never_used_days);
-	r = audit(s, a->uid, "done", detail);
 	if (r == IDM_OK)
-		r = unmark(s, a, cls);
+		r = idm_action_finish(s->op, s->cfg, s->log, a->dn, &x);
+	idm_action_clear(&x);
 	if (r < 0)
 		return r; /* the mark stays: the next run completes it */
 	return emit(s, a, cls, cls, IDM_SWEEP_DISABLED, why);
 }
 
 /* A disable an interrupted run left marked: write the audit record it
- * owes (unless it made it), then remove the mark. */
+ * owes (once: the trail knows its token), then remove the mark. */
 static int resume(struct sweep *s, struct acct *a, enum idm_sweep_class cls)
 {
+	struct idm_action x;
 	char detail[512], when[11];
 	const char *rule;
-	bool done = false;
 	int r;
 
 	day(a->status_time, when);
@@ -708,15 +669,10 @@ static int resume(struct sweep *s, struct acct *a, enum idm_sweep_class cls)
 		return emit(s, a, cls, cls, IDM_SWEEP_PENDING, detail);
 	if ((rule = refusal(s, a)))
 		return refuse(s, a, cls, detail, rule);
-	r = audited_since(s, a->uid, a->status_time, &done);
-	if (r == IDM_OK && !done) {
-		char text[600];
-		snprintf(text, sizeof(text), "disabled: %s; %s; record completed by a later sweep",
-			 class_names[cls], detail);
-		r = audit(s, a->uid, "done", text);
-	}
+	r = idm_action_parse(a->pending, &x);
 	if (r == IDM_OK)
-		r = unmark(s, a, cls);
+		r = idm_action_finish(s->op, s->cfg, s->log, a->dn, &x);
+	idm_action_clear(&x);
 	if (r < 0)
 		return r;
 	return emit(s, a, cls, cls, IDM_SWEEP_COMPLETED, detail);
@@ -993,7 +949,7 @@ static int account(void *ctx, LDAP *ld, LDAPMessage *e)
 {
 	struct sweep *s = ctx;
 	struct acct a;
-	int cls, r = parse_account(ld, e, &a);
+	int cls, r = parse_account(ld, e, s->op->dn, &a);
 
 	if (r < 0)
 		goto out;
@@ -1010,7 +966,7 @@ static int account(void *ctx, LDAP *ld, LDAPMessage *e)
 		goto out;
 	if (is_status(a.status, "active"))
 		r = inactivity(s, &a);
-	else if (is_status(a.status, "suspended") && (cls = pending_class(a.reason)) >= 0)
+	else if (is_status(a.status, "suspended") && a.pending && (cls = disabled_class(a.reason)) >= 0)
 		r = resume(s, &a, (enum idm_sweep_class)cls);
 	else if (is_status(a.status, "seconded"))
 		r = seconded(s, &a);
@@ -1098,13 +1054,11 @@ int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg, const s
 	}
 	if (o->apply) {
 		r = idm_operator_require(op, log, 1u << IDM_ROLE_SYSTEM_ADMIN, "sweep --apply");
-		if (r < 0) {
-			audit(&s, NULL, "refused: sweep --apply needs system_admin", NULL);
-			return r;
-		}
-	} else if (!op->roles) {
-		idm_logf(log, LOG_ERR, "sweep is for officers; %s holds no role", op->uid);
-		return IDM_EDENIED;
+		if (r < 0)
+			return idm_operator_refuse(op, s.cfg, log, "sweep", NULL, NULL, r,
+						   "sweep --apply needs system_admin", NULL);
+	} else if ((r = idm_operator_officer(op, log, "the sweep")) < 0) {
+		return r;
 	}
 	r = load_roles(&s);
 	if (r == IDM_OK)

@@ -32,7 +32,7 @@
  *   exempt             would be stale, never-used or expired, but an exception
  *                      for rule "inactive", "never-used" or "valid-until"
  *                      applies at now (active, or an unacknowledged emergency
- *                      one, as idm_exception_applies() says): listed, never
+ *                      one, idm_exception_in_force()): listed, never
  *                      acted on
  *
  * With apply (system_admin), stale, never-used and expired accounts are

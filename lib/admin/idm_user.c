@@ -7,10 +7,13 @@
 #include "idm_mods.h"
 
 #include "idm_account.h"
+#include "idm_action.h"
+#include "idm_approval.h"
 #include "idm_effect.h"
 #include "idm_exception.h"
 #include "idm_secret.h"
 #include "idm_error.h"
+#include "idm_escape.h"
 #include "idm_lockout.h"
 #include "idm_request.h"
 #include "idm_uid.h"
@@ -22,6 +25,7 @@ static int prepare(struct idm_operator *op, const struct idm_config *cfg,
 		   const struct idm_log *log, const char *action, const char *uid, unsigned roles,
 		   struct idm_account **a)
 {
+	const char *rule;
 	char what[64];
 	int r;
 
@@ -32,36 +36,84 @@ static int prepare(struct idm_operator *op, const struct idm_config *cfg,
 	}
 	snprintf(what, sizeof(what), "user %s", action);
 	r = idm_operator_require(op, log, roles, what);
-	if (r < 0) {
-		idm_operator_audit(op, cfg, log, action, uid, NULL, "refused: role", NULL);
-		return r;
-	}
+	if (r < 0)
+		return idm_operator_refuse(op, cfg, log, action, uid, NULL, r, "role", NULL);
 	r = idm_account_lookup(op->d, cfg, uid, a);
 	if (r == IDM_ENOENT)
 		idm_logf(log, LOG_ERR, "no account %s", uid);
-	if (r == IDM_OK && (*a)->privileged && idm_operator_has(op, IDM_ROLE_CONTRACTOR)) {
-		idm_logf(log, LOG_ERR, "R-PRIV-3: a contractor never touches a privileged ID");
-		idm_operator_audit(op, cfg, log, action, uid, NULL,
-				   "refused: R-PRIV-3: a contractor never touches a privileged ID", NULL);
+	if (r == IDM_OK && (rule = idm_sod_privileged(op->roles, (*a)->privileged))) {
 		idm_account_free(*a);
 		*a = NULL;
-		r = IDM_EDENIED;
+		r = idm_operator_refuse(op, cfg, log, action, uid, NULL, IDM_EDENIED, rule, NULL);
 	}
+	return r;
+}
+
+/* One direct action on account a: the change (m, with the action's mark
+ * in the same modify) unless an earlier run of it made it already, then
+ * its record (idm_action.h).  m is consumed. */
+static int act(struct idm_operator *op, const struct idm_config *cfg, const struct idm_log *log,
+	       const struct idm_account *a, const struct idm_audit_event *ev, struct idm_mods *m,
+	       struct idm_action *done)
+{
+	struct idm_action own = { 0 }, *x = done ? done : &own;
+	int r = idm_action_start(op, a->dn, ev, x);
+
+	if (r == IDM_OK && !x->resumed) {
+		idm_action_mark(x, m);
+		r = idm_dir_apply(op->d, a->dn, m);
+		m = NULL;
+	}
+	idm_mods_free(m);
+	if (r == IDM_OK && !done)
+		r = idm_action_finish(op, cfg, log, a->dn, x);
+	idm_action_clear(&own);
 	return r;
 }
 
 int idm_user_reset_password(struct idm_operator *op, const struct idm_config *cfg,
 			    const struct idm_log *log, const char *uid, char **pw)
 {
+	static const struct idm_audit_event base = {
+		.action = "reset-password",
+		.outcome = "done",
+		.detail = "temporary password issued",
+	};
+	struct idm_audit_event ev = base;
+	struct idm_action x = { 0 };
 	struct idm_account *a = NULL;
+	struct idm_mods *m = NULL;
 	int r = prepare(op, cfg, log, "reset-password", uid, 1u << IDM_ROLE_SYSTEM_ADMIN, &a);
 
 	*pw = NULL;
+	ev.subject = uid;
+	/* A reset an earlier run made is recorded; its password was never
+	 * shown, so this run issues another. */
 	if (r == IDM_OK)
-		r = idm_effect_temp_password(op->d, cfg, a->dn, pw);
+		r = idm_action_start(op, a->dn, &ev, &x);
+	if (r == IDM_OK && x.resumed) {
+		r = idm_action_finish(op, cfg, log, a->dn, &x);
+		idm_action_clear(&x);
+		if (r == IDM_OK)
+			r = idm_action_start(op, NULL, &ev, &x);
+	}
 	if (r == IDM_OK)
-		idm_operator_audit(op, cfg, log, "reset-password", uid, NULL, "done",
-				   "temporary password issued");
+		r = idm_effect_temp_password_changes(cfg, &m, pw);
+	if (r == IDM_OK) {
+		idm_action_mark(&x, m);
+		r = idm_dir_apply(op->d, a->dn, m);
+	} else {
+		idm_mods_free(m);
+	}
+	if (r == IDM_OK)
+		r = idm_effect_must_change(op->d, a->dn);
+	if (r == IDM_OK)
+		r = idm_action_finish(op, cfg, log, a->dn, &x);
+	if (r < 0) {
+		idm_secret_free(*pw);
+		*pw = NULL;
+	}
+	idm_action_clear(&x);
 	idm_account_free(a);
 	return r;
 }
@@ -69,16 +121,20 @@ int idm_user_reset_password(struct idm_operator *op, const struct idm_config *cf
 int idm_user_expire_password(struct idm_operator *op, const struct idm_config *cfg,
 			     const struct idm_log *log, const char *uid)
 {
+	struct idm_audit_event ev = { .action = "expire-password", .subject = uid, .outcome = "done" };
 	struct idm_account *a = NULL;
 	int r = prepare(op, cfg, log, "expire-password", uid,
 			(1u << IDM_ROLE_SYSTEM_ADMIN) | (1u << IDM_ROLE_SECURITY_MANAGER), &a);
 
 	if (r == IDM_OK) {
-		/* slapd then restricts the user to a change (R-PW-2) */
-		r = idm_effect_must_change(op->d, a->dn);
+		/* slapd then restricts the user to a change (R-PW-2); an add,
+		 * never a replace (officers may add pwdReset, not remove it) */
+		struct idm_mods *m = idm_mods_new();
+
+		if (!a->must_change)
+			idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
+		r = act(op, cfg, log, a, &ev, m, NULL);
 	}
-	if (r == IDM_OK)
-		idm_operator_audit(op, cfg, log, "expire-password", uid, NULL, "done", NULL);
 	idm_account_free(a);
 	return r;
 }
@@ -87,41 +143,53 @@ int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
 		     const struct idm_log *log, const char *uid, const char *reason,
 		     const char *manager, bool emergency)
 {
+	struct idm_audit_event ev = { .action = "suspend", .subject = uid, .outcome = "done" };
+	struct idm_action x = { 0 };
 	struct idm_account *a = NULL;
 	unsigned roles = 1u << IDM_ROLE_SECURITY_CHIEF;
-	char text[1400], *xid = NULL;
+	char text[1400], xid[IDM_OBJECT_ID_LEN] = "", nid[IDM_OBJECT_ID_LEN];
 	int r;
 
 	if (!reason || !*reason || strlen(reason) > 1024) {
-		idm_logf(log, LOG_ERR, "user suspend needs --reason TEXT (at most 1024 bytes)");
+		idm_logf(log, LOG_ERR, "suspend: needs a reason of 1 to 1024 bytes");
 		return IDM_EINVAL;
 	}
 	if (emergency)
 		roles |= 1u << IDM_ROLE_SYSTEM_ADMIN;
 	r = prepare(op, cfg, log, "suspend", uid, roles, &a);
+	ev.detail = reason;
 	if (r == IDM_OK)
-		r = idm_effect_status(op->d, a->dn, "suspended", reason, 0);
+		r = act(op, cfg, log, a, &ev, idm_effect_status_changes("suspended", reason, 0), &x);
 	if (r < 0)
 		goto out;
 	/* R-EXC-2: an emergency action taken without the security_chief is
-	 * an exception the CISO must acknowledge. */
+	 * an exception the CISO must acknowledge.  It and the notice take IDs
+	 * of this action, so a rerun finds them instead of making twins. */
 	if (emergency && !idm_operator_has(op, IDM_ROLE_SECURITY_CHIEF)) {
-		r = idm_exception_add(op, cfg, log, uid, "suspend-without-security-chief", reason,
-				      time(NULL) + 30 * 86400L, true, &xid);
+		idm_action_object_id(&x, 'X', 0, xid);
+		r = idm_exception_add_as(op, cfg, log, uid, "suspend-without-security-chief", reason,
+					 x.time + 30 * 86400L, true, xid);
 		if (r < 0)
 			goto out;
 	}
 	snprintf(text, sizeof(text),
 		 "%s suspended by %s%s: %s. To be notified: the CISO%s%s (R-VIO-1)%s%s", uid, op->uid,
 		 emergency ? " (emergency)" : "", reason, manager ? " and the manager " : "",
-		 manager ? manager : "", xid ? "; emergency exception " : "", xid ? xid : "");
-	r = idm_effect_notice(op->d, cfg, op->dn, "suspend", uid, text);
+		 manager ? manager : "", *xid ? "; emergency exception " : "", xid);
+	idm_action_object_id(&x, 'N', 1, nid);
+	r = idm_effect_notice_as(op->d, cfg, op->dn, nid, "suspend", uid, text);
+	if (r == IDM_EEXIST)
+		r = IDM_OK; /* made by the earlier run */
 	if (r == IDM_OK) {
 		idm_logf(log, LOG_NOTICE, "notice: %s", text);
-		idm_operator_audit(op, cfg, log, "suspend", uid, xid, "done", reason);
+		/* the record names the exception (the mark, written already,
+		 * stays as it is: finishing removes exactly that value) */
+		free(x.request_id);
+		x.request_id = *xid ? strdup(xid) : NULL;
+		r = *xid && !x.request_id ? IDM_ENOMEM : idm_action_finish(op, cfg, log, a->dn, &x);
 	}
 out:
-	free(xid);
+	idm_action_clear(&x);
 	idm_account_free(a);
 	return r;
 }
@@ -129,13 +197,67 @@ out:
 int idm_user_unlock(struct idm_operator *op, const struct idm_config *cfg,
 		    const struct idm_log *log, const char *uid)
 {
+	struct idm_audit_event ev = { .action = "unlock", .subject = uid, .outcome = "done" };
+	struct idm_action x = { 0 };
 	struct idm_account *a = NULL;
+	struct idm_mods *m;
 	int r = prepare(op, cfg, log, "unlock", uid, 1u << IDM_ROLE_SYSTEM_ADMIN, &a);
 
+	if (r == IDM_OK) {
+		m = idm_mods_new();
+		idm_lockout_clear_changes(m);
+		r = act(op, cfg, log, a, &ev, m, &x);
+	}
 	if (r == IDM_OK)
-		r = idm_lockout_unlock(op->d, a->dn);
+		r = idm_lockout_clear_server_lock(op->d, a->dn);
 	if (r == IDM_OK)
-		idm_operator_audit(op, cfg, log, "unlock", uid, NULL, "done", NULL);
+		r = idm_action_finish(op, cfg, log, a->dn, &x);
+	idm_action_clear(&x);
 	idm_account_free(a);
+	return r;
+}
+
+struct list {
+	int (*each)(void *ctx, const struct idm_account *a);
+	void *ctx;
+};
+
+static int list_one(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct list *l = ctx;
+	struct idm_account *a = NULL;
+	int r;
+
+	if (idm_account_from_entry(ld, e, &a) < 0)
+		return IDM_OK; /* not an entry idmgr wrote */
+	r = l->each(l->ctx, a);
+	idm_account_free(a);
+	return r;
+}
+
+int idm_user_list(struct idm_operator *op, const struct idm_config *cfg, const char *status,
+		  const char *unit, bool privileged,
+		  int (*each)(void *ctx, const struct idm_account *a), void *ctx)
+{
+	struct list l = { each, ctx };
+	char *s = NULL, *u = NULL, *filter = NULL;
+	int r = IDM_OK;
+
+	/* Each term escaped on its own, then joined: no raw value anywhere. */
+	if (status)
+		r = idm_filter_fmt(&s, "(idmStatus=%s)", status);
+	if (r == IDM_OK && unit)
+		r = idm_filter_fmt(&u, "(departmentNumber=%s)", unit);
+	if (r == IDM_OK && asprintf(&filter, "(&(objectClass=idmAccount)%s%s%s)", s ? s : "",
+				    u ? u : "", privileged ? "(idmPrivileged=TRUE)" : "") < 0) {
+		filter = NULL;
+		r = IDM_ENOMEM;
+	}
+	if (r == IDM_OK)
+		r = idm_dir_search_paged(op->d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter,
+					 idm_account_attrs, 500, list_one, &l);
+	free(s);
+	free(u);
+	free(filter);
 	return r;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "idm_account.h"
 #include "idm_config.h"
 #include "idm_log.h"
 #include "idm_operator.h"
@@ -28,5 +29,12 @@ int idm_user_expire_password(struct idm_operator *op, const struct idm_config *c
 int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
 		     const struct idm_log *log, const char *uid, const char *reason,
 		     const char *manager, bool emergency);
+
+/* The accounts matching every criterion given (status, unit: NULL for
+ * any; privileged: only privileged IDs), each passed to each(); values
+ * are escaped into the filter here. */
+int idm_user_list(struct idm_operator *op, const struct idm_config *cfg, const char *status,
+		  const char *unit, bool privileged,
+		  int (*each)(void *ctx, const struct idm_account *a), void *ctx);
 
 #endif

@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -8,6 +7,9 @@
 
 #include "idm_dir.h"
 #include "idm_error.h"
+#include "idm_mods.h"
+#include "idm_random.h"
+#include "idm_time.h"
 #include "idm_secret.h"
 
 struct idm_dir {
@@ -16,7 +18,6 @@ struct idm_dir {
 	LDAP *ld;
 	size_t uri; /* index into cfg->ldap.uris of the server in use */
 	char *dn, *password;
-	int last_rc;
 	int ppolicy; /* password policy error of the last bind, or -1 */
 };
 
@@ -38,6 +39,13 @@ static int map_rc(int rc)
 	case LDAP_INAPPROPRIATE_AUTH:
 	case LDAP_UNWILLING_TO_PERFORM: return IDM_EDENIED;
 	case LDAP_NO_MEMORY: return IDM_ENOMEM;
+	case LDAP_NO_SUCH_ATTRIBUTE: return IDM_ENOVALUE;
+	case LDAP_TYPE_OR_VALUE_EXISTS: return IDM_EEXIST;
+	case LDAP_OBJECT_CLASS_VIOLATION:
+	case LDAP_CONSTRAINT_VIOLATION:
+	case LDAP_UNDEFINED_TYPE: return IDM_ESCHEMA;
+	case LDAP_SIZELIMIT_EXCEEDED:
+	case LDAP_ADMINLIMIT_EXCEEDED: return IDM_ELIMIT;
 	default: return server_gone(rc) ? IDM_EUNAVAIL : IDM_EDIR;
 	}
 }
@@ -190,7 +198,6 @@ int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, con
 		return IDM_ENOMEM;
 	}
 	rc = connect_from(d, 0);
-	d->last_rc = rc;
 	if (ppolicy)
 		*ppolicy = d->ppolicy;
 	if (rc != LDAP_SUCCESS) {
@@ -249,11 +256,6 @@ const char *idm_dir_uri(const struct idm_dir *d)
 	return d->cfg->ldap.uris[d->uri];
 }
 
-int idm_dir_last_result(const struct idm_dir *d)
-{
-	return d->last_rc;
-}
-
 /* Runs op; when the server is gone, reconnects to the following servers and
  * runs it again, at most once per server. */
 #define WITH_FAILOVER(d, call)                                                               \
@@ -269,7 +271,6 @@ int idm_dir_last_result(const struct idm_dir *d)
 			if (rc != LDAP_SUCCESS)                                              \
 				break;                                                       \
 		}                                                                            \
-		(d)->last_rc = rc;                                                           \
 	} while (0)
 
 int idm_dir_search(struct idm_dir *d, const char *base, int scope, const char *filter,
@@ -324,7 +325,6 @@ int idm_dir_search_paged(struct idm_dir *d, const char *base, int scope, const c
 			rc = ldap_parse_result(d->ld, res, &err, NULL, NULL, NULL, &rctrls, 0);
 		if (rc == LDAP_SUCCESS)
 			rc = err;
-		d->last_rc = rc;
 		if (rc != LDAP_SUCCESS) {
 			idm_logf(d->log, LOG_ERR, "paged search %s %s: %s", base, filter,
 				 ldap_err2string(rc));
@@ -351,11 +351,200 @@ int idm_dir_search_paged(struct idm_dir *d, const char *base, int scope, const c
 	return r;
 }
 
-int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods)
+/* ------------------------------------------------ writes safe to retry */
+
+enum write_kind { WRITE_MODIFY, WRITE_MODIFY_READ, WRITE_ADD, WRITE_DELETE };
+
+/* One write: the modify-read also returns the entry after it (*out). */
+struct write {
+	enum write_kind kind;
+	const char *dn;
+	LDAPMod **mods;
+	const char *const *attrs;
+	struct idm_entry **out;
+};
+
+static int modify_read_once(struct idm_dir *d, const char *dn, LDAPMod **mods,
+			    const char *const *attrs, struct idm_entry **out);
+static int modify_ctrls(struct idm_dir *d, const char *dn, LDAPMod **mods, LDAPControl **ctrls,
+			char **diag, LDAPControl ***rctrls);
+
+static bool same_value(const struct berval *a, const struct berval *b)
 {
+	return a->bv_len == b->bv_len && strncasecmp(a->bv_val, b->bv_val, a->bv_len) == 0;
+}
+
+static bool has_value(struct berval **vals, const struct berval *v)
+{
+	for (size_t i = 0; vals && vals[i]; i++)
+		if (same_value(vals[i], v))
+			return true;
+	return false;
+}
+
+/* Is v (any value, when v is NULL) added to attr by a change after
+ * mods[i]?  Then that later change decides. */
+static bool later_add(LDAPMod **mods, size_t i, const char *attr, const struct berval *v)
+{
+	for (size_t j = i + 1; mods[j]; j++) {
+		int op = mods[j]->mod_op & ~LDAP_MOD_BVALUES;
+		if (strcasecmp(mods[j]->mod_type, attr) != 0)
+			continue;
+		if (op == LDAP_MOD_REPLACE ||
+		    (op == LDAP_MOD_ADD && (!v || has_value(mods[j]->mod_bvalues, v))))
+			return true;
+	}
+	return false;
+}
+
+/* Does attr of entry e hold what the changes to attr in mods leave?
+ * Processed in order on an unknown earlier state: REPLACE and
+ * delete-all make the set exact, ADD and DELETE of values say which are
+ * in and out.  An increment cannot be seen in a value: see below. */
+static bool attr_in_place(LDAP *ld, LDAPMessage *e, LDAPMod **mods, const char *attr, bool add)
+{
+	struct berval **now = ldap_get_values_len(ld, e, attr);
+	size_t n_now = (size_t)ldap_count_values_len(now);
+	bool ok = true;
+
+	for (size_t i = 0; ok && mods[i]; i++) {
+		LDAPMod *m = mods[i];
+		int op = add ? LDAP_MOD_ADD : m->mod_op & ~LDAP_MOD_BVALUES;
+		struct berval **v = m->mod_bvalues;
+		size_t n = 0;
+
+		if (strcasecmp(m->mod_type, attr) != 0)
+			continue;
+		while (v && v[n])
+			n++;
+		switch (op) {
+		case LDAP_MOD_ADD:
+			for (size_t k = 0; ok && k < n; k++)
+				ok = has_value(now, v[k]);
+			break;
+		case LDAP_MOD_DELETE:
+			for (size_t k = 0; ok && k < n; k++)
+				ok = !has_value(now, v[k]) || later_add(mods, i, attr, v[k]);
+			if (n == 0)
+				ok = n_now == 0 || later_add(mods, i, attr, NULL);
+			break;
+		case LDAP_MOD_REPLACE:
+			ok = later_add(mods, i, attr, NULL) || n == n_now;
+			for (size_t k = 0; ok && k < n; k++)
+				ok = has_value(now, v[k]);
+			break;
+		case LDAP_MOD_INCREMENT:
+			break; /* judged by the write's added values (write_in_place) */
+		default:
+			ok = false;
+		}
+	}
+	ldap_value_free_len(now);
+	return ok;
+}
+
+/* Is the entry at dn as this write leaves it (read back after a retry)?
+ * A write with an increment counts as in place only when it added values
+ * too and they are there: the write was atomic, its values unique. */
+static bool write_in_place(struct idm_dir *d, const struct write *w)
+{
+	struct timeval tv = { .tv_sec = d->cfg->ldap.timeout, .tv_usec = 0 };
+	LDAPMessage *res = NULL, *e;
+	char **attrs = NULL;
+	size_t n = 0;
+	bool ok = false, increment = false, added = false;
 	int rc;
 
-	WITH_FAILOVER(d, ldap_modify_ext_s(d->ld, dn, mods, NULL, NULL));
+	while (w->mods && w->mods[n]) {
+		int op = w->mods[n]->mod_op & ~LDAP_MOD_BVALUES;
+		increment = increment || op == LDAP_MOD_INCREMENT;
+		added = added || (op == LDAP_MOD_ADD && w->mods[n]->mod_bvalues);
+		n++;
+	}
+	if (increment && !added)
+		return false;
+	if (w->kind != WRITE_DELETE && !(attrs = calloc(n + 1, sizeof(char *))))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		attrs[i] = w->mods[i]->mod_type;
+	rc = ldap_search_ext_s(d->ld, w->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+			       NULL, &tv, 1, &res);
+	if (w->kind == WRITE_DELETE) {
+		ok = rc == LDAP_NO_SUCH_OBJECT;
+	} else if (rc == LDAP_SUCCESS && (e = ldap_first_entry(d->ld, res))) {
+		ok = true;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = attr_in_place(d->ld, e, w->mods, w->mods[i]->mod_type,
+					   w->kind == WRITE_ADD);
+	}
+	ldap_msgfree(res);
+	free(attrs);
+	/* The entry as it is now stands in for the post-read one: it may hold
+	 * what others did after, never less than this write. */
+	if (ok && w->kind == WRITE_MODIFY_READ)
+		ok = idm_entry_read(d, w->dn, w->attrs, w->out) == IDM_OK;
+	return ok;
+}
+
+static int write_once(struct idm_dir *d, const struct write *w)
+{
+	switch (w->kind) {
+	case WRITE_MODIFY: return ldap_modify_ext_s(d->ld, w->dn, w->mods, NULL, NULL);
+	case WRITE_MODIFY_READ:
+		idm_entry_free(*w->out);
+		*w->out = NULL;
+		return modify_read_once(d, w->dn, w->mods, w->attrs, w->out);
+	case WRITE_ADD: return ldap_add_ext_s(d->ld, w->dn, w->mods, NULL, NULL);
+	default: return ldap_delete_ext_s(d->ld, w->dn, NULL, NULL);
+	}
+}
+
+/* What a retry answers when the failed attempt had applied the write. */
+static bool already_so(enum write_kind kind, int rc)
+{
+	switch (kind) {
+	case WRITE_MODIFY:
+	case WRITE_MODIFY_READ:
+		return rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ||
+		       rc == LDAP_CONSTRAINT_VIOLATION;
+	case WRITE_ADD: return rc == LDAP_ALREADY_EXISTS;
+	default: return rc == LDAP_NO_SUCH_OBJECT;
+	}
+}
+
+/* One write with failover.  A server that failed during the write may
+ * have applied it: when the retry answers "already so", the entry is read
+ * back and the write counts as done if it is all in place. */
+static int write_op(struct idm_dir *d, const struct write *w)
+{
+	size_t tries = d->cfg->ldap.n_uris;
+	bool uncertain = false;
+	int rc;
+
+	for (;;) {
+		rc = d->ld ? write_once(d, w) : LDAP_SERVER_DOWN;
+		if (!server_gone(rc) || tries-- <= 1)
+			break;
+		uncertain = uncertain || (d->ld && rc != LDAP_CONNECT_ERROR);
+		idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server", idm_dir_uri(d),
+			 ldap_err2string(rc));
+		rc = connect_from(d, d->uri + 1);
+		if (rc != LDAP_SUCCESS)
+			break;
+	}
+	if (uncertain && already_so(w->kind, rc) && write_in_place(d, w)) {
+		idm_logf(d->log, LOG_NOTICE,
+			 "%s: the server that failed had made this change already; not made twice",
+			 w->dn);
+		rc = LDAP_SUCCESS;
+	}
+	return rc;
+}
+
+int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods)
+{
+	int rc = write_op(d, &(struct write){ WRITE_MODIFY, dn, mods, NULL, NULL });
+
 	/* "already so" answers are the callers' to judge (compare-and-swap,
 	 * idempotent effects): logged at debug level only. */
 	if (rc != LDAP_SUCCESS)
@@ -366,27 +555,31 @@ int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods)
 	return map_rc(rc);
 }
 
-/* One modify with request controls, waited for within the timeout: the
- * server's result code, its message (*diag, ldap_memfree) and response
- * controls (*rctrls, ldap_controls_free), each NULL when not wanted. */
-static int modify_ctrls(struct idm_dir *d, const char *dn, LDAPMod **mods, LDAPControl **ctrls,
-			char **diag, LDAPControl ***rctrls)
+int idm_dir_apply(struct idm_dir *d, const char *dn, struct idm_mods *m)
 {
-	struct timeval tv = { .tv_sec = d->cfg->ldap.timeout, .tv_usec = 0 };
-	LDAPMessage *res = NULL;
-	int rc, msgid, err = LDAP_OTHER;
+	LDAPMod **mods = idm_mods_array(m);
+	int r = !mods ? IDM_ENOMEM : !mods[0] ? IDM_OK : idm_dir_modify(d, dn, mods);
 
-	rc = ldap_modify_ext(d->ld, dn, mods, ctrls, NULL, &msgid);
-	if (rc != LDAP_SUCCESS)
-		return rc;
-	rc = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res);
-	if (rc <= 0) {
-		if (rc == 0)
-			ldap_abandon_ext(d->ld, msgid, NULL, NULL);
-		return rc == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN;
-	}
-	rc = ldap_parse_result(d->ld, res, &err, NULL, diag, NULL, rctrls, 1);
-	return rc == LDAP_SUCCESS ? err : rc;
+	idm_mods_free(m);
+	return r;
+}
+
+int idm_dir_add(struct idm_dir *d, const char *dn, LDAPMod **mods)
+{
+	int rc = write_op(d, &(struct write){ WRITE_ADD, dn, mods, NULL, NULL });
+
+	if (rc != LDAP_SUCCESS && rc != LDAP_ALREADY_EXISTS)
+		idm_logf(d->log, LOG_ERR, "add %s: %s", dn, ldap_err2string(rc));
+	return map_rc(rc);
+}
+
+int idm_dir_apply_add(struct idm_dir *d, const char *dn, struct idm_mods *m)
+{
+	LDAPMod **mods = idm_mods_array(m);
+	int r = mods ? idm_dir_add(d, dn, mods) : IDM_ENOMEM;
+
+	idm_mods_free(m);
+	return r;
 }
 
 int idm_dir_modify_relax(struct idm_dir *d, const char *dn, LDAPMod **mods)
@@ -437,7 +630,6 @@ int idm_dir_password_modify(struct idm_dir *d, const char *dn, const char *passw
 	if (rc != LDAP_SUCCESS && diag && *diag)
 		*text = strdup(diag);
 out:
-	d->last_rc = rc;
 	if (rc != LDAP_SUCCESS)
 		idm_logf(d->log, LOG_NOTICE, "password change of %s refused: %s%s%s", dn,
 			 ldap_err2string(rc), *pperr >= 0 ? ", " : "",
@@ -449,21 +641,10 @@ out:
 	return map_rc(rc);
 }
 
-int idm_dir_add(struct idm_dir *d, const char *dn, LDAPMod **mods)
-{
-	int rc;
-
-	WITH_FAILOVER(d, ldap_add_ext_s(d->ld, dn, mods, NULL, NULL));
-	if (rc != LDAP_SUCCESS && rc != LDAP_ALREADY_EXISTS)
-		idm_logf(d->log, LOG_ERR, "add %s: %s", dn, ldap_err2string(rc));
-	return map_rc(rc);
-}
-
 int idm_dir_delete(struct idm_dir *d, const char *dn)
 {
-	int rc;
+	int rc = write_op(d, &(struct write){ WRITE_DELETE, dn, NULL, NULL, NULL });
 
-	WITH_FAILOVER(d, ldap_delete_ext_s(d->ld, dn, NULL, NULL));
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT)
 		idm_logf(d->log, LOG_ERR, "delete %s: %s", dn, ldap_err2string(rc));
 	return map_rc(rc);
@@ -481,114 +662,27 @@ int idm_dir_exists(struct idm_dir *d, const char *dn)
 	return r;
 }
 
-char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr)
+/* One modify with request controls, waited for within the timeout: the
+ * server's result code, its message (*diag, ldap_memfree) and response
+ * controls (*rctrls, ldap_controls_free), each NULL when not wanted. */
+static int modify_ctrls(struct idm_dir *d, const char *dn, LDAPMod **mods, LDAPControl **ctrls,
+			char **diag, LDAPControl ***rctrls)
 {
-	struct berval **vals = ldap_get_values_len(ld, entry, attr);
-	char *s = NULL;
+	struct timeval tv = { .tv_sec = d->cfg->ldap.timeout, .tv_usec = 0 };
+	LDAPMessage *res = NULL;
+	int rc, msgid, err = LDAP_OTHER;
 
-	if (vals && vals[0] && !memchr(vals[0]->bv_val, '\0', vals[0]->bv_len)) {
-		s = malloc(vals[0]->bv_len + 1);
-		if (s) {
-			memcpy(s, vals[0]->bv_val, vals[0]->bv_len);
-			s[vals[0]->bv_len] = '\0';
-		}
+	rc = ldap_modify_ext(d->ld, dn, mods, ctrls, NULL, &msgid);
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	rc = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc <= 0) {
+		if (rc == 0)
+			ldap_abandon_ext(d->ld, msgid, NULL, NULL);
+		return rc == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN;
 	}
-	ldap_value_free_len(vals);
-	return s;
-}
-
-const struct idm_attr *idm_entry_attr(const struct idm_entry *e, const char *name)
-{
-	for (size_t i = 0; e && i < e->n; i++)
-		if (strcasecmp(e->attrs[i].name, name) == 0)
-			return &e->attrs[i];
-	return NULL;
-}
-
-const char *idm_entry_first(const struct idm_entry *e, const char *name)
-{
-	const struct idm_attr *a = idm_entry_attr(e, name);
-
-	return a && a->n ? a->vals[0] : NULL;
-}
-
-void idm_entry_free(struct idm_entry *e)
-{
-	if (!e)
-		return;
-	for (size_t i = 0; i < e->n; i++) {
-		for (size_t k = 0; k < e->attrs[i].n; k++)
-			free(e->attrs[i].vals[k]);
-		free(e->attrs[i].vals);
-		free(e->attrs[i].name);
-	}
-	free(e->attrs);
-	free(e->dn);
-	free(e);
-}
-
-static char *bv_strdup(const struct berval *bv)
-{
-	char *s;
-
-	if (memchr(bv->bv_val, '\0', bv->bv_len))
-		return NULL; /* no NUL inside a value we treat as a string */
-	s = malloc(bv->bv_len + 1);
-	if (s) {
-		memcpy(s, bv->bv_val, bv->bv_len);
-		s[bv->bv_len] = '\0';
-	}
-	return s;
-}
-
-/* Decodes a post-read control's value: a SearchResultEntry without the
- * message envelope (RFC 4527 section 3.2). */
-static int parse_read_entry(const struct berval *value, struct idm_entry **out)
-{
-	BerElement *ber = ber_init((struct berval *)value);
-	struct idm_entry *e = calloc(1, sizeof(*e));
-	struct berval dn, type;
-	int r = IDM_EINVAL;
-
-	*out = NULL;
-	if (!ber || !e)
-		goto out;
-	if (ber_scanf(ber, "{m{" /*}}*/, &dn) == LBER_ERROR || !(e->dn = bv_strdup(&dn)))
-		goto out;
-	while (ber_scanf(ber, "{m" /*}*/, &type) != LBER_ERROR) {
-		BerVarray vals = NULL;
-		struct idm_attr *grown, *a;
-		size_t n = 0;
-
-		if (ber_scanf(ber, "[W]}", &vals) == LBER_ERROR)
-			goto out;
-		while (vals && vals[n].bv_val)
-			n++;
-		grown = realloc(e->attrs, (e->n + 1) * sizeof(*grown));
-		if (!grown) {
-			ber_bvarray_free(vals);
-			goto out;
-		}
-		e->attrs = grown;
-		a = &grown[e->n++];
-		memset(a, 0, sizeof(*a));
-		a->name = bv_strdup(&type);
-		a->vals = calloc(n + 1, sizeof(char *));
-		for (size_t i = 0; a->vals && i < n; i++)
-			if ((a->vals[i] = bv_strdup(&vals[i])))
-				a->n++;
-		ber_bvarray_free(vals);
-		if (!a->name || !a->vals || a->n != n)
-			goto out;
-	}
-	*out = e;
-	e = NULL;
-	r = IDM_OK;
-out:
-	if (ber)
-		ber_free(ber, 1);
-	idm_entry_free(e);
-	return r;
+	rc = ldap_parse_result(d->ld, res, &err, NULL, diag, NULL, rctrls, 1);
+	return rc == LDAP_SUCCESS ? err : rc;
 }
 
 static int modify_read_once(struct idm_dir *d, const char *dn, LDAPMod **mods,
@@ -613,7 +707,7 @@ static int modify_read_once(struct idm_dir *d, const char *dn, LDAPMod **mods,
 	if (rc != LDAP_SUCCESS)
 		goto out;
 	pr = ldap_control_find(LDAP_CONTROL_POST_READ, rctrls, NULL);
-	if (!pr || parse_read_entry(&pr->ldctl_value, out) < 0)
+	if (!pr || idm_entry_parse_read(&pr->ldctl_value, out) < 0)
 		rc = LDAP_PROTOCOL_ERROR; /* an answer we cannot trust */
 out:
 	ldap_controls_free(rctrls);
@@ -628,8 +722,7 @@ int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods,
 	int rc;
 
 	*out = NULL;
-	WITH_FAILOVER(d, (idm_entry_free(*out), *out = NULL,
-			  modify_read_once(d, dn, mods, attrs, out)));
+	rc = write_op(d, &(struct write){ WRITE_MODIFY_READ, dn, mods, attrs, out });
 	if (rc != LDAP_SUCCESS) {
 		idm_entry_free(*out);
 		*out = NULL;
@@ -639,45 +732,29 @@ int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods,
 	return map_rc(rc);
 }
 
-struct sorted {
-	const struct idm_sorted_listing *l;
-	void **all;
-	size_t n, cap;
-};
-
-static int sorted_collect(void *ctx, LDAP *ld, LDAPMessage *e)
+int idm_dir_server_time(struct idm_dir *d, const char *dn, const char *attr, time_t *now)
 {
-	struct sorted *s = ctx;
-	void *o = s->l->decode(ld, e);
+	static const char *const attrs[] = { "modifyTimestamp", NULL };
+	char probe[64] = "idmgr-clock-probe#";
+	struct idm_entry *e = NULL;
+	struct idm_mods *m;
+	const char *v;
+	int r = idm_random_hex(probe + strlen(probe), 8);
 
-	if (!o)
-		return IDM_OK;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		void **grown = realloc(s->all, cap * sizeof(*grown));
-		if (!grown) {
-			s->l->release(o);
-			return IDM_ENOMEM;
-		}
-		s->all = grown;
-		s->cap = cap;
+	*now = 0;
+	if (r < 0)
+		return r;
+	m = idm_mods_new();
+	idm_mods_add(m, LDAP_MOD_ADD, attr, probe);
+	idm_mods_add(m, LDAP_MOD_DELETE, attr, probe);
+	r = idm_mods_array(m) ? idm_dir_modify_read(d, dn, idm_mods_array(m), attrs, &e)
+			      : IDM_ENOMEM;
+	idm_mods_free(m);
+	if (r == IDM_OK) {
+		v = idm_entry_first(e, "modifyTimestamp");
+		if (!v || idm_time_parse(v, now) < 0)
+			r = IDM_EINVAL; /* a reply we cannot trust */
 	}
-	s->all[s->n++] = o;
-	return IDM_OK;
-}
-
-int idm_dir_search_sorted(struct idm_dir *d, const char *base, int scope, const char *filter,
-			  const char *const *attrs, const struct idm_sorted_listing *l)
-{
-	struct sorted s = { .l = l };
-	int r = idm_dir_search_paged(d, base, scope, filter, attrs, 500, sorted_collect, &s);
-
-	if (r == IDM_OK && s.n)
-		qsort(s.all, s.n, sizeof(*s.all), l->cmp);
-	for (size_t i = 0; r == IDM_OK && i < s.n; i++)
-		r = l->each(l->ctx, s.all[i]);
-	for (size_t i = 0; i < s.n; i++)
-		l->release(s.all[i]);
-	free(s.all);
+	idm_entry_free(e);
 	return r;
 }

@@ -13,6 +13,7 @@
 
 #include <ldap.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "idm_config.h"
 #include "idm_log.h"
@@ -40,7 +41,9 @@ const struct idm_log *idm_dir_log(const struct idm_dir *d);
 const char *idm_dir_uri(const struct idm_dir *d);
 
 /* Synchronous search; *res must be freed with ldap_msgfree() (also on
- * error).  sizelimit 0: none.  IDM_ENOENT when base does not exist. */
+ * error).  sizelimit 0: none.  IDM_ENOENT when base does not exist,
+ * IDM_ELIMIT when more entries than sizelimit (or the server's limit)
+ * match. */
 int idm_dir_search(struct idm_dir *d, const char *base, int scope, const char *filter,
 		   const char *const *attrs, int sizelimit, LDAPMessage **res);
 
@@ -64,8 +67,26 @@ struct idm_sorted_listing {
 int idm_dir_search_sorted(struct idm_dir *d, const char *base, int scope, const char *filter,
 			  const char *const *attrs, const struct idm_sorted_listing *l);
 
-/* One modify operation: all changes apply or none (atomic in LDAP). */
+/* One modify operation: all changes apply or none (atomic in LDAP).
+ * The directory's "already so" answers are results of their own, for
+ * compare-and-swap callers and idempotent effects to judge:
+ * IDM_ENOVALUE a value to delete is not there (a swap lost), IDM_EEXIST a
+ * value to add is there already, IDM_ESCHEMA the schema or a constraint
+ * refused the change.
+ *
+ * Retrying is safe: when a server fails during a write (timeout, BUSY,
+ * connection lost) it may have applied it, so when the retry on the next
+ * server answers "already so" the entry is read back, and a write whose
+ * every change is found in place counts as done (IDM_OK).  A change whose
+ * result another writer could produce just as well (a counter) carries a
+ * unique value (idmToken) so that the read-back tells the two apart. */
 int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods);
+/* Builds nothing itself: modifies dn with m (NULL or failed builder:
+ * IDM_ENOMEM, never a silent success), then frees m. */
+struct idm_mods;
+int idm_dir_apply(struct idm_dir *d, const char *dn, struct idm_mods *m);
+/* An add retried after a failure is IDM_OK when the entry found holds
+ * every value of mods; a delete retried, when the entry is gone. */
 int idm_dir_add(struct idm_dir *d, const char *dn, LDAPMod **mods);
 /* A modify with the relax control (RFC draft-zeilenga-ldap-relax): lets
  * the directory administrator set what slapd otherwise keeps itself
@@ -81,11 +102,10 @@ int idm_dir_modify_relax(struct idm_dir *d, const char *dn, LDAPMod **mods);
  * another server. */
 int idm_dir_password_modify(struct idm_dir *d, const char *dn, const char *password, size_t len,
 			    int *pperr, char **text);
-int idm_dir_delete(struct idm_dir *d, const char *dn);
 
-/* The LDAP result code of the last operation (for callers that must tell
- * noSuchAttribute from other refusals, e.g. compare-and-swap). */
-int idm_dir_last_result(const struct idm_dir *d);
+/* idm_dir_add() with a builder, which it frees (IDM_ENOMEM when it failed). */
+int idm_dir_apply_add(struct idm_dir *d, const char *dn, struct idm_mods *m);
+int idm_dir_delete(struct idm_dir *d, const char *dn);
 
 /* An entry as read back by the post-read control (RFC 4527). */
 struct idm_attr {
@@ -106,12 +126,27 @@ void idm_entry_free(struct idm_entry *e);
 /* One modify operation that also returns the entry as it was right after
  * this very change (post-read control): what concurrent writers did before
  * it is in, what they did after is not.  attrs may name operational
- * attributes such as modifyTimestamp (the server's clock). */
+ * attributes such as modifyTimestamp (the server's clock).  Retried like
+ * idm_dir_modify(); a change found in place after a retry (an increment
+ * counts when the values the same change added are there) returns the
+ * entry as it is then, which may hold later changes too. */
 int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods,
 			const char *const *attrs, struct idm_entry **out);
 
+/* The directory server's clock: one modify without net change (adding
+ * and deleting one throw-away value of attr, which d must be allowed to
+ * write on dn, so nothing a concurrent writer does is lost) whose
+ * modifyTimestamp is read back (post-read control). */
+int idm_dir_server_time(struct idm_dir *d, const char *dn, const char *attr, time_t *now);
+
 /* Does the entry exist? IDM_OK yes, IDM_ENOENT no, or an error. */
 int idm_dir_exists(struct idm_dir *d, const char *dn);
+
+/* The entry at dn with attrs as it is now (a base search). */
+int idm_entry_read(struct idm_dir *d, const char *dn, const char *const *attrs,
+		   struct idm_entry **out);
+/* Decodes a post-read control's value (idm_entry.c, for idm_dir.c). */
+int idm_entry_parse_read(const struct berval *value, struct idm_entry **out);
 
 /* First value of attr in entry, malloc'ed, or NULL. */
 char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr);

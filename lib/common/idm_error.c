@@ -19,6 +19,9 @@ const char *idm_strerror(int err)
 	case IDM_EPOLICY: return "refused by the password policy";
 	case IDM_ESTATE: return "not allowed in the current state";
 	case IDM_ERANGE: return "value out of range";
+	case IDM_ENOVALUE: return "no such value";
+	case IDM_ESCHEMA: return "refused by the directory schema";
+	case IDM_ELIMIT: return "directory limit exceeded";
 	}
 	return "unknown error";
 }

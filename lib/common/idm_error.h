@@ -21,6 +21,11 @@ enum idm_err {
 	IDM_EPOLICY = -11, /* refused by the password policy */
 	IDM_ESTATE = -12,  /* the object is in the wrong state for this */
 	IDM_ERANGE = -13,  /* a value beyond a sane bound */
+	/* "Already so" answers of the directory, which idempotent writers
+	 * and compare-and-swap callers judge (never a side channel): */
+	IDM_ENOVALUE = -14, /* the value or attribute to delete is not there */
+	IDM_ESCHEMA = -15,  /* the change breaks the schema or a constraint */
+	IDM_ELIMIT = -16,   /* the directory's size or administrative limit */
 };
 
 /* A short English description of err; never NULL. */

@@ -79,3 +79,20 @@ int idm_random_password(size_t len, char **out)
 	*out = pw;
 	return IDM_OK;
 }
+
+int idm_random_hex(char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[32];
+	int r = n <= sizeof(rnd) ? idm_random_bytes(rnd, n) : IDM_ERANGE;
+
+	out[0] = '\0';
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[rnd[i] >> 4];
+		out[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	out[2 * n] = '\0';
+	return IDM_OK;
+}

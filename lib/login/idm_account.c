@@ -172,7 +172,7 @@ int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const ch
 	free(filter);
 	if (r < 0) {
 		ldap_msgfree(res);
-		if (r == IDM_EDIR && idm_dir_last_result(d) == LDAP_SIZELIMIT_EXCEEDED) {
+		if (r == IDM_ELIMIT) {
 			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names several entries under %s", uid,
 				 cfg->ldap.people_dn);
 			return IDM_EINVAL;
@@ -233,3 +233,32 @@ int idm_account_usable(const struct idm_account *a, time_t now)
 	return IDM_OK;
 }
 
+
+int idm_account_bind_dn(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+			char **dn)
+{
+	struct idm_dir *d = NULL;
+	struct idm_account *a = NULL;
+	int r;
+
+	*dn = NULL;
+	if (idm_uid_check(cfg, uid) < 0)
+		return IDM_ENOENT;
+	r = idm_dir_open_service(cfg, NULL, &d);
+	if (r < 0)
+		r = idm_dir_open(cfg, NULL, NULL, NULL, &d);
+	if (r == IDM_OK)
+		r = idm_account_lookup(d, cfg, uid, &a);
+	idm_dir_close(d);
+	if (r == IDM_OK) {
+		*dn = strdup(a->dn);
+		r = *dn ? IDM_OK : IDM_ENOMEM;
+	} else if (r != IDM_ENOMEM && r != IDM_EINVAL) {
+		/* nobody here may search: the account must sit right below people_dn */
+		idm_logf(log, LOG_DEBUG, "%s: no search for its entry possible (%s); trying %s", uid,
+			 idm_strerror(r), cfg->ldap.people_dn);
+		r = idm_dn_child(dn, "uid", uid, cfg->ldap.people_dn);
+	}
+	idm_account_free(a);
+	return r;
+}

@@ -35,6 +35,13 @@ struct idm_account {
 int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const char *uid,
 		       struct idm_account **out);
 void idm_account_free(struct idm_account *a);
+/* The DN to bind as uid: the entry found by the subtree search under
+ * people_dn (an account may sit in any sub-OU), searched with the hosts'
+ * service identity where this host holds it, else anonymously where the
+ * directory allows that; only when neither can search, the entry directly
+ * below people_dn.  IDM_ENOENT: no such account. */
+int idm_account_bind_dn(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+			char **dn);
 /* The attributes idm_account_from_entry() reads, for searches. */
 extern const char *const idm_account_attrs[];
 int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out);

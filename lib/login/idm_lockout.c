@@ -307,9 +307,7 @@ static int add_mark(struct idm_dir *svc, const char *dn, const char *attr, time_
 
 	idm_time_format(t, stamp);
 	r = add_value(svc, dn, attr, stamp, NULL, NULL);
-	if (r < 0 && idm_dir_last_result(svc) == LDAP_TYPE_OR_VALUE_EXISTS)
-		r = IDM_OK;
-	return r;
+	return r == IDM_EEXIST ? IDM_OK : r;
 }
 
 int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const char *dn,
@@ -357,31 +355,45 @@ void idm_lockout_tidy(struct idm_dir *user, const char *dn, const struct idm_att
 		delete_values(user, dn, a, false);
 }
 
-int idm_lockout_unlock(struct idm_dir *d, const char *dn)
+void idm_lockout_clear_changes(struct idm_mods *m)
 {
-	struct idm_mods *m = idm_mods_new();
-	int r;
-
 	/* REPLACE with no value deletes, and is no error when absent. */
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureTime", NULL);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLockedTime", NULL);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmHardLockTime", NULL);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmFailureCount", NULL);
-	r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
-	if (r < 0)
-		return r;
-	/* The server's own lock (ppolicy backstop, slapd-ppolicy.conf), where
-	 * there is one: a directory without the overlay does not know the
-	 * attribute, which is no error here. */
-	m = idm_mods_new();
+}
+
+int idm_lockout_clear_server_lock(struct idm_dir *d, const char *dn)
+{
+	struct idm_mods *m = idm_mods_new();
+	int r;
+
+	/* The server's own lock (ppolicy, slapd-ppolicy.conf), where there is
+	 * one: a directory without the overlay does not know the attribute,
+	 * which is no error here.  Never pwdStartTime: a status. */
 	idm_mods_add(m, LDAP_MOD_REPLACE, "pwdAccountLockedTime", NULL);
-	if (idm_mods_array(m) && idm_dir_modify(d, dn, idm_mods_array(m)) < 0 &&
-	    idm_dir_last_result(d) != LDAP_UNDEFINED_TYPE)
+	r = idm_dir_apply(d, dn, m);
+	if (r < 0 && r != IDM_ESCHEMA)
 		idm_logf(idm_dir_log(d), LOG_WARNING,
 			 "%s: the server's own lock (pwdAccountLockedTime) could not be cleared", dn);
-	idm_mods_free(m);
 	return IDM_OK;
+}
+
+int idm_lockout_unlock(struct idm_dir *d, const char *dn)
+{
+	struct idm_mods *m = idm_mods_new();
+	int r;
+
+	idm_lockout_clear_changes(m);
+	r = idm_dir_apply(d, dn, m);
+	return r < 0 ? r : idm_lockout_clear_server_lock(d, dn);
+}
+
+bool idm_lockout_in_force(const struct idm_policy *p, time_t locked_time, long consecutive,
+			  time_t now)
+{
+	return consecutive >= IDM_LOCKOUT_HARD_LIMIT || (p && lock_active(p, locked_time, now));
 }
 
 void idm_lockout_values_of(const struct idm_account *a, struct idm_lock_values *v)
@@ -426,23 +438,51 @@ int idm_lockout_probe(struct idm_dir *svc, const struct idm_config *cfg, time_t 
 	return r;
 }
 
-int idm_lockout_state(struct idm_dir *svc, const struct idm_config *cfg,
-		      const struct idm_policy *p, const struct idm_account *a,
-		      enum idm_lock_verdict *out)
+/* The verdict by the host's clock, and whether the server's must decide. */
+static bool clock_decides(const struct idm_policy *p, const struct idm_account *a,
+			  enum idm_lock_verdict *out)
 {
 	struct idm_lock_values v;
 	time_t latest, now = time(NULL);
-	int r;
 
 	idm_lockout_values_of(a, &v);
 	latest = idm_lockout_latest_lock(&v);
 	*out = idm_lockout_verdict(p, &v, now);
 	if (*out == IDM_LOCK_HARD || !latest || p->lockout_duration == 0)
-		return IDM_OK; /* no clock decides these */
-	if (latest + p->lockout_duration + PROBE_MARGIN < now)
-		return IDM_OK; /* over by any reasonable clock */
-	r = idm_lockout_probe(svc, cfg, &now);
-	if (r == IDM_OK)
-		*out = idm_lockout_verdict(p, &v, now);
+		return false; /* no clock decides these */
+	/* over by any reasonable clock? */
+	return latest + p->lockout_duration + PROBE_MARGIN >= now;
+}
+
+static void verdict_at(const struct idm_policy *p, const struct idm_account *a, time_t now,
+		       enum idm_lock_verdict *out)
+{
+	struct idm_lock_values v;
+
+	idm_lockout_values_of(a, &v);
+	*out = idm_lockout_verdict(p, &v, now);
+}
+
+int idm_lockout_state(struct idm_dir *svc, const struct idm_config *cfg,
+		      const struct idm_policy *p, const struct idm_account *a,
+		      enum idm_lock_verdict *out)
+{
+	time_t now;
+	int r = IDM_OK;
+
+	if (clock_decides(p, a, out) && (r = idm_lockout_probe(svc, cfg, &now)) == IDM_OK)
+		verdict_at(p, a, now, out);
+	return r;
+}
+
+int idm_lockout_state_as(struct idm_dir *d, const struct idm_policy *p,
+			 const struct idm_account *a, const char *dn, const char *attr,
+			 enum idm_lock_verdict *out)
+{
+	time_t now;
+	int r = IDM_OK;
+
+	if (clock_decides(p, a, out) && (r = idm_dir_server_time(d, dn, attr, &now)) == IDM_OK)
+		verdict_at(p, a, now, out);
 	return r;
 }

@@ -90,9 +90,23 @@ int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const ch
  * change cannot delete: the values then count until the next success's bind
  * moves authTimestamp past them). */
 void idm_lockout_tidy(struct idm_dir *user, const char *dn, const struct idm_attempt *a);
-/* An operator's unlock: every attempt value, lock mark, the hard-limit
- * mark, the obsolete counter and the server's ppolicy lock removed. */
+/* The changes of an operator's unlock into a builder (so that the unlock
+ * makes them in one modify with its audit mark): every attempt value, lock
+ * mark, the hard-limit mark and the obsolete counter removed. */
+struct idm_mods;
+void idm_lockout_clear_changes(struct idm_mods *m);
+/* The server's own ppolicy lock (pwdAccountLockedTime) cleared too, part
+ * of an operator's unlock; a directory without the overlay is no error.
+ * Never a status (pwdStartTime). */
+int idm_lockout_clear_server_lock(struct idm_dir *d, const char *dn);
+/* An operator's unlock: both of the above. */
 int idm_lockout_unlock(struct idm_dir *d, const char *dn);
+
+/* The one "lock in force" rule on a lock mark: consecutive failures at the
+ * hard limit, or a lock set at locked_time (0: none) that lockout_duration
+ * has not ended by now, which must be the directory server's clock. */
+bool idm_lockout_in_force(const struct idm_policy *p, time_t locked_time, long consecutive,
+			  time_t now);
 
 /* The lock values of an account as looked up (idm_account_attrs). */
 void idm_lockout_values_of(const struct idm_account *a, struct idm_lock_values *v);
@@ -120,5 +134,10 @@ int idm_lockout_probe(struct idm_dir *svc, const struct idm_config *cfg, time_t 
 int idm_lockout_state(struct idm_dir *svc, const struct idm_config *cfg,
 		      const struct idm_policy *p, const struct idm_account *a,
 		      enum idm_lock_verdict *out);
+/* The same for an identity that may write attr of dn (an officer: their own
+ * entry's idmAuditPending), whose clock is read by idm_dir_server_time(). */
+int idm_lockout_state_as(struct idm_dir *d, const struct idm_policy *p,
+			 const struct idm_account *a, const char *dn, const char *attr,
+			 enum idm_lock_verdict *out);
 
 #endif

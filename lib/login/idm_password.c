@@ -130,9 +130,6 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		return IDM_ENOENT;
 	if (!old_password || !*old_password)
 		return IDM_EAUTH; /* an empty bind would be anonymous */
-	r = idm_dn_child(&dn, "uid", uid, cfg->ldap.people_dn);
-	if (r < 0)
-		return r;
 	/* The old password is a guess like any login: counted before it is
 	 * checked, where this host holds the service identity (PAM hosts do;
 	 * an officer's laptop may not: there the server's ppolicy backstop
@@ -150,6 +147,14 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 			goto out;
 		}
 	}
+	/* The account's own entry, wherever below people_dn it sits: the one
+	 * just found, or found without the service identity. */
+	if (a)
+		r = (dn = strdup(a->dn)) ? IDM_OK : IDM_ENOMEM;
+	else
+		r = idm_account_bind_dn(cfg, log, uid, &dn);
+	if (r < 0)
+		goto out;
 	r = idm_dir_open_pp(cfg, log, dn, old_password, &pp, &d);
 	/* A right old password: the bind moved authTimestamp past the failures,
 	 * and this attempt's own value goes (idm_lockout.h). */

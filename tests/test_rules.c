@@ -1,0 +1,228 @@
+/* The rules of the admin core as plain functions, no slapd: the approvals
+ * table (contract §7, R-REG-1), separation of duties (R-SOD-1, R-SOD-2),
+ * R-PRIV-3 as one predicate with one message, "lock in force" (R-PW,
+ * R-PRIV-4), "exception in force" (R-EXC-1..3), the pending mark of an
+ * operator action (R-AUD-1) and the one object ID formatter. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idm_action.h"
+#include "idm_approval.h"
+#include "idm_error.h"
+#include "idm_exception.h"
+#include "idm_lockout.h"
+#include "idm_time.h"
+
+#define BIT(r) (1u << (r))
+
+/* contract §7: every type names the two roles that approve it; grant
+ * needs the CISO, everything else the security_chief, and always a
+ * system_admin. */
+START_TEST(approvals_table)
+{
+	for (int t = 0; t < IDM_REQ_TYPE_COUNT; t++) {
+		const struct idm_approval_rule *r = idm_approval_rule((enum idm_request_type)t);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_int_eq(r->type, t);
+		ck_assert_int_eq(r->roles[1], IDM_ROLE_SYSTEM_ADMIN);
+		ck_assert_int_eq(r->roles[0], t == IDM_REQ_GRANT_PRIVILEGE ? IDM_ROLE_CISO
+									   : IDM_ROLE_SECURITY_CHIEF);
+	}
+	ck_assert_ptr_null(idm_approval_rule(IDM_REQ_TYPE_COUNT));
+}
+END_TEST
+
+/* R-PRIV-3: one predicate, one message, for every action. */
+START_TEST(priv3_predicate)
+{
+	ck_assert_ptr_null(idm_sod_privileged(BIT(IDM_ROLE_SYSTEM_ADMIN), true));
+	ck_assert_ptr_null(idm_sod_privileged(BIT(IDM_ROLE_CONTRACTOR), false));
+	ck_assert_str_eq(idm_sod_privileged(BIT(IDM_ROLE_CONTRACTOR), true), IDM_RULE_PRIV3);
+	ck_assert_str_eq(idm_sod_privileged(BIT(IDM_ROLE_CONTRACTOR) | BIT(IDM_ROLE_SYSTEM_ADMIN),
+					    true),
+			 "R-PRIV-3: a contractor never touches a privileged ID");
+}
+END_TEST
+
+static struct idm_request_facts facts(enum idm_request_type type, bool privileged)
+{
+	return (struct idm_request_facts){
+		.type = type,
+		.submitter_dn = "uid=tanaka,ou=people,dc=example,dc=org",
+		.applicant_uid = "watanabe",
+		.subject_uid = "hanako",
+		.touches_privileged = privileged,
+	};
+}
+
+/* Approve, reject and apply all answer R-PRIV-3 with the same words. */
+START_TEST(sod_decisions)
+{
+	struct idm_config cfg = { 0 };
+	struct idm_request_facts f = facts(IDM_REQ_REGISTER, true);
+	struct idm_actor contractor = { "uid=ito,ou=people,dc=example,dc=org", "ito",
+					BIT(IDM_ROLE_CONTRACTOR) | BIT(IDM_ROLE_SYSTEM_ADMIN) };
+	struct idm_actor chief = { "uid=suzuki,ou=people,dc=example,dc=org", "suzuki",
+				   BIT(IDM_ROLE_SECURITY_CHIEF) };
+	struct idm_actor submitter = { "uid=tanaka,ou=people,dc=example,dc=org", "tanaka",
+				       BIT(IDM_ROLE_SYSTEM_ADMIN) };
+	struct idm_actor ciso = { "uid=sato,ou=people,dc=example,dc=org", "sato",
+				  BIT(IDM_ROLE_CISO) };
+	enum idm_role role;
+	const char *rule = NULL;
+
+	ck_assert_int_eq(idm_sod_approve(&cfg, &f, &contractor, &role, &rule), IDM_EDENIED);
+	ck_assert_str_eq(rule, IDM_RULE_PRIV3);
+	ck_assert_int_eq(idm_sod_reject(&f, &contractor, &rule), IDM_EDENIED);
+	ck_assert_str_eq(rule, IDM_RULE_PRIV3);
+	ck_assert_int_eq(idm_sod_apply(&f, &contractor, &rule), IDM_EDENIED);
+	ck_assert_str_eq(rule, IDM_RULE_PRIV3);
+
+	/* R-SOD-1: the submitter never approves */
+	ck_assert_int_eq(idm_sod_approve(&cfg, &f, &submitter, &role, &rule), IDM_EDENIED);
+	ck_assert_ptr_nonnull(strstr(rule, "R-SOD-1"));
+	ck_assert_int_eq(idm_sod_approve(&cfg, &f, &chief, &role, &rule), IDM_OK);
+	ck_assert_int_eq(role, IDM_ROLE_SECURITY_CHIEF);
+
+	/* reject: only the roles that approve the type */
+	ck_assert_int_eq(idm_sod_reject(&f, &chief, &rule), IDM_OK);
+	ck_assert_int_eq(idm_sod_reject(&f, &ciso, &rule), IDM_EDENIED);
+	ck_assert_str_eq(rule, "only the roles that approve this type may reject it");
+	f = facts(IDM_REQ_GRANT_PRIVILEGE, true);
+	ck_assert_int_eq(idm_sod_reject(&f, &ciso, &rule), IDM_OK);
+	ck_assert_int_eq(idm_sod_reject(&f, &chief, &rule), IDM_EDENIED);
+
+	/* apply: only a system_admin, only when complete */
+	f = facts(IDM_REQ_TRANSFER, false);
+	ck_assert_int_eq(idm_sod_apply(&f, &chief, &rule), IDM_EDENIED);
+	ck_assert_int_eq(idm_sod_apply(&f, &submitter, &rule), IDM_ESTATE);
+	ck_assert_ptr_nonnull(strstr(rule, "R-REG-1"));
+}
+END_TEST
+
+/* The one "lock in force" rule, on a clock the caller passes (the
+ * server's): the hard limit holds whatever the time; a timed lock ends
+ * exactly lockout_duration after it was set; 0 is until unlocked. */
+START_TEST(lock_in_force)
+{
+	struct idm_policy timed = { .lockout_duration = 900 }, forever = { .lockout_duration = 0 };
+	time_t t = 1800000000;
+
+	ck_assert(!idm_lockout_in_force(&timed, 0, 0, t));
+	ck_assert(!idm_lockout_in_force(&timed, 0, IDM_LOCKOUT_HARD_LIMIT - 1, t));
+	ck_assert(idm_lockout_in_force(&timed, 0, IDM_LOCKOUT_HARD_LIMIT, t));
+	ck_assert(idm_lockout_in_force(NULL, 0, IDM_LOCKOUT_HARD_LIMIT, t));
+	ck_assert(idm_lockout_in_force(&timed, t - 899, 5, t));
+	ck_assert(!idm_lockout_in_force(&timed, t - 900, 5, t));
+	ck_assert(idm_lockout_in_force(&forever, t - 86400 * 365, 5, t));
+	ck_assert(!idm_lockout_in_force(NULL, t - 1, 5, t)); /* no policy: only the hard limit */
+}
+END_TEST
+
+/* R-EXC-1..3: active or unacknowledged emergency ones apply; expired or
+ * revoked ones never do. */
+START_TEST(exception_in_force)
+{
+	time_t t = 1800000000;
+	struct idm_exception e = { .until = t + 60 };
+
+	ck_assert(idm_exception_in_force(&e, t));
+	ck_assert(!idm_exception_in_force(&e, t + 60));
+	e.emergency = true;
+	ck_assert_str_eq(idm_exception_state(&e, t), "unacknowledged");
+	ck_assert(idm_exception_in_force(&e, t));
+	e.revoked = t - 1;
+	ck_assert(!idm_exception_in_force(&e, t));
+}
+END_TEST
+
+/* R-AUD-1: a pending mark names its token, time, actor and event; a
+ * malformed one is refused whole. */
+START_TEST(pending_mark)
+{
+	static const char mark[] =
+		"idmgr-pending-1 0123456789abcdef 20261201000000Z "
+		"38:uid=tanaka,ou=people,dc=example,dc=org,6:unlock,3:bob,-,4:done,-,";
+	struct idm_action a;
+	char *one = (char *)mark, id[IDM_OBJECT_ID_LEN], id2[IDM_OBJECT_ID_LEN];
+	time_t t;
+
+	ck_assert_int_eq(idm_action_parse(mark, &a), IDM_OK);
+	ck_assert_str_eq(a.token, "0123456789abcdef");
+	ck_assert_int_eq(idm_time_parse("20261201000000Z", &t), IDM_OK);
+	ck_assert_int_eq(a.time, t);
+	ck_assert_str_eq(a.actor, "uid=tanaka,ou=people,dc=example,dc=org");
+	ck_assert_str_eq(a.action, "unlock");
+	ck_assert_str_eq(a.subject, "bob");
+	ck_assert_ptr_null(a.request_id);
+	ck_assert_str_eq(a.outcome, "done");
+	ck_assert_ptr_null(a.detail);
+	/* IDs an action owns are the same on every run, and two differ */
+	idm_action_object_id(&a, 'N', 0, id);
+	ck_assert_str_eq(id, "N20261201-01234567");
+	idm_action_object_id(&a, 'X', 1, id2);
+	ck_assert_str_eq(id2, "X20261201-89abcdef");
+	idm_action_clear(&a);
+
+	ck_assert_ptr_nonnull(idm_action_find_mark(&one, 1, "UID=tanaka,ou=people,dc=example,dc=org",
+						   "unlock"));
+	ck_assert_ptr_null(idm_action_find_mark(&one, 1, "uid=sato,ou=people,dc=example,dc=org",
+						"unlock"));
+	ck_assert_ptr_null(idm_action_find_mark(&one, 1, "uid=tanaka,ou=people,dc=example,dc=org",
+						"suspend"));
+
+	static const char *const bad[] = {
+		"",
+		"idmgr-pending-2 0123456789abcdef 20261201000000Z 1:a,6:unlock,-,-,4:done,-,",
+		"idmgr-pending-1 0123456789ABCDEF 20261201000000Z 1:a,6:unlock,-,-,4:done,-,",
+		"idmgr-pending-1 0123456789abcdef 2026120100000Z 1:a,6:unlock,-,-,4:done,-,",
+		"idmgr-pending-1 0123456789abcdef 20261201000000Z 9:a,6:unlock,-,-,4:done,-,",
+		"idmgr-pending-1 0123456789abcdef 20261201000000Z 1:a,6:unlock,-,-,4:done,-,x",
+		"idmgr-pending-1 0123456789abcdef 20261201000000Z -,6:unlock,-,-,4:done,-,",
+		"idmgr-pending-1 0123456789abcdef 20261201000000Z 1:a,6:unlock,-,-,4:done,",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(idm_action_parse(bad[i], &a) == IDM_EINVAL, "accepted: %s", bad[i]);
+}
+END_TEST
+
+/* One formatter of request, exception and notice IDs. */
+START_TEST(object_ids)
+{
+	char a[IDM_OBJECT_ID_LEN], b[IDM_OBJECT_ID_LEN], day[IDM_GENTIME_LEN];
+
+	idm_time_format(time(NULL), day);
+	ck_assert_int_eq(idm_object_id_new('R', a), IDM_OK);
+	ck_assert_int_eq(idm_object_id_new('R', b), IDM_OK);
+	ck_assert_int_eq(strlen(a), 18);
+	ck_assert(a[0] == 'R' && strncmp(a + 1, day, 8) == 0 && a[9] == '-');
+	ck_assert_int_eq(strspn(a + 10, "0123456789abcdef"), 8);
+	ck_assert_str_ne(a, b);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("rules");
+	TCase *tc = tcase_create("rules");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, approvals_table);
+	tcase_add_test(tc, priv3_predicate);
+	tcase_add_test(tc, sod_decisions);
+	tcase_add_test(tc, lock_in_force);
+	tcase_add_test(tc, exception_in_force);
+	tcase_add_test(tc, pending_mark);
+	tcase_add_test(tc, object_ids);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
