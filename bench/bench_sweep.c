@@ -37,7 +37,6 @@
 extern char **environ;
 
 static struct sandbox sb;
-static pid_t slapd = -1; /* the slapd this program started, or -1 */
 static char pwfile[700], officer_dn[128];
 
 static const char *const attrs[] = {
@@ -50,9 +49,7 @@ static const char *const attrs[] = {
 static void die(const char *what)
 {
 	fprintf(stderr, "bench_sweep: %s\n", what);
-	if (slapd > 0)
-		kill(slapd, SIGTERM);
-	sandbox_stop(&sb);
+	sandbox_stop(&sb); /* stops slapd too, by its pid file */
 	exit(1);
 }
 
@@ -170,67 +167,16 @@ static int spawn(char *const argv[], const char *out_path, double *secs, long *r
 	return res.status;
 }
 
-static void slapd_start(void)
-{
-	char conf[700], log[700];
-	char *argv[] = {
-		"/usr/bin/setsid", "/usr/sbin/slapd", "-d", "none", "-f", conf, "-h", sb.uri, NULL
-	};
-	char *who[] = { "/usr/bin/ldapwhoami", "-x", "-H", sb.uri, "-D", sb.admin_dn, "-y",
-			sb.admin_secret,       NULL };
-	posix_spawn_file_actions_t fa;
-	int i;
-
-	snprintf(conf, sizeof(conf), "%s/slapd.conf", sb.dir);
-	snprintf(log, sizeof(log), "%s/slapd.log", sb.dir);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_APPEND | O_CREAT, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawn(&slapd, argv[0], &fa, NULL, argv, environ) != 0)
-		die("cannot start slapd");
-	posix_spawn_file_actions_destroy(&fa);
-	for (i = 0; i < 300 && run_cmd(who, NULL, NULL, NULL) != 0; i++)
-		usleep(100000);
-	if (i == 300)
-		die("slapd did not answer");
-}
-
-static bool alive(pid_t pid)
-{
-	char path[64], *stat, *p;
-	bool yes;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(stat = slurp(path)))
-		return false;
-	p = strrchr(stat, ')');
-	yes = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-	free(stat);
-	return yes;
-}
-
-/* Stops the sandbox's slapd (the first time) or ours. */
 static void slapd_stop(void)
 {
-	char path[700], *text;
-	pid_t pid = slapd;
-
-	if (pid < 0) {
-		snprintf(path, sizeof(path), "%s/slapd.pid", sb.dir);
-		if (!(text = slurp(path)))
-			die("no slapd.pid");
-		pid = (pid_t)atoi(text);
-		free(text);
-	}
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 600 && alive(pid); i++)
-		usleep(50000);
-	if (alive(pid))
+	if (sandbox_slapd_stop(&sb) < 0)
 		die("slapd does not stop");
-	if (slapd > 0)
-		waitpid(slapd, NULL, 0);
-	slapd = -1;
+}
+
+static void slapd_start(void)
+{
+	if (sandbox_slapd_start(&sb) < 0)
+		die("slapd did not answer");
 }
 
 static void tool(const char *name, const char *ldif_or_out, bool add)

@@ -10,6 +10,7 @@
 #include "idm_account.h"
 #include "idm_lockout.h"
 #include "idm_error.h"
+#include "idm_escape.h"
 #include "idm_operator.h"
 #include "idm_secret.h"
 #include "idm_time.h"
@@ -47,19 +48,21 @@ static void show_text(const struct idm_config *cfg, const struct idm_account *a)
 {
 	const struct idm_policy *p = idm_account_policy(cfg, a);
 	char login[IDM_GENTIME_LEN], logout[IDM_GENTIME_LEN], locked[IDM_GENTIME_LEN],
-		changed[IDM_GENTIME_LEN], until[IDM_GENTIME_LEN];
+		changed[IDM_GENTIME_LEN], until[IDM_GENTIME_LEN], host[4 * IDM_HOST_MAX + 1];
 
 	output_time(a->last_login, login);
 	output_time(a->last_logout, logout);
 	output_time(idm_lockout_locked_since(idm_account_policy(cfg, a), a, time(NULL)), locked);
 	output_time(a->pwd_changed, changed);
 	output_time(a->valid_until, until);
+	/* a stored host may hold escape sequences (written around idmgr) */
+	idm_printable(a->last_host ? a->last_host : "-", "", host, sizeof(host));
 	printf("uid           %s\ndn            %s\nstatus        %s\nprivileged    %s\n"
 	       "policy        %s\nmust change   %s\nfailures      %ld\nlocked since  %s\n"
 	       "pw changed    %s\nvalid until   %s\nlast login    %s from %s\nlast logout   %s\n",
 	       a->uid, a->dn, a->status ? a->status : "-", a->privileged ? "yes" : "no",
 	       p ? p->name : "(missing)", a->must_change ? "yes" : "no", a->failure_count, locked,
-	       changed, until, login, a->last_host ? a->last_host : "-", logout);
+	       changed, until, login, host, logout);
 }
 
 struct list_ctx {

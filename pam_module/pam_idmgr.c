@@ -19,6 +19,7 @@
 
 #include "idm_config.h"
 #include "idm_error.h"
+#include "idm_escape.h"
 #include "idm_log.h"
 #include "idm_lockout.h"
 #include "idm_login.h"
@@ -31,6 +32,7 @@
 /* PAM data handed from auth to account and session in one transaction. */
 #define DATA_PREV "idmgr:previous_login"
 #define DATA_MUST_CHANGE "idmgr:ppolicy_must_change"
+static const char must_change_flag[] = "1";
 
 struct ctx {
 	pam_handle_t *pamh;
@@ -203,13 +205,22 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 		pam_error(pamh, _("Your password has expired and can no longer be used; "
 				  "ask an officer to reset it."));
 	if (pr == PAM_SUCCESS) {
+		/* Without it the session reads the entry itself: no harm. */
 		prev = malloc(sizeof(*prev));
 		if (prev) {
 			*prev = res.prev;
-			pam_set_data(pamh, DATA_PREV, prev, cleanup_data);
+			if (pam_set_data(pamh, DATA_PREV, prev, cleanup_data) != PAM_SUCCESS)
+				free(prev);
 		}
-		if (res.must_change)
-			pam_set_data(pamh, DATA_MUST_CHANGE, strdup("1"), cleanup_data);
+		/* The account phase must learn that the server demands a change:
+		 * a flag that cannot be handed on fails the login (fail closed).
+		 * Static data, so that nothing is allocated that could fail. */
+		if (res.must_change &&
+		    pam_set_data(pamh, DATA_MUST_CHANGE, (void *)must_change_flag, NULL) != PAM_SUCCESS) {
+			pam_syslog(pamh, LOG_ERR, "cannot hand on the server's must-change flag");
+			res.reason = IDM_AUTH_ERROR;
+			pr = PAM_BUF_ERR;
+		}
 	}
 out:
 	log_outcome(&c, "auth", pr, idm_auth_reason_name(res.reason), res.policy);
@@ -273,7 +284,7 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	struct ctx c;
 	struct idm_last_login prev;
 	const void *from_auth = NULL;
-	char when[64], logout[64];
+	char when[64], logout[64], host[4 * IDM_HOST_MAX + 1];
 	int pr, r;
 
 	/* A session is never refused (contract §6): the login has been decided
@@ -294,9 +305,13 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	if (r == IDM_OK && c.cfg->login.show_last_login) {
 		format_time(prev.login, when, sizeof(when));
 		format_time(prev.logout, logout, sizeof(logout));
+		/* The stored host may predate its escaping, or have been
+		 * written around idmgr: no escape sequence reaches the user's
+		 * terminal. */
+		idm_printable(*prev.host ? prev.host : "?", "", host, sizeof(host));
 		if (prev.login)
 			pam_info(pamh, _("Last login: %s from %s, last logout: %s; %ld failed login attempt(s) since"),
-				 when, *prev.host ? prev.host : "?", logout, prev.failures);
+				 when, host, logout, prev.failures);
 		else
 			pam_info(pamh, _("First login; %ld failed login attempt(s) before it"),
 				 prev.failures);

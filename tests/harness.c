@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +305,88 @@ void sandbox_stop(struct sandbox *sb)
 	sb->dir[0] = '\0';
 }
 
+static pid_t slapd_pid(const struct sandbox *sb)
+{
+	char path[700], *text;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/slapd.pid", sb->dir);
+	text = slurp(path);
+	pid = text ? (pid_t)atoi(text) : -1;
+	free(text);
+	return pid;
+}
+
+static bool running(pid_t pid)
+{
+	char path[64], *stat, *p;
+	bool alive;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	stat = slurp(path);
+	if (!stat)
+		return false;
+	p = strrchr(stat, ')');
+	alive = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	free(stat);
+	return alive;
+}
+
+int sandbox_slapd_stop(struct sandbox *sb)
+{
+	pid_t pid = slapd_pid(sb);
+
+	if (pid <= 0 || kill(pid, SIGTERM) < 0) {
+		fprintf(stderr, "harness: no slapd to stop in %s\n", sb->dir);
+		return -1;
+	}
+	for (int i = 0; i < 600 && running(pid); i++)
+		usleep(50000);
+	waitpid(pid, NULL, WNOHANG); /* ours after a restart: reaped */
+	if (running(pid)) {
+		fprintf(stderr, "harness: slapd %d does not stop\n", (int)pid);
+		return -1;
+	}
+	return 0;
+}
+
+int sandbox_slapd_start(struct sandbox *sb)
+{
+	char conf[700], log[700];
+	char *argv[] = { "/usr/bin/setsid", "/usr/sbin/slapd", "-d", "none", "-f", conf, "-h",
+			 sb->uri, NULL };
+	char *who[] = { "/usr/bin/ldapwhoami", "-x", "-H", sb->uri, "-D", sb->admin_dn, "-y",
+			sb->admin_secret, NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int i, r;
+
+	snprintf(conf, sizeof(conf), "%s/slapd.conf", sb->dir);
+	snprintf(log, sizeof(log), "%s/slapd.log", sb->dir);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0) {
+		fprintf(stderr, "harness: cannot start slapd: %s\n", strerror(r));
+		return -1;
+	}
+	for (i = 0; i < 300 && run_cmd(who, NULL, NULL, NULL) != 0; i++)
+		usleep(100000);
+	if (i == 300) {
+		fprintf(stderr, "harness: slapd did not come back in %s\n", sb->dir);
+		return -1;
+	}
+	return 0;
+}
+
+int sandbox_restart(struct sandbox *sb)
+{
+	return sandbox_slapd_stop(sb) == 0 ? sandbox_slapd_start(sb) : -1;
+}
+
 char *sandbox_officer_password(const struct sandbox *sb, const char *uid)
 {
 	char path[700];
@@ -327,23 +410,6 @@ char *sandbox_officer_password(const struct sandbox *sb, const char *uid)
 	if (!pw)
 		die("no temporary password for", uid);
 	return pw;
-}
-
-static void capture(void *data, int priority, const char *msg)
-{
-	struct log_capture *lc = data;
-	size_t used = strlen(lc->text);
-
-	(void)priority;
-	snprintf(lc->text + used, sizeof(lc->text) - used, "%s\n", msg);
-}
-
-void log_capture_init(struct log_capture *lc)
-{
-	memset(lc, 0, sizeof(*lc));
-	lc->log.fn = capture;
-	lc->log.data = lc;
-	lc->log.debug = 1;
 }
 
 int hanging_listener(int *fd)

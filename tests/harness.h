@@ -29,6 +29,14 @@ struct sandbox {
  * nothing). */
 void sandbox_start(struct sandbox *sb, bool init);
 void sandbox_stop(struct sandbox *sb);
+/* Stops the sandbox's slapd (SIGTERM; waits until it is gone, reaps it if
+ * this process started it), and starts it again as idmgr-sandbox does
+ * (same configuration and URI, a session of its own, messages appended to
+ * DIR/slapd.log), waiting until it answers.  0, or -1 after a message. */
+int sandbox_slapd_stop(struct sandbox *sb);
+int sandbox_slapd_start(struct sandbox *sb);
+/* Both: a directory that went away and came back with the same data. */
+int sandbox_restart(struct sandbox *sb);
 /* Reads the settings of the sandbox already running in dir. */
 void sandbox_attach(struct sandbox *sb, const char *dir, bool init);
 
@@ -62,12 +70,7 @@ char *sandbox_officer_password(const struct sandbox *sb, const char *uid);
  * the first call changes it, later ones (any process) read DIR/UID.ready. */
 char *sandbox_officer_ready_password(const struct sandbox *sb, const char *uid);
 
-/* A logger that keeps the messages in a buffer, for assertions. */
-struct log_capture {
-	struct idm_log log;
-	char text[16384];
-};
-void log_capture_init(struct log_capture *lc);
+/* Captured messages: cap_log and captured in fixture.h. */
 
 /* A scripted PAM conversation: password prompts are answered from
  * answers[] in order (then ""), every message shown is appended to shown. */

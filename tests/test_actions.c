@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_audit.h"
 #include "idm_dir.h"
@@ -939,8 +940,6 @@ int main(void)
 {
 	Suite *s = suite_create("actions");
 	TCase *tc = tcase_create("actions");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 180);
@@ -956,9 +955,5 @@ int main(void)
 	tcase_add_test(tc, writes_safe_to_retry);
 	tcase_add_test(tc, lockout_attempt_safe_to_retry);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(s, NULL);
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_audit.h"
 #include "idm_dir.h"
@@ -441,13 +442,12 @@ START_TEST(service_identity_cannot_append)
 {
 	struct idm_audit_event ev = { .action = "sweep", .outcome = "done" };
 	struct idm_dir *d = NULL;
-	struct log_capture lc;
 	int r;
 
-	log_capture_init(&lc);
-	ck_assert_int_eq(idm_dir_open_service(sb.cfg, &lc.log, &d), IDM_OK);
+	capture_reset();
+	ck_assert_int_eq(idm_dir_open_service(sb.cfg, &cap_log, &d), IDM_OK);
 	r = idm_audit_append(d, sb.cfg, &ev, NULL, NULL);
-	ck_assert_msg(r == IDM_EDENIED, "got %d: %s", r, lc.text);
+	ck_assert_msg(r == IDM_EDENIED, "got %d: %s", r, captured.text);
 	idm_dir_close(d);
 }
 END_TEST
@@ -862,11 +862,5 @@ static Suite *audit_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(audit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(audit_suite(), NULL);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_account.h"
 #include "idm_login.h"
@@ -70,20 +71,19 @@ static char *user_dn(const char *uid)
  * verifies: the user binds with the right password, not with a wrong one. */
 START_TEST(argon2id_hash_binds_through_slapd)
 {
-	struct log_capture lc;
 	struct idm_dir *d = NULL;
 	char *hash = NULL, *dn = user_dn("hashuser");
 	const char *pw = "correct horse battery staple";
 
-	log_capture_init(&lc);
+	capture_reset();
 	ck_assert_int_eq(idm_hash_password(&sb.cfg->argon2, pw, strlen(pw), &hash), IDM_OK);
 	ck_assert_str_eq(strstr(hash, "$m=") ? "ok" : "no", "ok");
 	ck_assert(strncmp(hash, "{ARGON2}$argon2id$v=19$m=19456,t=2,p=1$", 39) == 0);
 	add_user("hashuser", hash);
-	ck_assert_int_eq(idm_dir_open(sb.cfg, &lc.log, dn, pw, &d), IDM_OK);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, &cap_log, dn, pw, &d), IDM_OK);
 	idm_dir_close(d);
 	d = NULL;
-	ck_assert_int_eq(idm_dir_open(sb.cfg, &lc.log, dn, "correct horse battery stapler", &d),
+	ck_assert_int_eq(idm_dir_open(sb.cfg, &cap_log, dn, "correct horse battery stapler", &d),
 			 IDM_EAUTH);
 	ck_assert_ptr_null(d);
 	free(hash);
@@ -609,11 +609,5 @@ static Suite *directory_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(directory_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(directory_suite(), NULL);
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "idm_config.h"
 #include "idm_error.h"
 #include "idm_form.h"
@@ -32,105 +33,17 @@
 
 /* ------------------------------------------------------------ fixtures */
 
-static char fx_root[PATH_MAX], fx_dir[PATH_MAX];
 static struct idm_config *fx_cfg;
 
-static struct {
-	char text[32768];
-	size_t len;
-} captured;
-
-static void capture_fn(void *data, int priority, const char *msg)
+static void free_form(void *f)
 {
-	size_t room = sizeof(captured.text) - captured.len;
-	int n;
-
-	(void)data;
-	(void)priority;
-	n = snprintf(captured.text + captured.len, room, "%s\n", msg);
-	if (n > 0)
-		captured.len += (size_t)n < room ? (size_t)n : room - 1;
+	idm_form_free(f);
 }
 
-static const struct idm_log cap_log = { capture_fn, NULL, 1 };
-
-static void capture_reset(void)
-{
-	captured.text[0] = '\0';
-	captured.len = 0;
-}
-
-/* What a test allocates through the helpers is freed by teardown, so that a
- * failed assertion (a longjmp under CK_FORK=no) leaks nothing. */
-#define FX_MAX 64
-static void *fx_bufs[FX_MAX];
-static struct idm_form *fx_forms[FX_MAX];
-static size_t fx_nbufs, fx_nforms;
-
-static void *fx_keep(void *p)
-{
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_lt(fx_nbufs, FX_MAX);
-	fx_bufs[fx_nbufs++] = p;
-	return p;
-}
-
+/* A form a test parsed is freed by its teardown. */
 static struct idm_form *fx_keep_form(struct idm_form *f)
 {
-	if (f) {
-		ck_assert_uint_lt(fx_nforms, FX_MAX);
-		fx_forms[fx_nforms++] = f;
-	}
-	return f;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void remove_tree(const char *path)
-{
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void root_setup(void)
-{
-	const char *base = getenv("TMPDIR");
-
-	if (!base || !*base)
-		base = "/tmp";
-	snprintf(fx_root, sizeof(fx_root), "%s/idm-form-XXXXXX", base);
-	if (!mkdtemp(fx_root)) {
-		fprintf(stderr, "mkdtemp %s: %s\n", fx_root, strerror(errno));
-		exit(EXIT_FAILURE);
-	}
-}
-
-static void root_teardown(void)
-{
-	remove_tree(fx_root);
-	fx_root[0] = '\0';
-}
-
-static void fx_path(char *out, size_t n, const char *name)
-{
-	ck_assert_int_lt(snprintf(out, n, "%s/%s", fx_dir, name), (int)n);
-}
-
-static void write_text(const char *name, const char *text, mode_t mode, char *out, size_t n)
-{
-	size_t len = strlen(text);
-	int fd;
-
-	fx_path(out, n, name);
-	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	ck_assert_msg(fd >= 0, "%s: %s", out, strerror(errno));
-	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	close(fd);
+	return fx_keep_with(f, free_form);
 }
 
 /* A minimal configuration with the units "benefits" and "finance". */
@@ -161,13 +74,11 @@ static void form_setup(void)
 	char *text = NULL, path[PATH_MAX];
 	int r;
 
-	ck_assert_int_lt(snprintf(fx_dir, sizeof(fx_dir), "%s/t-XXXXXX", fx_root),
-			 (int)sizeof(fx_dir));
-	ck_assert_msg(mkdtemp(fx_dir) != NULL, "mkdtemp %s: %s", fx_dir, strerror(errno));
+	fx_dir_setup();
 	ck_assert_int_ge(asprintf(&text, "%s  bind_password_file = \"%s/pam.secret\"\n%s",
 				  conf_head, fx_dir, conf_tail), 0);
 	fx_keep(text);
-	write_text("idmgr.conf", text, 0600, path, sizeof(path));
+	fx_write_text("idmgr.conf", text, 0600, path, sizeof(path));
 	capture_reset();
 	r = idm_config_load(path, &cap_log, &fx_cfg);
 	ck_assert_msg(r == IDM_OK, "configuration refused:\n%s", captured.text);
@@ -176,58 +87,18 @@ static void form_setup(void)
 
 static void form_teardown(void)
 {
-	while (fx_nbufs > 0)
-		free(fx_bufs[--fx_nbufs]);
-	while (fx_nforms > 0)
-		idm_form_free(fx_forms[--fx_nforms]);
 	idm_config_free(fx_cfg);
 	fx_cfg = NULL;
-	if (fx_dir[0])
-		remove_tree(fx_dir);
-	fx_dir[0] = '\0';
+	fx_dir_teardown();
 }
 
 /* ------------------------------------------------------------ helpers */
 
-/* 1-based line of the first occurrence of needle in text, 0 when absent. */
-static int line_in(const char *text, const char *needle)
-{
-	const char *hit = strstr(text, needle);
-	int line = 1;
-
-	if (!hit)
-		return 0;
-	for (const char *p = text; p < hit; p++)
-		if (*p == '\n')
-			line++;
-	return line;
-}
-
-/* The captured message (a whole line) holding needle, or NULL. */
-static const char *logged(const char *needle)
-{
-	const char *hit = strstr(captured.text, needle);
-
-	if (!hit)
-		return NULL;
-	while (hit > captured.text && hit[-1] != '\n')
-		hit--;
-	return hit;
-}
-
 /* The LINE of the "form.conf:LINE: " message holding needle; -1 when there
  * is no such message, 0 when it names no line. */
-static int logged_line(const char *needle)
+static int form_line(const char *needle)
 {
-	const char *m = logged(needle);
-	size_t plen = strlen(FORM);
-	int line = 0;
-
-	if (!m || strncmp(m, FORM, plen) != 0 || m[plen] != ':')
-		return -1;
-	for (m += plen + 1; *m >= '0' && *m <= '9'; m++)
-		line = line * 10 + (*m - '0');
-	return *m == ':' ? line : 0;
+	return logged_line(FORM, needle);
 }
 
 static int count_messages(void)
@@ -268,7 +139,7 @@ static void expect_refused(const char *text, const char *needle, const char *whe
 	ck_assert_ptr_null(f);
 	ck_assert_msg(logged(needle) != NULL, "no message holds \"%s\"; messages:\n%s", needle,
 		      captured.text);
-	line = logged_line(needle);
+	line = form_line(needle);
 	ck_assert_msg(line > 0, "the message about \"%s\" names no \"%s:LINE:\":\n%s", needle, FORM,
 		      captured.text);
 	ck_assert_msg(line_in(text, where) > 0, "test bug: \"%s\" not in the form", where);
@@ -797,7 +668,7 @@ START_TEST(refuse_bad_groups)
 			   "}\n";
 
 	expect_refused(text, "groups: \"x)(cn=*\" is not a valid group name", "'x)(cn=*'");
-	ck_assert_int_eq(logged_line("groups: \"a b\" is not a valid group name"),
+	ck_assert_int_eq(form_line("groups: \"a b\" is not a valid group name"),
 			 line_in(text, "'a b'"));
 	expect_refused(with_line(register_form, "groups", "groups = {'mail', ''}"),
 		       "groups: \"\" is not a valid group name", "groups =");
@@ -835,7 +706,7 @@ START_TEST(refuse_bad_shared_with)
 	/* each message cites the line of its value */
 	expect_refused(with_line(register_form, "shared_with", "shared_with = {\n'Jiro',\n'taro'}"),
 		       "shared_with: \"taro\" is the shared ID itself", "'taro'}");
-	ck_assert_int_eq(logged_line("\"Jiro\" is not a valid uid"), 16);
+	ck_assert_int_eq(form_line("\"Jiro\" is not a valid uid"), 16);
 }
 END_TEST
 
@@ -993,7 +864,7 @@ START_TEST(all_errors_together)
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const char *m = logged(want[i].needle);
 		ck_assert_msg(m != NULL, "no \"%s\" in:\n%s", want[i].needle, captured.text);
-		ck_assert_int_eq(logged_line(want[i].needle), want[i].line);
+		ck_assert_int_eq(form_line(want[i].needle), want[i].line);
 		ck_assert_msg(m >= prev, "\"%s\" out of line order:\n%s", want[i].needle,
 			      captured.text);
 		prev = m;
@@ -1112,7 +983,7 @@ START_TEST(load_file)
 	char path[PATH_MAX], link_path[PATH_MAX];
 	struct idm_form *f = NULL;
 
-	write_text("form.conf", register_form, 0644, path, sizeof(path));
+	fx_write_text("form.conf", register_form, 0644, path, sizeof(path));
 	capture_reset();
 	ck_assert_int_eq(idm_form_load(fx_cfg, path, NOW, &cap_log, &f), IDM_OK);
 	fx_keep_form(f);
@@ -1120,7 +991,7 @@ START_TEST(load_file)
 
 	/* messages name the file as given */
 	fx_path(link_path, sizeof(link_path), "bad.conf");
-	write_text("bad.conf", "type = 'retire'\nform_ref = 'F'\napplicant = 'x'\n", 0600,
+	fx_write_text("bad.conf", "type = 'retire'\nform_ref = 'F'\napplicant = 'x'\n", 0600,
 		   link_path, sizeof(link_path));
 	capture_reset();
 	f = (struct idm_form *)1;
@@ -1149,7 +1020,7 @@ START_TEST(load_too_large)
 
 	memset(text, '\n', IDM_FORM_MAX + 1);
 	text[IDM_FORM_MAX + 1] = '\0';
-	write_text("big.conf", text, 0600, path, sizeof(path));
+	fx_write_text("big.conf", text, 0600, path, sizeof(path));
 	capture_reset();
 	ck_assert_int_eq(idm_form_load(fx_cfg, path, NOW, &cap_log, &f), IDM_EINVAL);
 	ck_assert_ptr_null(f);
@@ -1244,7 +1115,7 @@ static TCase *form_tcase(const char *name)
 {
 	TCase *tc = tcase_create(name);
 
-	tcase_add_unchecked_fixture(tc, root_setup, root_teardown);
+	tcase_add_unchecked_fixture(tc, fx_root_setup, fx_root_teardown);
 	tcase_add_checked_fixture(tc, form_setup, form_teardown);
 	return tc;
 }
@@ -1303,11 +1174,5 @@ static Suite *form_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(form_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fx_run(form_suite(), NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_account.h"
 #include "idm_dir.h"
@@ -523,6 +524,27 @@ START_TEST(exceptions_expire)
 }
 END_TEST
 
+/* "user show" prints no escape sequence from the directory: an
+ * idmLastLoginHost written around idmgr ("raw" ESC "]0;pwned" BEL, a
+ * terminal title) is shown escaped. */
+START_TEST(user_show_escapes_stored_host)
+{
+	char *out = NULL, *err = NULL;
+
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=keeper,ou=people,dc=example,dc=org\n"
+						 "changetype: modify\nreplace: idmLastLoginHost\n"
+						 "idmLastLoginHost:: cmF3G10wO3B3bmVkBw==\n"),
+			 0);
+	ck_assert_msg(idmgr_as(&sb, "sato", &out, &err, "user", "show", "keeper", NULL) == 0, "%s",
+		      err);
+	ck_assert_msg(strstr(out, " from raw\\x1b]0;pwned\\x07\n") != NULL, "%s", out);
+	ck_assert_ptr_null(strchr(out, '\x1b'));
+	ck_assert_ptr_null(strchr(out, '\a'));
+	free(out);
+	free(err);
+}
+END_TEST
+
 static Suite *lifecycle_suite(void)
 {
 	Suite *s = suite_create("lifecycle");
@@ -539,20 +561,14 @@ static Suite *lifecycle_suite(void)
 	tcase_add_test(tc, contractor_refused_on_privileged_reset);
 	tcase_add_test(tc, emergency_suspension);
 	tcase_add_test(tc, exceptions_expire);
+	tcase_add_test(tc, user_show_escapes_stored_host);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	(void)argc;
 	self_argv = argv;
-	sr = srunner_create(lifecycle_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(lifecycle_suite(), NULL);
 }

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "idm_blocklist.h"
 #include "idm_error.h"
 #include "idm_log.h"
@@ -36,92 +37,6 @@
 #define NOW ((time_t)1700000000) /* 2023-11-14T22:13:20Z */
 
 static const struct idm_argon2_params small = { 64, 1, 1 };
-
-static char fx_dir[PATH_MAX];
-
-static struct {
-	char text[16384];
-	size_t len;
-} captured;
-
-static void capture_fn(void *data, int priority, const char *msg)
-{
-	size_t room = sizeof(captured.text) - captured.len;
-	int n;
-
-	(void)data;
-	(void)priority;
-	n = snprintf(captured.text + captured.len, room, "%s\n", msg);
-	if (n > 0)
-		captured.len += (size_t)n < room ? (size_t)n : room - 1;
-}
-
-static const struct idm_log cap_log = { capture_fn, NULL, 1 };
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-/* Each tcase gets a folder, made and removed by the runner's process
- * (unchecked fixture), and each test a folder inside it: a test that fails
- * in a forked child never reaches its teardown, the tcase's still does. */
-static char fx_root[PATH_MAX];
-
-static void root_setup(void)
-{
-	const char *base = getenv("TMPDIR");
-
-	if (!base || !*base)
-		base = "/tmp";
-	snprintf(fx_root, sizeof(fx_root), "%s/idm-policy-XXXXXX", base);
-	if (!mkdtemp(fx_root)) {
-		fprintf(stderr, "mkdtemp %s: %s\n", fx_root, strerror(errno));
-		exit(EXIT_FAILURE);
-	}
-}
-
-static void root_teardown(void)
-{
-	nftw(fx_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	fx_root[0] = '\0';
-}
-
-static void dir_setup(void)
-{
-	ck_assert_int_lt(snprintf(fx_dir, sizeof(fx_dir), "%s/t-XXXXXX", fx_root),
-			 (int)sizeof(fx_dir));
-	ck_assert_msg(mkdtemp(fx_dir) != NULL, "mkdtemp %s: %s", fx_dir, strerror(errno));
-	captured.text[0] = '\0';
-	captured.len = 0;
-}
-
-static void dir_teardown(void)
-{
-	if (fx_dir[0])
-		nftw(fx_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	fx_dir[0] = '\0';
-}
-
-/* DIR/name into out (PATH_MAX bytes). */
-static void fx_path(const char *name, char *out)
-{
-	ck_assert_int_lt(snprintf(out, PATH_MAX, "%s/%s", fx_dir, name), PATH_MAX);
-}
-
-/* Writes len bytes to DIR/name; its path goes to out (PATH_MAX bytes). */
-static void write_bytes(const char *name, const char *data, size_t len, char *out)
-{
-	int fd;
-
-	fx_path(name, out);
-	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	ck_assert_msg(fd >= 0, "%s: %s", out, strerror(errno));
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
 
 static char policy_name[] = "test", no_file[] = "";
 
@@ -444,7 +359,7 @@ START_TEST(blocklist_lines)
 		"LastLin",  "# common passwords",
 	};
 
-	write_bytes("list", list_text, sizeof(list_text) - 1, path);
+	fx_write_bytes("list", list_text, sizeof(list_text) - 1, 0600, path, PATH_MAX);
 	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
 		ck_assert_msg(idm_blocklist_contains(path, in[i], strlen(in[i]), &cap_log) == 1,
 			      "%s not found", in[i]);
@@ -463,7 +378,7 @@ START_TEST(blocklist_in_policy)
 	char path[PATH_MAX], missing[PATH_MAX];
 	const char *m;
 
-	write_bytes("list", list_text, sizeof(list_text) - 1, path);
+	fx_write_bytes("list", list_text, sizeof(list_text) - 1, 0600, path, PATH_MAX);
 	p.blocklist_file = path;
 	m = assert_refused(&p, &f, "QWERTY123", 9, IDM_RULE_BLOCKLIST);
 	ck_assert_ptr_null(strstr(m, "QWERTY123"));
@@ -471,7 +386,7 @@ START_TEST(blocklist_in_policy)
 	assert_ok(&p, &f, "qwerty1234");
 
 	/* An unreadable list fails closed, and says why. */
-	fx_path("absent", missing);
+	fx_path(missing, PATH_MAX, "absent");
 	p.blocklist_file = missing;
 	ck_assert_int_eq(check(&p, &f, "anything-at-all"), IDM_EIO);
 	ck_assert_ptr_nonnull(strstr(captured.text, "absent"));
@@ -485,19 +400,19 @@ START_TEST(blocklist_file_refusals)
 {
 	char path[PATH_MAX], link_path[PATH_MAX];
 
-	write_bytes("list", list_text, sizeof(list_text) - 1, path);
-	fx_path("link", link_path);
+	fx_write_bytes("list", list_text, sizeof(list_text) - 1, 0600, path, PATH_MAX);
+	fx_path(link_path, PATH_MAX, "link");
 	ck_assert_int_eq(symlink(path, link_path), 0);
 	ck_assert_int_eq(idm_blocklist_contains(link_path, "letmein", 7, &cap_log), IDM_EIO);
 	ck_assert_ptr_nonnull(strstr(captured.text, "symbolic link"));
 	ck_assert_int_eq(idm_blocklist_contains(fx_dir, "letmein", 7, &cap_log), IDM_ECONFIG);
 	ck_assert_ptr_nonnull(strstr(captured.text, "not a regular file"));
 	/* A FIFO must not hang the caller. */
-	fx_path("fifo", link_path);
+	fx_path(link_path, PATH_MAX, "fifo");
 	ck_assert_int_eq(mkfifo(link_path, 0600), 0);
 	ck_assert_int_eq(idm_blocklist_contains(link_path, "letmein", 7, &cap_log), IDM_ECONFIG);
 	/* An empty list holds nothing. */
-	write_bytes("empty", "", 0, path);
+	fx_write_bytes("empty", "", 0, 0600, path, PATH_MAX);
 	ck_assert_int_eq(idm_blocklist_contains(path, "letmein", 7, &cap_log), 0);
 }
 END_TEST
@@ -519,7 +434,7 @@ START_TEST(blocklist_long_lines)
 	memset(text + len, 'y', big - 1);
 	len += big - 1;
 	text[len++] = '\n';
-	write_bytes("long", text, len, path);
+	fx_write_bytes("long", text, len, 0600, path, PATH_MAX);
 
 	ck_assert_int_eq(idm_blocklist_contains(path, "target", 6, &cap_log), 1);
 	ck_assert_int_eq(idm_blocklist_contains(path, "xxxxxx", 6, &cap_log), 0);
@@ -538,7 +453,7 @@ START_TEST(blocklist_long_lines)
 		memset(t, 'z', k);
 		memcpy(t + k, "tail\nafter\n", 11);
 		snprintf(name, sizeof(name), "tail%zu", i);
-		write_bytes(name, t, k + 11, path);
+		fx_write_bytes(name, t, k + 11, 0600, path, PATH_MAX);
 		free(t);
 		ck_assert_msg(idm_blocklist_contains(path, "tail", 4, &cap_log) == 0, "%zu", k);
 		ck_assert_int_eq(idm_blocklist_contains(path, "after", 5, &cap_log), 1);
@@ -558,7 +473,7 @@ START_TEST(blocklist_million_lines)
 	double ms, ms_last;
 	FILE *fp;
 
-	fx_path("million", path);
+	fx_path(path, PATH_MAX, "million");
 	fp = fopen(path, "we");
 	ck_assert_ptr_nonnull(fp);
 	fputs("# generated\n", fp);
@@ -867,7 +782,7 @@ START_TEST(huge_password_refused_quickly)
 	real = history_value("Some-Old-Pass", NOW - 86400, &small);
 	h[0] = "unreadable";
 	h[1] = real;
-	fx_path("absent", missing);
+	fx_path(missing, PATH_MAX, "absent");
 	p.min_length = 12;
 	p.max_length = 128;
 	p.min_classes = 3;
@@ -919,7 +834,7 @@ START_TEST(all_violations_together)
 					      IDM_RULE_CLASSES,  IDM_RULE_USER_NAME,
 					      IDM_RULE_BLOCKLIST, IDM_RULE_REUSED };
 
-	write_bytes("list", list_text, sizeof(list_text) - 1, path);
+	fx_write_bytes("list", list_text, sizeof(list_text) - 1, 0600, path, PATH_MAX);
 	p.min_length = 15; /* as a privileged policy might ship */
 	p.max_length = 128;
 	p.min_classes = 4;
@@ -952,8 +867,8 @@ END_TEST
 
 static void fixtures(TCase *tc)
 {
-	tcase_add_unchecked_fixture(tc, root_setup, root_teardown);
-	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	tcase_add_unchecked_fixture(tc, fx_root_setup, fx_root_teardown);
+	tcase_add_checked_fixture(tc, fx_dir_setup, fx_dir_teardown);
 }
 
 static Suite *policy_suite(void)
@@ -1002,11 +917,5 @@ static Suite *policy_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(policy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fx_run(policy_suite(), NULL);
 }

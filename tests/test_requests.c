@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_account.h"
 #include "idm_dir.h"
@@ -510,14 +511,7 @@ static Suite *requests_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	(void)argc;
 	self_argv = argv;
-	sr = srunner_create(requests_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(requests_suite(), NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "idm_action.h"
 #include "idm_approval.h"
 #include "idm_error.h"
@@ -209,8 +210,6 @@ int main(void)
 {
 	Suite *s = suite_create("rules");
 	TCase *tc = tcase_create("rules");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, approvals_table);
 	tcase_add_test(tc, priv3_predicate);
@@ -220,9 +219,5 @@ int main(void)
 	tcase_add_test(tc, pending_mark);
 	tcase_add_test(tc, object_ids);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(s, NULL);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_dir.h"
 #include "idm_error.h"
@@ -623,14 +624,7 @@ static Suite *server_password_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	(void)argc;
 	self_argv = argv;
-	sr = srunner_create(server_password_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(server_password_suite(), NULL);
 }

@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_audit.h"
 #include "idm_dir.h"
@@ -268,76 +269,6 @@ static long audit_seq(void)
 		return 0;
 	ck_assert_int_eq(r, IDM_OK);
 	return h.seq;
-}
-
-/* ------------------------------------------------------------ slapd */
-
-static pid_t slapd_pid(void)
-{
-	char path[700], *text;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s/slapd.pid", sb.dir);
-	text = slurp(path);
-	ck_assert_ptr_nonnull(text);
-	pid = (pid_t)atoi(text);
-	free(text);
-	return pid;
-}
-
-static bool running(pid_t pid)
-{
-	char path[64], *stat, *p;
-	bool alive;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	stat = slurp(path);
-	if (!stat)
-		return false;
-	p = strrchr(stat, ')');
-	alive = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-	free(stat);
-	return alive;
-}
-
-static void slapd_stop(void)
-{
-	pid_t pid = slapd_pid();
-
-	ck_assert_int_eq(kill(pid, SIGTERM), 0);
-	for (int i = 0; i < 200 && running(pid); i++)
-		usleep(50000);
-	ck_assert_msg(!running(pid), "slapd does not stop");
-}
-
-/* Starts slapd again as the sandbox does: same configuration and URI, in
- * a session of its own. */
-static void slapd_start(void)
-{
-	char conf[700], log[700];
-	char *argv[] = {
-		"/usr/bin/setsid", "/usr/sbin/slapd", "-d", "none", "-f", conf, "-h", sb.uri, NULL
-	};
-	char *who[] = { "/usr/bin/ldapwhoami", "-x", "-H", sb.uri, "-D", sb.admin_dn, "-y",
-			sb.admin_secret,       NULL };
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int i;
-
-	snprintf(conf, sizeof(conf), "%s/slapd.conf", sb.dir);
-	snprintf(log, sizeof(log), "%s/slapd.log", sb.dir);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_APPEND | O_CREAT, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	for (i = 0; i < 100; i++) {
-		if (run_cmd(who, NULL, NULL, NULL) == 0)
-			break;
-		usleep(100000);
-	}
-	ck_assert_msg(i < 100, "slapd did not come back");
 }
 
 /* ------------------------------------------------------------ fixture */
@@ -1087,7 +1018,7 @@ START_TEST(directory_lost_mid_sweep)
 		usleep(50000);
 	}
 	ck_assert_msg(stable >= 6, "the sweep never filled its pipe (%d bytes)", last);
-	slapd_stop();
+	ck_assert_int_eq(sandbox_slapd_stop(&sb), 0);
 	{
 		char *o = drain(out_p[0]), *e = drain(err_p[0]);
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -1107,7 +1038,7 @@ START_TEST(directory_lost_mid_sweep)
 	free(out);
 	free(err);
 
-	slapd_start();
+	ck_assert_int_eq(sandbox_slapd_start(&sb), 0);
 	done_first = count(PEOPLE, "(&(uid=lm*)(idmStatus=suspended))");
 	ck_assert_msg(done_first > 0 && done_first < N, "%d of %d disabled before the stop",
 		      done_first, N);
@@ -1164,11 +1095,5 @@ static Suite *sweep_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sweep_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(sweep_suite(), NULL);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_error.h"
 #include "idm_passhash.h"
@@ -235,14 +236,7 @@ static Suite *upgrade_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	(void)argc;
 	self_argv = argv;
-	sr = srunner_create(upgrade_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(upgrade_suite(), NULL);
 }

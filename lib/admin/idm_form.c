@@ -865,7 +865,9 @@ int idm_form_parse(const struct idm_config *config, const char *name, const char
 	p = calloc(1, sizeof(*p));
 	form = calloc(1, sizeof(*form));
 	copy = strdup(text);
+	idm_confuse_lock();
 	cfg = form_init();
+	idm_confuse_unlock();
 	if (!p || !form || !copy || !cfg) {
 		r = IDM_ENOMEM;
 		goto out;
@@ -879,7 +881,9 @@ int idm_form_parse(const struct idm_config *config, const char *name, const char
 	scan(p, copy);
 	current = p;
 	cfg->line = 1;
+	idm_confuse_lock();
 	r = cfg_parse_buf(cfg, copy);
+	idm_confuse_unlock();
 	current = NULL;
 	if (r == CFG_SUCCESS)
 		check_fields(p, cfg, form);
@@ -893,7 +897,7 @@ int idm_form_parse(const struct idm_config *config, const char *name, const char
 	}
 out:
 	if (cfg)
-		cfg_free(cfg);
+		idm_confuse_free(cfg);
 	free(copy);
 	free(p);
 	idm_form_free(form);

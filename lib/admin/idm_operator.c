@@ -10,6 +10,7 @@
 #include "idm_escape.h"
 #include "idm_lockout.h"
 #include "idm_operator.h"
+#include "idm_time.h"
 #include "idm_uid.h"
 
 /* Reads which role groups name dn as a member, one base search per role. */
@@ -38,7 +39,7 @@ static bool password_expired(const struct idm_config *cfg, const struct idm_acco
 	time_t now = time(NULL);
 
 	return p && p->max_age_days > 0 &&
-	       (a->pwd_changed == 0 || now - a->pwd_changed >= p->max_age_days * 86400L);
+	       (a->pwd_changed == 0 || now >= idm_time_add_days(a->pwd_changed, p->max_age_days));
 }
 
 int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, const char *uid,

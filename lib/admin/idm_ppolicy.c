@@ -11,8 +11,7 @@
 #include "idm_mods.h"
 #include "idm_ppolicy.h"
 #include "idm_server_lock.h"
-
-#define DAY 86400L
+#include "idm_time.h"
 
 int idm_ppolicy_container(const struct idm_config *cfg, char **out)
 {
@@ -63,7 +62,8 @@ static void owned_values(const struct idm_config *cfg, const struct idm_policy *
 		"pwdInHistory", "pwdMinAge", "pwdMustChange", "pwdAllowUserChange",
 		"pwdSafeModify",
 	};
-	long min_age = p->min_age_days > 36500 ? 36500 * DAY : p->min_age_days * DAY;
+	/* seconds in time_t: 36500 days would overflow a 32-bit long */
+	long long min_age = (long long)idm_days(p->min_age_days > 36500 ? 36500 : p->min_age_days);
 
 	for (int i = 0; i < N_OWNED; i++)
 		o[i].name = names[i];
@@ -73,7 +73,7 @@ static void owned_values(const struct idm_config *cfg, const struct idm_policy *
 	snprintf(o[2].value, sizeof(o[2].value), "%s", cfg->ppolicy.check_module);
 	snprintf(o[3].value, sizeof(o[3].value), "%s %s", cfg->ppolicy.check_config, p->name);
 	snprintf(o[4].value, sizeof(o[4].value), "%ld", p->history);
-	snprintf(o[5].value, sizeof(o[5].value), "%ld", min_age);
+	snprintf(o[5].value, sizeof(o[5].value), "%lld", min_age);
 	/* a password set by a password administrator must be changed */
 	snprintf(o[6].value, sizeof(o[6].value), "TRUE");
 	snprintf(o[7].value, sizeof(o[7].value), "TRUE");

@@ -58,8 +58,10 @@ static int sync_policy(struct idm_dir *d, const struct idm_policy *p, const char
 {
 	/* pwdMaxRecordedFailure only for the decoy (without it slapd records
 	 * no failure where pwdMaxFailure is 0); last, so others skip it */
-	static const char *const all[] = { "pwdLockout", "pwdMaxFailure", "pwdFailureCountInterval",
-					   "pwdLockoutDuration", "pwdMaxRecordedFailure", NULL };
+	static const char *const all[] = {
+		"pwdLockout",         "pwdMaxFailure",         "pwdFailureCountInterval",
+		"pwdLockoutDuration", "pwdMaxRecordedFailure", NULL
+	};
 	const char *names[6];
 	struct idm_server_lockout lo;
 	char want[5][24];
@@ -78,7 +80,8 @@ static int sync_policy(struct idm_dir *d, const struct idm_policy *p, const char
 	for (int i = 0; i < 6; i++)
 		names[i] = i == 4 && lo.max_failure > 0 ? NULL : all[i];
 	if (r == IDM_OK)
-		r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=pwdPolicy)", names, 1, &res);
+		r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=pwdPolicy)", names, 1,
+				   &res);
 	if (r == IDM_OK)
 		e = ldap_first_entry(idm_dir_ldap(d), res);
 	m = idm_mods_new();
@@ -121,7 +124,9 @@ int idm_server_lock_policies(struct idm_dir *d, const struct idm_config *cfg,
 	/* the timing decoy's: failures recorded (a write, as on a real
 	 * account), never a lock (a locked entry answers without Argon2) */
 	static const struct idm_policy decoy = {
-		.name = IDM_DECOY_CN, .lockout_threshold = 0, .lockout_window = 900,
+		.name = IDM_DECOY_CN,
+		.lockout_threshold = 0,
+		.lockout_window = 900,
 	};
 	char *parent = NULL;
 	int r = idm_dn_child(&parent, "ou", "policies", cfg->ldap.base_dn);
@@ -148,8 +153,8 @@ static int decoy_hash(const struct idm_config *cfg, char **hash)
 	return r;
 }
 
-int idm_server_lock_decoy(struct idm_dir *d, const struct idm_config *cfg,
-			  idm_ppolicy_note_fn note, void *ctx)
+int idm_server_lock_decoy(struct idm_dir *d, const struct idm_config *cfg, idm_ppolicy_note_fn note,
+			  void *ctx)
 {
 	static const char *const attrs[] = { "userPassword", NULL };
 	struct idm_mods *m = NULL;
@@ -175,7 +180,8 @@ int idm_server_lock_decoy(struct idm_dir *d, const struct idm_config *cfg,
 		m = idm_mods_new();
 		idm_mods_add(m, LDAP_MOD_REPLACE, "userPassword", hash);
 		if (r == IDM_OK)
-			r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+			r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m))
+					      : IDM_ENOMEM;
 		if (r == IDM_OK)
 			r = note(ctx, dn, IDM_PP_UPDATED);
 		goto out;

@@ -37,15 +37,14 @@ void idm_server_lockout_of(const struct idm_policy *p, struct idm_server_lockout
 /* Adds them (and pwdLockout TRUE) to the ADD of a new policy entry. */
 void idm_server_lockout_add(struct idm_mods *m, const struct idm_policy *p);
 
-
 /* Every policy's entry, with its lockout attributes, under the existing
  * ou=policies,BASE_DN. */
 int idm_server_lock_policies(struct idm_dir *d, const struct idm_config *cfg,
 			     idm_ppolicy_note_fn note, void *ctx);
 /* The timing decoy (idm_login.h) beside the service identity, under its
  * policy; its hash made again when the configured costs changed. */
-int idm_server_lock_decoy(struct idm_dir *d, const struct idm_config *cfg,
-			  idm_ppolicy_note_fn note, void *ctx);
+int idm_server_lock_decoy(struct idm_dir *d, const struct idm_config *cfg, idm_ppolicy_note_fn note,
+			  void *ctx);
 /* The upgrade of the accounts under people_dn (see above). */
 int idm_server_lock_upgrade(struct idm_dir *d, const struct idm_config *cfg,
 			    idm_ppolicy_note_fn note, void *ctx);

@@ -19,7 +19,7 @@
 #include "idm_time.h"
 #include "idm_uid.h"
 
-#define DAY 86400L
+#define DAY IDM_DAY
 #define DEFAULT_PAGE 1000
 /* Groups per page when reading memberships: a page holds the values of
  * every group in it, and a group may hold every account. */

@@ -16,6 +16,7 @@
 #include "idm_escape.h"
 #include "idm_lockout.h"
 #include "idm_request.h"
+#include "idm_time.h"
 #include "idm_uid.h"
 #include "idm_user.h"
 
@@ -168,7 +169,7 @@ int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
 	if (emergency && !idm_operator_has(op, IDM_ROLE_SECURITY_CHIEF)) {
 		idm_action_object_id(&x, 'X', 0, xid);
 		r = idm_exception_add_as(op, cfg, log, uid, "suspend-without-security-chief", reason,
-					 x.time + 30 * 86400L, true, xid);
+					 idm_time_add_days(x.time, 30), true, xid);
 		if (r < 0)
 			goto out;
 	}

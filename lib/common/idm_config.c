@@ -4,11 +4,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ldap.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "idm_blocklist.h"
 #include "idm_config.h"
 #include "idm_error.h"
 #include "idm_secret.h"
@@ -599,13 +601,19 @@ static int convert(cfg_t *cfg, struct idm_config *c)
  *   caller's environment); comments and single-quoted strings may hold it;
  * - blanks comments (newlines kept), because libconfuse 3.3 counts two
  *   extra lines for each comment and its messages would cite wrong lines.
+ * - when closed (idmgr.conf), refuses a quote, a comment or a section that
+ *   is never closed: there libconfuse 3.3 stops reading and reports
+ *   success, so the rest of the file would be dropped unseen (a privileged
+ *   policy below a stray '"' would vanish).  The message names the line
+ *   where it opens.
  * The scan follows libconfuse's lexer, which takes the longest token: "//"
  * starts a comment only where no longer unquoted string starts (so
  * "ldap://h/" is a value), and in single quotes both \' and \\ are escapes. */
-int idm_config_prepare_text(char *text, const char *name, const struct idm_log *log)
+static int prepare_text(char *text, const char *name, const struct idm_log *log, bool closed)
 {
 	enum { PLAIN, DQUOTE, SQUOTE, LINE_COMMENT, BLOCK_COMMENT } state = PLAIN;
-	int line = 1, refs = 0;
+	int line = 1, refs = 0, opened = 0; /* opened: line of the open quote or comment */
+	int depth = 0, section_lines[16] = { 0 }; /* where each open '{' is */
 
 	for (char *p = text; *p; p++) {
 		bool ref = false;
@@ -627,12 +635,22 @@ int idm_config_prepare_text(char *text, const char *name, const struct idm_log *
 				*p = ' ';
 			} else if (p[0] == '/' && p[1] == '*') {
 				state = BLOCK_COMMENT;
+				opened = line;
 				*p++ = ' ';
 				*p = ' ';
 			} else if (*p == '"') {
 				state = DQUOTE;
+				opened = line;
 			} else if (*p == '\'') {
 				state = SQUOTE;
+				opened = line;
+			} else if (*p == '{') {
+				if (depth < (int)(sizeof(section_lines) / sizeof(section_lines[0])))
+					section_lines[depth] = line;
+				depth++;
+			} else if (*p == '}') {
+				/* one too many is libconfuse's own error */
+				depth -= depth > 0;
 			} else if (word > 0) {
 				/* an unquoted string: no comment or quote inside */
 				ref = p[word - 1] == '$' && p[word] == '{';
@@ -673,7 +691,54 @@ int idm_config_prepare_text(char *text, const char *name, const struct idm_log *
 			refs++;
 		}
 	}
+	if (!closed) {
+		/* the caller's own lexer reports these */
+	} else if (state == DQUOTE || state == SQUOTE || state == BLOCK_COMMENT) {
+		idm_logf(log, LOG_ERR,
+			 "%s:%d: this %s is never closed: the rest of the file would be ignored",
+			 name, opened, state == BLOCK_COMMENT ? "comment" : "quoted string");
+		refs++;
+	} else if (depth > 0) {
+		int n = (int)(sizeof(section_lines) / sizeof(section_lines[0]));
+		idm_logf(log, LOG_ERR,
+			 "%s:%d: this section is never closed (a '}' is missing): the rest of the "
+			 "file would be ignored",
+			 name, section_lines[depth <= n ? depth - 1 : n - 1]);
+		refs++;
+	}
 	return refs;
+}
+
+/* libconfuse 3.3's scanner (flex, not reentrant) keeps its buffer and
+ * token in process globals: two parses at once in one process corrupt each
+ * other (a threaded PAM application crashed with "fatal flex scanner
+ * internal error"); cfg_free() of a top-level section frees the scanner's
+ * buffers.  The module starts no thread; it only makes its own uses of the
+ * scanner take turns. */
+static pthread_mutex_t confuse_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void idm_confuse_lock(void)
+{
+	pthread_mutex_lock(&confuse_lock);
+}
+
+void idm_confuse_unlock(void)
+{
+	pthread_mutex_unlock(&confuse_lock);
+}
+
+void idm_confuse_free(struct cfg_t *cfg)
+{
+	if (!cfg)
+		return;
+	idm_confuse_lock();
+	cfg_free(cfg); /* frees the scanner's buffers too */
+	idm_confuse_unlock();
+}
+
+int idm_config_prepare_text(char *text, const char *name, const struct idm_log *log)
+{
+	return prepare_text(text, name, log, false);
 }
 
 int idm_config_load(const char *path, const struct idm_log *log, struct idm_config **out)
@@ -695,19 +760,24 @@ int idm_config_load(const char *path, const struct idm_log *log, struct idm_conf
 		r = IDM_ECONFIG;
 		goto out;
 	}
-	load_errors += idm_config_prepare_text(text, path, log);
+	load_errors += prepare_text(text, path, log, true);
 	if (load_errors) {
 		r = IDM_ECONFIG;
 		goto out;
 	}
+	idm_confuse_lock();
 	cfg = config_init();
+	idm_confuse_unlock();
 	c = calloc(1, sizeof(*c));
 	if (!cfg || !c || !(c->path = strdup(path))) {
 		r = IDM_ENOMEM;
 		goto out;
 	}
 	cfg->line = 1;
-	if (cfg_parse_buf(cfg, text) != CFG_SUCCESS || load_errors) {
+	idm_confuse_lock();
+	r = cfg_parse_buf(cfg, text);
+	idm_confuse_unlock();
+	if (r != CFG_SUCCESS || load_errors) {
 		r = IDM_ECONFIG;
 		goto out;
 	}
@@ -722,7 +792,7 @@ out:
 	if (r < 0 && r != IDM_ENOMEM && load_errors == 0)
 		idm_logf(log, LOG_ERR, "%s: %s", path, idm_strerror(r));
 	if (cfg)
-		cfg_free(cfg);
+		idm_confuse_free(cfg);
 	idm_config_free(c);
 	free(text);
 	load_log = NULL;
@@ -765,7 +835,7 @@ void idm_config_free(struct idm_config *c)
 	free(c->ppolicy.check_module);
 	free(c->ppolicy.check_config);
 	if (c->cfg)
-		cfg_free(c->cfg);
+		idm_confuse_free(c->cfg);
 	free(c);
 }
 
@@ -780,16 +850,11 @@ int idm_config_check_files(const struct idm_config *c, const struct idm_log *log
 	}
 	for (size_t i = 0; i < c->n_policies; i++) {
 		const char *f = c->policies[i].blocklist_file;
-		char *text = NULL;
-		size_t len;
-		if (!*f)
-			continue;
-		if (idm_file_read(f, 256u * 1024 * 1024, 0, log, &text, &len) < 0) {
-			idm_logf(log, LOG_ERR, "%s: policy %s: blocklist_file: \"%s\" cannot be read",
+		if (*f && idm_blocklist_check(f, log) < 0) {
+			idm_logf(log, LOG_ERR, "%s: policy %s: blocklist_file: \"%s\" cannot be used",
 				 c->path, c->policies[i].name, f);
 			r = IDM_ECONFIG;
 		}
-		free(text);
 	}
 	return r;
 }

@@ -157,3 +157,28 @@ out:
 	free(esc);
 	return r;
 }
+
+char *idm_printable(const char *in, const char *also, char *out, size_t size)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return out;
+	for (const unsigned char *p = (const unsigned char *)(in ? in : ""); *p; p++) {
+		bool plain = *p >= 0x20 && *p < 0x7f && !strchr(also, *p);
+		size_t need = plain ? 1 : 4;
+
+		if (o + need > size - 1)
+			break;
+		if (plain) {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -164,8 +164,9 @@ int idm_secret_write(const char *path, const char *secret, const struct idm_log 
 {
 	size_t plen = strlen(path), slen = strlen(secret);
 	char *tmp = malloc(plen + 8);
-	int fd = -1, r = IDM_EIO;
+	int fd = -1, r = IDM_EIO, e;
 	struct stat st;
+	ssize_t n;
 
 	if (!tmp)
 		return IDM_ENOMEM;
@@ -177,20 +178,28 @@ int idm_secret_write(const char *path, const char *secret, const struct idm_log 
 	}
 	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
 	if (fd < 0) {
-		idm_logf(log, LOG_ERR, "%s: %s", tmp, strerror(errno));
+		e = errno;
+		idm_logf(log, LOG_ERR, "%s: %s", tmp, strerror(e));
 		goto out;
 	}
-	/* No trailing newline: ldapwhoami -y reads the whole file. */
-	if (fchmod(fd, 0600) < 0 || write(fd, secret, slen) != (ssize_t)slen || fsync(fd) < 0) {
-		idm_logf(log, LOG_ERR, "%s: %s", tmp, strerror(errno));
+	/* No trailing newline: ldapwhoami -y reads the whole file.  errno is
+	 * taken at once: the logger (syslog) and unlink() may change it. */
+	e = 0;
+	if (fchmod(fd, 0600) < 0 || (n = write(fd, secret, slen)) < 0 || fsync(fd) < 0)
+		e = errno;
+	else if ((size_t)n != slen)
+		e = ENOSPC; /* a short write sets no errno */
+	if (e) {
 		unlink(tmp);
+		idm_logf(log, LOG_ERR, "%s: %s", tmp, strerror(e));
 		goto out;
 	}
 	/* link() fails if path appeared meanwhile, so nothing is ever replaced. */
 	if (link(tmp, path) < 0) {
-		idm_logf(log, LOG_ERR, "%s: %s", path, strerror(errno));
+		e = errno;
 		unlink(tmp);
-		r = errno == EEXIST ? IDM_EEXIST : IDM_EIO;
+		idm_logf(log, LOG_ERR, "%s: %s", path, strerror(e));
+		r = e == EEXIST ? IDM_EEXIST : IDM_EIO;
 		goto out;
 	}
 	unlink(tmp);

@@ -1,11 +1,36 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "idm_error.h"
 #include "idm_time.h"
+
+#define TIME_T_MAX ((time_t)(sizeof(time_t) == 8 ? INT64_MAX : INT32_MAX))
+#define TIME_T_MIN (-TIME_T_MAX - 1)
+
+time_t idm_days(long long days)
+{
+	return idm_time_add_days(0, days);
+}
+
+time_t idm_time_add_days(time_t t, long long days)
+{
+	long long secs;
+
+	if (days > (long long)(TIME_T_MAX / IDM_DAY))
+		return TIME_T_MAX;
+	if (days < (long long)(TIME_T_MIN / IDM_DAY))
+		return TIME_T_MIN;
+	secs = days * (long long)IDM_DAY;
+	if (secs > 0 && t > TIME_T_MAX - (time_t)secs)
+		return TIME_T_MAX;
+	if (secs < 0 && t < TIME_T_MIN - (time_t)secs)
+		return TIME_T_MIN;
+	return t + (time_t)secs;
+}
 
 void idm_time_format(time_t t, char buf[IDM_GENTIME_LEN])
 {

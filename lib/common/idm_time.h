@@ -6,6 +6,14 @@
 
 #define IDM_GENTIME_LEN 16 /* with the NUL */
 
+/* Seconds in a day, as time_t.  Day counts of the configuration
+ * (max_age_days up to 36500) times 86400 overflow a 32-bit long: compute
+ * with these, never with "days * 86400L". */
+#define IDM_DAY ((time_t)86400)
+/* days * IDM_DAY, and t + days * IDM_DAY, saturating at the range of time_t. */
+time_t idm_days(long long days);
+time_t idm_time_add_days(time_t t, long long days);
+
 /* Formats t as YYYYMMDDHHMMSSZ into buf (IDM_GENTIME_LEN bytes). */
 void idm_time_format(time_t t, char buf[IDM_GENTIME_LEN]);
 /* Parses YYYYMMDDHHMMSS[.fraction]Z; fraction ignored. 0 or IDM_EINVAL. */

@@ -13,6 +13,9 @@
 #include "idm_dir.h"
 #include "idm_log.h"
 
+/* idmLastLoginHost holds at most this many characters (its schema's bound). */
+#define IDM_HOST_MAX 256
+
 struct idm_account {
 	char *dn, *uid, *status, *policy;
 	bool privileged;
@@ -28,7 +31,7 @@ struct idm_account {
 	bool hard_locked;    /* idmHardLockTime, or the obsolete idmFailureCount at the limit */
 	time_t last_success; /* authTimestamp: the server's time of the last successful bind */
 	time_t last_login, last_logout;
-	char *last_host;
+	char *last_host; /* as stored: printable unless written around idmgr */
 };
 
 /* IDM_ENOENT when uid is invalid or not a managed account. */

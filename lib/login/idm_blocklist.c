@@ -63,11 +63,26 @@ static int open_list(const char *path, const struct idm_log *log, struct stat *s
 	return fd;
 }
 
-int idm_blocklist_contains(const char *path, const char *candidate, size_t len,
-			   const struct idm_log *log)
+static size_t count_newlines(const char *p, size_t n)
+{
+	size_t count = 0;
+	const char *nl;
+
+	while (n && (nl = memchr(p, '\n', n)) != NULL) {
+		count++;
+		n -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+	}
+	return count;
+}
+
+/* The one reader: streams the list through one buffer, refusing a NUL byte
+ * anywhere (naming its line).  With a candidate, stops at the first line
+ * that matches it (1); without, reads the whole list (config check). */
+static int scan(const char *path, const char *candidate, size_t len, const struct idm_log *log)
 {
 	struct stat st;
-	size_t cap, have = 0, total = 0;
+	size_t cap, have = 0, total = 0, lines = 0; /* lines: complete lines before buf */
 	bool skipping = false; /* inside a line too long to match */
 	char *buf = NULL;
 	int fd, r;
@@ -76,13 +91,13 @@ int idm_blocklist_contains(const char *path, const char *candidate, size_t len,
 	if (fd < 0)
 		return fd;
 	/* No line of a list within the size cap can be this long. */
-	if (len == 0 || len >= IDM_BLOCKLIST_MAX) {
+	if (candidate && (len == 0 || len >= IDM_BLOCKLIST_MAX)) {
 		r = 0;
 		goto out;
 	}
 	/* A line that fills the buffer without its newline is longer than
 	 * the candidate plus "\r", so it can be skipped unread. */
-	cap = len + 2 > CHUNK ? len + 2 : CHUNK;
+	cap = candidate && len + 2 > CHUNK ? len + 2 : CHUNK;
 	buf = malloc(cap);
 	if (!buf) {
 		r = IDM_ENOMEM;
@@ -91,7 +106,7 @@ int idm_blocklist_contains(const char *path, const char *candidate, size_t len,
 	for (;;) {
 		ssize_t k = read(fd, buf + have, cap - have);
 		size_t start = 0;
-		char *nl;
+		char *nl, *nul;
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -102,7 +117,7 @@ int idm_blocklist_contains(const char *path, const char *candidate, size_t len,
 		}
 		if (k == 0) {
 			/* The last line may lack its newline. */
-			r = !skipping && line_matches(buf, have, candidate, len);
+			r = candidate && !skipping && line_matches(buf, have, candidate, len);
 			goto out;
 		}
 		total += (size_t)k;
@@ -112,15 +127,24 @@ int idm_blocklist_contains(const char *path, const char *candidate, size_t len,
 			r = IDM_ECONFIG;
 			goto out;
 		}
+		nul = memchr(buf + have, '\0', (size_t)k);
+		if (nul) {
+			idm_logf(log, LOG_ERR,
+				 "blocklist %s:%zu: holds a NUL byte: not a text list (refused)", path,
+				 lines + count_newlines(buf, (size_t)(nul - buf)) + 1);
+			r = IDM_ECONFIG;
+			goto out;
+		}
 		have += (size_t)k;
 		while ((nl = memchr(buf + start, '\n', have - start)) != NULL) {
 			size_t n = (size_t)(nl - (buf + start));
 
-			if (!skipping && line_matches(buf + start, n, candidate, len)) {
+			if (candidate && !skipping && line_matches(buf + start, n, candidate, len)) {
 				r = 1;
 				goto out;
 			}
 			skipping = false;
+			lines++;
 			start += n + 1;
 		}
 		if (start == 0 && have == cap) {
@@ -135,4 +159,15 @@ out:
 	free(buf);
 	close(fd);
 	return r;
+}
+
+int idm_blocklist_contains(const char *path, const char *candidate, size_t len,
+			   const struct idm_log *log)
+{
+	return scan(path, candidate ? candidate : "", candidate ? len : 0, log);
+}
+
+int idm_blocklist_check(const char *path, const struct idm_log *log)
+{
+	return scan(path, NULL, 0, log);
 }

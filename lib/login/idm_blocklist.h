@@ -13,7 +13,11 @@
  * milliseconds.  The file is read(), not mmap()ed: an administrator who
  * rewrites the list in place would otherwise kill passwd or sshd with
  * SIGBUS.  Opened without following symbolic links; it must be a regular
- * file of at most IDM_BLOCKLIST_MAX bytes. */
+ * file of at most IDM_BLOCKLIST_MAX bytes, and a text file: a NUL byte
+ * anywhere (a UTF-16 or binary file, which would match nothing) is an error
+ * naming its line (the password is refused either way: a line that matches
+ * in a part read before the NUL is reported as listed).  config check reads the list with the same code, so it
+ * gives the same verdict in the same bounded memory (one 128 KiB buffer). */
 #ifndef IDM_BLOCKLIST_H
 #define IDM_BLOCKLIST_H
 
@@ -29,5 +33,9 @@
  * the caller fails closed. */
 int idm_blocklist_contains(const char *path, const char *candidate, size_t len,
 			   const struct idm_log *log);
+
+/* Reads the whole list as idm_blocklist_contains() does: 0 when every
+ * candidate could be checked against it, else that negative idm_err. */
+int idm_blocklist_check(const char *path, const struct idm_log *log);
 
 #endif

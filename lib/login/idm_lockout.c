@@ -19,8 +19,13 @@
 #define VALUE_LEN (IDM_GENTIME_LEN + 18)
 
 static const char *const read_attrs[] = {
-	"idmFailureTime", "idmLockedTime", "idmHardLockTime", "idmFailureCount",
-	"authTimestamp",  "modifyTimestamp", NULL,
+	"idmFailureTime",
+	"idmLockedTime",
+	"idmHardLockTime",
+	"idmFailureCount",
+	"authTimestamp",
+	"modifyTimestamp",
+	NULL,
 };
 
 /* "YYYYMMDDHHMMSSZ#nonce": the time, then 16 random hex digits so that two
@@ -326,8 +331,7 @@ int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const ch
 
 /* Deletes this attempt's own values, and with all (when the record saw
  * them) every value seen. */
-static int delete_values(struct idm_dir *user, const char *dn, const struct idm_attempt *a,
-			 bool all)
+static int delete_values(struct idm_dir *user, const char *dn, const struct idm_attempt *a, bool all)
 {
 	struct idm_mods *m = idm_mods_new();
 	int r;
@@ -376,7 +380,8 @@ int idm_lockout_clear_server_lock(struct idm_dir *d, const char *dn)
 	r = idm_dir_apply(d, dn, m);
 	if (r < 0 && r != IDM_ESCHEMA)
 		idm_logf(idm_dir_log(d), LOG_WARNING,
-			 "%s: the server's own lock (pwdAccountLockedTime) could not be cleared", dn);
+			 "%s: the server's own lock (pwdAccountLockedTime) could not be cleared",
+			 dn);
 	return IDM_OK;
 }
 
@@ -408,8 +413,7 @@ void idm_lockout_values_of(const struct idm_account *a, struct idm_lock_values *
 	v->last_success = a->last_success;
 }
 
-time_t idm_lockout_locked_since(const struct idm_policy *p, const struct idm_account *a,
-				time_t now)
+time_t idm_lockout_locked_since(const struct idm_policy *p, const struct idm_account *a, time_t now)
 {
 	struct idm_lock_values v;
 
@@ -429,8 +433,9 @@ int idm_lockout_probe(struct idm_dir *svc, const struct idm_config *cfg, time_t 
 	int r;
 
 	idm_mods_add(m, LDAP_MOD_REPLACE, "description", "idmgr clock probe");
-	r = idm_mods_array(m) ? idm_dir_modify_read(svc, cfg->ldap.bind_dn, idm_mods_array(m), attrs, &e)
-			      : IDM_ENOMEM;
+	r = idm_mods_array(m)
+		    ? idm_dir_modify_read(svc, cfg->ldap.bind_dn, idm_mods_array(m), attrs, &e)
+		    : IDM_ENOMEM;
 	idm_mods_free(m);
 	if (r == IDM_OK && !(*now = entry_time(e, "modifyTimestamp")))
 		r = IDM_EINVAL;
@@ -463,9 +468,8 @@ static void verdict_at(const struct idm_policy *p, const struct idm_account *a, 
 	*out = idm_lockout_verdict(p, &v, now);
 }
 
-int idm_lockout_state(struct idm_dir *svc, const struct idm_config *cfg,
-		      const struct idm_policy *p, const struct idm_account *a,
-		      enum idm_lock_verdict *out)
+int idm_lockout_state(struct idm_dir *svc, const struct idm_config *cfg, const struct idm_policy *p,
+		      const struct idm_account *a, enum idm_lock_verdict *out)
 {
 	time_t now;
 	int r = IDM_OK;
@@ -475,9 +479,8 @@ int idm_lockout_state(struct idm_dir *svc, const struct idm_config *cfg,
 	return r;
 }
 
-int idm_lockout_state_as(struct idm_dir *d, const struct idm_policy *p,
-			 const struct idm_account *a, const char *dn, const char *attr,
-			 enum idm_lock_verdict *out)
+int idm_lockout_state_as(struct idm_dir *d, const struct idm_policy *p, const struct idm_account *a,
+			 const char *dn, const char *attr, enum idm_lock_verdict *out)
 {
 	time_t now;
 	int r = IDM_OK;

@@ -42,9 +42,9 @@
 #define IDM_LOCKOUT_HARD_LIMIT 100
 
 enum idm_lock_verdict {
-	IDM_LOCK_CHECK,     /* the password may be checked */
-	IDM_LOCK_LOCKED,    /* locked for lockout_duration (or until unlocked) */
-	IDM_LOCK_HARD,      /* IDM_LOCKOUT_HARD_LIMIT consecutive failures */
+	IDM_LOCK_CHECK,  /* the password may be checked */
+	IDM_LOCK_LOCKED, /* locked for lockout_duration (or until unlocked) */
+	IDM_LOCK_HARD,   /* IDM_LOCKOUT_HARD_LIMIT consecutive failures */
 };
 
 /* The lock state read from an entry's values: lock_values (idmLockedTime),
@@ -62,13 +62,13 @@ struct idm_lock_values {
 struct idm_attempt {
 	enum idm_lock_verdict verdict;
 	time_t server_now;
-	long in_window;    /* failures counted in the window, this attempt included */
-	long consecutive;  /* failures since the last success, this attempt included */
-	bool lock_active;  /* a lock is in force: it is not extended */
-	bool hard_marked;  /* the hard-limit mark is there already */
-	char own[IDM_GENTIME_LEN + 18];       /* this attempt's value */
+	long in_window;                 /* failures counted in the window, this attempt included */
+	long consecutive;               /* failures since the last success, this attempt included */
+	bool lock_active;               /* a lock is in force: it is not extended */
+	bool hard_marked;               /* the hard-limit mark is there already */
+	char own[IDM_GENTIME_LEN + 18]; /* this attempt's value */
 	char own_fixed[IDM_GENTIME_LEN + 18]; /* and its server-stamped twin, or "" */
-	char **spent;      /* the values the record saw, for idm_lockout_tidy */
+	char **spent;                         /* the values the record saw, for idm_lockout_tidy */
 	size_t n_spent;
 };
 
@@ -118,8 +118,7 @@ enum idm_lock_verdict idm_lockout_verdict(const struct idm_policy *p,
 /* What "locked since" shows for a (user show, list): the latest lock mark
  * while a lock or the hard limit is in force at now (host time: a display),
  * else 0 (lock marks that ran out stay in the entry). */
-time_t idm_lockout_locked_since(const struct idm_policy *p, const struct idm_account *a,
-				time_t now);
+time_t idm_lockout_locked_since(const struct idm_policy *p, const struct idm_account *a, time_t now);
 /* Consecutive failures since the last success. */
 long idm_lockout_failures(const struct idm_lock_values *v);
 /* The latest lock mark, 0 when none. */
@@ -131,13 +130,11 @@ int idm_lockout_probe(struct idm_dir *svc, const struct idm_config *cfg, time_t 
 
 /* Lock state without recording anything (account phase): the verdict on
  * the server's clock, asked for only when a lock could be in force. */
-int idm_lockout_state(struct idm_dir *svc, const struct idm_config *cfg,
-		      const struct idm_policy *p, const struct idm_account *a,
-		      enum idm_lock_verdict *out);
+int idm_lockout_state(struct idm_dir *svc, const struct idm_config *cfg, const struct idm_policy *p,
+		      const struct idm_account *a, enum idm_lock_verdict *out);
 /* The same for an identity that may write attr of dn (an officer: their own
  * entry's idmAuditPending), whose clock is read by idm_dir_server_time(). */
-int idm_lockout_state_as(struct idm_dir *d, const struct idm_policy *p,
-			 const struct idm_account *a, const char *dn, const char *attr,
-			 enum idm_lock_verdict *out);
+int idm_lockout_state_as(struct idm_dir *d, const struct idm_policy *p, const struct idm_account *a,
+			 const char *dn, const char *attr, enum idm_lock_verdict *out);
 
 #endif

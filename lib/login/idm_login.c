@@ -8,6 +8,7 @@
 #include "idm_account.h"
 #include "idm_dir.h"
 #include "idm_error.h"
+#include "idm_escape.h"
 #include "idm_lockout.h"
 #include "idm_login.h"
 #include "idm_mods.h"
@@ -97,6 +98,15 @@ static void set_policy(char dst[65], const struct idm_policy *p)
 	snprintf(dst, 65, "%s", p ? p->name : "-");
 }
 
+/* idmLastLoginHost as stored: PAM_RHOST is the client's choice, so it is
+ * put in printable form (valid IA5, at most 256 characters, no escape
+ * sequence); a value the directory refused would fail the modify that
+ * clears the attempt counted before the check, and cost the user a lock. */
+static const char *stored_host(const char *rhost, char buf[IDM_HOST_MAX + 1])
+{
+	return rhost && *rhost ? idm_printable(rhost, "\\", buf, IDM_HOST_MAX + 1) : "localhost";
+}
+
 /* After a successful check: the last login's time and host and, under
  * max_logins, one more login value (the server's time and the attempt's
  * nonce, idm_account.h).  Failures are not cleared here (the service
@@ -113,13 +123,13 @@ static int record_success(struct idm_dir *svc, const struct idm_policy *p,
 	struct idm_mods *m = idm_mods_new();
 	struct idm_entry *e = NULL;
 	const struct idm_attr *logins;
-	char now[IDM_GENTIME_LEN], login[IDM_GENTIME_LEN + 18];
+	char now[IDM_GENTIME_LEN], login[IDM_GENTIME_LEN + 18], host[IDM_HOST_MAX + 1];
 	const char *nonce = strchr(at->own, '#');
 	int r;
 
 	idm_time_format(time(NULL), now);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", rhost && *rhost ? rhost : "localhost");
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", stored_host(rhost, host));
 	if (p->max_logins <= 0 || !nonce) {
 		r = idm_mods_array(m) ? idm_dir_modify(svc, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
 		goto out;
@@ -299,8 +309,8 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 		goto out;
 	}
 	if (p->max_age_days > 0) {
-		time_t expires = a->pwd_changed + p->max_age_days * 86400L;
-		res->days_left = expires > now ? (expires - now + 86399) / 86400 : 0;
+		time_t expires = idm_time_add_days(a->pwd_changed, p->max_age_days);
+		res->days_left = expires > now ? (long)((expires - now + IDM_DAY - 1) / IDM_DAY) : 0;
 		res->warn = res->days_left <= p->warn_days;
 	}
 	if (p->max_logins > 0 && a->login_count > p->max_logins) {
@@ -330,7 +340,7 @@ static int write_times(const struct idm_config *cfg, const struct idm_log *log, 
 	struct idm_dir *svc = NULL;
 	struct idm_account *a = NULL;
 	struct idm_mods *m = NULL;
-	char now[IDM_GENTIME_LEN];
+	char now[IDM_GENTIME_LEN], host[IDM_HOST_MAX + 1];
 	int r;
 
 	r = idm_dir_open_service(cfg, log, &svc);
@@ -349,7 +359,7 @@ static int write_times(const struct idm_config *cfg, const struct idm_log *log, 
 	m = idm_mods_new();
 	if (login) {
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
-		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", rhost && *rhost ? rhost : "localhost");
+		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", stored_host(rhost, host));
 	} else {
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLogoutTime", now);
 	}

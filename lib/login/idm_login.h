@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "idm_account.h"
 #include "idm_config.h"
 #include "idm_log.h"
 
@@ -37,7 +38,7 @@ const char *idm_auth_reason_name(enum idm_auth_reason r);
 
 struct idm_last_login {
 	time_t login, logout; /* 0: never */
-	char host[256];
+	char host[IDM_HOST_MAX + 1]; /* as stored: may be raw if written around idmgr */
 	long failures;        /* failed attempts since that login */
 };
 

@@ -12,6 +12,7 @@
 #include "idm_lockout.h"
 #include "idm_mods.h"
 #include "idm_password.h"
+#include "idm_time.h"
 #include "idm_uid.h"
 
 /* The user's names, for the pre-check of the name rule. */
@@ -44,7 +45,7 @@ static int read_own(struct idm_dir *d, const char *dn, struct own *o)
 static bool password_expired(const struct idm_policy *p, const struct idm_account *a, time_t now)
 {
 	return p->max_age_days > 0 &&
-	       (a->pwd_changed == 0 || now - a->pwd_changed >= p->max_age_days * 86400L);
+	       (a->pwd_changed == 0 || now >= idm_time_add_days(a->pwd_changed, p->max_age_days));
 }
 
 /* slapd's refusal as one sentence per rule (the check module's text holds

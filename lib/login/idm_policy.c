@@ -12,7 +12,7 @@
 #include "idm_time.h"
 
 #define NAME_MIN_CHARS 3
-#define DAY 86400LL
+#define DAY ((long long)IDM_DAY)
 
 void idm_violations_add(struct idm_violations *out, enum idm_rule rule, const char *fmt, ...)
 {
