@@ -236,6 +236,7 @@ static void setup(void)
 	snprintf(extra, sizeof(extra), "idmStatus: active\nidmPolicy: counted\npwdChangedTime: %s\n",
 		 days_ago(1, t));
 	add_account("counted", "Counted logins passphrase", extra);
+	add_account("firstchange", "First change temporary 1", "idmStatus: active\npwdReset: TRUE\n");
 	add_account("counted2", "Counted again passphrase", extra);
 	add_account("counted3", "Counted third passphrase", extra);
 	add_account("cron1", "Cron user passphrase", "idmStatus: active\n");
@@ -1338,6 +1339,31 @@ START_TEST(password_change_restarts_login_count)
 }
 END_TEST
 
+
+/* A must-change session cannot tidy its attempt values (slapd restricts
+ * it): the change made, they are tidied, so a rightful first login and its
+ * change leave no failure behind (R-LOGIN-1; never closer to a lock). */
+START_TEST(first_change_leaves_no_failures)
+{
+	struct idm_violations v;
+	struct idm_account *a;
+	struct pam_script c;
+
+	ck_assert_int_eq(auth("firstchange", "First change temporary 1", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("firstchange", &c), PAM_NEW_AUTHTOK_REQD);
+	memset(&v, 0, sizeof(v));
+	ck_assert_int_eq(idm_password_change(sb.cfg, NULL, "firstchange", "First change temporary 1",
+					     "Changed at first login 26", 25, &v),
+			 IDM_OK);
+	a = read_account("firstchange");
+	ck_assert_int_eq(a->failure_count, 0);
+	ck_assert_uint_eq(a->n_failure_values, 0);
+	idm_account_free(a);
+	ck_assert_int_eq(auth("firstchange", "Changed at first login 26", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("firstchange", &c), PAM_SUCCESS);
+}
+END_TEST
+
 static Suite *pam_suite(void)
 {
 	Suite *s = suite_create("pam");
@@ -1347,6 +1373,7 @@ static Suite *pam_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, temporary_password_must_change);
 	tcase_add_test(tc, password_change_restarts_login_count);
+	tcase_add_test(tc, first_change_leaves_no_failures);
 	tcase_add_test(tc, right_password_active_account);
 	tcase_add_test(tc, wrong_password_and_unknown_user_look_alike);
 	tcase_add_test(tc, empty_password_refused);

@@ -86,9 +86,9 @@ int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const ch
 /* After a successful check, on the user's own connection: deletes the
  * values the record saw, this attempt's among them (a success resets the
  * count; the user proved the password, and lock marks it cannot touch).
- * A failure here never fails a login (a session restricted to a password
- * change cannot delete: the values then count until the next success's bind
- * moves authTimestamp past them). */
+ * A failure here never fails a login.  Not called for a session slapd
+ * restricts to a password change (it cannot delete): the values then count
+ * until the next success's bind moves authTimestamp past them. */
 void idm_lockout_tidy(struct idm_dir *user, const char *dn, const struct idm_attempt *a);
 /* The changes of an operator's unlock into a builder (so that the unlock
  * makes them in one modify with its audit mark): every attempt value, lock

@@ -234,7 +234,8 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		res->reason = IDM_AUTH_OK;
 		res->must_change = pp == PP_changeAfterReset;
 		r = record_success(svc, p, a, &at, rhost);
-		if (r == IDM_OK)
+		/* a session slapd restricts to a change may not delete */
+		if (r == IDM_OK && !res->must_change)
 			idm_lockout_tidy(user, a->dn, &at);
 	} else if (r == IDM_EAUTH) {
 		/* passwordExpired comes only with the right password: the

@@ -161,8 +161,8 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	 * and this attempt's own value goes (idm_lockout.h). */
 	if (counted && r == IDM_EAUTH)
 		idm_lockout_failed(svc, p, dn, &at);
-	else if (counted && r == IDM_OK)
-		idm_lockout_tidy(d, dn, &at);
+	else if (counted && r == IDM_OK && pp != PP_changeAfterReset)
+		idm_lockout_tidy(d, dn, &at); /* (a restricted session may not delete) */
 	if (r < 0)
 		goto out;
 	/* Read with the service identity where there is one: a user who must
@@ -222,7 +222,11 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		goto out;
 	idm_logf(log, LOG_INFO, "%s: password changed (policy %s)", uid, p->name);
 	/* Logins are counted per password (max_logins) by the change time
-	 * slapd keeps: nothing to write here (idm_account.h). */
+	 * slapd keeps: nothing to write here (idm_account.h).  A change made,
+	 * slapd lifts the restriction of a must-change session: the attempts
+	 * it and the restricted logins before it left are tidied now. */
+	if (counted && pp == PP_changeAfterReset)
+		idm_lockout_tidy(d, dn, &at);
 out:
 	if (counted)
 		idm_attempt_release(&at);
