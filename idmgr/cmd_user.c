@@ -9,6 +9,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "idm_account.h"
+#include "idm_lockout.h"
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_operator.h"
@@ -32,7 +33,7 @@ static json_t *account_json(const struct idm_config *cfg, const struct idm_accou
 
 	output_time(a->last_login, login);
 	output_time(a->last_logout, logout);
-	output_time(a->locked_time, locked);
+	output_time(idm_lockout_locked_since(idm_account_policy(cfg, a), a, time(NULL)), locked);
 	output_time(a->pwd_changed, changed);
 	output_time(a->valid_until, until);
 	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:s?, s:s, s:I}",
@@ -52,7 +53,7 @@ static void show_text(const struct idm_config *cfg, const struct idm_account *a)
 
 	output_time(a->last_login, login);
 	output_time(a->last_logout, logout);
-	output_time(a->locked_time, locked);
+	output_time(idm_lockout_locked_since(idm_account_policy(cfg, a), a, time(NULL)), locked);
 	output_time(a->pwd_changed, changed);
 	output_time(a->valid_until, until);
 	/* a stored host may hold escape sequences (written around idmgr) */
@@ -77,7 +78,7 @@ static int list_one(void *ctx, const struct idm_account *a)
 	char login[IDM_GENTIME_LEN], locked[IDM_GENTIME_LEN];
 
 	output_time(a->last_login, login);
-	output_time(a->locked_time, locked);
+	output_time(idm_lockout_locked_since(idm_account_policy(l->cfg, a), a, time(NULL)), locked);
 	if (l->format == OUTPUT_JSON) {
 		json_array_append_new(l->array, account_json(l->cfg, a));
 	} else if (l->format == OUTPUT_CSV) {

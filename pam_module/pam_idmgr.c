@@ -21,6 +21,7 @@
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_log.h"
+#include "idm_lockout.h"
 #include "idm_login.h"
 #include "idm_password.h"
 #include "idm_secret.h"
@@ -148,6 +149,39 @@ static int account_code(int r)
 	}
 }
 
+static void format_time(time_t t, char *buf, size_t size);
+
+/* Why the account phase refused, in one sentence for the user (R-VIO-1,
+ * R-PW-2, R-PRIV-4).  The auth phase says nothing of the kind: there an
+ * unknown user, a locked account and a wrong password must look alike. */
+static void say_refusal(pam_handle_t *pamh, const struct idm_account_result *res)
+{
+	char when[64];
+
+	if (strcmp(res->reason, "locked") == 0 && res->locked_until) {
+		format_time(res->locked_until, when, sizeof(when));
+		pam_error(pamh, _("Your account is locked after too many failed logins until %s."),
+			  when);
+	} else if (strcmp(res->reason, "locked") == 0) {
+		pam_error(pamh, _("Your account is locked after too many failed logins; "
+				  "an officer must unlock it."));
+	} else if (strcmp(res->reason, "locked_hard_limit") == 0) {
+		pam_error(pamh, _("Your account is locked after %d failed logins; "
+				  "an officer must unlock it."),
+			  IDM_LOCKOUT_HARD_LIMIT);
+	} else if (strcmp(res->reason, "account_expired") == 0) {
+		pam_error(pamh, _("Your account has expired; ask your security officer."));
+	} else if (strcmp(res->status, "suspended") == 0) {
+		pam_error(pamh, _("Your account is suspended; ask your security officer."));
+	} else if (strcmp(res->status, "seconded") == 0) {
+		pam_error(pamh, _("Your account is not usable during your secondment."));
+	} else if (strcmp(res->status, "retired") == 0) {
+		pam_error(pamh, _("Your account is retired."));
+	} else if (strcmp(res->reason, "account_disabled") == 0) {
+		pam_error(pamh, _("Your account is disabled; ask your security officer."));
+	}
+}
+
 EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct ctx c;
@@ -156,7 +190,6 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 	struct idm_last_login *prev;
 	int pr, r;
 
-	(void)flags;
 	pr = setup(&c, pamh, argc, argv);
 	if (pr != PAM_SUCCESS)
 		goto out;
@@ -167,6 +200,10 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 	}
 	r = idm_login_authenticate(c.cfg, &c.log, c.user, password, c.rhost, &res);
 	pr = auth_code(r);
+	/* only who gave the right password learns this */
+	if (res.reason == IDM_AUTH_SERVER_EXPIRED && !(flags & PAM_SILENT))
+		pam_error(pamh, _("Your password has expired and can no longer be used; "
+				  "ask an officer to reset it."));
 	if (pr == PAM_SUCCESS) {
 		/* Without it the session reads the entry itself: no harm. */
 		prev = malloc(sizeof(*prev));
@@ -223,6 +260,8 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char 
 					 "You must change it now."));
 		else
 			pam_info(pamh, _("You must change your password now."));
+	} else if (pr == PAM_PERM_DENIED || pr == PAM_ACCT_EXPIRED) {
+		say_refusal(pamh, &res);
 	} else if (pr == PAM_SUCCESS && res.warn) {
 		pam_info(pamh, _("Your password will expire in %ld day(s)."), res.days_left);
 	}

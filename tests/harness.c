@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "harness.h"
+#include "idm_dir.h"
 #include "idm_error.h"
 #include "idm_password.h"
 

@@ -379,6 +379,123 @@ START_TEST(init_adds_new_unit_groups_and_officer)
 }
 END_TEST
 
+/* Issue 11 upgrade: a directory as the previous release left it (lock
+ * state in counters the hosts and users could lower, status only in
+ * idmStatus, no policy entries per policy, no timing decoy) is moved to
+ * the server-enforced form by "idmgr init" run again, and a second run
+ * changes nothing (R-PW-3, R-PRIV-4, R-VIO-1). */
+START_TEST(init_upgrades_older_lock_state)
+{
+	char *text = slurp(sb.conf), path[700], *out = NULL, *err = NULL, *grown, *v;
+	size_t size = strlen(text) + 128;
+	char *argv[] = { (char *)idmgr_bin(), "-c", path, "--verbose", "init", "--admin-dn",
+			 sb.admin_dn, "--admin-password-file", sb.admin_secret, NULL };
+	struct idm_dir *d = NULL;
+	struct idm_account *a = NULL;
+	char *hash = NULL;
+
+	grown = malloc(size);
+	snprintf(grown, size, "%s\npolicy counted { max_logins = 2 }\n", text);
+	snprintf(path, sizeof(path), "%s/upgrade.conf", sb.dir);
+	write_file(path, grown, 0600);
+	/* what the previous release's init and logins leave */
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: cn=idmgr-decoy,ou=services,dc=example,dc=org\n"
+						"changetype: delete\n\n"
+						"dn: cn=privileged,ou=policies,dc=example,dc=org\n"
+						"changetype: delete\n"),
+			 0);
+	ck_assert_int_eq(idm_hash_password(&sb.cfg->argon2, "Upgrade passphrase 1", 20, &hash),
+			 IDM_OK);
+	{
+		static const char *const old[][2] = {
+			{ "oldhard", "idmStatus: active\nidmFailureCount: 100\n" },
+			{ "oldsoft", "idmStatus: active\nidmFailureCount: 3\n" },
+			{ "oldcount", "idmStatus: active\nidmPolicy: counted\nidmLoginCount: 2\n" },
+			{ "oldsusp", "idmStatus: suspended\n" },
+			{ "oldend", "idmStatus: active\nidmValidUntil: 20200101000000Z\n" },
+		};
+		for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+			char ldif[2048];
+			snprintf(ldif, sizeof(ldif),
+				 "dn: uid=%s,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\n"
+				 "objectClass: posixAccount\nobjectClass: idmAccount\nuid: %s\ncn: %s\n"
+				 "sn: %s\nuidNumber: %zu\ngidNumber: 10000\nhomeDirectory: /home/%s\n"
+				 "userPassword: %s\n%s",
+				 old[i][0], old[i][0], old[i][0], old[i][0], 33000 + i, old[i][0], hash,
+				 old[i][1]);
+			ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
+		}
+	}
+	/* before: the suspended account binds around PAM */
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, "uid=oldsusp,ou=people,dc=example,dc=org",
+				      "Upgrade passphrase 1", &d),
+			 IDM_OK);
+	idm_dir_close(d);
+
+	ck_assert_msg(run_cmd(argv, NULL, &out, &err) == 0, "%s", err);
+	ck_assert_ptr_nonnull(strstr(out, "created  cn=privileged,ou=policies,dc=example,dc=org"));
+	ck_assert_ptr_nonnull(strstr(out, "created  cn=counted,ou=policies,dc=example,dc=org"));
+	ck_assert_ptr_nonnull(strstr(out, "created  cn=idmgr-decoy,ou=services,dc=example,dc=org"));
+	for (const char *const *u = (const char *const[]){ "oldhard", "oldsoft", "oldcount",
+							   "oldsusp", "oldend", NULL };
+	     *u; u++) {
+		char line[128];
+		snprintf(line, sizeof(line), "updated  uid=%s,ou=people,dc=example,dc=org", *u);
+		ck_assert_msg(strstr(out, line) != NULL, "%s missing in:\n%s", line, out);
+	}
+	free(out);
+	free(err);
+
+	/* after: the server-enforced form */
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
+	ck_assert_int_eq(idm_account_lookup(d, sb.cfg, "oldhard", &a), IDM_OK);
+	ck_assert(a->hard_locked);
+	idm_account_free(a);
+	v = sandbox_admin_read(&sb, "uid=oldhard,ou=people,dc=example,dc=org", "idmHardLockTime");
+	ck_assert_str_ne(v, "");
+	free(v);
+	ck_assert_int_eq(idm_account_lookup(d, sb.cfg, "oldsoft", &a), IDM_OK);
+	ck_assert(!a->hard_locked);
+	idm_account_free(a);
+	idm_dir_close(d);
+	for (const char *const *u = (const char *const[]){ "oldhard", "oldsoft", NULL }; *u; u++) {
+		char dn[128];
+		snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=example,dc=org", *u);
+		v = sandbox_admin_read(&sb, dn, "idmFailureCount");
+		ck_assert_str_eq(v, "");
+		free(v);
+	}
+	v = sandbox_admin_read(&sb, "uid=oldcount,ou=people,dc=example,dc=org", "pwdReset");
+	ck_assert_str_eq(v, "TRUE\n");
+	free(v);
+	v = sandbox_admin_read(&sb, "uid=oldcount,ou=people,dc=example,dc=org", "idmLoginCount");
+	ck_assert_str_eq(v, "");
+	free(v);
+	v = sandbox_admin_read(&sb, "uid=oldend,ou=people,dc=example,dc=org", "pwdEndTime");
+	ck_assert_str_eq(v, "20200101000000Z\n");
+	free(v);
+	v = sandbox_admin_read(&sb, "cn=privileged,ou=policies,dc=example,dc=org", "pwdMaxFailure");
+	ck_assert_str_eq(v, "3\n");
+	free(v);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, "uid=oldsusp,ou=people,dc=example,dc=org",
+				      "Upgrade passphrase 1", &d),
+			 IDM_EAUTH);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, "uid=oldend,ou=people,dc=example,dc=org",
+				      "Upgrade passphrase 1", &d),
+			 IDM_EAUTH);
+
+	/* again: nothing to do */
+	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 0);
+	ck_assert_msg(!strstr(out, "updated") && !strstr(out, "created"), "second run:\n%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "exists   cn=idmgr-decoy,ou=services,dc=example,dc=org"));
+	free(out);
+	free(err);
+	free(hash);
+	free(text);
+	free(grown);
+}
+END_TEST
+
 /* Exit statuses of init: wrong administrator password 1, bad officer 2,
  * no server 3 (contract §7). */
 START_TEST(init_exit_statuses)
@@ -483,6 +600,7 @@ static Suite *directory_suite(void)
 	tcase_add_test(tc, init_rerun_changes_nothing);
 	tcase_add_test(tc, init_adds_new_unit_groups_and_officer);
 	tcase_add_test(tc, init_exit_statuses);
+	tcase_add_test(tc, init_upgrades_older_lock_state);
 	tcase_add_test(tc, config_check_secret_mode);
 	tcase_add_test(tc, number_pool_never_repeats);
 	suite_add_tcase(s, tc);

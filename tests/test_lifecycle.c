@@ -15,6 +15,7 @@
 #include "idm_account.h"
 #include "idm_dir.h"
 #include "idm_error.h"
+#include "idm_time.h"
 #include "officers.h"
 
 static struct sandbox sb;
@@ -82,6 +83,7 @@ static void setup(void)
 	passwords[4] = registered("boss", "finance", "regular");
 	passwords[5] = registered("parttime", "finance", "regular");
 	passwords[6] = registered("away2", "benefits", "regular");
+	passwords[7] = registered("fixed", "finance", "regular");
 	/* a group granted individually, outside any unit */
 	ck_assert_int_eq(sandbox_ldapadd(&sb, "dn: cn=projects,ou=groups,dc=example,dc=org\n"
 					      "objectClass: posixGroup\ncn: projects\ngidNumber: 29999\n"
@@ -221,6 +223,24 @@ START_TEST(transfer_regroups)
 }
 END_TEST
 
+/* A direct bind with the real ldapwhoami, around PAM: its exit status (0
+ * bound, 49 invalid credentials, which slapd answers to a locked account). */
+static int ldapwhoami_as(const char *uid, const char *pw)
+{
+	char dn[128];
+	char *argv[] = { (char *)"/usr/bin/ldapwhoami", (char *)"-x", (char *)"-H", sb.uri,
+			 (char *)"-D", dn, (char *)"-w", (char *)pw, (char *)"-e", (char *)"ppolicy",
+			 NULL };
+	char *out = NULL, *err = NULL;
+	int r;
+
+	snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=example,dc=org", uid);
+	r = run_cmd(argv, NULL, &out, &err);
+	free(out);
+	free(err);
+	return r;
+}
+
 /* Secondment: logins refused until return is applied; groups kept. */
 START_TEST(secondment_and_return)
 {
@@ -232,13 +252,52 @@ START_TEST(secondment_and_return)
 	free(id);
 	free(form);
 	ck_assert_int_eq(login("away", passwords[2]), PAM_AUTH_ERR);
+	/* R-VIO-1: slapd itself refuses a direct bind, right password or not */
+	ck_assert_int_eq(ldapwhoami_as("away", passwords[2]), 49);
 	ck_assert(in_groups("away", "benefits"));
 	form = simple_form("return", "away", "");
 	out = request_through(&sb, form, "tanaka", "suzuki", "takahashi", "takahashi", &id);
 	free(out);
 	free(id);
 	free(form);
+	ck_assert_int_eq(ldapwhoami_as("away", passwords[2]), 0);
 	ck_assert_int_eq(login("away", passwords[2]), PAM_NEW_AUTHTOK_REQD);
+}
+END_TEST
+
+/* A validity end (valid_until): the applied form sets the server's own end
+ * of validity with it (ppolicy pwdEndTime), so once it has passed slapd
+ * refuses the bind too, right password or not. */
+START_TEST(expired_validity_refused_by_server)
+{
+	char *form = simple_form("modify", "fixed", "valid_until = \"2099-01-01\"\n"), *id = NULL;
+	char *out, *end;
+	struct idm_account *a;
+
+	out = request_through(&sb, form, "tanaka", "suzuki", "takahashi", "takahashi", &id);
+	free(out);
+	free(id);
+	free(form);
+	a = account("fixed");
+	ck_assert_int_ne(a->valid_until, 0);
+	end = sandbox_admin_read(&sb, "uid=fixed,ou=people,dc=example,dc=org", "pwdEndTime");
+	{
+		char want[IDM_GENTIME_LEN + 1];
+		idm_time_format(a->valid_until, want);
+		strcat(want, "\n");
+		ck_assert_str_eq(end, want);
+	}
+	free(end);
+	idm_account_free(a);
+	ck_assert_int_eq(ldapwhoami_as("fixed", passwords[7]), 0);
+	/* the day passes (as the directory administrator stands in for time) */
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=fixed,ou=people,dc=example,dc=org\n"
+						 "changetype: modify\nreplace: pwdEndTime\n"
+						 "pwdEndTime: 20200101000000Z\n-\nreplace: idmValidUntil\n"
+						 "idmValidUntil: 20200101000000Z\n"),
+			 0);
+	ck_assert_int_eq(ldapwhoami_as("fixed", passwords[7]), 49);
+	ck_assert_int_eq(login("fixed", passwords[7]), PAM_AUTH_ERR);
 }
 END_TEST
 
@@ -414,6 +473,7 @@ START_TEST(emergency_suspension)
 	free(out);
 	free(err);
 	ck_assert_int_eq(login("away2", passwords[6]), PAM_AUTH_ERR);
+	ck_assert_int_eq(ldapwhoami_as("away2", passwords[6]), 49);
 	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "exception", "list", "--format", "csv",
 				  NULL),
 			 0);
@@ -494,6 +554,7 @@ static Suite *lifecycle_suite(void)
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, transfer_regroups);
 	tcase_add_test(tc, secondment_and_return);
+	tcase_add_test(tc, expired_validity_refused_by_server);
 	tcase_add_test(tc, retire_then_delete);
 	tcase_add_test(tc, grant_and_revoke_privilege);
 	tcase_add_test(tc, modify_employee_type);

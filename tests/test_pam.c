@@ -21,6 +21,7 @@
 #include "idm_error.h"
 #include "idm_lockout.h"
 #include "idm_login.h"
+#include "idm_mods.h"
 #include "idm_passhash.h"
 #include "idm_password.h"
 #include "idm_time.h"
@@ -221,6 +222,8 @@ static void setup(void)
 	add_account("lockop", "Operator unlock passphrase", "idmStatus: active\n");
 	add_account("quick1", "Quick policy passphrase", "idmStatus: active\nidmPolicy: quick\n");
 	add_account("priv1", "Privileged passphrase 16", "idmStatus: active\nidmPrivileged: TRUE\n");
+	add_account("privd", "Privileged direct pass 16", "idmStatus: active\nidmPrivileged: TRUE\n");
+	add_account("privok", "Privileged rightful 16", "idmStatus: active\nidmPrivileged: TRUE\n");
 	add_account("std3", "Standard three passphrase", "idmStatus: active\n");
 	add_account("hard", "Hard limit passphrase", "idmStatus: active\nidmPolicy: roomy\n"
 						     "idmFailureCount: 100\n");
@@ -228,10 +231,19 @@ static void setup(void)
 	add_account("old", "Old password passphrase", extra);
 	snprintf(extra, sizeof(extra), "idmStatus: active\npwdChangedTime: %s\n", days_ago(170, t));
 	add_account("soon", "Soon expiring passphrase", extra);
-	add_account("counted", "Counted logins passphrase", "idmStatus: active\nidmPolicy: counted\n");
+	/* changed yesterday: logins in the second of the change count for the
+	 * password before it (idm_account_logins_since()) */
+	snprintf(extra, sizeof(extra), "idmStatus: active\nidmPolicy: counted\npwdChangedTime: %s\n",
+		 days_ago(1, t));
+	add_account("counted", "Counted logins passphrase", extra);
+	add_account("firstchange", "First change temporary 1", "idmStatus: active\npwdReset: TRUE\n");
+	add_account("counted2", "Counted again passphrase", extra);
+	add_account("counted3", "Counted third passphrase", extra);
 	add_account("cron1", "Cron user passphrase", "idmStatus: active\n");
 	add_account("sess1", "Session user passphrase", "idmStatus: active\n");
 	add_account("conc", "Concurrent target passphrase", "idmStatus: active\n");
+	snprintf(extra, sizeof(extra), "idmStatus: active\nidmLockedTime: %s\n", days_ago(0, t));
+	add_account("lockedt", "Locked timing passphrase", extra);
 	add_account("direct", "Direct binder passphrase", "idmStatus: active\n");
 	add_account("resetme", "Reset by server passphrase",
 		    "idmStatus: active\npwdPolicySubentry: cn=reset,ou=policies,dc=example,dc=org\n"
@@ -257,6 +269,10 @@ static void setup(void)
 		add_hashed_account("straybytes", 39998, b64, days_ago(2, t));
 	}
 	add_account("alice", "Alice's long passphrase 1", "idmStatus: active\n");
+	add_account("hostlock", "Host lock passphrase 1", "idmStatus: active\n");
+	add_account("hardmark", "Hard mark passphrase 1",
+		    "idmStatus: active\nidmHardLockTime: 20261101000000Z\n");
+	add_account("roomy100", "Roomy hundred passphrase", "idmStatus: active\nidmPolicy: roomy\n");
 	add_account("susp", "Suspended passphrase 2", "idmStatus: suspended\n");
 	add_account("gone", "Retired passphrase 3", "idmStatus: retired\n");
 	add_account("temp", "Fixed-term passphrase 4",
@@ -303,11 +319,13 @@ END_TEST
  * the module shows the user nothing that tells them apart. */
 START_TEST(wrong_password_and_unknown_user_look_alike)
 {
-	struct pam_script wrong, unknown;
+	struct pam_script wrong, unknown, locked;
 
 	ck_assert_int_eq(auth("alice", "not her passphrase", &wrong), PAM_AUTH_ERR);
 	ck_assert_int_eq(auth("nobody-here", "not her passphrase", &unknown), PAM_USER_UNKNOWN);
+	ck_assert_int_eq(auth("lockedt", "not her passphrase", &locked), PAM_AUTH_ERR);
 	ck_assert_str_eq(wrong.shown, unknown.shown);
+	ck_assert_str_eq(wrong.shown, locked.shown);
 }
 END_TEST
 
@@ -368,8 +386,10 @@ START_TEST(suspended_and_retired_refused)
 
 	ck_assert_int_eq(auth("susp", "Suspended passphrase 2", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("susp", &c), PAM_PERM_DENIED);
+	ck_assert_str_eq(c.shown, "Your account is suspended; ask your security officer.\n");
 	ck_assert_int_eq(auth("gone", "Retired passphrase 3", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("gone", &c), PAM_PERM_DENIED);
+	ck_assert_str_eq(c.shown, "Your account is retired.\n");
 }
 END_TEST
 
@@ -379,6 +399,7 @@ START_TEST(past_valid_until_expired)
 
 	ck_assert_int_eq(auth("temp", "Fixed-term passphrase 4", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("temp", &c), PAM_ACCT_EXPIRED);
+	ck_assert_str_eq(c.shown, "Your account has expired; ask your security officer.\n");
 }
 END_TEST
 
@@ -409,6 +430,9 @@ START_TEST(locked_after_threshold)
 		ck_assert_int_eq(auth("lock5", "wrong guess", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(auth("lock5", "Lock five passphrase", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("lock5", &c), PAM_PERM_DENIED);
+	ck_assert_msg(strncmp(c.shown, "Your account is locked after too many failed logins until ",
+			      58) == 0 && strchr(c.shown, '\n') == strrchr(c.shown, '\n'),
+		      "%s", c.shown);
 	a = read_account("lock5");
 	ck_assert_int_ne(a->locked_time, 0);
 	ck_assert_int_eq(a->failure_count, 6); /* the refused right password counts too */
@@ -456,6 +480,9 @@ START_TEST(privileged_locks_at_lower_threshold)
 		ck_assert_int_eq(auth("std3", "wrong guess", &c), PAM_AUTH_ERR);
 	}
 	ck_assert_int_eq(auth("priv1", "Privileged passphrase 16", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("priv1", &c), PAM_PERM_DENIED);
+	ck_assert_str_eq(c.shown, "Your account is locked after too many failed logins; an officer "
+				  "must unlock it.\n");
 	ck_assert_int_eq(auth("std3", "Standard three passphrase", &c), PAM_SUCCESS);
 }
 END_TEST
@@ -467,6 +494,8 @@ START_TEST(hard_limit_needs_an_operator)
 
 	ck_assert_int_eq(auth("hard", "Hard limit passphrase", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("hard", &c), PAM_PERM_DENIED);
+	ck_assert_str_eq(c.shown,
+			 "Your account is locked after 100 failed logins; an officer must unlock it.\n");
 	operator_unlock("hard");
 	ck_assert_int_eq(auth("hard", "Hard limit passphrase", &c), PAM_SUCCESS);
 }
@@ -532,7 +561,7 @@ START_TEST(session_shows_last_login)
 	ck_assert_int_eq(full_login("sess1", "Session user passphrase", "ws2.example.org", &c),
 			 PAM_SUCCESS);
 	ck_assert_ptr_nonnull(strstr(c.shown, "from ws1.example.org, last logout: "));
-	ck_assert_ptr_nonnull(strstr(c.shown, "; 1 failed login attempt(s) since"));
+	ck_assert_msg(strstr(c.shown, "; 1 failed login attempt(s) since") != NULL, "shown: %s", c.shown);
 	a = read_account("sess1");
 	ck_assert_str_eq(a->last_host, "ws2.example.org");
 	ck_assert_int_ne(a->last_logout, 0);
@@ -731,9 +760,66 @@ START_TEST(threaded_logins_all_correct)
 			      t[i].unexpected);
 		ck_assert_int_eq(t[i].wrong_refused, LOGINS / 5);
 		ck_assert_int_eq(t[i].right_accepted, LOGINS - LOGINS / 5);
-		ck_assert_int_eq(a->login_count, LOGINS - LOGINS / 5); /* every success recorded */
+		ck_assert_int_ne(a->last_login, 0); /* every success recorded (logins are counted only
+						     * under max_logins: idmLoginTime) */
 		ck_assert_int_eq(a->failure_count, 0); /* the last login was right */
 		idm_account_free(a);
+	}
+}
+END_TEST
+
+/* The latest failure slapd recorded on the timing decoy. */
+static char *decoy_last_failure(void)
+{
+	static const char *const attrs[] = { "pwdFailureTime", NULL };
+	struct idm_dir *d = NULL;
+	LDAPMessage *res = NULL, *e;
+	struct berval **vals;
+	char *last = strdup("");
+
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
+	ck_assert_int_eq(idm_dir_search(d, "cn=" IDM_DECOY_CN ",ou=services,dc=example,dc=org",
+					LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res),
+			 IDM_OK);
+	e = ldap_first_entry(idm_dir_ldap(d), res);
+	vals = ldap_get_values_len(idm_dir_ldap(d), e, "pwdFailureTime");
+	for (int i = 0; vals && vals[i]; i++)
+		if (strncmp(vals[i]->bv_val, last, vals[i]->bv_len) > 0) {
+			free(last);
+			last = strndup(vals[i]->bv_val, vals[i]->bv_len);
+		}
+	ldap_value_free_len(vals);
+	ldap_msgfree(res);
+	idm_dir_close(d);
+	return last;
+}
+
+/* The same time by construction: every refusal that checks no password
+ * (unknown user, locked, disabled) binds to the decoy, whose hash has the
+ * configured costs, and slapd records the failure there, as it does for a
+ * wrong password on a real account; no guess is checked meanwhile. */
+START_TEST(refusals_cost_a_server_check)
+{
+	static const char *const users[][2] = {
+		{ "no-such-user", "wrong guess" },
+		{ "lockedt", "Locked timing passphrase" },
+		{ "susp", "Suspended passphrase 2" },
+	};
+	char *hash = sandbox_admin_read(&sb, "cn=" IDM_DECOY_CN ",ou=services,dc=example,dc=org",
+					"userPassword");
+	struct pam_script c;
+
+	ck_assert_msg(strncmp(hash, "{ARGON2}$argon2id$v=19$m=19456,t=2,p=1$", 39) == 0, "%s", hash);
+	free(hash);
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		char *before = decoy_last_failure(), *after;
+		struct timespec pause = { 0, 2000000 }; /* failure stamps are in microseconds */
+		nanosleep(&pause, NULL);
+		ck_assert_int_ne(auth(users[i][0], users[i][1], &c), PAM_SUCCESS);
+		after = decoy_last_failure();
+		ck_assert_msg(strcmp(after, before) > 0, "%s: no failed bind on the decoy", users[i][0]);
+		free(before);
+		free(after);
 	}
 }
 END_TEST
@@ -805,6 +891,479 @@ START_TEST(weak_hash_binds_and_next_change_is_argon2id)
 }
 END_TEST
 
+
+/* ---- threat model item 2: root on one host holds the service secret ----
+ * Each test binds as cn=pam,ou=services with the hosts' secret (real LDAP
+ * calls), attempts the write, shows slapd refuse it, and shows the next PAM
+ * login find the protected state unchanged (R-PW-5, R-PRIV-4, R-VIO-1). */
+
+/* One modify on connection d: op on attr (value NULL: all); the result
+ * (IDM_EDENIED: insufficient access).  Closes d. */
+static int modify_on(struct idm_dir *d, const char *dn, int op, const char *attr,
+		     const char *value)
+{
+	struct idm_mods *m = idm_mods_new();
+	int r;
+
+	idm_mods_add(m, op, attr, value);
+	ck_assert_ptr_nonnull(idm_mods_array(m));
+	r = idm_dir_modify(d, dn, idm_mods_array(m));
+	idm_mods_free(m);
+	idm_dir_close(d);
+	return r;
+}
+
+/* One modify as the hosts' service identity. */
+static int as_host(const char *dn, int op, const char *attr, const char *value)
+{
+	struct idm_dir *svc = NULL;
+
+	ck_assert_int_eq(idm_dir_open_service(sb.cfg, NULL, &svc), IDM_OK);
+	return modify_on(svc, dn, op, attr, value);
+}
+
+/* One modify bound as the user uid with password pw, on their own entry. */
+static const char *self_pw;
+static int as_self(const char *uid, int op, const char *attr, const char *value)
+{
+	struct idm_dir *d = NULL;
+	char dn[128];
+
+	snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=example,dc=org", uid);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, self_pw, &d), IDM_OK);
+	return modify_on(d, dn, op, attr, value);
+}
+
+#define REFUSED_BY(who, target, op, attr, value)                                                 \
+	do {                                                                                      \
+		int rc_ = who(target, op, attr, value);                                           \
+		ck_assert_msg(rc_ == IDM_EDENIED, "%s: %s %s on %s: %s, not refused", #who, #op,  \
+			      attr, target, idm_strerror(rc_));                                   \
+	} while (0)
+
+#define REFUSED(dn, op, attr, value)                                                              \
+	do {                                                                                      \
+		int rc_ = as_host(dn, op, attr, value);                                           \
+		ck_assert_msg(rc_ == IDM_EDENIED, "the service identity's %s %s on %s: %s, not refused", \
+			      #op, attr, dn, idm_strerror(rc_));                                  \
+	} while (0)
+/* The same where slapd may refuse as a constraint before access is weighed
+ * (what it keeps itself, NO-USER-MODIFICATION; a password, which ppolicy
+ * checks first). */
+#define REFUSED_ALWAYS(dn, op, attr, value)                                                       \
+	do {                                                                                      \
+		int rc_ = as_host(dn, op, attr, value);                                           \
+		ck_assert_msg(rc_ == IDM_EDENIED || rc_ == IDM_ESCHEMA,                           \
+			      "the service identity's %s %s on %s: %s, not refused", #op, attr,   \
+			      dn, idm_strerror(rc_));                                             \
+	} while (0)
+
+/* Item 2: "cannot read a hash or history". */
+START_TEST(host_cannot_read_hash_or_history)
+{
+	static const char *const attrs[] = { "userPassword", "idmPasswordHistory", "pwdHistory", NULL };
+	struct idm_dir *svc = NULL;
+	LDAPMessage *res = NULL, *e;
+
+	ck_assert_int_eq(idm_dir_open_service(sb.cfg, NULL, &svc), IDM_OK);
+	ck_assert_int_eq(idm_dir_search(svc, "uid=alice,ou=people,dc=example,dc=org", LDAP_SCOPE_BASE,
+					"(objectClass=*)", attrs, 1, &res),
+			 IDM_OK);
+	e = ldap_first_entry(idm_dir_ldap(svc), res);
+	ck_assert_ptr_nonnull(e);
+	for (int i = 0; attrs[i]; i++) {
+		char *v = idm_entry_value(idm_dir_ldap(svc), e, attrs[i]);
+		ck_assert_msg(v == NULL, "the service identity read %s", attrs[i]);
+	}
+	ldap_msgfree(res);
+	/* nor can it find an account by its hash */
+	res = NULL;
+	ck_assert_int_eq(idm_dir_search(svc, "ou=people,dc=example,dc=org", LDAP_SCOPE_SUBTREE,
+					"(userPassword=*)", attrs, 0, &res),
+			 IDM_OK);
+	ck_assert_int_eq(ldap_count_entries(idm_dir_ldap(svc), res), 0);
+	ldap_msgfree(res);
+	idm_dir_close(svc);
+}
+END_TEST
+
+/* Item 2: "cannot set a password". */
+START_TEST(host_cannot_set_password)
+{
+	struct pam_script c;
+	const char *dn = "uid=alice,ou=people,dc=example,dc=org";
+
+	REFUSED_ALWAYS(dn, LDAP_MOD_REPLACE, "userPassword", "Host chosen password 1");
+	REFUSED_ALWAYS(dn, LDAP_MOD_ADD, "userPassword", "Host chosen password 1");
+	REFUSED_ALWAYS(dn, LDAP_MOD_DELETE, "userPassword", NULL);
+	ck_assert_int_eq(auth("alice", "Host chosen password 1", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(auth("alice", "Alice's long passphrase 1", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* Item 2: "cannot unlock an account or undo failures": delete failure
+ * values, lock marks, the hard-limit mark, the server's lock; reset the
+ * obsolete counter; replace a lock mark with an old one. */
+START_TEST(host_cannot_unlock_or_undo_failures)
+{
+	const char *dn = "uid=hostlock,ou=people,dc=example,dc=org";
+	struct pam_script c;
+	struct idm_account *a;
+	char old[IDM_GENTIME_LEN];
+	long failures;
+
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(auth("hostlock", "wrong guess", &c), PAM_AUTH_ERR);
+	a = read_account("hostlock");
+	ck_assert_int_ne(a->locked_time, 0);
+	failures = a->failure_count;
+	ck_assert_int_eq(failures, 5);
+	ck_assert_ptr_nonnull(a->failure_values[0]);
+	REFUSED(dn, LDAP_MOD_DELETE, "idmFailureTime", NULL);
+	REFUSED(dn, LDAP_MOD_DELETE, "idmFailureTime", a->failure_values[0]);
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmFailureTime", "19700101000000Z#0000000000000000");
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmFailureTime", NULL);
+	REFUSED(dn, LDAP_MOD_DELETE, "idmLockedTime", NULL);
+	REFUSED(dn, LDAP_MOD_DELETE, "idmLockedTime", a->lock_values[0]);
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmLockedTime", days_ago(30, old));
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmHardLockTime", NULL);
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmFailureCount", "0");
+	REFUSED(dn, LDAP_MOD_INCREMENT, "idmFailureCount", "-100");
+	REFUSED(dn, LDAP_MOD_DELETE, "pwdAccountLockedTime", NULL);
+	REFUSED_ALWAYS(dn, LDAP_MOD_DELETE, "pwdFailureTime", NULL);
+	/* nor move "the last success" that spends failures */
+	REFUSED_ALWAYS(dn, LDAP_MOD_REPLACE, "authTimestamp", "20991231235959Z");
+	idm_account_free(a);
+	/* the next login: still locked, nothing lost */
+	ck_assert_int_eq(auth("hostlock", "Host lock passphrase 1", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("hostlock", &c), PAM_PERM_DENIED);
+	a = read_account("hostlock");
+	ck_assert_int_eq(a->failure_count, failures + 1);
+	idm_account_free(a);
+	/* adding is what a host may do, and it only locks more */
+	ck_assert_int_eq(as_host(dn, LDAP_MOD_ADD, "idmFailureTime", "19700101000000Z#00000000000000aa"),
+			 IDM_OK);
+	operator_unlock("hostlock");
+	ck_assert_int_eq(auth("hostlock", "Host lock passphrase 1", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* Item 2, the hard limit (NIST SP 800-63B): its mark stays. */
+START_TEST(host_cannot_lift_hard_limit)
+{
+	const char *dn = "uid=hardmark,ou=people,dc=example,dc=org";
+	struct pam_script c;
+
+	struct idm_account *a;
+
+	REFUSED(dn, LDAP_MOD_DELETE, "idmHardLockTime", NULL);
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmHardLockTime", "19700101000000Z");
+	ck_assert_int_eq(auth("hardmark", "Hard mark passphrase 1", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("hardmark", &c), PAM_PERM_DENIED);
+	/* past the hard limit an attempt adds nothing: the entry stops growing */
+	a = read_account("hardmark");
+	ck_assert_uint_eq(a->n_failure_values, 0);
+	idm_account_free(a);
+	operator_unlock("hardmark");
+	ck_assert_int_eq(auth("hardmark", "Hard mark passphrase 1", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* 100 failures through PAM set the hard-limit mark (in the server's form). */
+START_TEST(hard_limit_marked_after_100_failures)
+{
+	struct pam_script c;
+	struct idm_account *a;
+
+	for (int i = 0; i < IDM_LOCKOUT_HARD_LIMIT; i++)
+		ck_assert_int_eq(auth("roomy100", "wrong guess", &c), PAM_AUTH_ERR);
+	a = read_account("roomy100");
+	ck_assert(a->hard_locked);
+	idm_account_free(a);
+	sleep(2); /* past lockout_duration = 1 of the "roomy" policy */
+	ck_assert_int_eq(auth("roomy100", "Roomy hundred passphrase", &c), PAM_AUTH_ERR);
+	operator_unlock("roomy100");
+	ck_assert_int_eq(auth("roomy100", "Roomy hundred passphrase", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* Item 2: "cannot change status, policy or must-change in the user's
+ * favour". */
+START_TEST(host_cannot_change_status_policy_or_must_change)
+{
+	const char *susp = "uid=susp,ou=people,dc=example,dc=org";
+	const char *priv = "uid=priv1,ou=people,dc=example,dc=org";
+	const char *reset = "uid=resetme,ou=people,dc=example,dc=org";
+	struct pam_script c;
+
+	REFUSED(susp, LDAP_MOD_REPLACE, "idmStatus", "active");
+	REFUSED(susp, LDAP_MOD_REPLACE, "idmValidUntil", "20991231235959Z");
+	REFUSED(susp, LDAP_MOD_REPLACE, "pwdEndTime", NULL);
+	REFUSED(susp, LDAP_MOD_REPLACE, "pwdStartTime", NULL);
+	REFUSED(priv, LDAP_MOD_REPLACE, "idmPrivileged", "FALSE");
+	REFUSED(priv, LDAP_MOD_REPLACE, "idmPolicy", "quick");
+	REFUSED(priv, LDAP_MOD_REPLACE, "pwdPolicySubentry", "cn=service,ou=policies,dc=example,dc=org");
+	REFUSED(reset, LDAP_MOD_REPLACE, "idmMustChange", "FALSE");
+	REFUSED(reset, LDAP_MOD_DELETE, "pwdReset", NULL);
+	REFUSED(reset, LDAP_MOD_REPLACE, "idmPwdChangedTime", "20991231235959Z");
+	ck_assert_int_eq(auth("susp", "Suspended passphrase 2", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("susp", &c), PAM_PERM_DENIED);
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = "Reset by server passphrase";
+	{
+		struct pam_conv pc = { pam_script_conv, &c };
+		pam_handle_t *pamh = NULL;
+		ck_assert_int_eq(pam_start("idmgr", "resetme", &pc, &pamh), PAM_SUCCESS);
+		ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+		ck_assert_int_eq(pam_acct_mgmt(pamh, 0), PAM_NEW_AUTHTOK_REQD);
+		pam_end(pamh, PAM_SUCCESS);
+	}
+	{
+		char *v = sandbox_admin_read(&sb, priv, "idmPrivileged");
+		ck_assert_str_eq(v, "TRUE\n");
+		free(v);
+	}
+}
+END_TEST
+
+/* Item 2: "cannot write requests, approvals, audit records, roles or
+ * exceptions". */
+START_TEST(host_cannot_write_officers_records)
+{
+	static const char *const ous[] = { "requests", "audit", "exceptions", "notices" };
+	struct idm_dir *svc = NULL;
+	struct idm_mods *m;
+	char dn[256];
+
+	ck_assert_int_eq(idm_dir_open_service(sb.cfg, NULL, &svc), IDM_OK);
+	for (size_t i = 0; i < sizeof(ous) / sizeof(ous[0]); i++) {
+		snprintf(dn, sizeof(dn), "idmRequestId=HOST-1,ou=%s,ou=idmgr,dc=example,dc=org", ous[i]);
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmRequest");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", "HOST-1");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestType", "register");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", "approved");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmSubject", "alice");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmTime", "20261201000000Z");
+		idm_mods_add(m, LDAP_MOD_ADD, "idmActor", "uid=sato,ou=people,dc=example,dc=org");
+		ck_assert_int_eq(idm_dir_add(svc, dn, idm_mods_array(m)), IDM_EDENIED);
+		idm_mods_free(m);
+	}
+	idm_dir_close(svc);
+	REFUSED("cn=ciso,ou=roles,ou=idmgr,dc=example,dc=org", LDAP_MOD_ADD, "member",
+		"uid=alice,ou=people,dc=example,dc=org");
+	REFUSED("cn=system_admin,ou=roles,ou=idmgr,dc=example,dc=org", LDAP_MOD_ADD, "member",
+		"uid=alice,ou=people,dc=example,dc=org");
+	REFUSED("ou=audit,ou=idmgr,dc=example,dc=org", LDAP_MOD_REPLACE, "description", "x");
+	REFUSED("cn=standard,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdMaxFailure", "1000");
+	REFUSED("cn=standard,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdLockout", "FALSE");
+	REFUSED("cn=pam,ou=services,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdPolicySubentry",
+		"cn=nothing,ou=policies,dc=example,dc=org");
+}
+END_TEST
+
+
+/* Threat model item 1 (the lockout and status part, R-VIO-1, R-REG-2): a
+ * user bound as themselves cannot lift their lock or their status. */
+START_TEST(user_cannot_lift_own_lock_or_status)
+{
+	struct pam_script c;
+	char old[IDM_GENTIME_LEN];
+
+	self_pw = "Locked timing passphrase";
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_DELETE, "idmLockedTime", NULL);
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmLockedTime", days_ago(30, old));
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmHardLockTime", NULL);
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmFailureCount", "0");
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_ADD, "idmFailureTime", "19700101000000Z#00000000000000bb");
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmStatus", "suspended");
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmValidUntil", "20991231235959Z");
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_ADD, "pwdEndTime", "20991231235959Z");
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "pwdStartTime", NULL);
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_DELETE, "pwdAccountLockedTime", NULL);
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmPolicy", "roomy");
+	ck_assert_int_eq(auth("lockedt", "Locked timing passphrase", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(account("lockedt", &c), PAM_PERM_DENIED);
+}
+END_TEST
+
+
+/* R-PRIV-4, item 4: "idmgr init" gives every policy a ppolicy entry whose
+ * lockout agrees with it: the privileged one locks direct binds at 3, until
+ * an officer unlocks (lockout_duration 0). */
+START_TEST(policy_entries_agree_with_the_policies)
+{
+	static const char *const want[][2] = {
+		{ "pwdMaxFailure", "3" }, { "pwdLockoutDuration", "0" },
+		{ "pwdFailureCountInterval", "900" }, { "pwdLockout", "TRUE" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char *v = sandbox_admin_read(&sb, "cn=privileged,ou=policies,dc=example,dc=org",
+					     want[i][0]);
+		ck_assert_msg(strncmp(v, want[i][1], strlen(want[i][1])) == 0 &&
+				      strcmp(v + strlen(want[i][1]), "\n") == 0,
+			      "%s: %s", want[i][0], v);
+		free(v);
+	}
+	{
+		char *v = sandbox_admin_read(&sb, "cn=standard,ou=policies,dc=example,dc=org",
+					     "pwdMaxFailure");
+		ck_assert_str_eq(v, "5\n");
+		free(v);
+	}
+}
+END_TEST
+
+/* R-PRIV-4: direct binds to a privileged ID lock after the privileged
+ * policy's own threshold (3), not the backstop's 20; until unlocked. */
+START_TEST(privileged_direct_binds_lock_at_policy_threshold)
+{
+	struct idm_dir *d = NULL;
+	const char *dn = "uid=privd,ou=people,dc=example,dc=org";
+	struct pam_script c;
+	int pp = -1;
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "guessing directly", &d), IDM_EAUTH);
+	ck_assert_int_eq(idm_dir_open_pp(sb.cfg, NULL, dn, "Privileged direct pass 16", &pp, &d),
+			 IDM_EAUTH);
+	ck_assert_int_eq(pp, PP_accountLocked);
+	ck_assert_int_eq(auth("privd", "Privileged direct pass 16", &c), PAM_AUTH_ERR);
+	sleep(2); /* no timer lifts it */
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "Privileged direct pass 16", &d), IDM_EAUTH);
+	operator_unlock("privd");
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "Privileged direct pass 16", &d), IDM_OK);
+	idm_dir_close(d);
+	ck_assert_int_eq(auth("privd", "Privileged direct pass 16", &c), PAM_SUCCESS);
+}
+END_TEST
+
+/* The backstop never locks a rightful user earlier than the policy: two
+ * wrong passwords through PAM, or directly, then the right one logs in. */
+START_TEST(backstop_never_earlier_than_policy)
+{
+	struct idm_dir *d = NULL;
+	const char *dn = "uid=privok,ou=people,dc=example,dc=org";
+	struct pam_script c;
+
+	for (int round = 0; round < 2; round++) {
+		ck_assert_int_eq(auth("privok", "wrong guess", &c), PAM_AUTH_ERR);
+		ck_assert_int_eq(auth("privok", "wrong guess", &c), PAM_AUTH_ERR);
+		ck_assert_int_eq(auth("privok", "Privileged rightful 16", &c), PAM_SUCCESS);
+	}
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "guessing directly", &d), IDM_EAUTH);
+	ck_assert_int_eq(auth("privok", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(auth("privok", "Privileged rightful 16", &c), PAM_SUCCESS);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "guessing directly", &d), IDM_EAUTH);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "guessing directly", &d), IDM_EAUTH);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, "Privileged rightful 16", &d), IDM_OK);
+	idm_dir_close(d);
+	ck_assert_int_eq(account("privok", &c), PAM_SUCCESS);
+}
+END_TEST
+
+
+/* R-PW-3, threat model items 1 and 2: neither the user nor a host can
+ * reset the login count; the login that reaches max_logins makes slapd
+ * itself demand a change (pwdReset, which a host may add, never remove). */
+START_TEST(login_count_cannot_be_reset)
+{
+	const char *dn = "uid=counted2,ou=people,dc=example,dc=org";
+	struct idm_dir *d = NULL;
+	struct idm_account *a;
+	struct pam_script c;
+	char *v;
+	int pp = -1;
+
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(auth("counted2", "Counted again passphrase", &c), PAM_SUCCESS);
+		ck_assert_int_eq(account("counted2", &c), PAM_SUCCESS);
+	}
+	v = sandbox_admin_read(&sb, dn, "pwdReset");
+	ck_assert_str_eq(v, "");
+	free(v);
+	/* the login past max_logins: the module demands the change, and the
+	 * server will for every bind after it */
+	ck_assert_int_eq(auth("counted2", "Counted again passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("counted2", &c), PAM_NEW_AUTHTOK_REQD);
+	v = sandbox_admin_read(&sb, dn, "pwdReset");
+	ck_assert_msg(strcmp(v, "TRUE\n") == 0, "pwdReset after max_logins: %s", v);
+	free(v);
+	a = read_account("counted2");
+	ck_assert_int_eq(a->login_count, 3);
+	idm_account_free(a);
+	REFUSED(dn, LDAP_MOD_DELETE, "idmLoginTime", NULL);
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmLoginTime", "19700101000000Z#0000000000000000");
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmLoginCount", "0");
+	REFUSED(dn, LDAP_MOD_DELETE, "pwdReset", NULL);
+	REFUSED(dn, LDAP_MOD_REPLACE, "pwdReset", "FALSE");
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmPwdChangedTime", "20991231235959Z");
+	self_pw = "Counted again passphrase";
+	REFUSED_BY(as_self, "counted2", LDAP_MOD_DELETE, "idmLoginTime", NULL);
+	REFUSED_BY(as_self, "counted2", LDAP_MOD_REPLACE, "idmLoginCount", "0");
+	REFUSED_BY(as_self, "counted2", LDAP_MOD_DELETE, "pwdReset", NULL);
+	/* slapd demands the change of a direct bind too */
+	ck_assert_int_eq(idm_dir_open_pp(sb.cfg, NULL, dn, "Counted again passphrase", &pp, &d), IDM_OK);
+	ck_assert_int_eq(pp, PP_changeAfterReset);
+	idm_dir_close(d);
+	ck_assert_int_eq(auth("counted2", "Counted again passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("counted2", &c), PAM_NEW_AUTHTOK_REQD);
+	a = read_account("counted2");
+	ck_assert_int_eq(a->login_count, 4);
+	idm_account_free(a);
+}
+END_TEST
+
+
+/* R-PW-3: after max_logins the user's own change restarts the count,
+ * without the user writing it (the logins newer than the change time). */
+START_TEST(password_change_restarts_login_count)
+{
+	struct idm_violations v;
+	struct idm_account *a;
+	struct pam_script c;
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(auth("counted3", "Counted third passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("counted3", &c), PAM_NEW_AUTHTOK_REQD);
+	memset(&v, 0, sizeof(v));
+	ck_assert_int_eq(idm_password_change(sb.cfg, NULL, "counted3", "Counted third passphrase",
+					     "Counted fourth passphrase", 25, &v),
+			 IDM_OK);
+	sleep(1); /* a login in the second of the change counts for the old password */
+	ck_assert_int_eq(auth("counted3", "Counted fourth passphrase", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("counted3", &c), PAM_SUCCESS);
+	a = read_account("counted3");
+	ck_assert_int_eq(a->login_count, 1);
+	idm_account_free(a);
+}
+END_TEST
+
+
+/* A must-change session cannot tidy its attempt values (slapd restricts
+ * it): the change made, they are tidied, so a rightful first login and its
+ * change leave no failure behind (R-LOGIN-1; never closer to a lock). */
+START_TEST(first_change_leaves_no_failures)
+{
+	struct idm_violations v;
+	struct idm_account *a;
+	struct pam_script c;
+
+	ck_assert_int_eq(auth("firstchange", "First change temporary 1", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("firstchange", &c), PAM_NEW_AUTHTOK_REQD);
+	memset(&v, 0, sizeof(v));
+	ck_assert_int_eq(idm_password_change(sb.cfg, NULL, "firstchange", "First change temporary 1",
+					     "Changed at first login 26", 25, &v),
+			 IDM_OK);
+	a = read_account("firstchange");
+	ck_assert_int_eq(a->failure_count, 0);
+	ck_assert_uint_eq(a->n_failure_values, 0);
+	idm_account_free(a);
+	ck_assert_int_eq(auth("firstchange", "Changed at first login 26", &c), PAM_SUCCESS);
+	ck_assert_int_eq(account("firstchange", &c), PAM_SUCCESS);
+}
+END_TEST
+
 static Suite *pam_suite(void)
 {
 	Suite *s = suite_create("pam");
@@ -813,6 +1372,8 @@ static Suite *pam_suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, temporary_password_must_change);
+	tcase_add_test(tc, password_change_restarts_login_count);
+	tcase_add_test(tc, first_change_leaves_no_failures);
 	tcase_add_test(tc, right_password_active_account);
 	tcase_add_test(tc, wrong_password_and_unknown_user_look_alike);
 	tcase_add_test(tc, empty_password_refused);
@@ -834,9 +1395,22 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, failover_login);
 	tcase_add_test(tc, concurrent_attempts_never_exceed_threshold);
 	tcase_add_test(tc, threaded_logins_all_correct);
+	tcase_add_test(tc, refusals_cost_a_server_check);
 	tcase_add_test(tc, server_backstop_locks_direct_binds);
 	tcase_add_test(tc, server_must_change_control_honoured);
 	tcase_add_test(tc, weak_hash_binds_and_next_change_is_argon2id);
+	tcase_add_test(tc, host_cannot_read_hash_or_history);
+	tcase_add_test(tc, host_cannot_set_password);
+	tcase_add_test(tc, host_cannot_unlock_or_undo_failures);
+	tcase_add_test(tc, host_cannot_lift_hard_limit);
+	tcase_add_test(tc, hard_limit_marked_after_100_failures);
+	tcase_add_test(tc, host_cannot_change_status_policy_or_must_change);
+	tcase_add_test(tc, host_cannot_write_officers_records);
+	tcase_add_test(tc, user_cannot_lift_own_lock_or_status);
+	tcase_add_test(tc, policy_entries_agree_with_the_policies);
+	tcase_add_test(tc, privileged_direct_binds_lock_at_policy_threshold);
+	tcase_add_test(tc, backstop_never_earlier_than_policy);
+	tcase_add_test(tc, login_count_cannot_be_reset);
 	suite_add_tcase(s, tc);
 	return s;
 }

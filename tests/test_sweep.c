@@ -815,7 +815,11 @@ START_TEST(apply_is_idempotent)
 	free(out);
 	free(err);
 	ck_assert_int_eq(audit_seq(), seq);
-	snprintf(filter, sizeof(filter), "(&(modifyTimestamp>=%s)(!(uid=takahashi)))", gt(t0, c));
+	/* (the identities that bound: their authTimestamp, which slapd's
+	 * lastbind keeps to the second, is slapd's bookkeeping, no write of
+	 * the sweep: the officer, the hosts' identity and idmgrd's own) */
+	snprintf(filter, sizeof(filter),
+		 "(&(modifyTimestamp>=%s)(!(uid=takahashi))(!(cn=pam))(!(cn=idmgrd)))", gt(t0, c));
 	ck_assert_int_eq(count("dc=example,dc=org", filter), 0);
 	ck_assert_int_eq(audited("ap-stale", "done"), 1);
 }

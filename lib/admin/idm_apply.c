@@ -168,7 +168,7 @@ static int apply_register(struct apply *a)
 	const struct idm_form *f = a->form;
 	const struct idm_unit *unit = idm_config_unit(a->cfg, f->unit);
 	struct idm_mods *m = NULL;
-	char *dn = NULL, *gid = NULL, *owner = NULL, *cn = NULL, until[IDM_GENTIME_LEN];
+	char *dn = NULL, *gid = NULL, *owner = NULL, *cn = NULL;
 	long uidnum = -1;
 	int r;
 
@@ -207,10 +207,8 @@ static int apply_register(struct apply *a)
 		});
 		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", a->req->id);
 		idm_mods_add(m, LDAP_MOD_ADD, "idmLoginCount", NO_PASSWORD_YET);
-		if (f->valid_until) {
-			idm_time_format(f->valid_until, until);
-			idm_mods_add(m, LDAP_MOD_ADD, "idmValidUntil", until);
-		}
+		if (f->valid_until)
+			idm_effect_valid_until(m, LDAP_MOD_ADD, f->valid_until);
 		for (size_t i = 0; i < f->n_shared_with; i++)
 			idm_mods_add(m, LDAP_MOD_ADD, "idmSharedWith", f->shared_with[i]);
 		r = idm_dir_apply_add(a->op->d, dn, m);
@@ -325,7 +323,7 @@ static int apply_modify(struct apply *a)
 	const struct idm_form *f = a->form;
 	struct idm_account *acct = NULL;
 	struct idm_mods *m = idm_mods_new();
-	char *unit = NULL, *type = NULL, *cn = NULL, until[IDM_GENTIME_LEN];
+	char *unit = NULL, *type = NULL, *cn = NULL;
 	int r = existing_account(a, &acct);
 
 	if (r < 0)
@@ -346,10 +344,8 @@ static int apply_modify(struct apply *a)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "mail", f->mail);
 	if (f->employee_type)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "employeeType", f->employee_type);
-	if (f->valid_until) {
-		idm_time_format(f->valid_until, until);
-		idm_mods_add(m, LDAP_MOD_REPLACE, "idmValidUntil", until);
-	}
+	if (f->valid_until)
+		idm_effect_valid_until(m, LDAP_MOD_REPLACE, f->valid_until);
 	for (size_t i = 0; i < f->n_shared_with; i++)
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmSharedWith", f->shared_with[i]);
 	/* A change that could not be built is an error, never "nothing to

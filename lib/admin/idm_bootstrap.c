@@ -16,6 +16,7 @@
 #include "idm_ppolicy.h"
 #include "idm_random.h"
 #include "idm_secret.h"
+#include "idm_server_lock.h"
 #include "idm_time.h"
 #include "idm_uid.h"
 
@@ -462,7 +463,6 @@ static int ensure_officer(struct boot *b, const struct idm_officer_spec *spec, c
 	 * pwdReset: ppolicy restricts the officer to changing the temporary
 	 * password (R-PW-4) */
 	idm_mods_add(m, LDAP_MOD_ADD, "pwdPolicySubentry", subentry);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmLoginCount", "0");
 	r = ensure(b, o->dn, m, &created);
 out:
 	if (!created) {
@@ -617,6 +617,14 @@ int idm_bootstrap(const struct idm_config *cfg, const struct idm_log *log, const
 		r = idm_ppolicy_migrate(b.d, cfg, note_policy, &b);
 	if (r == IDM_OK)
 		r = audit_uuid(&b);
+	/* slapd's side of lockout and status (idm_server_lock.h), and the
+	 * move of an older directory's lock state into it */
+	if (r == IDM_OK)
+		r = idm_server_lock_policies(b.d, cfg, note_policy, &b);
+	if (r == IDM_OK)
+		r = idm_server_lock_decoy(b.d, cfg, note_policy, &b);
+	if (r == IDM_OK)
+		r = idm_server_lock_upgrade(b.d, cfg, note_policy, &b);
 out:
 	free(gid);
 	idm_dir_close(b.d);

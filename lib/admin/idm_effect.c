@@ -30,6 +30,7 @@ struct idm_mods *idm_effect_status_changes(const char *status, const char *reaso
 	} else {
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmUntil", NULL);
 	}
+	idm_effect_status_lock(m, status);
 	return m;
 }
 
@@ -73,6 +74,24 @@ struct idm_mods *idm_effect_new_account(const struct idm_new_account *a)
 	idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
 	free(home);
 	return m;
+}
+
+void idm_effect_status_lock(struct idm_mods *m, const char *status)
+{
+	/* REPLACE: idempotent, and no error when absent.  pwdStartTime rather
+	 * than pwdAccountLockedTime, which belongs to the lockout: an
+	 * officer's unlock must never lift a suspension (docs/design.md). */
+	idm_mods_add(m, LDAP_MOD_REPLACE, "pwdStartTime",
+		     strcmp(status, "active") == 0 ? NULL : IDM_NOT_BEFORE_NEVER);
+}
+
+void idm_effect_valid_until(struct idm_mods *m, int op, time_t valid_until)
+{
+	char end[IDM_GENTIME_LEN];
+
+	idm_time_format(valid_until, end);
+	idm_mods_add(m, op, "idmValidUntil", end);
+	idm_mods_add(m, op, "pwdEndTime", end);
 }
 
 int idm_effect_group(struct idm_dir *d, const struct idm_config *cfg, const char *cn,
@@ -171,7 +190,8 @@ int idm_effect_temp_password_changes(const struct idm_config *cfg, struct idm_mo
 	if (r == IDM_OK) {
 		*out = idm_mods_new();
 		idm_mods_add(*out, LDAP_MOD_REPLACE, "userPassword", hash);
-		idm_mods_add(*out, LDAP_MOD_REPLACE, "idmLoginCount", "0");
+		/* a new password: the old one's logins go (they count no more) */
+		idm_mods_add(*out, LDAP_MOD_REPLACE, "idmLoginTime", NULL);
 		if (!idm_mods_array(*out))
 			r = IDM_ENOMEM;
 	}

@@ -11,15 +11,27 @@
 
 #include "idm_config.h"
 #include "idm_dir.h"
+#include "idm_mods.h"
 #include "idm_role.h"
 
 /* idmStatus (active, suspended, seconded, retired) with reason and time;
- * until (0: none) is the end of a secondment. */
+ * until (0: none) is the end of a secondment.  Any status but active also
+ * makes slapd itself refuse every bind (ppolicy pwdStartTime in the far
+ * future, IDM_NOT_BEFORE_NEVER); active lifts that, in the same modify. */
 int idm_effect_status(struct idm_dir *d, const char *dn, const char *status, const char *reason,
 		      time_t until);
 /* The same changes, as a builder for one modify with more in it. */
 struct idm_mods;
 struct idm_mods *idm_effect_status_changes(const char *status, const char *reason, time_t until);
+/* The pwdStartTime that disables an account: no bind succeeds before it. */
+#define IDM_NOT_BEFORE_NEVER "29991231235959Z" /* slapd 2.5.13 ignores year 9999 */
+/* Adds to m the server-side lock of status (pwdStartTime): set unless
+ * active, removed when active.  For callers that change idmStatus in a
+ * modify of their own (the sweep's compare-and-swap). */
+void idm_effect_status_lock(struct idm_mods *m, const char *status);
+/* Adds to m the server-side end of validity (pwdEndTime) for valid_until:
+ * REPLACE (op LDAP_MOD_REPLACE) or ADD (a new entry). */
+void idm_effect_valid_until(struct idm_mods *m, int op, time_t valid_until);
 /* memberUid of a posixGroup cn under groups_dn: add (true) or remove. */
 int idm_effect_group(struct idm_dir *d, const struct idm_config *cfg, const char *cn,
 		     const char *uid, bool add);

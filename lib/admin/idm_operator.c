@@ -102,10 +102,9 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 	}
 	/* On the server's clock (idm_lockout.h), read on the operator's own
 	 * entry; when it cannot be read a lock present stays in force. */
-	if (p && idm_lockout_state_as(op->d, p, op->dn, "idmAuditPending", op->account->locked_time,
-				      op->account->failure_count, &lock) < 0)
+	if (p && idm_lockout_state_as(op->d, p, op->account, op->dn, "idmAuditPending", &lock) < 0)
 		lock = IDM_LOCK_LOCKED;
-	if (!p && op->account->failure_count >= IDM_LOCKOUT_HARD_LIMIT)
+	if (!p && op->account->hard_locked)
 		lock = IDM_LOCK_HARD;
 	if (lock != IDM_LOCK_CHECK) {
 		idm_logf(log, LOG_ERR, "operator %s: the account is locked; a system_admin unlocks it",

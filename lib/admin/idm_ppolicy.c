@@ -10,6 +10,7 @@
 #include "idm_escape.h"
 #include "idm_mods.h"
 #include "idm_ppolicy.h"
+#include "idm_server_lock.h"
 #include "idm_time.h"
 
 int idm_ppolicy_container(const struct idm_config *cfg, char **out)
@@ -45,15 +46,9 @@ int idm_ppolicy_subentry(const struct idm_config *cfg, const char *policy, char 
 /* The attributes of the password rules in a policy entry, kept in line
  * with the configuration on every run. */
 #define N_OWNED 9
-/* The lockout backstop an entry gets when this creates it: the lockout
- * attributes belong to the lockout side (idmgr-schema(5)), which keeps
- * them in line itself. */
-static const char *const created_only[][2] = {
-	{ "pwdLockout", "TRUE" },
-	{ "pwdMaxFailure", "20" },
-	{ "pwdFailureCountInterval", "900" },
-	{ "pwdLockoutDuration", "900" },
-};
+/* The lockout an entry gets when this creates it: the lockout attributes
+ * belong to the lockout side (idm_server_lock.h), which keeps them in line
+ * with the policy itself on every run. */
 struct owned {
 	const char *name;
 	char value[PATH_MAX + 80];
@@ -115,8 +110,7 @@ static int sync_one(struct idm_dir *d, const struct idm_config *cfg, const struc
 			     "idmgr: the server side of the policy of the same name in idmgr.conf");
 		for (int i = 0; i < N_OWNED; i++)
 			idm_mods_add(m, LDAP_MOD_ADD, o[i].name, o[i].value);
-		for (size_t i = 0; i < sizeof(created_only) / sizeof(created_only[0]); i++)
-			idm_mods_add(m, LDAP_MOD_ADD, created_only[i][0], created_only[i][1]);
+		idm_server_lockout_add(m, p);
 		r = idm_mods_array(m) ? idm_dir_add(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
 		if (r == IDM_OK)
 			r = note(ctx, dn, IDM_PP_CREATED);

@@ -13,7 +13,8 @@ static const char *const report_attrs[] = {
 	"uid", "idmStatus", "idmPolicy", "idmPrivileged", "pwdReset", "pwdChangedTime", "createTimestamp",
 	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
 	"idmLastLoginHost", "idmLastLogoutTime", "idmPrivilegeRequest", "idmStatusTime",
-	"idmStatusReason", "idmUntil", NULL,
+	"idmStatusReason", "idmUntil", "idmFailureTime", "idmHardLockTime", "authTimestamp",
+	"idmLoginTime", NULL,
 };
 
 int idm_report_kind_from_name(const char *name)
@@ -76,9 +77,14 @@ static int one(void *ctx, LDAP *ld, LDAPMessage *e)
 		break;
 	case IDM_REPORT_LOCKED:
 		p = idm_account_policy(w->cfg, a);
-		if (!idm_lockout_in_force(p, a->locked_time, a->failure_count, w->server_now))
+		{
+			struct idm_lock_values v;
+			idm_lockout_values_of(a, &v);
+			row.lock = p ? idm_lockout_verdict(p, &v, w->server_now)
+				     : a->hard_locked ? IDM_LOCK_HARD : IDM_LOCK_CHECK;
+		}
+		if (row.lock == IDM_LOCK_CHECK)
 			break;
-		row.lock = a->failure_count >= IDM_LOCKOUT_HARD_LIMIT ? IDM_LOCK_HARD : IDM_LOCK_LOCKED;
 		row.until_unlocked = row.lock == IDM_LOCK_HARD || !p || p->lockout_duration == 0;
 		r = w->each(w->ctx, &row);
 		break;
@@ -114,7 +120,8 @@ int idm_report_accounts(struct idm_operator *op, const struct idm_config *cfg,
 		break;
 	case IDM_REPORT_LOCKED:
 		r = idm_filter_fmt(&filter,
-				   "(&(objectClass=idmAccount)(|(idmLockedTime=*)(idmFailureCount>=%s)))",
+				   "(&(objectClass=idmAccount)(|(idmLockedTime=*)(idmHardLockTime=*)"
+				   "(idmFailureCount>=%s)))",
 				   hard);
 		/* The server's clock decides which locks ran out (idm_lockout.h);
 		 * when it cannot be read every lock present is listed. */

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 
 #include "idm_dir.h"
+#include "idm_effect.h"
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_exception.h"
@@ -628,6 +629,7 @@ static int disable(struct sweep *s, const struct acct *a, enum idm_sweep_class c
 	idm_mods_add(m, LDAP_MOD_ADD, "idmStatus", "suspended");
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmStatusReason", reason);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmStatusTime", now);
+	idm_effect_status_lock(m, "suspended");
 	idm_action_mark(&x, m);
 	r = idm_dir_apply(s->op->d, a->dn, m);
 	if (r == IDM_ENOVALUE) {

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -7,6 +8,7 @@
 #include "idm_account.h"
 #include "idm_error.h"
 #include "idm_escape.h"
+#include "idm_lockout.h"
 #include "idm_passhash.h"
 #include "idm_time.h"
 #include "idm_uid.h"
@@ -31,8 +33,30 @@ const char *const idm_account_attrs[] = {
 	"uid", "idmStatus", "idmPolicy", "idmPrivileged", "pwdReset", "pwdChangedTime",
 	"createTimestamp",
 	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
-	"idmLastLoginHost", "idmLastLogoutTime", NULL,
+	"idmLastLoginHost", "idmLastLogoutTime", "idmFailureTime", "idmHardLockTime",
+	"authTimestamp", "idmLoginTime", NULL,
 };
+
+/* Every value of attr as strings, NULL-terminated; *n their number. */
+static int all_values(LDAP *ld, LDAPMessage *e, const char *attr, char ***out, size_t *n)
+{
+	struct berval **vals = ldap_get_values_len(ld, e, attr);
+	size_t count = vals ? (size_t)ldap_count_values_len(vals) : 0;
+	int r = IDM_OK;
+
+	*n = 0;
+	*out = calloc(count + 1, sizeof(char *));
+	if (!*out)
+		r = IDM_ENOMEM;
+	for (size_t i = 0; r == IDM_OK && i < count; i++) {
+		if (!((*out)[i] = strndup(vals[i]->bv_val, vals[i]->bv_len)))
+			r = IDM_ENOMEM;
+		else
+			*n = i + 1;
+	}
+	ldap_value_free_len(vals);
+	return r;
+}
 
 int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 {
@@ -64,15 +88,38 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 	v = idm_entry_value(ld, e, "idmValidUntil");
 	a->valid_until = time_or_zero(v);
 	free(v);
-	v = idm_entry_value(ld, e, "idmLoginCount");
-	a->login_count = v ? strtol(v, NULL, 10) : 0;
+	v = idm_entry_value(ld, e, "idmFailureCount"); /* obsolete: only its hard limit counts */
+	a->hard_locked = v && strtol(v, NULL, 10) >= IDM_LOCKOUT_HARD_LIMIT;
 	free(v);
-	v = idm_entry_value(ld, e, "idmFailureCount");
-	a->failure_count = v ? strtol(v, NULL, 10) : 0;
+	v = idm_entry_value(ld, e, "idmHardLockTime");
+	a->hard_locked = a->hard_locked || v;
 	free(v);
-	v = idm_entry_value(ld, e, "idmLockedTime");
-	a->locked_time = time_or_zero(v);
+	v = idm_entry_value(ld, e, "authTimestamp");
+	a->last_success = time_or_zero(v);
 	free(v);
+	if (all_values(ld, e, "idmFailureTime", &a->failure_values, &a->n_failure_values) < 0 ||
+	    all_values(ld, e, "idmLockedTime", &a->lock_values, &a->n_lock_values) < 0) {
+		idm_account_free(a);
+		return IDM_ENOMEM;
+	}
+	{
+		char **logins = NULL;
+		size_t n = 0;
+		if (all_values(ld, e, "idmLoginTime", &logins, &n) < 0) {
+			idm_account_free(a);
+			return IDM_ENOMEM;
+		}
+		a->login_count = idm_account_logins_since(logins, n, a->pwd_changed);
+		for (size_t i = 0; i < n; i++)
+			free(logins[i]);
+		free(logins);
+	}
+	{
+		struct idm_lock_values lv;
+		idm_lockout_values_of(a, &lv);
+		a->failure_count = idm_lockout_failures(&lv);
+		a->locked_time = idm_lockout_latest_lock(&lv);
+	}
 	v = idm_entry_value(ld, e, "idmLastLoginTime");
 	a->last_login = time_or_zero(v);
 	free(v);
@@ -86,6 +133,23 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 	}
 	*out = a;
 	return IDM_OK;
+}
+
+long idm_account_logins_since(char *const *values, size_t n, time_t changed)
+{
+	char stamp[IDM_GENTIME_LEN];
+	long count = 0;
+	time_t t;
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(stamp, sizeof(stamp), "%.*s", IDM_GENTIME_LEN - 1, values[i]);
+		/* a value we cannot read counts: never fewer logins; a login in
+		 * the second of the change is the one that made it (PAM's auth
+		 * records it before the password phase changes the password) */
+		if (idm_time_parse(stamp, &t) < 0 || t > changed)
+			count++;
+	}
+	return count;
 }
 
 int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const char *uid,
@@ -141,6 +205,12 @@ void idm_account_free(struct idm_account *a)
 	free(a->status);
 	free(a->policy);
 	free(a->last_host);
+	for (size_t i = 0; a->failure_values && i < a->n_failure_values; i++)
+		free(a->failure_values[i]);
+	free(a->failure_values);
+	for (size_t i = 0; a->lock_values && i < a->n_lock_values; i++)
+		free(a->lock_values[i]);
+	free(a->lock_values);
 	free(a);
 }
 

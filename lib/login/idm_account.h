@@ -22,9 +22,14 @@ struct idm_account {
 	bool must_change;    /* pwdReset: the server restricts the user to a change */
 	time_t pwd_changed;  /* pwdChangedTime, else createTimestamp; 0 when absent */
 	time_t valid_until;  /* 0 when absent */
-	long login_count;
-	long failure_count;  /* consecutive failed logins */
-	time_t locked_time;  /* 0: not locked */
+	long login_count;    /* logins since the password changed (idmLoginTime) */
+	long failure_count;  /* failed logins since the last success */
+	time_t locked_time;  /* the latest lock mark, 0: never locked (idm_lockout.h) */
+	/* The lock state as stored (idm_lockout.h decides what it means). */
+	char **failure_values, **lock_values; /* idmFailureTime, idmLockedTime */
+	size_t n_failure_values, n_lock_values;
+	bool hard_locked;    /* idmHardLockTime, or the obsolete idmFailureCount at the limit */
+	time_t last_success; /* authTimestamp: the server's time of the last successful bind */
 	time_t last_login, last_logout;
 	char *last_host; /* as stored: printable unless written around idmgr */
 };
@@ -43,6 +48,10 @@ int idm_account_bind_dn(const struct idm_config *cfg, const struct idm_log *log,
 /* The attributes idm_account_from_entry() reads, for searches. */
 extern const char *const idm_account_attrs[];
 int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out);
+
+/* Of idmLoginTime values, those newer than the password's change time
+ * changed: the logins max_logins counts (R-PW-3). */
+long idm_account_logins_since(char *const *values, size_t n, time_t changed);
 
 /* The policy governing the account (contract §4). */
 const struct idm_policy *idm_account_policy(const struct idm_config *cfg,

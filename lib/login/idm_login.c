@@ -13,6 +13,8 @@
 #include "idm_login.h"
 #include "idm_mods.h"
 #include "idm_passhash.h"
+#include "idm_random.h"
+#include "idm_secret.h"
 #include "idm_time.h"
 
 const char *idm_auth_reason_name(enum idm_auth_reason r)
@@ -27,6 +29,7 @@ const char *idm_auth_reason_name(enum idm_auth_reason r)
 		[IDM_AUTH_DISABLED] = "account_disabled",
 		[IDM_AUTH_EXPIRED] = "account_expired",
 		[IDM_AUTH_SERVER_LOCKED] = "locked_by_server_ppolicy",
+		[IDM_AUTH_SERVER_EXPIRED] = "password_expired_by_server",
 		[IDM_AUTH_UNAVAILABLE] = "directory_unavailable",
 		[IDM_AUTH_ERROR] = "error",
 	};
@@ -45,6 +48,51 @@ static void equalise_cost(const struct idm_config *cfg, const char *password)
 	free(hash);
 }
 
+int idm_login_decoy_dn(const struct idm_config *cfg, char **out)
+{
+	const char *parent = cfg->ldap.bind_dn;
+
+	*out = NULL;
+	/* the parent starts after the first unescaped comma */
+	for (; *parent; parent++) {
+		if (*parent == '\\' && parent[1]) {
+			parent++;
+			continue;
+		}
+		if (*parent == ',')
+			break;
+	}
+	if (!*parent)
+		return IDM_ECONFIG;
+	if (asprintf(out, "cn=%s%s", IDM_DECOY_CN, parent) < 0) {
+		*out = NULL;
+		return IDM_ENOMEM;
+	}
+	return IDM_OK;
+}
+
+/* A refusal without a check: what a wrong password costs, on the decoy
+ * (idm_login.h).  Nothing here changes the outcome. */
+static void decoy_bind(const struct idm_config *cfg, const struct idm_log *log,
+		       const char *password)
+{
+	struct idm_dir *d = NULL;
+	char *dn = NULL, *noise = NULL;
+	size_t len = strlen(password);
+
+	if (len > 128)
+		len = 128;
+	if (idm_login_decoy_dn(cfg, &dn) == IDM_OK &&
+	    idm_random_password(len ? len : 1, &noise) == IDM_OK &&
+	    idm_dir_open(cfg, NULL, dn, noise, &d) == IDM_OK) {
+		/* a decoy that accepts a random password is no decoy */
+		idm_logf(log, LOG_ERR, "%s accepted a random password: rerun \"idmgr init\"", dn);
+		idm_dir_close(d);
+	}
+	free(dn);
+	idm_secret_free(noise);
+}
+
 static void set_policy(char dst[65], const struct idm_policy *p)
 {
 	snprintf(dst, 65, "%s", p ? p->name : "-");
@@ -59,20 +107,52 @@ static const char *stored_host(const char *rhost, char buf[IDM_HOST_MAX + 1])
 	return rhost && *rhost ? idm_printable(rhost, "\\", buf, IDM_HOST_MAX + 1) : "localhost";
 }
 
-/* After a successful check: failures and lock cleared, one more login with
- * this password, in one modify. */
-static int record_success(struct idm_dir *svc, const struct idm_account *a, const char *rhost)
+/* After a successful check: the last login's time and host and, under
+ * max_logins, one more login value (the server's time and the attempt's
+ * nonce, idm_account.h).  Failures are not cleared here (the service
+ * identity cannot): the user's bind just moved authTimestamp past them
+ * (idm_lockout.h).  The login past max_logins (the one the account phase
+ * refuses) makes the server demand a change at every later bind
+ * (pwdReset, which the hosts may add, never remove): R-PW-3 holds for
+ * direct binds too.  Not at the max_logins-th: the account phase reads
+ * pwdReset and would refuse that login itself. */
+static int record_success(struct idm_dir *svc, const struct idm_policy *p,
+			  const struct idm_account *a, const struct idm_attempt *at, const char *rhost)
 {
+	static const char *const attrs[] = { "idmLoginTime", NULL };
 	struct idm_mods *m = idm_mods_new();
-	char count[24], now[IDM_GENTIME_LEN], host[IDM_HOST_MAX + 1];
+	struct idm_entry *e = NULL;
+	const struct idm_attr *logins;
+	char now[IDM_GENTIME_LEN], login[IDM_GENTIME_LEN + 18], host[IDM_HOST_MAX + 1];
+	const char *nonce = strchr(at->own, '#');
+	int r;
 
-	snprintf(count, sizeof(count), "%ld", a->login_count + 1);
 	idm_time_format(time(NULL), now);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", stored_host(rhost, host));
-	idm_lockout_clear_changes(m);
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", count);
-	return idm_dir_apply(svc, a->dn, m);
+	if (p->max_logins <= 0 || !nonce) {
+		r = idm_mods_array(m) ? idm_dir_modify(svc, a->dn, idm_mods_array(m)) : IDM_ENOMEM;
+		goto out;
+	}
+	idm_time_format(at->server_now, login);
+	snprintf(login + IDM_GENTIME_LEN - 1, sizeof(login) - (IDM_GENTIME_LEN - 1), "%s", nonce);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmLoginTime", login);
+	r = idm_mods_array(m) ? idm_dir_modify_read(svc, a->dn, idm_mods_array(m), attrs, &e)
+			      : IDM_ENOMEM;
+	logins = r == IDM_OK ? idm_entry_attr(e, "idmLoginTime") : NULL;
+	if (logins && idm_account_logins_since(logins->vals, logins->n, a->pwd_changed) >
+			      p->max_logins) {
+		idm_mods_free(m);
+		m = idm_mods_new();
+		idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
+		/* present already (a concurrent login set it): as wanted */
+		if (idm_mods_array(m))
+			idm_dir_modify(svc, a->dn, idm_mods_array(m));
+	}
+out:
+	idm_entry_free(e);
+	idm_mods_free(m);
+	return r;
 }
 
 int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log,
@@ -82,7 +162,7 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 	struct idm_dir *svc = NULL, *user = NULL;
 	struct idm_account *a = NULL;
 	const struct idm_policy *p = NULL;
-	struct idm_attempt at;
+	struct idm_attempt at = { 0 };
 	int r, pp = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -100,8 +180,11 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		r = idm_account_lookup(svc, cfg, uid, &a);
 	if (r < 0) {
 		if (r == IDM_ENOENT) {
+			/* the write an attempt's record costs, on no account */
+			time_t ignored;
 			res->reason = IDM_AUTH_UNKNOWN_USER;
-			equalise_cost(cfg, password);
+			idm_lockout_probe(svc, cfg, &ignored);
+			decoy_bind(cfg, log, password);
 		} else if (r == IDM_EUNAVAIL) {
 			res->reason = IDM_AUTH_UNAVAILABLE;
 		}
@@ -117,6 +200,15 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		idm_logf(log, LOG_ERR, "%s: policy \"%s\" is not in %s", uid, a->policy, cfg->path);
 		r = IDM_ECONFIG;
 		goto out;
+	}
+	/* Past the hard limit nothing more is recorded (the entry would grow
+	 * with every guess, and nothing can lock it more): the clock probe is
+	 * the write instead, as for an unknown user. */
+	if (a->hard_locked) {
+		time_t ignored;
+		res->reason = IDM_AUTH_HARD_LOCKED;
+		idm_lockout_probe(svc, cfg, &ignored);
+		goto refuse;
 	}
 	/* Counted before the check: of N concurrent guesses at most
 	 * lockout_threshold reach the password.  A disabled account's attempt
@@ -141,23 +233,32 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 	if (r == IDM_OK) {
 		res->reason = IDM_AUTH_OK;
 		res->must_change = pp == PP_changeAfterReset;
-		/* A hash weaker than the configured one (an older release's)
-		 * is replaced at the next change, which slapd hashes: the user
-		 * cannot store a hash (idmgr-schema(5)). */
-		r = record_success(svc, a, rhost);
+		r = record_success(svc, p, a, &at, rhost);
+		/* a session slapd restricts to a change may not delete */
+		if (r == IDM_OK && !res->must_change)
+			idm_lockout_tidy(user, a->dn, &at);
 	} else if (r == IDM_EAUTH) {
-		res->reason = pp == PP_accountLocked ? IDM_AUTH_SERVER_LOCKED : IDM_AUTH_WRONG_PASSWORD;
+		/* passwordExpired comes only with the right password: the
+		 * server's refusal of a user who proved who they are */
+		res->reason = pp == PP_accountLocked	? IDM_AUTH_SERVER_LOCKED :
+			      pp == PP_passwordExpired ? IDM_AUTH_SERVER_EXPIRED :
+							 IDM_AUTH_WRONG_PASSWORD;
+		/* slapd answers a locked account without Argon2: the work of a
+		 * check, on the decoy, so that its lock shows in no timing */
+		if (pp == PP_accountLocked)
+			decoy_bind(cfg, log, password);
 		idm_lockout_failed(svc, p, a->dn, &at);
 	} else if (r == IDM_EUNAVAIL) {
 		res->reason = IDM_AUTH_UNAVAILABLE;
 	}
 	goto out;
 refuse:
-	/* The Argon2 work of a check, here: no timing tells this refusal from
+	/* The bind of a check, on the decoy: no timing tells this refusal from
 	 * a wrong password (the attempt was recorded like any other). */
-	equalise_cost(cfg, password);
+	decoy_bind(cfg, log, password);
 	r = IDM_EAUTH;
 out:
+	idm_attempt_release(&at);
 	idm_dir_close(user);
 	idm_dir_close(svc);
 	idm_account_free(a);
@@ -195,13 +296,16 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 	r = idm_account_usable(a, now);
 	if (r < 0) {
 		res->reason = r == IDM_ERANGE ? "account_expired" : "account_disabled";
+		snprintf(res->status, sizeof(res->status), "%s", a->status ? a->status : "");
 		goto out;
 	}
-	r = idm_lockout_state(svc, p, a->dn, a->locked_time, a->failure_count, &lock);
+	r = idm_lockout_state(svc, cfg, p, a, &lock);
 	if (r < 0)
 		goto out;
 	if (lock != IDM_LOCK_CHECK) {
 		res->reason = lock == IDM_LOCK_HARD ? "locked_hard_limit" : "locked";
+		if (lock == IDM_LOCK_LOCKED && p->lockout_duration > 0)
+			res->locked_until = a->locked_time + p->lockout_duration;
 		r = IDM_EDENIED;
 		goto out;
 	}
@@ -210,15 +314,17 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 		res->days_left = expires > now ? (long)((expires - now + IDM_DAY - 1) / IDM_DAY) : 0;
 		res->warn = res->days_left <= p->warn_days;
 	}
-	if (a->must_change || ppolicy_must_change) {
+	if (p->max_logins > 0 && a->login_count > p->max_logins) {
+		/* The count includes this login: max_logins logins are allowed
+		 * (the server's pwdReset, set at the last of them, says the
+		 * same; this reason is the more telling). */
+		res->reason = "max_logins_reached";
+		r = IDM_ESTATE;
+	} else if (a->must_change || ppolicy_must_change) {
 		res->reason = "must_change";
 		r = IDM_ESTATE;
 	} else if (p->max_age_days > 0 && (a->pwd_changed == 0 || res->days_left == 0)) {
 		res->reason = "password_expired";
-		r = IDM_ESTATE;
-	} else if (p->max_logins > 0 && a->login_count > p->max_logins) {
-		/* The count includes this login: max_logins logins are allowed. */
-		res->reason = "max_logins_reached";
 		r = IDM_ESTATE;
 	} else {
 		res->reason = "ok";

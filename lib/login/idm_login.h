@@ -4,8 +4,10 @@
  * auth: the account is found with the service identity; the attempt is
  * recorded (idm_lockout.h) before the password is checked by binding as the
  * user on a connection of its own; no hash is ever read.  An unknown user, a
- * locked or refused account and a wrong password cost the same Argon2 work
- * and get the same answer. */
+ * locked or refused account and a wrong password make the same round trips
+ * (service bind, search, one write read back, one bind that costs the server
+ * an Argon2 verification and a failure write: the decoy below) and get the
+ * same answer. */
 #ifndef IDM_LOGIN_H
 #define IDM_LOGIN_H
 
@@ -26,6 +28,7 @@ enum idm_auth_reason {
 	IDM_AUTH_DISABLED, /* suspended, seconded, retired */
 	IDM_AUTH_EXPIRED,  /* past idmValidUntil */
 	IDM_AUTH_SERVER_LOCKED, /* the server's ppolicy overlay locked it */
+	IDM_AUTH_SERVER_EXPIRED, /* the right password, expired for the server */
 	IDM_AUTH_UNAVAILABLE,
 	IDM_AUTH_ERROR,
 };
@@ -49,6 +52,18 @@ struct idm_auth_result {
 	struct idm_last_login prev;
 };
 
+/* The timing decoy: an entry beside the service identity (bind_dn's
+ * parent), cn=IDM_DECOY_CN, whose password nobody knows, hashed with the
+ * configured Argon2 costs, under a ppolicy that records failures and never
+ * locks ("idmgr init" makes it).  Every refusal without a check binds to it
+ * with a random password of the same length: the server does the Argon2
+ * work and the failure write a wrong password costs, so an unknown user, a
+ * locked or disabled account and a wrong password take the same round trips
+ * and the same time; no guess is checked, and no password of a local
+ * account reaches the directory.  *out malloc'ed. */
+#define IDM_DECOY_CN "idmgr-decoy"
+int idm_login_decoy_dn(const struct idm_config *cfg, char **out);
+
 /* IDM_OK, IDM_EAUTH (wrong password, locked, refused), IDM_ENOENT,
  * IDM_EUNAVAIL, IDM_ECONFIG, IDM_ENOMEM. */
 int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log,
@@ -58,6 +73,8 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 struct idm_account_result {
 	const char *reason; /* for the log line */
 	char policy[65];
+	char status[16];     /* idmStatus when the account is not active */
+	time_t locked_until; /* reason "locked": when the lock ends, 0: an officer unlocks */
 	long days_left;     /* password expiry in days, -1 when it does not expire */
 	bool warn;          /* days_left is within warn_days */
 };

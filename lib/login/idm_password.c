@@ -122,7 +122,6 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	bool counted = false;
 	struct own own = { 0 };
 	struct idm_pw_facts facts;
-	struct idm_mods *m = NULL;
 	char *dn = NULL;
 	time_t now = time(NULL);
 	int r, pp = -1;
@@ -158,10 +157,12 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	if (r < 0)
 		goto out;
 	r = idm_dir_open_pp(cfg, log, dn, old_password, &pp, &d);
+	/* A right old password: the bind moved authTimestamp past the failures,
+	 * and this attempt's own value goes (idm_lockout.h). */
 	if (counted && r == IDM_EAUTH)
 		idm_lockout_failed(svc, p, dn, &at);
-	else if (counted && r == IDM_OK)
-		idm_lockout_clear(svc, dn); /* the old password was right */
+	else if (counted && r == IDM_OK && pp != PP_changeAfterReset)
+		idm_lockout_tidy(d, dn, &at); /* (a restricted session may not delete) */
 	if (r < 0)
 		goto out;
 	/* Read with the service identity where there is one: a user who must
@@ -220,15 +221,16 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	if (r < 0)
 		goto out;
 	idm_logf(log, LOG_INFO, "%s: password changed (policy %s)", uid, p->name);
-	/* Logins are counted per password (max_logins): a new one starts at 0.
-	 * Best effort, a separate operation. */
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLoginCount", "0");
-	if (idm_mods_array(m))
-		idm_dir_modify(d, a->dn, idm_mods_array(m));
+	/* Logins are counted per password (max_logins) by the change time
+	 * slapd keeps: nothing to write here (idm_account.h).  A change made,
+	 * slapd lifts the restriction of a must-change session: the attempts
+	 * it and the restricted logins before it left are tidied now. */
+	if (counted && pp == PP_changeAfterReset)
+		idm_lockout_tidy(d, dn, &at);
 out:
+	if (counted)
+		idm_attempt_release(&at);
 	idm_dir_close(svc);
-	idm_mods_free(m);
 	free(own.given_name);
 	free(own.surname);
 	idm_account_free(a);
