@@ -12,10 +12,11 @@
 #include "idm_lockout.h"
 #include "idm_operator.h"
 #include "idm_report.h"
+#include "idm_shared.h"
 #include "idm_time.h"
 
 static const char report_usage[] =
-	"usage: idmgr report privileged|locked|suspended|exceptions [--format text|json|csv]\n";
+	"usage: idmgr report privileged|locked|suspended|exceptions|shared [--format text|json|csv]\n";
 
 struct report {
 	const char *kind;
@@ -84,6 +85,28 @@ static int one(void *ctx, const struct idm_report_row *x)
 	return IDM_OK;
 }
 
+/* report shared (R-ID-1): every shared ID with its registered holders. */
+static int shared_one(void *ctx, const struct idm_shared *s)
+{
+	struct report *r = ctx;
+
+	if (r->format == OUTPUT_JSON) {
+		json_array_append_new(r->array, json_pack("{s:s, s:o}", "uid", s->uid, "holders",
+							  output_holders_json(s)));
+	} else if (r->format == OUTPUT_CSV) {
+		for (size_t i = 0; i < s->n_holders; i++) {
+			output_csv(stdout, s->uid, 0);
+			output_csv(stdout, s->holders[i].uid, 0);
+			output_csv(stdout, s->holders[i].status ? s->holders[i].status : "", 1);
+		}
+	} else {
+		printf("%-16s holders: ", s->uid);
+		output_holders(stdout, s);
+		putchar('\n');
+	}
+	return IDM_OK;
+}
+
 int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct idm_config *cfg = NULL;
@@ -104,7 +127,8 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_INVALID;
 	}
 	rep.kind = argv[1];
-	if (strcmp(rep.kind, "exceptions") != 0 && (kind = idm_report_kind_from_name(rep.kind)) < 0) {
+	if (strcmp(rep.kind, "exceptions") != 0 && strcmp(rep.kind, "shared") != 0 &&
+	    (kind = idm_report_kind_from_name(rep.kind)) < 0) {
 		fputs(report_usage, stderr);
 		return EXIT_INVALID;
 	}
@@ -114,7 +138,17 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 	r = ctx_operator_login(ctx, cfg, &rep.op);
 	if (r == IDM_OK)
 		r = idm_operator_officer(rep.op, &ctx->log, "reports");
-	if (r == IDM_OK && kind < 0) {
+	if (r == IDM_OK && strcmp(rep.kind, "shared") == 0) {
+		rep.format = ctx->format;
+		rep.array = json_array();
+		if (rep.format == OUTPUT_CSV)
+			printf("uid,holder,holder_status\n");
+		r = idm_shared_each(rep.op->d, cfg, shared_one, &rep);
+		if (r == IDM_OK && rep.format == OUTPUT_JSON)
+			output_json(stdout, rep.array);
+		else
+			json_decref(rep.array);
+	} else if (r == IDM_OK && kind < 0) {
 		r = exception_report(ctx, rep.op, cfg, NULL);
 	} else if (r == IDM_OK) {
 		rep.cfg = cfg;

@@ -14,6 +14,7 @@
 #include "idm_escape.h"
 #include "idm_operator.h"
 #include "idm_secret.h"
+#include "idm_shared.h"
 #include "idm_time.h"
 #include "idm_user.h"
 
@@ -208,12 +209,22 @@ int cmd_user(struct cmd_ctx *ctx, int argc, char **argv)
 		idm_logf(&ctx->log, LOG_ERR, "user %s is for officers; %s holds no role", sub, op->uid);
 		r = IDM_EDENIED;
 	} else if (strcmp(sub, "show") == 0) {
+		struct idm_shared *sh = NULL;
 		r = idm_account_lookup(op->d, cfg, uid, &a);
-		if (r == IDM_OK && ctx->format == OUTPUT_JSON)
-			output_json(stdout, account_json(cfg, a));
-		else if (r == IDM_OK)
+		if (r == IDM_OK)
+			r = idm_shared_of(op->d, cfg, uid, &sh);
+		if (r == IDM_OK && ctx->format == OUTPUT_JSON) {
+			json_t *o = account_json(cfg, a);
+			json_object_set_new(o, "shared_with", output_holders_json(sh));
+			output_json(stdout, o);
+		} else if (r == IDM_OK) {
 			show_text(cfg, a);
-		else if (r == IDM_ENOENT)
+			printf("shared with   ");
+			output_holders(stdout, sh);
+			putchar('\n');
+		}
+		idm_shared_free(sh);
+		if (r == IDM_ENOENT)
 			idm_logf(&ctx->log, LOG_ERR, "no account %s", uid);
 	} else if (strcmp(sub, "list") == 0) {
 		r = user_list(op, cfg, ctx->format, status, privileged, unit);

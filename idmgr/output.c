@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "idm_shared.h"
 #include "idm_time.h"
 #include "output.h"
 
@@ -46,4 +47,23 @@ void output_time(time_t t, char buf[16])
 		idm_time_format(t, buf);
 	else
 		strcpy(buf, "-");
+}
+
+void output_holders(FILE *fp, const struct idm_shared *s)
+{
+	if (!s || s->n_holders == 0)
+		fputs("-", fp);
+	for (size_t i = 0; s && i < s->n_holders; i++)
+		fprintf(fp, "%s%s (%s)", i ? ", " : "", s->holders[i].uid,
+			s->holders[i].status ? s->holders[i].status : "no account");
+}
+
+json_t *output_holders_json(const struct idm_shared *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; s && i < s->n_holders; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s?}", "uid", s->holders[i].uid, "status",
+						   s->holders[i].status));
+	return a;
 }

@@ -18,4 +18,11 @@ void output_time(time_t t, char buf[16]);
 /* Prints a JSON value (compact keys order kept) and a newline; steals v. */
 int output_json(FILE *fp, json_t *v);
 
+struct idm_shared;
+/* A shared ID's holders (R-ID-1): "uid (status), ..." where a holder with
+ * no account shows "(no account)", or "-" when it is not shared; and as a
+ * JSON array of {uid, status} (status null: no account). */
+void output_holders(FILE *fp, const struct idm_shared *s);
+json_t *output_holders_json(const struct idm_shared *s);
+
 #endif
