@@ -16,7 +16,9 @@
 #include "idm_time.h"
 
 static const char report_usage[] =
-	"usage: idmgr report privileged|locked|suspended|exceptions|shared [--format text|json|csv]\n";
+	"usage: idmgr report privileged|locked|suspended|exceptions|shared [--format text|json|csv]\n"
+	"       idmgr report compliance [--as-of YYYY-MM-DD] [--format text|json|csv]\n"
+	"       idmgr report notices [--all] [--format text|json|csv]\n";
 
 struct report {
 	const char *kind;
@@ -113,6 +115,10 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 	struct report rep = { 0 };
 	int r, f, kind = -1;
 
+	if (argc >= 2 && strcmp(argv[1], "compliance") == 0)
+		return report_compliance(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "notices") == 0)
+		return report_notices(ctx, argc - 1, argv + 1);
 	if (argc == 4 && strcmp(argv[2], "--format") == 0) {
 		f = output_format_parse(argv[3], 1);
 		if (f < 0) {

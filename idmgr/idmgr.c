@@ -129,7 +129,9 @@ static const struct command commands[] = {
 	{ "user", NULL, cmd_user,
 	  "show|list|unlock|reset-password|expire-password|suspend: direct actions" },
 	{ "exception", NULL, cmd_exception, "add|list|revoke|acknowledge: exceptions to rules" },
-	{ "report", NULL, cmd_report, "privileged|locked|suspended|exceptions: for auditors" },
+	{ "report", NULL, cmd_report,
+	  "privileged|locked|suspended|exceptions|shared|notices|compliance: for auditors" },
+	{ "notify", NULL, cmd_notify, "deliver the notices owed to officers (notify.command)" },
 	{ "sweep", NULL, cmd_sweep, "the stale-ID sweep: report, or --apply to disable (R-REG-4)" },
 };
 

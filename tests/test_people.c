@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "officers.h"
@@ -102,6 +103,238 @@ START_TEST(shared_id_lists_its_holders)
 }
 END_TEST
 
+static json_t *clause(json_t *report, const char *id)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach (json_object_get(report, "clauses"), i, c)
+		if (strcmp(json_string_value(json_object_get(c, "clause")), id) == 0)
+			return c;
+	ck_abort_msg("no clause %s", id);
+	return NULL;
+}
+
+static const char *verdict(json_t *report, const char *id)
+{
+	return json_string_value(json_object_get(clause(report, id), "verdict"));
+}
+
+/* The findings of a clause, one a line, for strstr(). */
+static char *findings(json_t *report, const char *id)
+{
+	json_t *f = json_object_get(clause(report, id), "findings"), *v;
+	char *out = calloc(1, 65536);
+	size_t i;
+
+	json_array_foreach (f, i, v) {
+		strncat(out, json_string_value(v), 65536 - strlen(out) - 2);
+		strcat(out, "\n");
+	}
+	return out;
+}
+
+static json_t *compliance_json(const char *as_of, int want)
+{
+	char *out = NULL, *err = NULL;
+	json_t *root;
+	int rc = idmgr_as(&sb, "watanabe", &out, &err, "report", "compliance", "--as-of", as_of,
+			  "--format", "json", NULL);
+
+	ck_assert_msg(rc == want, "exit %d: %s", rc, err);
+	root = json_loads(out, 0, NULL);
+	ck_assert_ptr_nonnull(root);
+	free(out);
+	free(err);
+	return root;
+}
+
+/* R-REV-1: the self-inspection report in text, JSON and CSV, with its exit
+ * status: the fresh directory holds today (no login recorded: R-LOGIN-3 not
+ * checked); years later passwords are past their age, temporary ones
+ * unchanged and IDs stale; a policy entry without its check module and a
+ * gap in the audit trail are findings of R-PW-1 and R-AUD-1. */
+START_TEST(compliance_report)
+{
+	char *out = NULL, *err = NULL, *f, *module, ldif[1024];
+	json_t *root;
+
+	ck_assert_msg(idmgr_as(&sb, "watanabe", &out, &err, "report", "compliance", NULL) == 0, "%s",
+		      err);
+	ck_assert_ptr_nonnull(strstr(out, "idmgr self-inspection report (R-REV-1) as of "));
+	ck_assert_ptr_nonnull(
+		strstr(out, "summary: 9 clauses: 8 hold, 0 with findings, 1 not checked\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nR-PW-1  passwords long enough and hard to guess: holds\n"
+					  "    policy standard: min_length 12,"));
+	ck_assert_ptr_nonnull(strstr(out, "ou=policies,dc=example,dc=org: pwdCheckModule /"));
+	ck_assert_ptr_nonnull(strstr(out, "    sato (active): grant init (a first officer)\n"));
+	ck_assert_ptr_nonnull(strstr(out, "R-LOGIN-3  access records kept: hosts that logged in: "
+					  "not checked\n    not checked: no login recorded"));
+	free(out);
+	free(err);
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "compliance", "--format",
+				  "csv", NULL),
+			 0);
+	ck_assert_ptr_nonnull(strstr(out, "clause,verdict,kind,text\n\"R-PW-1\",\"holds\",\"verdict\","));
+	free(out);
+	free(err);
+
+	root = compliance_json("2030-01-01", 1);
+	ck_assert_str_eq(json_string_value(json_object_get(root, "as_of")), "2030-01-01");
+	ck_assert_str_eq(verdict(root, "R-PW-1"), "holds");
+	ck_assert_str_eq(verdict(root, "R-AUD-1"), "holds");
+	ck_assert_str_eq(verdict(root, "R-PW-3"), "findings");
+	f = findings(root, "R-PW-3");
+	ck_assert_ptr_nonnull(strstr(f, "sato: password changed "));
+	ck_assert_ptr_nonnull(strstr(f, "older than policy privileged's max_age_days 90\n"));
+	free(f);
+	f = findings(root, "R-PW-4");
+	ck_assert_ptr_nonnull(strstr(f, "hanako: temporary password issued "));
+	free(f);
+	f = findings(root, "R-REG-4");
+	ck_assert_ptr_nonnull(strstr(f, "desk: never-used: "));
+	free(f);
+	json_decref(root);
+
+	/* the policy entry loses its check module; the trail gets a gap */
+	module = sandbox_admin_read(&sb, "cn=standard,ou=policies,dc=example,dc=org",
+				    "pwdCheckModule");
+	ck_assert_ptr_nonnull(strchr(module, '/'));
+	module[strcspn(module, "\n")] = '\0';
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: cn=standard,ou=policies,dc=example,dc=org\n"
+						 "changetype: modify\ndelete: pwdCheckModule\n"),
+			 0);
+	ck_assert_int_eq(sandbox_ldapadd(&sb, "dn: idmSeq=999,ou=audit,ou=idmgr,dc=example,dc=org\n"
+					      "objectClass: idmAuditRecord\nidmSeq: 999\n"
+					      "idmTime: 20261201000000Z\nidmActor: cn=admin\n"
+					      "idmAction: forged\nidmOutcome: done\n"
+					      "idmPrevHash: 0\nidmHash: 0\n"),
+			 0);
+	root = compliance_json("2026-12-01", 1);
+	f = findings(root, "R-PW-1");
+	ck_assert_ptr_nonnull(strstr(f, "policy standard: cn=standard,ou=policies,dc=example,dc=org "
+					"names no pwdCheckModule"));
+	free(f);
+	ck_assert_str_eq(verdict(root, "R-AUD-1"), "findings");
+	f = findings(root, "R-AUD-1");
+	ck_assert_ptr_nonnull(strstr(f, "999"));
+	free(f);
+	json_decref(root);
+	snprintf(ldif, sizeof(ldif),
+		 "dn: cn=standard,ou=policies,dc=example,dc=org\nchangetype: modify\n"
+		 "add: pwdCheckModule\npwdCheckModule: %s\n",
+		 module);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: idmSeq=999,ou=audit,ou=idmgr,dc=example,dc=org\n"
+						 "changetype: delete\n"),
+			 0);
+	free(module);
+	root = compliance_json("2026-12-01", 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(root, "clauses_with_findings")), 0);
+	json_decref(root);
+}
+END_TEST
+
+/* R-PRIV-2, R-VIO-1, R-EXC-2: notices arrive through the configured
+ * program (a stub sendmail that appends what it gets to a file), as
+ * RFC 5322 messages with a UTF-8 subject (RFC 2047) to the CISO's and the
+ * manager's mail; one that cannot be delivered is listed by "report
+ * notices", counted by the compliance report and delivered by the next
+ * run ("idmgr notify"). */
+START_TEST(notices_arrive)
+{
+	char path[700], script[2048], conf[1024], *out = NULL, *err = NULL, *mail;
+	json_t *root;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/sendmail", sb.dir);
+	snprintf(script, sizeof(script),
+		 "#!/bin/sh\n"
+		 "if [ -e %s/mail.fail ]; then echo '451 mail server down' >&2; exit 75; fi\n"
+		 "{ echo \"argv: $*\"; cat; echo '=== end'; } >>%s/mail.out\n",
+		 sb.dir, sb.dir);
+	write_file(path, script, 0755);
+	snprintf(conf, sizeof(conf),
+		 "notify {\n  command = \"%s -t -i\"\n  from = \"idmgr@example.org\"\n}\n", path);
+	fp = fopen(sb.conf, "a");
+	ck_assert_ptr_nonnull(fp);
+	fputs(conf, fp);
+	fclose(fp);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=sato,ou=people,dc=example,dc=org\n"
+						 "changetype: modify\nreplace: mail\n"
+						 "mail: sato@example.org\n\n"
+						 "dn: uid=watanabe,ou=people,dc=example,dc=org\n"
+						 "changetype: modify\nreplace: mail\n"
+						 "mail: watanabe@example.org\n"),
+			 0);
+
+	/* R-VIO-1: the CISO and the manager; the reason in Japanese */
+	ck_assert_msg(idmgr_as(&sb, "suzuki", &out, &err, "user", "suspend", "hanako", "--reason",
+				"\xe6\xbc\x8f\xe3\x81\x88\xe3\x81\x84\xe3\x81\xae\xe7\x96\x91\xe3\x81\x84",
+				"--manager", "watanabe", NULL) == 0,
+		      "%s", err);
+	free(out);
+	free(err);
+	snprintf(path, sizeof(path), "%s/mail.out", sb.dir);
+	mail = slurp(path);
+	ck_assert_ptr_nonnull(mail);
+	ck_assert_ptr_nonnull(strstr(mail, "argv: -t -i\nFrom: idmgr@example.org\n"
+					   "To: sato@example.org,\n watanabe@example.org\n"
+					   "Subject: =?UTF-8?B?W2lkbWdyXSBzdXNwZW5kOiBoYW5ha28g4oCUIFItVklPLTE=?=\n"));
+	ck_assert_ptr_nonnull(strstr(mail, "\nMIME-Version: 1.0\nContent-Type: text/plain; "
+					   "charset=UTF-8\nContent-Transfer-Encoding: 8bit\n"));
+	ck_assert_ptr_nonnull(strstr(mail, "hanako suspended by suzuki: "
+					   "\xe6\xbc\x8f\xe3\x81\x88\xe3\x81\x84\xe3\x81\xae"));
+	free(mail);
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "notices", NULL), 0);
+	ck_assert_str_eq(out, "");
+	free(out);
+	free(err);
+
+	/* R-EXC-2: the mail server is down; the action stands, the notice waits */
+	snprintf(path, sizeof(path), "%s/mail.fail", sb.dir);
+	write_file(path, "", 0600);
+	ck_assert_msg(idmgr_as(&sb, "takahashi", &out, &err, "exception", "add", "--subject", "desk",
+				"--rule", "inactive", "--reason", "Counter closed", "--until",
+				"2027-01-01", "--emergency", NULL) == 0,
+		      "%s", err);
+	ck_assert_ptr_nonnull(strstr(err, "not delivered: "));
+	free(out);
+	free(err);
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "notices", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, " exception-emergency desk "));
+	ck_assert_ptr_nonnull(strstr(out, "PENDING (attempts 1; last error: "));
+	ck_assert_ptr_nonnull(strstr(out, "exited with status 75: 451 mail server down"));
+	free(out);
+	free(err);
+	root = compliance_json("2026-12-01", 1);
+	ck_assert_str_eq(verdict(root, "R-PRIV-2, R-VIO-1, R-EXC-2"), "findings");
+	json_decref(root);
+
+	/* the next run delivers it */
+	unlink(path);
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "notify", NULL), 0);
+	ck_assert_str_eq(out, "1 notices delivered, 0 pending\n");
+	free(out);
+	free(err);
+	snprintf(path, sizeof(path), "%s/mail.out", sb.dir);
+	mail = slurp(path);
+	ck_assert_ptr_nonnull(strstr(mail, "To: sato@example.org\nSubject: "
+					   "=?UTF-8?B?W2lkbWdyXSBleGNlcHRpb24tZW1lcmdlbmN5OiBkZXNrIOKAlCBSLUVYQy0y?=\n"));
+	free(mail);
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "notices", "--all",
+				  "--format", "json", NULL),
+			 0);
+	root = json_loads(out, 0, NULL);
+	ck_assert_int_eq(json_array_size(root), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(root, 1), "attempts")), 2);
+	ck_assert(json_is_string(json_object_get(json_array_get(root, 1), "delivered")));
+	json_decref(root);
+	free(out);
+	free(err);
+}
+END_TEST
+
 static Suite *people_suite(void)
 {
 	Suite *s = suite_create("people");
@@ -110,6 +343,8 @@ static Suite *people_suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, shared_id_lists_its_holders);
+	tcase_add_test(tc, compliance_report);
+	tcase_add_test(tc, notices_arrive);
 	suite_add_tcase(s, tc);
 	return s;
 }

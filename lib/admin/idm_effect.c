@@ -275,6 +275,13 @@ int idm_effect_notice(struct idm_dir *d, const struct idm_config *cfg, const cha
 int idm_effect_notice_as(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
 			 const char *id, const char *action, const char *subject, const char *text)
 {
+	return idm_effect_notice_to(d, cfg, actor_dn, id, action, subject, text, NULL);
+}
+
+int idm_effect_notice_to(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
+			 const char *id, const char *action, const char *subject, const char *text,
+			 const char *recipient)
+{
 	struct idm_mods *m = idm_mods_new();
 	char now[IDM_GENTIME_LEN], *base = NULL, *dn = NULL;
 	int r = idm_dn_child(&base, "ou", "notices", cfg->ldap.idmgr_dn);
@@ -290,6 +297,8 @@ int idm_effect_notice_as(struct idm_dir *d, const struct idm_config *cfg, const 
 	idm_mods_add(m, LDAP_MOD_ADD, "idmDetail", text);
 	if (subject)
 		idm_mods_add(m, LDAP_MOD_ADD, "idmSubject", subject);
+	if (recipient)
+		idm_mods_add(m, LDAP_MOD_ADD, "idmRecipient", recipient);
 	if (r == IDM_OK)
 		r = idm_dir_apply_add(d, dn, m);
 	else

@@ -73,5 +73,10 @@ int idm_effect_notice(struct idm_dir *d, const struct idm_config *cfg, const cha
  * notice with it exists. */
 int idm_effect_notice_as(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
 			 const char *id, const char *action, const char *subject, const char *text);
+/* The same, also owed to the person recipient (a uid, e.g. the manager of
+ * a suspended user, R-VIO-1; NULL: the role holders only, idm_notice.h). */
+int idm_effect_notice_to(struct idm_dir *d, const struct idm_config *cfg, const char *actor_dn,
+			 const char *id, const char *action, const char *subject, const char *text,
+			 const char *recipient);
 
 #endif

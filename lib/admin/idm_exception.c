@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "idm_action.h"
+#include "idm_effect.h"
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_exception.h"
@@ -167,6 +168,28 @@ static int owed_add(struct idm_operator *op, const struct idm_config *cfg,
 
 /* Adds an exception with the ID fixed (NULL: a new one), its record
  * owed until written (idm_action.h); eid is the exception's ID. */
+/* R-EXC-2: an exception taken in an emergency is reported to the CISO at
+ * once: a notice whose ID follows the exception's, so a rerun finds it. */
+static int emergency_notice(struct idm_operator *op, const struct idm_config *cfg,
+			    const struct idm_log *log, const char *eid, const char *subject,
+			    const char *rule, const char *reason)
+{
+	char nid[IDM_OBJECT_ID_LEN], text[1400];
+	int r;
+
+	snprintf(nid, sizeof(nid), "N%s", eid + 1);
+	snprintf(text, sizeof(text),
+		 "Emergency exception %s taken by %s for %s (rule %s): %s. The CISO must "
+		 "acknowledge it: idmgr exception acknowledge %s (R-EXC-2)",
+		 eid, op->uid, subject, rule, reason, eid);
+	r = idm_effect_notice_as(op->d, cfg, op->dn, nid, "exception-emergency", subject, text);
+	if (r == IDM_EEXIST)
+		r = IDM_OK; /* made by the earlier run */
+	if (r == IDM_OK)
+		idm_logf(log, LOG_NOTICE, "notice: %s", text);
+	return r;
+}
+
 static int exception_add(struct idm_operator *op, const struct idm_config *cfg,
 			 const struct idm_log *log, const char *subject, const char *rule,
 			 const char *reason, time_t until, bool emergency, const char *fixed,
@@ -242,6 +265,8 @@ static int exception_add(struct idm_operator *op, const struct idm_config *cfg,
 		goto out;
 	}
 finish:
+	if (r == IDM_OK && emergency && !idm_operator_has(op, IDM_ROLE_CISO))
+		r = emergency_notice(op, cfg, log, eid, subject, rule, reason);
 	if (r == IDM_OK)
 		r = idm_action_finish(op, cfg, log, dn, &x);
 out:

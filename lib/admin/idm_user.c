@@ -178,7 +178,7 @@ int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
 		 emergency ? " (emergency)" : "", reason, manager ? " and the manager " : "",
 		 manager ? manager : "", *xid ? "; emergency exception " : "", xid);
 	idm_action_object_id(&x, 'N', 1, nid);
-	r = idm_effect_notice_as(op->d, cfg, op->dn, nid, "suspend", uid, text);
+	r = idm_effect_notice_to(op->d, cfg, op->dn, nid, "suspend", uid, text, manager);
 	if (r == IDM_EEXIST)
 		r = IDM_OK; /* made by the earlier run */
 	if (r == IDM_OK) {

@@ -71,6 +71,7 @@ static const struct range ranges[] = {
 	{ "service", "max_refusals", 1, 10000, "refusals" },
 	{ "service", "refusal_window", 1, 86400, "seconds" },
 	{ "service", "tls_port", 0, 65535, "" },
+	{ "login", "idle_timeout", 0, 86400, "seconds" },
 };
 
 static int validate_range(cfg_t *cfg, cfg_opt_t *opt)
@@ -363,6 +364,67 @@ static int validate_unit(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* notify.command: run without a shell, so words are split on blanks and
+ * nothing is quoted or expanded; the program is named by absolute path. */
+static int validate_command(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	size_t words = 0;
+
+	if (!v || !*v)
+		return 0;
+	for (const char *p = v; *p; p++) {
+		if ((unsigned char)*p < 0x20 && *p != '\t') {
+			cfg_error(cfg, "%s: control characters are not allowed", opt->name);
+			return -1;
+		}
+		if (strchr("'\"\\$`", *p)) {
+			cfg_error(cfg, "%s: '%c' is not allowed: the command runs without a shell, its "
+				       "words are split on blanks and passed as they are",
+				  opt->name, *p);
+			return -1;
+		}
+		if (*p != ' ' && *p != '\t' && (p == v || p[-1] == ' ' || p[-1] == '\t'))
+			words++;
+	}
+	v += strspn(v, " \t");
+	if (*v != '/') {
+		cfg_error(cfg, "%s: \"%s\" must start with the program's absolute path", opt->name, v);
+		return -1;
+	}
+	if (words > IDM_NOTIFY_MAX_ARGS) {
+		cfg_error(cfg, "%s: at most %d words", opt->name, IDM_NOTIFY_MAX_ARGS);
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_mail_from(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+
+	if (!v || !idm_mail_address_ok(v, true)) {
+		cfg_error(cfg, "%s: \"%s\" is not a mail address (local part, or local@domain, "
+			       "printable ASCII without blanks, quotes, commas or angle brackets)",
+			  opt->name, v ? v : "");
+		return -1;
+	}
+	return 0;
+}
+
+bool idm_mail_address_ok(const char *s, bool local_ok)
+{
+	const char *at = strchr(s, '@');
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 254 || (!at && !local_ok) || (at && (at == s || !at[1] || strchr(at + 1, '@'))))
+		return false;
+	for (; *s; s++)
+		if (*s <= 0x20 || *s >= 0x7f || strchr("\"(),:;<>[\\]", *s))
+			return false;
+	return true;
+}
+
 /* ---------------------------------------------------------------- schema */
 
 #define POLICY_OPTS(minlen, classes, maxage, threshold, duration)                    \
@@ -435,6 +497,12 @@ static cfg_t *config_init(void)
 	static cfg_opt_t login_opts[] = {
 		CFG_STR("banner", "", CFGF_NONE),
 		CFG_BOOL("show_last_login", cfg_true, CFGF_NONE),
+		CFG_INT("idle_timeout", 600, CFGF_NONE),
+		CFG_END()
+	};
+	static cfg_opt_t notify_opts[] = {
+		CFG_STR("command", "", CFGF_NONE),
+		CFG_STR("from", "idmgr", CFGF_NONE),
 		CFG_END()
 	};
 	static cfg_opt_t service_opts[] = {
@@ -466,6 +534,7 @@ static cfg_t *config_init(void)
 		CFG_SEC("login", login_opts, CFGF_NONE),
 		CFG_SEC("ppolicy", ppolicy_opts, CFGF_NONE),
 		CFG_SEC("service", service_opts, CFGF_NONE),
+		CFG_SEC("notify", notify_opts, CFGF_NONE),
 		CFG_END()
 	};
 	static const char *const dn_keys[] = {
@@ -509,6 +578,8 @@ static cfg_t *config_init(void)
 	cfg_set_validate_func(cfg, "registration|reserved_names", validate_names);
 	cfg_set_validate_func(cfg, "registration|primary_group", validate_names);
 	cfg_set_validate_func(cfg, "registration|uid_pattern", validate_regex);
+	cfg_set_validate_func(cfg, "notify|command", validate_command);
+	cfg_set_validate_func(cfg, "notify|from", validate_mail_from);
 	return cfg;
 }
 
@@ -679,6 +750,10 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 	if (dup_str(cfg_getstr(cfg_getsec(cfg, "login"), "banner"), &c->login.banner) < 0)
 		return IDM_ENOMEM;
 	c->login.show_last_login = cfg_getbool(cfg_getsec(cfg, "login"), "show_last_login");
+	c->login.idle_timeout = cfg_getint(cfg_getsec(cfg, "login"), "idle_timeout");
+	if (dup_str(cfg_getstr(cfg_getsec(cfg, "notify"), "command"), &c->notify.command) < 0 ||
+	    dup_str(cfg_getstr(cfg_getsec(cfg, "notify"), "from"), &c->notify.from) < 0)
+		return IDM_ENOMEM;
 	{
 		cfg_t *pp = cfg_getsec(cfg, "ppolicy");
 		const char *cc = cfg_getstr(pp, "check_config");
@@ -966,6 +1041,8 @@ void idm_config_free(struct idm_config *c)
 	free(c->units);
 	free_list(c->regular_staff_groups, c->n_regular_staff_groups);
 	free(c->login.banner);
+	free(c->notify.command);
+	free(c->notify.from);
 	free(c->ppolicy.check_module);
 	free(c->ppolicy.check_config);
 	free(c->service.socket);

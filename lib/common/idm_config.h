@@ -82,7 +82,13 @@ struct idm_config {
 	struct {
 		char *banner;
 		bool show_last_login;
+		long idle_timeout; /* seconds without use before access ends (R-LOGIN-1); 0: unset */
 	} login;
+	/* Delivery of notices (R-PRIV-2, R-VIO-1, R-EXC-2): the program that
+	 * takes an RFC 5322 message on stdin, run without a shell ("" none). */
+	struct {
+		char *command, *from;
+	} notify;
 	/* What "idmgr init" writes into slapd's policy entries: the password
 	 * check module and the idmgr.conf it reads (as slapd sees them). */
 	struct {
@@ -107,6 +113,12 @@ struct idm_config {
 	} service;
 	struct cfg_t *cfg; /* kept for idm_config_print() */
 };
+
+#define IDM_NOTIFY_MAX_ARGS 16
+/* A mail address idmgr writes into a header: printable ASCII without blanks,
+ * quotes, commas, parentheses or angle brackets, one '@' with text on both
+ * sides (or none at all when local_ok). */
+bool idm_mail_address_ok(const char *s, bool local_ok);
 
 int idm_config_load(const char *path, const struct idm_log *log, struct idm_config **out);
 void idm_config_free(struct idm_config *cfg);

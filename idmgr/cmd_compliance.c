@@ -1,0 +1,299 @@
+/* idmgr report compliance (R-REV-1), idmgr report notices and idmgr
+ * notify (R-PRIV-2, R-VIO-1, R-EXC-2): options and output only; the
+ * report is computed by idm_compliance_run(), delivery by
+ * idm_notice_deliver(). */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "idm_compliance.h"
+#include "idm_error.h"
+#include "idm_notice.h"
+#include "idm_operator.h"
+#include "idm_time.h"
+
+static const char compliance_usage[] =
+	"usage: idmgr report compliance [--as-of YYYY-MM-DD] [--format text|json|csv]\n";
+static const char notices_usage[] = "usage: idmgr report notices [--all] [--format text|json|csv]\n";
+static const char notify_usage[] = "usage: idmgr notify\n";
+
+static void day(time_t t, char buf[11])
+{
+	char g[IDM_GENTIME_LEN];
+
+	idm_time_format(t, g);
+	snprintf(buf, 11, "%.4s-%.2s-%.2s", g, g + 4, g + 6);
+}
+
+static json_t *lines_json(const struct idm_lines *l)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(a, json_string(l->v[i]));
+	return a;
+}
+
+static void print_text(const struct idm_compliance *c, const char *uri)
+{
+	size_t holds = 0, findings = 0, unchecked = 0;
+	char as_of[11];
+
+	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
+		enum idm_verdict v = c->clauses[i].verdict;
+		holds += v == IDM_VERDICT_HOLDS;
+		findings += v == IDM_VERDICT_FINDINGS;
+		unchecked += v == IDM_VERDICT_NOT_CHECKED;
+	}
+	day(c->as_of, as_of);
+	printf("idmgr self-inspection report (R-REV-1) as of %s, directory %s\n", as_of, uri);
+	printf("summary: %d clauses: %zu hold, %zu with findings, %zu not checked\n",
+	       IDM_CLAUSE_COUNT, holds, findings, unchecked);
+	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
+		const struct idm_clause_report *cr = &c->clauses[i];
+		printf("\n%s  %s: %s\n", cr->clause, cr->title, idm_verdict_name(cr->verdict));
+		if (cr->why_not_checked)
+			printf("    not checked: %s\n", cr->why_not_checked);
+		for (size_t j = 0; j < cr->findings.n; j++)
+			printf("  ! %s\n", cr->findings.v[j]);
+		if (cr->findings.more)
+			printf("  ! and %ld more findings\n", cr->findings.more);
+		for (size_t j = 0; j < cr->evidence.n; j++)
+			printf("    %s\n", cr->evidence.v[j]);
+		if (cr->evidence.more)
+			printf("    and %ld more lines of evidence\n", cr->evidence.more);
+	}
+}
+
+static void print_json(const struct idm_compliance *c)
+{
+	json_t *clauses = json_array();
+	char as_of[11];
+
+	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
+		const struct idm_clause_report *cr = &c->clauses[i];
+		json_array_append_new(
+			clauses,
+			json_pack("{s:s, s:s, s:s, s:s?, s:o, s:I, s:o, s:I}", "clause", cr->clause,
+				  "title", cr->title, "verdict", idm_verdict_name(cr->verdict),
+				  "not_checked_because", cr->why_not_checked, "findings",
+				  lines_json(&cr->findings), "more_findings",
+				  (json_int_t)cr->findings.more, "evidence",
+				  lines_json(&cr->evidence), "more_evidence",
+				  (json_int_t)cr->evidence.more));
+	}
+	day(c->as_of, as_of);
+	output_json(stdout, json_pack("{s:s, s:I, s:o}", "as_of", as_of, "clauses_with_findings",
+				      (json_int_t)c->n_with_findings, "clauses", clauses));
+}
+
+static void print_csv(const struct idm_compliance *c)
+{
+	printf("clause,verdict,kind,text\n");
+	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
+		const struct idm_clause_report *cr = &c->clauses[i];
+		const char *v = idm_verdict_name(cr->verdict);
+		output_csv(stdout, cr->clause, 0);
+		output_csv(stdout, v, 0);
+		output_csv(stdout, "verdict", 0);
+		output_csv(stdout, cr->why_not_checked ? cr->why_not_checked : cr->title, 1);
+		for (size_t j = 0; j < cr->findings.n + cr->evidence.n; j++) {
+			bool f = j < cr->findings.n;
+			output_csv(stdout, cr->clause, 0);
+			output_csv(stdout, v, 0);
+			output_csv(stdout, f ? "finding" : "evidence", 0);
+			output_csv(stdout, f ? cr->findings.v[j] : cr->evidence.v[j - cr->findings.n], 1);
+		}
+	}
+}
+
+/* Parses [--as-of DATE] [--format F] [--all] after the report's name. */
+static int options(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, time_t *as_of,
+		   int *all)
+{
+	static const struct option opts[] = {
+		{ "as-of", required_argument, NULL, 'a' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "all", no_argument, NULL, 'A' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, f;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'a' && as_of && idm_date_parse(optarg, as_of) == IDM_OK)
+			continue;
+		if (c == 'a' && as_of) {
+			fprintf(stderr, "idmgr: --as-of: \"%s\" is not a date (YYYY-MM-DD)\n", optarg);
+			return -1;
+		}
+		if (c == 'A' && all) {
+			*all = 1;
+			continue;
+		}
+		if (c == 'F' && (f = output_format_parse(optarg, 1)) >= 0) {
+			ctx->format = (enum output_format)f;
+			continue;
+		}
+		fputs(usage, stderr);
+		return -1;
+	}
+	if (optind != argc) {
+		fputs(usage, stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads the configuration and logs the officer in; what names the command
+ * for the refusal of someone who holds no role. */
+static int officer_session(struct cmd_ctx *ctx, const char *what, struct idm_config **cfg,
+			   struct idm_operator **op)
+{
+	int r;
+
+	*op = NULL;
+	*cfg = ctx_load_config(ctx);
+	if (!*cfg)
+		return IDM_ECONFIG;
+	r = ctx_operator_login(ctx, *cfg, op);
+	return r == IDM_OK ? idm_operator_officer(*op, &ctx->log, what) : r;
+}
+
+int report_compliance(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct idm_config *cfg = NULL;
+	struct idm_operator *op = NULL;
+	struct idm_compliance *c = NULL;
+	time_t as_of = time(NULL);
+	int r;
+
+	if (options(ctx, argc, argv, compliance_usage, &as_of, NULL) < 0)
+		return EXIT_INVALID;
+	r = officer_session(ctx, "reports", &cfg, &op);
+	if (r == IDM_OK)
+		r = idm_compliance_run(op, cfg, &ctx->log, as_of, &c);
+	if (r == IDM_OK && ctx->format == OUTPUT_JSON)
+		print_json(c);
+	else if (r == IDM_OK && ctx->format == OUTPUT_CSV)
+		print_csv(c);
+	else if (r == IDM_OK)
+		print_text(c, idm_dir_uri(op->d));
+	/* exit 1 when any clause has findings (R-REV-1) */
+	r = r == IDM_OK && c->n_with_findings ? IDM_ESTATE : r;
+	idm_compliance_free(c);
+	idm_operator_free(op);
+	idm_config_free(cfg);
+	return exit_status(r);
+}
+
+struct notices {
+	enum output_format format;
+	json_t *array;
+};
+
+static int notice_row(void *ctx, const struct idm_notice *n)
+{
+	struct notices *l = ctx;
+	char t[IDM_GENTIME_LEN], dt[IDM_GENTIME_LEN], att[24];
+
+	output_time(n->time, t);
+	output_time(n->delivered, dt);
+	snprintf(att, sizeof(att), "%ld", n->attempts);
+	if (l->format == OUTPUT_JSON) {
+		json_t *to = json_array();
+		for (size_t i = 0; i < n->n_recipients; i++)
+			json_array_append_new(to, json_string(n->recipients[i]));
+		json_array_append_new(
+			l->array,
+			json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:s?, s:I, s:s?, s:s}", "id", n->id,
+				  "time", t, "action", n->action, "subject", n->subject, "detail",
+				  n->detail, "recipients", to, "delivered",
+				  n->delivered ? dt : NULL, "attempts", (json_int_t)n->attempts,
+				  "last_error", n->error, "actor", n->actor));
+	} else if (l->format == OUTPUT_CSV) {
+		const char *v[] = { n->id,    t,   n->action, n->subject ? n->subject : "",
+				    n->delivered ? dt : "", att, n->error ? n->error : "",
+				    n->detail };
+		for (size_t i = 0; i < 8; i++)
+			output_csv(stdout, v[i], i == 7);
+	} else {
+		printf("%s %s %-16s %-12s %s (attempts %ld%s%s)\n    %s\n", n->id, t, n->action,
+		       n->subject ? n->subject : "-", n->delivered ? "delivered" : "PENDING",
+		       n->attempts, n->error ? "; last error: " : "", n->error ? n->error : "",
+		       n->detail);
+	}
+	return IDM_OK;
+}
+
+int report_notices(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct idm_config *cfg = NULL;
+	struct idm_operator *op = NULL;
+	struct notices l = { 0 };
+	int r, all = 0;
+
+	if (options(ctx, argc, argv, notices_usage, NULL, &all) < 0)
+		return EXIT_INVALID;
+	r = officer_session(ctx, "reports", &cfg, &op);
+	if (r == IDM_OK) {
+		l.format = ctx->format;
+		l.array = json_array();
+		if (l.format == OUTPUT_CSV)
+			printf("id,time,action,subject,delivered,attempts,last_error,detail\n");
+		r = idm_notice_each(op->d, cfg, !all, notice_row, &l);
+		if (r == IDM_OK && l.format == OUTPUT_JSON)
+			output_json(stdout, l.array);
+		else
+			json_decref(l.array);
+	}
+	idm_operator_free(op);
+	idm_config_free(cfg);
+	return exit_status(r);
+}
+
+int deliver_notices(struct cmd_ctx *ctx, const struct idm_config *cfg, struct idm_operator *op)
+{
+	struct idm_notice_summary s;
+	int r;
+
+	if (!cfg->notify.command || !*cfg->notify.command)
+		return IDM_OK;
+	r = idm_notice_deliver(op->d, cfg, &ctx->log, &s);
+	if (r < 0)
+		idm_logf(&ctx->log, LOG_WARNING,
+			 "%ld notices delivered, %ld kept for the next run (idmgr report notices)",
+			 s.delivered, s.pending);
+	return r;
+}
+
+int cmd_notify(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct idm_config *cfg = NULL;
+	struct idm_operator *op = NULL;
+	struct idm_notice_summary s = { 0 };
+	int r;
+
+	(void)argv;
+	if (argc != 1) {
+		fputs(notify_usage, stderr);
+		return EXIT_INVALID;
+	}
+	r = officer_session(ctx, "notify", &cfg, &op);
+	if (r == IDM_OK) {
+		r = idm_notice_deliver(op->d, cfg, &ctx->log, &s);
+		if (r == IDM_ECONFIG)
+			idm_logf(&ctx->log, LOG_ERR,
+				 "%s: notify.command is not set: %ld notices stay pending", cfg->path,
+				 s.pending);
+		else if (r == IDM_OK || r == IDM_ESTATE)
+			printf("%ld notices delivered, %ld pending\n", s.delivered, s.pending);
+	}
+	idm_operator_free(op);
+	idm_config_free(cfg);
+	return exit_status(r);
+}

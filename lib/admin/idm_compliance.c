@@ -1,0 +1,483 @@
+/* The self-inspection report (R-REV-1); see idm_compliance.h. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idm_account.h"
+#include "idm_audit.h"
+#include "idm_compliance.h"
+#include "idm_error.h"
+#include "idm_escape.h"
+#include "idm_exception.h"
+#include "idm_notice.h"
+#include "idm_ppolicy.h"
+#include "idm_sweep.h"
+#include "idm_time.h"
+
+#define DAY 86400L
+#define MAX_HOSTS 64
+
+const char *idm_verdict_name(enum idm_verdict v)
+{
+	return v == IDM_VERDICT_HOLDS ? "holds" : v == IDM_VERDICT_FINDINGS ? "findings"
+									     : "not checked";
+}
+
+static const struct {
+	const char *clause, *title;
+} clause_names[IDM_CLAUSE_COUNT] = {
+	[IDM_CLAUSE_PW1] = { "R-PW-1", "passwords long enough and hard to guess" },
+	[IDM_CLAUSE_PW3] = { "R-PW-3", "passwords changed periodically or after a number of uses" },
+	[IDM_CLAUSE_PW4] = { "R-PW-4", "temporary passwords changed at the first login" },
+	[IDM_CLAUSE_PRIV1] = { "R-PRIV-1", "privileged IDs kept to the minimum, each granted" },
+	[IDM_CLAUSE_REG4] = { "R-REG-4", "IDs not in use are not left behind (the sweep)" },
+	[IDM_CLAUSE_AUD1] = { "R-AUD-1", "the audit trail is complete and untampered" },
+	[IDM_CLAUSE_EXC3] = { "R-EXC-3", "exceptions reviewed" },
+	[IDM_CLAUSE_NOTICES] = { "R-PRIV-2, R-VIO-1, R-EXC-2", "notices delivered to the officers" },
+	[IDM_CLAUSE_LOGIN3] = { "R-LOGIN-3", "access records kept: hosts that logged in" },
+};
+
+struct run {
+	struct idm_compliance *c;
+	struct idm_operator *op;
+	const struct idm_config *cfg;
+	time_t as_of;
+	int err; /* the first allocation failure */
+	long active, temp, privileged, logins, exceptions;
+	struct {
+		char *name;
+		long n;
+		time_t last;
+	} hosts[MAX_HOSTS];
+	size_t n_hosts;
+	long more_hosts;
+};
+
+/* Appends one formatted line, keeping at most IDM_COMPLIANCE_LISTED. */
+static void vline(struct run *r, struct idm_lines *l, const char *fmt, va_list ap)
+{
+	char **v;
+	char *s = NULL;
+
+	if (l->n >= IDM_COMPLIANCE_LISTED) {
+		l->more++;
+		return;
+	}
+	if (vasprintf(&s, fmt, ap) < 0 || !(v = realloc(l->v, (l->n + 1) * sizeof(*v)))) {
+		if (!r->err)
+			r->err = IDM_ENOMEM;
+		free(s);
+		return;
+	}
+	l->v = v;
+	l->v[l->n++] = s;
+}
+
+__attribute__((format(printf, 3, 4))) static void evidence(struct run *r, int clause,
+							   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline(r, &r->c->clauses[clause].evidence, fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 3, 4))) static void finding(struct run *r, int clause,
+							  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline(r, &r->c->clauses[clause].findings, fmt, ap);
+	va_end(ap);
+	if (r->c->clauses[clause].verdict == IDM_VERDICT_HOLDS)
+		r->c->clauses[clause].verdict = IDM_VERDICT_FINDINGS;
+}
+
+/* The clause's evidence could not be read: says why (err's text). */
+static void not_checked(struct run *r, int clause, const char *what, int err)
+{
+	struct idm_clause_report *cr = &r->c->clauses[clause];
+
+	if (err == IDM_EUNAVAIL && !r->err)
+		r->err = err; /* no server answered: no report at all */
+	cr->verdict = IDM_VERDICT_NOT_CHECKED;
+	free(cr->why_not_checked);
+	if (asprintf(&cr->why_not_checked, "%s: %s", what, idm_strerror(err)) < 0) {
+		cr->why_not_checked = NULL;
+		r->err = IDM_ENOMEM;
+	}
+}
+
+static void day_of(time_t t, char buf[11])
+{
+	char g[IDM_GENTIME_LEN];
+
+	if (!t) {
+		strcpy(buf, "-");
+		return;
+	}
+	idm_time_format(t, g);
+	snprintf(buf, 11, "%.4s-%.2s-%.2s", g, g + 4, g + 6);
+}
+
+/* R-PW-1: the rules of each policy section, and its entry in slapd. */
+static void check_policies(struct run *r)
+{
+	static const char *const attrs[] = { "pwdCheckModule", "pwdInHistory", "pwdMaxAge",
+					     "pwdMaxFailure", NULL };
+	const struct idm_config *cfg = r->cfg;
+
+	for (size_t i = 0; i < cfg->n_policies; i++) {
+		const struct idm_policy *p = &cfg->policies[i];
+		LDAPMessage *res = NULL, *e;
+		char *dn = NULL, *module = NULL, *hist = NULL, *age = NULL;
+		int rc;
+
+		evidence(r, IDM_CLAUSE_PW1,
+			 "policy %s: min_length %ld, max_length %ld, min_classes %ld, history %ld, "
+			 "blocklist %s, user name refused: %s",
+			 p->name, p->min_length, p->max_length, p->min_classes, p->history,
+			 p->blocklist_file && *p->blocklist_file ? p->blocklist_file : "(none)",
+			 p->reject_user_name ? "yes" : "no");
+		rc = idm_ppolicy_dn(cfg, p->name, &dn);
+		if (rc == IDM_OK)
+			rc = idm_dir_search(r->op->d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1,
+					    &res);
+		if (rc == IDM_ENOENT) {
+			finding(r, IDM_CLAUSE_PW1,
+				"policy %s: slapd has no policy entry %s (run idmgr init)", p->name, dn);
+		} else if (rc < 0) {
+			not_checked(r, IDM_CLAUSE_PW1, dn ? dn : p->name, rc);
+		} else if ((e = ldap_first_entry(idm_dir_ldap(r->op->d), res))) {
+			module = idm_entry_value(idm_dir_ldap(r->op->d), e, "pwdCheckModule");
+			hist = idm_entry_value(idm_dir_ldap(r->op->d), e, "pwdInHistory");
+			age = idm_entry_value(idm_dir_ldap(r->op->d), e, "pwdMaxAge");
+			if (!module)
+				finding(r, IDM_CLAUSE_PW1,
+					"policy %s: %s names no pwdCheckModule: slapd does not check "
+					"the quality of a user's own change",
+					p->name, dn);
+			else if (cfg->ppolicy.check_module &&
+				 strcmp(module, cfg->ppolicy.check_module) != 0)
+				finding(r, IDM_CLAUSE_PW1,
+					"policy %s: %s names pwdCheckModule %s, not %s (run idmgr init)",
+					p->name, dn, module, cfg->ppolicy.check_module);
+			evidence(r, IDM_CLAUSE_PW1,
+				 "slapd entry %s: pwdCheckModule %s, pwdInHistory %s, pwdMaxAge %s", dn,
+				 module ? module : "(none)", hist ? hist : "-", age ? age : "-");
+		}
+		free(module);
+		free(hist);
+		free(age);
+		ldap_msgfree(res);
+		free(dn);
+	}
+}
+
+static void count_host(struct run *r, const char *host, time_t when)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_hosts; i++)
+		if (strcmp(r->hosts[i].name, host) == 0)
+			break;
+	if (i == r->n_hosts) {
+		if (r->n_hosts == MAX_HOSTS) {
+			r->more_hosts++;
+			return;
+		}
+		if (!(r->hosts[i].name = strdup(host))) {
+			r->err = IDM_ENOMEM;
+			return;
+		}
+		r->n_hosts++;
+	}
+	r->hosts[i].n++;
+	if (when > r->hosts[i].last)
+		r->hosts[i].last = when;
+}
+
+/* One account: R-PW-3, R-PW-4, R-PRIV-1's evidence, R-LOGIN-3. */
+static int account_one(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct run *r = ctx;
+	struct idm_account *a = NULL;
+	const struct idm_policy *p;
+	char day[11];
+
+	if (idm_account_from_entry(ld, e, &a) < 0)
+		return IDM_OK;
+	p = idm_account_policy(r->cfg, a);
+	if (a->privileged) {
+		char *grant = idm_entry_value(ld, e, "idmPrivilegeRequest");
+		r->privileged++;
+		evidence(r, IDM_CLAUSE_PRIV1, "%s (%s): grant %s", a->uid, a->status ? a->status : "-",
+			 !grant ? "(none)" : strcmp(grant, "init") == 0 ? "init (a first officer)" : grant);
+		free(grant);
+	}
+	if (a->last_login && a->last_login <= r->as_of &&
+	    a->last_login > r->as_of - IDM_COMPLIANCE_PERIOD_DAYS * DAY) {
+		r->logins++;
+		count_host(r, a->last_host && *a->last_host ? a->last_host : "(unknown host)",
+			   a->last_login);
+	}
+	if (!a->status || strcmp(a->status, "active") != 0)
+		goto out;
+	r->active++;
+	day_of(a->pwd_changed, day);
+	if (a->must_change) {
+		r->temp++;
+		if (a->pwd_changed && r->as_of - a->pwd_changed > IDM_COMPLIANCE_TEMP_DAYS * DAY)
+			finding(r, IDM_CLAUSE_PW4,
+				"%s: temporary password issued %s, not changed for %ld days", a->uid,
+				day, (long)((r->as_of - a->pwd_changed) / DAY));
+		goto out;
+	}
+	if (p && p->max_age_days > 0 && a->pwd_changed &&
+	    r->as_of >= a->pwd_changed + p->max_age_days * DAY)
+		finding(r, IDM_CLAUSE_PW3,
+			"%s: password changed %s, older than policy %s's max_age_days %ld", a->uid,
+			day, p->name, p->max_age_days);
+	if (p && p->max_logins > 0 && a->login_count >= p->max_logins)
+		finding(r, IDM_CLAUSE_PW3, "%s: password used for %ld logins, policy %s allows %ld",
+			a->uid, a->login_count, p->name, p->max_logins);
+out:
+	idm_account_free(a);
+	return r->err;
+}
+
+static void check_accounts(struct run *r)
+{
+	static const char *const attrs[] = {
+		"uid", "idmStatus", "idmPolicy", "idmPrivileged", "pwdReset", "pwdChangedTime",
+		"createTimestamp", "idmValidUntil", "idmLoginCount", "idmFailureCount",
+		"idmLockedTime", "idmLastLoginTime", "idmLastLoginHost", "idmLastLogoutTime",
+		"idmPrivilegeRequest", NULL,
+	};
+	int rc = idm_dir_search_paged(r->op->d, r->cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE,
+				      "(objectClass=idmAccount)", attrs, 500, account_one, r);
+
+	if (rc < 0 && rc != r->err) {
+		not_checked(r, IDM_CLAUSE_PW3, "the accounts", rc);
+		not_checked(r, IDM_CLAUSE_PW4, "the accounts", rc);
+		not_checked(r, IDM_CLAUSE_LOGIN3, "the accounts", rc);
+		return;
+	}
+	for (size_t i = 0; i < r->cfg->n_policies; i++)
+		evidence(r, IDM_CLAUSE_PW3, "policy %s: max_age_days %ld, max_logins %ld, history %ld",
+			 r->cfg->policies[i].name, r->cfg->policies[i].max_age_days,
+			 r->cfg->policies[i].max_logins, r->cfg->policies[i].history);
+	evidence(r, IDM_CLAUSE_PW3, "%ld active accounts checked", r->active);
+	evidence(r, IDM_CLAUSE_PW4, "%ld active accounts hold a temporary password; at most %d days "
+				    "allowed",
+		 r->temp, IDM_COMPLIANCE_TEMP_DAYS);
+	evidence(r, IDM_CLAUSE_PRIV1, "%ld privileged IDs", r->privileged);
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		char day[11];
+		day_of(r->hosts[i].last, day);
+		evidence(r, IDM_CLAUSE_LOGIN3, "%s: last login of %ld accounts, newest %s",
+			 r->hosts[i].name, r->hosts[i].n, day);
+	}
+	if (r->more_hosts)
+		evidence(r, IDM_CLAUSE_LOGIN3, "and %ld logins on further hosts", r->more_hosts);
+	if (r->logins == 0) {
+		r->c->clauses[IDM_CLAUSE_LOGIN3].verdict = IDM_VERDICT_NOT_CHECKED;
+		free(r->c->clauses[IDM_CLAUSE_LOGIN3].why_not_checked);
+		r->c->clauses[IDM_CLAUSE_LOGIN3].why_not_checked = strdup(
+			"no login recorded in the period; the hosts' syslog (authpriv) is the record");
+	}
+}
+
+static int sweep_one(void *ctx, const struct idm_sweep_finding *f)
+{
+	struct run *r = ctx;
+	const char *uid = f->uid ? f->uid : f->dn;
+
+	if (f->cls == IDM_SWEEP_EXEMPT)
+		evidence(r, IDM_CLAUSE_REG4, "%s: exempt from %s (%s)", uid,
+			 idm_sweep_class_name(f->rule_class), f->detail ? f->detail : "");
+	else if (f->cls == IDM_SWEEP_PRIVILEGE_DRIFT || f->cls == IDM_SWEEP_ROLE_NOT_ACTIVE)
+		finding(r, IDM_CLAUSE_PRIV1, "%s: %s: %s", uid, idm_sweep_class_name(f->cls),
+			f->detail ? f->detail : "");
+	else
+		finding(r, IDM_CLAUSE_REG4, "%s: %s: %s", uid, idm_sweep_class_name(f->cls),
+			f->detail ? f->detail : "");
+	return r->err;
+}
+
+static int newest_sweep(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	time_t *newest = ctx, t;
+	char *v = idm_entry_value(ld, e, "idmTime");
+
+	if (v && idm_time_parse(v, &t) == IDM_OK && t > *newest)
+		*newest = t;
+	free(v);
+	return IDM_OK;
+}
+
+/* R-REG-4: the sweep as it would run at as_of, and the last one audited. */
+static void check_sweep(struct run *r, const struct idm_log *log)
+{
+	static const char *const attrs[] = { "idmTime", NULL };
+	struct idm_sweep_options o = { 0 };
+	struct idm_sweep_summary sum = { 0 };
+	char *base = NULL, day[11];
+	time_t newest = 0;
+	int rc;
+
+	o.now = r->as_of;
+	o.inactive_days = r->cfg->sweep.inactive_days;
+	o.never_used_days = r->cfg->sweep.never_used_days;
+	o.finding = sweep_one;
+	o.ctx = r;
+	rc = idm_sweep_run(r->op, r->cfg, log, &o, &sum);
+	if (rc < 0 && rc != r->err) {
+		not_checked(r, IDM_CLAUSE_REG4, "the sweep", rc);
+		not_checked(r, IDM_CLAUSE_PRIV1, "the sweep", rc);
+		return;
+	}
+	evidence(r, IDM_CLAUSE_REG4, "sweep at the report's date: %ld accounts, inactive_days %ld, "
+				     "never_used_days %ld",
+		 sum.accounts, o.inactive_days, o.never_used_days);
+	rc = idm_dn_child(&base, "ou", "audit", r->cfg->ldap.idmgr_dn);
+	if (rc == IDM_OK)
+		rc = idm_dir_search_paged(r->op->d, base, LDAP_SCOPE_ONELEVEL,
+					  "(&(objectClass=idmAuditRecord)(idmAction=sweep))", attrs,
+					  500, newest_sweep, &newest);
+	free(base);
+	day_of(newest, day);
+	if (rc == IDM_OK || rc == IDM_ENOENT)
+		evidence(r, IDM_CLAUSE_REG4, "last account a sweep disabled: %s",
+			 newest ? day : "never");
+}
+
+static void verify_problem(void *ctx, long seq, const char *problem)
+{
+	(void)seq;
+	finding(ctx, IDM_CLAUSE_AUD1, "%s", problem);
+}
+
+static void check_audit(struct run *r)
+{
+	struct idm_audit_head h;
+	long n = 0;
+	int rc = idm_audit_verify(r->op->d, r->cfg, NULL, verify_problem, r, &n);
+
+	if (rc == IDM_ENOENT)
+		finding(r, IDM_CLAUSE_AUD1, "there is no audit trail (ou=audit): run idmgr init");
+	else if (rc < 0 && rc != IDM_ESTATE)
+		not_checked(r, IDM_CLAUSE_AUD1, "audit verify", rc);
+	evidence(r, IDM_CLAUSE_AUD1, "%ld records verified", n);
+	if (idm_audit_head(r->op->d, r->cfg, &h) == IDM_OK)
+		evidence(r, IDM_CLAUSE_AUD1, "head: record %ld, hash %s (keep it as an anchor)", h.seq,
+			 h.hash);
+	evidence(r, IDM_CLAUSE_AUD1, "writes that bypass the service are not reconciled here");
+}
+
+static int exception_one(void *ctx, const struct idm_exception *e)
+{
+	struct run *r = ctx;
+	const char *state = idm_exception_state(e, r->as_of);
+	char until[11], since[11];
+
+	r->exceptions++;
+	day_of(e->until, until);
+	day_of(e->time, since);
+	if (strcmp(state, "unacknowledged") == 0)
+		finding(r, IDM_CLAUSE_EXC3,
+			"%s: emergency exception for %s (%s) taken %s, not acknowledged by the CISO",
+			e->id, e->subject, e->rule, since);
+	else if (strcmp(state, "active") == 0 &&
+		 e->until <= r->as_of + IDM_COMPLIANCE_REVIEW_DAYS * DAY)
+		finding(r, IDM_CLAUSE_EXC3, "%s: exception for %s (%s) expires %s: review it", e->id,
+			e->subject, e->rule, until);
+	else
+		evidence(r, IDM_CLAUSE_EXC3, "%s: %s for %s (%s), until %s", e->id, state, e->subject,
+			 e->rule, until);
+	return r->err;
+}
+
+static int notice_one(void *ctx, const struct idm_notice *n)
+{
+	struct run *r = ctx;
+	char since[11];
+
+	day_of(n->time, since);
+	finding(r, IDM_CLAUSE_NOTICES, "%s: %s notice about %s of %s not delivered (%ld attempts%s%s)",
+		n->id, n->action, n->subject ? n->subject : "-", since, n->attempts,
+		n->error ? ": " : "", n->error ? n->error : "");
+	return r->err;
+}
+
+void idm_compliance_free(struct idm_compliance *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
+		struct idm_clause_report *cr = &c->clauses[i];
+		for (size_t j = 0; j < cr->evidence.n; j++)
+			free(cr->evidence.v[j]);
+		for (size_t j = 0; j < cr->findings.n; j++)
+			free(cr->findings.v[j]);
+		free(cr->evidence.v);
+		free(cr->findings.v);
+		free(cr->why_not_checked);
+	}
+	free(c);
+}
+
+int idm_compliance_run(struct idm_operator *op, const struct idm_config *cfg,
+		       const struct idm_log *log, time_t as_of, struct idm_compliance **out)
+{
+	struct run r = { 0 };
+	int rc;
+
+	*out = NULL;
+	rc = idm_operator_require(op, log, (1u << IDM_ROLE_COUNT) - 1, "report compliance");
+	if (rc < 0)
+		return rc;
+	if (!(r.c = calloc(1, sizeof(*r.c))))
+		return IDM_ENOMEM;
+	r.c->as_of = as_of;
+	r.op = op;
+	r.cfg = cfg;
+	r.as_of = as_of;
+	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
+		r.c->clauses[i].clause = clause_names[i].clause;
+		r.c->clauses[i].title = clause_names[i].title;
+	}
+	check_policies(&r);
+	check_accounts(&r);
+	check_sweep(&r, log);
+	check_audit(&r);
+	rc = idm_exception_list(op->d, cfg, NULL, exception_one, &r);
+	if (rc < 0 && rc != r.err)
+		not_checked(&r, IDM_CLAUSE_EXC3, "the exceptions", rc);
+	else
+		evidence(&r, IDM_CLAUSE_EXC3, "%ld exceptions on record; due for review: unacknowledged "
+					      "emergencies and those expiring within %d days",
+			 r.exceptions, IDM_COMPLIANCE_REVIEW_DAYS);
+	rc = idm_notice_each(op->d, cfg, true, notice_one, &r);
+	if (rc < 0 && rc != r.err)
+		not_checked(&r, IDM_CLAUSE_NOTICES, "the notices", rc);
+	else if (r.c->clauses[IDM_CLAUSE_NOTICES].findings.n == 0)
+		evidence(&r, IDM_CLAUSE_NOTICES, "every stored notice was delivered");
+	for (size_t i = 0; i < r.n_hosts; i++)
+		free(r.hosts[i].name);
+	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++)
+		if (r.c->clauses[i].verdict == IDM_VERDICT_FINDINGS)
+			r.c->n_with_findings++;
+	if (r.err) {
+		idm_compliance_free(r.c);
+		return r.err;
+	}
+	*out = r.c;
+	return IDM_OK;
+}

@@ -1,0 +1,89 @@
+/* idm_compliance.h -- the self-inspection report (R-REV-1): one section per
+ * clause of the policy that software can check, each with the live evidence
+ * an auditor asks for and a verdict, computed here; idmgr(8) "report
+ * compliance" only prints it, and the monthly timer produces it.
+ *
+ * Read with the officer's own identity (any officer role); nothing is
+ * written.  Clauses and what they are judged by, at as_of:
+ *
+ *   R-PW-1   every policy section has its slapd policy entry under
+ *            ou=policies with the check module idmgr init writes
+ *            (pwdCheckModule); the effective rules are the evidence
+ *   R-PW-3   active accounts whose password is older than their policy's
+ *            max_age_days (pwdChangedTime, else the entry's creation), or
+ *            used max_logins times
+ *   R-PW-4   temporary passwords (pwdReset) older than
+ *            IDM_COMPLIANCE_TEMP_DAYS days
+ *   R-PRIV-1 every privileged ID with its grant; the sweep's
+ *            privilege-drift and role-not-active findings
+ *   R-REG-4  the sweep in report mode (idm_sweep.h) at as_of; the last
+ *            disable a sweep audited
+ *   R-AUD-1  idm_audit_verify() over the whole trail, and its head
+ *   R-EXC-3  exceptions due for review: unacknowledged emergencies
+ *            (R-EXC-2) and those expiring within IDM_COMPLIANCE_REVIEW_DAYS
+ *   R-PRIV-2, R-VIO-1  notices not delivered yet (idm_notice.h)
+ *   R-LOGIN-3  the hosts where logins were recorded in the
+ *            IDM_COMPLIANCE_PERIOD_DAYS days before as_of; "not checked"
+ *            when none was (the hosts' syslog is the record)
+ *
+ * A clause with a finding has verdict "findings"; one whose evidence could
+ * not be read (a directory error) is "not checked" and says why. */
+#ifndef IDM_COMPLIANCE_H
+#define IDM_COMPLIANCE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "idm_config.h"
+#include "idm_log.h"
+#include "idm_operator.h"
+
+#define IDM_COMPLIANCE_TEMP_DAYS 7
+#define IDM_COMPLIANCE_REVIEW_DAYS 30
+#define IDM_COMPLIANCE_PERIOD_DAYS 31
+#define IDM_COMPLIANCE_LISTED 200 /* findings or evidence lines kept per clause */
+
+enum idm_verdict { IDM_VERDICT_HOLDS, IDM_VERDICT_FINDINGS, IDM_VERDICT_NOT_CHECKED };
+/* "holds", "findings", "not checked" */
+const char *idm_verdict_name(enum idm_verdict v);
+
+struct idm_lines {
+	char **v;
+	size_t n;
+	long more; /* lines beyond IDM_COMPLIANCE_LISTED, counted only */
+};
+
+struct idm_clause_report {
+	const char *clause, *title;
+	enum idm_verdict verdict;
+	struct idm_lines evidence, findings;
+	char *why_not_checked; /* or NULL */
+};
+
+enum {
+	IDM_CLAUSE_PW1,
+	IDM_CLAUSE_PW3,
+	IDM_CLAUSE_PW4,
+	IDM_CLAUSE_PRIV1,
+	IDM_CLAUSE_REG4,
+	IDM_CLAUSE_AUD1,
+	IDM_CLAUSE_EXC3,
+	IDM_CLAUSE_NOTICES,
+	IDM_CLAUSE_LOGIN3,
+	IDM_CLAUSE_COUNT
+};
+
+struct idm_compliance {
+	time_t as_of;
+	struct idm_clause_report clauses[IDM_CLAUSE_COUNT];
+	size_t n_with_findings;
+};
+
+/* Computes the report as op (any officer role, else IDM_EDENIED).
+ * Returns IDM_OK with *out set even when clauses have findings or could
+ * not be checked; IDM_ENOMEM; IDM_EUNAVAIL when no server answered. */
+int idm_compliance_run(struct idm_operator *op, const struct idm_config *cfg,
+		       const struct idm_log *log, time_t as_of, struct idm_compliance **out);
+void idm_compliance_free(struct idm_compliance *c);
+
+#endif
