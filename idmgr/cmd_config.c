@@ -1,4 +1,6 @@
-/* idmgr config check: validate the configuration and print it. */
+/* idmgr config check: validate the configuration and print it; with
+ * --host, whether this host's settings end idle access as
+ * login.idle_timeout asks (R-LOGIN-1). */
 #include "config.h"
 
 #include <getopt.h>
@@ -9,31 +11,73 @@
 #include "client.h"
 #include "cmd.h"
 #include "idm_error.h"
+#include "idm_hostcheck.h"
+
+static const char config_usage[] = "usage: idmgr config check [-c FILE] [--host [--host-root DIR]]\n";
+
+static int host_check(struct cmd_ctx *ctx, const struct idm_config *cfg, const char *root)
+{
+	struct idm_host_report h;
+	int r;
+
+	if (cfg->login.idle_timeout <= 0) {
+		idm_logf(&ctx->log, LOG_ERR, "%s: login.idle_timeout is 0: no time-out to check",
+			 cfg->path);
+		return IDM_ECONFIG;
+	}
+	r = idm_host_check(root, cfg->login.idle_timeout, &h);
+	if (r == IDM_EINVAL)
+		idm_logf(&ctx->log, LOG_ERR, "--host-root: \"%s\" is not an absolute path", root);
+	if (r < 0)
+		return r;
+	printf("# host settings below %s against login.idle_timeout = %ld seconds (R-LOGIN-1)\n",
+	       root, cfg->login.idle_timeout);
+	for (int i = 0; i < IDM_HOST_ITEMS; i++) {
+		const struct idm_host_item *it = &h.items[i];
+		printf("%-13s %-15s %s\n", it->name, idm_host_state_name(it->state), it->found);
+		if (it->state == IDM_HOST_CHANGE)
+			printf("%-13s   to change: %s\n", "", it->change);
+	}
+	printf("# %zu to change\n", h.n_change);
+	return h.n_change ? IDM_ESTATE : IDM_OK;
+}
 
 int cmd_config_check(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "host", no_argument, NULL, 'H' },
+		{ "host-root", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct idm_config *cfg;
-	int c, r;
+	const char *root = NULL;
+	int c, r, host = 0;
 
 	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-		if (c != 'c') {
-			fprintf(stderr, "usage: idmgr config check [-c FILE]\n");
+		if (c == 'c')
+			ctx->config_path = optarg;
+		else if (c == 'H')
+			host = 1;
+		else if (c == 'R')
+			root = optarg;
+		else {
+			fputs(config_usage, stderr);
 			return EXIT_INVALID;
 		}
-		ctx->config_path = optarg;
 	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: idmgr config check [-c FILE]\n");
+	if (optind != argc || (root && !host)) {
+		fputs(config_usage, stderr);
 		return EXIT_INVALID;
 	}
 	cfg = ctx_load_config(ctx);
 	if (!cfg)
 		return EXIT_INVALID;
 	r = idm_config_check_files(cfg, &ctx->log);
+	if (r == IDM_OK && host) {
+		r = host_check(ctx, cfg, root ? root : "/");
+		goto out;
+	}
 	/* idmgrd's secret lives on the directory server only: checked where
 	 * it is, with the messages idmgrd itself gives when it refuses. */
 	if (access(cfg->service.bind_password_file, F_OK) == 0 &&
@@ -54,6 +98,7 @@ int cmd_config_check(struct cmd_ctx *ctx, int argc, char **argv)
 		free(version);
 		idm_config_print(cfg, stdout);
 	}
+out:
 	idm_config_free(cfg);
 	return exit_status(r);
 }

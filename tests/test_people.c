@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -235,6 +236,188 @@ START_TEST(compliance_report)
 }
 END_TEST
 
+/* A copy of the sandbox's idmgr.conf with text appended; returns its path. */
+static char *conf_with(const char *name, const char *text)
+{
+	char *path = malloc(700), *base = slurp(sb.conf), *all;
+
+	snprintf(path, 700, "%s/%s.conf", sb.dir, name);
+	ck_assert_int_gt(asprintf(&all, "%s\n%s", base, text), 0);
+	write_file(path, all, 0644);
+	free(all);
+	free(base);
+	return path;
+}
+
+static int config_check(const char *conf, char **out, char **err, const char *root)
+{
+	char *argv[] = { getenv("IDMGR_BIN"), "-c", (char *)conf, "config", "check",
+			 root ? "--host" : NULL, "--host-root", (char *)root, NULL };
+
+	return run_cmd(argv, NULL, out, err);
+}
+
+/* The new keys are validated with a reason naming file, line and key. */
+START_TEST(new_keys_validated)
+{
+	static const struct {
+		const char *text, *message;
+	} bad[] = {
+		{ "notify {\n command = \"sendmail -t\"\n}\n", "must start with the program's absolute path" },
+		{ "notify {\n command = \"/usr/sbin/sendmail -t -f'x y'\"\n}\n",
+		  "the character ' is not allowed: the command runs without a shell" },
+		{ "notify {\n from = \"Officers <x@example.org>\"\n}\n", "is not a mail address" },
+		{ "login {\n idle_timeout = 90000\n}\n", "idle_timeout: 90000 is out of range: must be 0 to 86400 seconds" },
+	};
+	char *out = NULL, *err = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *path = conf_with("bad", bad[i].text);
+		ck_assert_int_eq(config_check(path, &out, &err, NULL), 2);
+		ck_assert_msg(strstr(err, bad[i].message) && strstr(err, path), "%zu: %s", i, err);
+		free(out);
+		free(err);
+		free(path);
+	}
+	/* the effective values are printed */
+	ck_assert_int_eq(config_check(sb.conf, &out, &err, NULL), 0);
+	ck_assert_msg(strstr(out, "  idle_timeout=600\n") != NULL, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "notify {\n  command=\"\"\n"));
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* Installs a shipped file of conf/idle/ at rel below root. */
+static void install(const char *root, const char *shipped, const char *rel)
+{
+	char src[700], dst[1200], *text, *cmd;
+
+	snprintf(src, sizeof(src), "%s/idle/%s", getenv("IDMGR_DATADIR"), shipped);
+	snprintf(dst, sizeof(dst), "%s%s", root, rel);
+	ck_assert_int_gt(asprintf(&cmd, "%s", dst), 0);
+	*strrchr(cmd, '/') = '\0';
+	{
+		char *argv[] = { "/bin/mkdir", "-p", cmd, NULL };
+		ck_assert_int_eq(run_cmd(argv, NULL, NULL, NULL), 0);
+	}
+	free(cmd);
+	text = slurp(src);
+	ck_assert_msg(text != NULL, "%s", src);
+	write_file(dst, text, 0644);
+	free(text);
+}
+
+/* R-LOGIN-1: "config check --host" reads a host's idle settings (a scratch
+ * root here) and says what to change; the shipped files meet the default
+ * time-out; a weaker setting or a shorter login.idle_timeout is named. */
+START_TEST(idle_timeout_host_check)
+{
+	char root[700], path[1200], *out = NULL, *err = NULL, *conf;
+
+	snprintf(root, sizeof(root), "%s/hostroot", sb.dir);
+	ck_assert_int_eq(mkdir(root, 0755), 0);
+	ck_assert_int_eq(config_check(sb.conf, &out, &err, root), 1);
+	ck_assert_ptr_nonnull(strstr(out, "login.idle_timeout = 600 seconds (R-LOGIN-1)\n"));
+	ck_assert_ptr_nonnull(strstr(out, "logind        change          StopIdleSessionSec not set"));
+	ck_assert_ptr_nonnull(strstr(out, "to change: set StopIdleSessionSec=600 under [Login]"));
+	ck_assert_ptr_nonnull(strstr(out, "sshd          not applicable  no /etc/ssh/sshd_config\n"));
+	ck_assert_ptr_nonnull(strstr(out, "shell         change          TMOUT not set\n"));
+	ck_assert_ptr_nonnull(strstr(out, "gnome         not applicable"));
+	ck_assert_ptr_nonnull(strstr(out, "# 2 to change\n"));
+	free(out);
+	free(err);
+
+	install(root, "logind-idmgr.conf", "/etc/systemd/logind.conf.d/idmgr-idle.conf");
+	install(root, "sshd-idmgr.conf", "/etc/ssh/sshd_config.d/idmgr-idle.conf");
+	snprintf(path, sizeof(path), "%s/etc/ssh/sshd_config", root);
+	/* Debian's: the drop-ins first; a later line does not override them */
+	write_file(path, "Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\n"
+			 "ClientAliveInterval 0\nMatch User backup\n  ClientAliveInterval 9999\n",
+		   0644);
+	install(root, "profile-tmout.sh", "/etc/profile.d/idmgr-tmout.sh");
+	install(root, "dconf-idmgr-lock", "/etc/dconf/db/local.d/00-idmgr-lock");
+	install(root, "dconf-idmgr-lock.locks", "/etc/dconf/db/local.d/locks/idmgr-lock");
+	install(root, "xscreensaver-idmgr", "/etc/X11/app-defaults/XScreenSaver");
+	ck_assert_msg(config_check(sb.conf, &out, &err, root) == 0, "%s%s", out, err);
+	ck_assert_ptr_nonnull(strstr(out, "logind        meets           StopIdleSessionSec=600 "
+					  "(/etc/systemd/logind.conf.d/idmgr-idle.conf)\n"));
+	ck_assert_ptr_nonnull(strstr(out, "sshd          meets           ClientAliveInterval 300, "
+					  "ClientAliveCountMax 2 (/etc/ssh/sshd_config.d/idmgr-idle.conf)"));
+	ck_assert_ptr_nonnull(strstr(out, "shell         meets           TMOUT=600, read-only"));
+	ck_assert_ptr_nonnull(strstr(out, "gnome         meets           idle-delay 600, "
+					  "lock-enabled true, locked"));
+	ck_assert_ptr_nonnull(strstr(out, "xscreensaver  meets           *timeout 600 s, *lock True"));
+	ck_assert_ptr_nonnull(strstr(out, "# 0 to change\n"));
+	free(out);
+	free(err);
+
+	/* a weaker shell setting, then a policy stricter than the files */
+	snprintf(path, sizeof(path), "%s/etc/profile.d/idmgr-tmout.sh", root);
+	write_file(path, "export TMOUT=3600\n", 0644);
+	ck_assert_int_eq(config_check(sb.conf, &out, &err, root), 1);
+	ck_assert_ptr_nonnull(strstr(out, "shell         change          TMOUT=3600, not read-only"));
+	ck_assert_ptr_nonnull(strstr(out, "# 1 to change\n"));
+	free(out);
+	free(err);
+	conf = conf_with("strict", "login {\n idle_timeout = 300\n}\n");
+	ck_assert_int_eq(config_check(conf, &out, &err, root), 1);
+	ck_assert_ptr_nonnull(strstr(out, "to change: set StopIdleSessionSec=300 under [Login]"));
+	ck_assert_ptr_nonnull(strstr(out, "to change: put ClientAliveInterval 150 and "
+					  "ClientAliveCountMax 2"));
+	ck_assert_ptr_nonnull(strstr(out, "# 5 to change\n"));
+	free(out);
+	free(err);
+	free(conf);
+	ck_assert_int_eq(config_check(sb.conf, &out, &err, "relative/root"), 2);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* The shipped snippets as the real programs read them: sshd -t accepts
+ * the drop-in, and bash refuses to unset the read-only TMOUT. */
+START_TEST(idle_snippets_accepted_by_their_programs)
+{
+	char cfg[700], key[700], text[2048], *out = NULL, *err = NULL;
+	bool made_run_sshd = access("/run/sshd", F_OK) != 0;
+
+	snprintf(key, sizeof(key), "%s/ssh_host_key", sb.dir);
+	{
+		char *argv[] = { "/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key,
+				 NULL };
+		ck_assert_int_eq(run_cmd(argv, NULL, NULL, NULL), 0);
+	}
+	snprintf(cfg, sizeof(cfg), "%s/sshd_config", sb.dir);
+	snprintf(text, sizeof(text), "Include %s/idle/sshd-idmgr.conf\nHostKey %s\n",
+		 getenv("IDMGR_DATADIR"), key);
+	write_file(cfg, text, 0600);
+	if (made_run_sshd) /* sshd -t wants its privilege separation folder */
+		ck_assert_int_eq(mkdir("/run/sshd", 0755), 0);
+	{
+		char *argv[] = { "/usr/sbin/sshd", "-T", "-f", cfg, NULL };
+		int rc = run_cmd(argv, NULL, &out, &err);
+		if (made_run_sshd)
+			rmdir("/run/sshd");
+		ck_assert_msg(rc == 0, "%s", err);
+	}
+	ck_assert_ptr_nonnull(strstr(out, "clientaliveinterval 300\n"));
+	ck_assert_ptr_nonnull(strstr(out, "clientalivecountmax 2\n"));
+	free(out);
+	free(err);
+	snprintf(text, sizeof(text), ". %s/idle/profile-tmout.sh; echo $TMOUT; unset TMOUT",
+		 getenv("IDMGR_DATADIR"));
+	{
+		char *argv[] = { "/bin/bash", "-c", text, NULL };
+		ck_assert_int_ne(run_cmd(argv, NULL, &out, &err), 0);
+	}
+	ck_assert_str_eq(out, "600\n");
+	ck_assert_ptr_nonnull(strstr(err, "readonly variable"));
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* R-PRIV-2, R-VIO-1, R-EXC-2: notices arrive through the configured
  * program (a stub sendmail that appends what it gets to a file), as
  * RFC 5322 messages with a UTF-8 subject (RFC 2047) to the CISO's and the
@@ -327,8 +510,13 @@ START_TEST(notices_arrive)
 			 0);
 	root = json_loads(out, 0, NULL);
 	ck_assert_int_eq(json_array_size(root), 2);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(root, 1), "attempts")), 2);
-	ck_assert(json_is_string(json_object_get(json_array_get(root, 1), "delivered")));
+	for (size_t i = 0; i < 2; i++) {
+		json_t *n = json_array_get(root, i);
+		bool emergency = strcmp(json_string_value(json_object_get(n, "action")),
+					"exception-emergency") == 0;
+		ck_assert_int_eq(json_integer_value(json_object_get(n, "attempts")), emergency ? 2 : 1);
+		ck_assert(json_is_string(json_object_get(n, "delivered")));
+	}
 	json_decref(root);
 	free(out);
 	free(err);
@@ -344,6 +532,9 @@ static Suite *people_suite(void)
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, shared_id_lists_its_holders);
 	tcase_add_test(tc, compliance_report);
+	tcase_add_test(tc, new_keys_validated);
+	tcase_add_test(tc, idle_timeout_host_check);
+	tcase_add_test(tc, idle_snippets_accepted_by_their_programs);
 	tcase_add_test(tc, notices_arrive);
 	suite_add_tcase(s, tc);
 	return s;

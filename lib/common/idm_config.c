@@ -379,8 +379,8 @@ static int validate_command(cfg_t *cfg, cfg_opt_t *opt)
 			return -1;
 		}
 		if (strchr("'\"\\$`", *p)) {
-			cfg_error(cfg, "%s: '%c' is not allowed: the command runs without a shell, its "
-				       "words are split on blanks and passed as they are",
+			cfg_error(cfg, "%s: the character %c is not allowed: the command runs without a "
+				       "shell, its words are split on blanks and passed as they are",
 				  opt->name, *p);
 			return -1;
 		}
