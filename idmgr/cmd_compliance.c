@@ -58,12 +58,19 @@ static void print_text(const struct idm_compliance *c, const char *uri)
 		printf("\n%s  %s: %s\n", cr->clause, cr->title, idm_verdict_name(cr->verdict));
 		if (cr->why_not_checked)
 			printf("    not checked: %s\n", cr->why_not_checked);
-		for (size_t j = 0; j < cr->findings.n; j++)
-			printf("  ! %s\n", cr->findings.v[j]);
+		/* the lines quote directory values: shown without control characters */
+		for (size_t j = 0; j < cr->findings.n; j++) {
+			fputs("  ! ", stdout);
+			output_text(stdout, cr->findings.v[j]);
+			putchar('\n');
+		}
 		if (cr->findings.more)
 			printf("  ! and %ld more findings\n", cr->findings.more);
-		for (size_t j = 0; j < cr->evidence.n; j++)
-			printf("    %s\n", cr->evidence.v[j]);
+		for (size_t j = 0; j < cr->evidence.n; j++) {
+			fputs("    ", stdout);
+			output_text(stdout, cr->evidence.v[j]);
+			putchar('\n');
+		}
 		if (cr->evidence.more)
 			printf("    and %ld more lines of evidence\n", cr->evidence.more);
 	}
@@ -222,10 +229,16 @@ static int notice_row(void *ctx, const struct idm_notice *n)
 		for (size_t i = 0; i < 8; i++)
 			output_csv(stdout, v[i], i == 7);
 	} else {
-		printf("%s %s %-16s %-12s %s (attempts %ld%s%s)\n    %s\n", n->id, t, n->action,
+		printf("%s %s %-16s %-12s %s (attempts %ld", n->id, t, n->action,
 		       n->subject ? n->subject : "-", n->delivered ? "delivered" : "PENDING",
-		       n->attempts, n->error ? "; last error: " : "", n->error ? n->error : "",
-		       n->detail);
+		       n->attempts);
+		if (n->error) {
+			fputs("; last error: ", stdout);
+			output_text(stdout, n->error);
+		}
+		fputs(")\n    ", stdout);
+		output_text(stdout, n->detail);
+		putchar('\n');
 	}
 	return IDM_OK;
 }

@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "idm_account.h"
 #include "idm_error.h"
+#include "idm_escape.h"
 #include "idm_lockout.h"
 #include "idm_operator.h"
 #include "idm_report.h"
@@ -97,12 +98,16 @@ static int shared_one(void *ctx, const struct idm_shared *s)
 							  output_holders_json(s)));
 	} else if (r->format == OUTPUT_CSV) {
 		for (size_t i = 0; i < s->n_holders; i++) {
+			char holder[260], status[260];
+			idm_printable(s->holders[i].uid, "", holder, sizeof(holder));
+			idm_printable(s->holders[i].status ? s->holders[i].status : "", "", status,
+				      sizeof(status));
 			output_csv(stdout, s->uid, 0);
-			output_csv(stdout, s->holders[i].uid, 0);
-			output_csv(stdout, s->holders[i].status ? s->holders[i].status : "", 1);
+			output_csv(stdout, holder, 0);
+			output_csv(stdout, status, 1);
 		}
 	} else {
-		printf("%-16s holders: ", s->uid);
+		printf("%-16s holders: ", s->uid); /* s->uid: a valid uid (filter) */
 		output_holders(stdout, s);
 		putchar('\n');
 	}

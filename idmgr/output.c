@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "idm_escape.h"
 #include "idm_shared.h"
 #include "idm_time.h"
 #include "output.h"
@@ -53,9 +54,14 @@ void output_holders(FILE *fp, const struct idm_shared *s)
 {
 	if (!s || s->n_holders == 0)
 		fputs("-", fp);
-	for (size_t i = 0; s && i < s->n_holders; i++)
-		fprintf(fp, "%s%s (%s)", i ? ", " : "", s->holders[i].uid,
-			s->holders[i].status ? s->holders[i].status : "no account");
+	/* stored values may hold escape sequences (written around idmgr) */
+	for (size_t i = 0; s && i < s->n_holders; i++) {
+		char uid[260], status[260];
+		idm_printable(s->holders[i].uid, "", uid, sizeof(uid));
+		idm_printable(s->holders[i].status ? s->holders[i].status : "no account", "", status,
+			      sizeof(status));
+		fprintf(fp, "%s%s (%s)", i ? ", " : "", uid, status);
+	}
 }
 
 json_t *output_holders_json(const struct idm_shared *s)
@@ -66,4 +72,16 @@ json_t *output_holders_json(const struct idm_shared *s)
 		json_array_append_new(a, json_pack("{s:s, s:s?}", "uid", s->holders[i].uid, "status",
 						   s->holders[i].status));
 	return a;
+}
+
+void output_text(FILE *fp, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(fp, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* U+0080..U+009F */
+			fprintf(fp, "\\x%02x\\x%02x", p[0], p[1]), p++;
+		else
+			fputc(*p, fp);
+	}
 }

@@ -18,6 +18,11 @@ void output_time(time_t t, char buf[16]);
 /* Prints a JSON value (compact keys order kept) and a newline; steals v. */
 int output_json(FILE *fp, json_t *v);
 
+/* Prints text from the directory for a terminal: UTF-8 kept, but C0 and
+ * C1 control characters and DEL (escape sequences written around idmgr)
+ * shown as \xHH. */
+void output_text(FILE *fp, const char *s);
+
 struct idm_shared;
 /* A shared ID's holders (R-ID-1): "uid (status), ..." where a holder with
  * no account shows "(no account)", or "-" when it is not shared; and as a

@@ -88,17 +88,24 @@ START_TEST(shared_id_lists_its_holders)
 	/* a holder whose account went away is shown as such, not hidden */
 	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=desk,ou=people,dc=example,dc=org\n"
 						 "changetype: modify\nadd: idmSharedWith\n"
-						 "idmSharedWith: gone\n"),
+						 "idmSharedWith: gone\nidmSharedWith: x\x1b[2J\n"),
 			 0);
 	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "shared", "--format", "json",
 				  NULL),
 			 0);
 	root = json_loads(out, 0, NULL);
 	h = json_object_get(json_array_get(root, 0), "holders");
-	ck_assert_int_eq(json_array_size(h), 3);
+	ck_assert_int_eq(json_array_size(h), 4);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(h, 0), "uid")), "gone");
 	ck_assert(json_is_null(json_object_get(json_array_get(h, 0), "status")));
 	json_decref(root);
+	free(out);
+	free(err);
+	/* a value written around idmgr with an escape sequence is shown escaped */
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "shared", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "gone (no account), hanako (active), tanaka (active), "
+					  "x\\x1b[2J (no account)\n"));
+	ck_assert_ptr_null(strchr(out, '\x1b'));
 	free(out);
 	free(err);
 }

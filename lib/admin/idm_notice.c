@@ -24,6 +24,7 @@
 #include "idm_uid.h"
 
 #define MAX_TO 256
+#define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-"
 
 static const char *const notice_attrs[] = { "idmRequestId", "idmTime", "idmActor", "idmAction",
 					    "idmSubject", "idmDetail", "idmRecipient",
@@ -84,8 +85,9 @@ static void *decode(LDAP *ld, LDAPMessage *m)
 	t = idm_entry_value(ld, m, "idmTime");
 	dt = idm_entry_value(ld, m, "idmDeliveredTime");
 	att = idm_entry_value(ld, m, "idmDeliveryAttempts");
-	if (!n->dn || !n->id || !n->action || !n->detail || !n->actor || !t ||
-	    idm_time_parse(t, &n->time) < 0)
+	/* the ID goes into a header (Message-ID): letters, digits and '-' only */
+	if (!n->dn || !n->id || !*n->id || n->id[strspn(n->id, ID_CHARS)] || !n->action ||
+	    !n->detail || !n->actor || !t || idm_time_parse(t, &n->time) < 0)
 		goto bad; /* not a notice idmgr wrote: skipped */
 	if (dt && idm_time_parse(dt, &n->delivered) < 0)
 		n->delivered = 1; /* marked, if oddly: never send twice */
