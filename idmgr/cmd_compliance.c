@@ -83,15 +83,15 @@ static void print_json(const struct idm_compliance *c)
 
 	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
 		const struct idm_clause_report *cr = &c->clauses[i];
-		json_array_append_new(
-			clauses,
-			json_pack("{s:s, s:s, s:s, s:s?, s:o, s:I, s:o, s:I}", "clause", cr->clause,
-				  "title", cr->title, "verdict", idm_verdict_name(cr->verdict),
-				  "not_checked_because", cr->why_not_checked, "findings",
-				  lines_json(&cr->findings), "more_findings",
-				  (json_int_t)cr->findings.more, "evidence",
-				  lines_json(&cr->evidence), "more_evidence",
-				  (json_int_t)cr->evidence.more));
+		json_array_append_new(clauses,
+				      json_pack("{s:s, s:s, s:s, s:s?, s:o, s:I, s:o, s:I}",
+						"clause", cr->clause, "title", cr->title, "verdict",
+						idm_verdict_name(cr->verdict),
+						"not_checked_because", cr->why_not_checked,
+						"findings", lines_json(&cr->findings),
+						"more_findings", (json_int_t)cr->findings.more,
+						"evidence", lines_json(&cr->evidence),
+						"more_evidence", (json_int_t)cr->evidence.more));
 	}
 	day(c->as_of, as_of);
 	output_json(stdout, json_pack("{s:s, s:I, s:o}", "as_of", as_of, "clauses_with_findings",
@@ -113,7 +113,8 @@ static void print_csv(const struct idm_compliance *c)
 			output_csv(stdout, cr->clause, 0);
 			output_csv(stdout, v, 0);
 			output_csv(stdout, f ? "finding" : "evidence", 0);
-			output_csv(stdout, f ? cr->findings.v[j] : cr->evidence.v[j - cr->findings.n], 1);
+			output_csv(stdout,
+				   f ? cr->findings.v[j] : cr->evidence.v[j - cr->findings.n], 1);
 		}
 	}
 }
@@ -135,7 +136,8 @@ static int options(struct cmd_ctx *ctx, int argc, char **argv, const char *usage
 		if (c == 'a' && as_of && idm_date_parse(optarg, as_of) == IDM_OK)
 			continue;
 		if (c == 'a' && as_of) {
-			fprintf(stderr, "idmgr: --as-of: \"%s\" is not a date (YYYY-MM-DD)\n", optarg);
+			fprintf(stderr, "idmgr: --as-of: \"%s\" is not a date (YYYY-MM-DD)\n",
+				optarg);
 			return -1;
 		}
 		if (c == 'A' && all) {
@@ -215,16 +217,22 @@ static int notice_row(void *ctx, const struct idm_notice *n)
 		json_t *to = json_array();
 		for (size_t i = 0; i < n->n_recipients; i++)
 			json_array_append_new(to, json_string(n->recipients[i]));
-		json_array_append_new(
-			l->array,
-			json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:s?, s:I, s:s?, s:s}", "id", n->id,
-				  "time", t, "action", n->action, "subject", n->subject, "detail",
-				  n->detail, "recipients", to, "delivered",
-				  n->delivered ? dt : NULL, "attempts", (json_int_t)n->attempts,
-				  "last_error", n->error, "actor", n->actor));
+		json_array_append_new(l->array,
+				      json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:s?, s:I, s:s?, s:s}",
+						"id", n->id, "time", t, "action", n->action,
+						"subject", n->subject, "detail", n->detail,
+						"recipients", to, "delivered",
+						n->delivered ? dt : NULL, "attempts",
+						(json_int_t)n->attempts, "last_error", n->error,
+						"actor", n->actor));
 	} else if (l->format == OUTPUT_CSV) {
-		const char *v[] = { n->id,    t,   n->action, n->subject ? n->subject : "",
-				    n->delivered ? dt : "", att, n->error ? n->error : "",
+		const char *v[] = { n->id,
+				    t,
+				    n->action,
+				    n->subject ? n->subject : "",
+				    n->delivered ? dt : "",
+				    att,
+				    n->error ? n->error : "",
 				    n->detail };
 		for (size_t i = 0; i < 8; i++)
 			output_csv(stdout, v[i], i == 7);
@@ -301,8 +309,8 @@ int cmd_notify(struct cmd_ctx *ctx, int argc, char **argv)
 		r = idm_notice_deliver(op->d, cfg, &ctx->log, &s);
 		if (r == IDM_ECONFIG)
 			idm_logf(&ctx->log, LOG_ERR,
-				 "%s: notify.command is not set: %ld notices stay pending", cfg->path,
-				 s.pending);
+				 "%s: notify.command is not set: %ld notices stay pending",
+				 cfg->path, s.pending);
 		else if (r == IDM_OK || r == IDM_ESTATE)
 			printf("%ld notices delivered, %ld pending\n", s.delivered, s.pending);
 	}

@@ -62,15 +62,16 @@ START_TEST(shared_id_lists_its_holders)
 	ck_assert_ptr_nonnull(strstr(out, "shared with   -\n"));
 	free(out);
 	free(err);
-	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "user", "show", "desk", "--format", "json",
-				  NULL),
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "user", "show", "desk", "--format",
+				  "json", NULL),
 			 0);
 	root = json_loads(out, 0, NULL);
 	ck_assert_ptr_nonnull(root);
 	h = json_object_get(root, "shared_with");
 	ck_assert_int_eq(json_array_size(h), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(h, 0), "uid")), "hanako");
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(h, 1), "status")), "active");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(h, 1), "status")),
+			 "active");
 	json_decref(root);
 	free(out);
 	free(err);
@@ -78,8 +79,8 @@ START_TEST(shared_id_lists_its_holders)
 	ck_assert_str_eq(out, "desk             holders: hanako (active), tanaka (active)\n");
 	free(out);
 	free(err);
-	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "shared", "--format", "csv",
-				  NULL),
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "shared", "--format",
+				  "csv", NULL),
 			 0);
 	ck_assert_str_eq(out, "uid,holder,holder_status\n\"desk\",\"hanako\",\"active\"\n"
 			      "\"desk\",\"tanaka\",\"active\"\n");
@@ -90,8 +91,8 @@ START_TEST(shared_id_lists_its_holders)
 						 "changetype: modify\nadd: idmSharedWith\n"
 						 "idmSharedWith: gone\nidmSharedWith: x\x1b[2J\n"),
 			 0);
-	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "shared", "--format", "json",
-				  NULL),
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "shared", "--format",
+				  "json", NULL),
 			 0);
 	root = json_loads(out, 0, NULL);
 	h = json_object_get(json_array_get(root, 0), "holders");
@@ -167,8 +168,8 @@ START_TEST(compliance_report)
 	char *out = NULL, *err = NULL, *f, *module, ldif[1024];
 	json_t *root;
 
-	ck_assert_msg(idmgr_as(&sb, "watanabe", &out, &err, "report", "compliance", NULL) == 0, "%s",
-		      err);
+	ck_assert_msg(idmgr_as(&sb, "watanabe", &out, &err, "report", "compliance", NULL) == 0,
+		      "%s", err);
 	ck_assert_ptr_nonnull(strstr(out, "idmgr self-inspection report (R-REV-1) as of "));
 	ck_assert_ptr_nonnull(
 		strstr(out, "summary: 9 clauses: 8 hold, 0 with findings, 1 not checked\n"));
@@ -183,7 +184,8 @@ START_TEST(compliance_report)
 	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "compliance", "--format",
 				  "csv", NULL),
 			 0);
-	ck_assert_ptr_nonnull(strstr(out, "clause,verdict,kind,text\n\"R-PW-1\",\"holds\",\"verdict\","));
+	ck_assert_ptr_nonnull(
+		strstr(out, "clause,verdict,kind,text\n\"R-PW-1\",\"holds\",\"verdict\","));
 	free(out);
 	free(err);
 
@@ -258,7 +260,7 @@ static char *conf_with(const char *name, const char *text)
 
 static int config_check(const char *conf, char **out, char **err, const char *root)
 {
-	char *argv[] = { getenv("IDMGR_BIN"), "-c", (char *)conf, "config", "check",
+	char *argv[] = { getenv("IDMGR_BIN"),    "-c",          (char *)conf, "config", "check",
 			 root ? "--host" : NULL, "--host-root", (char *)root, NULL };
 
 	return run_cmd(argv, NULL, out, err);
@@ -270,11 +272,13 @@ START_TEST(new_keys_validated)
 	static const struct {
 		const char *text, *message;
 	} bad[] = {
-		{ "notify {\n command = \"sendmail -t\"\n}\n", "must start with the program's absolute path" },
+		{ "notify {\n command = \"sendmail -t\"\n}\n",
+		  "must start with the program's absolute path" },
 		{ "notify {\n command = \"/usr/sbin/sendmail -t -f'x y'\"\n}\n",
 		  "the character ' is not allowed: the command runs without a shell" },
 		{ "notify {\n from = \"Officers <x@example.org>\"\n}\n", "is not a mail address" },
-		{ "login {\n idle_timeout = 90000\n}\n", "idle_timeout: 90000 is out of range: must be 0 to 86400 seconds" },
+		{ "login {\n idle_timeout = 90000\n}\n",
+		  "idle_timeout: 90000 is out of range: must be 0 to 86400 seconds" },
 	};
 	char *out = NULL, *err = NULL;
 
@@ -326,7 +330,8 @@ START_TEST(idle_timeout_host_check)
 	ck_assert_int_eq(mkdir(root, 0755), 0);
 	ck_assert_int_eq(config_check(sb.conf, &out, &err, root), 1);
 	ck_assert_ptr_nonnull(strstr(out, "login.idle_timeout = 600 seconds (R-LOGIN-1)\n"));
-	ck_assert_ptr_nonnull(strstr(out, "logind        change          StopIdleSessionSec not set"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "logind        change          StopIdleSessionSec not set"));
 	ck_assert_ptr_nonnull(strstr(out, "to change: set StopIdleSessionSec=600 under [Login]"));
 	ck_assert_ptr_nonnull(strstr(out, "sshd          not applicable  no /etc/ssh/sshd_config\n"));
 	ck_assert_ptr_nonnull(strstr(out, "shell         change          TMOUT not set\n"));
@@ -339,8 +344,9 @@ START_TEST(idle_timeout_host_check)
 	install(root, "sshd-idmgr.conf", "/etc/ssh/sshd_config.d/idmgr-idle.conf");
 	snprintf(path, sizeof(path), "%s/etc/ssh/sshd_config", root);
 	/* Debian's: the drop-ins first; a later line does not override them */
-	write_file(path, "Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\n"
-			 "ClientAliveInterval 0\nMatch User backup\n  ClientAliveInterval 9999\n",
+	write_file(path,
+		   "Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\n"
+		   "ClientAliveInterval 0\nMatch User backup\n  ClientAliveInterval 9999\n",
 		   0644);
 	install(root, "profile-tmout.sh", "/etc/profile.d/idmgr-tmout.sh");
 	install(root, "dconf-idmgr-lock", "/etc/dconf/db/local.d/00-idmgr-lock");
@@ -349,12 +355,14 @@ START_TEST(idle_timeout_host_check)
 	ck_assert_msg(config_check(sb.conf, &out, &err, root) == 0, "%s%s", out, err);
 	ck_assert_ptr_nonnull(strstr(out, "logind        meets           StopIdleSessionSec=600 "
 					  "(/etc/systemd/logind.conf.d/idmgr-idle.conf)\n"));
-	ck_assert_ptr_nonnull(strstr(out, "sshd          meets           ClientAliveInterval 300, "
-					  "ClientAliveCountMax 2 (/etc/ssh/sshd_config.d/idmgr-idle.conf)"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "sshd          meets           ClientAliveInterval 300, "
+			    "ClientAliveCountMax 2 (/etc/ssh/sshd_config.d/idmgr-idle.conf)"));
 	ck_assert_ptr_nonnull(strstr(out, "shell         meets           TMOUT=600, read-only"));
 	ck_assert_ptr_nonnull(strstr(out, "gnome         meets           idle-delay 600, "
 					  "lock-enabled true, locked"));
-	ck_assert_ptr_nonnull(strstr(out, "xscreensaver  meets           *timeout 600 s, *lock True"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "xscreensaver  meets           *timeout 600 s, *lock True"));
 	ck_assert_ptr_nonnull(strstr(out, "# 0 to change\n"));
 	free(out);
 	free(err);
@@ -391,8 +399,9 @@ START_TEST(idle_snippets_accepted_by_their_programs)
 
 	snprintf(key, sizeof(key), "%s/ssh_host_key", sb.dir);
 	{
-		char *argv[] = { "/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key,
-				 NULL };
+		char *argv[] = {
+			"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key, NULL
+		};
 		ck_assert_int_eq(run_cmd(argv, NULL, NULL, NULL), 0);
 	}
 	snprintf(cfg, sizeof(cfg), "%s/sshd_config", sb.dir);
@@ -460,17 +469,19 @@ START_TEST(notices_arrive)
 
 	/* R-VIO-1: the CISO and the manager; the reason in Japanese */
 	ck_assert_msg(idmgr_as(&sb, "suzuki", &out, &err, "user", "suspend", "hanako", "--reason",
-				"\xe6\xbc\x8f\xe3\x81\x88\xe3\x81\x84\xe3\x81\xae\xe7\x96\x91\xe3\x81\x84",
-				"--manager", "watanabe", NULL) == 0,
+			       "\xe6\xbc\x8f\xe3\x81\x88\xe3\x81\x84\xe3\x81\xae\xe7\x96\x91\xe3\x81\x84",
+			       "--manager", "watanabe", NULL) == 0,
 		      "%s", err);
 	free(out);
 	free(err);
 	snprintf(path, sizeof(path), "%s/mail.out", sb.dir);
 	mail = slurp(path);
 	ck_assert_ptr_nonnull(mail);
-	ck_assert_ptr_nonnull(strstr(mail, "argv: -t -i\nFrom: idmgr@example.org\n"
-					   "To: sato@example.org,\n watanabe@example.org\n"
-					   "Subject: =?UTF-8?B?W2lkbWdyXSBzdXNwZW5kOiBoYW5ha28g4oCUIFItVklPLTE=?=\n"));
+	ck_assert_ptr_nonnull(
+		strstr(mail,
+		       "argv: -t -i\nFrom: idmgr@example.org\n"
+		       "To: sato@example.org,\n watanabe@example.org\n"
+		       "Subject: =?UTF-8?B?W2lkbWdyXSBzdXNwZW5kOiBoYW5ha28g4oCUIFItVklPLTE=?=\n"));
 	ck_assert_ptr_nonnull(strstr(mail, "\nMIME-Version: 1.0\nContent-Type: text/plain; "
 					   "charset=UTF-8\nContent-Transfer-Encoding: 8bit\n"));
 	ck_assert_ptr_nonnull(strstr(mail, "hanako suspended by suzuki: "
@@ -484,9 +495,9 @@ START_TEST(notices_arrive)
 	/* R-EXC-2: the mail server is down; the action stands, the notice waits */
 	snprintf(path, sizeof(path), "%s/mail.fail", sb.dir);
 	write_file(path, "", 0600);
-	ck_assert_msg(idmgr_as(&sb, "takahashi", &out, &err, "exception", "add", "--subject", "desk",
-				"--rule", "inactive", "--reason", "Counter closed", "--until",
-				"2027-01-01", "--emergency", NULL) == 0,
+	ck_assert_msg(idmgr_as(&sb, "takahashi", &out, &err, "exception", "add", "--subject",
+			       "desk", "--rule", "inactive", "--reason", "Counter closed",
+			       "--until", "2027-01-01", "--emergency", NULL) == 0,
 		      "%s", err);
 	ck_assert_ptr_nonnull(strstr(err, "not delivered: "));
 	free(out);
@@ -509,8 +520,10 @@ START_TEST(notices_arrive)
 	free(err);
 	snprintf(path, sizeof(path), "%s/mail.out", sb.dir);
 	mail = slurp(path);
-	ck_assert_ptr_nonnull(strstr(mail, "To: sato@example.org\nSubject: "
-					   "=?UTF-8?B?W2lkbWdyXSBleGNlcHRpb24tZW1lcmdlbmN5OiBkZXNrIOKAlCBSLUVYQy0y?=\n"));
+	ck_assert_ptr_nonnull(
+		strstr(mail,
+		       "To: sato@example.org\nSubject: "
+		       "=?UTF-8?B?W2lkbWdyXSBleGNlcHRpb24tZW1lcmdlbmN5OiBkZXNrIOKAlCBSLUVYQy0y?=\n"));
 	free(mail);
 	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "report", "notices", "--all",
 				  "--format", "json", NULL),
@@ -521,7 +534,8 @@ START_TEST(notices_arrive)
 		json_t *n = json_array_get(root, i);
 		bool emergency = strcmp(json_string_value(json_object_get(n, "action")),
 					"exception-emergency") == 0;
-		ck_assert_int_eq(json_integer_value(json_object_get(n, "attempts")), emergency ? 2 : 1);
+		ck_assert_int_eq(json_integer_value(json_object_get(n, "attempts")),
+				 emergency ? 2 : 1);
 		ck_assert(json_is_string(json_object_get(n, "delivered")));
 	}
 	json_decref(root);

@@ -23,8 +23,9 @@
 
 const char *idm_verdict_name(enum idm_verdict v)
 {
-	return v == IDM_VERDICT_HOLDS ? "holds" : v == IDM_VERDICT_FINDINGS ? "findings"
-									     : "not checked";
+	return v == IDM_VERDICT_HOLDS      ? "holds"
+	       : v == IDM_VERDICT_FINDINGS ? "findings"
+					   : "not checked";
 }
 
 static const struct {
@@ -147,11 +148,12 @@ static void check_policies(struct run *r)
 			 p->reject_user_name ? "yes" : "no");
 		rc = idm_ppolicy_dn(cfg, p->name, &dn);
 		if (rc == IDM_OK)
-			rc = idm_dir_search(r->op->d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1,
-					    &res);
+			rc = idm_dir_search(r->op->d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs,
+					    1, &res);
 		if (rc == IDM_ENOENT) {
 			finding(r, IDM_CLAUSE_PW1,
-				"policy %s: slapd has no policy entry %s (run idmgr init)", p->name, dn);
+				"policy %s: slapd has no policy entry %s (run idmgr init)", p->name,
+				dn);
 		} else if (rc < 0) {
 			not_checked(r, IDM_CLAUSE_PW1, dn ? dn : p->name, rc);
 		} else if ((e = ldap_first_entry(idm_dir_ldap(r->op->d), res))) {
@@ -169,8 +171,8 @@ static void check_policies(struct run *r)
 					"policy %s: %s names pwdCheckModule %s, not %s (run idmgr init)",
 					p->name, dn, module, cfg->ppolicy.check_module);
 			evidence(r, IDM_CLAUSE_PW1,
-				 "slapd entry %s: pwdCheckModule %s, pwdInHistory %s, pwdMaxAge %s", dn,
-				 module ? module : "(none)", hist ? hist : "-", age ? age : "-");
+				 "slapd entry %s: pwdCheckModule %s, pwdInHistory %s, pwdMaxAge %s",
+				 dn, module ? module : "(none)", hist ? hist : "-", age ? age : "-");
 		}
 		free(module);
 		free(hist);
@@ -217,8 +219,11 @@ static int account_one(void *ctx, LDAP *ld, LDAPMessage *e)
 	if (a->privileged) {
 		char *grant = idm_entry_value(ld, e, "idmPrivilegeRequest");
 		r->privileged++;
-		evidence(r, IDM_CLAUSE_PRIV1, "%s (%s): grant %s", a->uid, a->status ? a->status : "-",
-			 !grant ? "(none)" : strcmp(grant, "init") == 0 ? "init (a first officer)" : grant);
+		evidence(r, IDM_CLAUSE_PRIV1, "%s (%s): grant %s", a->uid,
+			 a->status ? a->status : "-",
+			 !grant                       ? "(none)"
+			 : strcmp(grant, "init") == 0 ? "init (a first officer)"
+						      : grant);
 		free(grant);
 	}
 	if (a->last_login && a->last_login <= r->as_of &&
@@ -235,8 +240,8 @@ static int account_one(void *ctx, LDAP *ld, LDAPMessage *e)
 		r->temp++;
 		if (a->pwd_changed && r->as_of - a->pwd_changed > IDM_COMPLIANCE_TEMP_DAYS * DAY)
 			finding(r, IDM_CLAUSE_PW4,
-				"%s: temporary password issued %s, not changed for %ld days", a->uid,
-				day, (long)((r->as_of - a->pwd_changed) / DAY));
+				"%s: temporary password issued %s, not changed for %ld days",
+				a->uid, day, (long)((r->as_of - a->pwd_changed) / DAY));
 		goto out;
 	}
 	if (p && p->max_age_days > 0 && a->pwd_changed &&
@@ -255,10 +260,22 @@ out:
 static void check_accounts(struct run *r)
 {
 	static const char *const attrs[] = {
-		"uid", "idmStatus", "idmPolicy", "idmPrivileged", "pwdReset", "pwdChangedTime",
-		"createTimestamp", "idmValidUntil", "idmLoginCount", "idmFailureCount",
-		"idmLockedTime", "idmLastLoginTime", "idmLastLoginHost", "idmLastLogoutTime",
-		"idmPrivilegeRequest", NULL,
+		"uid",
+		"idmStatus",
+		"idmPolicy",
+		"idmPrivileged",
+		"pwdReset",
+		"pwdChangedTime",
+		"createTimestamp",
+		"idmValidUntil",
+		"idmLoginCount",
+		"idmFailureCount",
+		"idmLockedTime",
+		"idmLastLoginTime",
+		"idmLastLoginHost",
+		"idmLastLogoutTime",
+		"idmPrivilegeRequest",
+		NULL,
 	};
 	int rc = idm_dir_search_paged(r->op->d, r->cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE,
 				      "(objectClass=idmAccount)", attrs, 500, account_one, r);
@@ -270,12 +287,14 @@ static void check_accounts(struct run *r)
 		return;
 	}
 	for (size_t i = 0; i < r->cfg->n_policies; i++)
-		evidence(r, IDM_CLAUSE_PW3, "policy %s: max_age_days %ld, max_logins %ld, history %ld",
+		evidence(r, IDM_CLAUSE_PW3,
+			 "policy %s: max_age_days %ld, max_logins %ld, history %ld",
 			 r->cfg->policies[i].name, r->cfg->policies[i].max_age_days,
 			 r->cfg->policies[i].max_logins, r->cfg->policies[i].history);
 	evidence(r, IDM_CLAUSE_PW3, "%ld active accounts checked", r->active);
-	evidence(r, IDM_CLAUSE_PW4, "%ld active accounts hold a temporary password; at most %d days "
-				    "allowed",
+	evidence(r, IDM_CLAUSE_PW4,
+		 "%ld active accounts hold a temporary password; at most %d days "
+		 "allowed",
 		 r->temp, IDM_COMPLIANCE_TEMP_DAYS);
 	evidence(r, IDM_CLAUSE_PRIV1, "%ld privileged IDs", r->privileged);
 	for (size_t i = 0; i < r->n_hosts; i++) {
@@ -343,8 +362,9 @@ static void check_sweep(struct run *r, const struct idm_log *log)
 		not_checked(r, IDM_CLAUSE_PRIV1, "the sweep", rc);
 		return;
 	}
-	evidence(r, IDM_CLAUSE_REG4, "sweep at the report's date: %ld accounts, inactive_days %ld, "
-				     "never_used_days %ld",
+	evidence(r, IDM_CLAUSE_REG4,
+		 "sweep at the report's date: %ld accounts, inactive_days %ld, "
+		 "never_used_days %ld",
 		 sum.accounts, o.inactive_days, o.never_used_days);
 	rc = idm_dn_child(&base, "ou", "audit", r->cfg->ldap.idmgr_dn);
 	if (rc == IDM_OK)
@@ -376,8 +396,8 @@ static void check_audit(struct run *r)
 		not_checked(r, IDM_CLAUSE_AUD1, "audit verify", rc);
 	evidence(r, IDM_CLAUSE_AUD1, "%ld records verified", n);
 	if (idm_audit_head(r->op->d, r->cfg, &h) == IDM_OK)
-		evidence(r, IDM_CLAUSE_AUD1, "head: record %ld, hash %s (keep it as an anchor)", h.seq,
-			 h.hash);
+		evidence(r, IDM_CLAUSE_AUD1, "head: record %ld, hash %s (keep it as an anchor)",
+			 h.seq, h.hash);
 	evidence(r, IDM_CLAUSE_AUD1, "writes that bypass the service are not reconciled here");
 }
 
@@ -396,11 +416,11 @@ static int exception_one(void *ctx, const struct idm_exception *e)
 			e->id, e->subject, e->rule, since);
 	else if (strcmp(state, "active") == 0 &&
 		 e->until <= r->as_of + IDM_COMPLIANCE_REVIEW_DAYS * DAY)
-		finding(r, IDM_CLAUSE_EXC3, "%s: exception for %s (%s) expires %s: review it", e->id,
-			e->subject, e->rule, until);
+		finding(r, IDM_CLAUSE_EXC3, "%s: exception for %s (%s) expires %s: review it",
+			e->id, e->subject, e->rule, until);
 	else
-		evidence(r, IDM_CLAUSE_EXC3, "%s: %s for %s (%s), until %s", e->id, state, e->subject,
-			 e->rule, until);
+		evidence(r, IDM_CLAUSE_EXC3, "%s: %s for %s (%s), until %s", e->id, state,
+			 e->subject, e->rule, until);
 	return r->err;
 }
 
@@ -410,9 +430,10 @@ static int notice_one(void *ctx, const struct idm_notice *n)
 	char since[11];
 
 	day_of(n->time, since);
-	finding(r, IDM_CLAUSE_NOTICES, "%s: %s notice about %s of %s not delivered (%ld attempts%s%s)",
-		n->id, n->action, n->subject ? n->subject : "-", since, n->attempts,
-		n->error ? ": " : "", n->error ? n->error : "");
+	finding(r, IDM_CLAUSE_NOTICES,
+		"%s: %s notice about %s of %s not delivered (%ld attempts%s%s)", n->id, n->action,
+		n->subject ? n->subject : "-", since, n->attempts, n->error ? ": " : "",
+		n->error ? n->error : "");
 	return r->err;
 }
 
@@ -461,8 +482,9 @@ int idm_compliance_run(struct idm_operator *op, const struct idm_config *cfg,
 	if (rc < 0 && rc != r.err)
 		not_checked(&r, IDM_CLAUSE_EXC3, "the exceptions", rc);
 	else
-		evidence(&r, IDM_CLAUSE_EXC3, "%ld exceptions on record; due for review: unacknowledged "
-					      "emergencies and those expiring within %d days",
+		evidence(&r, IDM_CLAUSE_EXC3,
+			 "%ld exceptions on record; due for review: unacknowledged "
+			 "emergencies and those expiring within %d days",
 			 r.exceptions, IDM_COMPLIANCE_REVIEW_DAYS);
 	rc = idm_notice_each(op->d, cfg, true, notice_one, &r);
 	if (rc < 0 && rc != r.err)

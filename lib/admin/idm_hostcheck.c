@@ -204,13 +204,14 @@ static void check_logind(const char *root, long idle, struct idm_host_item *it)
 	if (*value)
 		snprintf(it->found, sizeof(it->found), "StopIdleSessionSec=%s (%s)", value, where);
 	else
-		snprintf(it->found, sizeof(it->found), "StopIdleSessionSec not set (systemd's default: "
-						       "infinity)");
+		snprintf(it->found, sizeof(it->found),
+			 "StopIdleSessionSec not set (systemd's default: "
+			 "infinity)");
 	judge(it, v > 0 && v <= idle,
-		 "set StopIdleSessionSec=%ld under [Login] in "
-		 "/etc/systemd/logind.conf.d/idmgr-idle.conf (shipped: conf/idle/logind-idmgr.conf), "
-		 "then: systemctl restart systemd-logind",
-		 idle);
+	      "set StopIdleSessionSec=%ld under [Login] in "
+	      "/etc/systemd/logind.conf.d/idmgr-idle.conf (shipped: conf/idle/logind-idmgr.conf), "
+	      "then: systemctl restart systemd-logind",
+	      idle);
 }
 
 struct sshd_state {
@@ -237,8 +238,8 @@ static void sshd_file(const char *root, const char *path, struct sshd_state *st,
 			char pattern[1024], **files = NULL;
 			size_t n;
 			for (char *tok = strtok(val, " \t"); tok; tok = strtok(NULL, " \t")) {
-				snprintf(pattern, sizeof(pattern), "%s%s", *tok == '/' ? "" : "/etc/ssh/",
-					 tok);
+				snprintf(pattern, sizeof(pattern), "%s%s",
+					 *tok == '/' ? "" : "/etc/ssh/", tok);
 				n = host_glob(root, pattern, &files);
 				for (size_t i = 0; i < n; i++)
 					sshd_file(root, files[i], st, depth + 1);
@@ -266,14 +267,15 @@ static void check_sshd(const char *root, long idle, struct idm_host_item *it)
 		return;
 	}
 	sshd_file(root, "/etc/ssh/sshd_config", &st, 0);
-	snprintf(it->found, sizeof(it->found), "ClientAliveInterval %ld, ClientAliveCountMax %ld%s%s%s",
-		 st.interval, st.count, st.have_interval ? " (" : " (defaults)",
-		 st.have_interval ? st.where : "", st.have_interval ? ")" : "");
+	snprintf(it->found, sizeof(it->found),
+		 "ClientAliveInterval %ld, ClientAliveCountMax %ld%s%s%s", st.interval, st.count,
+		 st.have_interval ? " (" : " (defaults)", st.have_interval ? st.where : "",
+		 st.have_interval ? ")" : "");
 	judge(it, st.interval > 0 && st.count > 0 && st.interval * st.count <= idle,
-		 "put ClientAliveInterval %ld and ClientAliveCountMax 2 in "
-		 "/etc/ssh/sshd_config.d/idmgr-idle.conf (shipped: conf/idle/sshd-idmgr.conf; the "
-		 "first value sshd reads wins, so before other settings), then: systemctl reload ssh",
-		 idle / 2 > 0 ? idle / 2 : 1);
+	      "put ClientAliveInterval %ld and ClientAliveCountMax 2 in "
+	      "/etc/ssh/sshd_config.d/idmgr-idle.conf (shipped: conf/idle/sshd-idmgr.conf; the "
+	      "first value sshd reads wins, so before other settings), then: systemctl reload ssh",
+	      idle / 2 > 0 ? idle / 2 : 1);
 }
 
 /* TMOUT=N in a shell start-up file, and whether it is made read-only. */
@@ -287,14 +289,16 @@ static void shell_file(const char *root, const char *path, long *best, bool *ro,
 
 		if (strncmp(line, "readonly", 8) == 0 && strstr(line, "TMOUT"))
 			*ro = true;
-		if (*line == '#' || !p || (p > line && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+		if (*line == '#' || !p ||
+		    (p > line && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
 			continue;
 		long v = strtol(p + 6, NULL, 10);
 		if (v > 0 && (*best == 0 || v < *best)) {
 			*best = v;
 			snprintf(where, size, "%s", path);
 		}
-		if (strstr(line, "readonly") || strstr(line, "declare -r") || strstr(line, "typeset -r"))
+		if (strstr(line, "readonly") || strstr(line, "declare -r") ||
+		    strstr(line, "typeset -r"))
 			*ro = true;
 	}
 	free(text);
@@ -319,9 +323,9 @@ static void check_shell(const char *root, long idle, struct idm_host_item *it)
 	else
 		snprintf(it->found, sizeof(it->found), "TMOUT not set");
 	judge(it, best > 0 && best <= idle && ro,
-		 "install /etc/profile.d/idmgr-tmout.sh (shipped: conf/idle/profile-tmout.sh) with "
-		 "TMOUT=%ld, read-only so that a user cannot unset it",
-		 idle);
+	      "install /etc/profile.d/idmgr-tmout.sh (shipped: conf/idle/profile-tmout.sh) with "
+	      "TMOUT=%ld, read-only so that a user cannot unset it",
+	      idle);
 }
 
 static void check_gnome(const char *root, long idle, struct idm_host_item *it)
@@ -333,7 +337,8 @@ static void check_gnome(const char *root, long idle, struct idm_host_item *it)
 
 	if (!exists(root, "/etc/dconf/db") && !exists(root, "/usr/bin/gnome-shell")) {
 		it->state = IDM_HOST_NOT_APPLICABLE;
-		snprintf(it->found, sizeof(it->found), "no GNOME (no /etc/dconf/db, no gnome-shell)");
+		snprintf(it->found, sizeof(it->found),
+			 "no GNOME (no /etc/dconf/db, no gnome-shell)");
 		return;
 	}
 	n = host_glob(root, "/etc/dconf/db/*.d/*", &files);
@@ -361,21 +366,22 @@ static void check_gnome(const char *root, long idle, struct idm_host_item *it)
 		char *text = slurp_host(root, locks[i]), *cur = text, *line;
 		while ((line = next_line(&cur))) {
 			locked_delay |= strcmp(line, "/org/gnome/desktop/session/idle-delay") == 0;
-			locked_lock |= strcmp(line, "/org/gnome/desktop/screensaver/lock-enabled") == 0;
+			locked_lock |=
+				strcmp(line, "/org/gnome/desktop/screensaver/lock-enabled") == 0;
 		}
 		free(text);
 	}
 	free_list(files, n);
 	free_list(locks, nl);
 	snprintf(it->found, sizeof(it->found), "idle-delay %ld%s, lock-enabled %s, %slocked%s%s%s",
-		 delay, delay < 0 ? " (not set: GNOME's default 300)" : "", lock ? "true" : "not set",
-		 locked_delay && locked_lock ? "" : "not ", *where ? " (" : "", where,
-		 *where ? ")" : "");
+		 delay, delay < 0 ? " (not set: GNOME's default 300)" : "",
+		 lock ? "true" : "not set", locked_delay && locked_lock ? "" : "not ",
+		 *where ? " (" : "", where, *where ? ")" : "");
 	judge(it, delay > 0 && delay <= idle && lock && locked_delay && locked_lock,
-		 "install /etc/dconf/db/local.d/00-idmgr-lock and locks/idmgr-lock (shipped: "
-		 "conf/idle/dconf-idmgr-lock, conf/idle/dconf-idmgr-lock.locks) with idle-delay=uint32 "
-		 "%ld and lock-enabled=true, then: dconf update",
-		 idle);
+	      "install /etc/dconf/db/local.d/00-idmgr-lock and locks/idmgr-lock (shipped: "
+	      "conf/idle/dconf-idmgr-lock, conf/idle/dconf-idmgr-lock.locks) with idle-delay=uint32 "
+	      "%ld and lock-enabled=true, then: dconf update",
+	      idle);
 }
 
 /* "H:MM:SS" or minutes, as XScreenSaver writes them; -1 if none. */
@@ -411,9 +417,9 @@ static void check_xscreensaver(const char *root, long idle, struct idm_host_item
 	snprintf(it->found, sizeof(it->found), "*timeout %ld s, *lock %s (%s)", timeout,
 		 lock ? "True" : "False", path);
 	judge(it, timeout > 0 && timeout <= idle && lock,
-		 "set *timeout: %ld:%02ld:%02ld and *lock: True in %s (shipped: "
-		 "conf/idle/xscreensaver-idmgr), as the package's conffile",
-		 idle / 3600, idle / 60 % 60, idle % 60, path);
+	      "set *timeout: %ld:%02ld:%02ld and *lock: True in %s (shipped: "
+	      "conf/idle/xscreensaver-idmgr), as the package's conffile",
+	      idle / 3600, idle / 60 % 60, idle % 60, path);
 }
 
 int idm_host_check(const char *root, long idle_timeout, struct idm_host_report *out)

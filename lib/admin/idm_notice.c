@@ -26,17 +26,24 @@
 #define MAX_TO 256
 #define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-"
 
-static const char *const notice_attrs[] = { "idmRequestId", "idmTime", "idmActor", "idmAction",
-					    "idmSubject", "idmDetail", "idmRecipient",
-					    "idmDeliveredTime", "idmDeliveryAttempts",
-					    "idmDeliveryError", NULL };
+static const char *const notice_attrs[] = { "idmRequestId",
+					    "idmTime",
+					    "idmActor",
+					    "idmAction",
+					    "idmSubject",
+					    "idmDetail",
+					    "idmRecipient",
+					    "idmDeliveredTime",
+					    "idmDeliveryAttempts",
+					    "idmDeliveryError",
+					    NULL };
 
 /* Whom each action is owed to, besides the notice's idmRecipient uids. */
 static unsigned roles_owed(const char *action)
 {
 	if (strcmp(action, "grant-privilege") == 0 || strcmp(action, "revoke-privilege") == 0)
 		return (1u << IDM_ROLE_COUNT) - 1; /* the CISO notifies the officers (R-PRIV-2) */
-	return 1u << IDM_ROLE_CISO;		   /* suspend (R-VIO-1), emergencies (R-EXC-2) */
+	return 1u << IDM_ROLE_CISO;                /* suspend (R-VIO-1), emergencies (R-EXC-2) */
 }
 
 static const char *clause_of(const char *action)
@@ -149,8 +156,9 @@ int idm_notice_each(struct idm_dir *d, const struct idm_config *cfg, bool pendin
 
 	if (r == IDM_OK)
 		r = idm_dir_search_sorted(d, base, LDAP_SCOPE_ONELEVEL,
-					  pending_only ? "(&(objectClass=idmNotice)(!(idmDeliveredTime=*)))"
-						       : "(objectClass=idmNotice)",
+					  pending_only
+						  ? "(&(objectClass=idmNotice)(!(idmDeliveredTime=*)))"
+						  : "(objectClass=idmNotice)",
 					  notice_attrs, &l);
 	free(base);
 	return r;
@@ -308,8 +316,8 @@ static void add_address(struct to *t, const struct idm_log *log, const char *who
 		if (strcmp(t->v[i], mail) == 0)
 			return;
 	if (!idm_mail_address_ok(mail, false)) {
-		idm_logf(log, LOG_WARNING, "notice: %s's mail \"%s\" is not a plain address; left out",
-			 who, mail);
+		idm_logf(log, LOG_WARNING,
+			 "notice: %s's mail \"%s\" is not a plain address; left out", who, mail);
 		return;
 	}
 	if (t->n < MAX_TO && (t->v[t->n] = strdup(mail)))
@@ -317,8 +325,8 @@ static void add_address(struct to *t, const struct idm_log *log, const char *who
 }
 
 /* The mail of the entry at dn (base search) or of the account uid. */
-static int mail_of(struct idm_dir *d, const struct idm_config *cfg, const char *dn,
-		   const char *uid, struct to *t)
+static int mail_of(struct idm_dir *d, const struct idm_config *cfg, const char *dn, const char *uid,
+		   struct to *t)
 {
 	static const char *const attrs[] = { "mail", NULL };
 	LDAPMessage *res = NULL, *e;
@@ -330,8 +338,8 @@ static int mail_of(struct idm_dir *d, const struct idm_config *cfg, const char *
 			return IDM_OK;
 		r = idm_filter_fmt(&filter, "(&(objectClass=idmAccount)(uid=%s))", uid);
 		if (r == IDM_OK)
-			r = idm_dir_search(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 2,
-					   &res);
+			r = idm_dir_search(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter,
+					   attrs, 2, &res);
 	} else {
 		r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res);
 	}
@@ -364,8 +372,8 @@ static int recipients(struct idm_dir *d, const struct idm_config *cfg, const str
 		LDAPMessage *res = NULL, *e;
 		if (!(roles & (1u << role)) || !cfg->roles.dn[role])
 			continue;
-		r = idm_dir_search(d, cfg->roles.dn[role], LDAP_SCOPE_BASE, "(objectClass=*)", attrs,
-				   1, &res);
+		r = idm_dir_search(d, cfg->roles.dn[role], LDAP_SCOPE_BASE, "(objectClass=*)",
+				   attrs, 1, &res);
 		e = r == IDM_OK ? ldap_first_entry(idm_dir_ldap(d), res) : NULL;
 		if (e) {
 			struct berval **v = ldap_get_values_len(idm_dir_ldap(d), e, "member");
@@ -445,8 +453,9 @@ static int run_command(const char *command, const char *text, char *why, size_t 
 			char chunk[512];
 			ssize_t k = read(outp[0], chunk, sizeof(chunk));
 			if (k > 0 && got < sizeof(output) - 1) {
-				size_t c = (size_t)k < sizeof(output) - 1 - got ? (size_t)k
-										 : sizeof(output) - 1 - got;
+				size_t c = (size_t)k < sizeof(output) - 1 - got
+						   ? (size_t)k
+						   : sizeof(output) - 1 - got;
 				memcpy(output + got, chunk, c);
 				got += c;
 				output[got] = '\0';
@@ -571,8 +580,8 @@ static int deliver_one(void *ctx, const struct idm_notice *n)
 	} else if (r != IDM_EUNAVAIL) {
 		v->sum->failed++;
 		v->sum->pending++;
-		idm_logf(v->log, LOG_ERR, "notice %s not delivered: %s (tried again next run)", n->id,
-			 *why ? why : idm_strerror(r));
+		idm_logf(v->log, LOG_ERR, "notice %s not delivered: %s (tried again next run)",
+			 n->id, *why ? why : idm_strerror(r));
 		mark(v->d, n, false, *why ? why : idm_strerror(r));
 		r = IDM_OK;
 	}

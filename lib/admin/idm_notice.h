@@ -35,7 +35,7 @@
 
 struct idm_notice {
 	char *id, *dn, *action, *subject, *detail, *actor;
-	char *error; /* why the last delivery failed, or NULL */
+	char *error;       /* why the last delivery failed, or NULL */
 	char **recipients; /* idmRecipient uids */
 	size_t n_recipients;
 	time_t time, delivered; /* delivered 0: pending */

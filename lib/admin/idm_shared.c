@@ -46,7 +46,8 @@ static int holder_status(struct idm_dir *d, const struct idm_config *cfg, const 
 		return IDM_OK;
 	r = idm_filter_fmt(&filter, "(&(objectClass=idmAccount)(uid=%s))", uid);
 	if (r == IDM_OK)
-		r = idm_dir_search(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 2, &res);
+		r = idm_dir_search(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 2,
+				   &res);
 	if (r == IDM_OK && ldap_count_entries(idm_dir_ldap(d), res) == 1) {
 		e = ldap_first_entry(idm_dir_ldap(d), res);
 		*out = idm_entry_value(idm_dir_ldap(d), e, "idmStatus");
@@ -109,8 +110,8 @@ int idm_shared_of(struct idm_dir *d, const struct idm_config *cfg, const char *u
 		return IDM_ENOENT;
 	r = idm_filter_fmt(&filter, "(&(objectClass=idmAccount)(uid=%s))", uid);
 	if (r == IDM_OK)
-		r = idm_dir_search(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, shared_attrs, 2,
-				   &res);
+		r = idm_dir_search(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, shared_attrs,
+				   2, &res);
 	if (r == IDM_OK && ldap_count_entries(idm_dir_ldap(d), res) != 1)
 		r = ldap_count_entries(idm_dir_ldap(d), res) > 1 ? IDM_EINVAL : IDM_ENOENT;
 	if (r == IDM_OK)
@@ -145,6 +146,6 @@ int idm_shared_each(struct idm_dir *d, const struct idm_config *cfg,
 	struct walk w = { d, cfg, each, ctx };
 
 	return idm_dir_search_paged(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE,
-				    "(&(objectClass=idmAccount)(idmSharedWith=*))", shared_attrs, 500,
-				    walk_one, &w);
+				    "(&(objectClass=idmAccount)(idmSharedWith=*))", shared_attrs,
+				    500, walk_one, &w);
 }
