@@ -265,7 +265,9 @@ static int exception_add(struct idm_operator *op, const struct idm_config *cfg,
 		goto out;
 	}
 finish:
-	if (r == IDM_OK && emergency && !idm_operator_has(op, IDM_ROLE_CISO))
+	/* one taken inside another action (fixed: a suspension) is named by
+	 * that action's own notice to the CISO */
+	if (r == IDM_OK && emergency && !fixed && !idm_operator_has(op, IDM_ROLE_CISO))
 		r = emergency_notice(op, cfg, log, eid, subject, rule, reason);
 	if (r == IDM_OK)
 		r = idm_action_finish(op, cfg, log, dn, &x);
