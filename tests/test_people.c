@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "idm_error.h"
+#include "idm_notice.h"
 #include "officers.h"
 
 static struct sandbox sb;
@@ -367,6 +369,22 @@ START_TEST(idle_timeout_host_check)
 	free(out);
 	free(err);
 
+	/* logind: the last drop-in wins; systemd's time spans */
+	snprintf(path, sizeof(path), "%s/etc/systemd/logind.conf.d/zz-site.conf", root);
+	write_file(path, "[Login]\nStopIdleSessionSec = 5min 30s\n", 0644);
+	ck_assert_int_eq(config_check(sb.conf, &out, &err, root), 0);
+	ck_assert_ptr_nonnull(
+		strstr(out, "logind        meets           StopIdleSessionSec=5min 30s"));
+	free(out);
+	free(err);
+	write_file(path, "[Login]\nStopIdleSessionSec=1h\n", 0644);
+	ck_assert_int_eq(config_check(sb.conf, &out, &err, root), 1);
+	ck_assert_ptr_nonnull(strstr(out, "logind        change          StopIdleSessionSec=1h "
+					  "(/etc/systemd/logind.conf.d/zz-site.conf)"));
+	free(out);
+	free(err);
+	unlink(path);
+
 	/* a weaker shell setting, then a policy stricter than the files */
 	snprintf(path, sizeof(path), "%s/etc/profile.d/idmgr-tmout.sh", root);
 	write_file(path, "export TMOUT=3600\n", 0644);
@@ -544,6 +562,75 @@ START_TEST(notices_arrive)
 }
 END_TEST
 
+/* Decodes the RFC 2047 "B" words of a folded Subject value. */
+static char *decode_words(const char *v)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = calloc(1, 1024);
+	size_t n = 0;
+
+	while ((v = strstr(v, "=?UTF-8?B?"))) {
+		const char *end = strstr(v + 10, "?=");
+		unsigned acc = 0, bits = 0;
+		ck_assert_ptr_nonnull(end);
+		/* RFC 2047 section 2: an encoded word is at most 75 characters */
+		ck_assert_int_le(end + 2 - v, 75);
+		for (const char *p = v + 10; p < end && *p != '='; p++) {
+			acc = acc << 6 | (unsigned)(strchr(b64, *p) - b64);
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				out[n++] = (char)(acc >> bits & 0xff);
+			}
+		}
+		/* never a character cut between two words */
+		ck_assert((out[n - 1] & 0x80) == 0 || (out[n - 1] & 0xc0) == 0x80);
+		v = end + 2;
+	}
+	return out;
+}
+
+/* The message as sendmail gets it: a subject longer than one encoded word
+ * is split between characters, never inside one; the body keeps UTF-8,
+ * drops control characters and cuts lines below RFC 5322's 998 octets. */
+START_TEST(notice_message_encoding)
+{
+	struct idm_config cfg = { 0 };
+	struct idm_notice n = { 0 };
+	const char *to[] = { "sato@example.org", "watanabe@example.org" };
+	char detail[3000], *msg = NULL, *subject, *body, *line;
+
+	cfg.notify.from = "idmgr@example.org";
+	n.id = "N20261201-0a1b2c3d";
+	n.action = "exception-emergency";
+	n.subject = "a.long.uid.name-of.thirty1";
+	n.actor = "uid=takahashi,ou=people,dc=example,dc=org";
+	n.time = 1796083200;
+	memset(detail, 'x', sizeof(detail));
+	memcpy(detail, "\xe6\xbc\x8f\xe3\x81\x88\xe3\x81\x84\x1b[2J\r\nnext", 19);
+	detail[sizeof(detail) - 1] = '\0';
+	n.detail = detail;
+	ck_assert_int_eq(idm_notice_message(&cfg, &n, to, 2, 1796083200, &msg), IDM_OK);
+	ck_assert_ptr_nonnull(strstr(msg, "From: idmgr@example.org\nTo: sato@example.org,\n "
+					  "watanabe@example.org\nSubject: =?UTF-8?B?"));
+	ck_assert_ptr_nonnull(strstr(msg, "\nDate: Tue, 01 Dec 2026 00:00:00 +0000\n"
+					  "Message-ID: <N20261201-0a1b2c3d@idmgr>\n"));
+	subject = decode_words(strstr(msg, "Subject: "));
+	ck_assert_str_eq(subject,
+			 "[idmgr] exception-emergency: a.long.uid.name-of.thirty1 \xe2\x80\x94 R-EXC-2");
+	free(subject);
+	body = strstr(msg, "\n\n") + 2;
+	ck_assert_ptr_null(strchr(body, '\x1b'));
+	ck_assert_ptr_null(strchr(body, '\r'));
+	ck_assert(strncmp(body, "\xe6\xbc\x8f\xe3\x81\x88\xe3\x81\x84[2J\nnext", 16) == 0);
+	for (line = body; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0))
+		ck_assert_int_lt(strcspn(line, "\n"), 998);
+	ck_assert_ptr_nonnull(strstr(body, "\n-- \nNotice N20261201-0a1b2c3d, recorded "
+					   "20261201000000Z by uid=takahashi,"));
+	free(msg);
+}
+END_TEST
+
 static Suite *people_suite(void)
 {
 	Suite *s = suite_create("people");
@@ -557,6 +644,9 @@ static Suite *people_suite(void)
 	tcase_add_test(tc, idle_timeout_host_check);
 	tcase_add_test(tc, idle_snippets_accepted_by_their_programs);
 	tcase_add_test(tc, notices_arrive);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("message");
+	tcase_add_test(tc, notice_message_encoding);
 	suite_add_tcase(s, tc);
 	return s;
 }
