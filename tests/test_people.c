@@ -241,8 +241,20 @@ START_TEST(compliance_report)
 						 "changetype: delete\n"),
 			 0);
 	free(module);
+	/* R-LOGIN-3: a login recorded on a host in the period */
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=desk,ou=people,dc=example,dc=org\n"
+						 "changetype: modify\nreplace: idmLastLoginTime\n"
+						 "idmLastLoginTime: 20261120093000Z\n-\n"
+						 "replace: idmLastLoginHost\n"
+						 "idmLastLoginHost: ws-17.example.org\n"),
+			 0);
 	root = compliance_json("2026-12-01", 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(root, "clauses_with_findings")), 0);
+	ck_assert_str_eq(verdict(root, "R-LOGIN-3"), "holds");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(clause(root, "R-LOGIN-3"),
+									  "evidence"),
+							  0)),
+			 "ws-17.example.org: last login of 1 accounts, newest 2026-11-20");
 	json_decref(root);
 }
 END_TEST
