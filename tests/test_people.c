@@ -310,6 +310,11 @@ START_TEST(new_keys_validated)
 	ck_assert_ptr_nonnull(strstr(out, "notify {\n  command=\"\"\n"));
 	free(out);
 	free(err);
+	/* without a command, notify delivers nothing and says why */
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &out, &err, "notify", NULL), 2);
+	ck_assert_ptr_nonnull(strstr(err, "notify.command is not set: 0 notices stay pending"));
+	free(out);
+	free(err);
 }
 END_TEST
 
