@@ -55,9 +55,6 @@ int exception_report(struct cmd_ctx *ctx, struct idm_operator *op, const struct 
 int report_compliance(struct cmd_ctx *ctx, int argc, char **argv);
 int report_notices(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_notify(struct cmd_ctx *ctx, int argc, char **argv);
-/* Delivers pending notices when notify.command is set, after an action
- * that wrote one; a failure is logged and kept for the next run. */
-int deliver_notices(struct cmd_ctx *ctx, const struct idm_config *cfg, struct idm_operator *op);
 int cmd_passwd(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_config_check(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_init(struct cmd_ctx *ctx, int argc, char **argv);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "cmd.h"
 #include "idm_compliance.h"
 #include "idm_error.h"
@@ -277,26 +278,11 @@ int report_notices(struct cmd_ctx *ctx, int argc, char **argv)
 	return exit_status(r);
 }
 
-int deliver_notices(struct cmd_ctx *ctx, const struct idm_config *cfg, struct idm_operator *op)
-{
-	struct idm_notice_summary s;
-	int r;
-
-	if (!cfg->notify.command || !*cfg->notify.command)
-		return IDM_OK;
-	r = idm_notice_deliver(op->d, cfg, &ctx->log, &s);
-	if (r < 0)
-		idm_logf(&ctx->log, LOG_WARNING,
-			 "%ld notices delivered, %ld kept for the next run (idmgr report notices)",
-			 s.delivered, s.pending);
-	return r;
-}
-
+/* The retry of undelivered notices, by idmgrd (which alone writes them). */
 int cmd_notify(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct idm_config *cfg = NULL;
-	struct idm_operator *op = NULL;
-	struct idm_notice_summary s = { 0 };
+	json_t *res = NULL;
 	int r;
 
 	(void)argv;
@@ -304,17 +290,15 @@ int cmd_notify(struct cmd_ctx *ctx, int argc, char **argv)
 		fputs(notify_usage, stderr);
 		return EXIT_INVALID;
 	}
-	r = officer_session(ctx, "notify", &cfg, &op);
-	if (r == IDM_OK) {
-		r = idm_notice_deliver(op->d, cfg, &ctx->log, &s);
-		if (r == IDM_ECONFIG)
-			idm_logf(&ctx->log, LOG_ERR,
-				 "%s: notify.command is not set: %ld notices stay pending",
-				 cfg->path, s.pending);
-		else if (r == IDM_OK || r == IDM_ESTATE)
-			printf("%ld notices delivered, %ld pending\n", s.delivered, s.pending);
-	}
-	idm_operator_free(op);
+	cfg = ctx_load_config(ctx);
+	if (!cfg)
+		return EXIT_INVALID;
+	r = client_call(ctx, cfg, "notices.deliver", json_object(), &res);
+	if (r == IDM_OK || r == IDM_ESTATE)
+		printf("%lld notices delivered, %lld pending\n",
+		       (long long)json_integer_value(json_object_get(res, "delivered")),
+		       (long long)json_integer_value(json_object_get(res, "pending")));
+	json_decref(res);
 	idm_config_free(cfg);
 	return exit_status(r);
 }

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -469,6 +471,44 @@ START_TEST(idle_snippets_accepted_by_their_programs)
 }
 END_TEST
 
+/* idmgrd reads idmgr.conf once: after a change to it, the sandbox's
+ * service is stopped and started again as idmgr-sandbox starts it (same
+ * arguments, so that "idmgr-sandbox stop" finds and stops it). */
+static void restart_service(void)
+{
+	char pidfile[700], sock[700], log[700], *text;
+	pid_t pid, child;
+	int i;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/idmgrd.pid", sb.dir);
+	snprintf(sock, sizeof(sock), "%s/idmgrd.sock", sb.dir);
+	snprintf(log, sizeof(log), "%s/idmgrd.log", sb.dir);
+	text = slurp(pidfile);
+	ck_assert_ptr_nonnull(text);
+	pid = (pid_t)strtol(text, NULL, 10);
+	free(text);
+	ck_assert_int_gt(pid, 1);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	for (i = 0; i < 100 && kill(pid, 0) == 0; i++)
+		usleep(100000);
+	ck_assert_int_lt(i, 100);
+	unlink(pidfile);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		char *argv[] = { getenv("IDMGRD_BIN"), "-f", "-c", sb.conf, "-p", pidfile, NULL };
+		int fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0600);
+		setsid();
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (i = 0; i < 100 && (access(pidfile, F_OK) != 0 || access(sock, F_OK) != 0); i++)
+		usleep(100000);
+	ck_assert_msg(i < 100, "idmgrd did not come back (%s)", log);
+}
+
 /* R-PRIV-2, R-VIO-1, R-EXC-2: notices arrive through the configured
  * program (a stub sendmail that appends what it gets to a file), as
  * RFC 5322 messages with a UTF-8 subject (RFC 2047) to the CISO's and the
@@ -494,6 +534,7 @@ START_TEST(notices_arrive)
 	ck_assert_ptr_nonnull(fp);
 	fputs(conf, fp);
 	fclose(fp);
+	restart_service();
 	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=sato,ou=people,dc=example,dc=org\n"
 						 "changetype: modify\nreplace: mail\n"
 						 "mail: sato@example.org\n\n"

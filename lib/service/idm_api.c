@@ -9,6 +9,7 @@
 #include "idm_error.h"
 #include "idm_exception.h"
 #include "idm_form.h"
+#include "idm_notice.h"
 #include "idm_operator.h"
 #include "idm_reconcile.h"
 #include "idm_request.h"
@@ -53,6 +54,32 @@ struct idm_api_op {
 
 static int run_submit(struct call *c);
 static int run_approve(struct call *c);
+/* After an action that wrote a notice: deliver it now, where it was
+ * marked (idm_notice.h).  Best effort: a failed delivery is logged and
+ * kept for "idmgr notify", never undoes the action. */
+static void deliver_notices(struct call *c)
+{
+	if (c->cfg->notify.command && *c->cfg->notify.command)
+		(void)idm_notice_deliver(c->op->d, c->cfg, c->log, NULL);
+}
+
+static int run_notify(struct call *c)
+{
+	struct idm_notice_summary sum = { 0 };
+	int r = idm_operator_require(c->op, c->log, (1u << IDM_ROLE_COUNT) - 1, "notify");
+
+	if (r == IDM_OK) {
+		r = idm_notice_deliver(c->op->d, c->cfg, c->log, &sum);
+		if (r == IDM_ECONFIG)
+			idm_logf(c->log, LOG_ERR,
+				 "%s: notify.command is not set: %ld notices stay pending",
+				 c->cfg->path, sum.pending);
+	}
+	json_object_set_new(c->result, "delivered", json_integer(sum.delivered));
+	json_object_set_new(c->result, "pending", json_integer(sum.pending));
+	return r;
+}
+
 static int run_reject(struct call *c);
 static int run_apply(struct call *c);
 static int run_unlock(struct call *c);
@@ -64,6 +91,7 @@ static int run_exception_revoke(struct call *c);
 static int run_exception_ack(struct call *c);
 static int run_sweep(struct call *c);
 static int run_reconcile(struct call *c);
+static int run_notify(struct call *c);
 
 #define ID_MAX 64
 #define WORD_MAX 1024
@@ -105,6 +133,8 @@ static const struct idm_api_op ops[] = {
 	/* read-only, but slapd's log of writes (password hashes among the
 	 * values) is readable by idmgrd only */
 	{ "audit.reconcile", { { "since", ARG_WORD, false, 32 } }, run_reconcile, false },
+	/* R-PRIV-2, R-VIO-1, R-EXC-2: the retry of notices not delivered yet */
+	{ "notices.deliver", { { NULL } }, run_notify, false },
 };
 
 const char *idm_api_op_name(const struct idm_api_op *op)
@@ -507,6 +537,7 @@ static int run_apply(struct call *c)
 		if (res.temp_password)
 			json_object_set_new(c->result, "temporary_password",
 					    json_string(res.temp_password));
+		deliver_notices(c); /* R-PRIV-2 */
 	}
 	idm_apply_result_clear(&res);
 	return r;
@@ -535,8 +566,12 @@ static int run_expire(struct call *c)
 
 static int run_suspend(struct call *c)
 {
-	return idm_user_suspend(c->op, c->cfg, c->log, arg_str(c, "uid"), arg_str(c, "reason"),
-				arg_str(c, "manager"), arg_bool(c, "emergency"));
+	int r = idm_user_suspend(c->op, c->cfg, c->log, arg_str(c, "uid"), arg_str(c, "reason"),
+				 arg_str(c, "manager"), arg_bool(c, "emergency"));
+
+	if (r == IDM_OK)
+		deliver_notices(c); /* R-VIO-1 */
+	return r;
 }
 
 static int run_exception_add(struct call *c)
@@ -554,6 +589,8 @@ static int run_exception_add(struct call *c)
 			      arg_str(c, "reason"), until, arg_bool(c, "emergency"), &id);
 	if (r == IDM_OK)
 		json_object_set_new(c->result, "id", json_string(id));
+	if (r == IDM_OK && arg_bool(c, "emergency"))
+		deliver_notices(c); /* R-EXC-2: reported at once */
 	free(id);
 	return r;
 }
