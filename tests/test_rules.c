@@ -2,7 +2,8 @@
  * table (contract §7, R-REG-1), separation of duties (R-SOD-1, R-SOD-2),
  * R-PRIV-3 as one predicate with one message, "lock in force" (R-PW,
  * R-PRIV-4), "exception in force" (R-EXC-1..3), the pending mark of an
- * operator action (R-AUD-1) and the one object ID formatter. */
+ * operator action (R-AUD-1), the one object ID formatter and the sweep's
+ * classes as of a date (R-REG-4). */
 #include "config.h"
 
 #include <check.h>
@@ -16,6 +17,7 @@
 #include "idm_error.h"
 #include "idm_exception.h"
 #include "idm_lockout.h"
+#include "idm_sweep_rules.h"
 #include "idm_time.h"
 
 #define BIT(r) (1u << (r))
@@ -206,6 +208,87 @@ START_TEST(object_ids)
 }
 END_TEST
 
+/* R-REG-4: the sweep's classes as of a date, in whole UTC days: stale
+ * only after more than inactive_days, never-used from creation, expired
+ * at idmValidUntil, counting from a return to active when that came
+ * later; expired comes first; seconded-overdue after idmUntil. */
+START_TEST(sweep_classes)
+{
+	const time_t now = 1800000000; /* 2027-01-15 08:00:00Z */
+	const time_t day = IDM_DAY, today = now - 8 * 3600;
+	struct idm_sweep_candidate c[2];
+	struct idm_sweep_dates a;
+	char why[200], d[11];
+
+	/* the later of the two logins; 0 is never */
+	ck_assert_int_eq(idm_sweep_last_login(5, 7), 7);
+	ck_assert_int_eq(idm_sweep_last_login(7, 0), 7);
+	ck_assert_int_eq(idm_sweep_last_login(0, 0), 0);
+
+	/* stale: a login on the day 90 days before today is not, 91 is */
+	a = (struct idm_sweep_dates){ .last_login = today - 90 * day, .created = 1 };
+	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 0);
+	a.last_login = today - 90 * day - 1;
+	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 1);
+	ck_assert_int_eq(c[0].cls, IDM_SWEEP_STALE);
+	ck_assert_str_eq(c[0].why, "last login 2026-10-16, 91 days before 2027-01-15");
+
+	/* never-used: from creation, with never_used_days */
+	a = (struct idm_sweep_dates){ .created = today - 30 * day };
+	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 0);
+	a.created -= 1;
+	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 1);
+	ck_assert_int_eq(c[0].cls, IDM_SWEEP_NEVER_USED);
+	ck_assert_str_eq(c[0].why,
+			 "never logged in; created 2026-12-15, 31 days before 2027-01-15");
+	a.created = 0; /* unknown creation: never swept as never-used */
+	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 0);
+
+	/* expired at idmValidUntil, and listed before stale */
+	a = (struct idm_sweep_dates){ .valid_until = now + 1, .created = now - day };
+	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 0);
+	a.valid_until = now;
+	a.last_login = today - 200 * day;
+	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 2);
+	ck_assert_int_eq(c[0].cls, IDM_SWEEP_EXPIRED);
+	ck_assert_str_eq(c[0].why, "valid until 2027-01-15, still active on 2027-01-15");
+	ck_assert_int_eq(c[1].cls, IDM_SWEEP_STALE);
+
+	/* made active again after the last login: the days count from then */
+	a = (struct idm_sweep_dates){ .last_login = today - 200 * day,
+				      .status_time = today - 10 * day };
+	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 0);
+	a.status_time = today - 95 * day;
+	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 1);
+	ck_assert_int_eq(c[0].cls, IDM_SWEEP_STALE);
+	ck_assert_str_eq(c[0].why,
+			 "no login since; active again since 2026-10-12, 95 days before 2027-01-15");
+	a = (struct idm_sweep_dates){ .created = today - 200 * day,
+				      .status_time = today - 31 * day };
+	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 1);
+	ck_assert_int_eq(c[0].cls, IDM_SWEEP_NEVER_USED);
+
+	/* seconded-overdue: strictly after idmUntil; absent never */
+	ck_assert(!idm_sweep_seconded_overdue(0, now, why, sizeof(why)));
+	ck_assert(!idm_sweep_seconded_overdue(now, now, why, sizeof(why)));
+	ck_assert(idm_sweep_seconded_overdue(now - 3 * day, now, why, sizeof(why)));
+	ck_assert_str_eq(why, "seconded until 2027-01-12, 3 days before 2027-01-15; "
+			      "no return request applied");
+
+	/* the exception rule lifting each disabling class (R-EXC-1), names */
+	ck_assert_str_eq(idm_sweep_rule_of(IDM_SWEEP_STALE), "inactive");
+	ck_assert_str_eq(idm_sweep_rule_of(IDM_SWEEP_NEVER_USED), "never-used");
+	ck_assert_str_eq(idm_sweep_rule_of(IDM_SWEEP_EXPIRED), "valid-until");
+	ck_assert_ptr_null(idm_sweep_rule_of(IDM_SWEEP_SECONDED_OVERDUE));
+	ck_assert_ptr_null(idm_sweep_rule_of(IDM_SWEEP_PRIVILEGE_DRIFT));
+	ck_assert_str_eq(idm_sweep_class_name(IDM_SWEEP_RETIRED_IN_GROUPS), "retired-in-groups");
+	ck_assert_str_eq(idm_sweep_class_name(IDM_SWEEP_CLASS_COUNT), "?");
+	ck_assert_str_eq(idm_sweep_action_name(IDM_SWEEP_WOULD_DISABLE), "would-disable");
+	idm_sweep_day(0, d);
+	ck_assert_str_eq(d, "-");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("rules");
@@ -218,6 +301,7 @@ int main(void)
 	tcase_add_test(tc, exception_in_force);
 	tcase_add_test(tc, pending_mark);
 	tcase_add_test(tc, object_ids);
+	tcase_add_test(tc, sweep_classes);
 	suite_add_tcase(s, tc);
 	return fx_run(s, NULL);
 }

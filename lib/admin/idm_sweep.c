@@ -16,10 +16,10 @@
 #include "idm_action.h"
 #include "idm_approval.h"
 #include "idm_sweep.h"
+#include "idm_sweep_rules.h"
 #include "idm_time.h"
 #include "idm_uid.h"
 
-#define DAY IDM_DAY
 #define DEFAULT_PAGE 1000
 /* Groups per page when reading memberships: a page holds the values of
  * every group in it, and a group may hold every account. */
@@ -27,48 +27,6 @@
 #define REASON_PREFIX "sweep: "
 /* idmPrivilegeRequest of the officers idmgr init made (idm_bootstrap.c) */
 #define INIT_GRANT "init"
-
-static const char *const class_names[IDM_SWEEP_CLASS_COUNT] = {
-	[IDM_SWEEP_STALE] = "stale",
-	[IDM_SWEEP_NEVER_USED] = "never-used",
-	[IDM_SWEEP_EXPIRED] = "expired",
-	[IDM_SWEEP_SECONDED_OVERDUE] = "seconded-overdue",
-	[IDM_SWEEP_RETIRED_IN_GROUPS] = "retired-in-groups",
-	[IDM_SWEEP_PRIVILEGE_DRIFT] = "privilege-drift",
-	[IDM_SWEEP_ROLE_NOT_ACTIVE] = "role-not-active",
-	[IDM_SWEEP_EXEMPT] = "exempt",
-};
-
-static const char *const action_names[IDM_SWEEP_ACTION_COUNT] = {
-	[IDM_SWEEP_LISTED] = "listed",
-	[IDM_SWEEP_WOULD_DISABLE] = "would-disable",
-	[IDM_SWEEP_DISABLED] = "disabled",
-	[IDM_SWEEP_PENDING] = "pending",
-	[IDM_SWEEP_COMPLETED] = "completed",
-	[IDM_SWEEP_REFUSED] = "refused",
-	[IDM_SWEEP_CHANGED] = "changed",
-};
-
-/* The exception rule (idm_exception.h) that lifts each disabling class. */
-static const char *rule_of(enum idm_sweep_class c)
-{
-	switch (c) {
-	case IDM_SWEEP_STALE: return "inactive";
-	case IDM_SWEEP_NEVER_USED: return "never-used";
-	case IDM_SWEEP_EXPIRED: return "valid-until";
-	default: return NULL;
-	}
-}
-
-const char *idm_sweep_class_name(enum idm_sweep_class c)
-{
-	return (unsigned)c < IDM_SWEEP_CLASS_COUNT ? class_names[c] : "?";
-}
-
-const char *idm_sweep_action_name(enum idm_sweep_action a)
-{
-	return (unsigned)a < IDM_SWEEP_ACTION_COUNT ? action_names[a] : "?";
-}
 
 /* ------------------------------------------------------------ state */
 
@@ -250,26 +208,9 @@ static int parse_account(LDAP *ld, LDAPMessage *e, const char *actor, struct acc
 	return IDM_OK;
 }
 
-/* The start (00:00 UTC) of t's day: inactivity counts in days, as people
- * and auditors read it ("last login 2026-08-27, 91 days before ..."). */
-static time_t midnight(time_t t)
-{
-	return t - t % DAY;
-}
-
 static time_t last_login(const struct acct *a)
 {
-	return a->pam_login > a->auth_login ? a->pam_login : a->auth_login;
-}
-
-static void day(time_t t, char buf[11])
-{
-	struct tm tm;
-
-	if (t && gmtime_r(&t, &tm))
-		strftime(buf, 11, "%Y-%m-%d", &tm);
-	else
-		strcpy(buf, "-");
+	return idm_sweep_last_login(a->pam_login, a->auth_login);
 }
 
 /* ------------------------------------------------------------ findings */
@@ -547,7 +488,7 @@ static bool made_by_init(const struct sweep *s, const struct acct *a)
 
 static int reason_for(enum idm_sweep_class cls, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%s%s", REASON_PREFIX, class_names[cls]);
+	int n = snprintf(buf, size, "%s%s", REASON_PREFIX, idm_sweep_class_name(cls));
 
 	return n > 0 && (size_t)n < size ? IDM_OK : IDM_ERANGE;
 }
@@ -561,7 +502,8 @@ static int disabled_class(const char *reason)
 	if (!reason || strncmp(reason, REASON_PREFIX, plen) != 0)
 		return -1;
 	for (int c = 0; c < IDM_SWEEP_CLASS_COUNT; c++)
-		if (rule_of((enum idm_sweep_class)c) && strcmp(reason + plen, class_names[c]) == 0)
+		if (idm_sweep_rule_of((enum idm_sweep_class)c) &&
+		    strcmp(reason + plen, idm_sweep_class_name((enum idm_sweep_class)c)) == 0)
 			return c;
 	return -1;
 }
@@ -585,7 +527,7 @@ static int refuse(struct sweep *s, const struct acct *a, enum idm_sweep_class cl
 {
 	char detail[512];
 
-	snprintf(detail, sizeof(detail), "%s: %s", class_names[cls], why);
+	snprintf(detail, sizeof(detail), "%s: %s", idm_sweep_class_name(cls), why);
 	if (idm_uid_check(s->cfg, a->uid) == IDM_OK) /* logged when it fails */
 		idm_operator_refuse(s->op, s->cfg, s->log, "sweep", a->uid, NULL, IDM_EDENIED, rule,
 				    detail);
@@ -614,11 +556,11 @@ static int disable(struct sweep *s, const struct acct *a, enum idm_sweep_class c
 	r = reason_for(cls, reason, sizeof(reason));
 	if (r < 0)
 		return r;
-	day(s->o->now, as_of);
+	idm_sweep_day(s->o->now, as_of);
 	snprintf(detail, sizeof(detail),
 		 "disabled: %s; %s (sweep as of %s, inactive_days %ld, "
 		 "never_used_days %ld)",
-		 class_names[cls], why, as_of, s->o->inactive_days, s->o->never_used_days);
+		 idm_sweep_class_name(cls), why, as_of, s->o->inactive_days, s->o->never_used_days);
 	ev.detail = detail;
 	r = idm_action_start(s->op, NULL, &ev, &x);
 	if (r < 0)
@@ -660,7 +602,7 @@ static int resume(struct sweep *s, struct acct *a, enum idm_sweep_class cls)
 	const char *rule;
 	int r;
 
-	day(a->status_time, when);
+	idm_sweep_day(a->status_time, when);
 	snprintf(detail, sizeof(detail),
 		 "disabled by a sweep on %s that was interrupted before "
 		 "its audit record",
@@ -684,55 +626,28 @@ static int resume(struct sweep *s, struct acct *a, enum idm_sweep_class cls)
  * disabled; those lifted are listed as exempt. */
 static int inactivity(struct sweep *s, struct acct *a)
 {
-	const struct idm_sweep_options *o = s->o;
-	enum idm_sweep_class cand[2];
-	char why[2][200], d1[11], d2[11];
-	time_t last = last_login(a), today = midnight(o->now);
-	size_t n = 0;
+	const struct idm_sweep_dates dates = {
+		.last_login = last_login(a),
+		.created = a->created,
+		.valid_until = a->valid_until,
+		.status_time = a->status_time,
+	};
+	struct idm_sweep_candidate cand[2];
+	size_t n = idm_sweep_inactivity(&dates, s->o->now, s->o->inactive_days,
+					s->o->never_used_days, cand);
 	int r = IDM_OK;
 
-	day(o->now, d2);
-	if (a->valid_until && o->now >= a->valid_until) {
-		day(a->valid_until, d1);
-		cand[n] = IDM_SWEEP_EXPIRED;
-		snprintf(why[n++], sizeof(why[0]), "valid until %s, still active on %s", d1, d2);
-	}
-	/* Made active again (a return request) after the last use: the clock
-	 * starts there, or a return from a long secondment would be swept
-	 * before its first login. */
-	if (a->status_time > (last ? last : a->created)) {
-		day(a->status_time, d1);
-		if (midnight(a->status_time) <
-		    today - (last ? o->inactive_days : o->never_used_days) * DAY) {
-			cand[n] = last ? IDM_SWEEP_STALE : IDM_SWEEP_NEVER_USED;
-			snprintf(why[n++], sizeof(why[0]),
-				 "%s; active again since %s, %ld days before %s",
-				 last ? "no login since" : "never logged in", d1,
-				 (long)((today - midnight(a->status_time)) / DAY), d2);
-		}
-	} else if (last && midnight(last) < today - o->inactive_days * DAY) {
-		day(last, d1);
-		cand[n] = IDM_SWEEP_STALE;
-		snprintf(why[n++], sizeof(why[0]), "last login %s, %ld days before %s", d1,
-			 (long)((today - midnight(last)) / DAY), d2);
-	} else if (!last && a->created && midnight(a->created) < today - o->never_used_days * DAY) {
-		day(a->created, d1);
-		cand[n] = IDM_SWEEP_NEVER_USED;
-		snprintf(why[n++], sizeof(why[0]),
-			 "never logged in; created %s, %ld days before %s", d1,
-			 (long)((today - midnight(a->created)) / DAY), d2);
-	}
 	for (size_t i = 0; r == IDM_OK && i < n; i++) {
-		const char *rule = rule_of(cand[i]);
+		const char *rule = idm_sweep_rule_of(cand[i].cls);
 		const struct exc *x = find_exception(s, a->uid, rule);
 		char detail[640], until[11];
 
 		if (!x)
-			return disable(s, a, cand[i], why[i]);
-		day(x->until, until);
+			return disable(s, a, cand[i].cls, cand[i].why);
+		idm_sweep_day(x->until, until);
 		snprintf(detail, sizeof(detail), "%s %s; exception %s (rule %s) until %s",
-			 class_names[cand[i]], why[i], x->id, rule, until);
-		r = emit(s, a, IDM_SWEEP_EXEMPT, cand[i], IDM_SWEEP_LISTED, detail);
+			 idm_sweep_class_name(cand[i].cls), cand[i].why, x->id, rule, until);
+		r = emit(s, a, IDM_SWEEP_EXEMPT, cand[i].cls, IDM_SWEEP_LISTED, detail);
 	}
 	return r;
 }
@@ -766,16 +681,10 @@ static int drift(struct sweep *s, const struct acct *a)
 
 static int seconded(struct sweep *s, const struct acct *a)
 {
-	char detail[200], d1[11], d2[11];
+	char detail[200];
 
-	if (!a->until || a->until >= s->o->now)
+	if (!idm_sweep_seconded_overdue(a->until, s->o->now, detail, sizeof(detail)))
 		return IDM_OK;
-	day(a->until, d1);
-	day(s->o->now, d2);
-	snprintf(detail, sizeof(detail),
-		 "seconded until %s, %ld days before %s; no return request "
-		 "applied",
-		 d1, (long)((s->o->now - a->until) / DAY), d2);
 	return emit(s, a, IDM_SWEEP_SECONDED_OVERDUE, IDM_SWEEP_SECONDED_OVERDUE, IDM_SWEEP_LISTED,
 		    detail);
 }
