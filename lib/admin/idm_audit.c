@@ -574,7 +574,7 @@ int idm_audit_find_token(struct idm_dir *d, const struct idm_config *cfg, const 
 
 /* A paged walk of every record (one page in memory at a time). */
 int idm_audit_walk_records(struct idm_dir *d, const char *ou, const char *filter,
-			idm_dir_entry_fn each, void *ctx)
+			   idm_dir_entry_fn each, void *ctx)
 {
 	int r = idm_dir_search_paged(d, ou, LDAP_SCOPE_ONELEVEL, filter, record_attrs, PAGE_SIZE,
 				     each, ctx);
@@ -604,7 +604,7 @@ void idm_audit_record_clear(struct idm_audit_record *r)
 /* Fills r from an entry (a value that cannot be read is NULL); *why says
  * what is malformed, or is NULL.  r->seq is 0 when unreadable. */
 void idm_audit_record_from_entry(LDAP *ld, LDAPMessage *e, struct idm_audit_record *r,
-			      const char **why)
+				 const char **why)
 {
 	char *seq = idm_entry_value(ld, e, "idmSeq"), *when = idm_entry_value(ld, e, "idmTime");
 	char canon[IDM_GENTIME_LEN];

@@ -207,7 +207,8 @@ static int link_record(struct verify_ctx *c, const struct idm_audit_record *rec)
 	/* Its link to the record before. */
 	if (seq == 1) {
 		if (!rec->prev_hash || strcmp(rec->prev_hash, idm_audit_genesis) != 0)
-			problem(&c->p, 1, "record 1: previous hash is not the genesis value (replaced)");
+			problem(&c->p, 1,
+				"record 1: previous hash is not the genesis value (replaced)");
 	} else if ((e = ends_find(&c->ends, seq - 1)) && (e->flags & WAIT_SUCC)) {
 		if (!rec->prev_hash || strcmp(rec->prev_hash, e->hash) != 0)
 			problem(&c->p, seq,
@@ -261,7 +262,8 @@ static int verify_entry(void *vctx, LDAP *ld, LDAPMessage *e)
 	if (why)
 		problem(&c->p, rec.seq, "record %ld: malformed, %s (edited)", rec.seq, why);
 	else if (idm_audit_record_hash(&rec, computed) < 0 || strcmp(computed, rec.hash) != 0)
-		problem(&c->p, rec.seq, "record %ld: contents do not match its hash (edited)", rec.seq);
+		problem(&c->p, rec.seq, "record %ld: contents do not match its hash (edited)",
+			rec.seq);
 	if (c->head && rec.seq == c->head->seq) {
 		c->head_seen = true;
 		copy_hash(c->head_hash_seen, rec.hash);
@@ -323,7 +325,8 @@ static int report_gaps(struct verify_ctx *c)
 		if (first == last)
 			problem(&c->p, first, "record %ld is missing (deleted)", first);
 		else
-			problem(&c->p, first, "records %ld to %ld are missing (deleted)", first, last);
+			problem(&c->p, first, "records %ld to %ld are missing (deleted)", first,
+				last);
 	}
 	if (c->n + missing != c->max)
 		problem(&c->p, 0, "%ld records for numbers 1 to %ld: some number is used twice",
@@ -344,8 +347,8 @@ static void check_head(struct verify_ctx *c, int r1, const struct idm_audit_head
 	}
 	if (r2 == IDM_ENOENT) {
 		if (c->n > 0 || r1 == IDM_OK)
-			problem(&c->p, 0, "the head is missing but %ld records exist (head deleted)",
-				c->n);
+			problem(&c->p, 0,
+				"the head is missing but %ld records exist (head deleted)", c->n);
 		return;
 	}
 	if (r1 == IDM_OK && c->max < h1->seq) {
@@ -457,15 +460,16 @@ static int writer_entry(void *ctx, LDAP *ld, LDAPMessage *e)
 	creator = idm_entry_value(ld, e, "creatorsName");
 	modifier = idm_entry_value(ld, e, "modifiersName");
 	if (!creator || strcasecmp(creator, w->writer) != 0)
-		problem(&w->p, seq, "record %ld: written by %s, not by the service's identity",
-			       seq, creator ? creator : "(unknown)");
+		problem(&w->p, seq, "record %ld: written by %s, not by the service's identity", seq,
+			creator ? creator : "(unknown)");
 	else if (modifier && strcasecmp(modifier, w->writer) != 0)
-		problem(&w->p, seq, "record %ld: modified by %s after it was written", seq, modifier);
+		problem(&w->p, seq, "record %ld: modified by %s after it was written", seq,
+			modifier);
 	for (size_t i = 0; i < sizeof(one_line) / sizeof(one_line[0]); i++) {
 		char *v = idm_entry_value(ld, e, one_line[i]);
 		if (has_control(v, false))
 			problem(&w->p, seq, "record %ld: %s holds a control character", seq,
-				       one_line[i]);
+				one_line[i]);
 		free(v);
 	}
 	detail = idm_entry_value(ld, e, "idmDetail");
@@ -506,9 +510,9 @@ int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
 					       "entryUUID");
 		if (r == IDM_OK && (!uuid || strcasecmp(uuid, cfg->service.audit_container_uuid)))
 			problem(&w.p, 0,
-				       "%s is not the container idmgr init made (entryUUID %s, pinned "
-				       "%s): the trail was replaced",
-				       ou, uuid ? uuid : "unknown", cfg->service.audit_container_uuid);
+				"%s is not the container idmgr init made (entryUUID %s, pinned "
+				"%s): the trail was replaced",
+				ou, uuid ? uuid : "unknown", cfg->service.audit_container_uuid);
 		free(uuid);
 		ldap_msgfree(res);
 	}
@@ -527,7 +531,7 @@ int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
 						   "modifiersName");
 		if (modifier && strcasecmp(modifier, w.writer) != 0)
 			problem(&w.p, 0, "the head was moved by %s, not by the service's identity",
-				       modifier);
+				modifier);
 		free(modifier);
 		ldap_msgfree(res);
 	}

@@ -105,8 +105,8 @@ size_t idm_sweep_inactivity(const struct idm_sweep_dates *a, time_t now, long in
 	} else if (last && midnight(last) < today - inactive_days * DAY) {
 		idm_sweep_day(last, d1);
 		cand[n].cls = IDM_SWEEP_STALE;
-		snprintf(cand[n++].why, sizeof(cand[0].why), "last login %s, %ld days before %s", d1,
-			 (long)((today - midnight(last)) / DAY), d2);
+		snprintf(cand[n++].why, sizeof(cand[0].why), "last login %s, %ld days before %s",
+			 d1, (long)((today - midnight(last)) / DAY), d2);
 	} else if (!last && a->created && midnight(a->created) < today - never_used_days * DAY) {
 		idm_sweep_day(a->created, d1);
 		cand[n].cls = IDM_SWEEP_NEVER_USED;

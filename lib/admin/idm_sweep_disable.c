@@ -1,0 +1,160 @@
+/* idm_sweep_disable.c -- the sweep's disable protocol: refusals, the
+ * compare-and-swap active -> suspended with its pending mark, the audit
+ * record, and the completion of an interrupted run's disable.  Split from
+ * idm_sweep.c (idm_sweep_run.h). */
+#include "config.h"
+
+#include <ldap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "idm_action.h"
+#include "idm_approval.h"
+#include "idm_dir.h"
+#include "idm_effect.h"
+#include "idm_error.h"
+#include "idm_mods.h"
+#include "idm_sweep.h"
+#include "idm_sweep_rules.h"
+#include "idm_sweep_run.h"
+#include "idm_time.h"
+#include "idm_uid.h"
+
+#define REASON_PREFIX "sweep: "
+
+static int reason_for(enum idm_sweep_class cls, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s%s", REASON_PREFIX, idm_sweep_class_name(cls));
+
+	return n > 0 && (size_t)n < size ? IDM_OK : IDM_ERANGE;
+}
+
+/* The class a sweep disabled for ("sweep: CLASS"); -1 for any other
+ * reason. */
+int idm_sweep_disabled_class(const char *reason)
+{
+	size_t plen = strlen(REASON_PREFIX);
+
+	if (!reason || strncmp(reason, REASON_PREFIX, plen) != 0)
+		return -1;
+	for (int c = 0; c < IDM_SWEEP_CLASS_COUNT; c++)
+		if (idm_sweep_rule_of((enum idm_sweep_class)c) &&
+		    strcmp(reason + plen, idm_sweep_class_name((enum idm_sweep_class)c)) == 0)
+			return c;
+	return -1;
+}
+
+/* Why this operator may not disable this account, or NULL. */
+static const char *refusal(const struct sweep *s, const struct acct *a)
+{
+	const char *rule;
+
+	if (strcasecmp(a->uid, s->op->uid) == 0)
+		return "the sweep never disables the operator running it";
+	if ((rule = idm_sod_privileged(s->op->roles, a->privileged)))
+		return rule;
+	if (idm_uid_check(s->cfg, a->uid) < 0)
+		return "the uid does not match registration.uid_pattern";
+	return NULL;
+}
+
+static int refuse(struct sweep *s, const struct acct *a, enum idm_sweep_class cls, const char *why,
+		  const char *rule)
+{
+	char detail[512];
+
+	snprintf(detail, sizeof(detail), "%s: %s", idm_sweep_class_name(cls), why);
+	if (idm_uid_check(s->cfg, a->uid) == IDM_OK) /* logged when it fails */
+		idm_operator_refuse(s->op, s->cfg, s->log, "sweep", a->uid, NULL, IDM_EDENIED, rule,
+				    detail);
+	else
+		idm_logf(s->log, LOG_WARNING, "sweep %s refused: %s", a->uid, rule);
+	snprintf(detail, sizeof(detail), "%s; not disabled: %s", why, rule);
+	return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_REFUSED, detail);
+}
+
+/* Disables one account and records it as one unit (idm_action.h): the
+ * compare-and-swap active -> suspended carries the pending mark, then the
+ * record, then the mark goes. */
+int idm_sweep_disable(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
+		      const char *why)
+{
+	char reason[64], now[IDM_GENTIME_LEN], detail[512], as_of[11];
+	struct idm_audit_event ev = { .action = "sweep", .subject = a->uid, .outcome = "done" };
+	struct idm_action x = { 0 };
+	const char *rule;
+	struct idm_mods *m = NULL;
+	int r;
+
+	if (!s->o->apply)
+		return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_WOULD_DISABLE, why);
+	if ((rule = refusal(s, a)))
+		return refuse(s, a, cls, why, rule);
+	r = reason_for(cls, reason, sizeof(reason));
+	if (r < 0)
+		return r;
+	idm_sweep_day(s->o->now, as_of);
+	snprintf(detail, sizeof(detail),
+		 "disabled: %s; %s (sweep as of %s, inactive_days %ld, "
+		 "never_used_days %ld)",
+		 idm_sweep_class_name(cls), why, as_of, s->o->inactive_days, s->o->never_used_days);
+	ev.detail = detail;
+	r = idm_action_start(s->op, NULL, &ev, &x);
+	if (r < 0)
+		return r;
+	idm_time_format(time(NULL), now);
+	m = idm_mods_new();
+	idm_mods_add(m, LDAP_MOD_DELETE, "idmStatus", "active");
+	idm_mods_add(m, LDAP_MOD_ADD, "idmStatus", "suspended");
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmStatusReason", reason);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmStatusTime", now);
+	idm_effect_status_lock(m, "suspended");
+	idm_action_mark(&x, m);
+	r = idm_dir_apply(s->op->d, a->dn, m);
+	if (r == IDM_ENOVALUE) {
+		idm_action_clear(&x);
+		snprintf(detail, sizeof(detail), "%s; no longer active when disabling: left alone",
+			 why);
+		return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_CHANGED, detail);
+	}
+	if (r == IDM_EDENIED) {
+		idm_action_clear(&x);
+		idm_logf(s->log, LOG_ERR, "sweep: the directory refused to disable %s", a->uid);
+		return refuse(s, a, cls, why, "the directory refused the change");
+	}
+	if (r == IDM_OK)
+		r = idm_action_finish(s->op, s->cfg, s->log, a->dn, &x);
+	idm_action_clear(&x);
+	if (r < 0)
+		return r; /* the mark stays: the next run completes it */
+	return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_DISABLED, why);
+}
+
+/* A disable an interrupted run left marked: write the audit record it
+ * owes (once: the trail knows its token), then remove the mark. */
+int idm_sweep_resume(struct sweep *s, struct acct *a, enum idm_sweep_class cls)
+{
+	struct idm_action x;
+	char detail[512], when[11];
+	const char *rule;
+	int r;
+
+	idm_sweep_day(a->status_time, when);
+	snprintf(detail, sizeof(detail),
+		 "disabled by a sweep on %s that was interrupted before "
+		 "its audit record",
+		 when);
+	if (!s->o->apply)
+		return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_PENDING, detail);
+	if ((rule = refusal(s, a)))
+		return refuse(s, a, cls, detail, rule);
+	r = idm_action_parse(a->pending, &x);
+	if (r == IDM_OK)
+		r = idm_action_finish(s->op, s->cfg, s->log, a->dn, &x);
+	idm_action_clear(&x);
+	if (r < 0)
+		return r;
+	return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_COMPLETED, detail);
+}
