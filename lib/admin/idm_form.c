@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idm_confuse_text.h"
 #include "idm_error.h"
 #include "idm_form.h"
 #include "idm_role.h"
@@ -400,9 +401,6 @@ static bool valid_group_name(const char *s)
  * "key = value" / "key = { values }" shape the scan stops and libconfuse
  * reports the syntax error. */
 
-/* Characters that end an unquoted string in libconfuse's lexer. */
-#define UNQUOTED_STOP " #\"'\t\n\r={}()+,*"
-
 enum tok { T_END, T_WORD, T_STRING, T_OPEN_STRING, T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN,
 	   T_EQ, T_PLUSEQ, T_COMMA };
 
@@ -427,8 +425,8 @@ static void next_token(struct lexer *lx, struct token *t)
 	for (;; p++) {
 		if (*p == '\n')
 			lx->line++;
-		else if (*p == '\0' || !strchr(UNQUOTED_STOP, *p) || strchr("\"'={}(),", *p) ||
-			 (*p == '+' && p[1] == '='))
+		else if (*p == '\0' || !strchr(IDM_CONFUSE_UNQUOTED_STOP, *p) ||
+			 strchr("\"'={}(),", *p) || (*p == '+' && p[1] == '='))
 			break;
 	}
 	t->start = p;
@@ -459,7 +457,7 @@ static void next_token(struct lexer *lx, struct token *t)
 		break;
 	}
 	default:
-		n = strcspn(p, UNQUOTED_STOP);
+		n = strcspn(p, IDM_CONFUSE_UNQUOTED_STOP);
 		t->kind = T_WORD;
 		p += n;
 		break;
@@ -874,7 +872,7 @@ int idm_form_parse(const struct idm_config *config, const char *name, const char
 	}
 	*p = (struct parse){ .cfg = config, .name = name, .now = now };
 	p->last_line = count_lines(text);
-	if (idm_config_prepare_text(copy, name, log) > 0) {
+	if (idm_confuse_prepare_text(copy, name, log, false) > 0) {
 		r = IDM_EINVAL;
 		goto out;
 	}

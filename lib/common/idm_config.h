@@ -135,26 +135,6 @@ int idm_config_check_service_files(const struct idm_config *cfg, const struct id
 /* Prints the effective configuration, defaults included, in idmgr.conf syntax. */
 void idm_config_print(const struct idm_config *cfg, FILE *fp);
 
-/* Prepares a libconfuse text in place before cfg_parse_buf(), for every
- * file idmgr parses (this one, request forms): blanks comments (newlines
- * kept, so libconfuse 3.3 cites the right lines) and logs each ${ that
- * libconfuse would expand from the environment as "NAME:LINE: ...".
- * Returns how many it found; the caller refuses the text unless 0.
- * (idm_config_load() also refuses a quote, comment or section never closed,
- * where libconfuse would stop reading and report success; the form parser's
- * own lexer names the field of such a quote.) */
-int idm_config_prepare_text(char *text, const char *name, const struct idm_log *log);
-
-/* Held around every call into libconfuse's scanner: cfg_init() (it scans
- * the defaults of lists), cfg_parse_buf(), and cfg_free() (it frees the
- * scanner's buffers; idm_confuse_free() does that, NULL accepted).  It is
- * process-global, so concurrent loads (a PAM application authenticating from
- * several threads) would corrupt each other; everything else of a load is
- * per thread. */
-void idm_confuse_lock(void);
-void idm_confuse_unlock(void);
-void idm_confuse_free(struct cfg_t *cfg);
-
 /* The policy of that name, or NULL. */
 const struct idm_policy *idm_config_policy(const struct idm_config *cfg, const char *name);
 const struct idm_unit *idm_config_unit(const struct idm_config *cfg, const char *name);

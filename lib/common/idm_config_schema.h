@@ -1,0 +1,19 @@
+/* idm_config_schema.h -- idmgr.conf's schema and validators (internal to
+ * idm_config.c and idm_config_schema.c). */
+#ifndef IDM_CONFIG_SCHEMA_H
+#define IDM_CONFIG_SCHEMA_H
+
+#include <confuse.h>
+
+/* The lines of ldap.bind_password_file and service.bind_password_file in
+ * the load in progress on this thread, as their validator saw them (0:
+ * not given); idm_config_load() resets them. */
+extern _Thread_local int idm_config_secret_line;
+extern _Thread_local int idm_config_service_secret_line;
+
+/* A new libconfuse section for idmgr.conf: every key with its default and
+ * validator; errfunc reports each error (NULL: no memory).  Call it with
+ * idm_confuse_lock() held. */
+cfg_t *idm_config_schema_init(cfg_errfunc_t errfunc);
+
+#endif
