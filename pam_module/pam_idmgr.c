@@ -33,6 +33,10 @@
 #define DATA_PREV "idmgr:previous_login"
 #define DATA_MUST_CHANGE "idmgr:ppolicy_must_change"
 static const char must_change_flag[] = "1";
+/* Set by account when auth did not run in this process (an SSH key login):
+ * the session then ignores what an auth elsewhere left (idm_login.h). */
+#define DATA_NO_AUTH "idmgr:account_without_auth"
+static const char no_auth_flag[] = "1";
 
 struct ctx {
 	pam_handle_t *pamh;
@@ -241,13 +245,15 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char 
 {
 	struct ctx c;
 	struct idm_account_result res = { .reason = "error" };
-	const void *must = NULL;
+	const void *must = NULL, *from_auth = NULL;
 	int pr, r;
 
 	pr = setup(&c, pamh, argc, argv);
 	if (pr != PAM_SUCCESS)
 		goto out;
 	pam_get_data(pamh, DATA_MUST_CHANGE, &must);
+	if (pam_get_data(pamh, DATA_PREV, &from_auth) != PAM_SUCCESS)
+		pam_set_data(pamh, DATA_NO_AUTH, (void *)no_auth_flag, NULL);
 	r = idm_login_account(c.cfg, &c.log, c.user, must != NULL, &res);
 	pr = account_code(r);
 	if (flags & PAM_SILENT)
@@ -283,7 +289,7 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 {
 	struct ctx c;
 	struct idm_last_login prev;
-	const void *from_auth = NULL;
+	const void *from_auth = NULL, *no_auth = NULL;
 	char when[64], logout[64], host[4 * IDM_HOST_MAX + 1];
 	int pr, r;
 
@@ -296,7 +302,8 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 		return PAM_SUCCESS;
 	}
 	pam_get_data(pamh, DATA_PREV, &from_auth);
-	r = idm_login_session_open(c.cfg, &c.log, c.user, c.rhost, from_auth, &prev);
+	pam_get_data(pamh, DATA_NO_AUTH, &no_auth);
+	r = idm_login_session_open(c.cfg, &c.log, c.user, c.rhost, from_auth, no_auth != NULL, &prev);
 	pr = PAM_SUCCESS;
 	if (flags & PAM_SILENT)
 		goto out;

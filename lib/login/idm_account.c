@@ -34,7 +34,7 @@ const char *const idm_account_attrs[] = {
 	"createTimestamp",
 	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
 	"idmLastLoginHost", "idmLastLogoutTime", "idmFailureTime", "idmHardLockTime",
-	"authTimestamp", "idmLoginTime", NULL,
+	"authTimestamp", "idmLoginTime", "idmPreviousLogin", NULL,
 };
 
 /* Every value of attr as strings, NULL-terminated; *n their number. */
@@ -127,6 +127,7 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 	a->last_logout = time_or_zero(v);
 	free(v);
 	a->last_host = idm_entry_value(ld, e, "idmLastLoginHost");
+	a->prev_login = idm_entry_value(ld, e, "idmPreviousLogin");
 	if (!a->dn || !a->uid) {
 		idm_account_free(a);
 		return IDM_EINVAL;
@@ -211,6 +212,7 @@ void idm_account_free(struct idm_account *a)
 	for (size_t i = 0; a->lock_values && i < a->n_lock_values; i++)
 		free(a->lock_values[i]);
 	free(a->lock_values);
+	free(a->prev_login);
 	free(a);
 }
 
