@@ -6,7 +6,11 @@
  * argument or the built-in default path. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libintl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <stdbool.h>
@@ -186,6 +190,77 @@ static void say_refusal(pam_handle_t *pamh, const struct idm_account_result *res
 	}
 }
 
+/* Run as an ordinary user (a screen locker), the module cannot read the
+ * service secret: the setuid helper idmgr-chkpwd checks the caller's own
+ * password, with the built-in configuration, counting failures like auth.
+ * fork and execve with an empty environment, the password on a pipe. */
+static int chkpwd(const char *user, const char *password)
+{
+	char *const args[] = { (char *)IDM_CHKPWD, (char *)user, NULL };
+	char *const envp[] = { NULL };
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	int fds[2], status = -1, pr = PAM_AUTH_ERR;
+	size_t len = strlen(password) + 1;
+	pid_t pid, w;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return PAM_SYSTEM_ERR;
+	/* The application's SIGCHLD handler must not reap our child. */
+	sigaction(SIGCHLD, &dfl, &old);
+	pid = fork();
+	if (pid == 0) {
+		if (dup2(fds[0], STDIN_FILENO) < 0)
+			_exit(4);
+		execve(IDM_CHKPWD, args, envp);
+		_exit(4);
+	}
+	close(fds[0]);
+	if (pid > 0) {
+		/* The helper reads up to the NUL; after a short write it sees
+		 * a password that is not the user's. */
+		ssize_t k = write(fds[1], password, len);
+
+		(void)k;
+		close(fds[1]);
+		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+			;
+		if (w == pid && WIFEXITED(status)) {
+			switch (WEXITSTATUS(status)) {
+			case 0: pr = PAM_SUCCESS; break;
+			case 1: pr = PAM_AUTH_ERR; break;
+			case 2: pr = PAM_AUTHINFO_UNAVAIL; break;
+			default: pr = PAM_SERVICE_ERR; break;
+			}
+		} else {
+			pr = PAM_SERVICE_ERR;
+		}
+	} else {
+		close(fds[1]);
+		pr = PAM_SYSTEM_ERR;
+	}
+	sigaction(SIGCHLD, &old, NULL);
+	return pr;
+}
+
+static int authenticate_unprivileged(pam_handle_t *pamh)
+{
+	const char *user = NULL, *password = NULL;
+	char ufield[72];
+	int pr;
+
+	pr = pam_get_user(pamh, &user, NULL);
+	if (pr != PAM_SUCCESS || !user || !*user)
+		return pr == PAM_SUCCESS ? PAM_USER_UNKNOWN : pr;
+	pr = pam_get_authtok(pamh, PAM_AUTHTOK, &password, NULL);
+	if (pr != PAM_SUCCESS)
+		return pr == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_AUTH_ERR;
+	pr = chkpwd(user, password);
+	pam_syslog(pamh, pr == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
+		   "auth: user=%s uid=%u result=%s reason=checked_by_%s", field(user, ufield, sizeof(ufield)),
+		   (unsigned)getuid(), pam_strerror(pamh, pr), "idmgr-chkpwd");
+	return pr;
+}
+
 EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct ctx c;
@@ -194,6 +269,8 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 	struct idm_last_login *prev;
 	int pr, r;
 
+	if (geteuid() != 0)
+		return authenticate_unprivileged(pamh);
 	pr = setup(&c, pamh, argc, argv);
 	if (pr != PAM_SUCCESS)
 		goto out;

@@ -29,11 +29,33 @@ for t in /usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/sshpass /usr/s
 done
 src=${IDMGR_SRCDIR:?} sandbox_cmd=${IDMGR_SANDBOX_CMD:?} module=${IDMGR_PAM_MODULE:?}
 
+chkpwd_built=${IDMGR_CHKPWD_BUILT:?} chkpwd_path=${IDMGR_CHKPWD_PATH:?}
+default_config=${IDMGR_DEFAULT_CONFIG:?}
+
 if [[ ${1:-} != --inside ]]; then
 	T=$(mktemp -d /tmp/idmgr-hosts.XXXXXX)
 	chmod 0711 "$T"
+	# Mount points for the helper and the default configuration, made here
+	# when missing (empty) and removed after; the files are bind mounts in
+	# the namespace only.
+	made=()
+	for f in "$chkpwd_path" "$default_config"; do
+		d=$(dirname "$f") top=''
+		while [[ ! -e $d ]]; do top=$d; d=$(dirname "$d"); done
+		if [[ -n $top ]]; then
+			mkdir -p "$(dirname "$f")"
+			made+=("$top")
+		fi
+		if [[ ! -e $f ]]; then
+			: >"$f"
+			made+=("$f")
+		fi
+	done
 	rc=0
 	unshare -m --propagation private "$0" --inside "$T" || rc=$?
+	for ((i = ${#made[@]} - 1; i >= 0; i--)); do
+		rm -rf -- "${made[i]}"
+	done
 	# whatever the inner part left running (it stops its daemons itself)
 	[[ -f $T/sb/.idmgr-sandbox ]] && "$sandbox_cmd" stop "$T/sb" >/dev/null 2>&1
 	if ((rc != 0)) && [[ -f $T/sshd.log ]]; then
@@ -296,3 +318,36 @@ out=$(drive "$shell" alice publickey -o PubkeyAuthentication=yes -i "$T/userkey"
 [[ $out == *"Last login: "*" from 127.0.0.1, last logout: "*"; 0 failed login attempt(s) since"* ]] ||
 	fail "key login after keyboard-interactive: wrong last login message: $out"
 ok "last login and failures since, under sshd keyboard-interactive (auth in another process) and by key"
+
+# ---------------------------------------------------------------- screen lockers
+# The setuid helper at its configured path, the sandbox's configuration at
+# the built-in one, in this namespace only.
+install -o root -m 4755 "$chkpwd_built" "$T/idmgr-chkpwd"
+mount --bind "$T/idmgr-chkpwd" "$chkpwd_path"
+mount --bind "$IDMGR_CONF" "$default_config"
+printf 'auth required %s config=%s\n' "$module" "$IDMGR_CONF" >"$E/pam.d/idmgr-lock"
+as_alice=(setpriv --reuid=20001 --regid=10000 --clear-groups --reset-env)
+locker() { # USER PASSWORD: pamtester as alice, as a screen locker calls PAM
+	drive_cmd "(^|\\n)Password:${tab}$2" "${as_alice[@]}" /usr/bin/pamtester -I tty=:0 idmgr-lock "$1" authenticate
+}
+drive_cmd() {
+	printf '%s\n' "$1" >"$T/dialog"
+	shift
+	timeout 60 python3 "$src/tests/pty_drive.py" "$T/dialog" 30 "$@" 2>&1
+}
+before=$(attr alice idmFailureCount)
+out=$(locker alice "$good") || fail "alice's screen locker refused her password: $out"
+[[ $out == *"successfully authenticated"* ]] || fail "pamtester as alice: $out"
+out=$(locker alice wrong-password-here) && fail "a wrong password unlocked alice's screen: $out"
+[[ $(attr alice idmFailureCount) == $((${before:-0} + 1)) ]] ||
+	fail "the helper's failure not counted: $(attr alice idmFailureCount) after ${before:-0}"
+bob_before=$(attr bob idmFailureCount)
+out=$(locker bob "$new") && fail "alice checked bob's password through the helper: $out"
+[[ $(attr bob idmFailureCount) == "$bob_before" ]] || fail "alice's attempt counted against bob"
+out=$(printf '%s\n' "$good" | "${as_alice[@]}" "$chkpwd_path" alice extra) && fail "extra argument accepted"
+rc=0; printf '%s\n' "$good" | "${as_alice[@]}" "$chkpwd_path" bob >/dev/null 2>&1 || rc=$?
+((rc == 4)) || fail "the helper answered alice about bob (exit $rc)"
+rc=0; drive_cmd "" "${as_alice[@]}" "$chkpwd_path" alice >/dev/null || rc=$?
+((rc == 4)) || fail "the helper read a password from a terminal (exit $rc)"
+out=$(locker alice "$good") || fail "alice's screen locker after the refusals: $out"
+ok "screen locker (pamtester as the user, PAM_TTY set): own password checked by idmgr-chkpwd and counted; other users, extra arguments and terminals refused"
