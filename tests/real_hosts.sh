@@ -62,7 +62,7 @@ if [[ ${1:-} != --inside ]]; then
 		echo "---- sshd.log"; tail -n 40 "$T/sshd.log"
 		echo "---- nslcd.log"; tail -n 20 "$T/nslcd.log" 2>/dev/null || true
 	fi
-	rm -rf -- "$T"
+	[[ ${IDMGR_HOSTS_KEEP:-} == 1 ]] || rm -rf -- "$T"
 	exit "$rc"
 fi
 T=$2
@@ -86,7 +86,7 @@ trap cleanup EXIT
 "$sandbox_cmd" start "$T/sb" >"$T/sandbox.out" || fail "sandbox did not start"
 # shellcheck disable=SC1091
 source <(grep -E '^[A-Z_]+=[A-Za-z0-9_./:=,@-]*$' "$T/sb/sandbox.env")
-timeout=2
+timeout=5
 sed -i -e "s|^\\([[:space:]]*\\)timeout[[:space:]]*=.*\$|\\1timeout = $timeout|" "$IDMGR_CONF"
 grep -q "timeout = $timeout" "$IDMGR_CONF" || fail "could not set ldap.timeout"
 admin=(-x -H "$LDAP_URI" -D "$ADMIN_DN" -y "$ADMIN_SECRET")
@@ -351,3 +351,33 @@ rc=0; drive_cmd "" "${as_alice[@]}" "$chkpwd_path" alice >/dev/null || rc=$?
 ((rc == 4)) || fail "the helper read a password from a terminal (exit $rc)"
 out=$(locker alice "$good") || fail "alice's screen locker after the refusals: $out"
 ok "screen locker (pamtester as the user, PAM_TTY set): own password checked by idmgr-chkpwd and counted; other users, extra arguments and terminals refused"
+
+# ---------------------------------------------------------------- directory outage
+# With slapd frozen (SIGSTOP), then stopped: a directory user's ssh login is
+# refused and a local user's accepted, each within 2 x ldap.timeout.
+elapsed() { # command...: runs it, sets $secs (wall clock) and $status
+	local t0 t1
+	t0=$(date +%s%N)
+	status=0
+	out=$("$@") || status=$?
+	t1=$(date +%s%N)
+	secs=$(((t1 - t0) / 1000000))
+}
+limit=$((2 * timeout * 1000))
+outage() { # WHAT
+	elapsed ssh_pw password alice "$good"
+	((status != 0)) || fail "$1: alice logged in: $out"
+	((secs <= limit)) || fail "$1: alice's refusal took ${secs} ms (limit ${limit} ms)"
+	local d=$secs
+	elapsed ssh_pw password hostlocal "$localpw"
+	((status == 0)) && [[ $out == *logged-in* ]] || fail "$1: the local user refused: $out"
+	((secs <= limit)) || fail "$1: the local login took ${secs} ms (limit ${limit} ms)"
+	ok "directory $1: a directory user refused in ${d} ms, a local user logged in in ${secs} ms (limit 2 x ldap.timeout = ${limit} ms)"
+}
+out=$(ssh_pw password hostlocal "$localpw") || fail "local login with the directory up: $out"
+kill -STOP "$SLAPD_PID"
+outage frozen
+kill -CONT "$SLAPD_PID"
+kill -TERM "$SLAPD_PID"
+for _ in $(seq 100); do kill -0 "$SLAPD_PID" 2>/dev/null || break; sleep 0.1; done
+outage stopped
