@@ -149,6 +149,7 @@ account required pam_nologin.so
 @include common-session
 @include common-password
 EOF
+printf '@include common-account\n' >"$E/pam.d/idmgr-account"
 cat >"$E/nsswitch.conf" <<EOF
 passwd: files ldap
 group: files ldap
@@ -372,7 +373,11 @@ outage() { # WHAT
 	elapsed ssh_pw password hostlocal "$localpw"
 	((status == 0)) && [[ $out == *logged-in* ]] || fail "$1: the local user refused: $out"
 	((secs <= limit)) || fail "$1: the local login took ${secs} ms (limit ${limit} ms)"
-	ok "directory $1: a directory user refused in ${d} ms, a local user logged in in ${secs} ms (limit 2 x ldap.timeout = ${limit} ms)"
+	local l=$secs
+	elapsed /usr/bin/pamtester idmgr-account root acct_mgmt
+	((status == 0)) || fail "$1: root's account phase refused: $out"
+	((secs <= 1000)) || fail "$1: root's account phase waited ${secs} ms for the directory"
+	ok "directory $1: a directory user refused in ${d} ms, a local user logged in in ${l} ms (limit 2 x ldap.timeout = ${limit} ms); root's account phase ${secs} ms"
 }
 out=$(ssh_pw password hostlocal "$localpw") || fail "local login with the directory up: $out"
 kill -STOP "$SLAPD_PID"

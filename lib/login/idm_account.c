@@ -163,8 +163,9 @@ int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const ch
 	int r;
 
 	*out = NULL;
-	if (idm_uid_check(cfg, uid) < 0)
-		return IDM_ENOENT; /* no directory call for an invalid uid */
+	if (idm_uid_check(cfg, uid) < 0 || idm_uid_reserved(cfg, uid))
+		return IDM_ENOENT; /* no directory call for an invalid or reserved uid
+				      (root's login never waits for the directory) */
 	r = idm_filter_fmt(&filter, "(&(objectClass=idmAccount)(uid=%s))", uid);
 	if (r < 0)
 		return r;

@@ -16,6 +16,15 @@
 #include "idm_random.h"
 #include "idm_secret.h"
 #include "idm_time.h"
+#include "idm_uid.h"
+
+/* A name that cannot be a directory account (invalid, or reserved such as
+ * root): answered "unknown" before any connection, so root's login never
+ * waits for the directory (issue 13). */
+static bool not_the_directorys(const struct idm_config *cfg, const char *uid)
+{
+	return idm_uid_check(cfg, uid) < 0 || idm_uid_reserved(cfg, uid);
+}
 
 const char *idm_auth_reason_name(enum idm_auth_reason r)
 {
@@ -234,6 +243,11 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		res->reason = IDM_AUTH_NOT_A_PASSWORD;
 		return IDM_EAUTH;
 	}
+	if (not_the_directorys(cfg, uid)) {
+		equalise_cost(cfg, password);
+		res->reason = IDM_AUTH_UNKNOWN_USER;
+		return IDM_ENOENT;
+	}
 	r = idm_dir_open_service(cfg, log, &svc);
 	if (r == IDM_OK)
 		r = idm_account_lookup(svc, cfg, uid, &a);
@@ -338,7 +352,7 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 	res->reason = "error";
 	res->days_left = -1;
 	set_policy(res->policy, NULL);
-	r = idm_dir_open_service(cfg, log, &svc);
+	r = not_the_directorys(cfg, uid) ? IDM_ENOENT : idm_dir_open_service(cfg, log, &svc);
 	if (r == IDM_OK)
 		r = idm_account_lookup(svc, cfg, uid, &a);
 	if (r < 0) {
