@@ -75,7 +75,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	openlog("idmgr-chkpwd", LOG_PID, LOG_AUTHPRIV);
 	pw = getpwuid(uid);
-	if (argc != 2 || !pw || strcmp(argv[1], pw->pw_name) != 0 || strlen(pw->pw_name) >= sizeof(name)) {
+	if (argc != 2 || !pw || strcmp(argv[1], pw->pw_name) != 0 ||
+	    strlen(pw->pw_name) >= sizeof(name)) {
 		syslog(LOG_WARNING, "refused: uid %u asked about %s", (unsigned)uid,
 		       argc == 2 && strlen(argv[1]) < 64 ? argv[1] : "(bad arguments)");
 		return REFUSED;
@@ -98,9 +99,9 @@ int main(int argc, char **argv)
 	r = idm_login_authenticate(cfg, &log, name, password, "localhost", &res);
 	explicit_bzero(password, sizeof(password));
 	rc = r == IDM_OK ? OK : r == IDM_EUNAVAIL ? UNAVAIL : r == IDM_ECONFIG ? CONFIG : FAILED;
-	syslog(rc == OK ? LOG_INFO : LOG_NOTICE, "auth: user=%s uid=%u result=%s reason=%s policy=%s",
-	       name, (unsigned)uid, rc == OK ? "ok" : "refused", idm_auth_reason_name(res.reason),
-	       res.policy);
+	syslog(rc == OK ? LOG_INFO : LOG_NOTICE,
+	       "auth: user=%s uid=%u result=%s reason=%s policy=%s", name, (unsigned)uid,
+	       rc == OK ? "ok" : "refused", idm_auth_reason_name(res.reason), res.policy);
 	idm_config_free(cfg);
 	if (rc != OK)
 		sleep(IDM_CHKPWD_DELAY);
