@@ -6,7 +6,11 @@
  * argument or the built-in default path. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libintl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <stdbool.h>
@@ -33,6 +37,10 @@
 #define DATA_PREV "idmgr:previous_login"
 #define DATA_MUST_CHANGE "idmgr:ppolicy_must_change"
 static const char must_change_flag[] = "1";
+/* Set by account when auth did not run in this process (an SSH key login):
+ * the session then ignores what an auth elsewhere left (idm_login.h). */
+#define DATA_NO_AUTH "idmgr:account_without_auth"
+static const char no_auth_flag[] = "1";
 
 struct ctx {
 	pam_handle_t *pamh;
@@ -182,6 +190,77 @@ static void say_refusal(pam_handle_t *pamh, const struct idm_account_result *res
 	}
 }
 
+/* Run as an ordinary user (a screen locker), the module cannot read the
+ * service secret: the setuid helper idmgr-chkpwd checks the caller's own
+ * password, with the built-in configuration, counting failures like auth.
+ * fork and execve with an empty environment, the password on a pipe. */
+static int chkpwd(const char *user, const char *password)
+{
+	char *const args[] = { (char *)IDM_CHKPWD, (char *)user, NULL };
+	char *const envp[] = { NULL };
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	int fds[2], status = -1, pr = PAM_AUTH_ERR;
+	size_t len = strlen(password) + 1;
+	pid_t pid, w;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return PAM_SYSTEM_ERR;
+	/* The application's SIGCHLD handler must not reap our child. */
+	sigaction(SIGCHLD, &dfl, &old);
+	pid = fork();
+	if (pid == 0) {
+		if (dup2(fds[0], STDIN_FILENO) < 0)
+			_exit(4);
+		execve(IDM_CHKPWD, args, envp);
+		_exit(4);
+	}
+	close(fds[0]);
+	if (pid > 0) {
+		/* The helper reads up to the NUL; after a short write it sees
+		 * a password that is not the user's. */
+		ssize_t k = write(fds[1], password, len);
+
+		(void)k;
+		close(fds[1]);
+		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+			;
+		if (w == pid && WIFEXITED(status)) {
+			switch (WEXITSTATUS(status)) {
+			case 0: pr = PAM_SUCCESS; break;
+			case 1: pr = PAM_AUTH_ERR; break;
+			case 2: pr = PAM_AUTHINFO_UNAVAIL; break;
+			default: pr = PAM_SERVICE_ERR; break;
+			}
+		} else {
+			pr = PAM_SERVICE_ERR;
+		}
+	} else {
+		close(fds[1]);
+		pr = PAM_SYSTEM_ERR;
+	}
+	sigaction(SIGCHLD, &old, NULL);
+	return pr;
+}
+
+static int authenticate_unprivileged(pam_handle_t *pamh)
+{
+	const char *user = NULL, *password = NULL;
+	char ufield[72];
+	int pr;
+
+	pr = pam_get_user(pamh, &user, NULL);
+	if (pr != PAM_SUCCESS || !user || !*user)
+		return pr == PAM_SUCCESS ? PAM_USER_UNKNOWN : pr;
+	pr = pam_get_authtok(pamh, PAM_AUTHTOK, &password, NULL);
+	if (pr != PAM_SUCCESS)
+		return pr == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_AUTH_ERR;
+	pr = chkpwd(user, password);
+	pam_syslog(pamh, pr == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
+		   "auth: user=%s uid=%u result=%s reason=checked_by_%s", field(user, ufield, sizeof(ufield)),
+		   (unsigned)getuid(), pam_strerror(pamh, pr), "idmgr-chkpwd");
+	return pr;
+}
+
 EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct ctx c;
@@ -190,6 +269,8 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 	struct idm_last_login *prev;
 	int pr, r;
 
+	if (geteuid() != 0)
+		return authenticate_unprivileged(pamh);
 	pr = setup(&c, pamh, argc, argv);
 	if (pr != PAM_SUCCESS)
 		goto out;
@@ -241,13 +322,15 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char 
 {
 	struct ctx c;
 	struct idm_account_result res = { .reason = "error" };
-	const void *must = NULL;
+	const void *must = NULL, *from_auth = NULL;
 	int pr, r;
 
 	pr = setup(&c, pamh, argc, argv);
 	if (pr != PAM_SUCCESS)
 		goto out;
 	pam_get_data(pamh, DATA_MUST_CHANGE, &must);
+	if (pam_get_data(pamh, DATA_PREV, &from_auth) != PAM_SUCCESS)
+		pam_set_data(pamh, DATA_NO_AUTH, (void *)no_auth_flag, NULL);
 	r = idm_login_account(c.cfg, &c.log, c.user, must != NULL, &res);
 	pr = account_code(r);
 	if (flags & PAM_SILENT)
@@ -283,7 +366,7 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 {
 	struct ctx c;
 	struct idm_last_login prev;
-	const void *from_auth = NULL;
+	const void *from_auth = NULL, *no_auth = NULL;
 	char when[64], logout[64], host[4 * IDM_HOST_MAX + 1];
 	int pr, r;
 
@@ -296,7 +379,8 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 		return PAM_SUCCESS;
 	}
 	pam_get_data(pamh, DATA_PREV, &from_auth);
-	r = idm_login_session_open(c.cfg, &c.log, c.user, c.rhost, from_auth, &prev);
+	pam_get_data(pamh, DATA_NO_AUTH, &no_auth);
+	r = idm_login_session_open(c.cfg, &c.log, c.user, c.rhost, from_auth, no_auth != NULL, &prev);
 	pr = PAM_SUCCESS;
 	if (flags & PAM_SILENT)
 		goto out;

@@ -34,7 +34,7 @@ const char *const idm_account_attrs[] = {
 	"createTimestamp",
 	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
 	"idmLastLoginHost", "idmLastLogoutTime", "idmFailureTime", "idmHardLockTime",
-	"authTimestamp", "idmLoginTime", NULL,
+	"authTimestamp", "idmLoginTime", "idmPreviousLogin", NULL,
 };
 
 /* Every value of attr as strings, NULL-terminated; *n their number. */
@@ -127,6 +127,7 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 	a->last_logout = time_or_zero(v);
 	free(v);
 	a->last_host = idm_entry_value(ld, e, "idmLastLoginHost");
+	a->prev_login = idm_entry_value(ld, e, "idmPreviousLogin");
 	if (!a->dn || !a->uid) {
 		idm_account_free(a);
 		return IDM_EINVAL;
@@ -162,8 +163,9 @@ int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const ch
 	int r;
 
 	*out = NULL;
-	if (idm_uid_check(cfg, uid) < 0)
-		return IDM_ENOENT; /* no directory call for an invalid uid */
+	if (idm_uid_check(cfg, uid) < 0 || idm_uid_reserved(cfg, uid))
+		return IDM_ENOENT; /* no directory call for an invalid or reserved uid
+				      (root's login never waits for the directory) */
 	r = idm_filter_fmt(&filter, "(&(objectClass=idmAccount)(uid=%s))", uid);
 	if (r < 0)
 		return r;
@@ -211,6 +213,7 @@ void idm_account_free(struct idm_account *a)
 	for (size_t i = 0; a->lock_values && i < a->n_lock_values; i++)
 		free(a->lock_values[i]);
 	free(a->lock_values);
+	free(a->prev_login);
 	free(a);
 }
 

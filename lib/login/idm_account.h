@@ -32,6 +32,7 @@ struct idm_account {
 	time_t last_success; /* authTimestamp: the server's time of the last successful bind */
 	time_t last_login, last_logout;
 	char *last_host; /* as stored: printable unless written around idmgr */
+	char *prev_login; /* idmPreviousLogin, as stored (idm_login.c reads it) */
 };
 
 /* IDM_ENOENT when uid is invalid or not a managed account. */

@@ -16,6 +16,15 @@
 #include "idm_random.h"
 #include "idm_secret.h"
 #include "idm_time.h"
+#include "idm_uid.h"
+
+/* A name that cannot be a directory account (invalid, or reserved such as
+ * root): answered "unknown" before any connection, so root's login never
+ * waits for the directory (issue 13). */
+static bool not_the_directorys(const struct idm_config *cfg, const char *uid)
+{
+	return idm_uid_check(cfg, uid) < 0 || idm_uid_reserved(cfg, uid);
+}
 
 const char *idm_auth_reason_name(enum idm_auth_reason r)
 {
@@ -23,6 +32,7 @@ const char *idm_auth_reason_name(enum idm_auth_reason r)
 		[IDM_AUTH_OK] = "ok",
 		[IDM_AUTH_WRONG_PASSWORD] = "wrong_password",
 		[IDM_AUTH_EMPTY_PASSWORD] = "empty_password",
+		[IDM_AUTH_NOT_A_PASSWORD] = "not_a_password",
 		[IDM_AUTH_UNKNOWN_USER] = "unknown_user",
 		[IDM_AUTH_LOCKED] = "locked",
 		[IDM_AUTH_HARD_LOCKED] = "locked_hard_limit",
@@ -107,6 +117,50 @@ static const char *stored_host(const char *rhost, char buf[IDM_HOST_MAX + 1])
 	return rhost && *rhost ? idm_printable(rhost, "\\", buf, IDM_HOST_MAX + 1) : "localhost";
 }
 
+/* How long after auth recorded a login a session in another process
+ * (sshd's keyboard-interactive child) still takes idmPreviousLogin as this
+ * login's: sshd's LoginGraceTime (120 s) plus a forced password change. */
+#define PREV_LOGIN_GRACE 300
+
+/* idmPreviousLogin: "RECORDED PREVIOUS FAILURES HOST", RECORDED the
+ * idmLastLoginTime written with it, PREVIOUS the login before ("0": none),
+ * FAILURES the failed attempts between the two, HOST the previous login's
+ * host ("-": none).  Written by auth in its one modify, so the session
+ * phase finds the login before this one even when auth ran in a process
+ * that has exited (issue 13). */
+static void format_prev(char *buf, size_t size, const char *recorded, const struct idm_account *a)
+{
+	char prev[IDM_GENTIME_LEN] = "0";
+
+	if (a->last_login)
+		idm_time_format(a->last_login, prev);
+	snprintf(buf, size, "%s %s %ld %s", recorded, prev, a->failure_count < 0 ? 0 : a->failure_count,
+		 a->last_host && *a->last_host ? a->last_host : "-");
+}
+
+/* The previous login from idmPreviousLogin when it was written with the
+ * login now recorded (its RECORDED is idmLastLoginTime) no longer than
+ * PREV_LOGIN_GRACE ago; false otherwise (then no auth of this login left
+ * it: an SSH key login, or a stale value). */
+static bool parse_prev(const struct idm_account *a, time_t now, struct idm_last_login *prev)
+{
+	char recorded[IDM_GENTIME_LEN + 1], previous[IDM_GENTIME_LEN + 1], host[256];
+	time_t rec, p = 0;
+	long failures;
+
+	if (!a->prev_login || !a->last_login ||
+	    sscanf(a->prev_login, "%16s %16s %ld %255s", recorded, previous, &failures, host) != 4)
+		return false;
+	if (idm_time_parse(recorded, &rec) < 0 || rec != a->last_login || now - rec > PREV_LOGIN_GRACE ||
+	    now < rec - 60 || failures < 0 || (strcmp(previous, "0") && idm_time_parse(previous, &p) < 0))
+		return false;
+	prev->login = p;
+	prev->logout = a->last_logout;
+	prev->failures = failures;
+	snprintf(prev->host, sizeof(prev->host), "%s", strcmp(host, "-") ? host : "");
+	return true;
+}
+
 /* After a successful check: the last login's time and host and, under
  * max_logins, one more login value (the server's time and the attempt's
  * nonce, idm_account.h).  Failures are not cleared here (the service
@@ -126,8 +180,11 @@ static int record_success(struct idm_dir *svc, const struct idm_policy *p,
 	char now[IDM_GENTIME_LEN], login[IDM_GENTIME_LEN + 18], host[IDM_HOST_MAX + 1];
 	const char *nonce = strchr(at->own, '#');
 	int r;
+	char prev[IDM_GENTIME_LEN * 2 + IDM_HOST_MAX + 48];
 
 	idm_time_format(time(NULL), now);
+	format_prev(prev, sizeof(prev), now, a);
+	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPreviousLogin", prev);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", stored_host(rhost, host));
 	if (p->max_logins <= 0 || !nonce) {
@@ -174,6 +231,22 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		equalise_cost(cfg, "");
 		res->reason = IDM_AUTH_EMPTY_PASSWORD;
 		return IDM_EAUTH;
+	}
+	if (strpbrk(password, "\n\r")) {
+		/* No conversation delivers a line break inside an answer, so no
+		 * user can have typed this: it is a program's placeholder, such
+		 * as sshd's "\b\n\r\177INCORRECT" for a user the name service
+		 * cannot resolve.  Refused before any directory call and never
+		 * counted as a failure: a name-service outage must not lock out
+		 * users who type the right password (issue 13, R-LOGIN-2). */
+		equalise_cost(cfg, password);
+		res->reason = IDM_AUTH_NOT_A_PASSWORD;
+		return IDM_EAUTH;
+	}
+	if (not_the_directorys(cfg, uid)) {
+		equalise_cost(cfg, password);
+		res->reason = IDM_AUTH_UNKNOWN_USER;
+		return IDM_ENOENT;
 	}
 	r = idm_dir_open_service(cfg, log, &svc);
 	if (r == IDM_OK)
@@ -279,7 +352,7 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 	res->reason = "error";
 	res->days_left = -1;
 	set_policy(res->policy, NULL);
-	r = idm_dir_open_service(cfg, log, &svc);
+	r = not_the_directorys(cfg, uid) ? IDM_ENOENT : idm_dir_open_service(cfg, log, &svc);
 	if (r == IDM_OK)
 		r = idm_account_lookup(svc, cfg, uid, &a);
 	if (r < 0) {
@@ -336,7 +409,7 @@ out:
 }
 
 static int write_times(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
-		       const char *rhost, bool login, struct idm_last_login *prev)
+		       const char *rhost, bool login, bool stored_prev, struct idm_last_login *prev)
 {
 	struct idm_dir *svc = NULL;
 	struct idm_account *a = NULL;
@@ -349,7 +422,9 @@ static int write_times(const struct idm_config *cfg, const struct idm_log *log, 
 		r = idm_account_lookup(svc, cfg, uid, &a);
 	if (r < 0)
 		goto out;
-	if (prev) {
+	if (prev && stored_prev && parse_prev(a, time(NULL), prev))
+		; /* auth recorded this login, in another process, and left the one before */
+	else if (prev) {
 		prev->login = a->last_login;
 		prev->logout = a->last_logout;
 		snprintf(prev->host, sizeof(prev->host), "%s", a->last_host ? a->last_host : "");
@@ -361,6 +436,8 @@ static int write_times(const struct idm_config *cfg, const struct idm_log *log, 
 	if (login) {
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginTime", now);
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLoginHost", stored_host(rhost, host));
+		if (a->prev_login) /* used, or stale: never read twice */
+			idm_mods_add(m, LDAP_MOD_REPLACE, "idmPreviousLogin", NULL);
 	} else {
 		idm_mods_add(m, LDAP_MOD_REPLACE, "idmLastLogoutTime", now);
 	}
@@ -374,7 +451,8 @@ out:
 
 int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *log,
 			   const char *uid, const char *rhost,
-			   const struct idm_last_login *from_auth, struct idm_last_login *prev)
+			   const struct idm_last_login *from_auth, bool auth_skipped,
+			   struct idm_last_login *prev)
 {
 	if (from_auth) {
 		*prev = *from_auth; /* auth recorded this login already */
@@ -382,11 +460,11 @@ int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *l
 	}
 	memset(prev, 0, sizeof(*prev));
 	prev->failures = -1;
-	return write_times(cfg, log, uid, rhost, true, prev);
+	return write_times(cfg, log, uid, rhost, true, !auth_skipped, prev);
 }
 
 int idm_login_session_close(const struct idm_config *cfg, const struct idm_log *log,
 			    const char *uid)
 {
-	return write_times(cfg, log, uid, NULL, false, NULL);
+	return write_times(cfg, log, uid, NULL, false, false, NULL);
 }

@@ -22,6 +22,7 @@ enum idm_auth_reason {
 	IDM_AUTH_OK,
 	IDM_AUTH_WRONG_PASSWORD,
 	IDM_AUTH_EMPTY_PASSWORD,
+	IDM_AUTH_NOT_A_PASSWORD, /* holds a line break: no dialog can deliver it */
 	IDM_AUTH_UNKNOWN_USER,
 	IDM_AUTH_LOCKED,
 	IDM_AUTH_HARD_LOCKED,
@@ -87,12 +88,16 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 		      bool ppolicy_must_change, struct idm_account_result *res);
 
 /* session open: the previous login for the message.  from_auth is what
- * auth found in this transaction (it recorded this login already); NULL
- * when auth was skipped (an SSH key): then the entry is read and this login
- * recorded here. */
+ * auth found in this process (it recorded this login already).  Without
+ * it the entry is read and this login recorded here; the login before is
+ * the one auth left in idmPreviousLogin when auth ran in another process
+ * (sshd's keyboard-interactive child) within a few minutes, unless
+ * auth_skipped (the account phase ran in this process without auth: an SSH
+ * key), else the entry's last login. */
 int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *log,
 			   const char *uid, const char *rhost,
-			   const struct idm_last_login *from_auth, struct idm_last_login *prev);
+			   const struct idm_last_login *from_auth, bool auth_skipped,
+			   struct idm_last_login *prev);
 int idm_login_session_close(const struct idm_config *cfg, const struct idm_log *log,
 			    const char *uid);
 
