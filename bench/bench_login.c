@@ -80,8 +80,15 @@ static double login(void)
 
 static double whoami(const struct sandbox *sb)
 {
-	char *argv[] = { "/usr/bin/ldapwhoami", "-x", "-H", (char *)sb->uri, "-D",
-			 "uid=bench,ou=people,dc=example,dc=org", "-w", (char *)password, NULL };
+	char *argv[] = { "/usr/bin/ldapwhoami",
+			 "-x",
+			 "-H",
+			 (char *)sb->uri,
+			 "-D",
+			 "uid=bench,ou=people,dc=example,dc=org",
+			 "-w",
+			 (char *)password,
+			 NULL };
 	double t0 = now_s();
 
 	if (run_cmd(argv, NULL, NULL, NULL) != 0) {
@@ -114,8 +121,9 @@ static void concurrent_attempts(struct sandbox *sb)
 			if (read(go[0], &b, 1) < 0)
 				_exit(3);
 			idm_login_authenticate(sb->cfg, NULL, "bench", "a wrong guess", NULL, &res);
-			_exit(res.reason == IDM_AUTH_WRONG_PASSWORD ? 0 :
-			      res.reason == IDM_AUTH_LOCKED	? 1 : 2);
+			_exit(res.reason == IDM_AUTH_WRONG_PASSWORD ? 0
+			      : res.reason == IDM_AUTH_LOCKED       ? 1
+								    : 2);
 		}
 	}
 	t0 = now_s();
@@ -204,7 +212,8 @@ static void equal_times(struct sandbox *sb)
 	printf("auth medians: wrong password %.1f ms, unknown user %.1f ms, locked account %.1f ms\n",
 	       w * 1e3, u * 1e3, l * 1e3);
 	printf("ratios to the wrong password: unknown %.2f, locked %.2f (target 0.6 to 1.6): %s\n",
-	       u / w, l / w, u / w > 0.6 && u / w < 1.6 && l / w > 0.6 && l / w < 1.6 ? "met" : "NOT met");
+	       u / w, l / w,
+	       u / w > 0.6 && u / w < 1.6 && l / w > 0.6 && l / w < 1.6 ? "met" : "NOT met");
 }
 
 int main(int argc, char **argv)
@@ -236,7 +245,8 @@ int main(int argc, char **argv)
 	qsort(t_login, ROUNDS, sizeof(double), cmp);
 	qsort(t_who, ROUNDS, sizeof(double), cmp);
 	ratio = t_login[ROUNDS / 2] / t_who[ROUNDS / 2];
-	printf("login (auth+account+open_session, libpam): median %.1f ms\n", t_login[ROUNDS / 2] * 1e3);
+	printf("login (auth+account+open_session, libpam): median %.1f ms\n",
+	       t_login[ROUNDS / 2] * 1e3);
 	printf("ldapwhoami (same user, same Argon2id m=%u t=%u p=%u): median %.1f ms\n",
 	       sb.cfg->argon2.memory_kib, sb.cfg->argon2.iterations, sb.cfg->argon2.parallelism,
 	       t_who[ROUNDS / 2] * 1e3);

@@ -116,8 +116,8 @@ int main(int argc, char **argv)
 		idm_hash_password(&sb.cfg->argon2, old, strlen(old), &hash);
 		idm_time_format(time(NULL) - 86400L * (i + 31), stamp);
 		used += (size_t)snprintf(ldif + used, size - used,
-					 "pwdHistory: %s#1.3.6.1.4.1.1466.115.121.1.40#%zu#%s\n", stamp,
-					 strlen(hash), hash);
+					 "pwdHistory: %s#1.3.6.1.4.1.1466.115.121.1.40#%zu#%s\n",
+					 stamp, strlen(hash), hash);
 		free(hash);
 	}
 	if (sandbox_ldapadd(&sb, ldif) != 0)
@@ -132,13 +132,29 @@ int main(int argc, char **argv)
 	/* interleaved: idmgr passwd, the baseline, and the same kind of change
 	 * by RFC 3062 straight to slapd (its share), along one chain */
 	for (int i = 0; i < ROUNDS; i++) {
-		char *change[] = { getenv("IDMGR_BIN"), "-c", sb.conf, "-u", "kaede",
-				   "--password-file", oldf, "passwd", "--new-password-file", newf,
+		char *change[] = { getenv("IDMGR_BIN"),
+				   "-c",
+				   sb.conf,
+				   "-u",
+				   "kaede",
+				   "--password-file",
+				   oldf,
+				   "passwd",
+				   "--new-password-file",
+				   newf,
 				   NULL };
 		char *base[] = { self, "--verify25", hashf, sb.conf, NULL };
-		char *exop[] = { "/usr/bin/ldappasswd", "-x", "-H", sb.uri, "-D",
-				 "uid=kaede,ou=people,dc=example,dc=org", "-w", pw[2 * i + 1],
-				 "-s", pw[2 * i + 2], NULL };
+		char *exop[] = { "/usr/bin/ldappasswd",
+				 "-x",
+				 "-H",
+				 sb.uri,
+				 "-D",
+				 "uid=kaede,ou=people,dc=example,dc=org",
+				 "-w",
+				 pw[2 * i + 1],
+				 "-s",
+				 pw[2 * i + 2],
+				 NULL };
 
 		write_file(oldf, pw[2 * i], 0600);
 		write_file(newf, pw[2 * i + 1], 0600);

@@ -40,9 +40,18 @@ static struct sandbox sb;
 static char pwfile[700], officer_dn[128];
 
 static const char *const attrs[] = {
-	"uid",		 "idmStatus",	     "idmStatusReason", "idmStatusTime",
-	"idmPrivileged", "idmLastLoginTime", "authTimestamp",	"createTimestamp",
-	"creatorsName",	 "idmValidUntil",    "idmUntil",	"idmRequestId",
+	"uid",
+	"idmStatus",
+	"idmStatusReason",
+	"idmStatusTime",
+	"idmPrivileged",
+	"idmLastLoginTime",
+	"authTimestamp",
+	"createTimestamp",
+	"creatorsName",
+	"idmValidUntil",
+	"idmUntil",
+	"idmRequestId",
 	"idmPrivilegeRequest",
 };
 
@@ -95,8 +104,7 @@ static void spawner(int in, int out)
 			_exit(0);
 		buf[len] = '\0';
 		/* out_path NUL argv[0] NUL argv[1] NUL ... */
-		for (size_t off = strlen(buf) + 1; off < len && n < 63;
-		     off += strlen(buf + off) + 1)
+		for (size_t off = strlen(buf) + 1; off < len && n < 63; off += strlen(buf + off) + 1)
 			argv[n++] = buf + off;
 		argv[n] = NULL;
 		t0 = now_s();
@@ -396,8 +404,7 @@ int main(int argc, char **argv)
 		sscanf(getenv("BENCH_SIZES"), "%ld %ld %ld", &sizes[0], &sizes[1], &sizes[2]);
 	sandbox_start(&sb, true);
 	temp = sandbox_officer_password(&sb, "takahashi");
-	if (idm_password_change(sb.cfg, NULL, "takahashi", temp, newpw, strlen(newpw), &v) !=
-	    IDM_OK)
+	if (idm_password_change(sb.cfg, NULL, "takahashi", temp, newpw, strlen(newpw), &v) != IDM_OK)
 		die("cannot change the officer's temporary password");
 	free(temp);
 	snprintf(pwfile, sizeof(pwfile), "%s/takahashi.pw", sb.dir);

@@ -39,8 +39,7 @@ struct idm_operator;
 /* Authenticates the operator (password from --password-file or the
  * terminal) and checks the account may act; logs why not.  Returns an
  * idm_err. */
-int ctx_operator_login(struct cmd_ctx *ctx, const struct idm_config *cfg,
-		       struct idm_operator **op);
+int ctx_operator_login(struct cmd_ctx *ctx, const struct idm_config *cfg, struct idm_operator **op);
 
 int cmd_request(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv);

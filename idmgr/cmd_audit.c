@@ -12,10 +12,11 @@
 #include "idm_operator.h"
 #include "idm_time.h"
 
-static const char audit_usage[] = "usage: idmgr audit show [--since YYYY-MM-DD] [--format text|json]\n"
-				  "       idmgr audit verify\n"
-				  "       idmgr audit reconcile [--since DATE|YYYYMMDDHHMMSSZ] "
-				  "[--format text|json]\n";
+static const char audit_usage[] =
+	"usage: idmgr audit show [--since YYYY-MM-DD] [--format text|json]\n"
+	"       idmgr audit verify\n"
+	"       idmgr audit reconcile [--since DATE|YYYYMMDDHHMMSSZ] "
+	"[--format text|json]\n";
 
 struct show_ctx {
 	enum output_format format;
@@ -29,16 +30,17 @@ static int show_one(void *ctx, const struct idm_audit_record *r)
 
 	idm_time_format(r->time, t);
 	if (s->format == OUTPUT_JSON) {
-		json_array_append_new(
-			s->array,
-			json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:s, s:s}", "seq",
-				  (json_int_t)r->seq, "time", t, "actor", r->actor, "action", r->action,
-				  "subject", r->subject, "request", r->request_id, "outcome", r->outcome,
-				  "detail", r->detail, "prev_hash", r->prev_hash, "hash", r->hash));
+		json_array_append_new(s->array,
+				      json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:s, s:s}",
+						"seq", (json_int_t)r->seq, "time", t, "actor",
+						r->actor, "action", r->action, "subject",
+						r->subject, "request", r->request_id, "outcome",
+						r->outcome, "detail", r->detail, "prev_hash",
+						r->prev_hash, "hash", r->hash));
 	} else {
 		printf("%6ld %s %-14s %-16s %-20s %s  (%s)\n", r->seq, t, r->action,
-		       r->subject ? r->subject : "-", r->request_id ? r->request_id : "-", r->outcome,
-		       r->actor);
+		       r->subject ? r->subject : "-", r->request_id ? r->request_id : "-",
+		       r->outcome, r->actor);
 	}
 	return 0;
 }
@@ -117,15 +119,19 @@ int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv)
 		case 's':
 			since_text = optarg;
 			if (idm_date_parse(optarg, &since) < 0 &&
-			    (strcmp(argv[1], "reconcile") != 0 || idm_time_parse(optarg, &since) < 0)) {
-				fprintf(stderr, "idmgr: --since: \"%s\" is not a date (YYYY-MM-DD)\n", optarg);
+			    (strcmp(argv[1], "reconcile") != 0 ||
+			     idm_time_parse(optarg, &since) < 0)) {
+				fprintf(stderr,
+					"idmgr: --since: \"%s\" is not a date (YYYY-MM-DD)\n",
+					optarg);
 				return EXIT_INVALID;
 			}
 			break;
 		case 'F':
 			f = output_format_parse(optarg, 0);
 			if (f < 0) {
-				fprintf(stderr, "idmgr: --format: \"%s\" is not text or json\n", optarg);
+				fprintf(stderr, "idmgr: --format: \"%s\" is not text or json\n",
+					optarg);
 				return EXIT_INVALID;
 			}
 			ctx->format = (enum output_format)f;
@@ -149,7 +155,8 @@ int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	r = ctx_operator_login(ctx, cfg, &op);
 	if (r == IDM_OK && !op->roles) {
-		idm_logf(&ctx->log, LOG_ERR, "the audit trail is for officers; %s holds no role", op->uid);
+		idm_logf(&ctx->log, LOG_ERR, "the audit trail is for officers; %s holds no role",
+			 op->uid);
 		r = IDM_EDENIED;
 	}
 	if (r == IDM_OK && strcmp(sub, "show") == 0) {

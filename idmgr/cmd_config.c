@@ -13,7 +13,8 @@
 #include "idm_error.h"
 #include "idm_hostcheck.h"
 
-static const char config_usage[] = "usage: idmgr config check [-c FILE] [--host [--host-root DIR]]\n";
+static const char config_usage[] =
+	"usage: idmgr config check [-c FILE] [--host [--host-root DIR]]\n";
 
 static int host_check(struct cmd_ctx *ctx, const struct idm_config *cfg, const char *root)
 {

@@ -38,9 +38,10 @@ static int print_exception(void *ctx, const struct idm_exception *e)
 		json_array_append_new(p->array,
 				      json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:s?, s:b, s:s?, s:s}",
 						"id", e->id, "subject", e->subject, "rule", e->rule,
-						"reason", e->reason, "granted", granted, "until", until,
-						"granted_by", e->granted_by, "emergency", e->emergency,
-						"acknowledged_by", e->acknowledged_by, "state", state));
+						"reason", e->reason, "granted", granted, "until",
+						until, "granted_by", e->granted_by, "emergency",
+						e->emergency, "acknowledged_by", e->acknowledged_by,
+						"state", state));
 	} else if (p->format == OUTPUT_CSV) {
 		output_csv(stdout, e->id, 0);
 		output_csv(stdout, e->subject, 0);
@@ -105,7 +106,9 @@ int cmd_exception(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'u':
 			until_text = optarg;
 			if (idm_date_parse(optarg, &until) < 0) {
-				fprintf(stderr, "idmgr: --until: \"%s\" is not a date (YYYY-MM-DD)\n", optarg);
+				fprintf(stderr,
+					"idmgr: --until: \"%s\" is not a date (YYYY-MM-DD)\n",
+					optarg);
 				return EXIT_INVALID;
 			}
 			break;
@@ -133,8 +136,9 @@ int cmd_exception(struct cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_INVALID;
 	if (strcmp(sub, "add") == 0) {
 		r = client_call(ctx, cfg, "exception.add",
-				json_pack("{s:s, s:s, s:s, s:s, s:b}", "subject", subject, "rule", rule,
-					  "reason", reason, "until", until_text, "emergency", emergency),
+				json_pack("{s:s, s:s, s:s, s:s, s:b}", "subject", subject, "rule",
+					  rule, "reason", reason, "until", until_text, "emergency",
+					  emergency),
 				&res);
 		if (r == IDM_OK)
 			printf("%s\n", json_string_value(json_object_get(res, "id")));
@@ -142,10 +146,12 @@ int cmd_exception(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (strcmp(sub, "revoke") == 0 || strcmp(sub, "acknowledge") == 0) {
 		r = client_call(ctx, cfg,
-				strcmp(sub, "revoke") == 0 ? "exception.revoke" : "exception.acknowledge",
+				strcmp(sub, "revoke") == 0 ? "exception.revoke"
+							   : "exception.acknowledge",
 				json_pack("{s:s}", "id", arg), &res);
 		if (r == IDM_OK)
-			printf("%s: %s\n", arg, strcmp(sub, "revoke") == 0 ? "revoked" : "acknowledged");
+			printf("%s: %s\n", arg,
+			       strcmp(sub, "revoke") == 0 ? "revoked" : "acknowledged");
 		goto out;
 	}
 	r = ctx_operator_login(ctx, cfg, &op);
@@ -153,7 +159,8 @@ int cmd_exception(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (strcmp(sub, "list") == 0) {
 		if (!op->roles) {
-			idm_logf(&ctx->log, LOG_ERR, "exceptions are for officers; %s holds no role", op->uid);
+			idm_logf(&ctx->log, LOG_ERR,
+				 "exceptions are for officers; %s holds no role", op->uid);
 			r = IDM_EDENIED;
 		} else {
 			r = exception_report(ctx, op, cfg, subject);

@@ -12,9 +12,8 @@
 #include "idm_secret.h"
 #include "prompt.h"
 
-static const char init_usage[] =
-	"usage: idmgr init --admin-dn DN [--admin-password-file FILE] "
-	"[--officer UID:ROLE[,ROLE...]]... [--format text|json]\n";
+static const char init_usage[] = "usage: idmgr init --admin-dn DN [--admin-password-file FILE] "
+				 "[--officer UID:ROLE[,ROLE...]]... [--format text|json]\n";
 
 static const char *action_name(enum idm_bootstrap_action a)
 {
@@ -36,7 +35,8 @@ static void print_text(const struct idm_config *cfg, const struct idm_bootstrap_
 	for (size_t i = 0; i < res->n_steps; i++)
 		printf("%-8s %s\n", action_name(res->steps[i].action), res->steps[i].dn);
 	if (res->secret_written)
-		printf("wrote    %s (the service identity's secret)\n", cfg->ldap.bind_password_file);
+		printf("wrote    %s (the service identity's secret)\n",
+		       cfg->ldap.bind_password_file);
 	if (res->writer_secret_written)
 		printf("wrote    %s (idmgrd's secret)\n", cfg->service.bind_password_file);
 	if (res->audit_uuid && !*cfg->service.audit_container_uuid)
@@ -69,14 +69,14 @@ static void print_json(const struct idm_config *cfg, const struct idm_bootstrap_
 						       "action", action_name(res->steps[i].action)));
 	for (size_t i = 0; i < res->n_officers; i++) {
 		const struct idm_bootstrap_officer *o = &res->officers[i];
-		json_array_append_new(officers,
-				      json_pack("{s:s, s:s, s:o, s:s?}", "uid", o->uid, "dn", o->dn,
-						"roles", roles_json(o->roles), "temporary_password",
-						o->temp_password));
+		json_array_append_new(officers, json_pack("{s:s, s:s, s:o, s:s?}", "uid", o->uid,
+							  "dn", o->dn, "roles", roles_json(o->roles),
+							  "temporary_password", o->temp_password));
 	}
 	json_object_set_new(root, "steps", steps);
 	json_object_set_new(root, "service_secret_file",
-			    res->secret_written ? json_string(cfg->ldap.bind_password_file) : json_null());
+			    res->secret_written ? json_string(cfg->ldap.bind_password_file)
+						: json_null());
 	json_object_set_new(root, "idmgrd_secret_file",
 			    res->writer_secret_written ? json_string(cfg->service.bind_password_file)
 						       : json_null());
@@ -120,7 +120,8 @@ int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case 'F':
 			if ((int)(ctx->format = output_format_parse(optarg, 0)) < 0) {
-				fprintf(stderr, "idmgr: --format: \"%s\" is not text or json\n", optarg);
+				fprintf(stderr, "idmgr: --format: \"%s\" is not text or json\n",
+					optarg);
 				goto out;
 			}
 			break;

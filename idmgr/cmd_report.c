@@ -38,7 +38,8 @@ static void row(struct report *r, const char *uid, const char *const names[4],
 		json_t *o = json_object();
 		json_object_set_new(o, "uid", json_string(uid));
 		for (int i = 0; i < 4; i++)
-			json_object_set_new(o, names[i], values[i] ? json_string(values[i]) : json_null());
+			json_object_set_new(o, names[i],
+					    values[i] ? json_string(values[i]) : json_null());
 		json_array_append_new(r->array, o);
 	} else if (r->format == OUTPUT_CSV) {
 		output_csv(stdout, uid, 0);
@@ -59,7 +60,8 @@ static int one(void *ctx, const struct idm_report_row *x)
 	char c1[IDM_GENTIME_LEN], c2[IDM_GENTIME_LEN], n[24];
 
 	if (strcmp(r->kind, "privileged") == 0) {
-		static const char *const names[4] = { "request", "granted_by", "granted", "last_login" };
+		static const char *const names[4] = { "request", "granted_by", "granted",
+						      "last_login" };
 		if (x->granted_by)
 			idm_time_format(x->granted, c1);
 		else
@@ -67,7 +69,7 @@ static int one(void *ctx, const struct idm_report_row *x)
 		output_time(a->last_login, c2);
 		row(r, a->uid, names,
 		    (const char *const[4]){ x->privilege_request ? x->privilege_request
-								   : "(none: drift)",
+								 : "(none: drift)",
 					    x->granted_by ? x->granted_by : "-", c1, c2 });
 	} else if (strcmp(r->kind, "locked") == 0) {
 		static const char *const names[4] = { "locked_since", "failures", "kind", "status" };
@@ -76,14 +78,13 @@ static int one(void *ctx, const struct idm_report_row *x)
 		row(r, a->uid, names,
 		    (const char *const[4]){ c1, n,
 					    x->lock == IDM_LOCK_HARD ? "hard limit (operator unlock)"
-					    : x->until_unlocked	  ? "until unlocked"
-									  : "timed",
+					    : x->until_unlocked      ? "until unlocked"
+								     : "timed",
 					    a->status });
 	} else { /* suspended */
 		static const char *const names[4] = { "status", "since", "reason", "until" };
 		row(r, a->uid, names,
-		    (const char *const[4]){ a->status, x->status_time, x->status_reason,
-					    x->until });
+		    (const char *const[4]){ a->status, x->status_time, x->status_reason, x->until });
 	}
 	return IDM_OK;
 }
@@ -167,9 +168,11 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 		rep.array = json_array();
 		rep.now = time(NULL);
 		if (rep.format == OUTPUT_CSV)
-			printf("uid,%s\n", strcmp(rep.kind, "privileged") == 0 ? "request,granted_by,granted,last_login"
-					   : strcmp(rep.kind, "locked") == 0 ? "locked_since,failures,kind,status"
-									      : "status,since,reason,until");
+			printf("uid,%s\n", strcmp(rep.kind, "privileged") == 0
+						   ? "request,granted_by,granted,last_login"
+					   : strcmp(rep.kind, "locked") == 0
+						   ? "locked_since,failures,kind,status"
+						   : "status,since,reason,until");
 		r = idm_report_accounts(rep.op, cfg, (enum idm_report_kind)kind, one, &rep);
 		if (r == IDM_OK && rep.format == OUTPUT_JSON)
 			output_json(stdout, rep.array);

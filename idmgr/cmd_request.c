@@ -45,7 +45,8 @@ static json_t *request_json(const struct idm_request *r)
 	json_object_set_new(o, "applicant", r->applicant ? json_string(r->applicant) : json_null());
 	json_object_set_new(o, "form_ref", r->form_ref ? json_string(r->form_ref) : json_null());
 	json_object_set_new(o, "reason", r->reason ? json_string(r->reason) : json_null());
-	json_object_set_new(o, "submitted_by", r->submitter ? json_string(r->submitter) : json_null());
+	json_object_set_new(o, "submitted_by",
+			    r->submitter ? json_string(r->submitter) : json_null());
 	json_object_set_new(o, "submitted", json_string(t));
 	json_object_set_new(o, "approvals", ap);
 	json_object_set_new(o, "done", done);
@@ -74,8 +75,8 @@ static int print_one(void *ctx, const struct idm_request *r)
 		output_csv(stdout, r->applicant, 0);
 		output_csv(stdout, t, 1);
 	} else {
-		printf("%-20s %-17s %-9s %-16s %s\n", r->id, idm_request_type_name(r->type), r->state,
-		       r->subject, t);
+		printf("%-20s %-17s %-9s %-16s %s\n", r->id, idm_request_type_name(r->type),
+		       r->state, r->subject, t);
 	}
 	return 0;
 }

@@ -162,8 +162,7 @@ static void footer(const struct out *o, const struct idm_sweep_summary *sum, int
 			json_object_set_new(classes, idm_sweep_class_name((enum idm_sweep_class)c),
 					    json_integer(sum->classes[c]));
 		for (int a = 0; a < IDM_SWEEP_ACTION_COUNT; a++)
-			json_object_set_new(actions,
-					    idm_sweep_action_name((enum idm_sweep_action)a),
+			json_object_set_new(actions, idm_sweep_action_name((enum idm_sweep_action)a),
 					    json_integer(sum->actions[a]));
 		tail = json_pack("{s:I, s:o, s:o, s:s?}", "accounts", (json_int_t)sum->accounts,
 				 "classes", classes, "actions", actions, "error",
@@ -336,8 +335,7 @@ int cmd_sweep(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (so.apply && as_of) {
 		/* Disabling acts on today's facts; a date is for looking ahead or back. */
-		fprintf(stderr,
-			"idmgr: --apply acts on the present; --as-of is for reports only\n");
+		fprintf(stderr, "idmgr: --apply acts on the present; --as-of is for reports only\n");
 		return EXIT_INVALID;
 	}
 	cfg = ctx_load_config(ctx);
@@ -366,7 +364,8 @@ int cmd_sweep(struct cmd_ctx *ctx, int argc, char **argv)
 				"sweep again to finish\n",
 				sum.accounts);
 		else if (r == IDM_EUNAVAIL)
-			fprintf(stderr, "idmgr: sweep: no directory server answered; nothing was done\n");
+			fprintf(stderr,
+				"idmgr: sweep: no directory server answered; nothing was done\n");
 		else if (r == IDM_EDENIED && sum.actions[IDM_SWEEP_REFUSED])
 			fprintf(stderr, "idmgr: sweep: %ld disable(s) refused; the rest is done\n",
 				sum.actions[IDM_SWEEP_REFUSED]);

@@ -41,9 +41,9 @@ static json_t *account_json(const struct idm_config *cfg, const struct idm_accou
 			 "uid", a->uid, "dn", a->dn, "status", a->status ? a->status : "",
 			 "privileged", a->privileged, "policy", p ? p->name : "", "must_change",
 			 a->must_change, "failures", (json_int_t)a->failure_count, "locked_since",
-			 locked, "password_changed", changed, "valid_until", until, "last_login", login,
-			 "last_login_host", a->last_host, "last_logout", logout, "logins_since_change",
-			 (json_int_t)a->login_count);
+			 locked, "password_changed", changed, "valid_until", until, "last_login",
+			 login, "last_login_host", a->last_host, "last_logout", logout,
+			 "logins_since_change", (json_int_t)a->login_count);
 }
 
 static void show_text(const struct idm_config *cfg, const struct idm_account *a)
@@ -174,12 +174,14 @@ int cmd_user(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (strcmp(sub, "reset-password") == 0) {
 		const char *pw;
-		r = client_call(ctx, cfg, "user.reset-password", json_pack("{s:s}", "uid", uid), &res);
+		r = client_call(ctx, cfg, "user.reset-password", json_pack("{s:s}", "uid", uid),
+				&res);
 		pw = json_string_value(json_object_get(res, "temporary_password"));
 		if (r == IDM_OK && !pw)
 			r = IDM_EDIR;
 		if (r == IDM_OK && ctx->format == OUTPUT_JSON)
-			output_json(stdout, json_pack("{s:s, s:s}", "uid", uid, "temporary_password", pw));
+			output_json(stdout,
+				    json_pack("{s:s, s:s}", "uid", uid, "temporary_password", pw));
 		else if (r == IDM_OK)
 			printf("temporary password for %s: %s (shown once; it must be changed at the "
 			       "next login)\n",
@@ -199,14 +201,16 @@ int cmd_user(struct cmd_ctx *ctx, int argc, char **argv)
 					  "manager", manager, "emergency", emergency),
 				&res);
 		if (r == IDM_OK)
-			printf("%s: suspended%s\n", uid, emergency ? " (emergency, reported to the CISO)" : "");
+			printf("%s: suspended%s\n", uid,
+			       emergency ? " (emergency, reported to the CISO)" : "");
 		goto out;
 	}
 	r = ctx_operator_login(ctx, cfg, &op);
 	if (r < 0)
 		goto out;
 	if (!op->roles) {
-		idm_logf(&ctx->log, LOG_ERR, "user %s is for officers; %s holds no role", sub, op->uid);
+		idm_logf(&ctx->log, LOG_ERR, "user %s is for officers; %s holds no role", sub,
+			 op->uid);
 		r = IDM_EDENIED;
 	} else if (strcmp(sub, "show") == 0) {
 		struct idm_shared *sh = NULL;

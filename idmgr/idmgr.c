@@ -31,7 +31,10 @@ void print_message(const struct cmd_ctx *ctx, int priority, const char *msg)
 {
 	if (priority > LOG_WARNING && !ctx->log.debug)
 		return;
-	fprintf(stderr, "idmgr: %s%s\n", priority <= LOG_ERR ? "" : priority == LOG_WARNING ? "warning: " : "",
+	fprintf(stderr, "idmgr: %s%s\n",
+		priority <= LOG_ERR       ? ""
+		: priority == LOG_WARNING ? "warning: "
+					  : "",
 		msg);
 }
 
@@ -95,8 +98,7 @@ const char *ctx_operator_uid(struct cmd_ctx *ctx)
 	return NULL;
 }
 
-int ctx_operator_login(struct cmd_ctx *ctx, const struct idm_config *cfg,
-		       struct idm_operator **op)
+int ctx_operator_login(struct cmd_ctx *ctx, const struct idm_config *cfg, struct idm_operator **op)
 {
 	const char *uid = ctx_operator_uid(ctx);
 	char *password = NULL;
@@ -141,8 +143,8 @@ static void usage(FILE *fp)
 		    "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		char name[64];
-		snprintf(name, sizeof(name), "%s%s%s", commands[i].word1, commands[i].word2 ? " " : "",
-			 commands[i].word2 ? commands[i].word2 : "");
+		snprintf(name, sizeof(name), "%s%s%s", commands[i].word1,
+			 commands[i].word2 ? " " : "", commands[i].word2 ? commands[i].word2 : "");
 		fprintf(fp, "  %-14s %s\n", name, commands[i].summary);
 	}
 	fprintf(fp, "\nSee idmgr(8).\n");

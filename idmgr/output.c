@@ -58,8 +58,8 @@ void output_holders(FILE *fp, const struct idm_shared *s)
 	for (size_t i = 0; s && i < s->n_holders; i++) {
 		char uid[260], status[260];
 		idm_printable(s->holders[i].uid, "", uid, sizeof(uid));
-		idm_printable(s->holders[i].status ? s->holders[i].status : "no account", "", status,
-			      sizeof(status));
+		idm_printable(s->holders[i].status ? s->holders[i].status : "no account", "",
+			      status, sizeof(status));
 		fprintf(fp, "%s%s (%s)", i ? ", " : "", uid, status);
 	}
 }
@@ -69,8 +69,8 @@ json_t *output_holders_json(const struct idm_shared *s)
 	json_t *a = json_array();
 
 	for (size_t i = 0; s && i < s->n_holders; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s?}", "uid", s->holders[i].uid, "status",
-						   s->holders[i].status));
+		json_array_append_new(a, json_pack("{s:s, s:s?}", "uid", s->holders[i].uid,
+						   "status", s->holders[i].status));
 	return a;
 }
 

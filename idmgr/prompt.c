@@ -22,7 +22,8 @@ int prompt_password(const char *prompt, char **out)
 	*out = NULL;
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "idmgr: no terminal to read the password from; use a password file\n");
+		fprintf(stderr,
+			"idmgr: no terminal to read the password from; use a password file\n");
 		return IDM_EINVAL;
 	}
 	buf = calloc(1, PASSWORD_MAX + 1);

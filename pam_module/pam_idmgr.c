@@ -70,13 +70,14 @@ static int setup(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
 			config = argv[i] + 7;
-		else if (strncmp(argv[i], "retry=", 6) == 0 && argv[i][6] >= '1' && argv[i][6] <= '9' &&
-			 argv[i][7] == '\0')
+		else if (strncmp(argv[i], "retry=", 6) == 0 && argv[i][6] >= '1' &&
+			 argv[i][6] <= '9' && argv[i][7] == '\0')
 			c->retry = argv[i][6] - '0';
 		else if (strcmp(argv[i], "debug") == 0)
 			c->log.debug = 1;
 		else if (strcmp(argv[i], "use_first_pass") == 0 ||
-			 strcmp(argv[i], "try_first_pass") == 0 || strcmp(argv[i], "use_authtok") == 0)
+			 strcmp(argv[i], "try_first_pass") == 0 ||
+			 strcmp(argv[i], "use_authtok") == 0)
 			; /* understood by pam_get_authtok() itself */
 		else {
 			pam_syslog(pamh, LOG_ERR, "unknown or invalid argument \"%s\"", argv[i]);
@@ -174,8 +175,9 @@ static void say_refusal(pam_handle_t *pamh, const struct idm_account_result *res
 		pam_error(pamh, _("Your account is locked after too many failed logins; "
 				  "an officer must unlock it."));
 	} else if (strcmp(res->reason, "locked_hard_limit") == 0) {
-		pam_error(pamh, _("Your account is locked after %d failed logins; "
-				  "an officer must unlock it."),
+		pam_error(pamh,
+			  _("Your account is locked after %d failed logins; "
+			    "an officer must unlock it."),
 			  IDM_LOCKOUT_HARD_LIMIT);
 	} else if (strcmp(res->reason, "account_expired") == 0) {
 		pam_error(pamh, _("Your account has expired; ask your security officer."));
@@ -256,8 +258,9 @@ static int authenticate_unprivileged(pam_handle_t *pamh)
 		return pr == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_AUTH_ERR;
 	pr = chkpwd(user, password);
 	pam_syslog(pamh, pr == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
-		   "auth: user=%s uid=%u result=%s reason=checked_by_%s", field(user, ufield, sizeof(ufield)),
-		   (unsigned)getuid(), pam_strerror(pamh, pr), "idmgr-chkpwd");
+		   "auth: user=%s uid=%u result=%s reason=checked_by_%s",
+		   field(user, ufield, sizeof(ufield)), (unsigned)getuid(), pam_strerror(pamh, pr),
+		   "idmgr-chkpwd");
 	return pr;
 }
 
@@ -296,8 +299,8 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 		/* The account phase must learn that the server demands a change:
 		 * a flag that cannot be handed on fails the login (fail closed).
 		 * Static data, so that nothing is allocated that could fail. */
-		if (res.must_change &&
-		    pam_set_data(pamh, DATA_MUST_CHANGE, (void *)must_change_flag, NULL) != PAM_SUCCESS) {
+		if (res.must_change && pam_set_data(pamh, DATA_MUST_CHANGE,
+						    (void *)must_change_flag, NULL) != PAM_SUCCESS) {
 			pam_syslog(pamh, LOG_ERR, "cannot hand on the server's must-change flag");
 			res.reason = IDM_AUTH_ERROR;
 			pr = PAM_BUF_ERR;
@@ -339,8 +342,9 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char 
 		if (strcmp(res.reason, "password_expired") == 0)
 			pam_info(pamh, _("Your password has expired. You must change it now."));
 		else if (strcmp(res.reason, "max_logins_reached") == 0)
-			pam_info(pamh, _("Your password has been used for the allowed number of logins. "
-					 "You must change it now."));
+			pam_info(pamh,
+				 _("Your password has been used for the allowed number of logins. "
+				   "You must change it now."));
 		else
 			pam_info(pamh, _("You must change your password now."));
 	} else if (pr == PAM_PERM_DENIED || pr == PAM_ACCT_EXPIRED) {
@@ -380,7 +384,8 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	}
 	pam_get_data(pamh, DATA_PREV, &from_auth);
 	pam_get_data(pamh, DATA_NO_AUTH, &no_auth);
-	r = idm_login_session_open(c.cfg, &c.log, c.user, c.rhost, from_auth, no_auth != NULL, &prev);
+	r = idm_login_session_open(c.cfg, &c.log, c.user, c.rhost, from_auth, no_auth != NULL,
+				   &prev);
 	pr = PAM_SUCCESS;
 	if (flags & PAM_SILENT)
 		goto out;
@@ -394,7 +399,8 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 		 * terminal. */
 		idm_printable(*prev.host ? prev.host : "?", "", host, sizeof(host));
 		if (prev.login)
-			pam_info(pamh, _("Last login: %s from %s, last logout: %s; %ld failed login attempt(s) since"),
+			pam_info(pamh,
+				 _("Last login: %s from %s, last logout: %s; %ld failed login attempt(s) since"),
 				 when, host, logout, prev.failures);
 		else
 			pam_info(pamh, _("First login; %ld failed login attempt(s) before it"),
@@ -438,8 +444,9 @@ EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char 
 		goto out;
 	if (flags & PAM_PRELIM_CHECK) {
 		if (getuid() == 0 && !(flags & PAM_CHANGE_EXPIRED_AUTHTOK)) {
-			pam_error(pamh, _("Directory passwords are not set by root: an operator "
-					  "issues a temporary one with \"idmgr user reset-password %s\"."),
+			pam_error(pamh,
+				  _("Directory passwords are not set by root: an operator "
+				    "issues a temporary one with \"idmgr user reset-password %s\"."),
 				  c.user);
 			reason = "root_change_refused";
 			pr = PAM_PERM_DENIED;
@@ -447,9 +454,10 @@ EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char 
 		}
 		/* Reachable and managed?  The account phase's lookup says. */
 		r = idm_login_account(c.cfg, &c.log, c.user, false, &acct);
-		pr = r == IDM_ENOENT ? PAM_USER_UNKNOWN :
-		     r == IDM_EUNAVAIL ? PAM_AUTHINFO_UNAVAIL :
-		     r == IDM_ECONFIG ? PAM_SERVICE_ERR : PAM_SUCCESS;
+		pr = r == IDM_ENOENT     ? PAM_USER_UNKNOWN
+		     : r == IDM_EUNAVAIL ? PAM_AUTHINFO_UNAVAIL
+		     : r == IDM_ECONFIG  ? PAM_SERVICE_ERR
+					 : PAM_SUCCESS;
 		reason = pr == PAM_SUCCESS ? "prelim_ok" : acct.reason;
 		goto out;
 	}
@@ -479,8 +487,14 @@ EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char 
 	}
 	if (pr == PAM_SUCCESS) {
 		switch (r) {
-		case IDM_OK: pr = PAM_SUCCESS; reason = "changed"; break;
-		case IDM_EPOLICY: pr = PAM_AUTHTOK_ERR; reason = "policy"; break;
+		case IDM_OK:
+			pr = PAM_SUCCESS;
+			reason = "changed";
+			break;
+		case IDM_EPOLICY:
+			pr = PAM_AUTHTOK_ERR;
+			reason = "policy";
+			break;
 		case IDM_EAUTH:
 			pam_error(pamh, _("The current password is not right."));
 			pr = PAM_AUTHTOK_RECOVERY_ERR;
@@ -492,10 +506,22 @@ EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char 
 			pr = PAM_PERM_DENIED;
 			reason = "refused_by_directory";
 			break;
-		case IDM_EUNAVAIL: pr = PAM_AUTHINFO_UNAVAIL; reason = "directory_unavailable"; break;
-		case IDM_ENOENT: pr = PAM_USER_UNKNOWN; reason = "unknown_user"; break;
-		case IDM_ECONFIG: pr = PAM_SERVICE_ERR; reason = "configuration"; break;
-		default: pr = PAM_AUTHTOK_ERR; reason = "refused"; break;
+		case IDM_EUNAVAIL:
+			pr = PAM_AUTHINFO_UNAVAIL;
+			reason = "directory_unavailable";
+			break;
+		case IDM_ENOENT:
+			pr = PAM_USER_UNKNOWN;
+			reason = "unknown_user";
+			break;
+		case IDM_ECONFIG:
+			pr = PAM_SERVICE_ERR;
+			reason = "configuration";
+			break;
+		default:
+			pr = PAM_AUTHTOK_ERR;
+			reason = "refused";
+			break;
 		}
 	}
 out:

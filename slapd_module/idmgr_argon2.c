@@ -45,8 +45,8 @@ int lutil_passwd_add(struct berval *scheme, LUTIL_PASSWD_CHK_FUNC *chk_fn,
 
 static struct idm_argon2_params costs;
 
-static int chk(const struct berval *scheme, const struct berval *passwd,
-	       const struct berval *cred, const char **text)
+static int chk(const struct berval *scheme, const struct berval *passwd, const struct berval *cred,
+	       const char **text)
 {
 	struct idm_argon2_params max;
 	char *stored = NULL;
@@ -136,18 +136,22 @@ EXPORT int init_module(int argc, char *argv[])
 		if (r > 0)
 			r = arg(argv[i], "p=", 1, 16, &seen_p, &costs.parallelism);
 		if (r != 0) {
-			syslog(LOG_ERR, "idmgr_argon2: bad module argument \"%s\" (m=KiB t=N p=N, "
-			       "each once)", argv[i]);
-			fprintf(stderr, "idmgr_argon2: bad module argument \"%s\" (m=KiB t=N p=N, "
-				"each once)\n", argv[i]);
+			syslog(LOG_ERR,
+			       "idmgr_argon2: bad module argument \"%s\" (m=KiB t=N p=N, "
+			       "each once)",
+			       argv[i]);
+			fprintf(stderr,
+				"idmgr_argon2: bad module argument \"%s\" (m=KiB t=N p=N, "
+				"each once)\n",
+				argv[i]);
 			return -1;
 		}
 	}
 	if (!seen_m || !seen_t || !seen_p || costs.memory_kib < 8 * costs.parallelism) {
 		syslog(LOG_ERR, "idmgr_argon2: module arguments m=, t= and p= are required "
-		       "(m at least 8*p)");
+				"(m at least 8*p)");
 		fprintf(stderr, "idmgr_argon2: module arguments m=, t= and p= are required "
-			"(m at least 8*p)\n");
+				"(m at least 8*p)\n");
 		return -1;
 	}
 	return lutil_passwd_add(&scheme, chk, hash) == 0 ? 0 : -1;

@@ -39,8 +39,8 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-#define CHECK_FAILED                                                                          \
-	"The password could not be checked against the password policy; try again later "    \
+#define CHECK_FAILED                                                                      \
+	"The password could not be checked against the password policy; try again later " \
 	"or ask an administrator."
 
 static void log_syslog(void *data, int priority, const char *msg)

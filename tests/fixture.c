@@ -126,8 +126,7 @@ void fx_root_setup(void)
 
 	if (!base || !*base)
 		base = "/tmp";
-	snprintf(fx_root, sizeof(fx_root), "%s/idm-%s-XXXXXX", base,
-		 program_invocation_short_name);
+	snprintf(fx_root, sizeof(fx_root), "%s/idm-%s-XXXXXX", base, program_invocation_short_name);
 	if (!mkdtemp(fx_root)) {
 		fprintf(stderr, "mkdtemp %s: %s\n", fx_root, strerror(errno));
 		exit(EXIT_FAILURE);
@@ -170,8 +169,7 @@ void fx_path(char *out, size_t n, const char *name)
 	ck_assert_int_lt(snprintf(out, n, "%s/%s", fx_dir, name), (int)n);
 }
 
-void fx_write_bytes(const char *name, const void *data, size_t len, mode_t mode, char *out,
-		    size_t n)
+void fx_write_bytes(const char *name, const void *data, size_t len, mode_t mode, char *out, size_t n)
 {
 	int fd;
 

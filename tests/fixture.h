@@ -37,7 +37,7 @@ const char *logged(const char *needle);
  * start with "NAME:", 0 when it names no line ("NAME: ..."), else the line
  * of "NAME:LINE: ...". */
 int logged_line(const char *name, const char *needle);
-#define ck_assert_logged(needle)                                                               \
+#define ck_assert_logged(needle)                                                                \
 	ck_assert_msg(logged(needle) != NULL, "no message holds \"%s\"; messages:\n%s", needle, \
 		      captured.text)
 /* 1-based line of the first occurrence of needle in text, 0 when absent. */

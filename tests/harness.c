@@ -224,8 +224,9 @@ void sandbox_pam_service(const struct sandbox *sb, const char *name, const char 
 	size_t used = 0;
 
 	for (size_t i = 0; i < 4; i++)
-		used += (size_t)snprintf(text + used, sizeof(text) - used, "%-8s required %s config=%s%s%s\n",
-					 phases[i], module, conf, *args ? " " : "", args);
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+					 "%-8s required %s config=%s%s%s\n", phases[i], module,
+					 conf, *args ? " " : "", args);
 	snprintf(path, sizeof(path), "%s/%s", sb->pam_dir, name);
 	write_file(path, text, 0644);
 }
@@ -261,8 +262,8 @@ void sandbox_start_for_pam(struct sandbox *sb, char **argv, void (*prepare)(stru
 	sandbox_start_for_pam_init(sb, argv, prepare, true);
 }
 
-void sandbox_start_for_pam_init(struct sandbox *sb, char **argv, void (*prepare)(struct sandbox *sb),
-				bool init)
+void sandbox_start_for_pam_init(struct sandbox *sb, char **argv,
+				void (*prepare)(struct sandbox *sb), bool init)
 {
 	char asan[1024];
 	const char *dir = getenv("IDMGR_TEST_SANDBOX");
@@ -353,10 +354,11 @@ int sandbox_slapd_stop(struct sandbox *sb)
 int sandbox_slapd_start(struct sandbox *sb)
 {
 	char conf[700], log[700];
-	char *argv[] = { "/usr/bin/setsid", "/usr/sbin/slapd", "-d", "none", "-f", conf, "-h",
-			 sb->uri, NULL };
+	char *argv[] = {
+		"/usr/bin/setsid", "/usr/sbin/slapd", "-d", "none", "-f", conf, "-h", sb->uri, NULL
+	};
 	char *who[] = { "/usr/bin/ldapwhoami", "-x", "-H", sb->uri, "-D", sb->admin_dn, "-y",
-			sb->admin_secret, NULL };
+			sb->admin_secret,      NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int i, r;
@@ -400,8 +402,7 @@ char *sandbox_officer_password(const struct sandbox *sb, const char *uid)
 	if (!root)
 		die("cannot read", path);
 	officers = json_object_get(root, "officers");
-	json_array_foreach(officers, i, o)
-	{
+	json_array_foreach (officers, i, o) {
 		if (strcmp(json_string_value(json_object_get(o, "uid")), uid) == 0 &&
 		    json_string_value(json_object_get(o, "temporary_password")))
 			pw = strdup(json_string_value(json_object_get(o, "temporary_password")));
@@ -436,8 +437,12 @@ int closed_port(void)
 static int ldap_tool(const struct sandbox *sb, const char *tool, const char *ldif)
 {
 	/* relax: fixtures may set what slapd alone keeps (pwdChangedTime) */
-	char *argv[] = { (char *)tool, "-x", "-H", (char *)sb->uri, "-D", (char *)sb->admin_dn,
-			 "-y", (char *)sb->admin_secret, "-e", "relax", NULL };
+	char *argv[] = { (char *)tool, "-x",
+			 "-H",         (char *)sb->uri,
+			 "-D",         (char *)sb->admin_dn,
+			 "-y",         (char *)sb->admin_secret,
+			 "-e",         "relax",
+			 NULL };
 	char *err = NULL;
 	int status = run_cmd(argv, ldif, NULL, &err);
 
@@ -488,8 +493,14 @@ void sandbox_add_config(const struct sandbox *sb, const char *text)
 void sandbox_init_again(const struct sandbox *sb)
 {
 	const char *bin = env_or("IDMGR_BIN", "../idmgr/idmgr");
-	char *argv[] = { (char *)bin, "-c", (char *)sb->conf, "init", "--admin-dn",
-			 (char *)sb->admin_dn, "--admin-password-file", (char *)sb->admin_secret,
+	char *argv[] = { (char *)bin,
+			 "-c",
+			 (char *)sb->conf,
+			 "init",
+			 "--admin-dn",
+			 (char *)sb->admin_dn,
+			 "--admin-password-file",
+			 (char *)sb->admin_secret,
 			 NULL };
 	char *out = NULL, *err = NULL;
 
@@ -510,7 +521,8 @@ const char *sandbox_policy_line(const char *extra, char *buf, size_t size)
 		snprintf(buf, size, "pwdPolicySubentry: cn=%.*s,ou=policies,dc=example,dc=org\n",
 			 (int)strcspn(p, "\n"), p);
 	} else if (strstr(extra, "idmPrivileged: TRUE")) {
-		snprintf(buf, size, "pwdPolicySubentry: cn=privileged,ou=policies,dc=example,dc=org\n");
+		snprintf(buf, size,
+			 "pwdPolicySubentry: cn=privileged,ou=policies,dc=example,dc=org\n");
 	} else {
 		snprintf(buf, size, "%s", "");
 	}
@@ -582,7 +594,8 @@ int pam_script_conv(int n, const struct pam_message **msg, struct pam_response *
 	for (int i = 0; i < n; i++) {
 		size_t used = strlen(c->shown);
 		snprintf(c->shown + used, sizeof(c->shown) - used, "%s\n", msg[i]->msg);
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
+		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
 			const char *a = c->next < 12 ? c->answers[c->next++] : NULL;
 			r[i].resp = strdup(a ? a : "");
 		}

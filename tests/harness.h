@@ -47,8 +47,8 @@ void sandbox_attach(struct sandbox *sb, const char *dir, bool init);
  * when done (sandbox_stop). */
 void sandbox_start_for_pam(struct sandbox *sb, char **argv, void (*prepare)(struct sandbox *sb));
 /* The same with the choice of "start --no-init" (init false). */
-void sandbox_start_for_pam_init(struct sandbox *sb, char **argv, void (*prepare)(struct sandbox *sb),
-				bool init);
+void sandbox_start_for_pam_init(struct sandbox *sb, char **argv,
+				void (*prepare)(struct sandbox *sb), bool init);
 /* Writes DIR/pam.d/NAME using pam_idmgr.so with config=CONF plus args. */
 void sandbox_pam_service(const struct sandbox *sb, const char *name, const char *conf,
 			 const char *args);

@@ -72,8 +72,8 @@ char *form_file(struct sandbox *sb, const char *name, const char *text)
 	return path;
 }
 
-char *request_through(struct sandbox *sb, const char *form, const char *submitter,
-		      const char *a1, const char *a2, const char *applier, char **id)
+char *request_through(struct sandbox *sb, const char *form, const char *submitter, const char *a1,
+		      const char *a2, const char *applier, char **id)
 {
 	static int n;
 	char name[32], *path, *out = NULL, *err = NULL;

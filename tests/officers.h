@@ -16,7 +16,7 @@ int idmgr_as(struct sandbox *sb, const char *uid, char **out, char **err, ...);
 char *form_file(struct sandbox *sb, const char *name, const char *text);
 /* submit (as submitter), approve by a1 and a2, apply by applier; asserts
  * each succeeds; returns apply's stdout and the request ID. */
-char *request_through(struct sandbox *sb, const char *form, const char *submitter,
-		      const char *a1, const char *a2, const char *applier, char **id);
+char *request_through(struct sandbox *sb, const char *form, const char *submitter, const char *a1,
+		      const char *a2, const char *applier, char **id);
 
 #endif

@@ -557,8 +557,9 @@ START_TEST(accounts_in_a_sub_ou)
 	char ldif[1024], *out = NULL, *err = NULL, *p, *temp, newpw_path[700], *form, *id, *v;
 	int st;
 
-	ck_assert_int_eq(sandbox_ldapadd(&sb, "dn: ou=sub," PEOPLE "\nobjectClass: organizationalUnit\n"
-					      "ou: sub\n"),
+	ck_assert_int_eq(sandbox_ldapadd(&sb,
+					 "dn: ou=sub," PEOPLE "\nobjectClass: organizationalUnit\n"
+					 "ou: sub\n"),
 			 0);
 	add_account(sub, "subadm", NULL);
 	add_account(sub, "subuser", NULL);
@@ -686,7 +687,8 @@ START_TEST(locks_on_the_servers_clock)
 		write_file(path, "Clock office pass 2026!", 0600);
 		free(out);
 		free(err);
-		st = idmgr_as(&sb, "clockadm", &out, &err, "passwd", "--new-password-file", path, NULL);
+		st = idmgr_as(&sb, "clockadm", &out, &err, "passwd", "--new-password-file", path,
+			      NULL);
 		ok(st, out, err, "first change");
 		write_pw("clockadm", "Clock office pass 2026!");
 		free(temp);
@@ -746,7 +748,8 @@ static bool is_modify(const unsigned char *b, size_t n)
 
 static void relay(int client, int upstream_port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)upstream_port),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)upstream_port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int up = socket(AF_INET, SOCK_STREAM, 0);
 	char buf[65536];
@@ -817,7 +820,8 @@ START_TEST(writes_safe_to_retry)
 	struct idm_config *cfg = NULL;
 	struct idm_dir *d = NULL;
 	struct idm_mods *m;
-	struct idm_audit_event ev = { .action = MARKER, .outcome = "done",
+	struct idm_audit_event ev = { .action = MARKER,
+				      .outcome = "done",
 				      .token = "00aa11bb22cc33dd" };
 	char uris[256], conf[700], *v;
 	int port, r;
@@ -826,8 +830,9 @@ START_TEST(writes_safe_to_retry)
 	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d ldap://127.0.0.1:%d", port, sb.port);
 	sandbox_config_variant(&sb, "retry", uris, 3, conf, sizeof(conf));
 	ck_assert_int_eq(idm_config_load(conf, NULL, &cfg), IDM_OK);
-	ck_assert_int_eq(sandbox_ldapadd(&sb, "dn: ou=cas," SUFFIX "\nobjectClass: organizationalUnit\n"
-					      "ou: cas\ndescription: A\n"),
+	ck_assert_int_eq(sandbox_ldapadd(&sb,
+					 "dn: ou=cas," SUFFIX "\nobjectClass: organizationalUnit\n"
+					 "ou: cas\ndescription: A\n"),
 			 0);
 
 	/* compare-and-swap A -> B; the first server applies it, its answer is lost */

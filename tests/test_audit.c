@@ -85,8 +85,7 @@ static struct idm_dir *admin(void)
 	return d;
 }
 
-static long append(struct idm_dir *d, const char *action, const char *subject,
-		   const char *outcome)
+static long append(struct idm_dir *d, const char *action, const char *subject, const char *outcome)
 {
 	struct idm_audit_event ev = { .action = action, .subject = subject, .outcome = outcome };
 	char hash[IDM_AUDIT_HASH_LEN + 1];
@@ -156,8 +155,7 @@ static char *record_dn(long seq)
 }
 
 /* One modify as the insider: replace attr by value (NULL: remove it). */
-static void insider_replace(struct idm_dir *d, const char *dn, const char *attr,
-			    const char *value)
+static void insider_replace(struct idm_dir *d, const char *dn, const char *attr, const char *value)
 {
 	struct idm_mods *m = idm_mods_new();
 
@@ -249,8 +247,7 @@ static void insider_write_record(struct idm_dir *d, long seq, const struct idm_a
 }
 
 /* Adds the entry of record r as the insider, with the hash given. */
-static void insider_add_record(struct idm_dir *d, const struct idm_audit_record *r,
-			       const char *hash)
+static void insider_add_record(struct idm_dir *d, const struct idm_audit_record *r, const char *hash)
 {
 	char seq[24], when[IDM_GENTIME_LEN], *dn = record_dn(r->seq);
 	struct idm_mods *m = idm_mods_new();
@@ -360,11 +357,19 @@ START_TEST(writer_appends_lists_and_verifies)
 {
 #define TAKAHASHI "uid=takahashi,ou=people,dc=example,dc=org"
 	struct idm_audit_event ev[3] = {
-		{ .actor = TAKAHASHI, .action = "submit", .request_id = "R-0001",
-		  .subject = "yamada", .outcome = "done", .detail = "form 2024-17\nregister" },
-		{ .actor = TAKAHASHI, .action = "approve", .request_id = "R-0001",
+		{ .actor = TAKAHASHI,
+		  .action = "submit",
+		  .request_id = "R-0001",
+		  .subject = "yamada",
+		  .outcome = "done",
+		  .detail = "form 2024-17\nregister" },
+		{ .actor = TAKAHASHI,
+		  .action = "approve",
+		  .request_id = "R-0001",
 		  .outcome = "refused: sod-self" },
-		{ .actor = TAKAHASHI, .action = "reset-password", .subject = "kimura",
+		{ .actor = TAKAHASHI,
+		  .action = "reset-password",
+		  .subject = "kimura",
 		  .outcome = "done" },
 	};
 	struct idm_dir *d = writer();
@@ -424,8 +429,10 @@ START_TEST(invalid_events_are_refused)
 		{ .action = "approve", .outcome = "done", .detail = "bad \x1b[2J escape" },
 		{ .action = "approve", .outcome = "done", .detail = "cut \xe3\x81" },
 		{ .action = "approve", .outcome = "done", .detail = "overlong \xc0\xaf" },
-		{ .action = "approve", .outcome = "done",
-		  .request_id = "R-01234567890123456789012345678901234567890123456789012345678901234" },
+		{ .action = "approve",
+		  .outcome = "done",
+		  .request_id =
+			  "R-01234567890123456789012345678901234567890123456789012345678901234" },
 		{ .actor = "uid=x\n,dc=forged", .action = "approve", .outcome = "done" },
 	};
 	struct idm_dir *d = writer();
@@ -743,8 +750,9 @@ END_TEST
 static void child(const char *uid, int fd)
 {
 	char *dn = people_dn(uid), path[700], *secret;
-	struct idm_audit_event ev = { .actor = dn, .action = "approve", .outcome = "done",
-				      .subject = uid };
+	struct idm_audit_event ev = {
+		.actor = dn, .action = "approve", .outcome = "done", .subject = uid
+	};
 	struct idm_dir *d = NULL;
 	int status = 0;
 

@@ -183,16 +183,19 @@ START_TEST(uid_default_pattern)
 		"alice", "a.b-c_d", "ab", "bob2", "abcdefghijklmnopqrstuvwxyz012345", /* 32 */
 	};
 	static const char *const bad[] = {
-		"", "*", "a*)(uid=*", "\\2a", "x)(|(uid=*", "Alice", "1abc",
-		"abcdefghijklmnopqrstuvwxyz0123456", /* 33 */
-		"a b", "a,b", "a", ".ab", "al\xc3\xa9", "al\tice", "alice\n", "a=b", "a#b",
+		"",           "*",       "a*)(uid=*", "\\2a",
+		"x)(|(uid=*", "Alice",   "1abc",      "abcdefghijklmnopqrstuvwxyz0123456", /* 33 */
+		"a b",        "a,b",     "a",         ".ab",
+		"al\xc3\xa9", "al\tice", "alice\n",   "a=b",
+		"a#b",
 	};
 
 	ck_assert_str_eq(fx_cfg->registration.uid_pattern, "^[a-z][a-z0-9._-]{1,31}$");
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		ck_assert_msg(idm_uid_check(fx_cfg, good[i]) == IDM_OK, "\"%s\" refused", good[i]);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(idm_uid_check(fx_cfg, bad[i]) == IDM_EINVAL, "\"%s\" accepted", bad[i]);
+		ck_assert_msg(idm_uid_check(fx_cfg, bad[i]) == IDM_EINVAL, "\"%s\" accepted",
+			      bad[i]);
 	ck_assert_int_eq(idm_uid_check(fx_cfg, NULL), IDM_EINVAL);
 }
 END_TEST
@@ -201,8 +204,8 @@ END_TEST
 START_TEST(uid_metachars_despite_loose_pattern)
 {
 	static const char *const bad[] = {
-		"*", "a*)(uid=*", "\\2a", "x)(|(uid=*", "a b", "a,b", "a+b", "a\"b", "a<b", "a>b",
-		"a;b", "a=b", "#ab", "al\xc3\xa9",
+		"*",    "a*)(uid=*", "\\2a", "x)(|(uid=*", "a b", "a,b", "a+b",
+		"a\"b", "a<b",       "a>b",  "a;b",        "a=b", "#ab", "al\xc3\xa9",
 	};
 	struct conf_parts p = { .after = "registration { uid_pattern = \"^.+$\" }\n" };
 	struct idm_config *cfg = NULL;
@@ -272,7 +275,8 @@ START_TEST(config_sample_loads)
 	ck_assert_int_eq(priv->lockout_threshold, 3);
 	ck_assert_int_eq(priv->lockout_duration, 0);
 
-	ck_assert_str_eq(cfg->roles.dn[IDM_ROLE_CISO], "cn=ciso,ou=roles,ou=idmgr,dc=example,dc=org");
+	ck_assert_str_eq(cfg->roles.dn[IDM_ROLE_CISO],
+			 "cn=ciso,ou=roles,ou=idmgr,dc=example,dc=org");
 	ck_assert_str_eq(cfg->roles.dn[IDM_ROLE_CONTRACTOR],
 			 "cn=contractor,ou=roles,ou=idmgr,dc=example,dc=org");
 	ck_assert(!cfg->roles.same_person_both_approvals);
@@ -356,7 +360,8 @@ START_TEST(config_print)
 	idm_config_print(cfg, f);
 	fclose(f);
 	ck_assert_msg(strstr(out, "min_length=14") && strstr(out, "timeout=5") &&
-			      strstr(out, "memory_kib=19456") && strstr(out, "policy \"privileged\" {"),
+			      strstr(out, "memory_kib=19456") &&
+			      strstr(out, "policy \"privileged\" {"),
 		      "printed:\n%s", out);
 	free(out);
 }
@@ -470,7 +475,8 @@ START_TEST(config_ppolicy_relative)
 {
 	struct conf_parts rel = { .after = "ppolicy { check_config = \"idmgr.conf\" }\n" };
 
-	expect_refused(&rel, "check_config: \"idmgr.conf\" must be an absolute path", "check_config");
+	expect_refused(&rel, "check_config: \"idmgr.conf\" must be an absolute path",
+		       "check_config");
 }
 END_TEST
 

@@ -278,7 +278,8 @@ START_TEST(no_server_is_unavailable)
 	ck_assert_double_lt(now_s() - t0, 4.0);
 	{
 		struct idm_auth_result res;
-		ck_assert_int_eq(idm_login_authenticate(cfg, NULL, "sato", "whatever it is", NULL, &res),
+		ck_assert_int_eq(idm_login_authenticate(cfg, NULL, "sato", "whatever it is", NULL,
+							&res),
 				 IDM_EUNAVAIL);
 		ck_assert_int_eq(res.reason, IDM_AUTH_UNAVAILABLE);
 	}
@@ -333,8 +334,17 @@ END_TEST
 START_TEST(init_rerun_changes_nothing)
 {
 	char *out = NULL, *err = NULL, *secret_before = slurp(sb.cfg->ldap.bind_password_file);
-	char *argv[] = { (char *)idmgr_bin(), "-c", sb.conf, "init", "--admin-dn", sb.admin_dn,
-			 "--admin-password-file", sb.admin_secret, "--officer", "sato:ciso", NULL };
+	char *argv[] = { (char *)idmgr_bin(),
+			 "-c",
+			 sb.conf,
+			 "init",
+			 "--admin-dn",
+			 sb.admin_dn,
+			 "--admin-password-file",
+			 sb.admin_secret,
+			 "--officer",
+			 "sato:ciso",
+			 NULL };
 	char *secret_after;
 
 	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 0);
@@ -357,9 +367,18 @@ START_TEST(init_adds_new_unit_groups_and_officer)
 {
 	char *text = slurp(sb.conf), path[700], *out = NULL, *err = NULL, *grown;
 	size_t size = strlen(text) + 128;
-	char *argv[] = { (char *)idmgr_bin(), "-c", path, "--verbose", "init", "--admin-dn",
-			 sb.admin_dn, "--admin-password-file", sb.admin_secret, "--officer",
-			 "kato:security_chief", NULL };
+	char *argv[] = { (char *)idmgr_bin(),
+			 "-c",
+			 path,
+			 "--verbose",
+			 "init",
+			 "--admin-dn",
+			 sb.admin_dn,
+			 "--admin-password-file",
+			 sb.admin_secret,
+			 "--officer",
+			 "kato:security_chief",
+			 NULL };
 
 	grown = malloc(size);
 	snprintf(grown, size, "%s\nunit \"audit\" { groups = { \"audit-files\" } }\n", text);
@@ -388,8 +407,16 @@ START_TEST(init_upgrades_older_lock_state)
 {
 	char *text = slurp(sb.conf), path[700], *out = NULL, *err = NULL, *grown, *v;
 	size_t size = strlen(text) + 128;
-	char *argv[] = { (char *)idmgr_bin(), "-c", path, "--verbose", "init", "--admin-dn",
-			 sb.admin_dn, "--admin-password-file", sb.admin_secret, NULL };
+	char *argv[] = { (char *)idmgr_bin(),
+			 "-c",
+			 path,
+			 "--verbose",
+			 "init",
+			 "--admin-dn",
+			 sb.admin_dn,
+			 "--admin-password-file",
+			 sb.admin_secret,
+			 NULL };
 	struct idm_dir *d = NULL;
 	struct idm_account *a = NULL;
 	char *hash = NULL;
@@ -400,9 +427,9 @@ START_TEST(init_upgrades_older_lock_state)
 	write_file(path, grown, 0600);
 	/* what the previous release's init and logins leave */
 	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: cn=idmgr-decoy,ou=services,dc=example,dc=org\n"
-						"changetype: delete\n\n"
-						"dn: cn=privileged,ou=policies,dc=example,dc=org\n"
-						"changetype: delete\n"),
+						 "changetype: delete\n\n"
+						 "dn: cn=privileged,ou=policies,dc=example,dc=org\n"
+						 "changetype: delete\n"),
 			 0);
 	ck_assert_int_eq(idm_hash_password(&sb.cfg->argon2, "Upgrade passphrase 1", 20, &hash),
 			 IDM_OK);
@@ -421,8 +448,8 @@ START_TEST(init_upgrades_older_lock_state)
 				 "objectClass: posixAccount\nobjectClass: idmAccount\nuid: %s\ncn: %s\n"
 				 "sn: %s\nuidNumber: %zu\ngidNumber: 10000\nhomeDirectory: /home/%s\n"
 				 "userPassword: %s\n%s",
-				 old[i][0], old[i][0], old[i][0], old[i][0], 33000 + i, old[i][0], hash,
-				 old[i][1]);
+				 old[i][0], old[i][0], old[i][0], old[i][0], 33000 + i, old[i][0],
+				 hash, old[i][1]);
 			ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
 		}
 	}
@@ -501,12 +528,28 @@ END_TEST
 START_TEST(init_exit_statuses)
 {
 	char wrong[700], *err = NULL, conf[700];
-	char *argv[] = { (char *)idmgr_bin(), "-c", sb.conf, "init", "--admin-dn", sb.admin_dn,
+	char *argv[] = { (char *)idmgr_bin(),     "-c",  sb.conf, "init", "--admin-dn", sb.admin_dn,
 			 "--admin-password-file", wrong, NULL };
-	char *bad[] = { (char *)idmgr_bin(), "-c", sb.conf, "init", "--admin-dn", sb.admin_dn,
-			"--admin-password-file", sb.admin_secret, "--officer", "root:ciso", NULL };
-	char *down[] = { (char *)idmgr_bin(), "-c", conf, "init", "--admin-dn", sb.admin_dn,
-			 "--admin-password-file", sb.admin_secret, NULL };
+	char *bad[] = { (char *)idmgr_bin(),
+			"-c",
+			sb.conf,
+			"init",
+			"--admin-dn",
+			sb.admin_dn,
+			"--admin-password-file",
+			sb.admin_secret,
+			"--officer",
+			"root:ciso",
+			NULL };
+	char *down[] = { (char *)idmgr_bin(),
+			 "-c",
+			 conf,
+			 "init",
+			 "--admin-dn",
+			 sb.admin_dn,
+			 "--admin-password-file",
+			 sb.admin_secret,
+			 NULL };
 	char uris[64];
 	struct idm_config *cfg;
 

@@ -60,7 +60,7 @@ START_TEST(filter_escape_specials)
 	assert_filter_escape("(", 1, "\\28");
 	assert_filter_escape(")", 1, "\\29");
 	assert_filter_escape("\\", 1, "\\5c");
-	assert_filter_escape("a\0b", 3, "a\\00b");           /* embedded NUL, explicit length */
+	assert_filter_escape("a\0b", 3, "a\\00b"); /* embedded NUL, explicit length */
 	assert_filter_escape("\xc3\xa9t\xc3\xa9", 5, "\\c3\\a9t\\c3\\a9"); /* "été" */
 	assert_filter_escape("\xff", 1, "\\ff");
 	assert_filter_escape("", 0, "");
@@ -188,8 +188,19 @@ END_TEST
 START_TEST(dn_child_round_trip)
 {
 	static const char *const values[] = {
-		"alice", "Smith, John", "a+uid=root", " x ", "#1", "cn=admin,dc=example,dc=org",
-		"back\\slash", "q\"uote", "<tag>", "semi;colon", "\x01" "ctl", "caf\xc3\xa9",
+		"alice",
+		"Smith, John",
+		"a+uid=root",
+		" x ",
+		"#1",
+		"cn=admin,dc=example,dc=org",
+		"back\\slash",
+		"q\"uote",
+		"<tag>",
+		"semi;colon",
+		"\x01"
+		"ctl",
+		"caf\xc3\xa9",
 	};
 	char *out = NULL;
 
@@ -220,19 +231,21 @@ START_TEST(dn_child_round_trip)
 }
 END_TEST
 
-
 /* Text a client chose, for storage and terminals: control and non-ASCII
  * bytes (and, to store, '\\') as \\xHH; never a partial escape at the end. */
 START_TEST(printable_text)
 {
 	char buf[32], tiny[8];
 
-	ck_assert_str_eq(idm_printable("ws1.example.org", "\\", buf, sizeof(buf)), "ws1.example.org");
+	ck_assert_str_eq(idm_printable("ws1.example.org", "\\", buf, sizeof(buf)),
+			 "ws1.example.org");
 	ck_assert_str_eq(idm_printable("a\x1b[2J\a\x7f\xc3\xa9", "", buf, sizeof(buf)),
 			 "a\\x1b[2J\\x07\\x7f\\xc3\\xa9");
 	ck_assert_str_eq(idm_printable("a\\b", "\\", buf, sizeof(buf)), "a\\x5cb");
-	ck_assert_str_eq(idm_printable("a\\x41", "", buf, sizeof(buf)), "a\\x41"); /* shown as stored */
-	ck_assert_str_eq(idm_printable("abcd\x01", "", tiny, sizeof(tiny)), "abcd"); /* \\x01 does not fit */
+	ck_assert_str_eq(idm_printable("a\\x41", "", buf, sizeof(buf)),
+			 "a\\x41"); /* shown as stored */
+	ck_assert_str_eq(idm_printable("abcd\x01", "", tiny, sizeof(tiny)),
+			 "abcd"); /* \\x01 does not fit */
 	ck_assert_str_eq(idm_printable("abcdefghij", "", tiny, sizeof(tiny)), "abcdefg");
 	ck_assert_str_eq(idm_printable(NULL, "", tiny, sizeof(tiny)), "");
 }

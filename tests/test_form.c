@@ -47,14 +47,13 @@ static struct idm_form *fx_keep_form(struct idm_form *f)
 }
 
 /* A minimal configuration with the units "benefits" and "finance". */
-static const char conf_head[] =
-	"ldap {\n"
-	"  uri = \"ldap://127.0.0.1:389/\"\n"
-	"  base_dn = \"dc=example,dc=org\"\n"
-	"  people_dn = \"ou=people,dc=example,dc=org\"\n"
-	"  groups_dn = \"ou=groups,dc=example,dc=org\"\n"
-	"  idmgr_dn = \"ou=idmgr,dc=example,dc=org\"\n"
-	"  bind_dn = \"cn=pam,ou=services,dc=example,dc=org\"\n";
+static const char conf_head[] = "ldap {\n"
+				"  uri = \"ldap://127.0.0.1:389/\"\n"
+				"  base_dn = \"dc=example,dc=org\"\n"
+				"  people_dn = \"ou=people,dc=example,dc=org\"\n"
+				"  groups_dn = \"ou=groups,dc=example,dc=org\"\n"
+				"  idmgr_dn = \"ou=idmgr,dc=example,dc=org\"\n"
+				"  bind_dn = \"cn=pam,ou=services,dc=example,dc=org\"\n";
 static const char conf_tail[] =
 	"}\n"
 	"policy standard {}\n"
@@ -76,7 +75,8 @@ static void form_setup(void)
 
 	fx_dir_setup();
 	ck_assert_int_ge(asprintf(&text, "%s  bind_password_file = \"%s/pam.secret\"\n%s",
-				  conf_head, fx_dir, conf_tail), 0);
+				  conf_head, fx_dir, conf_tail),
+			 0);
 	fx_keep(text);
 	fx_write_text("idmgr.conf", text, 0600, path, sizeof(path));
 	capture_reset();
@@ -150,22 +150,21 @@ static void expect_refused(const char *text, const char *needle, const char *whe
 /* A good register form with one line changed: the line holding "KEY ="
  * becomes line (or goes when line is ""); a line starting with "+" is
  * appended. */
-static const char register_form[] =
-	"# a register request\n"                      /* 1 */
-	"type = 'register'\n"                          /* 2 */
-	"form_ref = 'PF-2025-0042'\n"                  /* 3 */
-	"applicant = 'hanako'\n"                       /* 4 */
-	"reason = 'new hire'\n"                        /* 5 */
-	"uid = 'taro'\n"                               /* 6 */
-	"given_name = 'Taro'\n"                        /* 7 */
-	"surname = 'Yamada'\n"                         /* 8 */
-	"unit = 'benefits'\n"                          /* 9 */
-	"employee_type = 'nonregular'\n"               /* 10 */
-	"mail = 'taro.yamada@example.org'\n"           /* 11 */
-	"valid_until = '2030-03-31'\n"                 /* 12 */
-	"groups = {'internet',\n"                      /* 13 */
-	"          'mail'}\n"                          /* 14 */
-	"shared_with = {'jiro', 'saburo'}\n";          /* 15 */
+static const char register_form[] = "# a register request\n"              /* 1 */
+				    "type = 'register'\n"                 /* 2 */
+				    "form_ref = 'PF-2025-0042'\n"         /* 3 */
+				    "applicant = 'hanako'\n"              /* 4 */
+				    "reason = 'new hire'\n"               /* 5 */
+				    "uid = 'taro'\n"                      /* 6 */
+				    "given_name = 'Taro'\n"               /* 7 */
+				    "surname = 'Yamada'\n"                /* 8 */
+				    "unit = 'benefits'\n"                 /* 9 */
+				    "employee_type = 'nonregular'\n"      /* 10 */
+				    "mail = 'taro.yamada@example.org'\n"  /* 11 */
+				    "valid_until = '2030-03-31'\n"        /* 12 */
+				    "groups = {'internet',\n"             /* 13 */
+				    "          'mail'}\n"                 /* 14 */
+				    "shared_with = {'jiro', 'saburo'}\n"; /* 15 */
 
 static char *with_line(const char *base, const char *key, const char *line)
 {
@@ -239,8 +238,8 @@ static time_t date(const char *s)
 START_TEST(type_names)
 {
 	static const char *const names[IDM_REQ_TYPE_COUNT] = {
-		"register", "modify", "transfer", "secondment", "return", "retire", "delete",
-		"grant-privilege", "revoke-privilege",
+		"register", "modify", "transfer",        "secondment",       "return",
+		"retire",   "delete", "grant-privilege", "revoke-privilege",
 	};
 
 	for (int t = 0; t < IDM_REQ_TYPE_COUNT; t++) {
@@ -260,24 +259,25 @@ END_TEST
 static const char *const *required_values(enum idm_request_type t)
 {
 	static const char *const common[] = {
-		"form_ref", "PF-1", "applicant", "hanako", "reason", "as asked", "uid", "taro", NULL,
+		"form_ref", "PF-1", "applicant", "hanako", "reason",
+		"as asked", "uid",  "taro",      NULL,
 	};
 	static const char *const reg[] = {
-		"form_ref", "PF-1", "applicant", "hanako", "reason", "new hire", "uid", "taro",
-		"given_name", "Taro", "surname", "Yamada", "unit", "benefits",
-		"employee_type", "regular", NULL,
+		"form_ref", "PF-1",     "applicant",     "hanako",  "reason",  "new hire",
+		"uid",      "taro",     "given_name",    "Taro",    "surname", "Yamada",
+		"unit",     "benefits", "employee_type", "regular", NULL,
 	};
 	static const char *const modify[] = {
-		"form_ref", "PF-1", "applicant", "hanako", "reason", "married", "uid", "taro",
-		"surname", "Suzuki", NULL,
+		"form_ref", "PF-1", "applicant", "hanako", "reason", "married",
+		"uid",      "taro", "surname",   "Suzuki", NULL,
 	};
 	static const char *const transfer[] = {
-		"form_ref", "PF-1", "applicant", "hanako", "reason", "moved", "uid", "taro",
-		"to_unit", "finance", NULL,
+		"form_ref", "PF-1", "applicant", "hanako",  "reason", "moved",
+		"uid",      "taro", "to_unit",   "finance", NULL,
 	};
 	static const char *const secondment[] = {
-		"form_ref", "PF-1", "applicant", "hanako", "reason", "seconded", "uid", "taro",
-		"until", "2027-03-31", NULL,
+		"form_ref", "PF-1", "applicant", "hanako",     "reason", "seconded",
+		"uid",      "taro", "until",     "2027-03-31", NULL,
 	};
 
 	switch (t) {
@@ -334,8 +334,9 @@ static bool comment_above(const char *text, const char *nl)
 START_TEST(template_keys)
 {
 	static const char *const keys[] = {
-		"form_ref", "applicant", "reason", "uid", "given_name", "surname", "mail", "unit",
-		"employee_type", "to_unit", "valid_until", "until", "groups", "shared_with", "role",
+		"form_ref",    "applicant", "reason", "uid",           "given_name",
+		"surname",     "mail",      "unit",   "employee_type", "to_unit",
+		"valid_until", "until",     "groups", "shared_with",   "role",
 	};
 	static const char *const allowed[IDM_REQ_TYPE_COUNT] = {
 		[IDM_REQ_REGISTER] = " form_ref applicant reason uid given_name surname unit "
@@ -436,7 +437,8 @@ START_TEST(syntax_variants)
 		     "reason = 'r'\r\nuid = 'taro'\r\n");
 	ck_assert_str_eq(f->uid, "taro");
 	expect_refused("type = 'retire'\r\nform_ref = 'F'\r\napplicant = 'hanako'\r\n"
-		       "reason = 'r'\r\nuid = 'Taro'\r\n", "uid: \"Taro\"", "uid =");
+		       "reason = 'r'\r\nuid = 'Taro'\r\n",
+		       "uid: \"Taro\"", "uid =");
 	/* and comments do not shift the lines messages cite */
 	expect_refused("/* one\n two */\n# three\ntype = retire // four\nform_ref = 'x'\n"
 		       "applicant = 'hanako'\nreason = 'r'\nuid = 'a*)(uid=*'\n",
@@ -480,8 +482,8 @@ END_TEST
 START_TEST(refuse_missing_field)
 {
 	static const char *const keys[] = {
-		"form_ref", "applicant", "reason", "uid", "given_name", "surname", "unit",
-		"employee_type",
+		"form_ref",   "applicant", "reason", "uid",
+		"given_name", "surname",   "unit",   "employee_type",
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -514,8 +516,9 @@ START_TEST(refuse_modify_without_change)
 	const char *text = "type = 'modify'\nform_ref = 'F'\napplicant = 'hanako'\n"
 			   "reason = 'r'\nuid = 'taro'\nmail = ''\ngroups = {}\n";
 
-	expect_refused(text, "type: a modify request must give at least one of given_name, "
-			     "surname, mail, employee_type, valid_until, groups or shared_with",
+	expect_refused(text,
+		       "type: a modify request must give at least one of given_name, "
+		       "surname, mail, employee_type, valid_until, groups or shared_with",
 		       "type");
 }
 END_TEST
@@ -569,8 +572,8 @@ END_TEST
 START_TEST(refuse_bad_uids)
 {
 	static const char *const bad[] = {
-		"a*)(uid=*", "*", "x)(|(uid=*", "Root", "ta ro", "taro,ou=x", "1abc", "t",
-		"\\2a", "t\xc3\xa1ro",
+		"a*)(uid=*", "*",    "x)(|(uid=*", "Root", "ta ro",
+		"taro,ou=x", "1abc", "t",          "\\2a", "t\xc3\xa1ro",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -605,7 +608,8 @@ START_TEST(refuse_reserved_names)
 		snprintf(line, sizeof(line), "uid = '%s'", reserved[i]);
 		snprintf(needle, sizeof(needle),
 			 "uid: \"%s\" is a reserved name (registration.reserved_names); a register "
-			 "request may not use it (R-PRIV-5)", reserved[i]);
+			 "request may not use it (R-PRIV-5)",
+			 reserved[i]);
 		expect_refused(with_line(register_form, "uid", line), needle, "uid =");
 	}
 	expect_refused(grant, "uid: \"root\" is a reserved name", "uid =");
@@ -628,7 +632,9 @@ START_TEST(refuse_bad_units)
 		       "to_unit: \"finance)(x=*\" is not a unit of", "to_unit");
 	ck_assert_str_eq(parse_ok("type = 'transfer'\nform_ref = 'F'\napplicant = 'hanako'\n"
 				  "reason = 'r'\nuid = 'taro'\nto_unit = 'finance'\n"
-				  "groups = {'mail'}\n")->to_unit, "finance");
+				  "groups = {'mail'}\n")
+				 ->to_unit,
+			 "finance");
 }
 END_TEST
 
@@ -643,11 +649,13 @@ START_TEST(refuse_bad_employee_type)
 		char line[64];
 		snprintf(line, sizeof(line), "employee_type = '%s'", good[i]);
 		ck_assert_str_eq(parse_ok(with_line(register_form, "employee_type", line))
-					 ->employee_type, good[i]);
+					 ->employee_type,
+				 good[i]);
 	}
 	expect_refused(with_line(register_form, "employee_type", "employee_type = 'Regular'"),
 		       "employee_type: \"Regular\" is not one of regular, nonregular, dispatched, "
-		       "contractor, service", "employee_type");
+		       "contractor, service",
+		       "employee_type");
 	expect_refused(with_line(register_form, "employee_type", "employee_type = 'part-time'"),
 		       "employee_type: \"part-time\" is not one of", "employee_type");
 }
@@ -713,8 +721,8 @@ END_TEST
 START_TEST(refuse_bad_mail)
 {
 	static const char *const bad[] = {
-		"taro", "taro@@example.org", "taro@example@org", "@example.org", "taro@",
-		"taro yamada@example.org", "tar\\to@example.org",
+		"taro",  "taro@@example.org",       "taro@example@org",    "@example.org",
+		"taro@", "taro yamada@example.org", "tar\\to@example.org",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -754,15 +762,14 @@ START_TEST(refuse_bad_text)
 	big[1025] = '\0';
 	ck_assert_int_ge(asprintf(&line, "reason = '%s'", big), 0);
 	fx_keep(line);
-	expect_refused(with_line(register_form, "reason", line),
-		       "is longer than 1024 bytes", "reason =");
+	expect_refused(with_line(register_form, "reason", line), "is longer than 1024 bytes",
+		       "reason =");
 	line[strlen(line) - 2] = '\''; /* exactly 1024: fine */
 	line[strlen(line) - 1] = '\0';
-	ck_assert_uint_eq(strlen(parse_ok(with_line(register_form, "reason", line))->reason),
-			  1024);
+	ck_assert_uint_eq(strlen(parse_ok(with_line(register_form, "reason", line))->reason), 1024);
 	/* Japanese is text like any other */
-	ck_assert_str_eq(parse_ok(with_line(register_form, "surname",
-					    "surname = '山田'"))->surname, "山田");
+	ck_assert_str_eq(parse_ok(with_line(register_form, "surname", "surname = '山田'"))->surname,
+			 "山田");
 }
 END_TEST
 
@@ -803,11 +810,13 @@ START_TEST(refuse_environment_reference)
 		       "\"${\" is not allowed", "reason =");
 	expect_refused(with_line(register_form, "reason", "reason = ${HOME}"),
 		       "\"${\" is not allowed", "reason =");
-	ck_assert_str_eq(parse_ok(with_line(register_form, "reason",
-					    "reason = 'costs ${HOME}'"))->reason,
+	ck_assert_str_eq(parse_ok(with_line(register_form, "reason", "reason = 'costs ${HOME}'"))
+				 ->reason,
 			 "costs ${HOME}");
 	ck_assert_str_eq(parse_ok(with_line(register_form, "reason",
-					    "reason = 'r' # ${HOME} in a comment"))->reason, "r");
+					    "reason = 'r' # ${HOME} in a comment"))
+				 ->reason,
+			 "r");
 }
 END_TEST
 
@@ -817,9 +826,10 @@ START_TEST(refuse_syntax_error)
 		       "uid = 'taro\n\n",
 		       "uid: the quote opened here is never closed", "uid =");
 	ck_assert_ptr_nonnull(logged("unterminated string")); /* libconfuse's, at the end */
-	expect_refused(with_line(register_form, "zzz", "reason2 = \"oops"),
-		       "reason2: unknown key", "reason2");
-	expect_refused(with_line(register_form, "zzz", "uid = = 'x'"), "unexpected token", "uid = =");
+	expect_refused(with_line(register_form, "zzz", "reason2 = \"oops"), "reason2: unknown key",
+		       "reason2");
+	expect_refused(with_line(register_form, "zzz", "uid = = 'x'"), "unexpected token",
+		       "uid = =");
 	expect_refused(with_line(register_form, "zzz", "groups2 = {'a',"), "groups2: unknown key",
 		       "groups2");
 }
@@ -829,19 +839,19 @@ END_TEST
  * citing its line. */
 START_TEST(all_errors_together)
 {
-	const char *text = "type = 'register'\n"                   /* 1 */
-			   "form_ref = 'PF-9'\n"                   /* 2 */
-			   "applicant = 'Hanako'\n"                /* 3 bad uid */
-			   "reason = 'r'\n"                        /* 4 */
-			   "uid = 'root'\n"                        /* 5 reserved */
-			   "surname = 'Yamada'\n"                  /* 6 */
-			   "nickname = 'Taro'\n"                   /* 7 unknown */
-			   "unit = 'payroll'\n"                    /* 8 no such unit */
-			   "employee_type = 'temp'\n"              /* 9 bad type */
-			   "valid_until = '2026-13-01'\n"          /* 10 bad date */
-			   "to_unit = 'finance'\n"                 /* 11 not for register */
-			   "mail = 'a@b@c'\n"                      /* 12 bad mail */
-			   "groups = {'ok', 'no way'}\n";          /* 13 bad group */
+	const char *text = "type = 'register'\n"          /* 1 */
+			   "form_ref = 'PF-9'\n"          /* 2 */
+			   "applicant = 'Hanako'\n"       /* 3 bad uid */
+			   "reason = 'r'\n"               /* 4 */
+			   "uid = 'root'\n"               /* 5 reserved */
+			   "surname = 'Yamada'\n"         /* 6 */
+			   "nickname = 'Taro'\n"          /* 7 unknown */
+			   "unit = 'payroll'\n"           /* 8 no such unit */
+			   "employee_type = 'temp'\n"     /* 9 bad type */
+			   "valid_until = '2026-13-01'\n" /* 10 bad date */
+			   "to_unit = 'finance'\n"        /* 11 not for register */
+			   "mail = 'a@b@c'\n"             /* 12 bad mail */
+			   "groups = {'ok', 'no way'}\n"; /* 13 bad group */
 	static const struct {
 		const char *needle;
 		int line;
@@ -992,7 +1002,7 @@ START_TEST(load_file)
 	/* messages name the file as given */
 	fx_path(link_path, sizeof(link_path), "bad.conf");
 	fx_write_text("bad.conf", "type = 'retire'\nform_ref = 'F'\napplicant = 'x'\n", 0600,
-		   link_path, sizeof(link_path));
+		      link_path, sizeof(link_path));
 	capture_reset();
 	f = (struct idm_form *)1;
 	ck_assert_int_eq(idm_form_load(fx_cfg, link_path, NOW, &cap_log, &f), IDM_EINVAL);
@@ -1038,8 +1048,9 @@ static char *unroff(const char *from, const char *to)
 {
 	static const struct {
 		const char *esc, *text;
-	} escapes[] = { { "\\(aq", "'" }, { "\\(dq", "\"" }, { "\\-", "-" },
-			{ "\\e", "\\" }, { "\\&", "" } };
+	} escapes[] = {
+		{ "\\(aq", "'" }, { "\\(dq", "\"" }, { "\\-", "-" }, { "\\e", "\\" }, { "\\&", "" }
+	};
 	char *out = fx_keep(calloc(1, (size_t)(to - from) + 1)), *o = out;
 
 	while (from < to) {

@@ -25,9 +25,19 @@ static char kimura_temp[64];
 static void prepare(struct sandbox *s)
 {
 	/* kimura: a system_admin who is also a contractor (R-PRIV-3) */
-	char *argv[] = { getenv("IDMGR_BIN"), "-c", s->conf, "init", "--admin-dn", s->admin_dn,
-			 "--admin-password-file", s->admin_secret, "--officer",
-			 "kimura:system_admin,contractor", "--format", "json", NULL };
+	char *argv[] = { getenv("IDMGR_BIN"),
+			 "-c",
+			 s->conf,
+			 "init",
+			 "--admin-dn",
+			 s->admin_dn,
+			 "--admin-password-file",
+			 s->admin_secret,
+			 "--officer",
+			 "kimura:system_admin,contractor",
+			 "--format",
+			 "json",
+			 NULL };
 	char *out = NULL, path[700];
 
 	ck_assert_int_eq(run_cmd(argv, NULL, &out, NULL), 0);
@@ -85,9 +95,10 @@ static void setup(void)
 	passwords[6] = registered("away2", "benefits", "regular");
 	passwords[7] = registered("fixed", "finance", "regular");
 	/* a group granted individually, outside any unit */
-	ck_assert_int_eq(sandbox_ldapadd(&sb, "dn: cn=projects,ou=groups,dc=example,dc=org\n"
-					      "objectClass: posixGroup\ncn: projects\ngidNumber: 29999\n"
-					      "memberUid: mover\nmemberUid: keeper\n"),
+	ck_assert_int_eq(sandbox_ldapadd(&sb,
+					 "dn: cn=projects,ou=groups,dc=example,dc=org\n"
+					 "objectClass: posixGroup\ncn: projects\ngidNumber: 29999\n"
+					 "memberUid: mover\nmemberUid: keeper\n"),
 			 0);
 }
 
@@ -108,8 +119,8 @@ static char *groups_of(const char *uid)
 
 	snprintf(filter, sizeof(filter), "(memberUid=%s)", uid);
 	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
-	ck_assert_int_eq(idm_dir_search(d, "ou=groups,dc=example,dc=org", LDAP_SCOPE_ONELEVEL, filter,
-					attrs, 0, &res),
+	ck_assert_int_eq(idm_dir_search(d, "ou=groups,dc=example,dc=org", LDAP_SCOPE_ONELEVEL,
+					filter, attrs, 0, &res),
 			 IDM_OK);
 	for (e = ldap_first_entry(idm_dir_ldap(d), res); e; e = ldap_next_entry(idm_dir_ldap(d), e)) {
 		char *cn = idm_entry_value(idm_dir_ldap(d), e, "cn");
@@ -213,7 +224,8 @@ START_TEST(transfer_regroups)
 	ck_assert(!in_groups("mover", "benefits") && in_groups("mover", "finance"));
 	free(id);
 	free(form);
-	form = simple_form("transfer", "keeper", "to_unit = \"finance\"\ngroups = { \"projects\" }\n");
+	form = simple_form("transfer", "keeper",
+			   "to_unit = \"finance\"\ngroups = { \"projects\" }\n");
 	out = request_through(&sb, form, "tanaka", "suzuki", "takahashi", "takahashi", &id);
 	ck_assert(in_groups("keeper", "projects") && !in_groups("keeper", "benefits"));
 	free(out);
@@ -228,8 +240,16 @@ END_TEST
 static int ldapwhoami_as(const char *uid, const char *pw)
 {
 	char dn[128];
-	char *argv[] = { (char *)"/usr/bin/ldapwhoami", (char *)"-x", (char *)"-H", sb.uri,
-			 (char *)"-D", dn, (char *)"-w", (char *)pw, (char *)"-e", (char *)"ppolicy",
+	char *argv[] = { (char *)"/usr/bin/ldapwhoami",
+			 (char *)"-x",
+			 (char *)"-H",
+			 sb.uri,
+			 (char *)"-D",
+			 dn,
+			 (char *)"-w",
+			 (char *)pw,
+			 (char *)"-e",
+			 (char *)"ppolicy",
 			 NULL };
 	char *out = NULL, *err = NULL;
 	int r;
@@ -291,10 +311,11 @@ START_TEST(expired_validity_refused_by_server)
 	idm_account_free(a);
 	ck_assert_int_eq(ldapwhoami_as("fixed", passwords[7]), 0);
 	/* the day passes (as the directory administrator stands in for time) */
-	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=fixed,ou=people,dc=example,dc=org\n"
-						 "changetype: modify\nreplace: pwdEndTime\n"
-						 "pwdEndTime: 20200101000000Z\n-\nreplace: idmValidUntil\n"
-						 "idmValidUntil: 20200101000000Z\n"),
+	ck_assert_int_eq(sandbox_ldapmodify(&sb,
+					    "dn: uid=fixed,ou=people,dc=example,dc=org\n"
+					    "changetype: modify\nreplace: pwdEndTime\n"
+					    "pwdEndTime: 20200101000000Z\n-\nreplace: idmValidUntil\n"
+					    "idmValidUntil: 20200101000000Z\n"),
 			 0);
 	ck_assert_int_eq(ldapwhoami_as("fixed", passwords[7]), 49);
 	ck_assert_int_eq(login("fixed", passwords[7]), PAM_AUTH_ERR);
@@ -325,17 +346,23 @@ START_TEST(retire_then_delete)
 	form = simple_form("delete", "parttime", "");
 	{
 		char *path = form_file(&sb, "del-active", form), *rid;
-		ck_assert_int_eq(idmgr_as(&sb, "tanaka", &out, &err, "request", "submit", path, NULL), 0);
+		ck_assert_int_eq(idmgr_as(&sb, "tanaka", &out, &err, "request", "submit", path, NULL),
+				 0);
 		out[strcspn(out, "\n")] = '\0';
 		rid = out;
 		free(err);
-		ck_assert_int_eq(idmgr_as(&sb, "suzuki", &out, &err, "request", "approve", rid, NULL), 0);
+		ck_assert_int_eq(idmgr_as(&sb, "suzuki", &out, &err, "request", "approve", rid, NULL),
+				 0);
 		free(out);
 		free(err);
-		ck_assert_int_eq(idmgr_as(&sb, "takahashi", &out, &err, "request", "approve", rid, NULL), 0);
+		ck_assert_int_eq(idmgr_as(&sb, "takahashi", &out, &err, "request", "approve", rid,
+					  NULL),
+				 0);
 		free(out);
 		free(err);
-		ck_assert_int_eq(idmgr_as(&sb, "takahashi", &out, &err, "request", "apply", rid, NULL), 1);
+		ck_assert_int_eq(idmgr_as(&sb, "takahashi", &out, &err, "request", "apply", rid,
+					  NULL),
+				 1);
 		ck_assert_ptr_nonnull(strstr(err, "is not retired"));
 		free(out);
 		free(err);
@@ -388,8 +415,8 @@ START_TEST(grant_and_revoke_privilege)
 		ck_assert_str_eq(v, "cn=privileged,ou=policies,dc=example,dc=org\n");
 		free(v);
 	}
-	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "report", "privileged", "--format", "csv",
-				  NULL),
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "report", "privileged", "--format",
+				  "csv", NULL),
 			 0);
 	ck_assert_ptr_nonnull(strstr(out, "\"boss\""));
 	ck_assert_ptr_nonnull(strstr(out, "uid=sato,ou=people,dc=example,dc=org"));
@@ -418,7 +445,8 @@ END_TEST
 /* R-REG-6: non-regular staff lose internet and mail unless named. */
 START_TEST(modify_employee_type)
 {
-	char *form = simple_form("modify", "parttime", "employee_type = \"nonregular\"\n"), *id, *out;
+	char *form = simple_form("modify", "parttime", "employee_type = \"nonregular\"\n"), *id,
+	     *out;
 
 	ck_assert(in_groups("parttime", "internet"));
 	out = request_through(&sb, form, "tanaka", "suzuki", "takahashi", "takahashi", &id);
@@ -441,7 +469,8 @@ START_TEST(contractor_refused_on_privileged_reset)
 	ck_assert_ptr_nonnull(strstr(err, "R-PRIV-3"));
 	free(out);
 	free(err);
-	ck_assert_int_eq(idmgr_as(&sb, "kimura", &out, &err, "user", "reset-password", "keeper", NULL),
+	ck_assert_int_eq(idmgr_as(&sb, "kimura", &out, &err, "user", "reset-password", "keeper",
+				  NULL),
 			 0);
 	ck_assert_ptr_nonnull(strstr(out, "temporary password for keeper: "));
 	free(out);
@@ -462,13 +491,14 @@ START_TEST(emergency_suspension)
 	char *out = NULL, *err = NULL;
 
 	ck_assert_msg(idmgr_as(&sb, "takahashi", &out, &err, "user", "suspend", "away2", "--reason",
-				"Leak suspected", NULL) == 1,
+			       "Leak suspected", NULL) == 1,
 		      "%s", err);
 	ck_assert_ptr_nonnull(strstr(err, "security_chief"));
 	free(out);
 	free(err);
-	ck_assert_int_eq(idmgr_as(&sb, "takahashi", &out, &err, "user", "suspend", "away2", "--reason",
-				  "Leak suspected", "--manager", "watanabe", "--emergency", NULL),
+	ck_assert_int_eq(idmgr_as(&sb, "takahashi", &out, &err, "user", "suspend", "away2",
+				  "--reason", "Leak suspected", "--manager", "watanabe",
+				  "--emergency", NULL),
 			 0);
 	free(out);
 	free(err);
@@ -500,22 +530,23 @@ START_TEST(exceptions_expire)
 			 1);
 	free(out);
 	free(err);
-	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "exception", "add", "--subject", "keeper",
-				  "--rule", "inactive", "--reason", "On leave", "--until", "2099-01-01",
-				  NULL),
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "exception", "add", "--subject",
+				  "keeper", "--rule", "inactive", "--reason", "On leave", "--until",
+				  "2099-01-01", NULL),
 			 0);
 	free(out);
 	free(err);
 	/* one granted long ago, expired since */
-	ck_assert_int_eq(sandbox_ldapadd(&sb, "dn: idmRequestId=X20200101-00000001,ou=exceptions,"
-					      "ou=idmgr,dc=example,dc=org\nobjectClass: idmException\n"
-					      "idmRequestId: X20200101-00000001\nidmSubject: keeper\n"
-					      "idmRule: never-used\nidmReason: Old\n"
-					      "idmUntil: 20200201000000Z\nidmTime: 20200101000000Z\n"
-					      "idmActor: uid=sato,ou=people,dc=example,dc=org\n"),
+	ck_assert_int_eq(sandbox_ldapadd(&sb,
+					 "dn: idmRequestId=X20200101-00000001,ou=exceptions,"
+					 "ou=idmgr,dc=example,dc=org\nobjectClass: idmException\n"
+					 "idmRequestId: X20200101-00000001\nidmSubject: keeper\n"
+					 "idmRule: never-used\nidmReason: Old\n"
+					 "idmUntil: 20200201000000Z\nidmTime: 20200101000000Z\n"
+					 "idmActor: uid=sato,ou=people,dc=example,dc=org\n"),
 			 0);
-	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "report", "exceptions", "--format", "csv",
-				  NULL),
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "report", "exceptions", "--format",
+				  "csv", NULL),
 			 0);
 	ck_assert_ptr_nonnull(strstr(out, "\"inactive\",\"20990101000000Z\",\"active\""));
 	ck_assert_ptr_nonnull(strstr(out, "\"never-used\",\"20200201000000Z\",\"expired\""));

@@ -123,7 +123,7 @@ START_TEST(role_names)
 	ck_assert_int_eq(idm_role_from_name(""), -1);
 	ck_assert_int_eq(idm_role_from_name("CISO"), -1);
 	ck_assert_str_eq(idm_role_name(IDM_ROLE_COUNT), "?");
-	ck_assert_str_eq(idm_role_name((enum idm_role)-1), "?");
+	ck_assert_str_eq(idm_role_name((enum idm_role) - 1), "?");
 }
 END_TEST
 

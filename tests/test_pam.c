@@ -95,8 +95,9 @@ static void add_account_hashed(const char *uid, const char *pw, const char *extr
 		 "uid: %s\ncn: %s\nsn: %s\nuidNumber: %d\ngidNumber: 10000\n"
 		 "homeDirectory: /home/%s\nuserPassword: %s\n%s%s%s",
 		 uid, uid, uid, uid, next++, uid, hash, changed,
-		 strstr(extra, "pwdPolicySubentry") ? "" :
-						      sandbox_policy_line(extra, policy, sizeof(policy)),
+		 strstr(extra, "pwdPolicySubentry")
+			 ? ""
+			 : sandbox_policy_line(extra, policy, sizeof(policy)),
 		 extra);
 	ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
 	free(hash);
@@ -172,7 +173,8 @@ static char *days_ago(int days, char buf[IDM_GENTIME_LEN])
 /* A whole login through real libpam, as sshd or login drive it: auth,
  * account, open and close session, with a remote host.  Returns the first
  * code that is not PAM_SUCCESS (or PAM_SUCCESS) and what was shown. */
-static int full_login(const char *user, const char *password, const char *rhost, struct pam_script *c)
+static int full_login(const char *user, const char *password, const char *rhost,
+		      struct pam_script *c)
 {
 	struct pam_conv pc = { pam_script_conv, c };
 	pam_handle_t *pamh = NULL;
@@ -214,29 +216,33 @@ static void setup(void)
 
 	sandbox_start_for_pam(&sb, self_argv, prepare);
 	/* A server policy that makes the server itself demand a change. */
-	ck_assert_int_eq(sandbox_ldapadd(&sb, "dn: cn=reset,ou=policies,dc=example,dc=org\n"
-					      "objectClass: device\nobjectClass: pwdPolicy\ncn: reset\n"
-					      "pwdAttribute: userPassword\npwdMustChange: TRUE\n"),
+	ck_assert_int_eq(sandbox_ldapadd(&sb,
+					 "dn: cn=reset,ou=policies,dc=example,dc=org\n"
+					 "objectClass: device\nobjectClass: pwdPolicy\ncn: reset\n"
+					 "pwdAttribute: userPassword\npwdMustChange: TRUE\n"),
 			 0);
 	add_account("lock5", "Lock five passphrase", "idmStatus: active\n");
 	add_account("lockop", "Operator unlock passphrase", "idmStatus: active\n");
 	add_account("quick1", "Quick policy passphrase", "idmStatus: active\nidmPolicy: quick\n");
 	add_account("priv1", "Privileged passphrase 16", "idmStatus: active\nidmPrivileged: TRUE\n");
-	add_account("privd", "Privileged direct pass 16", "idmStatus: active\nidmPrivileged: TRUE\n");
+	add_account("privd", "Privileged direct pass 16",
+		    "idmStatus: active\nidmPrivileged: TRUE\n");
 	add_account("privok", "Privileged rightful 16", "idmStatus: active\nidmPrivileged: TRUE\n");
 	add_account("std3", "Standard three passphrase", "idmStatus: active\n");
-	add_account("hard", "Hard limit passphrase", "idmStatus: active\nidmPolicy: roomy\n"
-						     "idmFailureCount: 100\n");
+	add_account("hard", "Hard limit passphrase",
+		    "idmStatus: active\nidmPolicy: roomy\n"
+		    "idmFailureCount: 100\n");
 	snprintf(extra, sizeof(extra), "idmStatus: active\npwdChangedTime: %s\n", days_ago(200, t));
 	add_account("old", "Old password passphrase", extra);
 	snprintf(extra, sizeof(extra), "idmStatus: active\npwdChangedTime: %s\n", days_ago(170, t));
 	add_account("soon", "Soon expiring passphrase", extra);
 	/* changed yesterday: logins in the second of the change count for the
 	 * password before it (idm_account_logins_since()) */
-	snprintf(extra, sizeof(extra), "idmStatus: active\nidmPolicy: counted\npwdChangedTime: %s\n",
-		 days_ago(1, t));
+	snprintf(extra, sizeof(extra),
+		 "idmStatus: active\nidmPolicy: counted\npwdChangedTime: %s\n", days_ago(1, t));
 	add_account("counted", "Counted logins passphrase", extra);
-	add_account("firstchange", "First change temporary 1", "idmStatus: active\npwdReset: TRUE\n");
+	add_account("firstchange", "First change temporary 1",
+		    "idmStatus: active\npwdReset: TRUE\n");
 	add_account("counted2", "Counted again passphrase", extra);
 	add_account("counted3", "Counted third passphrase", extra);
 	add_account("cron1", "Cron user passphrase", "idmStatus: active\n");
@@ -418,7 +424,6 @@ START_TEST(directory_down_is_authinfo_unavail)
 }
 END_TEST
 
-
 /* Lockout (contract §6): after lockout_threshold failures even the right
  * password is refused, in auth and account. */
 START_TEST(locked_after_threshold)
@@ -431,7 +436,8 @@ START_TEST(locked_after_threshold)
 	ck_assert_int_eq(auth("lock5", "Lock five passphrase", &c), PAM_AUTH_ERR);
 	ck_assert_int_eq(account("lock5", &c), PAM_PERM_DENIED);
 	ck_assert_msg(strncmp(c.shown, "Your account is locked after too many failed logins until ",
-			      58) == 0 && strchr(c.shown, '\n') == strrchr(c.shown, '\n'),
+			      58) == 0 &&
+			      strchr(c.shown, '\n') == strrchr(c.shown, '\n'),
 		      "%s", c.shown);
 	a = read_account("lock5");
 	ck_assert_int_ne(a->locked_time, 0);
@@ -561,7 +567,8 @@ START_TEST(session_shows_last_login)
 	ck_assert_int_eq(full_login("sess1", "Session user passphrase", "ws2.example.org", &c),
 			 PAM_SUCCESS);
 	ck_assert_ptr_nonnull(strstr(c.shown, "from ws1.example.org, last logout: "));
-	ck_assert_msg(strstr(c.shown, "; 1 failed login attempt(s) since") != NULL, "shown: %s", c.shown);
+	ck_assert_msg(strstr(c.shown, "; 1 failed login attempt(s) since") != NULL, "shown: %s",
+		      c.shown);
 	a = read_account("sess1");
 	ck_assert_str_eq(a->last_host, "ws2.example.org");
 	ck_assert_int_ne(a->last_logout, 0);
@@ -582,8 +589,8 @@ START_TEST(client_chosen_rhost_never_costs_a_lock)
 	char longhost[320];
 
 	for (int i = 0; i < 6; i++)
-		ck_assert_int_eq(full_login("rhost1", "Remote host passphrase", "w\xc3\xb6rk.example.org",
-					    &c),
+		ck_assert_int_eq(full_login("rhost1", "Remote host passphrase",
+					    "w\xc3\xb6rk.example.org", &c),
 				 PAM_SUCCESS);
 	a = read_account("rhost1");
 	ck_assert_int_eq(a->failure_count, 0);
@@ -663,8 +670,9 @@ START_TEST(concurrent_attempts_never_exceed_threshold)
 			if (read(go[0], &b, 1) < 0)
 				_exit(90);
 			idm_login_authenticate(sb.cfg, NULL, "conc", "wrong guess", NULL, &res);
-			_exit(res.reason == IDM_AUTH_WRONG_PASSWORD ? 10 :
-			      res.reason == IDM_AUTH_LOCKED	? 11 : 12);
+			_exit(res.reason == IDM_AUTH_WRONG_PASSWORD ? 10
+			      : res.reason == IDM_AUTH_LOCKED       ? 11
+								    : 12);
 		}
 	}
 	close(go[0]);
@@ -817,7 +825,8 @@ START_TEST(refusals_cost_a_server_check)
 		nanosleep(&pause, NULL);
 		ck_assert_int_ne(auth(users[i][0], users[i][1], &c), PAM_SUCCESS);
 		after = decoy_last_failure();
-		ck_assert_msg(strcmp(after, before) > 0, "%s: no failed bind on the decoy", users[i][0]);
+		ck_assert_msg(strcmp(after, before) > 0, "%s: no failed bind on the decoy",
+			      users[i][0]);
 		free(before);
 		free(after);
 	}
@@ -834,7 +843,8 @@ START_TEST(server_backstop_locks_direct_binds)
 	struct pam_script c;
 
 	for (int i = 0; i < 21; i++)
-		ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, a->dn, "guessing directly", &d), IDM_EAUTH);
+		ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, a->dn, "guessing directly", &d),
+				 IDM_EAUTH);
 	ck_assert_int_eq(auth("direct", "Direct binder passphrase", &c), PAM_AUTH_ERR);
 	operator_unlock("direct");
 	ck_assert_int_eq(auth("direct", "Direct binder passphrase", &c), PAM_SUCCESS);
@@ -884,13 +894,13 @@ START_TEST(weak_hash_binds_and_next_change_is_argon2id)
 						     "Argon2id era passphrase 2", 25, &v),
 				 IDM_OK);
 		h = sandbox_admin_read(&sb, dn, "userPassword");
-		ck_assert_msg(strncmp(h, "{ARGON2}$argon2id$v=19$m=19456,t=2,p=1$", 39) == 0, "%s", h);
+		ck_assert_msg(strncmp(h, "{ARGON2}$argon2id$v=19$m=19456,t=2,p=1$", 39) == 0, "%s",
+			      h);
 		free(h);
 		ck_assert_int_eq(auth(users[i], "Argon2id era passphrase 2", &c), PAM_SUCCESS);
 	}
 }
 END_TEST
-
 
 /* ---- threat model item 2: root on one host holds the service secret ----
  * Each test binds as cn=pam,ou=services with the hosts' secret (real LDAP
@@ -899,8 +909,7 @@ END_TEST
 
 /* One modify on connection d: op on attr (value NULL: all); the result
  * (IDM_EDENIED: insufficient access).  Closes d. */
-static int modify_on(struct idm_dir *d, const char *dn, int op, const char *attr,
-		     const char *value)
+static int modify_on(struct idm_dir *d, const char *dn, int op, const char *attr, const char *value)
 {
 	struct idm_mods *m = idm_mods_new();
 	int r;
@@ -935,39 +944,41 @@ static int as_self(const char *uid, int op, const char *attr, const char *value)
 }
 
 #define REFUSED_BY(who, target, op, attr, value)                                                 \
-	do {                                                                                      \
-		int rc_ = who(target, op, attr, value);                                           \
-		ck_assert_msg(rc_ == IDM_EDENIED, "%s: %s %s on %s: %s, not refused", #who, #op,  \
-			      attr, target, idm_strerror(rc_));                                   \
+	do {                                                                                     \
+		int rc_ = who(target, op, attr, value);                                          \
+		ck_assert_msg(rc_ == IDM_EDENIED, "%s: %s %s on %s: %s, not refused", #who, #op, \
+			      attr, target, idm_strerror(rc_));                                  \
 	} while (0)
 
-#define REFUSED(dn, op, attr, value)                                                              \
-	do {                                                                                      \
-		int rc_ = as_host(dn, op, attr, value);                                           \
-		ck_assert_msg(rc_ == IDM_EDENIED, "the service identity's %s %s on %s: %s, not refused", \
-			      #op, attr, dn, idm_strerror(rc_));                                  \
+#define REFUSED(dn, op, attr, value)                                                            \
+	do {                                                                                    \
+		int rc_ = as_host(dn, op, attr, value);                                         \
+		ck_assert_msg(rc_ == IDM_EDENIED,                                               \
+			      "the service identity's %s %s on %s: %s, not refused", #op, attr, \
+			      dn, idm_strerror(rc_));                                           \
 	} while (0)
 /* The same where slapd may refuse as a constraint before access is weighed
  * (what it keeps itself, NO-USER-MODIFICATION; a password, which ppolicy
  * checks first). */
-#define REFUSED_ALWAYS(dn, op, attr, value)                                                       \
-	do {                                                                                      \
-		int rc_ = as_host(dn, op, attr, value);                                           \
-		ck_assert_msg(rc_ == IDM_EDENIED || rc_ == IDM_ESCHEMA,                           \
-			      "the service identity's %s %s on %s: %s, not refused", #op, attr,   \
-			      dn, idm_strerror(rc_));                                             \
+#define REFUSED_ALWAYS(dn, op, attr, value)                                                     \
+	do {                                                                                    \
+		int rc_ = as_host(dn, op, attr, value);                                         \
+		ck_assert_msg(rc_ == IDM_EDENIED || rc_ == IDM_ESCHEMA,                         \
+			      "the service identity's %s %s on %s: %s, not refused", #op, attr, \
+			      dn, idm_strerror(rc_));                                           \
 	} while (0)
 
 /* Item 2: "cannot read a hash or history". */
 START_TEST(host_cannot_read_hash_or_history)
 {
-	static const char *const attrs[] = { "userPassword", "idmPasswordHistory", "pwdHistory", NULL };
+	static const char *const attrs[] = { "userPassword", "idmPasswordHistory", "pwdHistory",
+					     NULL };
 	struct idm_dir *svc = NULL;
 	LDAPMessage *res = NULL, *e;
 
 	ck_assert_int_eq(idm_dir_open_service(sb.cfg, NULL, &svc), IDM_OK);
-	ck_assert_int_eq(idm_dir_search(svc, "uid=alice,ou=people,dc=example,dc=org", LDAP_SCOPE_BASE,
-					"(objectClass=*)", attrs, 1, &res),
+	ck_assert_int_eq(idm_dir_search(svc, "uid=alice,ou=people,dc=example,dc=org",
+					LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res),
 			 IDM_OK);
 	e = ldap_first_entry(idm_dir_ldap(svc), res);
 	ck_assert_ptr_nonnull(e);
@@ -1041,7 +1052,8 @@ START_TEST(host_cannot_unlock_or_undo_failures)
 	ck_assert_int_eq(a->failure_count, failures + 1);
 	idm_account_free(a);
 	/* adding is what a host may do, and it only locks more */
-	ck_assert_int_eq(as_host(dn, LDAP_MOD_ADD, "idmFailureTime", "19700101000000Z#00000000000000aa"),
+	ck_assert_int_eq(as_host(dn, LDAP_MOD_ADD, "idmFailureTime",
+				 "19700101000000Z#00000000000000aa"),
 			 IDM_OK);
 	operator_unlock("hostlock");
 	ck_assert_int_eq(auth("hostlock", "Host lock passphrase 1", &c), PAM_SUCCESS);
@@ -1102,7 +1114,8 @@ START_TEST(host_cannot_change_status_policy_or_must_change)
 	REFUSED(susp, LDAP_MOD_REPLACE, "pwdStartTime", NULL);
 	REFUSED(priv, LDAP_MOD_REPLACE, "idmPrivileged", "FALSE");
 	REFUSED(priv, LDAP_MOD_REPLACE, "idmPolicy", "quick");
-	REFUSED(priv, LDAP_MOD_REPLACE, "pwdPolicySubentry", "cn=service,ou=policies,dc=example,dc=org");
+	REFUSED(priv, LDAP_MOD_REPLACE, "pwdPolicySubentry",
+		"cn=service,ou=policies,dc=example,dc=org");
 	REFUSED(reset, LDAP_MOD_REPLACE, "idmMustChange", "FALSE");
 	REFUSED(reset, LDAP_MOD_DELETE, "pwdReset", NULL);
 	REFUSED(reset, LDAP_MOD_REPLACE, "idmPwdChangedTime", "20991231235959Z");
@@ -1137,7 +1150,8 @@ START_TEST(host_cannot_write_officers_records)
 
 	ck_assert_int_eq(idm_dir_open_service(sb.cfg, NULL, &svc), IDM_OK);
 	for (size_t i = 0; i < sizeof(ous) / sizeof(ous[0]); i++) {
-		snprintf(dn, sizeof(dn), "idmRequestId=HOST-1,ou=%s,ou=idmgr,dc=example,dc=org", ous[i]);
+		snprintf(dn, sizeof(dn), "idmRequestId=HOST-1,ou=%s,ou=idmgr,dc=example,dc=org",
+			 ous[i]);
 		m = idm_mods_new();
 		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "idmRequest");
 		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", "HOST-1");
@@ -1155,13 +1169,14 @@ START_TEST(host_cannot_write_officers_records)
 	REFUSED("cn=system_admin,ou=roles,ou=idmgr,dc=example,dc=org", LDAP_MOD_ADD, "member",
 		"uid=alice,ou=people,dc=example,dc=org");
 	REFUSED("ou=audit,ou=idmgr,dc=example,dc=org", LDAP_MOD_REPLACE, "description", "x");
-	REFUSED("cn=standard,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdMaxFailure", "1000");
-	REFUSED("cn=standard,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdLockout", "FALSE");
+	REFUSED("cn=standard,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdMaxFailure",
+		"1000");
+	REFUSED("cn=standard,ou=policies,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdLockout",
+		"FALSE");
 	REFUSED("cn=pam,ou=services,dc=example,dc=org", LDAP_MOD_REPLACE, "pwdPolicySubentry",
 		"cn=nothing,ou=policies,dc=example,dc=org");
 }
 END_TEST
-
 
 /* Threat model item 1 (the lockout and status part, R-VIO-1, R-REG-2): a
  * user bound as themselves cannot lift their lock or their status. */
@@ -1175,7 +1190,8 @@ START_TEST(user_cannot_lift_own_lock_or_status)
 	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmLockedTime", days_ago(30, old));
 	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmHardLockTime", NULL);
 	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmFailureCount", "0");
-	REFUSED_BY(as_self, "lockedt", LDAP_MOD_ADD, "idmFailureTime", "19700101000000Z#00000000000000bb");
+	REFUSED_BY(as_self, "lockedt", LDAP_MOD_ADD, "idmFailureTime",
+		   "19700101000000Z#00000000000000bb");
 	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmStatus", "suspended");
 	REFUSED_BY(as_self, "lockedt", LDAP_MOD_REPLACE, "idmValidUntil", "20991231235959Z");
 	REFUSED_BY(as_self, "lockedt", LDAP_MOD_ADD, "pwdEndTime", "20991231235959Z");
@@ -1187,15 +1203,16 @@ START_TEST(user_cannot_lift_own_lock_or_status)
 }
 END_TEST
 
-
 /* R-PRIV-4, item 4: "idmgr init" gives every policy a ppolicy entry whose
  * lockout agrees with it: the privileged one locks direct binds at 3, until
  * an officer unlocks (lockout_duration 0). */
 START_TEST(policy_entries_agree_with_the_policies)
 {
 	static const char *const want[][2] = {
-		{ "pwdMaxFailure", "3" }, { "pwdLockoutDuration", "0" },
-		{ "pwdFailureCountInterval", "900" }, { "pwdLockout", "TRUE" },
+		{ "pwdMaxFailure", "3" },
+		{ "pwdLockoutDuration", "0" },
+		{ "pwdFailureCountInterval", "900" },
+		{ "pwdLockout", "TRUE" },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		char *v = sandbox_admin_read(&sb, "cn=privileged,ou=policies,dc=example,dc=org",
@@ -1262,7 +1279,6 @@ START_TEST(backstop_never_earlier_than_policy)
 }
 END_TEST
 
-
 /* R-PW-3, threat model items 1 and 2: neither the user nor a host can
  * reset the login count; the login that reaches max_logins makes slapd
  * itself demand a change (pwdReset, which a host may add, never remove). */
@@ -1303,7 +1319,8 @@ START_TEST(login_count_cannot_be_reset)
 	REFUSED_BY(as_self, "counted2", LDAP_MOD_REPLACE, "idmLoginCount", "0");
 	REFUSED_BY(as_self, "counted2", LDAP_MOD_DELETE, "pwdReset", NULL);
 	/* slapd demands the change of a direct bind too */
-	ck_assert_int_eq(idm_dir_open_pp(sb.cfg, NULL, dn, "Counted again passphrase", &pp, &d), IDM_OK);
+	ck_assert_int_eq(idm_dir_open_pp(sb.cfg, NULL, dn, "Counted again passphrase", &pp, &d),
+			 IDM_OK);
 	ck_assert_int_eq(pp, PP_changeAfterReset);
 	idm_dir_close(d);
 	ck_assert_int_eq(auth("counted2", "Counted again passphrase", &c), PAM_SUCCESS);
@@ -1313,7 +1330,6 @@ START_TEST(login_count_cannot_be_reset)
 	idm_account_free(a);
 }
 END_TEST
-
 
 /* R-PW-3: after max_logins the user's own change restarts the count,
  * without the user writing it (the logins newer than the change time). */
@@ -1338,7 +1354,6 @@ START_TEST(password_change_restarts_login_count)
 	idm_account_free(a);
 }
 END_TEST
-
 
 /* A must-change session cannot tidy its attempt values (slapd restricts
  * it): the change made, they are tidied, so a rightful first login and its

@@ -152,8 +152,13 @@ END_TEST
 START_TEST(hash_garbage)
 {
 	static const char *const bad[] = {
-		"garbage", "", "{ARGON2}", "{SSHA}c2FsdGVkaGFzaA==", "{ARGON2}$argon2x$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA",
-		"{ARGON2}$argon2id$v=19$m=64,t=1,p=1", "{ARGON2}$argon2id$v=19$m=,t=1,p=1$c2FsdA$aGFzaA",
+		"garbage",
+		"",
+		"{ARGON2}",
+		"{SSHA}c2FsdGVkaGFzaA==",
+		"{ARGON2}$argon2x$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA",
+		"{ARGON2}$argon2id$v=19$m=64,t=1,p=1",
+		"{ARGON2}$argon2id$v=19$m=,t=1,p=1$c2FsdA$aGFzaA",
 		"{ARGON2}$argon2id$v=19$t=1,m=64,p=1$c2FsdA$aGFzaA",
 		"{ARGON2}$argon2id$v=19$m=64,t=1,p=1$!!!$???",
 	};

@@ -47,7 +47,8 @@ static void add_account(const char *uid, const char *pw, const char *extra)
 		 "objectClass: inetOrgPerson\nobjectClass: posixAccount\nobjectClass: idmAccount\n"
 		 "uid: %s\ncn: %s\nsn: Yamada\ngivenName: Hanako\nuidNumber: %d\ngidNumber: 10000\n"
 		 "homeDirectory: /home/%s\nuserPassword: %s\nidmStatus: active\n%s%s%s",
-		 uid, uid, uid, next++, uid, hash, sandbox_policy_line(extra, policy, sizeof(policy)),
+		 uid, uid, uid, next++, uid, hash,
+		 sandbox_policy_line(extra, policy, sizeof(policy)),
 		 strstr(extra, "pwdChangedTime") ? "" : "pwdChangedTime: ",
 		 strstr(extra, "pwdChangedTime") ? extra : now);
 	if (!strstr(extra, "pwdChangedTime")) {
@@ -159,8 +160,8 @@ END_TEST
  * then PAM_AUTHTOK_ERR; nothing changed. */
 START_TEST(weak_password_refused_with_messages)
 {
-	struct pam_script c = { .answers = { "Plain user passphrase 1", "abc", "abc", "abc", "abc", "abc",
-				       "abc" } };
+	struct pam_script c = { .answers = { "Plain user passphrase 1", "abc", "abc", "abc", "abc",
+					     "abc", "abc" } };
 	struct pam_conv pc = { pam_script_conv, &c };
 	pam_handle_t *pamh = NULL;
 
@@ -201,8 +202,8 @@ END_TEST
 START_TEST(history_of_three)
 {
 	struct idm_violations v;
-	const char *pw[] = { "Start password 0", "Second pass 1", "Third pass 22", "Fourth pass 333",
-			     "Fifth pass 4444" };
+	const char *pw[] = { "Start password 0", "Second pass 1", "Third pass 22",
+			     "Fourth pass 333", "Fifth pass 4444" };
 
 	for (int i = 1; i < 5; i++)
 		ck_assert_int_eq(change("hist", pw[i - 1], pw[i], &v), IDM_OK);
@@ -220,7 +221,8 @@ START_TEST(history_shrinks)
 {
 	struct idm_violations v;
 	char *h;
-	const char *pw[] = { "Start password 0", "Second pass 1", "Third pass 22", "Fourth pass 333" };
+	const char *pw[] = { "Start password 0", "Second pass 1", "Third pass 22",
+			     "Fourth pass 333" };
 	char ldif[256];
 	int lines = 0;
 
@@ -231,9 +233,10 @@ START_TEST(history_shrinks)
 		lines += *p == '\n';
 	ck_assert_int_eq(lines, 3);
 	free(h);
-	snprintf(ldif, sizeof(ldif), "dn: uid=shrink,ou=people,dc=example,dc=org\nchangetype: modify\n"
-				     "replace: idmPolicy\nidmPolicy: hist2\n-\nreplace: pwdPolicySubentry\n"
-				     "pwdPolicySubentry: cn=hist2,ou=policies,dc=example,dc=org\n");
+	snprintf(ldif, sizeof(ldif),
+		 "dn: uid=shrink,ou=people,dc=example,dc=org\nchangetype: modify\n"
+		 "replace: idmPolicy\nidmPolicy: hist2\n-\nreplace: pwdPolicySubentry\n"
+		 "pwdPolicySubentry: cn=hist2,ou=policies,dc=example,dc=org\n");
 	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
 	ck_assert_int_eq(change("shrink", pw[3], "Fifth pass 4444", &v), IDM_OK);
 	h = admin_read("shrink", "pwdHistory");
@@ -325,7 +328,8 @@ START_TEST(concurrent_change_and_logins)
 	{
 		struct idm_argon2_params max;
 		idm_hash_bounds(&sb.cfg->argon2, &max);
-		ck_assert_int_eq(idm_hash_verify(hash, "Racer start passphrase 1", 24, &max), IDM_OK);
+		ck_assert_int_eq(idm_hash_verify(hash, "Racer start passphrase 1", 24, &max),
+				 IDM_OK);
 	}
 	free(h);
 }
@@ -336,10 +340,14 @@ START_TEST(idmgr_passwd_command)
 {
 	char oldf[700], newf[700], weakf[700], *out = NULL, *err = NULL;
 	const char *bin = getenv("IDMGR_BIN");
-	char *argv[] = { (char *)bin, "-c", sb.conf, "-u", "cli", "--password-file", oldf, "passwd",
-			 "--new-password-file", newf, NULL };
-	char *weak[] = { (char *)bin, "-c", sb.conf, "-u", "cli", "--password-file", newf, "passwd",
-			 "--new-password-file", weakf, NULL };
+	char *argv[] = { (char *)bin, "-c",     sb.conf,
+			 "-u",        "cli",    "--password-file",
+			 oldf,        "passwd", "--new-password-file",
+			 newf,        NULL };
+	char *weak[] = { (char *)bin, "-c",     sb.conf,
+			 "-u",        "cli",    "--password-file",
+			 newf,        "passwd", "--new-password-file",
+			 weakf,       NULL };
 
 	snprintf(oldf, sizeof(oldf), "%s/cli.old", sb.dir);
 	snprintf(newf, sizeof(newf), "%s/cli.new", sb.dir);

@@ -103,8 +103,8 @@ static const char *assert_refused(const struct idm_policy *p, const struct idm_p
 	ck_assert_int_eq(r, IDM_EPOLICY);
 	m = msg_of(rule);
 	ck_assert_msg(m != NULL, "rule %d not reported (%zu violations)", (int)rule, viol.n);
-	ck_assert_msg(m[0] >= 'A' && m[0] <= 'Z' && m[strlen(m) - 1] == '.',
-		      "not a sentence: %s", m);
+	ck_assert_msg(m[0] >= 'A' && m[0] <= 'Z' && m[strlen(m) - 1] == '.', "not a sentence: %s",
+		      m);
 	return m;
 }
 
@@ -173,8 +173,9 @@ START_TEST(length_max_counts_characters)
 
 	p.max_length = 4;
 	assert_ok(&p, &f, "日本語é"); /* 11 bytes, 4 characters */
-	assert_ok(&p, &f, "\xF0\x9F\x98\x80"
-			  "abc"); /* a 4-byte character */
+	assert_ok(&p, &f,
+		  "\xF0\x9F\x98\x80"
+		  "abc"); /* a 4-byte character */
 	m = assert_refused(&p, &f, "日本語éa", strlen("日本語éa"), IDM_RULE_LENGTH_MAX);
 	ck_assert_str_eq(m, "The password must be at most 4 characters long (it has 5).");
 	ck_assert_uint_eq(viol.n, 1);
@@ -221,8 +222,8 @@ START_TEST(encoding_refuses_invalid_utf8)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int r = check_bytes(&p, &f, bad[i].bytes, bad[i].len);
 
-		ck_assert_msg(r == IDM_EPOLICY && msg_of(IDM_RULE_ENCODING) != NULL,
-			      "%s accepted", bad[i].what);
+		ck_assert_msg(r == IDM_EPOLICY && msg_of(IDM_RULE_ENCODING) != NULL, "%s accepted",
+			      bad[i].what);
 		ck_assert_uint_eq(viol.n, 1);
 	}
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -231,8 +232,9 @@ START_TEST(encoding_refuses_invalid_utf8)
 	/* A stray byte still counts for the length rules, which are all
 	 * reported with it. */
 	p.min_length = 5;
-	assert_refused(&p, &f, "\xFF"
-			       "abc",
+	assert_refused(&p, &f,
+		       "\xFF"
+		       "abc",
 		       4, IDM_RULE_LENGTH_MIN);
 	ck_assert_ptr_nonnull(msg_of(IDM_RULE_ENCODING));
 }
@@ -354,7 +356,7 @@ START_TEST(blocklist_lines)
 	static const char *const in[] = { "password1", "PASSWORD1", "letmein", "LETMEIN",
 					  "qwerty123", "Ünïcode",   "lastline" };
 	static const char *const out[] = {
-		"password", "password12", "assword1", "letmein\r", "#hidden", "hidden",
+		"password", "password12",         "assword1", "letmein\r", "#hidden", "hidden",
 		"ünïcode", /* only ASCII folds */
 		"LastLin",  "# common passwords",
 	};
@@ -488,8 +490,8 @@ START_TEST(blocklist_million_lines)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_refused(&p, &f, "PW0999999", 9, IDM_RULE_BLOCKLIST); /* the last line */
 	ms_last = ms_since(&t0);
-	fprintf(stderr, "blocklist of 1,000,000 lines: %.2f ms (absent), %.2f ms (last line)\n",
-		ms, ms_last);
+	fprintf(stderr, "blocklist of 1,000,000 lines: %.2f ms (absent), %.2f ms (last line)\n", ms,
+		ms_last);
 	ck_assert_msg(ms < limit_ms(200), "%.1f ms", ms);
 	ck_assert_msg(ms_last < limit_ms(200), "%.1f ms", ms_last);
 
@@ -547,8 +549,8 @@ START_TEST(history_rotation)
 {
 	struct idm_policy p = no_rules();
 	struct idm_pw_facts f = facts();
-	static const char *const pw[] = { "Pass-One-1", "Pass-Two-2", "Pass-Three-3",
-					  "Pass-Four-4", "Pass-Five-5" };
+	static const char *const pw[] = { "Pass-One-1", "Pass-Two-2", "Pass-Three-3", "Pass-Four-4",
+					  "Pass-Five-5" };
 	char **hist = NULL, *old_hash = NULL;
 	size_t n = 0;
 
@@ -610,8 +612,8 @@ START_TEST(history_shrinks)
 	ck_assert_ptr_null(next[2]);
 	idm_history_free(next, n);
 
-	ck_assert_int_eq(idm_history_next(&p, (const char *const *)h, 5, "{ARGON2}$new", NOW,
-					  &next, &n),
+	ck_assert_int_eq(idm_history_next(&p, (const char *const *)h, 5, "{ARGON2}$new", NOW, &next,
+					  &n),
 			 IDM_OK);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(next[0], "20231114221320Z#{ARGON2}$new");
@@ -627,8 +629,8 @@ START_TEST(history_shrinks)
 
 	/* history = 0: nothing is kept, but the array is still there. */
 	p.history = 0;
-	ck_assert_int_eq(idm_history_next(&p, (const char *const *)h, 5, "{ARGON2}$new", NOW,
-					  &next, &n),
+	ck_assert_int_eq(idm_history_next(&p, (const char *const *)h, 5, "{ARGON2}$new", NOW, &next,
+					  &n),
 			 IDM_OK);
 	ck_assert_uint_eq(n, 0);
 	ck_assert_ptr_nonnull(next);
@@ -830,8 +832,8 @@ START_TEST(all_violations_together)
 	struct idm_policy p = no_rules();
 	struct idm_pw_facts f = facts();
 	char path[PATH_MAX];
-	static const enum idm_rule want[] = { IDM_RULE_MIN_AGE,  IDM_RULE_LENGTH_MIN,
-					      IDM_RULE_CLASSES,  IDM_RULE_USER_NAME,
+	static const enum idm_rule want[] = { IDM_RULE_MIN_AGE,   IDM_RULE_LENGTH_MIN,
+					      IDM_RULE_CLASSES,   IDM_RULE_USER_NAME,
 					      IDM_RULE_BLOCKLIST, IDM_RULE_REUSED };
 
 	fx_write_bytes("list", list_text, sizeof(list_text) - 1, 0600, path, PATH_MAX);

@@ -33,9 +33,19 @@ static void pwfile(const char *uid, char *buf, size_t size)
 static void prepare(struct sandbox *s)
 {
 	/* kato holds both approving roles, to test R-SOD-2. */
-	char *argv[] = { getenv("IDMGR_BIN"), "-c", s->conf, "init", "--admin-dn", s->admin_dn,
-			 "--admin-password-file", s->admin_secret, "--officer",
-			 "kato:security_chief,system_admin", "--format", "json", NULL };
+	char *argv[] = { getenv("IDMGR_BIN"),
+			 "-c",
+			 s->conf,
+			 "init",
+			 "--admin-dn",
+			 s->admin_dn,
+			 "--admin-password-file",
+			 s->admin_secret,
+			 "--officer",
+			 "kato:security_chief,system_admin",
+			 "--format",
+			 "json",
+			 NULL };
 	char *out = NULL, path[700];
 	int st = run_cmd(argv, NULL, &out, NULL);
 
@@ -66,8 +76,9 @@ static void setup(void)
 	sandbox_start_for_pam(&sb, self_argv, prepare);
 	/* R-PW-4: every officer first replaces the temporary password. */
 	for (size_t i = 0; i < sizeof(officers) / sizeof(officers[0]); i++) {
-		char *temp = strcmp(officers[i], "kato") == 0 ? kato_temp()
-							       : sandbox_officer_password(&sb, officers[i]);
+		char *temp = strcmp(officers[i], "kato") == 0
+				     ? kato_temp()
+				     : sandbox_officer_password(&sb, officers[i]);
 		char newpw[64], path[700];
 		struct idm_violations v;
 		snprintf(newpw, sizeof(newpw), "Officer pass %zu for %s!", i, "duty");
@@ -122,17 +133,16 @@ static char *write_form(const char *name, const char *text)
 	return path;
 }
 
-static const char register_form[] =
-	"type = \"register\"\n"
-	"form_ref = \"HR-2026-0142\"\n"
-	"applicant = \"%s\"\n"
-	"reason = \"New hire in the benefits section\"\n"
-	"uid = \"%s\"\n"
-	"given_name = \"Hanako\"\n"
-	"surname = \"Yamada\"\n"
-	"mail = \"%s@example.org\"\n"
-	"unit = \"benefits\"\n"
-	"employee_type = \"regular\"\n";
+static const char register_form[] = "type = \"register\"\n"
+				    "form_ref = \"HR-2026-0142\"\n"
+				    "applicant = \"%s\"\n"
+				    "reason = \"New hire in the benefits section\"\n"
+				    "uid = \"%s\"\n"
+				    "given_name = \"Hanako\"\n"
+				    "surname = \"Yamada\"\n"
+				    "mail = \"%s@example.org\"\n"
+				    "unit = \"benefits\"\n"
+				    "employee_type = \"regular\"\n";
 
 /* Submits a register form for uid as tanaka; returns the request ID. */
 static char *submit_register(const char *uid, const char *applicant)
@@ -194,7 +204,8 @@ START_TEST(register_story)
 
 	/* PAM: the temporary password works once and must be changed */
 	{
-		struct pam_script c = { .answers = { temp, temp, "Spring blossom 2026!", "Spring blossom 2026!" } };
+		struct pam_script c = { .answers = { temp, temp, "Spring blossom 2026!",
+						     "Spring blossom 2026!" } };
 		struct pam_conv pc = { pam_script_conv, &c };
 		pam_handle_t *pamh = NULL;
 		ck_assert_int_eq(pam_start("idmgr", "hanako", &pc, &pamh), PAM_SUCCESS);
@@ -318,15 +329,17 @@ START_TEST(operator_with_temporary_password_refused)
 	char ldif[512];
 
 	/* put suzuki back on a temporary password, as an operator reset would */
-	snprintf(ldif, sizeof(ldif), "dn: uid=suzuki,ou=people,dc=example,dc=org\nchangetype: modify\n"
-				     "add: pwdReset\npwdReset: TRUE\n");
+	snprintf(ldif, sizeof(ldif),
+		 "dn: uid=suzuki,ou=people,dc=example,dc=org\nchangetype: modify\n"
+		 "add: pwdReset\npwdReset: TRUE\n");
 	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
 	ck_assert_int_eq(idmgr("suzuki", &out, &err, "request", "list", NULL, NULL, NULL), 1);
 	ck_assert_ptr_nonnull(strstr(err, "change it first"));
 	free(out);
 	free(err);
-	snprintf(ldif, sizeof(ldif), "dn: uid=suzuki,ou=people,dc=example,dc=org\nchangetype: modify\n"
-				     "delete: pwdReset\n");
+	snprintf(ldif, sizeof(ldif),
+		 "dn: uid=suzuki,ou=people,dc=example,dc=org\nchangetype: modify\n"
+		 "delete: pwdReset\n");
 	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
 	(void)path;
 	free(temp);
@@ -393,11 +406,25 @@ START_TEST(audit_trail_intact)
 	 * neither edit nor delete a record */
 	{
 		char pw[700];
-		char *mod[] = { "/usr/bin/ldapmodify", "-x", "-H", sb.uri, "-D",
-				"uid=sato,ou=people,dc=example,dc=org", "-y", pw, NULL };
-		char *del[] = { "/usr/bin/ldapdelete", "-x", "-H", sb.uri, "-D",
-				"uid=sato,ou=people,dc=example,dc=org", "-y", pw,
-				"idmSeq=1,ou=audit,ou=idmgr,dc=example,dc=org", NULL };
+		char *mod[] = { "/usr/bin/ldapmodify",
+				"-x",
+				"-H",
+				sb.uri,
+				"-D",
+				"uid=sato,ou=people,dc=example,dc=org",
+				"-y",
+				pw,
+				NULL };
+		char *del[] = { "/usr/bin/ldapdelete",
+				"-x",
+				"-H",
+				sb.uri,
+				"-D",
+				"uid=sato,ou=people,dc=example,dc=org",
+				"-y",
+				pw,
+				"idmSeq=1,ou=audit,ou=idmgr,dc=example,dc=org",
+				NULL };
 		pwfile("sato", pw, sizeof(pw));
 		ck_assert_int_eq(run_cmd(mod,
 					 "dn: idmSeq=1,ou=audit,ou=idmgr,dc=example,dc=org\n"
@@ -410,7 +437,6 @@ START_TEST(audit_trail_intact)
 	}
 }
 END_TEST
-
 
 /* Two applies at once, of two approved registrations: the number pool's
  * compare-and-swap gives them different uidNumbers. */
@@ -425,10 +451,14 @@ START_TEST(concurrent_applies_get_distinct_numbers)
 	char *n[2];
 
 	for (int i = 0; i < 2; i++) {
-		ck_assert_int_eq(idmgr("suzuki", &out, &err, "request", "approve", ids[i], NULL, NULL), 0);
+		ck_assert_int_eq(idmgr("suzuki", &out, &err, "request", "approve", ids[i], NULL,
+				       NULL),
+				 0);
 		free(out);
 		free(err);
-		ck_assert_int_eq(idmgr("takahashi", &out, &err, "request", "approve", ids[i], NULL, NULL), 0);
+		ck_assert_int_eq(idmgr("takahashi", &out, &err, "request", "approve", ids[i], NULL,
+				       NULL),
+				 0);
 		free(out);
 		free(err);
 	}
@@ -436,8 +466,8 @@ START_TEST(concurrent_applies_get_distinct_numbers)
 		pids[i] = fork();
 		ck_assert_int_ge(pids[i], 0);
 		if (pids[i] == 0)
-			_exit(idmgr(i ? "tanaka" : "takahashi", NULL, NULL, "request", "apply", ids[i], NULL,
-				    NULL));
+			_exit(idmgr(i ? "tanaka" : "takahashi", NULL, NULL, "request", "apply",
+				    ids[i], NULL, NULL));
 	}
 	for (int i = 0; i < 2; i++) {
 		int status;
@@ -446,8 +476,9 @@ START_TEST(concurrent_applies_get_distinct_numbers)
 	}
 	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
 	for (int i = 0; i < 2; i++) {
-		ck_assert_int_eq(idm_dir_search(d, i ? "uid=momo,ou=people,dc=example,dc=org"
-						      : "uid=ume,ou=people,dc=example,dc=org",
+		ck_assert_int_eq(idm_dir_search(d,
+						i ? "uid=momo,ou=people,dc=example,dc=org"
+						  : "uid=ume,ou=people,dc=example,dc=org",
 						LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res),
 				 IDM_OK);
 		n[i] = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res),
@@ -462,7 +493,6 @@ START_TEST(concurrent_applies_get_distinct_numbers)
 	free(ids[1]);
 }
 END_TEST
-
 
 /* An approval written around idmgr (an insider with write access to the
  * request) has no audit record: the request is not applied (R-AUD-1,

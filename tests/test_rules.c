@@ -32,8 +32,9 @@ START_TEST(approvals_table)
 		ck_assert_ptr_nonnull(r);
 		ck_assert_int_eq(r->type, t);
 		ck_assert_int_eq(r->roles[1], IDM_ROLE_SYSTEM_ADMIN);
-		ck_assert_int_eq(r->roles[0], t == IDM_REQ_GRANT_PRIVILEGE ? IDM_ROLE_CISO
-									   : IDM_ROLE_SECURITY_CHIEF);
+		ck_assert_int_eq(r->roles[0], t == IDM_REQ_GRANT_PRIVILEGE
+						      ? IDM_ROLE_CISO
+						      : IDM_ROLE_SECURITY_CHIEF);
 	}
 	ck_assert_ptr_null(idm_approval_rule(IDM_REQ_TYPE_COUNT));
 }
@@ -171,12 +172,12 @@ START_TEST(pending_mark)
 	ck_assert_str_eq(id2, "X20261201-89abcdef");
 	idm_action_clear(&a);
 
-	ck_assert_ptr_nonnull(idm_action_find_mark(&one, 1, "UID=tanaka,ou=people,dc=example,dc=org",
-						   "unlock"));
-	ck_assert_ptr_null(idm_action_find_mark(&one, 1, "uid=sato,ou=people,dc=example,dc=org",
-						"unlock"));
-	ck_assert_ptr_null(idm_action_find_mark(&one, 1, "uid=tanaka,ou=people,dc=example,dc=org",
-						"suspend"));
+	ck_assert_ptr_nonnull(
+		idm_action_find_mark(&one, 1, "UID=tanaka,ou=people,dc=example,dc=org", "unlock"));
+	ck_assert_ptr_null(
+		idm_action_find_mark(&one, 1, "uid=sato,ou=people,dc=example,dc=org", "unlock"));
+	ck_assert_ptr_null(
+		idm_action_find_mark(&one, 1, "uid=tanaka,ou=people,dc=example,dc=org", "suspend"));
 
 	static const char *const bad[] = {
 		"",
@@ -239,8 +240,7 @@ START_TEST(sweep_classes)
 	a.created -= 1;
 	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 1);
 	ck_assert_int_eq(c[0].cls, IDM_SWEEP_NEVER_USED);
-	ck_assert_str_eq(c[0].why,
-			 "never logged in; created 2026-12-15, 31 days before 2027-01-15");
+	ck_assert_str_eq(c[0].why, "never logged in; created 2026-12-15, 31 days before 2027-01-15");
 	a.created = 0; /* unknown creation: never swept as never-used */
 	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 0);
 

@@ -208,8 +208,9 @@ START_TEST(user_cannot_skip_a_forced_change)
 			 0);
 	ck_assert_int_ne(modify_as("mustchg", pw, "relax", NULL, "delete: pwdReset\n"), 0);
 	/* the session is for a password change only */
-	ck_assert_int_ne(modify_as("mustchg", pw, NULL, &err, "replace: description\n"
-							     "description: not changing it\n"),
+	ck_assert_int_ne(modify_as("mustchg", pw, NULL, &err,
+				   "replace: description\n"
+				   "description: not changing it\n"),
 			 0);
 	free(err);
 	/* a system_admin may force a change, never lift one */
@@ -264,8 +265,9 @@ START_TEST(user_cannot_backdate_age_or_delete_history)
 			 0);
 	ck_assert_int_ne(modify_as("histuser", cur, NULL, NULL, "delete: pwdChangedTime\n"), 0);
 	ck_assert_int_ne(modify_as("histuser", cur, "relax", NULL, "delete: pwdHistory\n"), 0);
-	ck_assert_int_ne(modify_as("histuser", cur, NULL, NULL, "replace: pwdHistory\n"
-							       "pwdHistory: x\n"),
+	ck_assert_int_ne(modify_as("histuser", cur, NULL, NULL,
+				   "replace: pwdHistory\n"
+				   "pwdHistory: x\n"),
 			 0);
 	v = admin_read("histuser", "pwdChangedTime");
 	ck_assert_str_eq(v, age);
@@ -298,10 +300,24 @@ START_TEST(nobody_reads_hashes_or_history)
 
 	ck_assert_ptr_nonnull(pam);
 	for (size_t i = 0; i < sizeof(who) / sizeof(who[0]); i++) {
-		char *argv[] = { "/usr/bin/ldapsearch", "-x", "-LLL", "-H", sb.uri, "-D",
-				 (char *)who[i].dn, "-w", (char *)who[i].pw, "-b", dn_of("histuser"),
-				 "-s", "base", "userPassword", "pwdHistory", "idmPasswordHistory",
-				 "uid", NULL };
+		char *argv[] = { "/usr/bin/ldapsearch",
+				 "-x",
+				 "-LLL",
+				 "-H",
+				 sb.uri,
+				 "-D",
+				 (char *)who[i].dn,
+				 "-w",
+				 (char *)who[i].pw,
+				 "-b",
+				 dn_of("histuser"),
+				 "-s",
+				 "base",
+				 "userPassword",
+				 "pwdHistory",
+				 "idmPasswordHistory",
+				 "uid",
+				 NULL };
 		char *out = NULL;
 
 		ck_assert_int_eq(run_cmd(argv, NULL, &out, NULL), 0);
@@ -439,8 +455,11 @@ END_TEST
 START_TEST(server_refuses_with_the_engines_messages)
 {
 	const char *cand = "hanako";
-	struct idm_pw_facts f = { .uid = "samewords", .given_name = "Hanako", .surname = "Yamada",
-				  .forced = true, .now = time(NULL) };
+	struct idm_pw_facts f = { .uid = "samewords",
+				  .given_name = "Hanako",
+				  .surname = "Yamada",
+				  .forced = true,
+				  .now = time(NULL) };
 	struct idm_violations local;
 	char *err = NULL;
 
@@ -516,10 +535,14 @@ START_TEST(expire_password_is_enforced_by_the_server)
 {
 	const char *bin = getenv("IDMGR_BIN");
 	char pwf[700], *out = NULL, *err = NULL, *officer;
-	char *argv[] = { (char *)bin, "-c", sb.conf, "-u", "watanabe", "--password-file", pwf,
-			 "user", "expire-password", "expireme", NULL };
-	char *who[] = { "/usr/bin/ldapwhoami", "-x", "-H", sb.uri, "-D", dn_of("expireme"), "-w",
-			"Expire me start 1", "-e", "ppolicy", NULL };
+	char *argv[] = { (char *)bin, "-c",       sb.conf,
+			 "-u",        "watanabe", "--password-file",
+			 pwf,         "user",     "expire-password",
+			 "expireme",  NULL };
+	char *who[] = {
+		"/usr/bin/ldapwhoami", "-x", "-H",      sb.uri, "-D", dn_of("expireme"), "-w",
+		"Expire me start 1",   "-e", "ppolicy", NULL
+	};
 	struct idm_violations v;
 
 	officer = sandbox_officer_ready_password(&sb, "watanabe");
@@ -549,8 +572,8 @@ END_TEST
 START_TEST(hash_module_refuses_bad_arguments)
 {
 	const char *dir = getenv("IDMGR_SLAPD_MODULEDIR");
-	const char *args[] = { "m=19456 t=2 p=1", "m=19456 t=2", "m=19456 t=2 p=1 p=1",
-			       "m=4 t=2 p=1", "m=19456 t=0 p=1", "m=19456 t=2 p=1 x=3",
+	const char *args[] = { "m=19456 t=2 p=1", "m=19456 t=2",     "m=19456 t=2 p=1 p=1",
+			       "m=4 t=2 p=1",     "m=19456 t=0 p=1", "m=19456 t=2 p=1 x=3",
 			       "m=19456k t=2 p=1" };
 
 	ck_assert_ptr_nonnull(dir);

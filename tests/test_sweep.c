@@ -81,8 +81,8 @@ static const char *gt(time_t t, char buf[IDM_GENTIME_LEN])
  * lets createTimestamp and creatorsName be written). */
 static int ldap_relax(const char *tool, const char *ldif)
 {
-	char *argv[] = { (char *)tool, "-x",	    "-e", "relax",	   "-H", sb.uri,
-			 "-D",	       sb.admin_dn, "-y", sb.admin_secret, NULL };
+	char *argv[] = { (char *)tool, "-x",        "-e", "relax",         "-H", sb.uri,
+			 "-D",         sb.admin_dn, "-y", sb.admin_secret, NULL };
 	char *err = NULL;
 	int st = run_cmd(argv, ldif, NULL, &err);
 
@@ -224,8 +224,8 @@ static void expect_attr(const char *uid, const char *name, const char *want)
 	char *v = attr(uid, name);
 
 	/* want NULL: the attribute is absent */
-	ck_assert_msg(want ? v && strcmp(v, want) == 0 : !v, "%s %s: \"%s\", expected \"%s\"",
-		      uid, name, v ? v : "(none)", want ? want : "(none)");
+	ck_assert_msg(want ? v && strcmp(v, want) == 0 : !v, "%s %s: \"%s\", expected \"%s\"", uid,
+		      name, v ? v : "(none)", want ? want : "(none)");
 	free(v);
 }
 
@@ -302,9 +302,9 @@ static void setup(void)
 	ck_assert_int_eq(run_cmd(argv, NULL, &out, NULL), 0);
 	root = json_loads(out, 0, &jerr);
 	ck_assert_ptr_nonnull(root);
-	json_array_foreach(json_object_get(root, "officers"), i,
-			   o) if (strcmp(json_string_value(json_object_get(o, "uid")), "kato") == 0)
-		temp = json_string_value(json_object_get(o, "temporary_password"));
+	json_array_foreach (json_object_get(root, "officers"), i, o)
+		if (strcmp(json_string_value(json_object_get(o, "uid")), "kato") == 0)
+			temp = json_string_value(json_object_get(o, "temporary_password"));
 	ck_assert_ptr_nonnull(temp);
 	officers_ready(&sb, "kato", temp);
 	json_decref(root);
@@ -403,9 +403,10 @@ START_TEST(stale_boundaries)
 	expect_attr("st1", "idmStatus", "active");
 	/* the same for a script, as JSON (made by jansson, streamed) */
 	{
-		char pw[700], *argv[] = { getenv("IDMGR_BIN"), "-c", sb.conf, "-u", "takahashi",
-					  "--password-file", pw, "sweep", "--as-of", "2025-04-02",
-					  "--format", "json", NULL };
+		char pw[700],
+			*argv[] = { getenv("IDMGR_BIN"), "-c",   sb.conf, "-u",      "takahashi",
+				    "--password-file",   pw,     "sweep", "--as-of", "2025-04-02",
+				    "--format",          "json", NULL };
 		json_t *root, *f;
 		json_error_t jerr;
 		size_t i;
@@ -417,17 +418,18 @@ START_TEST(stale_boundaries)
 		ck_assert_msg(root, "not JSON: %s: %s", jerr.text, out);
 		ck_assert_str_eq(json_string_value(json_object_get(root, "as_of")), "2025-04-02");
 		ck_assert_int_eq(json_integer_value(json_object_get(root, "inactive_days")), 90);
-		json_array_foreach(json_object_get(root, "findings"), i, f)
-		if (strcmp(json_string_value(json_object_get(f, "uid")) ?: "", "st1") == 0) {
-			found = true;
-			ck_assert_str_eq(json_string_value(json_object_get(f, "class")), "stale");
-			ck_assert_str_eq(json_string_value(json_object_get(f, "action")),
-					 "would-disable");
-			ck_assert(json_is_false(json_object_get(f, "privileged")));
-			ck_assert(json_is_null(json_object_get(f, "valid_until")));
-			ck_assert_str_eq(json_string_value(json_object_get(f, "last_login")),
-					 "20250101000000Z");
-		}
+		json_array_foreach (json_object_get(root, "findings"), i, f)
+			if (strcmp(json_string_value(json_object_get(f, "uid")) ?: "", "st1") == 0) {
+				found = true;
+				ck_assert_str_eq(json_string_value(json_object_get(f, "class")),
+						 "stale");
+				ck_assert_str_eq(json_string_value(json_object_get(f, "action")),
+						 "would-disable");
+				ck_assert(json_is_false(json_object_get(f, "privileged")));
+				ck_assert(json_is_null(json_object_get(f, "valid_until")));
+				ck_assert_str_eq(json_string_value(json_object_get(f, "last_login")),
+						 "20250101000000Z");
+			}
 		ck_assert(found);
 		f = json_object_get(root, "summary");
 		ck_assert_int_gt(json_integer_value(json_object_get(f, "accounts")), 0);
@@ -740,9 +742,9 @@ START_TEST(contractor_never_disables_privileged)
 	ck_assert_ptr_nonnull(strstr(err, "refused"));
 	expect_attr("cpriv", "idmStatus", "active");
 	expect_attr("cplain", "idmStatus", "suspended");
-	ck_assert_int_eq(
-		audited("cpriv", "refused: R-PRIV-3: a contractor never touches a privileged ID"),
-		1);
+	ck_assert_int_eq(audited("cpriv",
+				 "refused: R-PRIV-3: a contractor never touches a privileged ID"),
+			 1);
 	ck_assert_int_eq(audited("cplain", "done"), 1);
 	free(out);
 	free(err);
@@ -915,7 +917,7 @@ static void progress_on_terminal(void)
 {
 	char pw[700], *argv[] = {
 		getenv("IDMGR_BIN"), "-c",  sb.conf, "-u", "tanaka", "--password-file", pw, "sweep",
-		"--format",	     "csv", NULL
+		"--format",          "csv", NULL
 	};
 	posix_spawn_file_actions_t fa;
 	int master, slave, status;

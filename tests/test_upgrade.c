@@ -89,8 +89,15 @@ static char *read_attr(const char *uid, const char *attr)
 static int run_init(char **out)
 {
 	const char *bin = getenv("IDMGR_BIN");
-	char *argv[] = { (char *)bin, "-c", sb.conf, "init", "--admin-dn", sb.admin_dn,
-			 "--admin-password-file", sb.admin_secret, NULL };
+	char *argv[] = { (char *)bin,
+			 "-c",
+			 sb.conf,
+			 "init",
+			 "--admin-dn",
+			 sb.admin_dn,
+			 "--admin-password-file",
+			 sb.admin_secret,
+			 NULL };
 	char *err = NULL;
 	int st = run_cmd(argv, NULL, out, &err);
 
@@ -131,7 +138,8 @@ START_TEST(init_moves_the_old_state_into_slapd)
 	v = sandbox_admin_read(&sb, "cn=standard,ou=policies,dc=example,dc=org", "pwdCheckModule");
 	ck_assert_int_eq(strncmp(v, sb.cfg->ppolicy.check_module, strlen(v) - 1), 0);
 	free(v);
-	v = sandbox_admin_read(&sb, "cn=standard,ou=policies,dc=example,dc=org", "pwdCheckModuleArg");
+	v = sandbox_admin_read(&sb, "cn=standard,ou=policies,dc=example,dc=org",
+			       "pwdCheckModuleArg");
 	ck_assert_msg(strstr(v, " standard\n"), "%s", v);
 	free(v);
 
@@ -207,8 +215,8 @@ START_TEST(logins_after_the_upgrade)
 			 IDM_EPOLICY);
 	ck_assert_int_eq(viol.v[0].rule, IDM_RULE_REUSED);
 	free(first);
-	ck_assert_int_eq(idm_password_change(sb.cfg, NULL, "legacy", legacy,
-					     "Brand new pass 2026", 19, &viol),
+	ck_assert_int_eq(idm_password_change(sb.cfg, NULL, "legacy", legacy, "Brand new pass 2026",
+					     19, &viol),
 			 IDM_OK);
 	v = read_attr("legacy", "userPassword");
 	ck_assert_msg(strncmp(v, "{ARGON2}$argon2id$v=19$m=19456,t=2,p=1$", 39) == 0, "%s", v);

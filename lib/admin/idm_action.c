@@ -127,8 +127,8 @@ int idm_action_parse(const char *value, struct idm_action *a)
 	if (idm_time_parse(when, &a->time) < 0)
 		return IDM_EINVAL;
 	p += IDM_GENTIME_LEN;
-	char **fields[] = { &a->actor, &a->action, &a->subject, &a->request_id, &a->outcome,
-			    &a->detail };
+	char **fields[] = { &a->actor,      &a->action,  &a->subject,
+			    &a->request_id, &a->outcome, &a->detail };
 	for (size_t i = 0; r == IDM_OK && i < sizeof(fields) / sizeof(fields[0]); i++)
 		r = get_field(&p, fields[i]);
 	if (r == IDM_OK && (*p || !a->actor || !a->action || !a->outcome))
@@ -203,8 +203,8 @@ static int dup_opt(char **out, const char *v)
 }
 
 /* A mark of op for ev on dn: IDM_OK with *a filled, IDM_ENOENT none. */
-static int find_on_entry(struct idm_operator *op, const char *dn,
-			 const struct idm_audit_event *ev, struct idm_action *a)
+static int find_on_entry(struct idm_operator *op, const char *dn, const struct idm_audit_event *ev,
+			 struct idm_action *a)
 {
 	LDAPMessage *res = NULL, *e;
 	struct berval **vals = NULL;
@@ -243,8 +243,11 @@ int idm_action_start(struct idm_operator *op, const char *dn, const struct idm_a
 		if (r == IDM_OK) {
 			a->resumed = true;
 			idm_logf(idm_dir_log(op->d), LOG_NOTICE,
-				 "%s %s: completing an earlier run whose audit record is owed", ev->action,
-				 a->request_id ? a->request_id : a->subject ? a->subject : dn);
+				 "%s %s: completing an earlier run whose audit record is owed",
+				 ev->action,
+				 a->request_id ? a->request_id
+				 : a->subject  ? a->subject
+					       : dn);
 			return IDM_OK;
 		}
 		if (r != IDM_ENOENT)
@@ -320,7 +323,10 @@ int idm_action_finish(struct idm_operator *op, const struct idm_config *cfg,
 		idm_logf(log, LOG_ERR,
 			 "%s %s is done, but its audit record is owed; run the same command again "
 			 "to complete it",
-			 a->action, a->request_id ? a->request_id : a->subject ? a->subject : "");
+			 a->action,
+			 a->request_id ? a->request_id
+			 : a->subject  ? a->subject
+				       : "");
 	return r;
 }
 

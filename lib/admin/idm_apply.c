@@ -155,8 +155,8 @@ int idm_request_apply(struct idm_operator *op, const struct idm_config *cfg,
 	if (r < 0) {
 		/* Nothing marked: the request stays approved and a rerun goes on
 		 * from the steps done (idmDone). */
-		idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id, idm_strerror(r),
-				   res->summary);
+		idm_operator_audit(op, cfg, log, "apply", a.req->subject, a.req->id,
+				   idm_strerror(r), res->summary);
 		goto out;
 	}
 	/* The state moves with the mark in one modify: applied exactly when

@@ -89,7 +89,8 @@ static int request_uid_number(struct apply *a, long *out)
 
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < a->req->n_done; i++)
-			if (sscanf(a->req->done[i], "uidNumber=%ld", &n) == 1 && (best < 0 || n < best))
+			if (sscanf(a->req->done[i], "uidNumber=%ld", &n) == 1 &&
+			    (best < 0 || n < best))
 				best = n;
 		if (best >= 0 || pass == 1)
 			break;
@@ -125,8 +126,8 @@ static int primary_gid(const struct apply *a, char **out)
 
 	*out = NULL;
 	if (r == IDM_OK)
-		r = idm_dir_search(a->op->d, dn, LDAP_SCOPE_BASE, "(objectClass=posixGroup)", attrs, 1,
-				   &res);
+		r = idm_dir_search(a->op->d, dn, LDAP_SCOPE_BASE, "(objectClass=posixGroup)", attrs,
+				   1, &res);
 	if (r == IDM_OK) {
 		e = ldap_first_entry(idm_dir_ldap(a->op->d), res);
 		*out = e ? idm_entry_value(idm_dir_ldap(a->op->d), e, "gidNumber") : NULL;
@@ -176,7 +177,8 @@ static int apply_register(struct apply *a)
 	if (r == IDM_OK) {
 		owner = creating_request(a, dn);
 		if (!owner || strcmp(owner, a->req->id) != 0) {
-			idm_logf(a->log, LOG_ERR, "uid %s was taken by another request meanwhile", f->uid);
+			idm_logf(a->log, LOG_ERR, "uid %s was taken by another request meanwhile",
+				 f->uid);
 			r = IDM_ESTATE;
 			goto out;
 		}
@@ -247,7 +249,7 @@ out:
 /* ------------------------------------------------ movers and leavers */
 
 /* What was done, for people: res->summary. */
-#define SUMMARY(a, ...)                                                                  \
+#define SUMMARY(a, ...)                                                                         \
 	(asprintf(&(a)->res->summary, __VA_ARGS__) < 0 ? ((a)->res->summary = NULL, IDM_ENOMEM) \
 						       : IDM_OK)
 
@@ -357,7 +359,8 @@ static int apply_modify(struct apply *a)
 				   i < a->cfg->n_regular_staff_groups;
 		     i++)
 			if (!idm_effect_in(a->cfg->regular_staff_groups[i], f->groups, f->n_groups))
-				r = group_member(a, a->cfg->regular_staff_groups[i], LDAP_MOD_DELETE);
+				r = group_member(a, a->cfg->regular_staff_groups[i],
+						 LDAP_MOD_DELETE);
 	}
 	if (r == IDM_OK)
 		r = SUMMARY(a, "modified %s", a->form->uid);
@@ -399,9 +402,8 @@ static int apply_status(struct apply *a, const char *status, time_t until)
 	char reason[128];
 	int r = existing_account(a, &acct);
 
-	snprintf(reason, sizeof(reason), "%s: request %s", a->req->type == IDM_REQ_RETURN ? "returned"
-									       : status,
-		 a->req->id);
+	snprintf(reason, sizeof(reason), "%s: request %s",
+		 a->req->type == IDM_REQ_RETURN ? "returned" : status, a->req->id);
 	if (r == IDM_OK)
 		r = idm_effect_status(a->op->d, acct->dn, status, reason, until);
 	if (r == IDM_OK)
@@ -442,7 +444,8 @@ static int apply_retire(struct apply *a)
 	for (int role = 0; r == IDM_OK && role < IDM_ROLE_COUNT; role++)
 		r = idm_effect_role(a->op->d, a->cfg, (enum idm_role)role, acct->dn, false);
 	if (r == IDM_OK)
-		r = SUMMARY(a, "retired %s: password removed, every group and role removed", a->form->uid);
+		r = SUMMARY(a, "retired %s: password removed, every group and role removed",
+			    a->form->uid);
 	idm_effect_strv_free(groups, n);
 	idm_account_free(acct);
 	return r;
@@ -457,7 +460,8 @@ static int apply_delete(struct apply *a)
 	if (r == IDM_ENOENT) /* deleted by an earlier run */
 		return SUMMARY(a, "deleted %s", a->form->uid);
 	if (r == IDM_OK && (!acct->status || strcmp(acct->status, "retired") != 0)) {
-		idm_logf(a->log, LOG_ERR, "%s is not retired: retire it first (R-REG-3)", a->form->uid);
+		idm_logf(a->log, LOG_ERR, "%s is not retired: retire it first (R-REG-3)",
+			 a->form->uid);
 		r = IDM_ESTATE;
 	}
 	if (r == IDM_OK)
@@ -483,8 +487,11 @@ static int apply_privilege(struct apply *a, bool grant)
 	/* slapd applies the privileged policy through pwdPolicySubentry
 	 * (R-PRIV-4), kept in step with idmPrivileged here, in one modify;
 	 * a policy the entry names itself (idmPolicy) still wins. */
-	r = idm_ppolicy_subentry(a->cfg, acct->policy ? acct->policy :
-					 grant ? "privileged" : IDM_PPOLICY_DEFAULT, &subentry);
+	r = idm_ppolicy_subentry(a->cfg,
+				 acct->policy ? acct->policy
+				 : grant      ? "privileged"
+					      : IDM_PPOLICY_DEFAULT,
+				 &subentry);
 	if (r < 0)
 		goto out;
 	idm_mods_add(m, LDAP_MOD_REPLACE, "idmPrivileged", grant ? "TRUE" : NULL);
@@ -500,11 +507,13 @@ static int apply_privilege(struct apply *a, bool grant)
 	/* One notice however often an interrupted apply is run again. */
 	if (r == IDM_OK && !idm_request_is_done(a->req, "notice")) {
 		r = idm_effect_notice(a->op->d, a->cfg, a->op->dn,
-				      grant ? "grant-privilege" : "revoke-privilege", a->form->uid, text);
+				      grant ? "grant-privilege" : "revoke-privilege", a->form->uid,
+				      text);
 		if (r == IDM_OK)
 			r = idm_request_mark_done(a->op->d, a->req, "notice");
 		if (r == IDM_OK)
-			idm_logf(a->log, LOG_NOTICE, "notice to the CISO and the officers: %s", text);
+			idm_logf(a->log, LOG_NOTICE, "notice to the CISO and the officers: %s",
+				 text);
 	}
 	if (r == IDM_OK)
 		r = SUMMARY(a, "%s is %sprivileged", a->form->uid, grant ? "" : "no longer ");
@@ -531,14 +540,10 @@ static const struct {
 	enum idm_request_type type;
 	int (*effect)(struct apply *a);
 } effects[] = {
-	{ IDM_REQ_REGISTER, apply_register },
-	{ IDM_REQ_MODIFY, apply_modify },
-	{ IDM_REQ_TRANSFER, apply_transfer },
-	{ IDM_REQ_SECONDMENT, apply_secondment },
-	{ IDM_REQ_RETURN, apply_return },
-	{ IDM_REQ_RETIRE, apply_retire },
-	{ IDM_REQ_DELETE, apply_delete },
-	{ IDM_REQ_GRANT_PRIVILEGE, apply_grant },
+	{ IDM_REQ_REGISTER, apply_register },       { IDM_REQ_MODIFY, apply_modify },
+	{ IDM_REQ_TRANSFER, apply_transfer },       { IDM_REQ_SECONDMENT, apply_secondment },
+	{ IDM_REQ_RETURN, apply_return },           { IDM_REQ_RETIRE, apply_retire },
+	{ IDM_REQ_DELETE, apply_delete },           { IDM_REQ_GRANT_PRIVILEGE, apply_grant },
 	{ IDM_REQ_REVOKE_PRIVILEGE, apply_revoke },
 };
 

@@ -134,8 +134,9 @@ int idm_sod_approve(const struct idm_config *cfg, const struct idm_request_facts
 		*rule = why;
 		return IDM_EDENIED;
 	}
-	*rule = approved_by(f, actor->dn) ? "R-SOD-2: this operator has approved already"
-					  : "the approval under this operator's role is given already";
+	*rule = approved_by(f, actor->dn)
+			? "R-SOD-2: this operator has approved already"
+			: "the approval under this operator's role is given already";
 	return IDM_EDENIED;
 }
 

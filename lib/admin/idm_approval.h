@@ -35,10 +35,10 @@ void idm_approval_format(const struct idm_approval *a, char *buf, size_t size);
 /* What the rules look at. */
 struct idm_request_facts {
 	enum idm_request_type type;
-	const char *submitter_dn;   /* who entered the request */
-	const char *applicant_uid;  /* who signed the paper form */
-	const char *subject_uid;    /* whom it is about */
-	bool touches_privileged;    /* the subject is privileged, or the type makes it so */
+	const char *submitter_dn;  /* who entered the request */
+	const char *applicant_uid; /* who signed the paper form */
+	const char *subject_uid;   /* whom it is about */
+	bool touches_privileged;   /* the subject is privileged, or the type makes it so */
 	const struct idm_approval *approvals;
 	size_t n_approvals;
 };

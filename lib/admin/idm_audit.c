@@ -24,10 +24,10 @@
 const char idm_audit_genesis[HASH_SIZE] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
 
-static const char *const record_attrs[] = { "idmSeq",	   "idmTime",	  "idmActor",
-					    "idmAction",   "idmSubject",  "idmRequestId",
-					    "idmOutcome",  "idmDetail",	  "idmPrevHash",
-					    "idmHash",	   NULL };
+static const char *const record_attrs[] = { "idmSeq",     "idmTime",    "idmActor",
+					    "idmAction",  "idmSubject", "idmRequestId",
+					    "idmOutcome", "idmDetail",  "idmPrevHash",
+					    "idmHash",    NULL };
 
 /* ------------------------------------------------------------ validation */
 
@@ -396,8 +396,8 @@ static int add_record(struct idm_dir *d, const char *ou, const struct idm_audit_
 
 /* Sequence number (seq may be NULL) and hash of the one record that
  * filter finds from base: IDM_ENOENT none, IDM_EINVAL unreadable. */
-static int read_one(struct idm_dir *d, const char *base, int scope, const char *filter,
-		    long *seq, char hash[HASH_SIZE])
+static int read_one(struct idm_dir *d, const char *base, int scope, const char *filter, long *seq,
+		    char hash[HASH_SIZE])
 {
 	static const char *const attrs[] = { "idmSeq", "idmHash", NULL };
 	LDAPMessage *res = NULL, *e;
@@ -437,8 +437,7 @@ static int read_record_hash(struct idm_dir *d, const char *ou, long seq, char ha
 }
 
 int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
-		     const struct idm_audit_event *ev, long *seq,
-		     char hash[IDM_AUDIT_HASH_LEN + 1])
+		     const struct idm_audit_event *ev, long *seq, char hash[IDM_AUDIT_HASH_LEN + 1])
 {
 	const struct idm_log *log = idm_dir_log(d);
 	struct idm_audit_record rec = { 0 };
@@ -512,8 +511,8 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 			 * behind, which the next append repairs. */
 			int moved = cas_head(d, head_dn, &h, rec.seq, mine);
 			if (moved < 0 && moved != IDM_ENOVALUE)
-				idm_logf(log, LOG_WARNING, "audit record %ld written, head not moved",
-					 rec.seq);
+				idm_logf(log, LOG_WARNING,
+					 "audit record %ld written, head not moved", rec.seq);
 			if (seq)
 				*seq = rec.seq;
 			if (hash)

@@ -78,8 +78,7 @@ int idm_audit_event_check(const struct idm_log *log, const struct idm_audit_even
  * the trail, IDM_EDIR when the head or the record after it is damaged or
  * the head could not be moved in 100 tries; details are logged. */
 int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
-		     const struct idm_audit_event *ev, long *seq,
-		     char hash[IDM_AUDIT_HASH_LEN + 1]);
+		     const struct idm_audit_event *ev, long *seq, char hash[IDM_AUDIT_HASH_LEN + 1]);
 
 /* One record as stored.  In a damaged trail any field may be NULL. */
 struct idm_audit_record {

@@ -176,7 +176,8 @@ static bool named_by_seq(LDAP *ld, LDAPMessage *e, const char *seq)
 	    ldn[0] && ldn[0][0] && !ldn[0][1]) {
 		const LDAPAVA *ava = ldn[0][0];
 
-		ok = ava->la_attr.bv_len == 6 && strncasecmp(ava->la_attr.bv_val, "idmSeq", 6) == 0 &&
+		ok = ava->la_attr.bv_len == 6 &&
+		     strncasecmp(ava->la_attr.bv_val, "idmSeq", 6) == 0 &&
 		     ava->la_value.bv_len == strlen(seq) &&
 		     memcmp(ava->la_value.bv_val, seq, ava->la_value.bv_len) == 0;
 	}
@@ -368,8 +369,7 @@ static void check_head(struct verify_ctx *c, int r1, const struct idm_audit_head
 		return;
 	}
 	for (int k = 0; k < 2; k++)
-		if (h2->seq >= 1 && c->top_seq[k] == h2->seq &&
-		    strcmp(h2->hash, c->top_hash[k]) != 0)
+		if (h2->seq >= 1 && c->top_seq[k] == h2->seq && strcmp(h2->hash, c->top_hash[k]) != 0)
 			problem(&c->p, h2->seq,
 				"the head's hash for record %ld is not that record's (head rewritten)",
 				h2->seq);
@@ -451,7 +451,7 @@ static bool has_control(const char *s, bool lines)
 
 static int writer_entry(void *ctx, LDAP *ld, LDAPMessage *e)
 {
-	static const char *const one_line[] = { "idmActor", "idmAction", "idmSubject",
+	static const char *const one_line[] = { "idmActor",     "idmAction",  "idmSubject",
 						"idmRequestId", "idmOutcome", "idmTime" };
 	struct writers *w = ctx;
 	char *seqs = idm_entry_value(ld, e, "idmSeq"), *creator, *modifier, *detail;
@@ -486,10 +486,11 @@ int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
 			     void (*report)(void *ctx, long seq, const char *problem), void *ctx,
 			     long *n_problems)
 {
-	static const char *const attrs[] = { "idmSeq",	 "creatorsName", "modifiersName",
-					     "idmActor", "idmAction",	 "idmSubject",
-					     "idmRequestId", "idmOutcome", "idmTime",
-					     "idmDetail", NULL };
+	static const char *const attrs[] = {
+		"idmSeq",     "creatorsName", "modifiersName", "idmActor", "idmAction",
+		"idmSubject", "idmRequestId", "idmOutcome",    "idmTime",  "idmDetail",
+		NULL
+	};
 	struct writers w = { .writer = cfg->service.bind_dn, .p = { .report = report, .ctx = ctx } };
 	char *ou = NULL, *head_dn = NULL;
 	int r;
@@ -506,8 +507,8 @@ int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
 		char *uuid = NULL;
 		r = idm_dir_search(d, ou, LDAP_SCOPE_BASE, "(objectClass=*)", ou_attrs, 1, &res);
 		if (r == IDM_OK && ldap_first_entry(idm_dir_ldap(d), res))
-			uuid = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res),
-					       "entryUUID");
+			uuid = idm_entry_value(idm_dir_ldap(d),
+					       ldap_first_entry(idm_dir_ldap(d), res), "entryUUID");
 		if (r == IDM_OK && (!uuid || strcasecmp(uuid, cfg->service.audit_container_uuid)))
 			problem(&w.p, 0,
 				"%s is not the container idmgr init made (entryUUID %s, pinned "
@@ -517,8 +518,8 @@ int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
 		ldap_msgfree(res);
 	}
 	if (r == IDM_OK)
-		r = idm_dir_search_paged(d, ou, LDAP_SCOPE_ONELEVEL, RECORD_FILTER, attrs, PAGE_SIZE,
-					 writer_entry, &w);
+		r = idm_dir_search_paged(d, ou, LDAP_SCOPE_ONELEVEL, RECORD_FILTER, attrs,
+					 PAGE_SIZE, writer_entry, &w);
 	if (r == IDM_OK) {
 		char *modifier = NULL;
 		LDAPMessage *res = NULL;

@@ -53,11 +53,12 @@ int idm_officer_spec_parse(const struct idm_config *cfg, const struct idm_log *l
 		goto out;
 	}
 	if (idm_uid_check(cfg, out->uid) < 0) {
-		idm_logf(log, LOG_ERR, "officer \"%s\": uid does not match uid_pattern %s", out->uid,
-			 cfg->registration.uid_pattern);
+		idm_logf(log, LOG_ERR, "officer \"%s\": uid does not match uid_pattern %s",
+			 out->uid, cfg->registration.uid_pattern);
 		r = IDM_EINVAL;
 	} else if (idm_uid_reserved(cfg, out->uid)) {
-		idm_logf(log, LOG_ERR, "officer \"%s\": uid is a reserved name (R-PRIV-5)", out->uid);
+		idm_logf(log, LOG_ERR, "officer \"%s\": uid is a reserved name (R-PRIV-5)",
+			 out->uid);
 		r = IDM_EINVAL;
 	}
 	for (tok = strtok_r(roles, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -110,8 +111,9 @@ static int note(struct boot *b, const char *dn, enum idm_bootstrap_action action
 		return IDM_ENOMEM;
 	res->n_steps++;
 	idm_logf(b->log, LOG_INFO, "%s %s",
-		 action == IDM_BOOT_CREATED ? "created" :
-		 action == IDM_BOOT_UPDATED ? "updated" : "exists ",
+		 action == IDM_BOOT_CREATED   ? "created"
+		 : action == IDM_BOOT_UPDATED ? "updated"
+					      : "exists ",
 		 dn);
 	return IDM_OK;
 }
@@ -231,8 +233,9 @@ out:
 static int note_policy(void *ctx, const char *dn, enum idm_ppolicy_action a)
 {
 	return note(ctx, dn,
-		    a == IDM_PP_CREATED ? IDM_BOOT_CREATED :
-		    a == IDM_PP_UPDATED ? IDM_BOOT_UPDATED : IDM_BOOT_EXISTS);
+		    a == IDM_PP_CREATED   ? IDM_BOOT_CREATED
+		    : a == IDM_PP_UPDATED ? IDM_BOOT_UPDATED
+					  : IDM_BOOT_EXISTS);
 }
 
 /* slapd's policy entries, one per policy section (idm_ppolicy.h). */
@@ -338,8 +341,7 @@ static int ensure_identity(struct boot *b, const char *dn, const char *secret_fi
 		return r;
 	r = split_dn(dn, &attr, &value, &parent);
 	if (r < 0 || strcasecmp(attr, "cn") != 0) {
-		idm_logf(b->log, LOG_ERR, "bind_dn %s: must be a cn= entry to be created",
-			 dn);
+		idm_logf(b->log, LOG_ERR, "bind_dn %s: must be a cn= entry to be created", dn);
 		r = IDM_ECONFIG;
 		goto out;
 	}
@@ -496,7 +498,8 @@ static int ensure_role(struct boot *b, enum idm_role role)
 
 	r = split_dn(dn, &attr, &value, &parent);
 	if (r < 0 || strcasecmp(attr, "cn") != 0) {
-		idm_logf(b->log, LOG_ERR, "roles %s: %s must be a cn= entry", idm_role_name(role), dn);
+		idm_logf(b->log, LOG_ERR, "roles %s: %s must be a cn= entry", idm_role_name(role),
+			 dn);
 		r = IDM_ECONFIG;
 		goto out;
 	}

@@ -49,7 +49,7 @@ struct idm_bootstrap_result {
 	size_t n_steps;
 	struct idm_bootstrap_officer *officers;
 	size_t n_officers;
-	bool secret_written;	     /* ldap.bind_password_file (the hosts') */
+	bool secret_written;        /* ldap.bind_password_file (the hosts') */
 	bool writer_secret_written; /* service.bind_password_file (idmgrd's) */
 	char *audit_uuid; /* entryUUID of ou=audit: pin it (service.audit_container_uuid) */
 };

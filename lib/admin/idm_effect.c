@@ -145,8 +145,8 @@ int idm_effect_groups_of(struct idm_dir *d, const struct idm_config *cfg, const 
 		    : IDM_ENOMEM;
 
 	if (r == IDM_OK)
-		r = idm_dir_search_paged(d, cfg->ldap.groups_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 500,
-					 collect_cn, &s);
+		r = idm_dir_search_paged(d, cfg->ldap.groups_dn, LDAP_SCOPE_SUBTREE, filter, attrs,
+					 500, collect_cn, &s);
 	free(filter);
 	if (r < 0) {
 		idm_effect_strv_free(s.v, s.n);
@@ -172,8 +172,7 @@ bool idm_effect_in(const char *cn, char *const *list, size_t n)
 	return false;
 }
 
-int idm_effect_temp_password_changes(const struct idm_config *cfg, struct idm_mods **out,
-				     char **pw)
+int idm_effect_temp_password_changes(const struct idm_config *cfg, struct idm_mods **out, char **pw)
 {
 	char *hash = NULL;
 	int r;

@@ -46,8 +46,7 @@ bool idm_effect_in(const char *cn, char *const *list, size_t n);
 int idm_effect_temp_password(struct idm_dir *d, const struct idm_config *cfg, const char *dn,
 			     char **pw);
 /* The same changes into *m (for one modify with more in it). */
-int idm_effect_temp_password_changes(const struct idm_config *cfg, struct idm_mods **m,
-				     char **pw);
+int idm_effect_temp_password_changes(const struct idm_config *cfg, struct idm_mods **m, char **pw);
 /* No password at all: no bind can succeed (retirement). */
 int idm_effect_no_password(struct idm_dir *d, const char *dn);
 /* Sets pwdReset: the server lets the user do nothing but change the

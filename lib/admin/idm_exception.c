@@ -17,8 +17,9 @@
 #include "idm_uid.h"
 
 static const char *const exception_attrs[] = {
-	"idmRequestId", "idmSubject", "idmRule", "idmReason", "idmUntil", "idmTime", "idmActor",
-	"idmRevokedTime", "idmEmergency", "idmAcknowledgedBy", NULL,
+	"idmRequestId", "idmSubject",        "idmRule",  "idmReason",
+	"idmUntil",     "idmTime",           "idmActor", "idmRevokedTime",
+	"idmEmergency", "idmAcknowledgedBy", NULL,
 };
 
 static int exceptions_dn(const struct idm_config *cfg, char **out)
@@ -212,12 +213,13 @@ static int exception_add(struct idm_operator *op, const struct idm_config *cfg,
 		roles |= (1u << IDM_ROLE_SECURITY_CHIEF) | (1u << IDM_ROLE_SYSTEM_ADMIN);
 	if (idm_uid_check(cfg, subject) < 0 || !valid_rule(rule) || !reason || !*reason ||
 	    strlen(reason) > 1024 || until <= time(NULL)) {
-		idm_logf(log, LOG_ERR, "exception: needs a valid subject uid, a rule of [a-z0-9-], "
-				       "a reason, and an expiry in the future");
+		idm_logf(log, LOG_ERR,
+			 "exception: needs a valid subject uid, a rule of [a-z0-9-], "
+			 "a reason, and an expiry in the future");
 		return IDM_EINVAL;
 	}
-	r = idm_operator_require(op, log, roles, emergency ? "exception add --emergency"
-							   : "exception add");
+	r = idm_operator_require(op, log, roles,
+				 emergency ? "exception add --emergency" : "exception add");
 	if (r < 0)
 		return idm_operator_refuse(op, cfg, log, "exception-add", subject, NULL, r,
 					   "R-EXC-1: exceptions need the CISO", rule);
@@ -303,9 +305,8 @@ int idm_exception_add_as(struct idm_operator *op, const struct idm_config *cfg,
 
 /* One CISO change to exception id: m (with the action's mark) unless an
  * earlier run made it; "already" names the state that refuses it. */
-static int change(struct idm_operator *op, const struct idm_config *cfg,
-		  const struct idm_log *log, const char *action, const char *id, struct idm_mods *m,
-		  const char *already)
+static int change(struct idm_operator *op, const struct idm_config *cfg, const struct idm_log *log,
+		  const char *action, const char *id, struct idm_mods *m, const char *already)
 {
 	struct idm_audit_event ev = { .action = action, .request_id = id, .outcome = "done" };
 	struct idm_action x = { 0 };
@@ -404,8 +405,8 @@ int idm_exception_list(struct idm_dir *d, const struct idm_config *cfg, const ch
 	int r = exceptions_dn(cfg, &base);
 
 	if (r == IDM_OK)
-		r = subject ? idm_filter_fmt(&filter, "(&(objectClass=idmException)(idmSubject=%s))",
-					     subject)
+		r = subject ? idm_filter_fmt(&filter,
+					     "(&(objectClass=idmException)(idmSubject=%s))", subject)
 			    : idm_filter_fmt(&filter, "(objectClass=idmException)");
 	if (r == IDM_OK)
 		r = idm_dir_search_sorted(d, base, LDAP_SCOPE_ONELEVEL, filter, exception_attrs, &l);

@@ -81,7 +81,8 @@ static void flush_messages(struct parse *p, const struct idm_log *log)
 		qsort(p->msgs, p->n_msgs, sizeof(*p->msgs), by_line);
 	for (size_t i = 0; i < p->n_msgs; i++) {
 		if (p->msgs[i].line > 0)
-			idm_logf(log, LOG_ERR, "%s:%d: %s", p->name, p->msgs[i].line, p->msgs[i].text);
+			idm_logf(log, LOG_ERR, "%s:%d: %s", p->name, p->msgs[i].line,
+				 p->msgs[i].text);
 		else
 			idm_logf(log, LOG_ERR, "%s: %s", p->name, p->msgs[i].text);
 		free(p->msgs[i].text);
@@ -235,8 +236,7 @@ static void check_value(struct parse *p, struct idm_form *form, enum field f, si
 	}
 	switch (idm_form_fields[f].kind) {
 	case K_TYPE: /* read by check_fields() */
-	case K_TEXT:
-		break;
+	case K_TEXT: break;
 	case K_UID:
 	case K_UIDS:
 		if (idm_uid_check(p->cfg, v) < 0) {
@@ -336,8 +336,7 @@ static void check_value(struct parse *p, struct idm_form *form, enum field f, si
 		if (dup_value(p, v, &form->shared_with[form->n_shared_with]) == 0)
 			form->n_shared_with++;
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -496,8 +495,8 @@ static int count_lines(const char *text)
 	return lines;
 }
 
-int idm_form_parse(const struct idm_config *config, const char *name, const char *text,
-		   time_t now, const struct idm_log *log, struct idm_form **out)
+int idm_form_parse(const struct idm_config *config, const char *name, const char *text, time_t now,
+		   const struct idm_log *log, struct idm_form **out)
 {
 	struct parse *p = NULL;
 	struct idm_form *form = NULL;

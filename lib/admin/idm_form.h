@@ -20,9 +20,9 @@
 #include "idm_config.h"
 #include "idm_log.h"
 
-#define IDM_FORM_MAX (64 * 1024)  /* bytes of a form file */
-#define IDM_FORM_TEXT_MAX 1024    /* bytes of one value */
-#define IDM_FORM_LIST_MAX 256     /* values of one list (groups, shared_with) */
+#define IDM_FORM_MAX (64 * 1024) /* bytes of a form file */
+#define IDM_FORM_TEXT_MAX 1024   /* bytes of one value */
+#define IDM_FORM_LIST_MAX 256    /* values of one list (groups, shared_with) */
 
 enum idm_request_type {
 	IDM_REQ_REGISTER,
@@ -49,13 +49,13 @@ struct idm_form {
 	char *form_ref;  /* number of the signed paper form */
 	char *applicant; /* uid of the person who signed it */
 	char *reason;
-	char *uid;       /* the subject account */
+	char *uid; /* the subject account */
 	/* NULL when the form leaves them out */
 	char *given_name, *surname, *mail, *unit, *employee_type, *to_unit, *role;
 	time_t valid_until, until; /* midnight UTC; 0 when left out */
 	char **groups;             /* register, modify: extra groups; transfer: groups kept */
 	size_t n_groups;
-	char **shared_with;        /* uids of the holders of a shared ID (R-ID-1) */
+	char **shared_with; /* uids of the holders of a shared ID (R-ID-1) */
 	size_t n_shared_with;
 };
 

@@ -28,7 +28,18 @@ enum field {
 	F_COUNT
 };
 
-enum kind { K_TYPE, K_TEXT, K_UID, K_MAIL, K_UNIT, K_EMPLOYEE_TYPE, K_DATE, K_GROUPS, K_UIDS, K_ROLE };
+enum kind {
+	K_TYPE,
+	K_TEXT,
+	K_UID,
+	K_MAIL,
+	K_UNIT,
+	K_EMPLOYEE_TYPE,
+	K_DATE,
+	K_GROUPS,
+	K_UIDS,
+	K_ROLE
+};
 
 #define BIT(f) (1u << (f))
 #define ALWAYS (BIT(F_TYPE) | BIT(F_FORM_REF) | BIT(F_APPLICANT) | BIT(F_REASON) | BIT(F_UID))

@@ -22,8 +22,19 @@
  * "key = value" / "key = { values }" shape the scan stops and libconfuse
  * reports the syntax error. */
 
-enum tok { T_END, T_WORD, T_STRING, T_OPEN_STRING, T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN,
-	   T_EQ, T_PLUSEQ, T_COMMA };
+enum tok {
+	T_END,
+	T_WORD,
+	T_STRING,
+	T_OPEN_STRING,
+	T_LBRACE,
+	T_RBRACE,
+	T_LPAREN,
+	T_RPAREN,
+	T_EQ,
+	T_PLUSEQ,
+	T_COMMA
+};
 
 struct token {
 	enum tok kind;
@@ -54,13 +65,34 @@ static void next_token(struct lexer *lx, struct token *t)
 	t->line = lx->line;
 	switch (*p) {
 	case '\0': t->kind = T_END; break;
-	case '{': t->kind = T_LBRACE; p++; break;
-	case '}': t->kind = T_RBRACE; p++; break;
-	case '(': t->kind = T_LPAREN; p++; break;
-	case ')': t->kind = T_RPAREN; p++; break;
-	case '=': t->kind = T_EQ; p++; break;
-	case ',': t->kind = T_COMMA; p++; break;
-	case '+': t->kind = T_PLUSEQ; p += 2; break;
+	case '{':
+		t->kind = T_LBRACE;
+		p++;
+		break;
+	case '}':
+		t->kind = T_RBRACE;
+		p++;
+		break;
+	case '(':
+		t->kind = T_LPAREN;
+		p++;
+		break;
+	case ')':
+		t->kind = T_RPAREN;
+		p++;
+		break;
+	case '=':
+		t->kind = T_EQ;
+		p++;
+		break;
+	case ',':
+		t->kind = T_COMMA;
+		p++;
+		break;
+	case '+':
+		t->kind = T_PLUSEQ;
+		p += 2;
+		break;
 	case '"':
 	case '\'': {
 		char q = *p++;

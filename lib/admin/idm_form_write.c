@@ -106,7 +106,7 @@ static pthread_once_t templates_once = PTHREAD_ONCE_INIT;
 
 static void put_field(FILE *fp, int type, enum field f)
 {
-	const char *what = f == F_UID	   ? idm_form_types[type].uid
+	const char *what = f == F_UID      ? idm_form_types[type].uid
 			   : f == F_GROUPS ? idm_form_types[type].groups
 			   : f == F_ROLE   ? idm_form_types[type].role
 					   : idm_form_fields[f].what;

@@ -43,8 +43,7 @@ static bool password_expired(const struct idm_config *cfg, const struct idm_acco
 }
 
 int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
-		       const char *password, enum idm_operator_mode mode,
-		       struct idm_operator **out)
+		       const char *password, enum idm_operator_mode mode, struct idm_operator **out)
 {
 	struct idm_operator *op = NULL;
 	const struct idm_policy *p;
@@ -107,8 +106,8 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 	if (!p && op->account->hard_locked)
 		lock = IDM_LOCK_HARD;
 	if (lock != IDM_LOCK_CHECK) {
-		idm_logf(log, LOG_ERR, "operator %s: the account is locked; a system_admin unlocks it",
-			 uid);
+		idm_logf(log, LOG_ERR,
+			 "operator %s: the account is locked; a system_admin unlocks it", uid);
 		r = IDM_EDENIED;
 		goto out;
 	}
@@ -135,8 +134,8 @@ bool idm_operator_has(const struct idm_operator *op, enum idm_role role)
 	return op && (op->roles & (1u << role));
 }
 
-int idm_operator_require(const struct idm_operator *op, const struct idm_log *log,
-			 unsigned roles, const char *action)
+int idm_operator_require(const struct idm_operator *op, const struct idm_log *log, unsigned roles,
+			 const char *action)
 {
 	char names[128] = "";
 
@@ -153,8 +152,7 @@ int idm_operator_require(const struct idm_operator *op, const struct idm_log *lo
 	return IDM_EDENIED;
 }
 
-int idm_operator_officer(const struct idm_operator *op, const struct idm_log *log,
-			 const char *what)
+int idm_operator_officer(const struct idm_operator *op, const struct idm_log *log, const char *what)
 {
 	if (op->roles)
 		return IDM_OK;
@@ -169,7 +167,10 @@ int idm_operator_refuse(struct idm_operator *op, const struct idm_config *cfg,
 	char outcome[1024];
 
 	idm_logf(log, LOG_ERR, "%s %s refused: %s", action,
-		 request_id ? request_id : subject ? subject : "", rule);
+		 request_id ? request_id
+		 : subject  ? subject
+			    : "",
+		 rule);
 	snprintf(outcome, sizeof(outcome), "refused: %s", rule);
 	idm_operator_audit(op, cfg, log, action, subject, request_id, outcome, detail);
 	return err;

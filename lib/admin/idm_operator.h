@@ -35,15 +35,13 @@ enum idm_operator_mode {
  * or not active, IDM_EUNAVAIL, IDM_EINVAL invalid uid.  Each refusal is
  * logged with its reason. */
 int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
-		       const char *password, enum idm_operator_mode mode,
-		       struct idm_operator **out);
+		       const char *password, enum idm_operator_mode mode, struct idm_operator **out);
 bool idm_operator_has(const struct idm_operator *op, enum idm_role role);
 /* Logs "ROLE needed" and returns IDM_EDENIED unless op holds one of roles. */
-int idm_operator_require(const struct idm_operator *op, const struct idm_log *log,
-			 unsigned roles, const char *action);
+int idm_operator_require(const struct idm_operator *op, const struct idm_log *log, unsigned roles,
+			 const char *action);
 /* Officers only: IDM_EDENIED, logged naming what, unless op holds a role. */
-int idm_operator_officer(const struct idm_operator *op, const struct idm_log *log,
-			 const char *what);
+int idm_operator_officer(const struct idm_operator *op, const struct idm_log *log, const char *what);
 void idm_operator_free(struct idm_operator *op);
 
 /* Appends an audit record of an operator action (done or refused) as the

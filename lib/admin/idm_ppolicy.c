@@ -58,9 +58,9 @@ static void owned_values(const struct idm_config *cfg, const struct idm_policy *
 			 struct owned o[N_OWNED])
 {
 	static const char *const names[N_OWNED] = {
-		"pwdAttribute", "pwdCheckQuality", "pwdCheckModule", "pwdCheckModuleArg",
-		"pwdInHistory", "pwdMinAge", "pwdMustChange", "pwdAllowUserChange",
-		"pwdSafeModify",
+		"pwdAttribute",      "pwdCheckQuality",    "pwdCheckModule",
+		"pwdCheckModuleArg", "pwdInHistory",       "pwdMinAge",
+		"pwdMustChange",     "pwdAllowUserChange", "pwdSafeModify",
 	};
 	/* seconds in time_t: 36500 days would overflow a 32-bit long */
 	long long min_age = (long long)idm_days(p->min_age_days > 36500 ? 36500 : p->min_age_days);
@@ -235,9 +235,9 @@ static int migrate_one(void *arg, LDAP *ld, LDAPMessage *e)
 	}
 	if (!has_value(ld, e, "pwdPolicySubentry")) {
 		r = idm_ppolicy_subentry(mg->cfg,
-					 policy ? policy :
-					 priv && strcmp(priv, "TRUE") == 0 ? "privileged" :
-									     IDM_PPOLICY_DEFAULT,
+					 policy                              ? policy
+					 : priv && strcmp(priv, "TRUE") == 0 ? "privileged"
+									     : IDM_PPOLICY_DEFAULT,
 					 &subentry);
 		if (r < 0)
 			goto out;
@@ -269,8 +269,9 @@ int idm_ppolicy_migrate(struct idm_dir *d, const struct idm_config *cfg, idm_ppo
 			void *ctx)
 {
 	static const char *const attrs[] = {
-		"idmMustChange", "idmPwdChangedTime", "idmPasswordHistory", "idmPolicy",
-		"idmPrivileged", "pwdReset", "pwdChangedTime", "pwdPolicySubentry", NULL,
+		"idmMustChange",  "idmPwdChangedTime", "idmPasswordHistory",
+		"idmPolicy",      "idmPrivileged",     "pwdReset",
+		"pwdChangedTime", "pwdPolicySubentry", NULL,
 	};
 	static const char filter[] =
 		"(&(objectClass=idmAccount)(|(idmMustChange=*)(idmPwdChangedTime=*)"
@@ -278,6 +279,6 @@ int idm_ppolicy_migrate(struct idm_dir *d, const struct idm_config *cfg, idm_ppo
 		"(idmPolicy=*)))))";
 	struct migrate mg = { d, cfg, note, ctx };
 
-	return idm_dir_search_paged(d, cfg->ldap.people_dn, LDAP_SCOPE_ONELEVEL, filter, attrs,
-				    500, migrate_one, &mg);
+	return idm_dir_search_paged(d, cfg->ldap.people_dn, LDAP_SCOPE_ONELEVEL, filter, attrs, 500,
+				    migrate_one, &mg);
 }

@@ -10,11 +10,29 @@
 #include "idm_request.h"
 
 static const char *const report_attrs[] = {
-	"uid", "idmStatus", "idmPolicy", "idmPrivileged", "pwdReset", "pwdChangedTime", "createTimestamp",
-	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
-	"idmLastLoginHost", "idmLastLogoutTime", "idmPrivilegeRequest", "idmStatusTime",
-	"idmStatusReason", "idmUntil", "idmFailureTime", "idmHardLockTime", "authTimestamp",
-	"idmLoginTime", NULL,
+	"uid",
+	"idmStatus",
+	"idmPolicy",
+	"idmPrivileged",
+	"pwdReset",
+	"pwdChangedTime",
+	"createTimestamp",
+	"idmValidUntil",
+	"idmLoginCount",
+	"idmFailureCount",
+	"idmLockedTime",
+	"idmLastLoginTime",
+	"idmLastLoginHost",
+	"idmLastLogoutTime",
+	"idmPrivilegeRequest",
+	"idmStatusTime",
+	"idmStatusReason",
+	"idmUntil",
+	"idmFailureTime",
+	"idmHardLockTime",
+	"authTimestamp",
+	"idmLoginTime",
+	NULL,
 };
 
 int idm_report_kind_from_name(const char *name)
@@ -80,8 +98,9 @@ static int one(void *ctx, LDAP *ld, LDAPMessage *e)
 		{
 			struct idm_lock_values v;
 			idm_lockout_values_of(a, &v);
-			row.lock = p ? idm_lockout_verdict(p, &v, w->server_now)
-				     : a->hard_locked ? IDM_LOCK_HARD : IDM_LOCK_CHECK;
+			row.lock = p                ? idm_lockout_verdict(p, &v, w->server_now)
+				   : a->hard_locked ? IDM_LOCK_HARD
+						    : IDM_LOCK_CHECK;
 		}
 		if (row.lock == IDM_LOCK_CHECK)
 			break;
@@ -137,8 +156,7 @@ int idm_report_accounts(struct idm_operator *op, const struct idm_config *cfg,
 		r = idm_filter_fmt(&filter, "(&(objectClass=idmAccount)(|(idmStatus=suspended)"
 					    "(idmStatus=seconded)))");
 		break;
-	default:
-		r = IDM_EINVAL;
+	default: r = IDM_EINVAL;
 	}
 	if (r == IDM_OK)
 		r = idm_dir_search_paged(op->d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter,

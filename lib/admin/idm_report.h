@@ -31,11 +31,11 @@ struct idm_report_row {
 	const struct idm_account *account;
 	/* privileged */
 	const char *privilege_request; /* NULL: no request made it so (drift) */
-	const char *granted_by;	       /* the CISO who approved it */
+	const char *granted_by;        /* the CISO who approved it */
 	time_t granted;
 	/* locked */
-	enum idm_lock_verdict lock;	/* IDM_LOCK_LOCKED or IDM_LOCK_HARD */
-	bool until_unlocked;		/* no timer ends it */
+	enum idm_lock_verdict lock; /* IDM_LOCK_LOCKED or IDM_LOCK_HARD */
+	bool until_unlocked;        /* no timer ends it */
 	/* suspended */
 	const char *status_time, *status_reason, *until;
 };

@@ -16,9 +16,9 @@
 #include "idm_uid.h"
 
 static const char *const request_attrs[] = {
-	"idmRequestId", "idmRequestType", "idmRequestState", "idmSubject", "idmTime", "idmActor",
-	"idmFormRef", "idmApplicant", "idmReason", "idmForm", "idmApproval", "idmDone", "idmDetail",
-	NULL,
+	"idmRequestId", "idmRequestType", "idmRequestState", "idmSubject", "idmTime",
+	"idmActor",     "idmFormRef",     "idmApplicant",    "idmReason",  "idmForm",
+	"idmApproval",  "idmDone",        "idmDetail",       NULL,
 };
 
 static int requests_dn(const struct idm_config *cfg, char **out)
@@ -162,8 +162,8 @@ int idm_request_list(struct idm_dir *d, const struct idm_config *cfg, const char
 
 	r = requests_dn(cfg, &base);
 	if (r == IDM_OK)
-		r = state ? idm_filter_fmt(&filter, "(&(objectClass=idmRequest)(idmRequestState=%s))",
-					   state)
+		r = state ? idm_filter_fmt(&filter,
+					   "(&(objectClass=idmRequest)(idmRequestState=%s))", state)
 			  : idm_filter_fmt(&filter, "(objectClass=idmRequest)");
 	if (r == IDM_OK)
 		r = idm_dir_search_sorted(d, base, LDAP_SCOPE_ONELEVEL, filter, request_attrs, &l);
@@ -207,7 +207,8 @@ static int account_exists(struct idm_dir *d, const struct idm_config *cfg, const
 	if (privileged)
 		*privileged = false;
 	if (r == IDM_OK)
-		r = idm_dir_search(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 2, &res);
+		r = idm_dir_search(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 2,
+				   &res);
 	if (r == IDM_OK) {
 		e = ldap_first_entry(idm_dir_ldap(d), res);
 		if (!e)
@@ -234,8 +235,8 @@ static int group_exists(struct idm_dir *d, const struct idm_config *cfg, const c
 	return r;
 }
 
-int idm_request_facts(struct idm_dir *d, const struct idm_config *cfg,
-		      const struct idm_request *r, struct idm_request_facts *f)
+int idm_request_facts(struct idm_dir *d, const struct idm_config *cfg, const struct idm_request *r,
+		      struct idm_request_facts *f)
 {
 	bool privileged = false;
 	int rc = account_exists(d, cfg, r->subject, &privileged);
@@ -366,7 +367,8 @@ static int owed_submit(struct idm_operator *op, const struct idm_config *cfg,
 	if (r == IDM_OK)
 		r = IDM_ENOENT;
 	for (; e && r == IDM_ENOENT; e = ldap_next_entry(ld, e)) {
-		char *id = idm_entry_value(ld, e, "idmRequestId"), *form = idm_entry_value(ld, e, "idmForm");
+		char *id = idm_entry_value(ld, e, "idmRequestId"),
+		     *form = idm_entry_value(ld, e, "idmForm");
 		char *dn = ldap_get_dn(ld, e);
 
 		if (id && form && dn && strcmp(form, text) == 0) {
@@ -411,8 +413,10 @@ int idm_request_submit(struct idm_operator *op, const struct idm_config *cfg,
 	r = idm_form_serialize(form, &text);
 	if (r == IDM_OK) {
 		/* the record names what was submitted (idm_request_hash) */
-		struct idm_request stored = { .type = form->type, .subject = form->uid,
-					      .submitter = op->dn, .form_text = text };
+		struct idm_request stored = { .type = form->type,
+					      .subject = form->uid,
+					      .submitter = op->dn,
+					      .form_text = text };
 		char hash[IDM_AUDIT_HASH_LEN + 1];
 		idm_request_hash(&stored, hash);
 		snprintf(detail, sizeof(detail), "%s %s", idm_request_type_name(form->type), hash);
@@ -502,7 +506,8 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 		char given[32] = "";
 		int was;
 		if (x.detail)
-			snprintf(given, sizeof(given), "%.*s", (int)strcspn(x.detail, " "), x.detail);
+			snprintf(given, sizeof(given), "%.*s", (int)strcspn(x.detail, " "),
+				 x.detail);
 		was = idm_role_from_name(given);
 		if (was < 0) {
 			r = IDM_EINVAL;
@@ -518,8 +523,9 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 		goto out;
 	if (strcmp(req->state, "pending") != 0) {
 		r = refuse(op, cfg, log, "approve", req, IDM_ESTATE,
-			   strcmp(req->state, "approved") == 0 ? "the request is fully approved already"
-							       : "the request is not pending");
+			   strcmp(req->state, "approved") == 0
+				   ? "the request is fully approved already"
+				   : "the request is not pending");
 		goto out;
 	}
 	r = idm_request_facts(op->d, cfg, req, &f);
@@ -612,8 +618,9 @@ int idm_request_reject(struct idm_operator *op, const struct idm_config *cfg,
 	if (r < 0 || x.resumed)
 		goto finish; /* an earlier run rejected it; its record is owed */
 	if (strcmp(req->state, "pending") != 0 && strcmp(req->state, "approved") != 0) {
-		r = refuse(op, cfg, log, "reject", req, IDM_ESTATE, "only a pending or approved request "
-								  "can be rejected");
+		r = refuse(op, cfg, log, "reject", req, IDM_ESTATE,
+			   "only a pending or approved request "
+			   "can be rejected");
 		goto out;
 	}
 	r = idm_request_facts(op->d, cfg, req, &f);
@@ -631,7 +638,8 @@ int idm_request_reject(struct idm_operator *op, const struct idm_config *cfg,
 	idm_action_mark(&x, m);
 	r = idm_dir_apply(op->d, req->dn, m);
 	if (r == IDM_ENOVALUE) {
-		r = refuse(op, cfg, log, "reject", req, IDM_ESTATE, "the request changed state meanwhile");
+		r = refuse(op, cfg, log, "reject", req, IDM_ESTATE,
+			   "the request changed state meanwhile");
 		goto out;
 	}
 finish:

@@ -58,8 +58,8 @@ int idm_request_reject(struct idm_operator *op, const struct idm_config *cfg,
 int idm_request_hash(const struct idm_request *r, char out[IDM_AUDIT_HASH_LEN + 1]);
 
 /* The facts the separation-of-duties rules look at. */
-int idm_request_facts(struct idm_dir *d, const struct idm_config *cfg,
-		      const struct idm_request *r, struct idm_request_facts *f);
+int idm_request_facts(struct idm_dir *d, const struct idm_config *cfg, const struct idm_request *r,
+		      struct idm_request_facts *f);
 void idm_request_free(struct idm_request *r);
 
 /* Internal to the request machinery (idm_apply.c): state CAS, step marks. */

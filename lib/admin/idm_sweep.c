@@ -24,10 +24,21 @@
 /* ------------------------------------------------------------ state */
 
 static const char *const account_attrs[] = {
-	"uid",		 "idmStatus",	     "idmStatusReason", "idmStatusTime",
-	"idmPrivileged", "idmLastLoginTime", "authTimestamp",	"createTimestamp",
-	"creatorsName",	 "idmValidUntil",    "idmUntil",	"idmRequestId",
-	"idmPrivilegeRequest", "idmAuditPending", NULL,
+	"uid",
+	"idmStatus",
+	"idmStatusReason",
+	"idmStatusTime",
+	"idmPrivileged",
+	"idmLastLoginTime",
+	"authTimestamp",
+	"createTimestamp",
+	"creatorsName",
+	"idmValidUntil",
+	"idmUntil",
+	"idmRequestId",
+	"idmPrivilegeRequest",
+	"idmAuditPending",
+	NULL,
 };
 
 static void acct_clear(struct acct *a)
@@ -515,8 +526,7 @@ int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg, const s
 	s.page_size = o->page_size ? o->page_size : DEFAULT_PAGE;
 	if (o->inactive_days < 1 || o->inactive_days > 3650 || o->never_used_days < 1 ||
 	    o->never_used_days > 3650 || s.page_size < 1 || s.page_size > 100000 || o->now <= 0) {
-		idm_logf(log, LOG_ERR,
-			 "sweep: inactive_days and never_used_days must be 1 to 3650");
+		idm_logf(log, LOG_ERR, "sweep: inactive_days and never_used_days must be 1 to 3650");
 		return IDM_EINVAL;
 	}
 	if (o->apply) {

@@ -70,13 +70,13 @@ enum idm_sweep_class {
 };
 
 enum idm_sweep_action {
-	IDM_SWEEP_LISTED,	 /* a class the sweep reports only */
+	IDM_SWEEP_LISTED,        /* a class the sweep reports only */
 	IDM_SWEEP_WOULD_DISABLE, /* report mode: apply would disable it */
-	IDM_SWEEP_DISABLED,	 /* disabled by this run */
-	IDM_SWEEP_PENDING,	 /* report mode: disabled by an interrupted run, audit owed */
-	IDM_SWEEP_COMPLETED,	 /* an interrupted run's disable, completed by this run */
-	IDM_SWEEP_REFUSED,	 /* not disabled: detail says why */
-	IDM_SWEEP_CHANGED,	 /* someone changed the account meanwhile: left alone */
+	IDM_SWEEP_DISABLED,      /* disabled by this run */
+	IDM_SWEEP_PENDING,       /* report mode: disabled by an interrupted run, audit owed */
+	IDM_SWEEP_COMPLETED,     /* an interrupted run's disable, completed by this run */
+	IDM_SWEEP_REFUSED,       /* not disabled: detail says why */
+	IDM_SWEEP_CHANGED,       /* someone changed the account meanwhile: left alone */
 	IDM_SWEEP_ACTION_COUNT
 };
 
@@ -93,14 +93,14 @@ struct idm_sweep_finding {
 	const char *dn;
 	const char *status; /* idmStatus, or NULL */
 	bool privileged;
-	time_t last_login;	   /* 0: never */
-	time_t created;		   /* 0: unknown */
+	time_t last_login;         /* 0: never */
+	time_t created;            /* 0: unknown */
 	time_t valid_until, until; /* idmValidUntil, idmUntil; 0: absent */
-	const char *detail;	   /* one sentence for people */
+	const char *detail;        /* one sentence for people */
 };
 
 struct idm_sweep_options {
-	time_t now;	      /* the as-of time */
+	time_t now;           /* the as-of time */
 	long inactive_days;   /* 1..3650 */
 	long never_used_days; /* 1..3650 */
 	bool apply;

@@ -23,12 +23,9 @@ static const char *const class_names[IDM_SWEEP_CLASS_COUNT] = {
 };
 
 static const char *const action_names[IDM_SWEEP_ACTION_COUNT] = {
-	[IDM_SWEEP_LISTED] = "listed",
-	[IDM_SWEEP_WOULD_DISABLE] = "would-disable",
-	[IDM_SWEEP_DISABLED] = "disabled",
-	[IDM_SWEEP_PENDING] = "pending",
-	[IDM_SWEEP_COMPLETED] = "completed",
-	[IDM_SWEEP_REFUSED] = "refused",
+	[IDM_SWEEP_LISTED] = "listed",       [IDM_SWEEP_WOULD_DISABLE] = "would-disable",
+	[IDM_SWEEP_DISABLED] = "disabled",   [IDM_SWEEP_PENDING] = "pending",
+	[IDM_SWEEP_COMPLETED] = "completed", [IDM_SWEEP_REFUSED] = "refused",
 	[IDM_SWEEP_CHANGED] = "changed",
 };
 

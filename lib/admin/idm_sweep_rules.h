@@ -15,7 +15,7 @@
 /* An active account's dates, as the sweep reads them. */
 struct idm_sweep_dates {
 	time_t last_login;  /* idm_sweep_last_login(); 0: never */
-	time_t created;	    /* createTimestamp; 0: unknown */
+	time_t created;     /* createTimestamp; 0: unknown */
 	time_t valid_until; /* idmValidUntil; 0: absent */
 	time_t status_time; /* idmStatusTime (made active again); 0: absent */
 };

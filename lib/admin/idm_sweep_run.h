@@ -88,8 +88,7 @@ int idm_sweep_emit(struct sweep *s, const struct acct *a, enum idm_sweep_class c
 
 int idm_sweep_load_exceptions(struct sweep *s);
 /* The exception for uid's rule that applies at now, or NULL. */
-const struct exc *idm_sweep_find_exception(const struct sweep *s, const char *uid,
-					   const char *rule);
+const struct exc *idm_sweep_find_exception(const struct sweep *s, const char *uid, const char *rule);
 int idm_sweep_load_grants(struct sweep *s);
 /* id names an applied grant-privilege request for uid. */
 bool idm_sweep_granted(const struct sweep *s, const char *uid, const char *id);

@@ -22,9 +22,8 @@
 
 /* The checks every direct action shares: a valid uid, a role among roles,
  * an existing account, and R-PRIV-3.  Refusals are audited as action. */
-static int prepare(struct idm_operator *op, const struct idm_config *cfg,
-		   const struct idm_log *log, const char *action, const char *uid, unsigned roles,
-		   struct idm_account **a)
+static int prepare(struct idm_operator *op, const struct idm_config *cfg, const struct idm_log *log,
+		   const char *action, const char *uid, unsigned roles, struct idm_account **a)
 {
 	const char *rule;
 	char what[64];
@@ -122,7 +121,9 @@ int idm_user_reset_password(struct idm_operator *op, const struct idm_config *cf
 int idm_user_expire_password(struct idm_operator *op, const struct idm_config *cfg,
 			     const struct idm_log *log, const char *uid)
 {
-	struct idm_audit_event ev = { .action = "expire-password", .subject = uid, .outcome = "done" };
+	struct idm_audit_event ev = { .action = "expire-password",
+				      .subject = uid,
+				      .outcome = "done" };
 	struct idm_account *a = NULL;
 	int r = prepare(op, cfg, log, "expire-password", uid,
 			(1u << IDM_ROLE_SYSTEM_ADMIN) | (1u << IDM_ROLE_SECURITY_MANAGER), &a);
@@ -168,15 +169,16 @@ int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
 	 * of this action, so a rerun finds them instead of making twins. */
 	if (emergency && !idm_operator_has(op, IDM_ROLE_SECURITY_CHIEF)) {
 		idm_action_object_id(&x, 'X', 0, xid);
-		r = idm_exception_add_as(op, cfg, log, uid, "suspend-without-security-chief", reason,
-					 idm_time_add_days(x.time, 30), true, xid);
+		r = idm_exception_add_as(op, cfg, log, uid, "suspend-without-security-chief",
+					 reason, idm_time_add_days(x.time, 30), true, xid);
 		if (r < 0)
 			goto out;
 	}
 	snprintf(text, sizeof(text),
-		 "%s suspended by %s%s: %s. To be notified: the CISO%s%s (R-VIO-1)%s%s", uid, op->uid,
-		 emergency ? " (emergency)" : "", reason, manager ? " and the manager " : "",
-		 manager ? manager : "", *xid ? "; emergency exception " : "", xid);
+		 "%s suspended by %s%s: %s. To be notified: the CISO%s%s (R-VIO-1)%s%s", uid,
+		 op->uid, emergency ? " (emergency)" : "", reason,
+		 manager ? " and the manager " : "", manager ? manager : "",
+		 *xid ? "; emergency exception " : "", xid);
 	idm_action_object_id(&x, 'N', 1, nid);
 	r = idm_effect_notice_to(op->d, cfg, op->dn, nid, "suspend", uid, text, manager);
 	if (r == IDM_EEXIST)

@@ -70,8 +70,8 @@ static int required(cfg_t *sec, const char *section, const char *key)
 {
 	if (cfg_size(sec, key) == 0 || !cfg_getstr(sec, key)) {
 		if (sec->line > 0) /* the line that closes the section */
-			idm_logf(load_log, LOG_ERR, "%s:%d: %s: required key %s is missing", load_path,
-				 sec->line, section, key);
+			idm_logf(load_log, LOG_ERR, "%s:%d: %s: required key %s is missing",
+				 load_path, sec->line, section, key);
 		else /* the whole section is missing */
 			idm_logf(load_log, LOG_ERR, "%s: %s: required key %s is missing", load_path,
 				 section, key);
@@ -86,7 +86,8 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 	cfg_t *ldap = cfg_getsec(cfg, "ldap"), *argon2 = cfg_getsec(cfg, "argon2");
 	cfg_t *roles = cfg_getsec(cfg, "roles"), *reg = cfg_getsec(cfg, "registration");
 	static const char *const ldap_required[] = {
-		"uri", "base_dn", "people_dn", "groups_dn", "idmgr_dn", "bind_dn", "bind_password_file",
+		"uri",      "base_dn", "people_dn",          "groups_dn",
+		"idmgr_dn", "bind_dn", "bind_password_file",
 	};
 	char *uris = NULL, *tok, *save = NULL;
 	int r = IDM_OK;
@@ -96,7 +97,8 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 	for (int i = 0; i < IDM_ROLE_COUNT; i++)
 		required(roles, "roles", idm_role_name(i));
 	if (!cfg_gettsec(cfg, "policy", "standard")) {
-		idm_logf(load_log, LOG_ERR, "%s: policy standard: required section is missing", load_path);
+		idm_logf(load_log, LOG_ERR, "%s: policy standard: required section is missing",
+			 load_path);
 		load_errors++;
 	}
 	if (!cfg_gettsec(cfg, "policy", "privileged")) {
@@ -213,7 +215,10 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 		if (!(cc && *cc) && c->path[0] != '/')
 			abs = realpath(c->path, NULL);
 		if (dup_str(cfg_getstr(pp, "check_module"), &c->ppolicy.check_module) < 0 ||
-		    dup_str(cc && *cc ? cc : abs ? abs : c->path, &c->ppolicy.check_config) < 0) {
+		    dup_str(cc && *cc ? cc
+			    : abs     ? abs
+				      : c->path,
+			    &c->ppolicy.check_config) < 0) {
 			free(abs);
 			return IDM_ENOMEM;
 		}
@@ -225,7 +230,8 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 		cfg_t *svc = cfg_getsec(cfg, "service");
 		if (dup_str(cfg_getstr(svc, "socket"), &c->service.socket) < 0 ||
 		    dup_str(cfg_getstr(svc, "bind_dn"), &c->service.bind_dn) < 0 ||
-		    dup_str(cfg_getstr(svc, "bind_password_file"), &c->service.bind_password_file) < 0 ||
+		    dup_str(cfg_getstr(svc, "bind_password_file"), &c->service.bind_password_file) <
+			    0 ||
 		    dup_str(cfg_getstr(svc, "accesslog_dn"), &c->service.accesslog_dn) < 0)
 			return IDM_ENOMEM;
 		c->service.bind_password_file_line = idm_config_service_secret_line;
@@ -366,15 +372,17 @@ int idm_config_check_files(const struct idm_config *c, const struct idm_log *log
 	int r = IDM_OK;
 
 	if (idm_secret_check(c->ldap.bind_password_file, log) < 0) {
-		idm_logf(log, LOG_ERR, "%s:%d: bind_password_file: \"%s\" cannot be used (see above)",
-			 c->path, c->ldap.bind_password_file_line, c->ldap.bind_password_file);
+		idm_logf(log, LOG_ERR,
+			 "%s:%d: bind_password_file: \"%s\" cannot be used (see above)", c->path,
+			 c->ldap.bind_password_file_line, c->ldap.bind_password_file);
 		r = IDM_ECONFIG;
 	}
 	for (size_t i = 0; i < c->n_policies; i++) {
 		const char *f = c->policies[i].blocklist_file;
 		if (*f && idm_blocklist_check(f, log) < 0) {
-			idm_logf(log, LOG_ERR, "%s: policy %s: blocklist_file: \"%s\" cannot be used",
-				 c->path, c->policies[i].name, f);
+			idm_logf(log, LOG_ERR,
+				 "%s: policy %s: blocklist_file: \"%s\" cannot be used", c->path,
+				 c->policies[i].name, f);
 			r = IDM_ECONFIG;
 		}
 	}

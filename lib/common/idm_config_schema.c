@@ -63,8 +63,8 @@ static int validate_range(cfg_t *cfg, cfg_opt_t *opt)
 		if (strcmp(r->section, cfg->name) != 0 || strcmp(r->key, opt->name) != 0)
 			continue;
 		if (v < r->min || v > r->max) {
-			cfg_error(cfg, "%s: %ld is out of range: must be %ld to %ld%s%s", opt->name, v,
-				  r->min, r->max, *r->unit ? " " : "", r->unit);
+			cfg_error(cfg, "%s: %ld is out of range: must be %ld to %ld%s%s", opt->name,
+				  v, r->min, r->max, *r->unit ? " " : "", r->unit);
 			return -1;
 		}
 	}
@@ -185,8 +185,9 @@ static int validate_service_url(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
 
-	if (v && *v && (strncmp(v, "https://", 8) != 0 || strlen(v) < 9 || strlen(v) > 512 ||
-			strpbrk(v, " \t\"'<>\\"))) {
+	if (v && *v &&
+	    (strncmp(v, "https://", 8) != 0 || strlen(v) < 9 || strlen(v) > 512 ||
+	     strpbrk(v, " \t\"'<>\\"))) {
 		cfg_error(cfg, "%s: \"%s\" is not an https:// URL", opt->name, v);
 		return -1;
 	}
@@ -201,7 +202,8 @@ static int validate_uuid(cfg_t *cfg, cfg_opt_t *opt)
 	bool ok = n == 0 || n == 36;
 
 	for (size_t i = 0; ok && i < n; i++)
-		ok = (i == 8 || i == 13 || i == 18 || i == 23) ? v[i] == '-' : isxdigit((unsigned char)v[i]);
+		ok = (i == 8 || i == 13 || i == 18 || i == 23) ? v[i] == '-'
+							       : isxdigit((unsigned char)v[i]);
 	if (!ok) {
 		cfg_error(cfg, "%s: \"%s\" is not an entryUUID (8-4-4-4-12 hex digits)", opt->name,
 			  v);
@@ -258,7 +260,8 @@ static int validate_names(cfg_t *cfg, cfg_opt_t *opt)
 
 	/* Called once per list element as it is parsed; check the newest. */
 	if (v && !valid_name(v)) {
-		cfg_error(cfg, "%s: \"%s\" is not a valid name (letters, digits, '.', '_', '-'; 1 to 64)",
+		cfg_error(cfg,
+			  "%s: \"%s\" is not a valid name (letters, digits, '.', '_', '-'; 1 to 64)",
 			  opt->name, v);
 		return -1;
 	}
@@ -327,7 +330,8 @@ static int validate_argon2(cfg_t *cfg, cfg_opt_t *opt)
 	long m = cfg_getint(a, "memory_kib"), p = cfg_getint(a, "parallelism");
 
 	if (m < 8 * p) {
-		cfg_error(a, "argon2: memory_kib (%ld) must be at least 8 x parallelism (%ld)", m, 8 * p);
+		cfg_error(a, "argon2: memory_kib (%ld) must be at least 8 x parallelism (%ld)", m,
+			  8 * p);
 		return -1;
 	}
 	return 0;
@@ -359,8 +363,9 @@ static int validate_command(cfg_t *cfg, cfg_opt_t *opt)
 			return -1;
 		}
 		if (strchr("'\"\\$`", *p)) {
-			cfg_error(cfg, "%s: the character %c is not allowed: the command runs without a "
-				       "shell, its words are split on blanks and passed as they are",
+			cfg_error(cfg,
+				  "%s: the character %c is not allowed: the command runs without a "
+				  "shell, its words are split on blanks and passed as they are",
 				  opt->name, *p);
 			return -1;
 		}
@@ -369,7 +374,8 @@ static int validate_command(cfg_t *cfg, cfg_opt_t *opt)
 	}
 	v += strspn(v, " \t");
 	if (*v != '/') {
-		cfg_error(cfg, "%s: \"%s\" must start with the program's absolute path", opt->name, v);
+		cfg_error(cfg, "%s: \"%s\" must start with the program's absolute path", opt->name,
+			  v);
 		return -1;
 	}
 	if (words > IDM_NOTIFY_MAX_ARGS) {
@@ -384,8 +390,9 @@ static int validate_mail_from(cfg_t *cfg, cfg_opt_t *opt)
 	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
 
 	if (!v || !idm_mail_address_ok(v, true)) {
-		cfg_error(cfg, "%s: \"%s\" is not a mail address (local part, or local@domain, "
-			       "printable ASCII without blanks, quotes, commas or angle brackets)",
+		cfg_error(cfg,
+			  "%s: \"%s\" is not a mail address (local part, or local@domain, "
+			  "printable ASCII without blanks, quotes, commas or angle brackets)",
 			  opt->name, v ? v : "");
 		return -1;
 	}
@@ -397,7 +404,8 @@ bool idm_mail_address_ok(const char *s, bool local_ok)
 	const char *at = strchr(s, '@');
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 254 || (!at && !local_ok) || (at && (at == s || !at[1] || strchr(at + 1, '@'))))
+	if (n == 0 || n > 254 || (!at && !local_ok) ||
+	    (at && (at == s || !at[1] || strchr(at + 1, '@'))))
 		return false;
 	for (; *s; s++)
 		if (*s <= 0x20 || *s >= 0x7f || strchr("\"(),:;<>[\\]", *s))
@@ -407,49 +415,45 @@ bool idm_mail_address_ok(const char *s, bool local_ok)
 
 /* ---------------------------------------------------------------- schema */
 
-#define POLICY_OPTS(minlen, classes, maxage, threshold, duration)                    \
-	{ CFG_INT("min_length", minlen, CFGF_NONE), CFG_INT("max_length", 128, CFGF_NONE), \
-	  CFG_INT("min_classes", classes, CFGF_NONE), CFG_INT("history", 24, CFGF_NONE), \
-	  CFG_INT("min_age_days", 1, CFGF_NONE),                                       \
-	  CFG_INT("max_age_days", maxage, CFGF_NONE),                                  \
-	  CFG_INT("warn_days", 14, CFGF_NONE), CFG_INT("max_logins", 0, CFGF_NONE),    \
-	  CFG_INT("lockout_threshold", threshold, CFGF_NONE),                          \
-	  CFG_INT("lockout_window", 900, CFGF_NONE),                                   \
-	  CFG_INT("lockout_duration", duration, CFGF_NONE),                            \
-	  CFG_STR("blocklist_file", "", CFGF_NONE),                                    \
-	  CFG_BOOL("reject_user_name", cfg_true, CFGF_NONE), CFG_END() }
+#define POLICY_OPTS(minlen, classes, maxage, threshold, duration)                                 \
+	{                                                                                         \
+		CFG_INT("min_length", minlen, CFGF_NONE), CFG_INT("max_length", 128, CFGF_NONE),  \
+			CFG_INT("min_classes", classes, CFGF_NONE),                               \
+			CFG_INT("history", 24, CFGF_NONE), CFG_INT("min_age_days", 1, CFGF_NONE), \
+			CFG_INT("max_age_days", maxage, CFGF_NONE),                               \
+			CFG_INT("warn_days", 14, CFGF_NONE), CFG_INT("max_logins", 0, CFGF_NONE), \
+			CFG_INT("lockout_threshold", threshold, CFGF_NONE),                       \
+			CFG_INT("lockout_window", 900, CFGF_NONE),                                \
+			CFG_INT("lockout_duration", duration, CFGF_NONE),                         \
+			CFG_STR("blocklist_file", "", CFGF_NONE),                                 \
+			CFG_BOOL("reject_user_name", cfg_true, CFGF_NONE), CFG_END()              \
+	}
 
 cfg_t *idm_config_schema_init(cfg_errfunc_t errfunc)
 {
-	static cfg_opt_t ldap_opts[] = {
-		CFG_STR("uri", NULL, CFGF_NODEFAULT),
-		CFG_STR("base_dn", NULL, CFGF_NODEFAULT),
-		CFG_STR("people_dn", NULL, CFGF_NODEFAULT),
-		CFG_STR("groups_dn", NULL, CFGF_NODEFAULT),
-		CFG_STR("idmgr_dn", NULL, CFGF_NODEFAULT),
-		CFG_STR("bind_dn", NULL, CFGF_NODEFAULT),
-		CFG_STR("bind_password_file", NULL, CFGF_NODEFAULT),
-		CFG_BOOL("starttls", cfg_false, CFGF_NONE),
-		CFG_STR("ca_file", "", CFGF_NONE),
-		CFG_INT("timeout", 5, CFGF_NONE),
-		CFG_END()
-	};
-	static cfg_opt_t argon2_opts[] = {
-		CFG_INT("memory_kib", 19456, CFGF_NONE),
-		CFG_INT("iterations", 2, CFGF_NONE),
-		CFG_INT("parallelism", 1, CFGF_NONE),
-		CFG_END()
-	};
+	static cfg_opt_t ldap_opts[] = { CFG_STR("uri", NULL, CFGF_NODEFAULT),
+					 CFG_STR("base_dn", NULL, CFGF_NODEFAULT),
+					 CFG_STR("people_dn", NULL, CFGF_NODEFAULT),
+					 CFG_STR("groups_dn", NULL, CFGF_NODEFAULT),
+					 CFG_STR("idmgr_dn", NULL, CFGF_NODEFAULT),
+					 CFG_STR("bind_dn", NULL, CFGF_NODEFAULT),
+					 CFG_STR("bind_password_file", NULL, CFGF_NODEFAULT),
+					 CFG_BOOL("starttls", cfg_false, CFGF_NONE),
+					 CFG_STR("ca_file", "", CFGF_NONE),
+					 CFG_INT("timeout", 5, CFGF_NONE),
+					 CFG_END() };
+	static cfg_opt_t argon2_opts[] = { CFG_INT("memory_kib", 19456, CFGF_NONE),
+					   CFG_INT("iterations", 2, CFGF_NONE),
+					   CFG_INT("parallelism", 1, CFGF_NONE), CFG_END() };
 	static cfg_opt_t policy_opts[] = POLICY_OPTS(12, 3, 180, 5, 900);
-	static cfg_opt_t roles_opts[] = {
-		CFG_STR("ciso", NULL, CFGF_NODEFAULT),
-		CFG_STR("security_chief", NULL, CFGF_NODEFAULT),
-		CFG_STR("system_admin", NULL, CFGF_NODEFAULT),
-		CFG_STR("security_manager", NULL, CFGF_NODEFAULT),
-		CFG_STR("contractor", NULL, CFGF_NODEFAULT),
-		CFG_BOOL("same_person_both_approvals", cfg_false, CFGF_NONE),
-		CFG_END()
-	};
+	static cfg_opt_t roles_opts[] = { CFG_STR("ciso", NULL, CFGF_NODEFAULT),
+					  CFG_STR("security_chief", NULL, CFGF_NODEFAULT),
+					  CFG_STR("system_admin", NULL, CFGF_NODEFAULT),
+					  CFG_STR("security_manager", NULL, CFGF_NODEFAULT),
+					  CFG_STR("contractor", NULL, CFGF_NODEFAULT),
+					  CFG_BOOL("same_person_both_approvals", cfg_false,
+						   CFGF_NONE),
+					  CFG_END() };
 	static cfg_opt_t registration_opts[] = {
 		CFG_STR("uid_pattern", "^[a-z][a-z0-9._-]{1,31}$", CFGF_NONE),
 		CFG_STR_LIST("reserved_names",
@@ -460,48 +464,34 @@ cfg_t *idm_config_schema_init(cfg_errfunc_t errfunc)
 		CFG_STR("primary_group", "staff", CFGF_NONE),
 		CFG_END()
 	};
-	static cfg_opt_t unit_opts[] = {
-		CFG_STR_LIST("groups", "{}", CFGF_NONE),
-		CFG_END()
-	};
-	static cfg_opt_t sweep_opts[] = {
-		CFG_INT("inactive_days", 90, CFGF_NONE),
-		CFG_INT("never_used_days", 30, CFGF_NONE),
-		CFG_END()
-	};
+	static cfg_opt_t unit_opts[] = { CFG_STR_LIST("groups", "{}", CFGF_NONE), CFG_END() };
+	static cfg_opt_t sweep_opts[] = { CFG_INT("inactive_days", 90, CFGF_NONE),
+					  CFG_INT("never_used_days", 30, CFGF_NONE), CFG_END() };
 	static cfg_opt_t ppolicy_opts[] = {
 		CFG_STR("check_module", IDM_SLAPD_MODULEDIR "/idmgr_pwcheck.so", CFGF_NONE),
-		CFG_STR("check_config", "", CFGF_NONE),
-		CFG_END()
+		CFG_STR("check_config", "", CFGF_NONE), CFG_END()
 	};
-	static cfg_opt_t login_opts[] = {
-		CFG_STR("banner", "", CFGF_NONE),
-		CFG_BOOL("show_last_login", cfg_true, CFGF_NONE),
-		CFG_INT("idle_timeout", 600, CFGF_NONE),
-		CFG_END()
-	};
-	static cfg_opt_t notify_opts[] = {
-		CFG_STR("command", "", CFGF_NONE),
-		CFG_STR("from", "idmgr", CFGF_NONE),
-		CFG_END()
-	};
-	static cfg_opt_t service_opts[] = {
-		CFG_STR("socket", "/run/idmgrd/idmgrd.sock", CFGF_NONE),
-		CFG_STR("bind_dn", "", CFGF_NONE),
-		CFG_STR("bind_password_file", "/etc/idmgr/idmgrd.secret", CFGF_NONE),
-		CFG_INT("threads", 16, CFGF_NONE),
-		CFG_INT("max_refusals", 10, CFGF_NONE),
-		CFG_INT("refusal_window", 60, CFGF_NONE),
-		CFG_STR("accesslog_dn", "cn=accesslog", CFGF_NONE),
-		CFG_INT("tls_port", 0, CFGF_NONE),
-		CFG_STR("tls_address", "0.0.0.0", CFGF_NONE),
-		CFG_STR("tls_cert", "", CFGF_NONE),
-		CFG_STR("tls_key", "", CFGF_NONE),
-		CFG_STR("url", "", CFGF_NONE),
-		CFG_STR("ca_file", "", CFGF_NONE),
-		CFG_STR("audit_container_uuid", "", CFGF_NONE),
-		CFG_END()
-	};
+	static cfg_opt_t login_opts[] = { CFG_STR("banner", "", CFGF_NONE),
+					  CFG_BOOL("show_last_login", cfg_true, CFGF_NONE),
+					  CFG_INT("idle_timeout", 600, CFGF_NONE), CFG_END() };
+	static cfg_opt_t notify_opts[] = { CFG_STR("command", "", CFGF_NONE),
+					   CFG_STR("from", "idmgr", CFGF_NONE), CFG_END() };
+	static cfg_opt_t service_opts[] = { CFG_STR("socket", "/run/idmgrd/idmgrd.sock", CFGF_NONE),
+					    CFG_STR("bind_dn", "", CFGF_NONE),
+					    CFG_STR("bind_password_file",
+						    "/etc/idmgr/idmgrd.secret", CFGF_NONE),
+					    CFG_INT("threads", 16, CFGF_NONE),
+					    CFG_INT("max_refusals", 10, CFGF_NONE),
+					    CFG_INT("refusal_window", 60, CFGF_NONE),
+					    CFG_STR("accesslog_dn", "cn=accesslog", CFGF_NONE),
+					    CFG_INT("tls_port", 0, CFGF_NONE),
+					    CFG_STR("tls_address", "0.0.0.0", CFGF_NONE),
+					    CFG_STR("tls_cert", "", CFGF_NONE),
+					    CFG_STR("tls_key", "", CFGF_NONE),
+					    CFG_STR("url", "", CFGF_NONE),
+					    CFG_STR("ca_file", "", CFGF_NONE),
+					    CFG_STR("audit_container_uuid", "", CFGF_NONE),
+					    CFG_END() };
 	static cfg_opt_t opts[] = {
 		CFG_SEC("ldap", ldap_opts, CFGF_NONE),
 		CFG_SEC("argon2", argon2_opts, CFGF_NONE),
@@ -518,9 +508,10 @@ cfg_t *idm_config_schema_init(cfg_errfunc_t errfunc)
 		CFG_END()
 	};
 	static const char *const dn_keys[] = {
-		"ldap|base_dn", "ldap|people_dn", "ldap|groups_dn", "ldap|idmgr_dn", "ldap|bind_dn",
-		"roles|ciso", "roles|security_chief", "roles|system_admin",
-		"roles|security_manager", "roles|contractor",
+		"ldap|base_dn",         "ldap|people_dn",     "ldap|groups_dn",
+		"ldap|idmgr_dn",        "ldap|bind_dn",       "roles|ciso",
+		"roles|security_chief", "roles|system_admin", "roles|security_manager",
+		"roles|contractor",
 	};
 	char path[64];
 	cfg_t *cfg = cfg_init(opts, CFGF_NONE);

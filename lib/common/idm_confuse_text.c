@@ -28,7 +28,7 @@
 int idm_confuse_prepare_text(char *text, const char *name, const struct idm_log *log, bool closed)
 {
 	enum { PLAIN, DQUOTE, SQUOTE, LINE_COMMENT, BLOCK_COMMENT } state = PLAIN;
-	int line = 1, refs = 0, opened = 0; /* opened: line of the open quote or comment */
+	int line = 1, refs = 0, opened = 0;       /* opened: line of the open quote or comment */
 	int depth = 0, section_lines[16] = { 0 }; /* where each open '{' is */
 
 	for (char *p = text; *p; p++) {
@@ -42,7 +42,8 @@ int idm_confuse_prepare_text(char *text, const char *name, const struct idm_log 
 		}
 		switch (state) {
 		case PLAIN: {
-			size_t word = strcspn(p, IDM_CONFUSE_UNQUOTED_STOP), slashes = strspn(p, "/");
+			size_t word = strcspn(p, IDM_CONFUSE_UNQUOTED_STOP),
+			       slashes = strspn(p, "/");
 
 			if (p[0] == '$' && p[1] == '{') {
 				ref = true;
@@ -95,9 +96,7 @@ int idm_confuse_prepare_text(char *text, const char *name, const struct idm_log 
 			}
 			*p = ' ';
 			break;
-		case LINE_COMMENT:
-			*p = ' ';
-			break;
+		case LINE_COMMENT: *p = ' '; break;
 		}
 		if (ref) {
 			idm_logf(log, LOG_ERR,

@@ -76,7 +76,8 @@ static int bind_with_ppolicy(struct idm_dir *d, LDAP *ld, struct berval *cred)
 	if (pp) {
 		ber_int_t expire = -1, grace = -1;
 		LDAPPasswordPolicyError pperr = PP_noError;
-		if (ldap_parse_passwordpolicy_control(ld, pp, &expire, &grace, &pperr) == LDAP_SUCCESS)
+		if (ldap_parse_passwordpolicy_control(ld, pp, &expire, &grace, &pperr) ==
+		    LDAP_SUCCESS)
 			d->ppolicy = pperr == PP_noError ? -1 : (int)pperr;
 	}
 out:
@@ -153,8 +154,8 @@ int idm_dir_connect_from(struct idm_dir *d, size_t first)
 			return rc;
 		if (!idm_dir_server_gone(rc))
 			return rc; /* a real answer, e.g. invalid credentials */
-		idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server", d->cfg->ldap.uris[i],
-			 ldap_err2string(rc));
+		idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server",
+			 d->cfg->ldap.uris[i], ldap_err2string(rc));
 	}
 	return rc;
 }

@@ -139,8 +139,8 @@ void idm_entry_free(struct idm_entry *e);
  * idm_dir_modify(); a change found in place after a retry (an increment
  * counts when the values the same change added are there) returns the
  * entry as it is then, which may hold later changes too. */
-int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods,
-			const char *const *attrs, struct idm_entry **out);
+int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods, const char *const *attrs,
+			struct idm_entry **out);
 
 /* The directory server's clock: one modify without net change (adding
  * and deleting one throw-away value of attr, which d must be allowed to

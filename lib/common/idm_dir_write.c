@@ -99,8 +99,7 @@ static bool attr_in_place(LDAP *ld, LDAPMessage *e, LDAPMod **mods, const char *
 			break;
 		case LDAP_MOD_INCREMENT:
 			break; /* judged by the write's added values (write_in_place) */
-		default:
-			ok = false;
+		default: ok = false;
 		}
 	}
 	ldap_value_free_len(now);
@@ -214,7 +213,7 @@ int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods)
 	if (rc != LDAP_SUCCESS)
 		idm_logf(d->log,
 			 rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ? LOG_DEBUG
-											: LOG_ERR,
+											 : LOG_ERR,
 			 "modify %s: %s", dn, ldap_err2string(rc));
 	return idm_dir_map_rc(rc);
 }
@@ -380,8 +379,8 @@ out:
 	return rc;
 }
 
-int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods,
-			const char *const *attrs, struct idm_entry **out)
+int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods, const char *const *attrs,
+			struct idm_entry **out)
 {
 	int rc;
 
@@ -390,8 +389,8 @@ int idm_dir_modify_read(struct idm_dir *d, const char *dn, LDAPMod **mods,
 	if (rc != LDAP_SUCCESS) {
 		idm_entry_free(*out);
 		*out = NULL;
-		idm_logf(d->log, rc == LDAP_NO_SUCH_ATTRIBUTE ? LOG_DEBUG : LOG_ERR, "modify %s: %s",
-			 dn, ldap_err2string(rc));
+		idm_logf(d->log, rc == LDAP_NO_SUCH_ATTRIBUTE ? LOG_DEBUG : LOG_ERR,
+			 "modify %s: %s", dn, ldap_err2string(rc));
 	}
 	return idm_dir_map_rc(rc);
 }

@@ -45,7 +45,10 @@ static int random_below(uint32_t n, unsigned *out)
 int idm_random_password(size_t len, char **out)
 {
 	static const char *const classes[] = {
-		"abcdefghijkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "-_.:+=%@",
+		"abcdefghijkmnpqrstuvwxyz",
+		"ABCDEFGHJKLMNPQRSTUVWXYZ",
+		"23456789",
+		"-_.:+=%@",
 	};
 	static const char all[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 				  "23456789-_.:+=%@";

@@ -48,8 +48,8 @@ static int open_checked(const char *path, size_t max, int secret, int strict,
 		goto bad;
 	}
 	if ((secret || strict) && st->st_uid != 0 && st->st_uid != geteuid()) {
-		idm_logf(log, LOG_ERR, "%s: owned by uid %u, must be owned by root or uid %u",
-			 path, (unsigned)st->st_uid, (unsigned)geteuid());
+		idm_logf(log, LOG_ERR, "%s: owned by uid %u, must be owned by root or uid %u", path,
+			 (unsigned)st->st_uid, (unsigned)geteuid());
 		goto bad;
 	}
 	if (secret && (st->st_mode & 077)) {
@@ -69,8 +69,8 @@ bad:
 	return IDM_ECONFIG;
 }
 
-static int read_all(int fd, const char *path, size_t max, const struct idm_log *log,
-		    char **out, size_t *len)
+static int read_all(int fd, const char *path, size_t max, const struct idm_log *log, char **out,
+		    size_t *len)
 {
 	char *buf = malloc(max + 1);
 	size_t n = 0;
@@ -103,8 +103,8 @@ static int read_all(int fd, const char *path, size_t max, const struct idm_log *
 	return IDM_OK;
 }
 
-int idm_file_read(const char *path, size_t max, int strict, const struct idm_log *log,
-		  char **out, size_t *len)
+int idm_file_read(const char *path, size_t max, int strict, const struct idm_log *log, char **out,
+		  size_t *len)
 {
 	struct stat st;
 	int fd, r;

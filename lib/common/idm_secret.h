@@ -21,7 +21,7 @@ void idm_secret_free(char *secret);
 /* Reads a whole file for parsing (configuration, forms): no symbolic link,
  * regular file, at most max bytes, and -- when strict -- not writable by
  * group or others and owned by root or the running user. */
-int idm_file_read(const char *path, size_t max, int strict, const struct idm_log *log,
-		  char **out, size_t *len);
+int idm_file_read(const char *path, size_t max, int strict, const struct idm_log *log, char **out,
+		  size_t *len);
 
 #endif

@@ -13,7 +13,6 @@
 #include "idm_time.h"
 #include "idm_uid.h"
 
-
 static bool is_true(const char *v)
 {
 	return v && strcmp(v, "TRUE") == 0;
@@ -30,11 +29,26 @@ const char *const idm_account_attrs[] = {
 	/* pwdReset and pwdChangedTime: kept by slapd's ppolicy overlay, which
 	 * no user can write around; an account whose password was never
 	 * changed is as old as the entry (createTimestamp). */
-	"uid", "idmStatus", "idmPolicy", "idmPrivileged", "pwdReset", "pwdChangedTime",
+	"uid",
+	"idmStatus",
+	"idmPolicy",
+	"idmPrivileged",
+	"pwdReset",
+	"pwdChangedTime",
 	"createTimestamp",
-	"idmValidUntil", "idmLoginCount", "idmFailureCount", "idmLockedTime", "idmLastLoginTime",
-	"idmLastLoginHost", "idmLastLogoutTime", "idmFailureTime", "idmHardLockTime",
-	"authTimestamp", "idmLoginTime", "idmPreviousLogin", NULL,
+	"idmValidUntil",
+	"idmLoginCount",
+	"idmFailureCount",
+	"idmLockedTime",
+	"idmLastLoginTime",
+	"idmLastLoginHost",
+	"idmLastLogoutTime",
+	"idmFailureTime",
+	"idmHardLockTime",
+	"authTimestamp",
+	"idmLoginTime",
+	"idmPreviousLogin",
+	NULL,
 };
 
 /* Every value of attr as strings, NULL-terminated; *n their number. */
@@ -175,8 +189,8 @@ int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const ch
 	if (r < 0) {
 		ldap_msgfree(res);
 		if (r == IDM_ELIMIT) {
-			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names several entries under %s", uid,
-				 cfg->ldap.people_dn);
+			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names several entries under %s",
+				 uid, cfg->ldap.people_dn);
 			return IDM_EINVAL;
 		}
 		return r;
@@ -185,8 +199,8 @@ int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const ch
 		int n = ldap_count_entries(ld, res);
 		ldap_msgfree(res);
 		if (n > 1) /* ambiguous: never pick one */
-			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names %d entries under %s", uid, n,
-				 cfg->ldap.people_dn);
+			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names %d entries under %s", uid,
+				 n, cfg->ldap.people_dn);
 		return n > 1 ? IDM_EINVAL : IDM_ENOENT;
 	}
 	e = ldap_first_entry(ld, res);
@@ -236,7 +250,6 @@ int idm_account_usable(const struct idm_account *a, time_t now)
 	return IDM_OK;
 }
 
-
 int idm_account_bind_dn(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
 			char **dn)
 {
@@ -258,8 +271,8 @@ int idm_account_bind_dn(const struct idm_config *cfg, const struct idm_log *log,
 		r = *dn ? IDM_OK : IDM_ENOMEM;
 	} else if (r != IDM_ENOMEM && r != IDM_EINVAL) {
 		/* nobody here may search: the account must sit right below people_dn */
-		idm_logf(log, LOG_DEBUG, "%s: no search for its entry possible (%s); trying %s", uid,
-			 idm_strerror(r), cfg->ldap.people_dn);
+		idm_logf(log, LOG_DEBUG, "%s: no search for its entry possible (%s); trying %s",
+			 uid, idm_strerror(r), cfg->ldap.people_dn);
 		r = idm_dn_child(dn, "uid", uid, cfg->ldap.people_dn);
 	}
 	idm_account_free(a);

@@ -19,19 +19,19 @@
 struct idm_account {
 	char *dn, *uid, *status, *policy;
 	bool privileged;
-	bool must_change;    /* pwdReset: the server restricts the user to a change */
-	time_t pwd_changed;  /* pwdChangedTime, else createTimestamp; 0 when absent */
-	time_t valid_until;  /* 0 when absent */
-	long login_count;    /* logins since the password changed (idmLoginTime) */
-	long failure_count;  /* failed logins since the last success */
-	time_t locked_time;  /* the latest lock mark, 0: never locked (idm_lockout.h) */
+	bool must_change;   /* pwdReset: the server restricts the user to a change */
+	time_t pwd_changed; /* pwdChangedTime, else createTimestamp; 0 when absent */
+	time_t valid_until; /* 0 when absent */
+	long login_count;   /* logins since the password changed (idmLoginTime) */
+	long failure_count; /* failed logins since the last success */
+	time_t locked_time; /* the latest lock mark, 0: never locked (idm_lockout.h) */
 	/* The lock state as stored (idm_lockout.h decides what it means). */
 	char **failure_values, **lock_values; /* idmFailureTime, idmLockedTime */
 	size_t n_failure_values, n_lock_values;
 	bool hard_locked;    /* idmHardLockTime, or the obsolete idmFailureCount at the limit */
 	time_t last_success; /* authTimestamp: the server's time of the last successful bind */
 	time_t last_login, last_logout;
-	char *last_host; /* as stored: printable unless written around idmgr */
+	char *last_host;  /* as stored: printable unless written around idmgr */
 	char *prev_login; /* idmPreviousLogin, as stored (idm_login.c reads it) */
 };
 

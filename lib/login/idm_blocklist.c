@@ -83,7 +83,7 @@ static int scan(const char *path, const char *candidate, size_t len, const struc
 {
 	struct stat st;
 	size_t cap, have = 0, total = 0, lines = 0; /* lines: complete lines before buf */
-	bool skipping = false; /* inside a line too long to match */
+	bool skipping = false;                      /* inside a line too long to match */
 	char *buf = NULL;
 	int fd, r;
 
@@ -130,8 +130,8 @@ static int scan(const char *path, const char *candidate, size_t len, const struc
 		nul = memchr(buf + have, '\0', (size_t)k);
 		if (nul) {
 			idm_logf(log, LOG_ERR,
-				 "blocklist %s:%zu: holds a NUL byte: not a text list (refused)", path,
-				 lines + count_newlines(buf, (size_t)(nul - buf)) + 1);
+				 "blocklist %s:%zu: holds a NUL byte: not a text list (refused)",
+				 path, lines + count_newlines(buf, (size_t)(nul - buf)) + 1);
 			r = IDM_ECONFIG;
 			goto out;
 		}

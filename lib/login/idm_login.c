@@ -83,8 +83,7 @@ int idm_login_decoy_dn(const struct idm_config *cfg, char **out)
 
 /* A refusal without a check: what a wrong password costs, on the decoy
  * (idm_login.h).  Nothing here changes the outcome. */
-static void decoy_bind(const struct idm_config *cfg, const struct idm_log *log,
-		       const char *password)
+static void decoy_bind(const struct idm_config *cfg, const struct idm_log *log, const char *password)
 {
 	struct idm_dir *d = NULL;
 	char *dn = NULL, *noise = NULL;
@@ -134,7 +133,8 @@ static void format_prev(char *buf, size_t size, const char *recorded, const stru
 
 	if (a->last_login)
 		idm_time_format(a->last_login, prev);
-	snprintf(buf, size, "%s %s %ld %s", recorded, prev, a->failure_count < 0 ? 0 : a->failure_count,
+	snprintf(buf, size, "%s %s %ld %s", recorded, prev,
+		 a->failure_count < 0 ? 0 : a->failure_count,
 		 a->last_host && *a->last_host ? a->last_host : "-");
 }
 
@@ -151,8 +151,9 @@ static bool parse_prev(const struct idm_account *a, time_t now, struct idm_last_
 	if (!a->prev_login || !a->last_login ||
 	    sscanf(a->prev_login, "%16s %16s %ld %255s", recorded, previous, &failures, host) != 4)
 		return false;
-	if (idm_time_parse(recorded, &rec) < 0 || rec != a->last_login || now - rec > PREV_LOGIN_GRACE ||
-	    now < rec - 60 || failures < 0 || (strcmp(previous, "0") && idm_time_parse(previous, &p) < 0))
+	if (idm_time_parse(recorded, &rec) < 0 || rec != a->last_login ||
+	    now - rec > PREV_LOGIN_GRACE || now < rec - 60 || failures < 0 ||
+	    (strcmp(previous, "0") && idm_time_parse(previous, &p) < 0))
 		return false;
 	prev->login = p;
 	prev->logout = a->last_logout;
@@ -171,7 +172,8 @@ static bool parse_prev(const struct idm_account *a, time_t now, struct idm_last_
  * direct binds too.  Not at the max_logins-th: the account phase reads
  * pwdReset and would refuse that login itself. */
 static int record_success(struct idm_dir *svc, const struct idm_policy *p,
-			  const struct idm_account *a, const struct idm_attempt *at, const char *rhost)
+			  const struct idm_account *a, const struct idm_attempt *at,
+			  const char *rhost)
 {
 	static const char *const attrs[] = { "idmLoginTime", NULL };
 	struct idm_mods *m = idm_mods_new();
@@ -197,8 +199,8 @@ static int record_success(struct idm_dir *svc, const struct idm_policy *p,
 	r = idm_mods_array(m) ? idm_dir_modify_read(svc, a->dn, idm_mods_array(m), attrs, &e)
 			      : IDM_ENOMEM;
 	logins = r == IDM_OK ? idm_entry_attr(e, "idmLoginTime") : NULL;
-	if (logins && idm_account_logins_since(logins->vals, logins->n, a->pwd_changed) >
-			      p->max_logins) {
+	if (logins &&
+	    idm_account_logins_since(logins->vals, logins->n, a->pwd_changed) > p->max_logins) {
 		idm_mods_free(m);
 		m = idm_mods_new();
 		idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
@@ -212,9 +214,8 @@ out:
 	return r;
 }
 
-int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log,
-			   const char *uid, const char *password, const char *rhost,
-			   struct idm_auth_result *res)
+int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+			   const char *password, const char *rhost, struct idm_auth_result *res)
 {
 	struct idm_dir *svc = NULL, *user = NULL;
 	struct idm_account *a = NULL;
@@ -313,9 +314,9 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 	} else if (r == IDM_EAUTH) {
 		/* passwordExpired comes only with the right password: the
 		 * server's refusal of a user who proved who they are */
-		res->reason = pp == PP_accountLocked	? IDM_AUTH_SERVER_LOCKED :
-			      pp == PP_passwordExpired ? IDM_AUTH_SERVER_EXPIRED :
-							 IDM_AUTH_WRONG_PASSWORD;
+		res->reason = pp == PP_accountLocked     ? IDM_AUTH_SERVER_LOCKED
+			      : pp == PP_passwordExpired ? IDM_AUTH_SERVER_EXPIRED
+							 : IDM_AUTH_WRONG_PASSWORD;
 		/* slapd answers a locked account without Argon2: the work of a
 		 * check, on the decoy, so that its lock shows in no timing */
 		if (pp == PP_accountLocked)
@@ -356,8 +357,9 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 	if (r == IDM_OK)
 		r = idm_account_lookup(svc, cfg, uid, &a);
 	if (r < 0) {
-		res->reason = r == IDM_ENOENT ? "unknown_user" :
-			      r == IDM_EUNAVAIL ? "directory_unavailable" : "error";
+		res->reason = r == IDM_ENOENT     ? "unknown_user"
+			      : r == IDM_EUNAVAIL ? "directory_unavailable"
+						  : "error";
 		goto out;
 	}
 	p = idm_account_policy(cfg, a);
@@ -449,10 +451,9 @@ out:
 	return r;
 }
 
-int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *log,
-			   const char *uid, const char *rhost,
-			   const struct idm_last_login *from_auth, bool auth_skipped,
-			   struct idm_last_login *prev)
+int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+			   const char *rhost, const struct idm_last_login *from_auth,
+			   bool auth_skipped, struct idm_last_login *prev)
 {
 	if (from_auth) {
 		*prev = *from_auth; /* auth recorded this login already */
@@ -463,8 +464,7 @@ int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *l
 	return write_times(cfg, log, uid, rhost, true, !auth_skipped, prev);
 }
 
-int idm_login_session_close(const struct idm_config *cfg, const struct idm_log *log,
-			    const char *uid)
+int idm_login_session_close(const struct idm_config *cfg, const struct idm_log *log, const char *uid)
 {
 	return write_times(cfg, log, uid, NULL, false, false, NULL);
 }

@@ -26,9 +26,9 @@ enum idm_auth_reason {
 	IDM_AUTH_UNKNOWN_USER,
 	IDM_AUTH_LOCKED,
 	IDM_AUTH_HARD_LOCKED,
-	IDM_AUTH_DISABLED, /* suspended, seconded, retired */
-	IDM_AUTH_EXPIRED,  /* past idmValidUntil */
-	IDM_AUTH_SERVER_LOCKED, /* the server's ppolicy overlay locked it */
+	IDM_AUTH_DISABLED,       /* suspended, seconded, retired */
+	IDM_AUTH_EXPIRED,        /* past idmValidUntil */
+	IDM_AUTH_SERVER_LOCKED,  /* the server's ppolicy overlay locked it */
 	IDM_AUTH_SERVER_EXPIRED, /* the right password, expired for the server */
 	IDM_AUTH_UNAVAILABLE,
 	IDM_AUTH_ERROR,
@@ -38,15 +38,15 @@ enum idm_auth_reason {
 const char *idm_auth_reason_name(enum idm_auth_reason r);
 
 struct idm_last_login {
-	time_t login, logout; /* 0: never */
+	time_t login, logout;        /* 0: never */
 	char host[IDM_HOST_MAX + 1]; /* as stored: may be raw if written around idmgr */
-	long failures;        /* failed attempts since that login */
+	long failures;               /* failed attempts since that login */
 };
 
 struct idm_auth_result {
 	enum idm_auth_reason reason;
-	char policy[65];      /* the policy class that governed the attempt */
-	bool must_change;     /* the server's ppolicy said: change after reset */
+	char policy[65];  /* the policy class that governed the attempt */
+	bool must_change; /* the server's ppolicy said: change after reset */
 	/* On success: the login before this one, for the session's message
 	 * (auth records this login: a stack without a session line still
 	 * keeps last-login times for the stale-ID sweep). */
@@ -67,17 +67,16 @@ int idm_login_decoy_dn(const struct idm_config *cfg, char **out);
 
 /* IDM_OK, IDM_EAUTH (wrong password, locked, refused), IDM_ENOENT,
  * IDM_EUNAVAIL, IDM_ECONFIG, IDM_ENOMEM. */
-int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log,
-			   const char *uid, const char *password, const char *rhost,
-			   struct idm_auth_result *res);
+int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+			   const char *password, const char *rhost, struct idm_auth_result *res);
 
 struct idm_account_result {
 	const char *reason; /* for the log line */
 	char policy[65];
 	char status[16];     /* idmStatus when the account is not active */
 	time_t locked_until; /* reason "locked": when the lock ends, 0: an officer unlocks */
-	long days_left;     /* password expiry in days, -1 when it does not expire */
-	bool warn;          /* days_left is within warn_days */
+	long days_left;      /* password expiry in days, -1 when it does not expire */
+	bool warn;           /* days_left is within warn_days */
 };
 
 /* account: IDM_OK, IDM_ESTATE (a new password is required), IDM_EDENIED
@@ -94,10 +93,9 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
  * (sshd's keyboard-interactive child) within a few minutes, unless
  * auth_skipped (the account phase ran in this process without auth: an SSH
  * key), else the entry's last login. */
-int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *log,
-			   const char *uid, const char *rhost,
-			   const struct idm_last_login *from_auth, bool auth_skipped,
-			   struct idm_last_login *prev);
+int idm_login_session_open(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+			   const char *rhost, const struct idm_last_login *from_auth,
+			   bool auth_skipped, struct idm_last_login *prev);
 int idm_login_session_close(const struct idm_config *cfg, const struct idm_log *log,
 			    const char *uid);
 

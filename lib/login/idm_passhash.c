@@ -27,8 +27,8 @@ int idm_hash_password(const struct idm_argon2_params *p, const char *pw, size_t 
 	r = idm_random_bytes(salt, sizeof(salt));
 	if (r < 0)
 		return r;
-	enclen = argon2_encodedlen(p->iterations, p->memory_kib, p->parallelism, SALT_LEN,
-				   HASH_LEN, Argon2_id);
+	enclen = argon2_encodedlen(p->iterations, p->memory_kib, p->parallelism, SALT_LEN, HASH_LEN,
+				   Argon2_id);
 	buf = malloc(SCHEME_LEN + enclen);
 	if (!buf)
 		return IDM_ENOMEM;

@@ -91,10 +91,8 @@ static int server_refusal(const struct idm_policy *p, int r, int pperr, const ch
 		return IDM_EPOLICY;
 	case PP_changeAfterReset:
 	case PP_passwordModNotAllowed:
-	case PP_mustSupplyOldPassword:
-		return IDM_EDENIED;
-	default:
-		return r == IDM_OK ? IDM_EDIR : r;
+	case PP_mustSupplyOldPassword: return IDM_EDENIED;
+	default: return r == IDM_OK ? IDM_EDIR : r;
 	}
 }
 
@@ -142,8 +140,8 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 			goto out;
 		counted = true;
 		if (at.verdict != IDM_LOCK_CHECK) {
-			idm_logf(log, LOG_NOTICE, "%s: password change refused: the account is locked",
-				 uid);
+			idm_logf(log, LOG_NOTICE,
+				 "%s: password change refused: the account is locked", uid);
 			r = IDM_EAUTH;
 			goto out;
 		}

@@ -249,8 +249,7 @@ static int history_sorted(const char *const *h, size_t n, struct hentry **out, s
 	return IDM_OK;
 }
 
-static void log_skipped(const struct idm_log *log, const char *uid, const struct hentry *e,
-			int why)
+static void log_skipped(const struct idm_log *log, const char *uid, const struct hentry *e, int why)
 {
 	enum idm_argon2_type type;
 	struct idm_argon2_params c;
@@ -367,7 +366,8 @@ static int name_rule(const struct idm_pw_facts *f, const char *candidate, size_t
 		if (r) {
 			idm_violations_add(out, IDM_RULE_USER_NAME,
 					   "The password must not contain your %s, forwards or "
-					   "backwards.", names[i].what);
+					   "backwards.",
+					   names[i].what);
 			break;
 		}
 	}
@@ -393,7 +393,8 @@ int idm_policy_check(const struct idm_policy *p, const struct idm_argon2_params 
 	if (p->min_length > 0 && t.chars < (size_t)p->min_length)
 		idm_violations_add(out, IDM_RULE_LENGTH_MIN,
 				   "The password must be at least %ld characters long (it has "
-				   "%zu).", p->min_length, t.chars);
+				   "%zu).",
+				   p->min_length, t.chars);
 	too_long = p->max_length > 0 && t.chars > (size_t)p->max_length;
 	if (too_long)
 		idm_violations_add(out, IDM_RULE_LENGTH_MAX,
