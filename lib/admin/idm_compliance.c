@@ -15,6 +15,7 @@
 #include "idm_exception.h"
 #include "idm_notice.h"
 #include "idm_ppolicy.h"
+#include "idm_report.h"
 #include "idm_sweep.h"
 #include "idm_time.h"
 
@@ -259,26 +260,9 @@ out:
 
 static void check_accounts(struct run *r)
 {
-	static const char *const attrs[] = {
-		"uid",
-		"idmStatus",
-		"idmPolicy",
-		"idmPrivileged",
-		"pwdReset",
-		"pwdChangedTime",
-		"createTimestamp",
-		"idmValidUntil",
-		"idmLoginCount",
-		"idmFailureCount",
-		"idmLockedTime",
-		"idmLastLoginTime",
-		"idmLastLoginHost",
-		"idmLastLogoutTime",
-		"idmPrivilegeRequest",
-		NULL,
-	};
 	int rc = idm_dir_search_paged(r->op->d, r->cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE,
-				      "(objectClass=idmAccount)", attrs, 500, account_one, r);
+				      "(objectClass=idmAccount)", idm_report_account_attrs, 500,
+				      account_one, r);
 
 	if (rc < 0 && rc != r->err) {
 		not_checked(r, IDM_CLAUSE_PW3, "the accounts", rc);

@@ -9,7 +9,7 @@
 #include "idm_report.h"
 #include "idm_request.h"
 
-static const char *const report_attrs[] = {
+const char *const idm_report_account_attrs[] = {
 	"uid",
 	"idmStatus",
 	"idmPolicy",
@@ -160,7 +160,7 @@ int idm_report_accounts(struct idm_operator *op, const struct idm_config *cfg,
 	}
 	if (r == IDM_OK)
 		r = idm_dir_search_paged(op->d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter,
-					 report_attrs, 500, one, &w);
+					 idm_report_account_attrs, 500, one, &w);
 	free(filter);
 	return r;
 }

@@ -26,6 +26,11 @@ enum idm_report_kind {
 /* -1 for a name that is none of the above. */
 int idm_report_kind_from_name(const char *name);
 
+/* What a report reads of each account: all that idm_account_from_entry()
+ * and the lock rule need, the privilege grant and the status's time,
+ * reason and end.  NULL-terminated. */
+extern const char *const idm_report_account_attrs[];
+
 /* One account listed; strings may be NULL; valid during the call. */
 struct idm_report_row {
 	const struct idm_account *account;
