@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libintl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <security/pam_ext.h>
@@ -46,7 +47,7 @@ struct ctx {
 	pam_handle_t *pamh;
 	struct idm_log log;
 	struct idm_config *cfg;
-	const char *user, *service, *rhost, *tty;
+	const char *user, *service, *rhost, *tty, *ruser;
 	int retry; /* retry=N: new passwords asked at most N times */
 };
 
@@ -87,6 +88,7 @@ static int setup(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 	pam_get_item(pamh, PAM_SERVICE, (const void **)&c->service);
 	pam_get_item(pamh, PAM_RHOST, (const void **)&c->rhost);
 	pam_get_item(pamh, PAM_TTY, (const void **)&c->tty);
+	pam_get_item(pamh, PAM_RUSER, (const void **)&c->ruser);
 	pr = pam_get_user(pamh, &c->user, NULL);
 	if (pr != PAM_SUCCESS || !c->user || !*c->user)
 		return pr == PAM_SUCCESS ? PAM_USER_UNKNOWN : pr;
@@ -110,17 +112,38 @@ static const char *field(const char *in, char *buf, size_t size)
 	return i ? buf : "-";
 }
 
+/* Who called: PAM_RUSER as the application set it (su does), else, in a
+ * setuid program run by someone other than root, the real uid's name (its
+ * number when it has none); "-" for a daemon running as root (sshd). */
+static const char *calling_user(const struct ctx *c, char *buf, size_t size)
+{
+	struct passwd pw, *found = NULL;
+	char pwbuf[1024];
+	uid_t uid = getuid();
+
+	if (c->ruser && *c->ruser)
+		return field(c->ruser, buf, size);
+	if (uid == 0)
+		return "-";
+	if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found && found->pw_name)
+		return field(found->pw_name, buf, size);
+	snprintf(buf, size, "%u", (unsigned)uid);
+	return buf;
+}
+
 /* One syslog line per outcome (R-LOGIN-3); never a password. */
 static void log_outcome(const struct ctx *c, const char *phase, int pr, const char *reason,
 			const char *policy)
 {
-	char user[72], service[72], rhost[260], tty[72];
+	char user[72], service[72], rhost[260], tty[72], ruser[72];
 
 	pam_syslog(c->pamh, pr == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
-		   "%s: user=%s service=%s rhost=%s tty=%s result=%s reason=%s policy=%s", phase,
-		   field(c->user, user, sizeof(user)), field(c->service, service, sizeof(service)),
+		   "%s: user=%s service=%s rhost=%s tty=%s result=%s reason=%s policy=%s ruser=%s",
+		   phase, field(c->user, user, sizeof(user)),
+		   field(c->service, service, sizeof(service)),
 		   field(c->rhost, rhost, sizeof(rhost)), field(c->tty, tty, sizeof(tty)),
-		   pam_strerror(c->pamh, pr), reason, policy ? policy : "-");
+		   pam_strerror(c->pamh, pr), reason, policy ? policy : "-",
+		   calling_user(c, ruser, sizeof(ruser)));
 }
 
 static void cleanup_data(pam_handle_t *pamh, void *data, int status)

@@ -7,11 +7,14 @@
 #   - bindir holds idmgr only: idmgr-sandbox, a test tool, is in
 #     pkglibexecdir;
 #   - the sweep's systemd units are in the configured unit folder, with the
-#     configured paths of idmgr and its configuration (none left as @name@).
+#     configured paths of idmgr and its configuration (none left as @name@);
+#   - Debian's pam-auth-update profile is $(datadir)/pam-configs/idmgr
+#     (/usr/share/pam-configs/idmgr with prefix /usr), as shipped.
 #
 # Environment (from AM_TESTS_ENVIRONMENT): IDMGR_BUILDDIR, the build folder;
 # IDMGR_SECUREDIR, IDMGR_BINDIR, IDMGR_SYSCONFDIR, IDMGR_PKGLIBEXECDIR and
-# IDMGR_UNITDIR, the configured folders (the last empty without units); MAKE.
+# IDMGR_UNITDIR, the configured folders (the last empty without units);
+# IDMGR_PAMCONFIGSDIR, $(datadir)/pam-configs; IDMGR_SRCDIR; MAKE.
 set -eu
 
 builddir=${IDMGR_BUILDDIR:?IDMGR_BUILDDIR not set (run through make check)}
@@ -20,6 +23,8 @@ bindir=${IDMGR_BINDIR:?IDMGR_BINDIR not set (run through make check)}
 sysconfdir=${IDMGR_SYSCONFDIR:?IDMGR_SYSCONFDIR not set (run through make check)}
 libexec=${IDMGR_PKGLIBEXECDIR:?IDMGR_PKGLIBEXECDIR not set (run through make check)}
 unitdir=${IDMGR_UNITDIR:-}
+pamconfigs=${IDMGR_PAMCONFIGSDIR:?IDMGR_PAMCONFIGSDIR not set (run through make check)}
+srcdir=${IDMGR_SRCDIR:?IDMGR_SRCDIR not set (run through make check)}
 dest=$(mktemp -d "${TMPDIR:-/tmp}/idmgr-install-XXXXXX")
 trap 'rm -rf "$dest"' EXIT
 failed=0
@@ -56,6 +61,9 @@ for f in "$dest$unitdir/idmgr-sweep.service" "$dest$unitdir/idmgr-sweep.timer" \
 	! grep -q '@[a-z]*@' "$f" || fail "unsubstituted @name@ in $f"
 done
 [ -n "$(find "$dest" -name idmgr-sweep.cron)" ] || fail "no idmgr-sweep.cron installed"
+
+cmp -s "$srcdir/conf/pam-configs/idmgr" "$dest$pamconfigs/idmgr" ||
+	fail "no pam-auth-update profile $pamconfigs/idmgr (or not the shipped conf/pam-configs/idmgr)"
 
 [ $failed -eq 0 ] && echo "install_layout: ok ($(find "$dest" -type f | wc -l) files installed)"
 exit $failed

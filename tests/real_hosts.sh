@@ -145,7 +145,6 @@ for phase in auth account password session; do
 	stack "$phase" >"$E/pam.d/common-$phase"
 	[[ -s $E/pam.d/common-$phase ]] || fail "no common-$phase lines in the example"
 done
-printf 'session required pam_unix.so\n' >>"$E/pam.d/common-session"
 cat >"$E/pam.d/sshd" <<EOF
 @include common-auth
 account required pam_nologin.so

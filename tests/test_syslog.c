@@ -288,6 +288,41 @@ START_TEST(password_lines)
 }
 END_TEST
 
+/* The calling user (R-LOGIN-3): PAM_RUSER as su sets it; without it, the
+ * real uid's name, as in a setuid program run by an ordinary user (the
+ * test keeps euid 0 and sets only its real uid, as exec of a setuid-root
+ * program does); "-" for root's own programs (sshd). */
+START_TEST(calling_user_lines)
+{
+	struct pam_script c = { .answers = { "Logged login passphrase" } };
+	pam_handle_t *pamh = start("logme", &c, NULL);
+
+	pam_set_item(pamh, PAM_RUSER, "caller reason=ok");
+	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+	drain();
+	assert_line("auth", LOG_INFO, "auth", "reason=ok policy=standard ruser=caller?reason?ok");
+	pam_end(pamh, PAM_SUCCESS);
+
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = "not the passphrase";
+	pamh = start("logme", &c, NULL);
+	ck_assert_int_eq(setresuid(65534, 0, 0), 0); /* nobody, still euid 0 */
+	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_AUTH_ERR);
+	ck_assert_int_eq(setresuid(0, 0, 0), 0);
+	drain();
+	assert_line("auth", LOG_NOTICE, "auth", "reason=wrong_password policy=standard ruser=nobody");
+	pam_end(pamh, PAM_SUCCESS);
+
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = "Logged login passphrase";
+	pamh = start("logme", &c, NULL);
+	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+	drain();
+	assert_line("auth", LOG_INFO, "auth", "policy=standard ruser=-");
+	pam_end(pamh, PAM_SUCCESS);
+}
+END_TEST
+
 static Suite *syslog_suite(void)
 {
 	Suite *s = suite_create("syslog");
@@ -298,6 +333,7 @@ static Suite *syslog_suite(void)
 	tcase_add_test(tc, login_lines);
 	tcase_add_test(tc, refusal_lines);
 	tcase_add_test(tc, password_lines);
+	tcase_add_test(tc, calling_user_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
