@@ -4,19 +4,25 @@
 # PAM stack (conf/pam.d-common-auth.example), driven by OpenSSH's own client.
 #
 # Runs as root.  Nothing of the machine's own /etc changes: everything runs in
-# a private mount namespace (unshare -m) where /etc/pam.d, /etc/nsswitch.conf,
-# /etc/nslcd.conf, /etc/passwd, /etc/shadow and /etc/group are bind mounts of
-# the test's copies and /run is a private tmpfs (nslcd's socket, sshd's
-# privilege separation folder).  slapd (the sandbox), nslcd and sshd are
-# started here on loopback ports and stopped at the end, even on failure.
+# a private mount namespace (unshare -m) where /etc is a bind mount of the
+# test's copy (its pam.d, nsswitch.conf, nslcd.conf, passwd, shadow and group
+# are the test's; passwd(1) can replace its shadow), /run is a private tmpfs
+# (nslcd's socket, sshd's privilege separation folder) and /dev a copy whose
+# "log" is the test's own syslog socket (the lines PAM modules send).
+# slapd (the sandbox), nslcd and sshd are started here on loopback ports and
+# stopped at the end, even on failure.
 #
 # Cases (R-LOGIN-1, R-LOGIN-2, R-LOGIN-3, R-REG-2, R-PW-2):
 #   password login; keyboard-interactive forced change (weak, then good);
 #   key login of a locked, a retired and a suspended account (the last one
 #   also listed in /etc/passwd) refused; sshd's junk password during a name
 #   service outage not counted; last login and failures since under
-#   keyboard-interactive; directory frozen and stopped: refusal and local
-#   login within 2 x ldap.timeout.
+#   keyboard-interactive; no pam_unix "authentication failure" line for a
+#   directory login; su - USER by an ordinary local user (right, wrong and
+#   locked; the line names the calling user); passwd by a directory user
+#   (weak refused with its reason, then a good one: the old password no
+#   longer binds, the new one does) and by a local one (pam_unix); directory
+#   frozen and stopped: refusal and local login within 2 x ldap.timeout.
 set -euo pipefail
 
 fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
@@ -90,6 +96,11 @@ timeout=5
 sed -i -e "s|^\\([[:space:]]*\\)timeout[[:space:]]*=.*\$|\\1timeout = $timeout|" "$IDMGR_CONF"
 grep -q "timeout = $timeout" "$IDMGR_CONF" || fail "could not set ldap.timeout"
 admin=(-x -H "$LDAP_URI" -D "$ADMIN_DN" -y "$ADMIN_SECRET")
+# passwd(1) right after an account is made: no minimum age, in the module's
+# policy and the server's (the rule itself is tested in test_password)
+sed -i -e 's/min_age_days = [0-9]*/min_age_days = 0/' "$IDMGR_CONF"
+printf 'dn: cn=standard,ou=policies,%s\nchangetype: modify\nreplace: pwdMinAge\npwdMinAge: 0\n' "$SUFFIX" |
+	ldapmodify "${admin[@]}" >/dev/null || fail "pwdMinAge 0 in the standard policy"
 
 now=$(date -u +%Y%m%d%H%M%SZ)
 people=ou=people,$SUFFIX
@@ -107,6 +118,7 @@ idmFailureCount: 5"
 	account dave 20004 "$good" 'idmStatus: retired'
 	account eve 20005 "$good" 'idmStatus: suspended'
 	account frank 20006 "$good" 'idmStatus: active'
+	account gina 20007 "$good" 'idmStatus: active'
 } >"$T/people.ldif"
 ldapadd "${admin[@]}" -f "$T/people.ldif" >/dev/null || fail "ldapadd of the test accounts"
 # bob's password was set by an administrator: slapd demands a change
@@ -123,9 +135,8 @@ attr() { # uid attribute: its value as the administrator reads it
 
 # ---------------------------------------------------------------- private /etc
 E=$T/root/etc
-mkdir -p "$E" "$T/keys" "$T/home"
-cp -a /etc/pam.d "$E/pam.d"
-cp -a /etc/passwd /etc/shadow /etc/group /etc/gshadow /etc/login.defs "$E/"
+mkdir -p "$T/root" "$T/keys" "$T/home"
+cp -a /etc "$E"
 # a local account with a yescrypt password, and eve listed locally too (a
 # migration state: a directory user in /etc/passwd, no local password)
 localpw='Local-Only-Passw0rd'
@@ -165,12 +176,44 @@ sed -e '/^uri /d' -e "s|^bindpw .*|bindpw $secret|" -e "s|^base dc=example,dc=or
 chown root:nslcd "$E/nslcd.conf"
 chmod 0640 "$E/nslcd.conf"
 
-for f in pam.d nsswitch.conf nslcd.conf passwd shadow group; do
-	mount --bind "$E/$f" "/etc/$f"
-done
+mount --bind "$E" /etc
 mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -m 0755 /run/nslcd /run/sshd
 chown nslcd:nslcd /run/nslcd
+
+# /dev again on a tmpfs (device nodes and links copied, folders bound), with the
+# test's syslog socket as /dev/log: every line a PAM module sends goes to
+# $T/syslog (one datagram a line).
+D=$T/dev
+mkdir -m 0755 "$D"
+mount -t tmpfs -o mode=0755 tmpfs "$D"
+for e in /dev/* /dev/.[!.]*; do
+	[[ -e $e || -L $e ]] || continue
+	n=${e#/dev/}
+	[[ $n == log ]] && continue
+	if [[ -d $e && ! -L $e ]]; then
+		mkdir "$D/$n" && mount --rbind "$e" "$D/$n"
+	else # device nodes made again (ptmx finds its pts next to it), links copied
+		cp -a "$e" "$D/$n"
+	fi
+done
+: >"$T/syslog"
+python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+out = open(sys.argv[2], "ab", 0)
+while True:
+    out.write(s.recv(65536).rstrip(b"\0\n") + b"\n")
+' "$D/log" "$T/syslog" &
+pids+=("$!")
+for _ in $(seq 50); do [[ -S $D/log ]] && break; sleep 0.1; done
+[[ -S $D/log ]] || fail "no syslog socket"
+mount --move "$D" /dev
+logged() { # PATTERN: a syslog line matching the extended regular expression
+	grep -E -- "$1" "$T/syslog"
+}
 
 start_nslcd() {
 	/usr/sbin/nslcd -d >>"$T/nslcd.log" 2>&1 &
@@ -247,7 +290,10 @@ ssh_key() {
 
 out=$(ssh_pw password alice "$good") || fail "alice's password login: $out"
 [[ $out == *logged-in* ]] || fail "alice not logged in: $out"
-ok "password login through sshd, the shipped stack and nslcd"
+logged 'pam_idmgr\(sshd:auth\): auth: user=alice .*result=Success .* ruser=-$' >/dev/null ||
+	fail "no auth line of alice's login: $(cat "$T/syslog")"
+! logged 'pam_unix\(sshd:auth\)' || fail "pam_unix logged about a directory login: $(logged pam_unix)"
+ok "password login through sshd, the shipped stack and nslcd; no pam_unix line for it (quiet log)"
 
 # drive SCRIPT-TEXT USER METHOD [ssh args]: an interactive login on a pty,
 # prompts answered from SCRIPT-TEXT ("PROMPT<TAB>ANSWER" lines)
@@ -356,6 +402,64 @@ rc=0; drive_cmd "" "${as_alice[@]}" "$chkpwd_path" alice >/dev/null || rc=$?
 out=$(locker alice "$good") || fail "alice's screen locker after the refusals: $out"
 ok "screen locker (pamtester as the user, PAM_TTY set): own password checked by idmgr-chkpwd and counted; other users, extra arguments and terminals refused"
 
+# ---------------------------------------------------------------- su
+# su - gina, run by the ordinary local user hostlocal on a terminal: the
+# shipped stack through /etc/pam.d/su (R-LOGIN-2, R-LOGIN-3).
+local_ids=$(awk -F: '$1 == "hostlocal" {print $3 ":" $4}' "$E/passwd")
+as_local=(setpriv --reuid="${local_ids%:*}" --regid="${local_ids#*:}" --clear-groups --reset-env)
+su_to() { # USER PASSWORD: su - USER as hostlocal, answering its password prompt
+	drive_cmd "(^|\\n)Password:${tab}$2" "${as_local[@]}" /usr/bin/su - "$1" -c 'echo logged-in-as-$(id -un)'
+}
+: >"$T/syslog"
+out=$(su_to gina "$good") || fail "su - gina with her password: $out"
+[[ $out == *logged-in-as-gina* ]] || fail "su - gina: no shell as gina: $out"
+logged 'pam_idmgr\(su(-l)?:auth\): auth: user=gina .*result=Success .* ruser=hostlocal$' >/dev/null ||
+	fail "su's auth line does not name the calling user: $(cat "$T/syslog")"
+! logged 'pam_unix\((su|su-l):auth\)' || fail "pam_unix logged about gina's su: $(logged pam_unix)"
+[[ $(failures gina) == 0 ]] || fail "gina's attempts after a right su: $(failures gina)"
+out=$(su_to gina wrong-password-for-su) && fail "su - gina with a wrong password: $out"
+[[ $out != *logged-in-as-* ]] || fail "a wrong password gave a shell: $out"
+[[ $(failures gina) == 1 ]] || fail "su's wrong password not counted: $(failures gina)"
+logged 'pam_idmgr\(su(-l)?:auth\): auth: user=gina .*reason=wrong_password .* ruser=hostlocal$' >/dev/null ||
+	fail "no refusal line naming the calling user: $(cat "$T/syslog")"
+out=$(su_to carol "$good") && fail "su - carol (locked) with her password: $out"
+[[ $out != *logged-in-as-* ]] || fail "a locked account gave a shell: $out"
+ok "su - USER by an ordinary local user: right password accepted, a wrong one refused and counted, a locked account refused; the lines name the calling user"
+
+# ---------------------------------------------------------------- passwd
+# passwd run by the directory user gina, on a terminal (R-PW-1, R-PW-2): a
+# weak new password refused with its reason, then a good one; the old
+# password no longer binds, the new one does.
+gina_ids=$(getent passwd gina | cut -d: -f3,4)
+as_gina=(setpriv --reuid="${gina_ids%:*}" --regid="${gina_ids#*:}" --clear-groups --reset-env)
+gnew='Third-Quiet-Orchard-58'
+out=$(drive_cmd "Current password:${tab}$good
+(^|\\n)New password:${tab}short
+Retype new password:${tab}short
+(^|\\n)New password:${tab}$gnew
+Retype new password:${tab}$gnew" "${as_gina[@]}" /usr/bin/passwd) || fail "gina's passwd (exit $?): $(cat -A <<<"$out"; cat "$T/syslog" | grep -v slapd)"
+[[ $out == *"at least 12"* || $out == *characters* ]] || fail "passwd: the weak password not refused with a reason: $out"
+[[ $out == *"updated successfully"* ]] || fail "passwd: gina's change not reported done: $out"
+whoami_as() { # USER PASSWORD: ldapwhoami bound as the user
+	ldapwhoami -x -H "$LDAP_URI" -D "uid=$1,$people" -w "$2" 2>&1
+}
+out=$(whoami_as gina "$good") && fail "gina's old password still binds: $out"
+out=$(whoami_as gina "$gnew") || fail "gina's new password does not bind: $out"
+[[ $out == "dn:uid=gina,$people" ]] || fail "ldapwhoami as gina: $out"
+# a local user's passwd is pam_unix's: /etc/shadow (the test's copy) changes
+localnew='Xk7#Vemb9Jq2Zt%Hu'
+shadow_before=$(grep '^hostlocal:' "$E/shadow")
+: >"$T/syslog"
+out=$(drive_cmd "Current password:${tab}$localpw
+(^|\\n)New password:${tab}$localnew
+Retype new password:${tab}$localnew" "${as_local[@]}" /usr/bin/passwd) || fail "hostlocal's passwd: $out"
+[[ $(grep '^hostlocal:' "$E/shadow") != "$shadow_before" ]] || fail "hostlocal's shadow entry did not change: $out"
+! logged 'pam_idmgr\(passwd:' || fail "pam_idmgr ran for a local user's passwd: $(logged pam_idmgr)"
+localpw=$localnew
+out=$(ssh_pw password hostlocal "$localpw") || fail "hostlocal's new local password: $out"
+[[ $out == *logged-in* ]] || fail "hostlocal not logged in with the new password: $out"
+ok "passwd by a directory user: a weak password refused with its reason, a good one accepted; the old one no longer binds, the new one does; a local user's passwd is pam_unix's"
+
 # ---------------------------------------------------------------- directory outage
 # With slapd frozen (SIGSTOP), then stopped: a directory user's ssh login is
 # refused and a local user's accepted, each within 2 x ldap.timeout.
@@ -368,12 +472,12 @@ elapsed() { # command...: runs it, sets $secs (wall clock) and $status
 	secs=$(((t1 - t0) / 1000000))
 }
 limit=$((2 * timeout * 1000))
-# The refusal of a directory user with slapd frozen: sshd's two lookups in
-# nslcd (about 3 s each: a search and a bind timing out) plus pam_unix's
-# 2 s failure delay come to 8-12 s on a loaded two-core machine, over the
-# 2 x ldap.timeout target by up to 2 s; held to 3 x ldap.timeout here, the
-# figure printed (pam_idmgr(8), "Directory outage").
-refusal_limit=$((3 * timeout * 1000))
+# The refusal of a directory user with slapd frozen is sshd's lookups of the
+# user in nslcd (bind_timelimit and timelimit, 1 s each, then nslcd answers
+# "unavailable" at once: reconnect_retrytime) and pam_idmgr's auth giving up
+# after ldap.timeout; pam_unix, skipped for users not in /etc/passwd, adds
+# no 2 s failure delay (pam_idmgr(8), "Directory outage").
+refusal_limit=$limit
 outage() { # WHAT
 	elapsed ssh_pw password alice "$good"
 	((status != 0)) || fail "$1: alice logged in: $out"
@@ -386,7 +490,7 @@ outage() { # WHAT
 	elapsed /usr/bin/pamtester idmgr-account root acct_mgmt
 	((status == 0)) || fail "$1: root's account phase refused: $out"
 	((secs <= 1000)) || fail "$1: root's account phase waited ${secs} ms for the directory"
-	ok "directory $1: a directory user refused in ${d} ms (limit ${refusal_limit} ms), a local user logged in in ${l} ms (limit 2 x ldap.timeout = ${limit} ms); root's account phase ${secs} ms"
+	ok "directory $1: a directory user refused in ${d} ms (limit 2 x ldap.timeout = ${refusal_limit} ms), a local user logged in in ${l} ms (limit 2 x ldap.timeout = ${limit} ms); root's account phase ${secs} ms"
 }
 out=$(ssh_pw password hostlocal "$localpw") || fail "local login with the directory up: $out"
 kill -STOP "$SLAPD_PID"
