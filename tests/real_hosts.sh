@@ -22,14 +22,15 @@
 #   locked; the line names the calling user); passwd by a directory user
 #   (weak refused with its reason, then a good one: the old password no
 #   longer binds, the new one does) and by a local one (pam_unix); directory
-#   frozen and stopped: refusal and local login within 2 x ldap.timeout.
+#   frozen and stopped: refusal and local login within 2 x ldap.timeout;
+#   the same name service with sssd (conf/sssd.conf) instead of nslcd.
 set -euo pipefail
 
 fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
 ok() { printf 'ok - %s\n' "$*"; }
 
 [[ $(id -u) == 0 ]] || fail "runs as root (sshd, nslcd and mount namespaces need it)"
-for t in /usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/sshpass /usr/sbin/nslcd \
+for t in /usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/sshpass /usr/sbin/nslcd /usr/sbin/sssd \
 	/usr/bin/unshare /usr/bin/ldapmodify /usr/bin/ldapsearch; do
 	[[ -x $t ]] || fail "$t missing (scripts/install-deps installs it)"
 done
@@ -120,6 +121,8 @@ idmFailureCount: 5"
 	account frank 20006 "$good" 'idmStatus: active'
 	account gina 20007 "$good" 'idmStatus: active'
 } >"$T/people.ldif"
+printf 'dn: cn=hoststaff,ou=groups,%s\nobjectClass: posixGroup\ncn: hoststaff\ngidNumber: 10050\nmemberUid: alice\n\n' \
+	"$SUFFIX" >>"$T/people.ldif"
 ldapadd "${admin[@]}" -f "$T/people.ldif" >/dev/null || fail "ldapadd of the test accounts"
 # bob's password was set by an administrator: slapd demands a change
 printf 'dn: uid=bob,%s\nchangetype: modify\nreplace: pwdReset\npwdReset: TRUE\n' "$people" |
@@ -164,12 +167,10 @@ account required pam_nologin.so
 @include common-password
 EOF
 printf '@include common-account\n' >"$E/pam.d/idmgr-account"
-cat >"$E/nsswitch.conf" <<EOF
-passwd: files ldap
-group: files ldap
-shadow: files
-hosts: files
-EOF
+name_service() { # ldap|sss: the source of directory accounts in nsswitch.conf
+	printf 'passwd: files %s\ngroup: files %s\nshadow: files\nhosts: files\n' "$1" "$1" >"$E/nsswitch.conf"
+}
+name_service ldap
 secret=$(cat "$T/sb/pam.secret")
 sed -e '/^uri /d' -e "s|^bindpw .*|bindpw $secret|" -e "s|^base dc=example,dc=org|uri $LDAP_URI\\nbase $SUFFIX|" \
 	"$src/conf/nslcd.conf" >"$E/nslcd.conf"
@@ -215,10 +216,12 @@ logged() { # PATTERN: a syslog line matching the extended regular expression
 	grep -E -- "$1" "$T/syslog"
 }
 
-start_nslcd() {
+start_nslcd() { # [--no-wait]
+	name_service ldap
 	/usr/sbin/nslcd -d >>"$T/nslcd.log" 2>&1 &
 	nslcd_pid=$!
 	pids+=("$nslcd_pid")
+	[[ ${1:-} == --no-wait ]] && { sleep 0.5; return 0; }
 	for _ in $(seq 50); do
 		getent passwd alice >/dev/null && return 0
 		sleep 0.1
@@ -229,9 +232,36 @@ stop_nslcd() {
 	kill -TERM "$nslcd_pid"
 	wait "$nslcd_pid" 2>/dev/null || true
 }
+# sssd with the shipped conf/sssd.conf (id provider only), its cache and
+# logs in the test's folder (bind mounts over /var/lib/sss, /var/log/sssd)
+mkdir -p "$T/sss" "$T/sssd-log"
+cp -a /var/lib/sss/. "$T/sss/"
+mount --bind "$T/sss" /var/lib/sss
+[[ -d /var/log/sssd ]] && mount --bind "$T/sssd-log" /var/log/sssd
+sed -e "s|^ldap_uri = .*|ldap_uri = $LDAP_URI|" -e "s|^ldap_default_authtok = .*|ldap_default_authtok = $secret|" \
+	-e "s|dc=example,dc=org|$SUFFIX|g" "$src/conf/sssd.conf" >"$E/sssd/sssd.conf"
+chown root:root "$E/sssd/sssd.conf"
+chmod 0600 "$E/sssd/sssd.conf"
+start_sssd() { # [--no-wait]: sssd in the foreground, the name service "sss"
+	name_service sss
+	/usr/sbin/sssd -i --logger=stderr -d 2 >>"$T/sssd.log" 2>&1 &
+	sssd_pid=$!
+	pids+=("$sssd_pid")
+	[[ ${1:-} == --no-wait ]] && return 0
+	for _ in $(seq 100); do
+		getent passwd alice >/dev/null && return 0
+		sleep 0.1
+	done
+	fail "sssd does not resolve alice: $(tail -n 20 "$T/sssd.log")"
+}
+stop_sssd() {
+	kill -TERM "$sssd_pid"
+	wait "$sssd_pid" 2>/dev/null || true
+}
 start_nslcd
 [[ $(getent passwd alice | cut -d: -f3) == 20001 ]] || fail "alice resolves to uid 20001"
-ok "nslcd with conf/nslcd.conf resolves directory users (bound as the service identity)"
+[[ $(id alice) == *"10050(hoststaff)"* ]] || fail "nslcd: alice not in the directory group hoststaff: $(id alice 2>&1)"
+ok "nslcd with conf/nslcd.conf resolves directory users and their groups (bound as the service identity)"
 
 # ---------------------------------------------------------------- sshd
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
@@ -490,12 +520,34 @@ outage() { # WHAT
 	elapsed /usr/bin/pamtester idmgr-account root acct_mgmt
 	((status == 0)) || fail "$1: root's account phase refused: $out"
 	((secs <= 1000)) || fail "$1: root's account phase waited ${secs} ms for the directory"
-	ok "directory $1: a directory user refused in ${d} ms (limit 2 x ldap.timeout = ${refusal_limit} ms), a local user logged in in ${l} ms (limit 2 x ldap.timeout = ${limit} ms); root's account phase ${secs} ms"
+	local r=$secs
+	elapsed getent passwd alice
+	ok "directory $1: a directory user refused in ${d} ms (limit 2 x ldap.timeout = ${refusal_limit} ms), a local user logged in in ${l} ms (limit 2 x ldap.timeout = ${limit} ms); root's account phase ${r} ms; getent passwd of the directory user ${secs} ms"
 }
 out=$(ssh_pw password hostlocal "$localpw") || fail "local login with the directory up: $out"
 kill -STOP "$SLAPD_PID"
-outage frozen
+outage "frozen, nslcd"
+kill -CONT "$SLAPD_PID"
+
+# ---------------------------------------------------------------- sssd
+# The same host with sssd (conf/sssd.conf: id provider only) instead of
+# nslcd; pam_idmgr stays the authentication.
+stop_nslcd
+start_sssd
+[[ $(getent passwd alice | cut -d: -f3,4,6,7) == 20001:10000:/nonexistent:/bin/sh ]] ||
+	fail "sssd: alice's passwd entry: $(getent passwd alice)"
+[[ $(id alice) == *"uid=20001(alice)"*"10050(hoststaff)"* ]] || fail "sssd: id alice: $(id alice 2>&1)"
+! getent passwd nonesuch >/dev/null || fail "sssd resolves a user the directory does not have"
+out=$(ssh_pw password alice "$good") || fail "alice's login with sssd: $out"
+[[ $out == *logged-in* ]] || fail "alice not logged in with sssd: $out"
+out=$(ssh_key eve) && fail "eve (suspended) logged in by key with sssd: $out"
+ok "sssd with conf/sssd.conf resolves directory users and their groups; password login through sshd, a suspended account's key refused"
+kill -STOP "$SLAPD_PID"
+outage "frozen, sssd"
 kill -CONT "$SLAPD_PID"
 kill -TERM "$SLAPD_PID"
 for _ in $(seq 100); do kill -0 "$SLAPD_PID" 2>/dev/null || break; sleep 0.1; done
-outage stopped
+outage "stopped, sssd"
+stop_sssd
+start_nslcd --no-wait
+outage "stopped, nslcd"
