@@ -1,6 +1,7 @@
 #!/bin/bash
 # pam_profile.sh -- the pam-auth-update profile conf/pam-configs/idmgr
-# produces the stack of conf/pam.d-common-auth.example (issue 13; run by
+# produces the stack of conf/pam.d-common-auth.example (issue 13, R-LOGIN-2:
+# every login of the host asks for a password through that stack; run by
 # "make check" as root).
 #
 # Debian's own /usr/sbin/pam-auth-update is run as a package's postinst runs
