@@ -15,12 +15,12 @@ while IFS= read -r line; do
 	printf '%s' "$line" >"$work/corpus/seed-$i"
 	i=$((i + 1))
 done <"$top/tests/fuzz_api.seeds"
-# The parser and its table, instrumented; the rest of the core (what the
+# The protocol (parser, table, answers), instrumented; the rest of the core (what the
 # table's ops call, never reached here) from the ordinary build.
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I"$build" -I"$top/lib/common" -I"$top/lib/login" -I"$top/lib/admin" -I"$top/lib/service" \
 	$(pkg-config --cflags jansson ldap) \
-	"$top/tests/fuzz_api.c" "$top/lib/service/idm_api.c" \
+	"$top/tests/fuzz_api.c" "$top"/lib/service/idm_api*.c \
 	"$build/lib/.libs/libidmgr_admin.a" "$build/lib/.libs/libidmgr.a" \
 	$(pkg-config --libs jansson ldap libconfuse libargon2 nettle) -lpthread \
 	-o "$work/fuzz_api"
