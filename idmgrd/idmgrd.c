@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "idm_api.h"
+#include "idm_authcache.h"
 #include "idm_config.h"
 #include "idm_dir.h"
 #include "idm_error.h"
@@ -51,6 +52,7 @@ struct server {
 	struct idm_config *cfg;
 	struct idm_log log;
 	struct idm_ratelimit *by_operator, *by_peer;
+	struct idm_authcache *auth_cache; /* officers' recent binds */
 	bool foreground; /* messages to stderr too */
 	/* the writer's lease (idm_writer.h), kept by the lease thread */
 	struct idm_writer *lease;
@@ -379,6 +381,7 @@ static enum MHD_Result call(struct server *s, struct MHD_Connection *conn, struc
 		idm_logf(&s->log, LOG_WARNING, "request from %s: %s", peer, why);
 		return send_json(conn, MHD_HTTP_BAD_REQUEST, idm_api_refusal(r, why));
 	}
+	req->auth_cache = s->auth_cache;
 	if (!atomic_load(&s->writer)) {
 		idm_logf(&s->log, LOG_WARNING, "request from %s: %s refused: not the writer", peer,
 			 idm_api_op_name(req->op));
@@ -699,7 +702,8 @@ int main(int argc, char **argv)
 	/* many officers may share a host: a peer gets more room than one uid */
 	s.by_peer =
 		idm_ratelimit_new(s.cfg->service.max_refusals * 5, s.cfg->service.refusal_window);
-	if (!s.by_operator || !s.by_peer)
+	s.auth_cache = idm_authcache_new(s.cfg->service.cached_auth_timeout);
+	if (!s.by_operator || !s.by_peer || !s.auth_cache)
 		goto out;
 
 	/* SIGPIPE: a client killed mid-answer must not kill the service. */
@@ -789,6 +793,7 @@ out:
 	idm_secret_free(tls_key);
 	idm_ratelimit_free(s.by_operator);
 	idm_ratelimit_free(s.by_peer);
+	idm_authcache_free(s.auth_cache); /* wiped */
 	idm_config_free(s.cfg);
 	closelog();
 	return status;

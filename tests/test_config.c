@@ -415,6 +415,28 @@ START_TEST(config_timeout_out_of_range)
 }
 END_TEST
 
+/* service.cached_auth_timeout (idmgrd's memory of officers' binds):
+ * 0 (none) to an hour; anything else refused by config check as by
+ * idmgrd, naming the key and its line. */
+START_TEST(config_cached_auth_timeout_range)
+{
+	struct conf_parts p = { .after = "service {\n  cached_auth_timeout = -1\n}\n" };
+	struct conf_parts q = { .after = "service {\n  cached_auth_timeout = 3601\n}\n" };
+	struct conf_parts ok = { .after = "service {\n  cached_auth_timeout = 0\n}\n" };
+	struct idm_config *cfg = NULL;
+	char path[PATH_MAX], *text = NULL;
+
+	expect_refused(&p, "cached_auth_timeout: -1 is out of range: must be 0 to 3600 seconds",
+		       "cached_auth_timeout");
+	capture_reset();
+	fx_path(path, sizeof(path), "bad.conf");
+	unlink(path);
+	expect_refused(&q, "cached_auth_timeout: 3601 is out of range", "cached_auth_timeout");
+	ck_assert_int_eq(load_parts(&ok, "ok.conf", &text, path, sizeof(path), &cfg), IDM_OK);
+	ck_assert_int_eq(cfg->service.cached_auth_timeout, 0);
+}
+END_TEST
+
 START_TEST(config_wrong_type)
 {
 	struct conf_parts p = { .standard = "\n  min_length = \"abc\"\n" };
@@ -944,6 +966,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_negative_number);
 	tcase_add_test(tc, config_min_above_max);
 	tcase_add_test(tc, config_timeout_out_of_range);
+	tcase_add_test(tc, config_cached_auth_timeout_range);
 	tcase_add_test(tc, config_wrong_type);
 	tcase_add_test(tc, config_invalid_dn);
 	tcase_add_test(tc, config_invalid_uri);

@@ -42,13 +42,67 @@ static bool password_expired(const struct idm_config *cfg, const struct idm_acco
 	       (a->pwd_changed == 0 || now >= idm_time_add_days(a->pwd_changed, p->max_age_days));
 }
 
+/* What a login checks once the operator's password is verified: the entry
+ * read on op->d is op->dn, usable, not locked, its password neither
+ * temporary nor expired (IDM_OPERATOR_ACT); then the roles. */
+static int check_account(struct idm_operator *op, const struct idm_config *cfg,
+			 const struct idm_log *log, enum idm_operator_mode mode)
+{
+	const struct idm_policy *p;
+	enum idm_lock_verdict lock = IDM_LOCK_CHECK;
+	const char *uid = op->uid;
+	time_t now = time(NULL);
+	int r = idm_account_lookup(op->d, cfg, uid, &op->account);
+
+	if (r == IDM_OK && strcasecmp(op->account->dn, op->dn) != 0)
+		r = IDM_ENOENT; /* bound as some other entry than the account */
+	if (r == IDM_ENOENT)
+		idm_logf(log, LOG_ERR, "operator %s: not an account idmgr manages", uid);
+	if (r < 0)
+		return r;
+	p = idm_account_policy(cfg, op->account);
+	if (idm_account_usable(op->account, now) != IDM_OK) {
+		idm_logf(log, LOG_ERR, "operator %s: the account is %s", uid,
+			 op->account->status ? op->account->status : "not active");
+		return IDM_EDENIED;
+	}
+	/* On the server's clock (idm_lockout.h), read on the operator's own
+	 * entry; when it cannot be read a lock present stays in force. */
+	if (p && idm_lockout_state_as(op->d, p, op->account, op->dn, "idmAuditPending", &lock) < 0)
+		lock = IDM_LOCK_LOCKED;
+	if (!p && op->account->hard_locked)
+		lock = IDM_LOCK_HARD;
+	if (lock != IDM_LOCK_CHECK) {
+		idm_logf(log, LOG_ERR,
+			 "operator %s: the account is locked; a system_admin unlocks it", uid);
+		return IDM_EDENIED;
+	}
+	if (mode == IDM_OPERATOR_ACT &&
+	    (op->account->must_change || password_expired(cfg, op->account))) {
+		idm_logf(log, LOG_ERR,
+			 "operator %s: the password is temporary or expired; change it first with "
+			 "\"idmgr -u %s passwd\" (R-PW-4)",
+			 uid, uid);
+		return IDM_ESTATE;
+	}
+	return read_roles(op, cfg);
+}
+
+static struct idm_operator *operator_new(const char *uid)
+{
+	struct idm_operator *op = calloc(1, sizeof(*op));
+
+	if (op && !(op->uid = strdup(uid))) {
+		free(op);
+		op = NULL;
+	}
+	return op;
+}
+
 int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
 		       const char *password, enum idm_operator_mode mode, struct idm_operator **out)
 {
 	struct idm_operator *op = NULL;
-	const struct idm_policy *p;
-	enum idm_lock_verdict lock = IDM_LOCK_CHECK;
-	time_t now = time(NULL);
 	int r, pp = -1;
 
 	*out = NULL;
@@ -60,8 +114,8 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 		idm_logf(log, LOG_ERR, "operator %s: an empty password is never tried", uid);
 		return IDM_EAUTH;
 	}
-	op = calloc(1, sizeof(*op));
-	if (!op || !(op->uid = strdup(uid))) {
+	op = operator_new(uid);
+	if (!op) {
 		r = IDM_ENOMEM;
 		goto out;
 	}
@@ -85,47 +139,38 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 		r = IDM_ESTATE;
 		goto out;
 	}
-	r = idm_account_lookup(op->d, cfg, uid, &op->account);
-	if (r == IDM_OK && strcasecmp(op->account->dn, op->dn) != 0)
-		r = IDM_ENOENT; /* bound as some other entry than the account */
-	if (r == IDM_ENOENT)
-		idm_logf(log, LOG_ERR, "operator %s: not an account idmgr manages", uid);
-	if (r < 0)
-		goto out;
-	p = idm_account_policy(cfg, op->account);
-	if (idm_account_usable(op->account, now) != IDM_OK) {
-		idm_logf(log, LOG_ERR, "operator %s: the account is %s", uid,
-			 op->account->status ? op->account->status : "not active");
-		r = IDM_EDENIED;
-		goto out;
-	}
-	/* On the server's clock (idm_lockout.h), read on the operator's own
-	 * entry; when it cannot be read a lock present stays in force. */
-	if (p && idm_lockout_state_as(op->d, p, op->account, op->dn, "idmAuditPending", &lock) < 0)
-		lock = IDM_LOCK_LOCKED;
-	if (!p && op->account->hard_locked)
-		lock = IDM_LOCK_HARD;
-	if (lock != IDM_LOCK_CHECK) {
-		idm_logf(log, LOG_ERR,
-			 "operator %s: the account is locked; a system_admin unlocks it", uid);
-		r = IDM_EDENIED;
-		goto out;
-	}
-	if (mode == IDM_OPERATOR_ACT &&
-	    (op->account->must_change || password_expired(cfg, op->account))) {
-		idm_logf(log, LOG_ERR,
-			 "operator %s: the password is temporary or expired; change it first with "
-			 "\"idmgr -u %s passwd\" (R-PW-4)",
-			 uid, uid);
-		r = IDM_ESTATE;
-		goto out;
-	}
-	r = read_roles(op, cfg);
+	r = check_account(op, cfg, log, mode);
 out:
 	if (r < 0)
 		idm_operator_free(op);
 	else
 		*out = op;
+	return r;
+}
+
+int idm_operator_accept(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+			const char *dn, struct idm_dir **d, struct idm_operator **out)
+{
+	struct idm_operator *op = NULL;
+	int r;
+
+	*out = NULL;
+	if (idm_uid_check(cfg, uid) < 0)
+		return IDM_EINVAL;
+	op = operator_new(uid);
+	if (!op || !(op->dn = strdup(dn))) {
+		idm_operator_free(op);
+		return IDM_ENOMEM;
+	}
+	op->d = *d;
+	r = check_account(op, cfg, log, IDM_OPERATOR_ACT);
+	if (r < 0) {
+		op->d = NULL; /* still the caller's */
+		idm_operator_free(op);
+		return r;
+	}
+	*d = NULL; /* the operator's now */
+	*out = op;
 	return r;
 }
 

@@ -36,6 +36,13 @@ enum idm_operator_mode {
  * logged with its reason. */
 int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
 		       const char *password, enum idm_operator_mode mode, struct idm_operator **out);
+/* For idmgrd only, which verified uid's password without a bind (its
+ * cache of the officer's recent bind, idm_authcache.h): every check of
+ * idm_operator_login() after its bind (IDM_OPERATOR_ACT), on the entry
+ * read fresh on *d, which must be dn.  On success *d belongs to the
+ * operator (op->d; *d set to NULL); on failure it stays the caller's. */
+int idm_operator_accept(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
+			const char *dn, struct idm_dir **d, struct idm_operator **out);
 bool idm_operator_has(const struct idm_operator *op, enum idm_role role);
 /* Logs "ROLE needed" and returns IDM_EDENIED unless op holds one of roles. */
 int idm_operator_require(const struct idm_operator *op, const struct idm_log *log, unsigned roles,

@@ -238,6 +238,7 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 		c->service.threads = cfg_getint(svc, "threads");
 		c->service.max_refusals = cfg_getint(svc, "max_refusals");
 		c->service.refusal_window = cfg_getint(svc, "refusal_window");
+		c->service.cached_auth_timeout = cfg_getint(svc, "cached_auth_timeout");
 		c->service.tls_port = cfg_getint(svc, "tls_port");
 		if (dup_str(cfg_getstr(svc, "tls_address"), &c->service.tls_address) < 0 ||
 		    dup_str(cfg_getstr(svc, "tls_cert"), &c->service.tls_cert) < 0 ||

@@ -101,6 +101,9 @@ struct idm_config {
 		char *accesslog_dn; /* slapo-accesslog's database, for audit reconcile */
 		int bind_password_file_line;
 		long threads, max_refusals, refusal_window;
+		/* seconds a successful bind of an officer stands for later
+		 * requests with the same password (idm_authcache.h); 0: none */
+		long cached_auth_timeout;
 		/* TLS for officers on other hosts: the server listens on
 		 * tls_address:tls_port (0: not) with tls_cert and tls_key; a
 		 * client with url set uses it instead of the socket, checking

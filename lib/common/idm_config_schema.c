@@ -50,6 +50,7 @@ static const struct range ranges[] = {
 	{ "service", "threads", 1, 256, "connections" },
 	{ "service", "max_refusals", 1, 10000, "refusals" },
 	{ "service", "refusal_window", 1, 86400, "seconds" },
+	{ "service", "cached_auth_timeout", 0, 3600, "seconds" },
 	{ "service", "tls_port", 0, 65535, "" },
 	{ "login", "idle_timeout", 0, 86400, "seconds" },
 };
@@ -483,6 +484,7 @@ cfg_t *idm_config_schema_init(cfg_errfunc_t errfunc)
 					    CFG_INT("threads", 16, CFGF_NONE),
 					    CFG_INT("max_refusals", 10, CFGF_NONE),
 					    CFG_INT("refusal_window", 60, CFGF_NONE),
+					    CFG_INT("cached_auth_timeout", 60, CFGF_NONE),
 					    CFG_STR("accesslog_dn", "cn=accesslog", CFGF_NONE),
 					    CFG_INT("tls_port", 0, CFGF_NONE),
 					    CFG_STR("tls_address", "0.0.0.0", CFGF_NONE),

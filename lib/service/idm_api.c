@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "idm_api_ops.h"
+#include "idm_authcache.h"
 #include "idm_error.h"
 #include "idm_operator.h"
 
@@ -76,6 +78,7 @@ static void capture_fn(void *data, int priority, const char *msg)
 		json_array_append_new(c->messages, json_pack("{s:i, s:o}", "priority", priority,
 							     "text", idm_api_text(msg)));
 }
+
 /* The service's own connection: the identity that alone writes. */
 static int open_writer(const struct idm_config *cfg, const struct idm_log *log, struct idm_dir **out)
 {
@@ -86,6 +89,67 @@ static int open_writer(const struct idm_config *cfg, const struct idm_log *log, 
 	}
 	return idm_dir_open_identity(cfg, log, cfg->service.bind_dn,
 				     cfg->service.bind_password_file, out);
+}
+
+/* A request that a bind as the operator, or the cache of a recent one,
+ * confirmed (idm_authcache.h): the operator's checks made on the entry as
+ * it is now, op->d the service's own connection. */
+static int authenticate(const struct idm_config *cfg, const struct idm_log *log,
+			struct idm_api_request *req, struct idm_operator **op)
+{
+	struct idm_authcache *cache = req->auth_cache;
+	const char *uid = req->operator_uid;
+	uint8_t state[IDM_AUTHCACHE_STATE_LEN], now_state[IDM_AUTHCACHE_STATE_LEN];
+	struct idm_authcache_hit hit;
+	struct idm_account *a = NULL;
+	struct idm_dir *writer = NULL;
+	bool keep = false;
+	int r = open_writer(cfg, log, &writer);
+
+	*op = NULL;
+	if (r < 0)
+		return r;
+	if (idm_authcache_match(cache, uid, req->password, &hit)) {
+		/* checked again in full, silently: a refusal is the bind's to say */
+		r = idm_operator_accept(cfg, NULL, uid, hit.dn, &writer, op);
+		if (r == IDM_OK && idm_authcache_state((*op)->d, hit.dn, now_state) == IDM_OK &&
+		    memcmp(now_state, hit.state, sizeof(now_state)) == 0 &&
+		    (*op)->roles == hit.roles) {
+			idm_logf(log, LOG_DEBUG,
+				 "operator %s: password as verified by a bind %ld s ago "
+				 "(service.cached_auth_timeout)",
+				 uid, hit.age);
+			free(hit.dn);
+			return IDM_OK;
+		}
+		if (r == IDM_OK) { /* the entry changed since: the directory decides */
+			writer = (*op)->d;
+			(*op)->d = NULL;
+			idm_operator_free(*op);
+			*op = NULL;
+		}
+		idm_logf(log, LOG_DEBUG, "operator %s: the entry changed since its cached bind; binding",
+			 uid);
+		idm_authcache_drop(cache, uid);
+		free(hit.dn);
+	}
+	/* The state a bind is cached with is read before the bind: a change
+	 * made after it (a new password) is a change the next request sees. */
+	if (idm_authcache_on(cache) && idm_account_lookup(writer, cfg, uid, &a) == IDM_OK &&
+	    idm_authcache_state(writer, a->dn, state) == IDM_OK)
+		keep = true;
+	r = idm_operator_login(cfg, log, uid, req->password, IDM_OPERATOR_ACT, op);
+	if (r == IDM_OK) {
+		if (keep && strcasecmp(a->dn, (*op)->dn) == 0)
+			idm_authcache_put(cache, uid, (*op)->dn, req->password, state, (*op)->roles);
+		idm_dir_close((*op)->d);
+		(*op)->d = writer;
+		writer = NULL;
+	}
+	explicit_bzero(state, sizeof(state));
+	idm_account_free(a);
+	idm_dir_close(writer);
+	return r;
 }
 
 static json_t *handle(const struct idm_config *cfg, const struct idm_log *log,
@@ -99,21 +163,13 @@ static json_t *handle(const struct idm_config *cfg, const struct idm_log *log,
 			  .result = json_object(),
 			  .emit = emit,
 			  .emit_ctx = emit_ctx };
-	struct idm_dir *writer = NULL;
-	int r;
+	int r = authenticate(cfg, &clog, req, &c.op);
 
-	r = idm_operator_login(cfg, &clog, req->operator_uid, req->password, IDM_OPERATOR_ACT,
-			       &c.op);
 	/* The directory has said who this is: the password is not needed again. */
 	explicit_bzero(req->password, strlen(req->password));
 	req->authenticated = r == IDM_OK;
 	if (r == IDM_OK)
-		r = open_writer(cfg, &clog, &writer);
-	if (r == IDM_OK) {
-		idm_dir_close(c.op->d);
-		c.op->d = writer;
 		r = req->op->run(&c);
-	}
 	idm_operator_free(c.op);
 	*code = r;
 	return answer(r, cap.messages, c.result);

@@ -13,8 +13,10 @@
  * with one sentence naming the member, before anything else is done.
  * idm_api_handle() then authenticates the operator exactly as a login of
  * the command does (idm_operator_login: a bind as them, so the directory's
- * lockout counts; a temporary or expired password can do nothing here),
- * forgets the password, and runs the core function of the op with the
+ * lockout counts; a temporary or expired password can do nothing here) --
+ * or, within service.cached_auth_timeout of such a bind with the same
+ * password, against idmgrd's memory of it, every check but the bind made
+ * again on the entry as it is now (idm_authcache.h) -- forgets the password, and runs the core function of the op with the
  * operator's connection replaced by the service's own, bound as
  * service.bind_dn -- the only identity the ACLs let write.  The rules
  * (roles, separation of duties, states) are the core's; nothing the client
@@ -46,6 +48,7 @@
 #define IDM_API_VERSION_PATH "/v1/version"
 
 struct idm_api_op;
+struct idm_authcache;
 
 struct idm_api_request {
 	char *operator_uid;
@@ -53,6 +56,9 @@ struct idm_api_request {
 	const struct idm_api_op *op;
 	json_t *args;       /* checked against the op's table */
 	bool verbose;       /* pass LOG_DEBUG messages back too */
+	/* set by the caller after parsing: idmgrd's memory of recent binds
+	 * (idm_authcache.h); NULL binds as the operator every time */
+	struct idm_authcache *auth_cache;
 	bool authenticated; /* set by idm_api_handle() once the operator's bind and
 			       account checks passed: a refusal before that is a
 			       refused login (rate-limited by idmgrd) */
