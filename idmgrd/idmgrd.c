@@ -40,11 +40,13 @@
 
 #include "idm_api.h"
 #include "idm_authcache.h"
+#include "idm_dirpool.h"
 #include "idm_config.h"
 #include "idm_dir.h"
 #include "idm_error.h"
 #include "idm_log.h"
 #include "idm_ratelimit.h"
+#include "idm_scheduled.h"
 #include "idm_secret.h"
 #include "idm_writer.h"
 
@@ -53,6 +55,7 @@ struct server {
 	struct idm_log log;
 	struct idm_ratelimit *by_operator, *by_peer;
 	struct idm_authcache *auth_cache; /* officers' recent binds */
+	struct idm_dirpool *writers;      /* its own connections, kept open */
 	bool foreground; /* messages to stderr too */
 	/* the writer's lease (idm_writer.h), kept by the lease thread */
 	struct idm_writer *lease;
@@ -382,6 +385,7 @@ static enum MHD_Result call(struct server *s, struct MHD_Connection *conn, struc
 		return send_json(conn, MHD_HTTP_BAD_REQUEST, idm_api_refusal(r, why));
 	}
 	req->auth_cache = s->auth_cache;
+	req->writers = s->writers;
 	if (!atomic_load(&s->writer)) {
 		idm_logf(&s->log, LOG_WARNING, "request from %s: %s refused: not the writer", peer,
 			 idm_api_op_name(req->op));
@@ -617,10 +621,14 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: idmgrd [-c FILE] [-f] [-p PIDFILE] [-t] [-v]\n"
+		"       idmgrd [-c FILE] -R DAYS\n"
 		"  -c FILE     configuration (default %s)\n"
 		"  -f          also write warnings to stderr (systemd, the sandbox)\n"
 		"  -p PIDFILE  write the process id there once serving\n"
 		"  -t          check the configuration and secret files, then exit\n"
+		"  -R DAYS     reconcile slapd's log of writes of the last DAYS days (0: all)\n"
+		"              with the audit trail, as idmgrd's identity; print, exit 1 on\n"
+		"              any write no audited action explains (the monthly timer)\n"
 		"  -v          log debug messages too\n"
 		"See idmgrd(8).\n",
 		IDM_DEFAULT_CONFIG);
@@ -649,6 +657,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "check", no_argument, NULL, 't' },
+		{ "reconcile", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -659,6 +668,8 @@ int main(int argc, char **argv)
 	char *tls_cert = NULL, *tls_key = NULL;
 	struct idm_dir *probe = NULL;
 	bool check_only = false, lease_started = false;
+	long reconcile_days = -1;
+	char *end;
 	sigset_t sigs;
 	int c, fd = -1, sig = 0, status = 2, r;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
@@ -666,12 +677,24 @@ int main(int argc, char **argv)
 
 	s.log.fn = log_sink;
 	s.log.data = &s;
-	while ((c = getopt_long(argc, argv, "c:fp:tvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fp:tR:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 'f': s.foreground = true; break;
 		case 'p': pidfile = optarg; break;
 		case 't': check_only = s.foreground = true; break;
+		case 'R':
+			errno = 0;
+			reconcile_days = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || reconcile_days < 0 ||
+			    reconcile_days > 36500) {
+				fprintf(stderr, "idmgrd: -R: \"%s\" is not a number of days (0 to "
+						"36500)\n",
+					optarg);
+				return 2;
+			}
+			s.foreground = true;
+			break;
 		case 'v': s.log.debug = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -691,6 +714,12 @@ int main(int argc, char **argv)
 		idm_logf(&s.log, LOG_ERR, "%s: not starting", config_path);
 		goto out;
 	}
+	if (reconcile_days >= 0) {
+		long found = 0;
+		r = idm_scheduled_reconcile(s.cfg, &s.log, reconcile_days, stdout, &found);
+		status = r == IDM_OK ? (found ? 1 : 0) : r == IDM_EUNAVAIL ? 3 : 2;
+		goto out;
+	}
 	if (check_only) {
 		printf("%s: configuration OK for idmgrd %s (socket %s, identity %s)\n", config_path,
 		       PACKAGE_VERSION, s.cfg->service.socket, s.cfg->service.bind_dn);
@@ -703,7 +732,8 @@ int main(int argc, char **argv)
 	s.by_peer =
 		idm_ratelimit_new(s.cfg->service.max_refusals * 5, s.cfg->service.refusal_window);
 	s.auth_cache = idm_authcache_new(s.cfg->service.cached_auth_timeout);
-	if (!s.by_operator || !s.by_peer || !s.auth_cache)
+	s.writers = idm_dirpool_new();
+	if (!s.by_operator || !s.by_peer || !s.auth_cache || !s.writers)
 		goto out;
 
 	/* SIGPIPE: a client killed mid-answer must not kill the service. */
@@ -794,6 +824,7 @@ out:
 	idm_ratelimit_free(s.by_operator);
 	idm_ratelimit_free(s.by_peer);
 	idm_authcache_free(s.auth_cache); /* wiped */
+	idm_dirpool_free(s.writers);
 	idm_config_free(s.cfg);
 	closelog();
 	return status;

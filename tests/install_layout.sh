@@ -48,7 +48,7 @@ inbin=$(cd "$dest$bindir" && ls)
 [ "$inbin" = idmgr ] || fail "$bindir holds more than idmgr: $inbin"
 
 if [ -n "$unitdir" ]; then
-	for unit in idmgr-sweep.service idmgr-sweep.timer idmgrd.service; do
+	for unit in idmgr-sweep.service idmgr-sweep.timer idmgr-reconcile.service idmgrd.service; do
 		[ -f "$dest$unitdir/$unit" ] || fail "no $unit in $unitdir"
 	done
 	grep -qx "ExecStart=$bindir/idmgr -c $sysconfdir/idmgr/idmgr.conf .*" \
@@ -56,6 +56,7 @@ if [ -n "$unitdir" ]; then
 		fail "idmgr-sweep.service does not run $bindir/idmgr with $sysconfdir/idmgr/idmgr.conf"
 fi
 for f in "$dest$unitdir/idmgr-sweep.service" "$dest$unitdir/idmgr-sweep.timer" \
+	"$dest$unitdir/idmgr-reconcile.service" \
 	$(find "$dest" -name idmgr-sweep.cron); do
 	[ -z "$unitdir" ] && case $f in *.service|*.timer) continue ;; esac
 	! grep -q '@[a-z]*@' "$f" || fail "unsubstituted @name@ in $f"

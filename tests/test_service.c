@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -621,6 +622,62 @@ START_TEST(item4_reconcile_names_the_rootdn_write)
 }
 END_TEST
 
+/* Threat model 4, R-AUD-1, R-REV-1: the monthly timer reconciles too.
+ * idmgr-sweep.timer starts idmgr-sweep.service, which pulls in
+ * idmgr-reconcile.service after the sweep; that unit's own command (as
+ * built, with the sandbox's configuration and idmgrd in place of the
+ * installed paths) lists the directory administrator's write and exits 1,
+ * on idmgrd's identity, with no officer's password. */
+static char *unit_text(const char *name)
+{
+	char path[PATH_MAX], *text;
+
+	snprintf(path, sizeof(path), "%s/conf/%s", getenv("IDMGR_BUILDDIR"), name);
+	text = slurp(path);
+	ck_assert_msg(text != NULL, "%s: not built", path);
+	return text;
+}
+
+START_TEST(monthly_timer_reconciles)
+{
+	char *timer = unit_text("idmgr-sweep.timer"), *sweep = unit_text("idmgr-sweep.service");
+	char *unit = unit_text("idmgr-reconcile.service"), *line, *argv[16], *out = NULL,
+	     *err = NULL, *save = NULL;
+	int argc = 0, st;
+
+	ck_assert_ptr_null(strstr(timer, "\nUnit=")); /* it starts idmgr-sweep.service */
+	ck_assert_ptr_nonnull(strstr(sweep, "\nWants=network-online.target idmgr-reconcile.service\n"));
+	ck_assert_ptr_nonnull(strstr(sweep, "\nBefore=idmgr-reconcile.service\n"));
+	line = strstr(unit, "\nExecStart=");
+	ck_assert_ptr_nonnull(line);
+	line += strlen("\nExecStart=");
+	line[strcspn(line, "\n")] = '\0';
+	for (char *a = strtok_r(line, " ", &save); a && argc < 15; a = strtok_r(NULL, " ", &save))
+		argv[argc++] = a;
+	argv[argc] = NULL;
+	ck_assert_msg(argc >= 3 && strcmp(strrchr(argv[0], '/'), "/idmgrd") == 0 &&
+			      strcmp(argv[1], "-c") == 0,
+		      "ExecStart=%s", line);
+	argv[0] = getenv("IDMGRD_BIN");
+	argv[2] = sb.conf;
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: cn=security_manager,ou=roles," IDMGR "\n"
+						 "changetype: modify\nadd: member\n"
+						 "member: uid=ito,ou=people,dc=example,dc=org\n"),
+			 0);
+	st = run_cmd(argv, NULL, &out, &err);
+	ck_assert_msg(st == 1 && strstr(out, "modify   cn=security_manager,ou=roles,ou=idmgr,"
+					     "dc=example,dc=org by cn=admin,dc=example,dc=org "
+					     "(member)") &&
+			      strstr(out, "are explained by no audited action"),
+		      "exit %d:\n%s%s", st, out, err);
+	free(out);
+	free(err);
+	free(timer);
+	free(sweep);
+	free(unit);
+}
+END_TEST
+
 /* Threat model 3 and 4: "rename ou=audit away and create an empty one":
  * officers cannot (item3_audit_trail_untouchable); when the directory
  * administrator does, audit verify names the replaced container, whose
@@ -1087,6 +1144,7 @@ static Suite *service_suite(void)
 	tcase_add_test(tc, changed_request_voids_its_approvals);
 	tcase_add_test(tc, number_pool_below_minimum_hands_out_nothing);
 	tcase_add_test(tc, item4_reconcile_names_the_rootdn_write);
+	tcase_add_test(tc, monthly_timer_reconciles);
 	tcase_add_test(tc, replaced_audit_container_is_named);
 	suite_add_tcase(s, tc);
 

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -238,6 +239,22 @@ void idm_dir_close(struct idm_dir *d)
 const struct idm_log *idm_dir_log(const struct idm_dir *d)
 {
 	return d->log;
+}
+
+void idm_dir_set_log(struct idm_dir *d, const struct idm_log *log)
+{
+	d->log = log;
+}
+
+bool idm_dir_idle_ok(struct idm_dir *d)
+{
+	struct pollfd p = { .fd = -1, .events = POLLIN };
+
+	if (!d->ld || ldap_get_option(d->ld, LDAP_OPT_DESC, &p.fd) != LDAP_OPT_SUCCESS || p.fd < 0)
+		return false;
+	/* nothing is owed on an idle connection: anything readable is the
+	 * server's notice of disconnection or its end of file */
+	return poll(&p, 1, 0) == 0;
 }
 
 LDAP *idm_dir_ldap(struct idm_dir *d)

@@ -41,6 +41,12 @@ void idm_dir_close(struct idm_dir *d);
 
 LDAP *idm_dir_ldap(struct idm_dir *d);
 const struct idm_log *idm_dir_log(const struct idm_dir *d);
+/* Where d's messages go from now on (a connection kept for reuse by the
+ * next caller, idmgrd's pool: idm_dirpool.h). */
+void idm_dir_set_log(struct idm_dir *d, const struct idm_log *log);
+/* An idle connection still open: the server has sent nothing on it (an
+ * end of file, a notice of disconnection) since its last answer. */
+bool idm_dir_idle_ok(struct idm_dir *d);
 /* The URI of the server now in use. */
 const char *idm_dir_uri(const struct idm_dir *d);
 

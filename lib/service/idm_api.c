@@ -7,6 +7,7 @@
 
 #include "idm_api_ops.h"
 #include "idm_authcache.h"
+#include "idm_dirpool.h"
 #include "idm_error.h"
 #include "idm_operator.h"
 
@@ -79,18 +80,6 @@ static void capture_fn(void *data, int priority, const char *msg)
 							     "text", idm_api_text(msg)));
 }
 
-/* The service's own connection: the identity that alone writes. */
-static int open_writer(const struct idm_config *cfg, const struct idm_log *log, struct idm_dir **out)
-{
-	*out = NULL;
-	if (!*cfg->service.bind_dn) {
-		idm_logf(log, LOG_ERR, "%s: service: bind_dn is not set", cfg->path);
-		return IDM_ECONFIG;
-	}
-	return idm_dir_open_identity(cfg, log, cfg->service.bind_dn,
-				     cfg->service.bind_password_file, out);
-}
-
 /* A request that a bind as the operator, or the cache of a recent one,
  * confirmed (idm_authcache.h): the operator's checks made on the entry as
  * it is now, op->d the service's own connection. */
@@ -104,7 +93,8 @@ static int authenticate(const struct idm_config *cfg, const struct idm_log *log,
 	struct idm_account *a = NULL;
 	struct idm_dir *writer = NULL;
 	bool keep = false;
-	int r = open_writer(cfg, log, &writer);
+	/* the service's own connection: the identity that alone writes */
+	int r = idm_dirpool_get(req->writers, cfg, log, &writer);
 
 	*op = NULL;
 	if (r < 0)
@@ -148,7 +138,7 @@ static int authenticate(const struct idm_config *cfg, const struct idm_log *log,
 	}
 	explicit_bzero(state, sizeof(state));
 	idm_account_free(a);
-	idm_dir_close(writer);
+	idm_dirpool_put(req->writers, writer, r != IDM_EUNAVAIL);
 	return r;
 }
 
@@ -170,6 +160,10 @@ static json_t *handle(const struct idm_config *cfg, const struct idm_log *log,
 	req->authenticated = r == IDM_OK;
 	if (r == IDM_OK)
 		r = req->op->run(&c);
+	if (c.op) { /* the connection goes back for the next request */
+		idm_dirpool_put(req->writers, c.op->d, r != IDM_EUNAVAIL && r != IDM_EIO);
+		c.op->d = NULL;
+	}
 	idm_operator_free(c.op);
 	*code = r;
 	return answer(r, cap.messages, c.result);

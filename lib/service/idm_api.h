@@ -49,6 +49,7 @@
 
 struct idm_api_op;
 struct idm_authcache;
+struct idm_dirpool;
 
 struct idm_api_request {
 	char *operator_uid;
@@ -59,6 +60,9 @@ struct idm_api_request {
 	/* set by the caller after parsing: idmgrd's memory of recent binds
 	 * (idm_authcache.h); NULL binds as the operator every time */
 	struct idm_authcache *auth_cache;
+	/* likewise: its connections as service.bind_dn, kept open between
+	 * requests (idm_dirpool.h); NULL opens one for each request */
+	struct idm_dirpool *writers;
 	bool authenticated; /* set by idm_api_handle() once the operator's bind and
 			       account checks passed: a refusal before that is a
 			       refused login (rate-limited by idmgrd) */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "idm_authcache.h"
@@ -115,7 +116,11 @@ struct idm_authcache *idm_authcache_new(long timeout)
 	if (!c)
 		return NULL;
 	c->timeout = timeout < 0 ? 0 : timeout;
+	/* key and hashes never to swap, where the limit allows (best effort:
+	 * the passwords themselves pass through unlocked memory anyway) */
+	(void)mlock(c, sizeof(*c));
 	if (idm_random_bytes(c->key, sizeof(c->key)) < 0) {
+		(void)munlock(c, sizeof(*c));
 		free(c);
 		return NULL;
 	}
@@ -150,6 +155,7 @@ void idm_authcache_free(struct idm_authcache *c)
 	pthread_cond_destroy(&c->wake);
 	pthread_mutex_destroy(&c->mu);
 	explicit_bzero(c->key, sizeof(c->key));
+	(void)munlock(c, sizeof(*c));
 	free(c);
 }
 
