@@ -130,6 +130,12 @@ START_TEST(init_moves_the_old_state_into_slapd)
 	struct idm_argon2_params max;
 	char *temp = old_password("tanaka-temp");
 
+	/* ito as a version between would have left an account whose first
+	 * temporary password was claimed but not issued yet */
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=ito,ou=people,dc=example,dc=org\n"
+						 "changetype: modify\nreplace: idmLoginCount\n"
+						 "idmLoginCount: -1\n"),
+			 0);
 	ck_assert_int_eq(run_init(&out), 0);
 	ck_assert_msg(strstr(out, "cn=standard,ou=policies,dc=example,dc=org"), "%s", out);
 	ck_assert_msg(strstr(out, "cn=privileged,ou=policies,dc=example,dc=org"), "%s", out);
@@ -172,6 +178,21 @@ START_TEST(init_moves_the_old_state_into_slapd)
 	v[strcspn(v, "\n")] = '\0';
 	idm_hash_bounds(&sb.cfg->argon2, &max);
 	ck_assert_int_eq(idm_hash_verify(v, temp, strlen(temp), &max), IDM_OK);
+	free(v);
+
+	/* idmLoginCount gone; the first-password claim in its own attribute:
+	 * issued (0), not yet (-1) */
+	v = read_attr("sato", "idmLoginCount");
+	ck_assert_str_eq(v, "");
+	free(v);
+	v = read_attr("sato", "idmFirstPasswordIssued");
+	ck_assert_str_eq(v, "TRUE\n");
+	free(v);
+	v = read_attr("ito", "idmLoginCount");
+	ck_assert_str_eq(v, "");
+	free(v);
+	v = read_attr("ito", "idmFirstPasswordIssued");
+	ck_assert_str_eq(v, "FALSE\n");
 	free(v);
 
 	/* a user: age moved, default policy */

@@ -39,28 +39,29 @@ static int group_member(const struct apply *a, const char *cn, int op)
 /* The registered account's first temporary password: of two runs of one
  * apply racing, only one writes it (and prints it); the other finds it
  * issued and prints none.  The claim is a compare-and-swap on
- * idmLoginCount, -1 until a password is issued (or absent, for an account
- * an older version made: then an add, which fails once a value is there).
- * A run that died between claim and password leaves none: "idmgr user
- * reset-password" issues one.  (A claim retried on another server after a
- * failure cannot tell its own success from a racing run's: both would
- * issue; idm_dir.h.) */
-#define NO_PASSWORD_YET "-1"
+ * idmFirstPasswordIssued, FALSE until a password is issued (or absent,
+ * for an account an older version made: then an add, which fails once a
+ * value is there).  A run that died between claim and password leaves
+ * none: "idmgr user reset-password" issues one.  (A claim retried on
+ * another server after a failure cannot tell its own success from a
+ * racing run's: both would issue; idm_dir.h.) */
+#define CLAIM "idmFirstPasswordIssued"
+#define NO_PASSWORD_YET "FALSE"
 static int issue_first_password(const struct apply *a)
 {
 	struct idm_mods *m = idm_mods_new();
 	char *dn = NULL;
 	int r = account_dn(a, &dn);
 
-	idm_mods_add(m, LDAP_MOD_DELETE, "idmLoginCount", NO_PASSWORD_YET);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmLoginCount", "0");
+	idm_mods_add(m, LDAP_MOD_DELETE, CLAIM, NO_PASSWORD_YET);
+	idm_mods_add(m, LDAP_MOD_ADD, CLAIM, "TRUE");
 	if (r == IDM_OK) {
 		r = idm_dir_apply(a->op->d, dn, m);
 		m = NULL;
 	}
 	if (r == IDM_ENOVALUE) {
 		m = idm_mods_new();
-		idm_mods_add(m, LDAP_MOD_ADD, "idmLoginCount", "0");
+		idm_mods_add(m, LDAP_MOD_ADD, CLAIM, "TRUE");
 		r = idm_dir_apply(a->op->d, dn, m);
 		m = NULL;
 		if (r == IDM_ESCHEMA)
@@ -201,7 +202,7 @@ static int apply_register(struct apply *a)
 			.gid_number = gid,
 		});
 		idm_mods_add(m, LDAP_MOD_ADD, "idmRequestId", a->req->id);
-		idm_mods_add(m, LDAP_MOD_ADD, "idmLoginCount", NO_PASSWORD_YET);
+		idm_mods_add(m, LDAP_MOD_ADD, CLAIM, NO_PASSWORD_YET);
 		if (f->valid_until)
 			idm_effect_valid_until(m, LDAP_MOD_ADD, f->valid_until);
 		for (size_t i = 0; i < f->n_shared_with; i++)

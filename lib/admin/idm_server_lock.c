@@ -229,6 +229,7 @@ static int upgrade_one(void *ctx, LDAP *ld, LDAPMessage *e)
 	struct idm_mods *m = idm_mods_new();
 	char *count = idm_entry_value(ld, e, "idmFailureCount");
 	char *logins = idm_entry_value(ld, e, "idmLoginCount");
+	char *claim = idm_entry_value(ld, e, "idmFirstPasswordIssued");
 	char *hard = idm_entry_value(ld, e, "idmHardLockTime");
 	char *start = idm_entry_value(ld, e, "pwdStartTime");
 	char *until = idm_entry_value(ld, e, "idmValidUntil");
@@ -247,13 +248,19 @@ static int upgrade_one(void *ctx, LDAP *ld, LDAPMessage *e)
 		idm_mods_add(m, LDAP_MOD_DELETE, "idmFailureCount", NULL);
 		any = true;
 	}
-	if (logins && strtol(logins, NULL, 10) > 0) {
+	if (logins) {
 		/* a count the user could reset: one that had reached max_logins
-		 * becomes the server's demand for a change (0 and -1 are idmgrd's
-		 * claim of the first temporary password, idm_apply.c: kept) */
+		 * becomes the server's demand for a change.  -1 was idmgrd's
+		 * claim of a first temporary password not issued yet (the
+		 * versions before idmFirstPasswordIssued): it stays a claim;
+		 * any other value means the account's password was issued. */
+		long n = strtol(logins, NULL, 10);
 		p = idm_account_policy(u->cfg, a);
-		if (p && p->max_logins > 0 && strtol(logins, NULL, 10) >= p->max_logins)
+		if (p && p->max_logins > 0 && n >= p->max_logins)
 			idm_mods_add(m, LDAP_MOD_REPLACE, "pwdReset", "TRUE");
+		if (!claim)
+			idm_mods_add(m, LDAP_MOD_ADD, "idmFirstPasswordIssued",
+				     n < 0 ? "FALSE" : "TRUE");
 		idm_mods_add(m, LDAP_MOD_DELETE, "idmLoginCount", NULL);
 		any = true;
 	}
@@ -276,6 +283,7 @@ out:
 	idm_account_free(a);
 	free(count);
 	free(logins);
+	free(claim);
 	free(hard);
 	free(start);
 	free(until);
@@ -286,7 +294,8 @@ out:
 int idm_server_lock_upgrade(struct idm_dir *d, const struct idm_config *cfg,
 			    idm_ppolicy_note_fn note, void *ctx)
 {
-	static const char *const extra[] = { "idmLoginCount", "pwdStartTime", "pwdEndTime", NULL };
+	static const char *const extra[] = { "idmLoginCount", "idmFirstPasswordIssued",
+					     "pwdStartTime", "pwdEndTime", NULL };
 	static const char filter[] =
 		"(&(objectClass=idmAccount)(|(idmFailureCount=*)(idmLoginCount=*)"
 		"(&(!(idmStatus=active))(!(pwdStartTime=*)))(&(idmValidUntil=*)(!(pwdEndTime=*)))))";

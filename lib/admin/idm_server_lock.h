@@ -19,7 +19,8 @@
  * the hard-limit mark (idmHardLockTime) when it had reached the limit and is
  * removed; the obsolete idmLoginCount becomes the server's demand for a
  * change (pwdReset) when it had reached the policy's max_logins and is
- * removed; an account that is not active gets its server-side lock
+ * removed, its value also moving to idmFirstPasswordIssued (-1, idmgrd's
+ * claim of a first password not issued yet: FALSE; else TRUE); an account that is not active gets its server-side lock
  * (pwdStartTime); idmValidUntil gets its pwdEndTime. */
 #ifndef IDM_SERVER_LOCK_H
 #define IDM_SERVER_LOCK_H
