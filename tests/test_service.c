@@ -622,6 +622,57 @@ START_TEST(item4_reconcile_names_the_rootdn_write)
 }
 END_TEST
 
+/* Threat model 4: reconcile's blind spot closed.  ppolicy's own lock
+ * (three wrong binds of a privileged ID) is explained; the directory
+ * administrator unlocking the account by deleting pwdAccountLockedTime
+ * alone -- which looked like ppolicy's unlock -- is named, and so is a
+ * lock set by hand.  (ppolicy removes a lock only with the failures, in
+ * one modify, when a bind succeeds after the lock ran out.) */
+START_TEST(item4_reconcile_names_the_rootdn_unlock)
+{
+	char since[IDM_GENTIME_LEN], *out = NULL, *err = NULL, *lock;
+	struct idm_dir *d = NULL;
+
+	sleep(1);
+	idm_time_format(time(NULL), since);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, "uid=ito," PEOPLE, "not ito's 1!", &d),
+				 IDM_EAUTH);
+		ck_assert_ptr_null(d);
+	}
+	lock = state_of("uid=ito," PEOPLE, "pwdAccountLockedTime");
+	ck_assert_msg(*lock, "ppolicy did not lock ito");
+	free(lock);
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "audit", "reconcile", "--since", since,
+				  NULL),
+			 0);
+	ck_assert_msg(strstr(out, "is explained"), "%s", out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=ito," PEOPLE "\nchangetype: modify\n"
+						 "delete: pwdAccountLockedTime\n"),
+			 0);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=watanabe," PEOPLE "\nchangetype: modify\n"
+						 "add: pwdAccountLockedTime\n"
+						 "pwdAccountLockedTime: 000001010000Z\n"),
+			 0);
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "audit", "reconcile", "--since", since,
+				  NULL),
+			 1);
+	ck_assert_msg(strstr(out, "modify   uid=ito,ou=people,dc=example,dc=org by "
+				  "cn=admin,dc=example,dc=org (pwdAccountLockedTime)") &&
+			      strstr(out, "modify   uid=watanabe,ou=people,dc=example,dc=org by "
+					  "cn=admin,dc=example,dc=org (pwdAccountLockedTime)") &&
+			      strstr(out, "2 of "),
+		      "%s", out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: uid=watanabe," PEOPLE "\nchangetype: modify\n"
+						 "delete: pwdAccountLockedTime\n"),
+			 0);
+}
+END_TEST
+
 /* Threat model 4, R-AUD-1, R-REV-1: the monthly timer reconciles too.
  * idmgr-sweep.timer starts idmgr-sweep.service, which pulls in
  * idmgr-reconcile.service after the sweep; that unit's own command (as
@@ -1145,6 +1196,7 @@ static Suite *service_suite(void)
 	tcase_add_test(tc, number_pool_below_minimum_hands_out_nothing);
 	tcase_add_test(tc, item4_reconcile_names_the_rootdn_write);
 	tcase_add_test(tc, monthly_timer_reconciles);
+	tcase_add_test(tc, item4_reconcile_names_the_rootdn_unlock);
 	tcase_add_test(tc, replaced_audit_container_is_named);
 	suite_add_tcase(s, tc);
 

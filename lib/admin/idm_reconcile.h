@@ -9,7 +9,10 @@
  * bookkeeping (a modify that changes only pwdFailureTime, pwdAccountLockedTime,
  * pwdChangedTime, pwdGraceUseTime, pwdLastSuccess, authTimestamp and the
  * server's operational attributes: what ppolicy and lastbind write, as the
- * rootdn, on binds).  Everything else is listed: the directory
+ * rootdn, on binds -- as ppolicy writes them only: pwdAccountLockedTime
+ * set together with the failure that locked, removed only under a policy
+ * with a lockout_duration and at least that long after the lock logged
+ * before it; a lock or an unlock by hand is listed).  Everything else is listed: the directory
  * administrator's writes (idmgr init's among them: give --since after it),
  * and those of any writer the ACLs forgot.  Reading reqMod needs idmgrd's
  * identity; the findings name the attributes a write changed, never their
