@@ -20,7 +20,8 @@ done <"$top/tests/fuzz_api.seeds"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I"$build" -I"$top/lib/common" -I"$top/lib/login" -I"$top/lib/admin" -I"$top/lib/service" \
 	$(pkg-config --cflags jansson ldap) \
-	"$top/tests/fuzz_api.c" "$top"/lib/service/idm_api*.c \
+	"$top/tests/fuzz_api.c" "$top"/lib/service/idm_api*.c "$top/lib/service/idm_authcache.c" \
+	"$top/lib/service/idm_dirpool.c" \
 	"$build/lib/.libs/libidmgr_admin.a" "$build/lib/.libs/libidmgr.a" \
 	$(pkg-config --libs jansson ldap libconfuse libargon2 nettle) -lpthread \
 	-o "$work/fuzz_api"
