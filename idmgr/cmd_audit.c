@@ -1,9 +1,7 @@
 /* idmgr audit show|verify: the tamper-evident audit trail (R-AUD-1). */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "client.h"
 #include "cmd.h"
@@ -11,12 +9,6 @@
 #include "idm_error.h"
 #include "idm_operator.h"
 #include "idm_time.h"
-
-static const char audit_usage[] =
-	"usage: idmgr audit show [--since YYYY-MM-DD] [--format text|json]\n"
-	"       idmgr audit verify\n"
-	"       idmgr audit reconcile [--since DATE|YYYYMMDDHHMMSSZ] "
-	"[--format text|json]\n";
 
 struct show_ctx {
 	enum output_format format;
@@ -56,16 +48,18 @@ static void report(void *ctx, long seq, const char *problem)
 
 /* audit reconcile runs in idmgrd, which alone reads slapd's log of writes
  * whole; the auditor gets which attributes each unexplained write changed. */
-static int reconcile(struct cmd_ctx *ctx, const struct idm_config *cfg, const char *since)
+int cmd_audit_reconcile(struct cmd_ctx *ctx, struct cmd_call *c)
 {
+	const char *since = cmd_opt(c, "since");
 	json_t *res = NULL, *w, *list;
 	long checked;
 	size_t i;
-	int r = client_call(ctx, cfg, "audit.reconcile", json_pack("{s:s?}", "since", since), &res);
+	int r = client_call(ctx, c->cfg, "audit.reconcile", json_pack("{s:s?}", "since", since),
+			    &res);
 
 	if (r < 0) {
 		json_decref(res);
-		return exit_status(r);
+		return r;
 	}
 	list = json_object_get(res, "unexplained");
 	checked = (long)json_integer_value(json_object_get(res, "checked"));
@@ -90,104 +84,37 @@ static int reconcile(struct cmd_ctx *ctx, const struct idm_config *cfg, const ch
 			printf("every one of %ld logged writes%s%s is explained\n", checked,
 			       since ? " since " : "", since ? since : "");
 	}
-	r = json_array_size(list) ? EXIT_REFUSED : EXIT_DONE;
+	r = json_array_size(list) ? IDM_ESTATE : IDM_OK;
 	json_decref(res);
 	return r;
 }
 
-int cmd_audit(struct cmd_ctx *ctx, int argc, char **argv)
+int cmd_audit_show(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	static const struct option opts[] = {
-		{ "since", required_argument, NULL, 's' },
-		{ "format", required_argument, NULL, 'F' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct idm_config *cfg = NULL;
-	struct idm_operator *op = NULL;
-	const char *sub, *since_text = NULL;
-	time_t since = 0;
-	int c, r, f;
+	struct show_ctx s = { ctx->format, output_list_begin(ctx->format, NULL) };
+	int r = idm_audit_list(c->op->d, c->cfg, cmd_opt_time(c, "since"), show_one, &s);
 
-	if (argc < 2) {
-		fputs(audit_usage, stderr);
-		return EXIT_INVALID;
+	return output_list_end(s.format, s.array, r);
+}
+
+int cmd_audit_verify(struct cmd_ctx *ctx, struct cmd_call *c)
+{
+	int bad = 0, r;
+	long n = 0;
+
+	(void)ctx;
+	r = idm_audit_verify(c->op->d, c->cfg, NULL, report, &bad, &n);
+	if (r == IDM_ESTATE)
+		r = IDM_OK; /* the problems were reported */
+	if (r == IDM_OK)
+		r = idm_audit_verify_writers(c->op->d, c->cfg, report, &bad, NULL);
+	if (r == IDM_ESTATE)
+		r = IDM_OK;
+	if (r == IDM_OK && bad == 0)
+		printf("audit trail intact: %ld records, chain verified\n", n);
+	else if (bad) {
+		printf("audit trail NOT intact: %d problem(s) in %ld records\n", bad, n);
+		return IDM_ESTATE; /* tampering found: a refusal, not bad input */
 	}
-	sub = argv[1];
-	optind = 0; /* reinitialise getopt: options may follow arguments */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			since_text = optarg;
-			if (idm_date_parse(optarg, &since) < 0 &&
-			    (strcmp(argv[1], "reconcile") != 0 ||
-			     idm_time_parse(optarg, &since) < 0)) {
-				fprintf(stderr,
-					"idmgr: --since: \"%s\" is not a date (YYYY-MM-DD)\n",
-					optarg);
-				return EXIT_INVALID;
-			}
-			break;
-		case 'F':
-			f = output_format_parse(optarg, 0);
-			if (f < 0) {
-				fprintf(stderr, "idmgr: --format: \"%s\" is not text or json\n",
-					optarg);
-				return EXIT_INVALID;
-			}
-			ctx->format = (enum output_format)f;
-			break;
-		default: fputs(audit_usage, stderr); return EXIT_INVALID;
-		}
-	}
-	optind++; /* past the subcommand, which getopt moved behind the options */
-	if (optind != argc || (strcmp(sub, "show") != 0 && strcmp(sub, "verify") != 0 &&
-			       strcmp(sub, "reconcile") != 0)) {
-		fputs(audit_usage, stderr);
-		return EXIT_INVALID;
-	}
-	cfg = ctx_load_config(ctx);
-	if (!cfg)
-		return EXIT_INVALID;
-	if (strcmp(sub, "reconcile") == 0) {
-		r = reconcile(ctx, cfg, since_text);
-		idm_config_free(cfg);
-		return r;
-	}
-	r = ctx_operator_login(ctx, cfg, &op);
-	if (r == IDM_OK && !op->roles) {
-		idm_logf(&ctx->log, LOG_ERR, "the audit trail is for officers; %s holds no role",
-			 op->uid);
-		r = IDM_EDENIED;
-	}
-	if (r == IDM_OK && strcmp(sub, "show") == 0) {
-		struct show_ctx s = { ctx->format, json_array() };
-		r = idm_audit_list(op->d, cfg, since, show_one, &s);
-		if (r == IDM_OK && ctx->format == OUTPUT_JSON)
-			output_json(stdout, s.array);
-		else
-			json_decref(s.array);
-	} else if (r == IDM_OK) {
-		int bad = 0;
-		long n = 0;
-		r = idm_audit_verify(op->d, cfg, NULL, report, &bad, &n);
-		if (r == IDM_ESTATE)
-			r = IDM_OK; /* the problems were reported */
-		if (r == IDM_OK)
-			r = idm_audit_verify_writers(op->d, cfg, report, &bad, NULL);
-		if (r == IDM_ESTATE)
-			r = IDM_OK;
-		if (r == IDM_OK && bad == 0)
-			printf("audit trail intact: %ld records, chain verified\n", n);
-		else if (bad) {
-			printf("audit trail NOT intact: %d problem(s) in %ld records\n", bad, n);
-			if (r == IDM_OK)
-				r = IDM_EINVAL;
-			idm_operator_free(op);
-			idm_config_free(cfg);
-			return EXIT_REFUSED; /* tampering found: a refusal, not bad input */
-		}
-	}
-	idm_operator_free(op);
-	idm_config_free(cfg);
-	return exit_status(r);
+	return r;
 }

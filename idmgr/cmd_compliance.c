@@ -4,10 +4,7 @@
  * idm_notice_deliver(). */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "client.h"
 #include "cmd.h"
@@ -16,11 +13,6 @@
 #include "idm_notice.h"
 #include "idm_operator.h"
 #include "idm_time.h"
-
-static const char compliance_usage[] =
-	"usage: idmgr report compliance [--as-of YYYY-MM-DD] [--format text|json|csv]\n";
-static const char notices_usage[] = "usage: idmgr report notices [--all] [--format text|json|csv]\n";
-static const char notify_usage[] = "usage: idmgr notify\n";
 
 static void day(time_t t, char buf[11])
 {
@@ -120,85 +112,22 @@ static void print_csv(const struct idm_compliance *c)
 	}
 }
 
-/* Parses [--as-of DATE] [--format F] [--all] after the report's name. */
-static int options(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, time_t *as_of,
-		   int *all)
+int cmd_report_compliance(struct cmd_ctx *ctx, struct cmd_call *call)
 {
-	static const struct option opts[] = {
-		{ "as-of", required_argument, NULL, 'a' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "all", no_argument, NULL, 'A' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, f;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'a' && as_of && idm_date_parse(optarg, as_of) == IDM_OK)
-			continue;
-		if (c == 'a' && as_of) {
-			fprintf(stderr, "idmgr: --as-of: \"%s\" is not a date (YYYY-MM-DD)\n",
-				optarg);
-			return -1;
-		}
-		if (c == 'A' && all) {
-			*all = 1;
-			continue;
-		}
-		if (c == 'F' && (f = output_format_parse(optarg, 1)) >= 0) {
-			ctx->format = (enum output_format)f;
-			continue;
-		}
-		fputs(usage, stderr);
-		return -1;
-	}
-	if (optind != argc) {
-		fputs(usage, stderr);
-		return -1;
-	}
-	return 0;
-}
-
-/* Loads the configuration and logs the officer in; what names the command
- * for the refusal of someone who holds no role. */
-static int officer_session(struct cmd_ctx *ctx, const char *what, struct idm_config **cfg,
-			   struct idm_operator **op)
-{
-	int r;
-
-	*op = NULL;
-	*cfg = ctx_load_config(ctx);
-	if (!*cfg)
-		return IDM_ECONFIG;
-	r = ctx_operator_login(ctx, *cfg, op);
-	return r == IDM_OK ? idm_operator_officer(*op, &ctx->log, what) : r;
-}
-
-int report_compliance(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	struct idm_config *cfg = NULL;
-	struct idm_operator *op = NULL;
 	struct idm_compliance *c = NULL;
-	time_t as_of = time(NULL);
-	int r;
+	time_t as_of = cmd_flag(call, "as-of") ? cmd_opt_time(call, "as-of") : time(NULL);
+	int r = idm_compliance_run(call->op, call->cfg, &ctx->log, as_of, &c);
 
-	if (options(ctx, argc, argv, compliance_usage, &as_of, NULL) < 0)
-		return EXIT_INVALID;
-	r = officer_session(ctx, "reports", &cfg, &op);
-	if (r == IDM_OK)
-		r = idm_compliance_run(op, cfg, &ctx->log, as_of, &c);
 	if (r == IDM_OK && ctx->format == OUTPUT_JSON)
 		print_json(c);
 	else if (r == IDM_OK && ctx->format == OUTPUT_CSV)
 		print_csv(c);
 	else if (r == IDM_OK)
-		print_text(c, idm_dir_uri(op->d));
+		print_text(c, idm_dir_uri(call->op->d));
 	/* exit 1 when any clause has findings (R-REV-1) */
 	r = r == IDM_OK && c->n_with_findings ? IDM_ESTATE : r;
 	idm_compliance_free(c);
-	idm_operator_free(op);
-	idm_config_free(cfg);
-	return exit_status(r);
+	return r;
 }
 
 struct notices {
@@ -252,53 +181,28 @@ static int notice_row(void *ctx, const struct idm_notice *n)
 	return IDM_OK;
 }
 
-int report_notices(struct cmd_ctx *ctx, int argc, char **argv)
+int cmd_report_notices(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	struct idm_config *cfg = NULL;
-	struct idm_operator *op = NULL;
-	struct notices l = { 0 };
-	int r, all = 0;
+	struct notices l = {
+		ctx->format,
+		output_list_begin(ctx->format,
+				  "id,time,action,subject,delivered,attempts,last_error,detail"),
+	};
+	int r = idm_notice_each(c->op->d, c->cfg, !cmd_flag(c, "all"), notice_row, &l);
 
-	if (options(ctx, argc, argv, notices_usage, NULL, &all) < 0)
-		return EXIT_INVALID;
-	r = officer_session(ctx, "reports", &cfg, &op);
-	if (r == IDM_OK) {
-		l.format = ctx->format;
-		l.array = json_array();
-		if (l.format == OUTPUT_CSV)
-			printf("id,time,action,subject,delivered,attempts,last_error,detail\n");
-		r = idm_notice_each(op->d, cfg, !all, notice_row, &l);
-		if (r == IDM_OK && l.format == OUTPUT_JSON)
-			output_json(stdout, l.array);
-		else
-			json_decref(l.array);
-	}
-	idm_operator_free(op);
-	idm_config_free(cfg);
-	return exit_status(r);
+	return output_list_end(l.format, l.array, r);
 }
 
 /* The retry of undelivered notices, by idmgrd (which alone writes them). */
-int cmd_notify(struct cmd_ctx *ctx, int argc, char **argv)
+int cmd_notify(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	struct idm_config *cfg = NULL;
 	json_t *res = NULL;
-	int r;
+	int r = client_call(ctx, c->cfg, "notices.deliver", json_object(), &res);
 
-	(void)argv;
-	if (argc != 1) {
-		fputs(notify_usage, stderr);
-		return EXIT_INVALID;
-	}
-	cfg = ctx_load_config(ctx);
-	if (!cfg)
-		return EXIT_INVALID;
-	r = client_call(ctx, cfg, "notices.deliver", json_object(), &res);
 	if (r == IDM_OK || r == IDM_ESTATE)
 		printf("%lld notices delivered, %lld pending\n",
 		       (long long)json_integer_value(json_object_get(res, "delivered")),
 		       (long long)json_integer_value(json_object_get(res, "pending")));
 	json_decref(res);
-	idm_config_free(cfg);
-	return exit_status(r);
+	return r;
 }

@@ -3,7 +3,6 @@
  * login.idle_timeout asks (R-LOGIN-1). */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,9 +11,6 @@
 #include "cmd.h"
 #include "idm_error.h"
 #include "idm_hostcheck.h"
-
-static const char config_usage[] =
-	"usage: idmgr config check [-c FILE] [--host [--host-root DIR]]\n";
 
 static int host_check(struct cmd_ctx *ctx, const struct idm_config *cfg, const char *root)
 {
@@ -43,42 +39,15 @@ static int host_check(struct cmd_ctx *ctx, const struct idm_config *cfg, const c
 	return h.n_change ? IDM_ESTATE : IDM_OK;
 }
 
-int cmd_config_check(struct cmd_ctx *ctx, int argc, char **argv)
+int cmd_config_check(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "host", no_argument, NULL, 'H' },
-		{ "host-root", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct idm_config *cfg;
-	const char *root = NULL;
-	int c, r, host = 0;
+	const struct idm_config *cfg = c->cfg;
+	const char *root = cmd_opt(c, "host-root");
+	int r;
 
-	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-		if (c == 'c')
-			ctx->config_path = optarg;
-		else if (c == 'H')
-			host = 1;
-		else if (c == 'R')
-			root = optarg;
-		else {
-			fputs(config_usage, stderr);
-			return EXIT_INVALID;
-		}
-	}
-	if (optind != argc || (root && !host)) {
-		fputs(config_usage, stderr);
-		return EXIT_INVALID;
-	}
-	cfg = ctx_load_config(ctx);
-	if (!cfg)
-		return EXIT_INVALID;
 	r = idm_config_check_files(cfg, &ctx->log);
-	if (r == IDM_OK && host) {
-		r = host_check(ctx, cfg, root ? root : "/");
-		goto out;
-	}
+	if (r == IDM_OK && cmd_flag(c, "host"))
+		return host_check(ctx, cfg, root ? root : "/");
 	/* idmgrd's secret lives on the directory server only: checked where
 	 * it is, with the messages idmgrd itself gives when it refuses. */
 	if (access(cfg->service.bind_password_file, F_OK) == 0 &&
@@ -99,7 +68,5 @@ int cmd_config_check(struct cmd_ctx *ctx, int argc, char **argv)
 		free(version);
 		idm_config_print(cfg, stdout);
 	}
-out:
-	idm_config_free(cfg);
-	return exit_status(r);
+	return r;
 }

@@ -1,9 +1,7 @@
 /* idmgr exception add|list|revoke|acknowledge (R-EXC-1..3). */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
@@ -12,13 +10,6 @@
 #include "idm_exception.h"
 #include "idm_operator.h"
 #include "idm_time.h"
-
-static const char exception_usage[] =
-	"usage: idmgr exception add --subject UID --rule RULE --reason TEXT --until YYYY-MM-DD "
-	"[--emergency]\n"
-	"       idmgr exception list [--subject UID] [--format text|json|csv]\n"
-	"       idmgr exception revoke ID\n"
-	"       idmgr exception acknowledge ID\n";
 
 struct print_ctx {
 	enum output_format format;
@@ -59,119 +50,45 @@ static int print_exception(void *ctx, const struct idm_exception *e)
 int exception_report(struct cmd_ctx *ctx, struct idm_operator *op, const struct idm_config *cfg,
 		     const char *subject)
 {
-	struct print_ctx p = { ctx->format, json_array(), time(NULL) };
-	int r;
+	struct print_ctx p = { ctx->format,
+			       output_list_begin(ctx->format, "id,subject,rule,until,state,reason"),
+			       time(NULL) };
+	int r = idm_exception_list(op->d, cfg, subject, print_exception, &p);
 
-	if (ctx->format == OUTPUT_CSV)
-		printf("id,subject,rule,until,state,reason\n");
-	r = idm_exception_list(op->d, cfg, subject, print_exception, &p);
-	if (r == IDM_OK && ctx->format == OUTPUT_JSON)
-		output_json(stdout, p.array);
-	else
-		json_decref(p.array);
+	return output_list_end(p.format, p.array, r);
+}
+
+int cmd_exception_list(struct cmd_ctx *ctx, struct cmd_call *c)
+{
+	return exception_report(ctx, c->op, c->cfg, cmd_opt(c, "subject"));
+}
+
+int cmd_exception_add(struct cmd_ctx *ctx, struct cmd_call *c)
+{
+	json_t *res = NULL;
+	int r = client_call(ctx, c->cfg, "exception.add",
+			    json_pack("{s:s, s:s, s:s, s:s, s:b}", "subject", cmd_opt(c, "subject"),
+				      "rule", cmd_opt(c, "rule"), "reason", cmd_opt(c, "reason"),
+				      "until", cmd_opt(c, "until"), "emergency",
+				      cmd_flag(c, "emergency")),
+			    &res);
+
+	if (r == IDM_OK)
+		printf("%s\n", json_string_value(json_object_get(res, "id")));
+	json_decref(res);
 	return r;
 }
 
-int cmd_exception(struct cmd_ctx *ctx, int argc, char **argv)
+/* exception revoke|acknowledge ID */
+int cmd_exception_close(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	static const struct option opts[] = {
-		{ "subject", required_argument, NULL, 's' },
-		{ "rule", required_argument, NULL, 'r' },
-		{ "reason", required_argument, NULL, 'R' },
-		{ "until", required_argument, NULL, 'u' },
-		{ "emergency", no_argument, NULL, 'e' },
-		{ "format", required_argument, NULL, 'F' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct idm_config *cfg = NULL;
-	struct idm_operator *op = NULL;
-	const char *sub, *subject = NULL, *rule = NULL, *reason = NULL, *arg = NULL;
-	const char *until_text = NULL;
+	bool revoke = strcmp(c->verb->verb, "revoke") == 0;
 	json_t *res = NULL;
-	time_t until = 0;
-	int c, f, emergency = 0, r;
+	int r = client_call(ctx, c->cfg, revoke ? "exception.revoke" : "exception.acknowledge",
+			    json_pack("{s:s}", "id", c->arg), &res);
 
-	if (argc < 2) {
-		fputs(exception_usage, stderr);
-		return EXIT_INVALID;
-	}
-	sub = argv[1];
-	optind = 0; /* reinitialise getopt: options may follow arguments */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': subject = optarg; break;
-		case 'r': rule = optarg; break;
-		case 'R': reason = optarg; break;
-		case 'e': emergency = 1; break;
-		case 'u':
-			until_text = optarg;
-			if (idm_date_parse(optarg, &until) < 0) {
-				fprintf(stderr,
-					"idmgr: --until: \"%s\" is not a date (YYYY-MM-DD)\n",
-					optarg);
-				return EXIT_INVALID;
-			}
-			break;
-		case 'F':
-			f = output_format_parse(optarg, 1);
-			if (f < 0) {
-				fputs(exception_usage, stderr);
-				return EXIT_INVALID;
-			}
-			ctx->format = (enum output_format)f;
-			break;
-		default: fputs(exception_usage, stderr); return EXIT_INVALID;
-		}
-	}
-	optind++; /* past the subcommand, which getopt moved behind the options */
-	if (optind < argc)
-		arg = argv[optind++];
-	if (optind != argc || (strcmp(sub, "add") == 0 && (!subject || !rule || !reason || !until)) ||
-	    ((strcmp(sub, "revoke") == 0 || strcmp(sub, "acknowledge") == 0) && !arg)) {
-		fputs(exception_usage, stderr);
-		return EXIT_INVALID;
-	}
-	cfg = ctx_load_config(ctx);
-	if (!cfg)
-		return EXIT_INVALID;
-	if (strcmp(sub, "add") == 0) {
-		r = client_call(ctx, cfg, "exception.add",
-				json_pack("{s:s, s:s, s:s, s:s, s:b}", "subject", subject, "rule",
-					  rule, "reason", reason, "until", until_text, "emergency",
-					  emergency),
-				&res);
-		if (r == IDM_OK)
-			printf("%s\n", json_string_value(json_object_get(res, "id")));
-		goto out;
-	}
-	if (strcmp(sub, "revoke") == 0 || strcmp(sub, "acknowledge") == 0) {
-		r = client_call(ctx, cfg,
-				strcmp(sub, "revoke") == 0 ? "exception.revoke"
-							   : "exception.acknowledge",
-				json_pack("{s:s}", "id", arg), &res);
-		if (r == IDM_OK)
-			printf("%s: %s\n", arg,
-			       strcmp(sub, "revoke") == 0 ? "revoked" : "acknowledged");
-		goto out;
-	}
-	r = ctx_operator_login(ctx, cfg, &op);
-	if (r < 0)
-		goto out;
-	if (strcmp(sub, "list") == 0) {
-		if (!op->roles) {
-			idm_logf(&ctx->log, LOG_ERR,
-				 "exceptions are for officers; %s holds no role", op->uid);
-			r = IDM_EDENIED;
-		} else {
-			r = exception_report(ctx, op, cfg, subject);
-		}
-	} else {
-		fputs(exception_usage, stderr);
-		r = IDM_EINVAL;
-	}
-out:
+	if (r == IDM_OK)
+		printf("%s: %s\n", c->arg, revoke ? "revoked" : "acknowledged");
 	json_decref(res);
-	idm_operator_free(op);
-	idm_config_free(cfg);
-	return exit_status(r);
+	return r;
 }

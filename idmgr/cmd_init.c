@@ -1,7 +1,6 @@
 /* idmgr init: bootstrap the directory (contract §5). */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +10,6 @@
 #include "idm_error.h"
 #include "idm_secret.h"
 #include "prompt.h"
-
-static const char init_usage[] = "usage: idmgr init --admin-dn DN [--admin-password-file FILE] "
-				 "[--officer UID:ROLE[,ROLE...]]... [--format text|json]\n";
 
 static const char *action_name(enum idm_bootstrap_action a)
 {
@@ -86,75 +82,39 @@ static void print_json(const struct idm_config *cfg, const struct idm_bootstrap_
 	output_json(stdout, root);
 }
 
-int cmd_init(struct cmd_ctx *ctx, int argc, char **argv)
+int cmd_init(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	static const struct option opts[] = {
-		{ "admin-dn", required_argument, NULL, 'd' },
-		{ "admin-password-file", required_argument, NULL, 'f' },
-		{ "officer", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'F' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *admin_dn = NULL, *pwfile = NULL;
-	struct idm_officer_spec *officers = NULL;
+	const char *pwfile = cmd_opt(c, "admin-password-file");
+	size_t n_specs = 0, n = 0;
+	const char *const *specs = cmd_opt_list(c, "officer", &n_specs);
+	struct idm_officer_spec *officers = calloc(n_specs + 1, sizeof(*officers));
 	struct idm_bootstrap_result *res = NULL;
-	struct idm_config *cfg = NULL;
-	size_t n = 0;
 	char *password = NULL;
-	int c, r = IDM_OK, status = EXIT_INVALID;
+	int r = officers ? IDM_OK : IDM_ENOMEM;
 
-	officers = calloc((size_t)argc, sizeof(*officers));
-	if (!officers)
-		return EXIT_REFUSED;
-	cfg = ctx_load_config(ctx);
-	if (!cfg)
+	for (; r == IDM_OK && n < n_specs; n++)
+		r = idm_officer_spec_parse(c->cfg, &ctx->log, specs[n], &officers[n]);
+	if (r < 0)
 		goto out;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': admin_dn = optarg; break;
-		case 'f': pwfile = optarg; break;
-		case 'o':
-			if (idm_officer_spec_parse(cfg, &ctx->log, optarg, &officers[n]) < 0)
-				goto out;
-			n++;
-			break;
-		case 'F':
-			if ((int)(ctx->format = output_format_parse(optarg, 0)) < 0) {
-				fprintf(stderr, "idmgr: --format: \"%s\" is not text or json\n",
-					optarg);
-				goto out;
-			}
-			break;
-		default: fputs(init_usage, stderr); goto out;
-		}
-	}
-	if (!admin_dn || optind != argc) {
-		fputs(init_usage, stderr);
-		goto out;
-	}
 	r = pwfile ? idm_secret_read(pwfile, &ctx->log, &password)
 		   : prompt_password("Directory administrator's password: ", &password);
-	if (r < 0) {
-		status = exit_status(r);
+	if (r < 0)
 		goto out;
-	}
-	r = idm_bootstrap(cfg, &ctx->log, admin_dn, password, officers, n, &res);
+	r = idm_bootstrap(c->cfg, &ctx->log, cmd_opt(c, "admin-dn"), password, officers, n, &res);
 	if (res) {
 		if (ctx->format == OUTPUT_JSON)
-			print_json(cfg, res);
+			print_json(c->cfg, res);
 		else
-			print_text(cfg, res);
+			print_text(c->cfg, res);
 	}
 	if (r < 0)
 		fprintf(stderr, "idmgr: init stopped: %s; run it again to complete it\n",
 			idm_strerror(r));
-	status = exit_status(r);
 out:
 	idm_bootstrap_result_free(res);
 	idm_secret_free(password);
 	for (size_t i = 0; i < n; i++)
 		idm_officer_spec_clear(&officers[i]);
 	free(officers);
-	idm_config_free(cfg);
-	return status;
+	return r;
 }

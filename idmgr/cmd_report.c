@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -16,18 +15,12 @@
 #include "idm_shared.h"
 #include "idm_time.h"
 
-static const char report_usage[] =
-	"usage: idmgr report privileged|locked|suspended|exceptions|shared [--format text|json|csv]\n"
-	"       idmgr report compliance [--as-of YYYY-MM-DD] [--format text|json|csv]\n"
-	"       idmgr report notices [--all] [--format text|json|csv]\n";
-
 struct report {
 	const char *kind;
 	struct idm_operator *op;
 	const struct idm_config *cfg;
 	enum output_format format;
 	json_t *array;
-	time_t now;
 };
 
 /* Prints one row of four columns after uid, in the chosen format. */
@@ -115,71 +108,37 @@ static int shared_one(void *ctx, const struct idm_shared *s)
 	return IDM_OK;
 }
 
-int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
+int cmd_report_shared(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	struct idm_config *cfg = NULL;
-	struct report rep = { 0 };
-	int r, f, kind = -1;
+	struct report rep = { .format = ctx->format,
+			      .array = output_list_begin(ctx->format, "uid,holder,holder_status") };
+	int r = idm_shared_each(c->op->d, c->cfg, shared_one, &rep);
 
-	if (argc >= 2 && strcmp(argv[1], "compliance") == 0)
-		return report_compliance(ctx, argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "notices") == 0)
-		return report_notices(ctx, argc - 1, argv + 1);
-	if (argc == 4 && strcmp(argv[2], "--format") == 0) {
-		f = output_format_parse(argv[3], 1);
-		if (f < 0) {
-			fputs(report_usage, stderr);
-			return EXIT_INVALID;
-		}
-		ctx->format = (enum output_format)f;
-		argc = 2;
-	}
-	if (argc != 2) {
-		fputs(report_usage, stderr);
-		return EXIT_INVALID;
-	}
-	rep.kind = argv[1];
-	if (strcmp(rep.kind, "exceptions") != 0 && strcmp(rep.kind, "shared") != 0 &&
-	    (kind = idm_report_kind_from_name(rep.kind)) < 0) {
-		fputs(report_usage, stderr);
-		return EXIT_INVALID;
-	}
-	cfg = ctx_load_config(ctx);
-	if (!cfg)
-		return EXIT_INVALID;
-	r = ctx_operator_login(ctx, cfg, &rep.op);
-	if (r == IDM_OK)
-		r = idm_operator_officer(rep.op, &ctx->log, "reports");
-	if (r == IDM_OK && strcmp(rep.kind, "shared") == 0) {
-		rep.format = ctx->format;
-		rep.array = json_array();
-		if (rep.format == OUTPUT_CSV)
-			printf("uid,holder,holder_status\n");
-		r = idm_shared_each(rep.op->d, cfg, shared_one, &rep);
-		if (r == IDM_OK && rep.format == OUTPUT_JSON)
-			output_json(stdout, rep.array);
-		else
-			json_decref(rep.array);
-	} else if (r == IDM_OK && kind < 0) {
-		r = exception_report(ctx, rep.op, cfg, NULL);
-	} else if (r == IDM_OK) {
-		rep.cfg = cfg;
-		rep.format = ctx->format;
-		rep.array = json_array();
-		rep.now = time(NULL);
-		if (rep.format == OUTPUT_CSV)
-			printf("uid,%s\n", strcmp(rep.kind, "privileged") == 0
-						   ? "request,granted_by,granted,last_login"
-					   : strcmp(rep.kind, "locked") == 0
-						   ? "locked_since,failures,kind,status"
-						   : "status,since,reason,until");
-		r = idm_report_accounts(rep.op, cfg, (enum idm_report_kind)kind, one, &rep);
-		if (r == IDM_OK && rep.format == OUTPUT_JSON)
-			output_json(stdout, rep.array);
-		else
-			json_decref(rep.array);
-	}
-	idm_operator_free(rep.op);
-	idm_config_free(cfg);
-	return exit_status(r);
+	return output_list_end(rep.format, rep.array, r);
+}
+
+int cmd_report_exceptions(struct cmd_ctx *ctx, struct cmd_call *c)
+{
+	return exception_report(ctx, c->op, c->cfg, NULL);
+}
+
+/* report privileged|locked|suspended */
+int cmd_report_accounts(struct cmd_ctx *ctx, struct cmd_call *c)
+{
+	static const char *const headers[] = {
+		[IDM_REPORT_PRIVILEGED] = "uid,request,granted_by,granted,last_login",
+		[IDM_REPORT_LOCKED] = "uid,locked_since,failures,kind,status",
+		[IDM_REPORT_SUSPENDED] = "uid,status,since,reason,until",
+	};
+	int kind = idm_report_kind_from_name(c->verb->verb);
+	struct report rep = {
+		.kind = c->verb->verb, .op = c->op, .cfg = c->cfg, .format = ctx->format
+	};
+
+	if (kind < 0)
+		return IDM_EINVAL;
+	rep.array = output_list_begin(ctx->format, headers[kind]);
+	return output_list_end(rep.format, rep.array,
+			       idm_report_accounts(rep.op, c->cfg, (enum idm_report_kind)kind, one,
+						   &rep));
 }

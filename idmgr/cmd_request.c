@@ -1,7 +1,6 @@
 /* idmgr request ...: written, dual-approved requests (contract §7). */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +12,6 @@
 #include "idm_operator.h"
 #include "idm_request.h"
 #include "idm_time.h"
-
-static const char request_usage[] =
-	"usage: idmgr request template TYPE\n"
-	"       idmgr request submit FORM\n"
-	"       idmgr request list [--state S] [--format text|json|csv]\n"
-	"       idmgr request show ID [--format text|json]\n"
-	"       idmgr request approve ID\n"
-	"       idmgr request reject ID --reason TEXT\n"
-	"       idmgr request apply ID [--format text|json]\n";
 
 static json_t *request_json(const struct idm_request *r)
 {
@@ -121,146 +111,107 @@ static void print_apply(const struct cmd_ctx *ctx, const char *id, json_t *res)
 		       uid ? uid : "", pw);
 }
 
-static int parse_format(struct cmd_ctx *ctx, const char *arg, int allow_csv)
+int cmd_request_template(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	int f = output_format_parse(arg, allow_csv);
+	int t = idm_request_type_from_name(c->arg);
 
-	if (f < 0) {
-		fprintf(stderr, "idmgr: --format: \"%s\" is not one of text, json%s\n", arg,
-			allow_csv ? ", csv" : "");
-		return -1;
+	(void)ctx;
+	if (t < 0) {
+		fprintf(stderr, "idmgr: unknown request type \"%s\"\n", c->arg);
+		return IDM_EINVAL;
 	}
-	ctx->format = (enum output_format)f;
-	return 0;
+	fputs(idm_form_template((enum idm_request_type)t), stdout);
+	return IDM_OK;
 }
 
-int cmd_request(struct cmd_ctx *ctx, int argc, char **argv)
+int cmd_request_submit(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	static const struct option opts[] = {
-		{ "state", required_argument, NULL, 's' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct idm_config *cfg = NULL;
-	struct idm_operator *op = NULL;
 	struct idm_form *form = NULL;
-	struct idm_request *req = NULL;
 	json_t *res = NULL;
-	const char *sub, *arg = NULL, *state = NULL, *reason = NULL;
-	int c, r = IDM_OK, status = EXIT_INVALID;
+	char *text = NULL;
+	/* The whole form is validated before anything else is asked. */
+	int r = idm_form_load(c->cfg, c->arg, time(NULL), &ctx->log, &form);
 
-	if (argc < 2) {
-		fputs(request_usage, stderr);
-		return EXIT_INVALID;
+	if (r < 0) {
+		fprintf(stderr, "idmgr: %s: nothing was stored\n", c->arg);
+		return r;
 	}
-	sub = argv[1];
-	optind = 0; /* reinitialise getopt: options may follow arguments */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': state = optarg; break;
-		case 'r': reason = optarg; break;
-		case 'F':
-			if (parse_format(ctx, optarg, strcmp(sub, "list") == 0) < 0)
-				return EXIT_INVALID;
-			break;
-		default: fputs(request_usage, stderr); return EXIT_INVALID;
-		}
-	}
-	optind++; /* past the subcommand, which getopt moved behind the options */
-	if (optind < argc)
-		arg = argv[optind++];
-	if (optind != argc || (strcmp(sub, "list") != 0 && !arg)) {
-		fputs(request_usage, stderr);
-		return EXIT_INVALID;
-	}
-	if (strcmp(sub, "template") == 0) {
-		int t = idm_request_type_from_name(arg);
-		if (t < 0) {
-			fprintf(stderr, "idmgr: unknown request type \"%s\"\n", arg);
-			return EXIT_INVALID;
-		}
-		fputs(idm_form_template((enum idm_request_type)t), stdout);
-		return EXIT_DONE;
-	}
-	cfg = ctx_load_config(ctx);
-	if (!cfg)
-		return EXIT_INVALID;
-	if (strcmp(sub, "submit") == 0) {
-		/* The whole form is validated before anything else is asked. */
-		r = idm_form_load(cfg, arg, time(NULL), &ctx->log, &form);
-		if (r < 0) {
-			fprintf(stderr, "idmgr: %s: nothing was stored\n", arg);
-			goto done;
-		}
-	}
-	if (strcmp(sub, "reject") == 0 && (!reason || !*reason)) {
-		fprintf(stderr, "idmgr: request reject needs --reason TEXT\n");
-		r = IDM_EINVAL;
-		goto done;
-	}
-	if (strcmp(sub, "submit") == 0) {
-		/* The service checks the form again, in the canonical text
-		 * the request keeps. */
-		char *text = NULL;
-		r = idm_form_serialize(form, &text);
-		if (r == IDM_OK)
-			r = client_call(ctx, cfg, "request.submit",
-					json_pack("{s:s, s:s}", "form", text, "name", arg), &res);
-		free(text);
-		if (r == IDM_OK)
-			printf("%s\n", json_string_value(json_object_get(res, "id")));
-		goto done;
-	}
-	if (strcmp(sub, "approve") == 0) {
-		r = client_call(ctx, cfg, "request.approve", json_pack("{s:s}", "id", arg), &res);
-		if (r == IDM_OK)
-			printf("%s: approved as %s; the request is now %s\n", arg,
-			       json_string_value(json_object_get(res, "role")),
-			       json_string_value(json_object_get(res, "state")));
-		goto done;
-	}
-	if (strcmp(sub, "reject") == 0) {
-		r = client_call(ctx, cfg, "request.reject",
-				json_pack("{s:s, s:s}", "id", arg, "reason", reason), &res);
-		if (r == IDM_OK)
-			printf("%s: rejected\n", arg);
-		goto done;
-	}
-	if (strcmp(sub, "apply") == 0) {
-		r = client_call(ctx, cfg, "request.apply", json_pack("{s:s}", "id", arg), &res);
-		if (r == IDM_OK)
-			print_apply(ctx, arg, res);
-		goto done;
-	}
-	r = ctx_operator_login(ctx, cfg, &op);
-	if (r < 0)
-		goto done;
-	if (strcmp(sub, "list") == 0) {
-		struct list_out o = { ctx->format, json_array() };
-		if (ctx->format == OUTPUT_CSV)
-			printf("id,type,state,subject,applicant,submitted\n");
-		r = idm_request_list(op->d, cfg, state, print_one, &o);
-		if (r == IDM_OK && ctx->format == OUTPUT_JSON)
-			output_json(stdout, o.array);
-		else
-			json_decref(o.array);
-	} else if (strcmp(sub, "show") == 0) {
-		r = idm_request_get(op->d, cfg, arg, &req);
-		if (r == IDM_OK && ctx->format == OUTPUT_JSON)
-			output_json(stdout, request_json(req));
-		else if (r == IDM_OK)
-			show_text(req);
-	} else {
-		fputs(request_usage, stderr);
-		r = IDM_EINVAL;
-	}
-done:
-	status = exit_status(r);
+	/* The service checks the form again, in the canonical text the
+	 * request keeps. */
+	r = idm_form_serialize(form, &text);
+	if (r == IDM_OK)
+		r = client_call(ctx, c->cfg, "request.submit",
+				json_pack("{s:s, s:s}", "form", text, "name", c->arg), &res);
+	free(text);
+	if (r == IDM_OK)
+		printf("%s\n", json_string_value(json_object_get(res, "id")));
 	json_decref(res);
-	idm_request_free(req);
 	idm_form_free(form);
-	idm_operator_free(op);
-	idm_config_free(cfg);
-	return status;
+	return r;
+}
+
+int cmd_request_approve(struct cmd_ctx *ctx, struct cmd_call *c)
+{
+	json_t *res = NULL;
+	int r = client_call(ctx, c->cfg, "request.approve", json_pack("{s:s}", "id", c->arg), &res);
+
+	if (r == IDM_OK)
+		printf("%s: approved as %s; the request is now %s\n", c->arg,
+		       json_string_value(json_object_get(res, "role")),
+		       json_string_value(json_object_get(res, "state")));
+	json_decref(res);
+	return r;
+}
+
+int cmd_request_reject(struct cmd_ctx *ctx, struct cmd_call *c)
+{
+	const char *reason = cmd_opt(c, "reason");
+	json_t *res = NULL;
+	int r;
+
+	if (!reason || !*reason) {
+		fprintf(stderr, "idmgr: request reject needs --reason TEXT\n");
+		return IDM_EINVAL;
+	}
+	r = client_call(ctx, c->cfg, "request.reject",
+			json_pack("{s:s, s:s}", "id", c->arg, "reason", reason), &res);
+	if (r == IDM_OK)
+		printf("%s: rejected\n", c->arg);
+	json_decref(res);
+	return r;
+}
+
+int cmd_request_apply(struct cmd_ctx *ctx, struct cmd_call *c)
+{
+	json_t *res = NULL;
+	int r = client_call(ctx, c->cfg, "request.apply", json_pack("{s:s}", "id", c->arg), &res);
+
+	if (r == IDM_OK)
+		print_apply(ctx, c->arg, res);
+	json_decref(res);
+	return r;
+}
+
+int cmd_request_list(struct cmd_ctx *ctx, struct cmd_call *c)
+{
+	struct list_out o = {
+		ctx->format,
+		output_list_begin(ctx->format, "id,type,state,subject,applicant,submitted"),
+	};
+	int r = idm_request_list(c->op->d, c->cfg, cmd_opt(c, "state"), print_one, &o);
+
+	return output_list_end(o.format, o.array, r);
+}
+
+int cmd_request_show(struct cmd_ctx *ctx, struct cmd_call *c)
+{
+	struct idm_request *req = NULL;
+	int r = idm_request_get(c->op->d, c->cfg, c->arg, &req);
+
+	if (r == IDM_OK && ctx->format == OUTPUT_JSON)
+		output_json(stdout, request_json(req));
+	else if (r == IDM_OK)
+		show_text(req);
+	idm_request_free(req);
+	return r;
 }

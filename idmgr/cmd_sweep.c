@@ -4,7 +4,6 @@
  * takes no memory per account. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +15,6 @@
 #include "idm_operator.h"
 #include "idm_sweep.h"
 #include "idm_time.h"
-
-static const char sweep_usage[] =
-	"usage: idmgr sweep [--as-of YYYY-MM-DD] [--inactive-days N] [--apply]\n"
-	"                   [--format text|json|csv]\n";
 
 struct out {
 	enum output_format format;
@@ -262,87 +257,23 @@ static int sweep_through_service(struct cmd_ctx *ctx, const struct idm_config *c
 	return r;
 }
 
-static int parse_days(const char *arg, long *out)
+int cmd_sweep(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	char *end = NULL;
-	long v;
-
-	if (!arg || !*arg || *arg == '-' || *arg == '+')
-		return -1;
-	v = strtol(arg, &end, 10);
-	if (*end || v < 1 || v > 3650)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int cmd_sweep(struct cmd_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "as-of", required_argument, NULL, 'a' },
-		{ "inactive-days", required_argument, NULL, 'i' },
-		{ "apply", no_argument, NULL, 'A' },
-		{ "format", required_argument, NULL, 'F' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct idm_sweep_options so = { 0 };
 	struct idm_sweep_summary sum = { 0 };
 	struct out o = { 0 };
-	struct idm_config *cfg = NULL;
-	struct idm_operator *op = NULL;
-	const char *as_of = NULL;
-	long inactive = 0;
-	int c, f, r;
+	const struct idm_config *cfg = c->cfg;
+	long inactive = cmd_opt_days(c, "inactive-days");
+	bool as_of = cmd_flag(c, "as-of"), ran = false;
+	int r;
 
-	optind = 0; /* reinitialise getopt */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			as_of = optarg;
-			if (idm_date_parse(optarg, &so.now) < 0) {
-				fprintf(stderr,
-					"idmgr: --as-of: \"%s\" is not a date (YYYY-MM-DD)\n",
-					optarg);
-				return EXIT_INVALID;
-			}
-			break;
-		case 'i':
-			if (parse_days(optarg, &inactive) < 0) {
-				fprintf(stderr,
-					"idmgr: --inactive-days: \"%s\" is not a number of days "
-					"from 1 to 3650\n",
-					optarg);
-				return EXIT_INVALID;
-			}
-			break;
-		case 'A': so.apply = true; break;
-		case 'F':
-			f = output_format_parse(optarg, 1);
-			if (f < 0) {
-				fprintf(stderr,
-					"idmgr: --format: \"%s\" is not one of text, json, csv\n",
-					optarg);
-				return EXIT_INVALID;
-			}
-			ctx->format = (enum output_format)f;
-			break;
-		default: fputs(sweep_usage, stderr); return EXIT_INVALID;
-		}
-	}
-	if (optind != argc) {
-		fputs(sweep_usage, stderr);
-		return EXIT_INVALID;
-	}
+	so.apply = cmd_flag(c, "apply");
 	if (so.apply && as_of) {
 		/* Disabling acts on today's facts; a date is for looking ahead or back. */
 		fprintf(stderr, "idmgr: --apply acts on the present; --as-of is for reports only\n");
-		return EXIT_INVALID;
+		return IDM_EINVAL;
 	}
-	cfg = ctx_load_config(ctx);
-	if (!cfg)
-		return EXIT_INVALID;
-	if (!as_of)
-		so.now = time(NULL);
+	so.now = as_of ? cmd_opt_time(c, "as-of") : time(NULL);
 	so.inactive_days = inactive ? inactive : cfg->sweep.inactive_days;
 	so.never_used_days = cfg->sweep.never_used_days;
 	so.finding = finding;
@@ -351,47 +282,28 @@ int cmd_sweep(struct cmd_ctx *ctx, int argc, char **argv)
 	o.format = ctx->format;
 	o.progress = isatty(STDERR_FILENO) == 1;
 	if (so.apply) {
-		bool ran = false;
 		r = sweep_through_service(ctx, cfg, inactive, &o, &so, &sum, &ran);
 		if (ran) {
 			footer(&o, &sum, r);
 			fflush(stdout);
 		}
-		if (r == IDM_EUNAVAIL && ran)
-			fprintf(stderr,
-				"idmgr: sweep stopped: the directory stopped answering after "
-				"%ld accounts; every disable done so far is whole; run the "
-				"sweep again to finish\n",
-				sum.accounts);
-		else if (r == IDM_EUNAVAIL)
-			fprintf(stderr,
-				"idmgr: sweep: no directory server answered; nothing was done\n");
-		else if (r == IDM_EDENIED && sum.actions[IDM_SWEEP_REFUSED])
-			fprintf(stderr, "idmgr: sweep: %ld disable(s) refused; the rest is done\n",
-				sum.actions[IDM_SWEEP_REFUSED]);
-		idm_config_free(cfg);
-		return exit_status(r);
-	}
-	r = ctx_operator_login(ctx, cfg, &op);
-	if (r == IDM_OK) {
+	} else if ((r = cmd_login(ctx, c)) == IDM_OK) {
+		ran = true;
 		header(&o, &so);
-		r = idm_sweep_run(op, cfg, &ctx->log, &so, &sum);
+		r = idm_sweep_run(c->op, cfg, &ctx->log, &so, &sum);
 		clear_progress(&o);
 		footer(&o, &sum, r);
 		fflush(stdout);
-		if (r == IDM_EUNAVAIL)
-			fprintf(stderr,
-				"idmgr: sweep stopped: the directory stopped answering after "
-				"%ld accounts; every disable done so far is whole; run the "
-				"sweep again to finish\n",
-				sum.accounts);
 	}
-	if (r == IDM_EUNAVAIL && !op)
+	if (r == IDM_EUNAVAIL && ran)
+		fprintf(stderr,
+			"idmgr: sweep stopped: the directory stopped answering after %ld accounts; "
+			"every disable done so far is whole; run the sweep again to finish\n",
+			sum.accounts);
+	else if (r == IDM_EUNAVAIL)
 		fprintf(stderr, "idmgr: sweep: no directory server answered; nothing was done\n");
 	else if (r == IDM_EDENIED && sum.actions[IDM_SWEEP_REFUSED])
 		fprintf(stderr, "idmgr: sweep: %ld disable(s) refused; the rest is done\n",
 			sum.actions[IDM_SWEEP_REFUSED]);
-	idm_operator_free(op);
-	idm_config_free(cfg);
-	return exit_status(r);
+	return r;
 }

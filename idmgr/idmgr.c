@@ -115,41 +115,6 @@ int ctx_operator_login(struct cmd_ctx *ctx, const struct idm_config *cfg, struct
 	return r;
 }
 
-struct command {
-	const char *word1, *word2;
-	int (*run)(struct cmd_ctx *ctx, int argc, char **argv);
-	const char *summary;
-};
-
-static const struct command commands[] = {
-	{ "config", "check", cmd_config_check, "validate and print the effective configuration" },
-	{ "init", NULL, cmd_init, "bootstrap the directory (directory administrator)" },
-	{ "passwd", NULL, cmd_passwd, "change your own password under your policy" },
-	{ "request", NULL, cmd_request,
-	  "template|submit|list|show|approve|reject|apply: written requests" },
-	{ "audit", NULL, cmd_audit, "show|verify: the tamper-evident audit trail" },
-	{ "user", NULL, cmd_user,
-	  "show|list|unlock|reset-password|expire-password|suspend: direct actions" },
-	{ "exception", NULL, cmd_exception, "add|list|revoke|acknowledge: exceptions to rules" },
-	{ "report", NULL, cmd_report,
-	  "privileged|locked|suspended|exceptions|shared|notices|compliance: for auditors" },
-	{ "notify", NULL, cmd_notify, "deliver the notices owed to officers (notify.command)" },
-	{ "sweep", NULL, cmd_sweep, "the stale-ID sweep: report, or --apply to disable (R-REG-4)" },
-};
-
-static void usage(FILE *fp)
-{
-	fprintf(fp, "usage: idmgr [-c FILE] [-u OPERATOR] [--password-file FILE] COMMAND [ARGS]\n\n"
-		    "commands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		char name[64];
-		snprintf(name, sizeof(name), "%s%s%s", commands[i].word1,
-			 commands[i].word2 ? " " : "", commands[i].word2 ? commands[i].word2 : "");
-		fprintf(fp, "  %-14s %s\n", name, commands[i].summary);
-	}
-	fprintf(fp, "\nSee idmgr(8).\n");
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -176,31 +141,15 @@ int main(int argc, char **argv)
 		case 'u': ctx.operator_uid = optarg; break;
 		case 'p': ctx.password_file = optarg; break;
 		case 'v': ctx.log.debug = 1; break;
-		case 'h': usage(stdout); return EXIT_DONE;
-		default: usage(stderr); return EXIT_INVALID;
+		case 'h': cmd_usage(stdout); return EXIT_DONE;
+		default: cmd_usage(stderr); return EXIT_INVALID;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
-		usage(stderr);
+		cmd_usage(stderr);
 		return EXIT_INVALID;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		const struct command *cmd = &commands[i];
-		if (strcmp(argv[0], cmd->word1) != 0)
-			continue;
-		if (!cmd->word2) {
-			optind = 0; /* reinitialise getopt for the command's own options */
-			return cmd->run(&ctx, argc, argv);
-		}
-		if (argc >= 2 && strcmp(argv[1], cmd->word2) == 0) {
-			optind = 0;
-			return cmd->run(&ctx, argc - 1, argv + 1);
-		}
-	}
-	fprintf(stderr, "idmgr: unknown command \"%s%s%s\"\n", argv[0], argc > 1 ? " " : "",
-		argc > 1 ? argv[1] : "");
-	usage(stderr);
-	return EXIT_INVALID;
+	return cmd_dispatch(&ctx, argc, argv);
 }

@@ -18,6 +18,22 @@ int output_format_parse(const char *s, int allow_csv)
 	return -1;
 }
 
+json_t *output_list_begin(enum output_format format, const char *csv_header)
+{
+	if (format == OUTPUT_CSV && csv_header)
+		printf("%s\n", csv_header);
+	return json_array();
+}
+
+int output_list_end(enum output_format format, json_t *array, int r)
+{
+	if (r == 0 && format == OUTPUT_JSON)
+		output_json(stdout, array);
+	else
+		json_decref(array);
+	return r;
+}
+
 int output_json(FILE *fp, json_t *v)
 {
 	int r;

@@ -18,6 +18,12 @@ void output_time(time_t t, char buf[16]);
 /* Prints a JSON value (compact keys order kept) and a newline; steals v. */
 int output_json(FILE *fp, json_t *v);
 
+/* A listing: begin prints the CSV header line (format csv) and returns the
+ * array JSON rows are collected in; end prints the array (format json)
+ * when r is IDM_OK, frees it, and returns r. */
+json_t *output_list_begin(enum output_format format, const char *csv_header);
+int output_list_end(enum output_format format, json_t *array, int r);
+
 /* Prints text from the directory for a terminal: UTF-8 kept, but C0 and
  * C1 control characters and DEL (escape sequences written around idmgr)
  * shown as \xHH. */

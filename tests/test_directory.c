@@ -595,6 +595,56 @@ START_TEST(config_check_secret_mode)
 }
 END_TEST
 
+/* The command table (idmgr/dispatch.c): every usage error exits 2 before
+ * anything is asked of the directory, with the group's usage lines or a
+ * message naming the option (contract §7 exit statuses). */
+START_TEST(usage_errors_exit_2)
+{
+	static const struct {
+		const char *argv[10];
+		const char *message;
+	} cases[] = {
+		{ { "user", NULL }, "usage: idmgr user show UID" },
+		{ { "user", "bogus", "x", NULL }, "       idmgr user suspend UID" },
+		{ { "user", "show", NULL }, "usage: idmgr user show UID" },
+		{ { "user", "show", "a", "b", NULL }, "usage: idmgr user show UID" },
+		{ { "user", "show", "x", "--format", "csv", NULL },
+		  "idmgr: --format: \"csv\" is not one of text, json\n" },
+		{ { "user", "list", "--format", "xml", NULL },
+		  "idmgr: --format: \"xml\" is not one of text, json, csv\n" },
+		{ { "request", "approve", "X", "--format", "json", NULL },
+		  "unrecognized option '--format'" },
+		{ { "request", "approve", "X", "--state", "new", NULL },
+		  "unrecognized option '--state'" },
+		{ { "report", "bogus", NULL }, "usage: idmgr report privileged|locked" },
+		{ { "report", "compliance", "--as-of", "2026-02-30", NULL },
+		  "idmgr: --as-of: \"2026-02-30\" is not a date (YYYY-MM-DD)" },
+		{ { "exception", "add", "--subject", "x", "--rule", "r", "--reason", "y", NULL },
+		  "usage: idmgr exception add" },
+		{ { "config", "check", "--host-root", "/", NULL }, "usage: idmgr config check" },
+		{ { "config", NULL }, "usage: idmgr config check" },
+		{ { "sweep", "--inactive-days", "3651", NULL },
+		  "--inactive-days: \"3651\" is not a number of days from 1 to 3650" },
+		{ { "init", NULL }, "usage: idmgr init --admin-dn DN" },
+		{ { "nosuch", NULL }, "idmgr: unknown command \"nosuch\"" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[14] = { (char *)idmgr_bin(), "-c", "/nonexistent/idmgr.conf" }, *err = NULL;
+		size_t n = 3;
+		for (size_t k = 0; cases[i].argv[k]; k++)
+			argv[n++] = (char *)cases[i].argv[k];
+		argv[n] = NULL;
+		ck_assert_msg(run_cmd(argv, NULL, NULL, &err) == 2, "%zu: not exit 2", i);
+		ck_assert_msg(strstr(err, cases[i].message), "%zu: expected \"%s\" in: %s", i,
+			      cases[i].message, err);
+		/* refused before the configuration was read */
+		ck_assert_msg(!strstr(err, "/nonexistent"), "%zu: %s", i, err);
+		free(err);
+	}
+}
+END_TEST
+
 /* The number pool hands out each uidNumber once, also to racing clients. */
 START_TEST(number_pool_never_repeats)
 {
@@ -645,6 +695,7 @@ static Suite *directory_suite(void)
 	tcase_add_test(tc, init_exit_statuses);
 	tcase_add_test(tc, init_upgrades_older_lock_state);
 	tcase_add_test(tc, config_check_secret_mode);
+	tcase_add_test(tc, usage_errors_exit_2);
 	tcase_add_test(tc, number_pool_never_repeats);
 	suite_add_tcase(s, tc);
 	return s;
