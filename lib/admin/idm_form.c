@@ -317,17 +317,6 @@ static void check_value(struct parse *p, struct idm_form *form, enum field f, si
 	}
 
 	switch (f) {
-	case F_FORM_REF: dup_value(p, v, &form->form_ref); break;
-	case F_APPLICANT: dup_value(p, v, &form->applicant); break;
-	case F_REASON: dup_value(p, v, &form->reason); break;
-	case F_UID: dup_value(p, v, &form->uid); break;
-	case F_GIVEN_NAME: dup_value(p, v, &form->given_name); break;
-	case F_SURNAME: dup_value(p, v, &form->surname); break;
-	case F_MAIL: dup_value(p, v, &form->mail); break;
-	case F_UNIT: dup_value(p, v, &form->unit); break;
-	case F_EMPLOYEE_TYPE: dup_value(p, v, &form->employee_type); break;
-	case F_TO_UNIT: dup_value(p, v, &form->to_unit); break;
-	case F_ROLE: dup_value(p, v, &form->role); break;
 	case F_GROUPS:
 		if (dup_value(p, v, &form->groups[form->n_groups]) == 0)
 			form->n_groups++;
@@ -336,7 +325,10 @@ static void check_value(struct parse *p, struct idm_form *form, enum field f, si
 		if (dup_value(p, v, &form->shared_with[form->n_shared_with]) == 0)
 			form->n_shared_with++;
 		break;
-	default: break;
+	default:
+		if (idm_form_text(form, f))
+			dup_value(p, v, idm_form_text(form, f));
+		break;
 	}
 }
 
@@ -583,17 +575,9 @@ void idm_form_free(struct idm_form *f)
 {
 	if (!f)
 		return;
-	free(f->form_ref);
-	free(f->applicant);
-	free(f->reason);
-	free(f->uid);
-	free(f->given_name);
-	free(f->surname);
-	free(f->mail);
-	free(f->unit);
-	free(f->employee_type);
-	free(f->to_unit);
-	free(f->role);
+	for (enum field k = 0; k < F_COUNT; k++)
+		if (idm_form_text(f, k))
+			free(*idm_form_text(f, k));
 	free_list(f->groups, f->n_groups);
 	free_list(f->shared_with, f->n_shared_with);
 	free(f);

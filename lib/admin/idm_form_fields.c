@@ -124,3 +124,21 @@ const struct idm_form_type idm_form_types[IDM_REQ_TYPE_COUNT] = {
 			"# system_admin, security_manager or contractor.",
 	},
 };
+
+char **idm_form_text(struct idm_form *form, enum field f)
+{
+	switch (f) {
+	case F_FORM_REF: return &form->form_ref;
+	case F_APPLICANT: return &form->applicant;
+	case F_REASON: return &form->reason;
+	case F_UID: return &form->uid;
+	case F_GIVEN_NAME: return &form->given_name;
+	case F_SURNAME: return &form->surname;
+	case F_MAIL: return &form->mail;
+	case F_UNIT: return &form->unit;
+	case F_EMPLOYEE_TYPE: return &form->employee_type;
+	case F_TO_UNIT: return &form->to_unit;
+	case F_ROLE: return &form->role;
+	default: return NULL;
+	}
+}

@@ -50,6 +50,10 @@ struct idm_form_field {
 	const char *what; /* the template's comment */
 };
 
+/* Where a form keeps the value of a single-text field; NULL for the type,
+ * the dates and the lists. */
+char **idm_form_text(struct idm_form *form, enum field f);
+
 struct idm_form_type {
 	unsigned required, optional;
 	bool one_of;        /* at least one of the optional keys */

@@ -71,22 +71,19 @@ int idm_form_serialize(const struct idm_form *f, char **out)
 	fp = open_memstream(&text, &size);
 	if (!fp)
 		return IDM_ENOMEM;
-	put_scalar(fp, "type", idm_request_type_name(f->type));
-	put_scalar(fp, "form_ref", f->form_ref);
-	put_scalar(fp, "applicant", f->applicant);
-	put_scalar(fp, "reason", f->reason);
-	put_scalar(fp, "uid", f->uid);
-	put_scalar(fp, "given_name", f->given_name);
-	put_scalar(fp, "surname", f->surname);
-	put_scalar(fp, "mail", f->mail);
-	put_scalar(fp, "unit", f->unit);
-	put_scalar(fp, "employee_type", f->employee_type);
-	put_scalar(fp, "to_unit", f->to_unit);
-	put_date(fp, "valid_until", f->valid_until);
-	put_date(fp, "until", f->until);
-	put_list(fp, "groups", f->groups, f->n_groups);
-	put_list(fp, "shared_with", f->shared_with, f->n_shared_with);
-	put_scalar(fp, "role", f->role);
+	for (enum field k = 0; k < F_COUNT; k++) {
+		const char *key = idm_form_fields[k].name;
+		if (k == F_TYPE)
+			put_scalar(fp, key, idm_request_type_name(f->type));
+		else if (k == F_VALID_UNTIL || k == F_UNTIL)
+			put_date(fp, key, k == F_UNTIL ? f->until : f->valid_until);
+		else if (k == F_GROUPS)
+			put_list(fp, key, f->groups, f->n_groups);
+		else if (k == F_SHARED_WITH)
+			put_list(fp, key, f->shared_with, f->n_shared_with);
+		else
+			put_scalar(fp, key, *idm_form_text((struct idm_form *)f, k));
+	}
 	r = ferror(fp) ? IDM_ENOMEM : IDM_OK;
 	if (fclose(fp) != 0)
 		r = IDM_ENOMEM;
