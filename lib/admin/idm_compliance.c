@@ -260,9 +260,12 @@ out:
 
 static void check_accounts(struct run *r)
 {
-	int rc = idm_dir_search_paged(r->op->d, r->cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE,
-				      "(objectClass=idmAccount)", idm_report_account_attrs, 500,
-				      account_one, r);
+	const char *attrs[IDM_ACCOUNT_ATTRS_MAX];
+	int rc = idm_report_attrs(attrs);
+
+	if (rc == IDM_OK)
+		rc = idm_dir_search_paged(r->op->d, r->cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE,
+					  "(objectClass=idmAccount)", attrs, 500, account_one, r);
 
 	if (rc < 0 && rc != r->err) {
 		not_checked(r, IDM_CLAUSE_PW3, "the accounts", rc);

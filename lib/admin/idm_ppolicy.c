@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "idm_error.h"
 #include "idm_escape.h"
@@ -80,38 +79,23 @@ static void owned_values(const struct idm_config *cfg, const struct idm_policy *
 	snprintf(o[8].value, sizeof(o[8].value), "FALSE");
 }
 
-static int sync_one(struct idm_dir *d, const struct idm_config *cfg, const struct idm_policy *p,
-		    idm_ppolicy_note_fn note, void *ctx)
+int idm_ppolicy_entry_sync(struct idm_dir *d, const char *dn, struct idm_mods *create,
+			   const char *const *names, const char *const *want, const char *add_class,
+			   idm_ppolicy_note_fn note, void *ctx)
 {
-	struct owned o[N_OWNED];
-	const char *attrs[N_OWNED + 1];
 	LDAPMessage *res = NULL, *e;
 	struct idm_mods *m = NULL;
-	char *dn = NULL;
 	bool changed = false;
-	int r;
+	size_t n = 0;
+	int r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=pwdPolicy)", names, 1, &res);
 
-	owned_values(cfg, p, o);
-	for (int i = 0; i < N_OWNED; i++)
-		attrs[i] = o[i].name;
-	attrs[N_OWNED] = NULL;
-	r = idm_ppolicy_dn(cfg, p->name, &dn);
-	if (r < 0)
-		goto out;
-	r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=pwdPolicy)", attrs, 1, &res);
+	while (names[n])
+		n++;
 	e = r == IDM_OK ? ldap_first_entry(idm_dir_ldap(d), res) : NULL;
 	if (r == IDM_ENOENT || (r == IDM_OK && !e)) {
-		m = idm_mods_new();
-		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "device");
-		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "pwdPolicy");
-		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "pwdPolicyChecker");
-		idm_mods_add(m, LDAP_MOD_ADD, "cn", p->name);
-		idm_mods_add(m, LDAP_MOD_ADD, "description",
-			     "idmgr: the server side of the policy of the same name in idmgr.conf");
-		for (int i = 0; i < N_OWNED; i++)
-			idm_mods_add(m, LDAP_MOD_ADD, o[i].name, o[i].value);
-		idm_server_lockout_add(m, p);
-		r = idm_mods_array(m) ? idm_dir_add(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			idm_mods_add(create, LDAP_MOD_ADD, names[i], want[i]);
+		r = idm_mods_array(create) ? idm_dir_add(d, dn, idm_mods_array(create)) : IDM_ENOMEM;
 		if (r == IDM_OK)
 			r = note(ctx, dn, IDM_PP_CREATED);
 		goto out;
@@ -119,30 +103,52 @@ static int sync_one(struct idm_dir *d, const struct idm_config *cfg, const struc
 	if (r < 0)
 		goto out;
 	m = idm_mods_new();
-	for (int i = 0; i < N_OWNED; i++) {
-		char *have = idm_entry_value(idm_dir_ldap(d), e, o[i].name);
-
-		if (!have || strcasecmp(have, o[i].value) != 0) {
-			idm_mods_add(m, LDAP_MOD_REPLACE, o[i].name, o[i].value);
-			changed = true;
-		}
-		free(have);
-	}
-	if (changed) {
-		/* an entry of an older release lacks the checker class */
+	changed = idm_entry_replace_differing(idm_dir_ldap(d), e, m, names, want, n);
+	if (changed && add_class) {
+		/* an entry of an older release may lack the class */
 		struct idm_mods *oc = idm_mods_new();
 
-		idm_mods_add(oc, LDAP_MOD_ADD, "objectClass", "pwdPolicyChecker");
+		idm_mods_add(oc, LDAP_MOD_ADD, "objectClass", add_class);
 		if (idm_mods_array(oc))
 			idm_dir_modify(d, dn, idm_mods_array(oc)); /* "exists" is fine */
 		idm_mods_free(oc);
-		r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
 	}
+	if (changed)
+		r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
 	if (r == IDM_OK)
 		r = note(ctx, dn, changed ? IDM_PP_UPDATED : IDM_PP_EXISTS);
 out:
 	idm_mods_free(m);
 	ldap_msgfree(res);
+	return r;
+}
+
+static int sync_one(struct idm_dir *d, const struct idm_config *cfg, const struct idm_policy *p,
+		    idm_ppolicy_note_fn note, void *ctx)
+{
+	struct owned o[N_OWNED];
+	const char *attrs[N_OWNED + 1], *want[N_OWNED];
+	struct idm_mods *m = idm_mods_new();
+	char *dn = NULL;
+	int r;
+
+	owned_values(cfg, p, o);
+	for (int i = 0; i < N_OWNED; i++) {
+		attrs[i] = o[i].name;
+		want[i] = o[i].value;
+	}
+	attrs[N_OWNED] = NULL;
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "device");
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "pwdPolicy");
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "pwdPolicyChecker");
+	idm_mods_add(m, LDAP_MOD_ADD, "cn", p->name);
+	idm_mods_add(m, LDAP_MOD_ADD, "description",
+		     "idmgr: the server side of the policy of the same name in idmgr.conf");
+	idm_server_lockout_add(m, p);
+	r = idm_ppolicy_dn(cfg, p->name, &dn);
+	if (r == IDM_OK)
+		r = idm_ppolicy_entry_sync(d, dn, m, attrs, want, "pwdPolicyChecker", note, ctx);
+	idm_mods_free(m);
 	free(dn);
 	return r;
 }

@@ -36,6 +36,14 @@ typedef int (*idm_ppolicy_note_fn)(void *ctx, const char *dn, enum idm_ppolicy_a
 /* Creates each policy's entry under the existing container, or brings the
  * attributes idmgr owns in line with the configuration; others (set by
  * hand) are left alone.  d is bound as the directory administrator. */
+struct idm_mods;
+/* Brings the password policy entry dn to hold want[i] in names[i]
+ * (NULL-terminated): when it is missing, added with create's values and
+ * those; else the values that differ replaced, after add_class (or NULL)
+ * is added to its classes.  note() is told which. */
+int idm_ppolicy_entry_sync(struct idm_dir *d, const char *dn, struct idm_mods *create,
+			   const char *const *names, const char *const *want, const char *add_class,
+			   idm_ppolicy_note_fn note, void *ctx);
 int idm_ppolicy_sync(struct idm_dir *d, const struct idm_config *cfg, idm_ppolicy_note_fn note,
 		     void *ctx);
 

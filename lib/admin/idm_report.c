@@ -9,31 +9,13 @@
 #include "idm_report.h"
 #include "idm_request.h"
 
-const char *const idm_report_account_attrs[] = {
-	"uid",
-	"idmStatus",
-	"idmPolicy",
-	"idmPrivileged",
-	"pwdReset",
-	"pwdChangedTime",
-	"createTimestamp",
-	"idmValidUntil",
-	"idmLoginCount",
-	"idmFailureCount",
-	"idmLockedTime",
-	"idmLastLoginTime",
-	"idmLastLoginHost",
-	"idmLastLogoutTime",
-	"idmPrivilegeRequest",
-	"idmStatusTime",
-	"idmStatusReason",
-	"idmUntil",
-	"idmFailureTime",
-	"idmHardLockTime",
-	"authTimestamp",
-	"idmLoginTime",
-	NULL,
-};
+int idm_report_attrs(const char *out[IDM_ACCOUNT_ATTRS_MAX])
+{
+	static const char *const extra[] = { "idmPrivilegeRequest", "idmStatusTime",
+					     "idmStatusReason", "idmUntil", NULL };
+
+	return idm_account_attrs_with(extra, out, IDM_ACCOUNT_ATTRS_MAX);
+}
 
 int idm_report_kind_from_name(const char *name)
 {
@@ -127,6 +109,7 @@ int idm_report_accounts(struct idm_operator *op, const struct idm_config *cfg,
 			int (*each)(void *ctx, const struct idm_report_row *row), void *ctx)
 {
 	struct walk w = { op, cfg, kind, 0, each, ctx };
+	const char *attrs[IDM_ACCOUNT_ATTRS_MAX];
 	char hard[24], *filter = NULL;
 	int r = idm_operator_officer(op, idm_dir_log(op->d), "reports");
 
@@ -159,8 +142,10 @@ int idm_report_accounts(struct idm_operator *op, const struct idm_config *cfg,
 	default: r = IDM_EINVAL;
 	}
 	if (r == IDM_OK)
+		r = idm_report_attrs(attrs);
+	if (r == IDM_OK)
 		r = idm_dir_search_paged(op->d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter,
-					 idm_report_account_attrs, 500, one, &w);
+					 attrs, 500, one, &w);
 	free(filter);
 	return r;
 }

@@ -28,8 +28,8 @@ int idm_report_kind_from_name(const char *name);
 
 /* What a report reads of each account: all that idm_account_from_entry()
  * and the lock rule need, the privilege grant and the status's time,
- * reason and end.  NULL-terminated. */
-extern const char *const idm_report_account_attrs[];
+ * reason and end, into out (NULL-terminated). */
+int idm_report_attrs(const char *out[IDM_ACCOUNT_ATTRS_MAX]);
 
 /* One account listed; strings may be NULL; valid during the call. */
 struct idm_report_row {

@@ -62,58 +62,32 @@ static int sync_policy(struct idm_dir *d, const struct idm_policy *p, const char
 		"pwdLockout",         "pwdMaxFailure",         "pwdFailureCountInterval",
 		"pwdLockoutDuration", "pwdMaxRecordedFailure", NULL
 	};
-	const char *names[6];
+	const char *names[6], *want[5];
 	struct idm_server_lockout lo;
-	char want[5][24];
-	LDAPMessage *res = NULL, *e = NULL;
-	struct idm_mods *m = NULL;
+	char values[5][24];
+	struct idm_mods *m = idm_mods_new();
 	char *dn = NULL;
-	bool changed = false;
 	int r = idm_dn_child(&dn, "cn", p->name, parent);
 
 	idm_server_lockout_of(p, &lo);
-	snprintf(want[0], sizeof(want[0]), "TRUE");
-	snprintf(want[1], sizeof(want[1]), "%ld", lo.max_failure);
-	snprintf(want[2], sizeof(want[2]), "%ld", lo.interval);
-	snprintf(want[3], sizeof(want[3]), "%ld", lo.duration);
-	snprintf(want[4], sizeof(want[4]), "%d", DECOY_RECORDED);
+	snprintf(values[0], sizeof(values[0]), "TRUE");
+	snprintf(values[1], sizeof(values[1]), "%ld", lo.max_failure);
+	snprintf(values[2], sizeof(values[2]), "%ld", lo.interval);
+	snprintf(values[3], sizeof(values[3]), "%ld", lo.duration);
+	snprintf(values[4], sizeof(values[4]), "%d", DECOY_RECORDED);
 	for (int i = 0; i < 6; i++)
 		names[i] = i == 4 && lo.max_failure > 0 ? NULL : all[i];
+	for (int i = 0; i < 5; i++)
+		want[i] = values[i];
+	/* The lockout part of the policy entry; the password rules are added
+	 * to it by their owner (idm-schema(5)). */
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "device");
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "pwdPolicy");
+	idm_mods_add(m, LDAP_MOD_ADD, "cn", p->name);
+	idm_mods_add(m, LDAP_MOD_ADD, "pwdAttribute", "userPassword");
 	if (r == IDM_OK)
-		r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=pwdPolicy)", names, 1,
-				   &res);
-	if (r == IDM_OK)
-		e = ldap_first_entry(idm_dir_ldap(d), res);
-	m = idm_mods_new();
-	if (r == IDM_ENOENT || (r == IDM_OK && !e)) {
-		/* The lockout part of the policy entry; the password rules are
-		 * added to it by their owner (idm-schema(5)). */
-		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "device");
-		idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "pwdPolicy");
-		idm_mods_add(m, LDAP_MOD_ADD, "cn", p->name);
-		idm_mods_add(m, LDAP_MOD_ADD, "pwdAttribute", "userPassword");
-		for (int i = 0; names[i]; i++)
-			idm_mods_add(m, LDAP_MOD_ADD, names[i], want[i]);
-		r = idm_mods_array(m) ? idm_dir_add(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-		if (r == IDM_OK)
-			r = note(ctx, dn, IDM_PP_CREATED);
-		goto out;
-	}
-	for (int i = 0; r == IDM_OK && names[i]; i++) {
-		char *have = idm_entry_value(idm_dir_ldap(d), e, names[i]);
-		if (!have || strcasecmp(have, want[i]) != 0) {
-			idm_mods_add(m, LDAP_MOD_REPLACE, names[i], want[i]);
-			changed = true;
-		}
-		free(have);
-	}
-	if (r == IDM_OK && changed)
-		r = idm_mods_array(m) ? idm_dir_modify(d, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	if (r == IDM_OK)
-		r = note(ctx, dn, changed ? IDM_PP_UPDATED : IDM_PP_EXISTS);
-out:
+		r = idm_ppolicy_entry_sync(d, dn, m, names, want, NULL, note, ctx);
 	idm_mods_free(m);
-	ldap_msgfree(res);
 	free(dn);
 	return r;
 }
@@ -300,14 +274,11 @@ int idm_server_lock_upgrade(struct idm_dir *d, const struct idm_config *cfg,
 		"(&(objectClass=idmAccount)(|(idmFailureCount=*)(idmLoginCount=*)"
 		"(&(!(idmStatus=active))(!(pwdStartTime=*)))(&(idmValidUntil=*)(!(pwdEndTime=*)))))";
 	struct upgrade u = { d, cfg, note, ctx, "" };
-	const char *attrs[64];
-	size_t n = 0;
+	const char *attrs[IDM_ACCOUNT_ATTRS_MAX];
+	int r = idm_account_attrs_with(extra, attrs, IDM_ACCOUNT_ATTRS_MAX);
 
-	for (size_t i = 0; idm_account_attrs[i] && n < 60; i++)
-		attrs[n++] = idm_account_attrs[i];
-	for (size_t i = 0; extra[i]; i++)
-		attrs[n++] = extra[i];
-	attrs[n] = NULL;
+	if (r < 0)
+		return r;
 	idm_time_format(time(NULL), u.now);
 	return idm_dir_search_paged(d, cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 500,
 				    upgrade_one, &u);

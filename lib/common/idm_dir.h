@@ -165,5 +165,10 @@ int idm_entry_parse_read(const struct berval *value, struct idm_entry **out);
 
 /* First value of attr in entry, malloc'ed, or NULL. */
 char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr);
+struct idm_mods;
+/* Adds to m a replace of each names[i] whose first value in entry is not
+ * want[i] (compared without case); whether it added any. */
+bool idm_entry_replace_differing(LDAP *ld, LDAPMessage *entry, struct idm_mods *m,
+				 const char *const *names, const char *const *want, size_t n);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "idm_dir.h"
 #include "idm_error.h"
+#include "idm_mods.h"
 
 char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr)
 {
@@ -23,6 +24,23 @@ char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr)
 	}
 	ldap_value_free_len(vals);
 	return s;
+}
+
+bool idm_entry_replace_differing(LDAP *ld, LDAPMessage *entry, struct idm_mods *m,
+				 const char *const *names, const char *const *want, size_t n)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < n; i++) {
+		char *have = idm_entry_value(ld, entry, names[i]);
+
+		if (!have || strcasecmp(have, want[i]) != 0) {
+			idm_mods_add(m, LDAP_MOD_REPLACE, names[i], want[i]);
+			changed = true;
+		}
+		free(have);
+	}
+	return changed;
 }
 
 const struct idm_attr *idm_entry_attr(const struct idm_entry *e, const char *name)

@@ -51,6 +51,24 @@ const char *const idm_account_attrs[] = {
 	NULL,
 };
 
+int idm_account_attrs_with(const char *const *extra, const char **out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; idm_account_attrs[i]; i++)
+		if (n + 1 < cap)
+			out[n++] = idm_account_attrs[i];
+		else
+			return IDM_ERANGE;
+	for (size_t i = 0; extra[i]; i++)
+		if (n + 1 < cap)
+			out[n++] = extra[i];
+		else
+			return IDM_ERANGE;
+	out[n] = NULL;
+	return IDM_OK;
+}
+
 /* Every value of attr as strings, NULL-terminated; *n their number. */
 static int all_values(LDAP *ld, LDAPMessage *e, const char *attr, char ***out, size_t *n)
 {

@@ -48,6 +48,11 @@ int idm_account_bind_dn(const struct idm_config *cfg, const struct idm_log *log,
 			char **dn);
 /* The attributes idm_account_from_entry() reads, for searches. */
 extern const char *const idm_account_attrs[];
+/* idm_account_attrs, then extra (NULL-terminated), into out (cap pointers
+ * with the final NULL; IDM_ACCOUNT_ATTRS_MAX is enough for a few extras).
+ * IDM_ERANGE when they do not fit. */
+#define IDM_ACCOUNT_ATTRS_MAX 40
+int idm_account_attrs_with(const char *const *extra, const char **out, size_t cap);
 int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out);
 
 /* Of idmLoginTime values, those newer than the password's change time
