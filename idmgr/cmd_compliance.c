@@ -14,14 +14,6 @@
 #include "idm_operator.h"
 #include "idm_time.h"
 
-static void day(time_t t, char buf[11])
-{
-	char g[IDM_GENTIME_LEN];
-
-	idm_time_format(t, g);
-	snprintf(buf, 11, "%.4s-%.2s-%.2s", g, g + 4, g + 6);
-}
-
 static json_t *lines_json(const struct idm_lines *l)
 {
 	json_t *a = json_array();
@@ -34,7 +26,7 @@ static json_t *lines_json(const struct idm_lines *l)
 static void print_text(const struct idm_compliance *c, const char *uri)
 {
 	size_t holds = 0, findings = 0, unchecked = 0;
-	char as_of[11];
+	char as_of[IDM_DATE_LEN];
 
 	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
 		enum idm_verdict v = c->clauses[i].verdict;
@@ -42,7 +34,7 @@ static void print_text(const struct idm_compliance *c, const char *uri)
 		findings += v == IDM_VERDICT_FINDINGS;
 		unchecked += v == IDM_VERDICT_NOT_CHECKED;
 	}
-	day(c->as_of, as_of);
+	idm_date_format(c->as_of, as_of);
 	printf("idmgr self-inspection report (R-REV-1) as of %s, directory %s\n", as_of, uri);
 	printf("summary: %d clauses: %zu hold, %zu with findings, %zu not checked\n",
 	       IDM_CLAUSE_COUNT, holds, findings, unchecked);
@@ -72,7 +64,7 @@ static void print_text(const struct idm_compliance *c, const char *uri)
 static void print_json(const struct idm_compliance *c)
 {
 	json_t *clauses = json_array();
-	char as_of[11];
+	char as_of[IDM_DATE_LEN];
 
 	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
 		const struct idm_clause_report *cr = &c->clauses[i];
@@ -86,7 +78,7 @@ static void print_json(const struct idm_compliance *c)
 						"evidence", lines_json(&cr->evidence),
 						"more_evidence", (json_int_t)cr->evidence.more));
 	}
-	day(c->as_of, as_of);
+	idm_date_format(c->as_of, as_of);
 	output_json(stdout, json_pack("{s:s, s:I, s:o}", "as_of", as_of, "clauses_with_findings",
 				      (json_int_t)c->n_with_findings, "clauses", clauses));
 }

@@ -23,16 +23,6 @@ struct out {
 	long rows;
 };
 
-static void date_or_dash(time_t t, char buf[11])
-{
-	struct tm tm;
-
-	if (t && gmtime_r(&t, &tm))
-		strftime(buf, 11, "%Y-%m-%d", &tm);
-	else
-		strcpy(buf, "-");
-}
-
 static void gentime_or_empty(time_t t, char buf[IDM_GENTIME_LEN])
 {
 	if (t)
@@ -105,9 +95,9 @@ static int finding(void *ctx, const struct idm_sweep_finding *f)
 		output_csv(stdout, action, 0);
 		output_csv(stdout, f->detail, 1);
 	} else {
-		char last[11];
+		char last[IDM_DATE_LEN];
 
-		date_or_dash(f->last_login, last);
+		idm_date_format(f->last_login, last);
 		printf("%-17s %-16s %-4s %-9s %-10s %-13s %s\n", cls, f->uid ? f->uid : "-",
 		       f->privileged ? "yes" : "-", f->status ? f->status : "-", last, action,
 		       f->detail ? f->detail : "");
@@ -118,9 +108,9 @@ static int finding(void *ctx, const struct idm_sweep_finding *f)
 
 static void header(const struct out *o, const struct idm_sweep_options *so)
 {
-	char as_of[11];
+	char as_of[IDM_DATE_LEN];
 
-	date_or_dash(so->now, as_of);
+	idm_date_format(so->now, as_of);
 	if (o->format == OUTPUT_JSON) {
 		json_t *h = json_pack("{s:s, s:I, s:I, s:b}", "as_of", as_of, "inactive_days",
 				      (json_int_t)so->inactive_days, "never_used_days",

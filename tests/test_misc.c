@@ -1,5 +1,5 @@
 /* test_misc.c -- random temporary passwords (R-PW-4), role names, error
- * strings and the modify builder.
+ * strings, the modify builder and the small text helpers (idm_text.h).
  *
  * Unit tests of the core library, without a directory server; fixtures
  * and the runner are tests/fixture.h.  Requirement IDs are those of
@@ -38,6 +38,7 @@
 #include "idm_random.h"
 #include "idm_role.h"
 #include "idm_secret.h"
+#include "idm_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
 
@@ -207,6 +208,117 @@ START_TEST(mods_null_safe)
 }
 END_TEST
 
+/* ============================================================ idm_text.h */
+
+/* UTF-8 as RFC 3629 has it: what the password policy counts (R-PW-1), the
+ * form and audit texts check and the notices never split. */
+START_TEST(utf8_sequences)
+{
+	static const struct {
+		const char *bytes;
+		size_t n, len;
+		uint32_t cp;
+	} cases[] = {
+		{ "a", 1, 1, 'a' },
+		{ "\xc3\xa9", 2, 2, 0xe9 },			/* é */
+		{ "\xe3\x81\x82", 3, 3, 0x3042 },		/* あ */
+		{ "\xf0\x9f\x94\x91", 4, 4, 0x1f511 }, /* key emoji */
+		{ "\xc0\xaf", 2, 0, 0 },			/* overlong '/' */
+		{ "\xe0\x80\xaf", 3, 0, 0 },		/* overlong */
+		{ "\xed\xa0\x80", 3, 0, 0 },		/* surrogate D800 */
+		{ "\xf4\x90\x80\x80", 4, 0, 0 },	/* past U+10FFFF */
+		{ "\xe3\x81", 2, 0, 0 },			/* cut */
+		{ "\x80", 1, 0, 0 },			/* stray continuation */
+		{ "\xc3\x28", 2, 0, 0 },			/* bad continuation */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t cp = 0;
+		size_t k = idm_utf8_seq((const unsigned char *)cases[i].bytes, cases[i].n, &cp);
+		ck_assert_msg(k == cases[i].len, "%zu: %zu", i, k);
+		if (k)
+			ck_assert_uint_eq(cp, cases[i].cp);
+		ck_assert_uint_eq(idm_utf8_step((const unsigned char *)cases[i].bytes, cases[i].n),
+				  k ? k : 1);
+	}
+	ck_assert_uint_eq(idm_utf8_seq((const unsigned char *)"", 0, NULL), 0);
+	ck_assert_uint_eq(idm_utf8_step((const unsigned char *)"", 0), 0);
+}
+END_TEST
+
+START_TEST(ascii_folding)
+{
+	ck_assert_int_eq(idm_ascii_lower('Q'), 'q');
+	ck_assert_int_eq(idm_ascii_lower('q'), 'q');
+	ck_assert_int_eq(idm_ascii_lower(0xc9), 0xc9); /* bytes past ASCII kept */
+	ck_assert(idm_ascii_eq_folded("PassWord", "password", 8));
+	ck_assert(!idm_ascii_eq_folded("Passw0rd", "password", 8));
+	ck_assert(idm_ascii_contains_folded("xxTanakaxx", 10, "TANAKA", 6));
+	ck_assert(!idm_ascii_contains_folded("Tanak", 5, "tanaka", 6));
+	ck_assert(!idm_ascii_contains_folded("abc", 3, "", 0));
+}
+END_TEST
+
+/* Rule names (exceptions, R-EXC-1) and audit actions (R-AUD-1). */
+START_TEST(short_names)
+{
+	char long_name[66];
+
+	ck_assert(idm_short_name("never-used"));
+	ck_assert(idm_short_name("r2"));
+	ck_assert(!idm_short_name(""));
+	ck_assert(!idm_short_name("Never"));
+	ck_assert(!idm_short_name("a b"));
+	ck_assert(!idm_short_name("a_b"));
+	memset(long_name, 'a', 64);
+	long_name[64] = '\0';
+	ck_assert(idm_short_name(long_name));
+	long_name[64] = 'a';
+	long_name[65] = '\0';
+	ck_assert(!idm_short_name(long_name));
+}
+END_TEST
+
+START_TEST(berval_vectors)
+{
+	struct berval a = { 3, "abc" }, nul = { 3, "a\0c" }, empty = { 0, NULL };
+	struct berval *vals[] = { &a, &nul, &empty, NULL };
+	char **v = NULL, *s;
+	size_t n = 99;
+
+	s = idm_bv_strdup(&a);
+	ck_assert_str_eq(s, "abc");
+	free(s);
+	ck_assert_ptr_null(idm_bv_strdup(&nul)); /* never a string with a NUL inside */
+	ck_assert_ptr_null(idm_bv_strdup(NULL));
+	s = idm_bv_strdup(&empty);
+	ck_assert_str_eq(s, "");
+	free(s);
+	ck_assert_int_eq(idm_strv_from_bervals(vals, &v, &n), IDM_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[0], "abc");
+	ck_assert_str_eq(v[1], "");
+	ck_assert_ptr_null(v[2]);
+	idm_strv_free(v, n);
+	ck_assert_int_eq(idm_strv_from_bervals(NULL, &v, &n), IDM_OK); /* no such attribute */
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(v[0]);
+	idm_strv_free(v, n);
+	idm_strv_free(NULL, 3);
+}
+END_TEST
+
+START_TEST(date_format)
+{
+	char d[IDM_DATE_LEN];
+
+	idm_date_format(0, d);
+	ck_assert_str_eq(d, "-"); /* no date */
+	idm_date_format(1767225599, d);
+	ck_assert_str_eq(d, "2025-12-31");
+}
+END_TEST
+
 static Suite *random_suite(void)
 {
 	Suite *s = suite_create("random");
@@ -230,6 +342,13 @@ static Suite *misc_suite(void)
 	tc = tcase_create("mods");
 	tcase_add_test(tc, mods_build_and_merge);
 	tcase_add_test(tc, mods_null_safe);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("text");
+	tcase_add_test(tc, utf8_sequences);
+	tcase_add_test(tc, ascii_folding);
+	tcase_add_test(tc, short_names);
+	tcase_add_test(tc, berval_vectors);
+	tcase_add_test(tc, date_format);
 	suite_add_tcase(s, tc);
 	return s;
 }

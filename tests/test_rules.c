@@ -284,7 +284,7 @@ START_TEST(sweep_classes)
 	ck_assert_str_eq(idm_sweep_class_name(IDM_SWEEP_RETIRED_IN_GROUPS), "retired-in-groups");
 	ck_assert_str_eq(idm_sweep_class_name(IDM_SWEEP_CLASS_COUNT), "?");
 	ck_assert_str_eq(idm_sweep_action_name(IDM_SWEEP_WOULD_DISABLE), "would-disable");
-	idm_sweep_day(0, d);
+	idm_date_format(0, d);
 	ck_assert_str_eq(d, "-");
 }
 END_TEST

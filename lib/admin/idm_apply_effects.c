@@ -22,6 +22,7 @@
 #include "idm_passhash.h"
 #include "idm_random.h"
 #include "idm_secret.h"
+#include "idm_text.h"
 #include "idm_time.h"
 
 /* ------------------------------------------------------- shared effects */
@@ -295,7 +296,7 @@ static int regroup(struct apply *a, const char *unit, const char *type)
 		r = group_member(a, a->cfg->regular_staff_groups[i], LDAP_MOD_ADD);
 	for (size_t i = 0; r == IDM_OK && i < a->form->n_groups; i++)
 		r = group_member(a, a->form->groups[i], LDAP_MOD_ADD);
-	idm_effect_strv_free(now, n);
+	idm_strv_free(now, n);
 	return r;
 }
 
@@ -447,7 +448,7 @@ static int apply_retire(struct apply *a)
 	if (r == IDM_OK)
 		r = SUMMARY(a, "retired %s: password removed, every group and role removed",
 			    a->form->uid);
-	idm_effect_strv_free(groups, n);
+	idm_strv_free(groups, n);
 	idm_account_free(acct);
 	return r;
 }

@@ -17,6 +17,7 @@
 #include "idm_log.h"
 #include "idm_mods.h"
 #include "idm_random.h"
+#include "idm_text.h"
 #include "idm_time.h"
 
 #define APPEND_TRIES 100
@@ -68,16 +69,6 @@ static bool is_ascii_token(const char *s, size_t max)
 	return n >= 1 && n <= max;
 }
 
-static bool is_action(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '-'))
-			return false;
-	return n >= 1 && n <= 64;
-}
-
 /* Well-formed UTF-8 (no overlong form, surrogate or code point beyond
  * U+10FFFF) without C0/C1 control characters, except tab and newline when
  * multiline. */
@@ -89,31 +80,11 @@ static bool is_text(const char *str, size_t max, bool multiline)
 	if (n < 1 || n > max)
 		return false;
 	while (i < n) {
-		unsigned c = s[i], cp, len;
+		uint32_t cp;
+		size_t len = idm_utf8_seq(s + i, n - i, &cp);
 
-		if (c < 0x80) {
-			if ((c < 0x20 && !(multiline && (c == '\t' || c == '\n'))) || c == 0x7f)
-				return false;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, cp = c & 0x07;
-		else
-			return false;
-		if (i + len > n)
-			return false;
-		for (unsigned k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0x80 && cp <= 0x9f))
+		if (len == 0 || (cp < 0x20 && !(multiline && (cp == '\t' || cp == '\n'))) ||
+		    (cp >= 0x7f && cp <= 0x9f))
 			return false;
 		i += len;
 	}
@@ -139,7 +110,7 @@ int idm_audit_event_check(const struct idm_log *log, const struct idm_audit_even
 {
 	const char *bad = NULL;
 
-	if (!ev->action || !is_action(ev->action))
+	if (!ev->action || !idm_short_name(ev->action))
 		bad = "action";
 	else if (opt(ev->actor) && !is_text(ev->actor, 1024, false))
 		bad = "actor";

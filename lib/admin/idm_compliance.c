@@ -116,18 +116,6 @@ static void not_checked(struct run *r, int clause, const char *what, int err)
 	}
 }
 
-static void day_of(time_t t, char buf[11])
-{
-	char g[IDM_GENTIME_LEN];
-
-	if (!t) {
-		strcpy(buf, "-");
-		return;
-	}
-	idm_time_format(t, g);
-	snprintf(buf, 11, "%.4s-%.2s-%.2s", g, g + 4, g + 6);
-}
-
 /* R-PW-1: the rules of each policy section, and its entry in slapd. */
 static void check_policies(struct run *r)
 {
@@ -212,7 +200,7 @@ static int account_one(void *ctx, LDAP *ld, LDAPMessage *e)
 	struct run *r = ctx;
 	struct idm_account *a = NULL;
 	const struct idm_policy *p;
-	char day[11];
+	char day[IDM_DATE_LEN];
 
 	if (idm_account_from_entry(ld, e, &a) < 0)
 		return IDM_OK;
@@ -236,7 +224,7 @@ static int account_one(void *ctx, LDAP *ld, LDAPMessage *e)
 	if (!a->status || strcmp(a->status, "active") != 0)
 		goto out;
 	r->active++;
-	day_of(a->pwd_changed, day);
+	idm_date_format(a->pwd_changed, day);
 	if (a->must_change) {
 		r->temp++;
 		if (a->pwd_changed && r->as_of - a->pwd_changed > IDM_COMPLIANCE_TEMP_DAYS * DAY)
@@ -285,8 +273,8 @@ static void check_accounts(struct run *r)
 		 r->temp, IDM_COMPLIANCE_TEMP_DAYS);
 	evidence(r, IDM_CLAUSE_PRIV1, "%ld privileged IDs", r->privileged);
 	for (size_t i = 0; i < r->n_hosts; i++) {
-		char day[11];
-		day_of(r->hosts[i].last, day);
+		char day[IDM_DATE_LEN];
+		idm_date_format(r->hosts[i].last, day);
 		evidence(r, IDM_CLAUSE_LOGIN3, "%s: last login of %ld accounts, newest %s",
 			 r->hosts[i].name, r->hosts[i].n, day);
 	}
@@ -334,7 +322,7 @@ static void check_sweep(struct run *r, const struct idm_log *log)
 	static const char *const attrs[] = { "idmTime", NULL };
 	struct idm_sweep_options o = { 0 };
 	struct idm_sweep_summary sum = { 0 };
-	char *base = NULL, day[11];
+	char *base = NULL, day[IDM_DATE_LEN];
 	time_t newest = 0;
 	int rc;
 
@@ -359,7 +347,7 @@ static void check_sweep(struct run *r, const struct idm_log *log)
 					  "(&(objectClass=idmAuditRecord)(idmAction=sweep))", attrs,
 					  500, newest_sweep, &newest);
 	free(base);
-	day_of(newest, day);
+	idm_date_format(newest, day);
 	if (rc == IDM_OK || rc == IDM_ENOENT)
 		evidence(r, IDM_CLAUSE_REG4, "last account a sweep disabled: %s",
 			 newest ? day : "never");
@@ -392,11 +380,11 @@ static int exception_one(void *ctx, const struct idm_exception *e)
 {
 	struct run *r = ctx;
 	const char *state = idm_exception_state(e, r->as_of);
-	char until[11], since[11];
+	char until[IDM_DATE_LEN], since[IDM_DATE_LEN];
 
 	r->exceptions++;
-	day_of(e->until, until);
-	day_of(e->time, since);
+	idm_date_format(e->until, until);
+	idm_date_format(e->time, since);
 	if (strcmp(state, "unacknowledged") == 0)
 		finding(r, IDM_CLAUSE_EXC3,
 			"%s: emergency exception for %s (%s) taken %s, not acknowledged by the CISO",
@@ -414,9 +402,9 @@ static int exception_one(void *ctx, const struct idm_exception *e)
 static int notice_one(void *ctx, const struct idm_notice *n)
 {
 	struct run *r = ctx;
-	char since[11];
+	char since[IDM_DATE_LEN];
 
-	day_of(n->time, since);
+	idm_date_format(n->time, since);
 	finding(r, IDM_CLAUSE_NOTICES,
 		"%s: %s notice about %s of %s not delivered (%ld attempts%s%s)", n->id, n->action,
 		n->subject ? n->subject : "-", since, n->attempts, n->error ? ": " : "",

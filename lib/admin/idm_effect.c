@@ -13,6 +13,7 @@
 #include "idm_passhash.h"
 #include "idm_random.h"
 #include "idm_secret.h"
+#include "idm_text.h"
 #include "idm_time.h"
 
 struct idm_mods *idm_effect_status_changes(const char *status, const char *reason, time_t until)
@@ -149,7 +150,7 @@ int idm_effect_groups_of(struct idm_dir *d, const struct idm_config *cfg, const 
 					 500, collect_cn, &s);
 	free(filter);
 	if (r < 0) {
-		idm_effect_strv_free(s.v, s.n);
+		idm_strv_free(s.v, s.n);
 		return r;
 	}
 	*out = s.v;
@@ -157,12 +158,6 @@ int idm_effect_groups_of(struct idm_dir *d, const struct idm_config *cfg, const 
 	return IDM_OK;
 }
 
-void idm_effect_strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 bool idm_effect_in(const char *cn, char *const *list, size_t n)
 {

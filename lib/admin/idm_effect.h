@@ -35,10 +35,10 @@ void idm_effect_valid_until(struct idm_mods *m, int op, time_t valid_until);
 /* memberUid of a posixGroup cn under groups_dn: add (true) or remove. */
 int idm_effect_group(struct idm_dir *d, const struct idm_config *cfg, const char *cn,
 		     const char *uid, bool add);
-/* The cn of every posixGroup uid is a member of: *out NULL-terminated. */
+/* The cn of every posixGroup uid is a member of: *out NULL-terminated
+ * (idm_strv_free() it). */
 int idm_effect_groups_of(struct idm_dir *d, const struct idm_config *cfg, const char *uid,
 			 char ***out, size_t *n);
-void idm_effect_strv_free(char **v, size_t n);
 /* Is cn one of the groups the list names? */
 bool idm_effect_in(const char *cn, char *const *list, size_t n);
 /* A fresh temporary password that must be changed (R-PW-4); *pw is

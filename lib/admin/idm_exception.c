@@ -13,6 +13,7 @@
 #include "idm_mods.h"
 #include "idm_random.h"
 #include "idm_request.h"
+#include "idm_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
 
@@ -95,20 +96,6 @@ bool idm_exception_in_force(const struct idm_exception *e, time_t now)
 	const char *state = idm_exception_state(e, now);
 
 	return strcmp(state, "active") == 0 || strcmp(state, "unacknowledged") == 0;
-}
-
-/* A rule name: what the sweep and the login path call it ("inactive",
- * "never-used", "valid-until", "lockout", ...): 1..64 of [a-z0-9-]. */
-static bool valid_rule(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
 }
 
 static int exception_dn(const struct idm_config *cfg, const char *id, char **dn)
@@ -211,7 +198,7 @@ static int exception_add(struct idm_operator *op, const struct idm_config *cfg,
 	eid[0] = '\0';
 	if (emergency) /* R-EXC-2: taken first, reported to the CISO after */
 		roles |= (1u << IDM_ROLE_SECURITY_CHIEF) | (1u << IDM_ROLE_SYSTEM_ADMIN);
-	if (idm_uid_check(cfg, subject) < 0 || !valid_rule(rule) || !reason || !*reason ||
+	if (idm_uid_check(cfg, subject) < 0 || !idm_short_name(rule) || !reason || !*reason ||
 	    strlen(reason) > 1024 || until <= time(NULL)) {
 		idm_logf(log, LOG_ERR,
 			 "exception: needs a valid subject uid, a rule of [a-z0-9-], "

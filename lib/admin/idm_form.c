@@ -15,6 +15,7 @@
 #include "idm_form_read.h"
 #include "idm_role.h"
 #include "idm_secret.h"
+#include "idm_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
 
@@ -97,36 +98,6 @@ static void flush_messages(struct parse *p, const struct idm_log *log)
 
 /* ------------------------------------------------------------ text */
 
-/* Length of the UTF-8 sequence at s (1..4), or 0 when it is not one:
- * overlong forms, surrogates and code points beyond U+10FFFF included. */
-static size_t utf8_len(const unsigned char *s, uint32_t *cp)
-{
-	size_t n;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, c = s[0] & 0x1f, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, c = s[0] & 0x0f, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /* NULL when s is acceptable text, else why not.  Values end up in
  * directory attributes (UTF-8 strings) and in people's terminals. */
 static const char *text_problem(const char *s)
@@ -138,7 +109,7 @@ static const char *text_problem(const char *s)
 		return "is longer than 1024 bytes";
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
-		size_t n = utf8_len(u + i, &cp);
+		size_t n = idm_utf8_seq(u + i, len - i, &cp);
 
 		if (n == 0)
 			return "is not valid UTF-8";
@@ -154,21 +125,17 @@ static const char *text_problem(const char *s)
 const char *idm_form_shown(const char *s, char *buf, size_t size)
 {
 	const unsigned char *u = (const unsigned char *)s;
+	size_t o = 0, len = strlen(s);
 	bool utf8 = true;
-	size_t o = 0;
 
-	for (size_t i = 0; u[i];) {
-		uint32_t cp;
-		size_t n = utf8_len(u + i, &cp);
-		if (n == 0) {
-			utf8 = false;
-			break;
-		}
+	for (size_t i = 0; utf8 && i < len;) {
+		size_t n = idm_utf8_seq(u + i, len - i, NULL);
+		utf8 = n > 0;
 		i += n;
 	}
 	for (size_t i = 0; u[i];) {
-		uint32_t cp;
-		size_t n = utf8 ? utf8_len(u + i, &cp) : 1;
+		uint32_t cp = 0;
+		size_t n = utf8 ? idm_utf8_seq(u + i, len - i, &cp) : 1;
 		char piece[8];
 
 		if (n == 1 && (u[i] < 0x20 || u[i] >= 0x7f))
@@ -562,15 +529,6 @@ int idm_form_load(const struct idm_config *cfg, const char *path, time_t now,
 
 /* ------------------------------------------------------------ free */
 
-static void free_list(char **list, size_t n)
-{
-	if (!list)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-}
-
 void idm_form_free(struct idm_form *f)
 {
 	if (!f)
@@ -578,7 +536,7 @@ void idm_form_free(struct idm_form *f)
 	for (enum field k = 0; k < F_COUNT; k++)
 		if (idm_form_text(f, k))
 			free(*idm_form_text(f, k));
-	free_list(f->groups, f->n_groups);
-	free_list(f->shared_with, f->n_shared_with);
+	idm_strv_free(f->groups, f->n_groups);
+	idm_strv_free(f->shared_with, f->n_shared_with);
 	free(f);
 }

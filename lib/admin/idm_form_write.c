@@ -12,6 +12,7 @@
 #include "idm_error.h"
 #include "idm_form.h"
 #include "idm_form_fields.h"
+#include "idm_time.h"
 
 /* ------------------------------------------------------------ writing */
 
@@ -37,11 +38,11 @@ static void put_scalar(FILE *fp, const char *key, const char *v)
 
 static void put_date(FILE *fp, const char *key, time_t t)
 {
-	struct tm tm;
-	char buf[16];
+	char buf[IDM_DATE_LEN];
 
-	if (t == 0 || !gmtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%d", &tm) == 0)
+	if (t == 0)
 		return;
+	idm_date_format(t, buf);
 	put_scalar(fp, key, buf);
 }
 

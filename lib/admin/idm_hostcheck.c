@@ -17,6 +17,7 @@
 
 #include "idm_error.h"
 #include "idm_hostcheck.h"
+#include "idm_text.h"
 
 #define MAX_FILE (1024 * 1024)
 #define MAX_DEPTH 4
@@ -94,12 +95,6 @@ static size_t host_glob(const char *root, const char *pattern, char ***out)
 	return n;
 }
 
-static void free_list(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 /* A line at a time: *line points at the next line (cut at '\n'), leading
  * blanks skipped, trailing blanks and CR removed. */
@@ -198,7 +193,7 @@ static void check_logind(const char *root, long idle, struct idm_host_item *it)
 			}
 			free(text);
 		}
-		free_list(files, n);
+		idm_strv_free(files, n);
 	}
 	long v = *value ? timespan(value) : 0;
 	if (*value)
@@ -243,7 +238,7 @@ static void sshd_file(const char *root, const char *path, struct sshd_state *st,
 				n = host_glob(root, pattern, &files);
 				for (size_t i = 0; i < n; i++)
 					sshd_file(root, files[i], st, depth + 1);
-				free_list(files, n);
+				idm_strv_free(files, n);
 			}
 		} else if (strcasecmp(key, "ClientAliveInterval") == 0 && !st->have_interval) {
 			st->have_interval = true;
@@ -316,7 +311,7 @@ static void check_shell(const char *root, long idle, struct idm_host_item *it)
 	n = host_glob(root, "/etc/profile.d/*.sh", &files);
 	for (size_t i = 0; i < n; i++)
 		shell_file(root, files[i], &best, &ro, where, sizeof(where));
-	free_list(files, n);
+	idm_strv_free(files, n);
 	if (best)
 		snprintf(it->found, sizeof(it->found), "TMOUT=%ld%s (%s)", best,
 			 ro ? ", read-only" : ", not read-only", where);
@@ -371,8 +366,8 @@ static void check_gnome(const char *root, long idle, struct idm_host_item *it)
 		}
 		free(text);
 	}
-	free_list(files, n);
-	free_list(locks, nl);
+	idm_strv_free(files, n);
+	idm_strv_free(locks, nl);
 	snprintf(it->found, sizeof(it->found), "idle-delay %ld%s, lock-enabled %s, %slocked%s%s%s",
 		 delay, delay < 0 ? " (not set: GNOME's default 300)" : "",
 		 lock ? "true" : "not set", locked_delay && locked_lock ? "" : "not ",

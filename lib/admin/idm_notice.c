@@ -20,6 +20,7 @@
 #include "idm_mods.h"
 #include "idm_notice.h"
 #include "idm_role.h"
+#include "idm_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
 
@@ -61,9 +62,7 @@ static void notice_free(void *p)
 
 	if (!n)
 		return;
-	for (size_t i = 0; i < n->n_recipients; i++)
-		free(n->recipients[i]);
-	free(n->recipients);
+	idm_strv_free(n->recipients, n->n_recipients);
 	free(n->id);
 	free(n->dn);
 	free(n->action);
@@ -101,13 +100,8 @@ static void *decode(LDAP *ld, LDAPMessage *m)
 	n->attempts = att ? strtol(att, NULL, 10) : 0;
 	if (n->attempts < 0)
 		n->attempts = 0;
-	if (v) {
-		size_t k = (size_t)ldap_count_values_len(v);
-		n->recipients = calloc(k, sizeof(char *));
-		for (size_t i = 0; n->recipients && i < k; i++)
-			if ((n->recipients[n->n_recipients] = strndup(v[i]->bv_val, v[i]->bv_len)))
-				n->n_recipients++;
-	}
+	if (idm_strv_from_bervals(v, &n->recipients, &n->n_recipients) < 0)
+		goto bad;
 	free(t);
 	free(dt);
 	free(att);
@@ -196,17 +190,6 @@ static void puts_(struct buf *b, const char *s)
 	put(b, s, strlen(s));
 }
 
-/* Length of the UTF-8 sequence starting at s (1 for a stray byte). */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n = *s >= 0xf0 ? 4 : *s >= 0xe0 ? 3 : *s >= 0xc0 ? 2 : 1;
-
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 1;
-	return n;
-}
-
 /* RFC 2047 "B" encoded words of at most 75 characters, never splitting a
  * UTF-8 sequence, folded onto continuation lines. */
 static void put_encoded_words(struct buf *b, const char *text)
@@ -219,7 +202,7 @@ static void put_encoded_words(struct buf *b, const char *text)
 		char out[BASE64_ENCODE_RAW_LENGTH(45) + 1];
 		size_t n = 0;
 		while (i + n < len) {
-			size_t k = utf8_len(s + i + n);
+			size_t k = idm_utf8_step(s + i + n, len - i - n);
 			if (i + n + k > len || n + k > 45)
 				break;
 			n += k;
@@ -238,11 +221,11 @@ static void put_encoded_words(struct buf *b, const char *text)
  * cut below RFC 5322's 998 octets at a character boundary. */
 static void put_body_text(struct buf *b, const char *text)
 {
-	const unsigned char *s = (const unsigned char *)text;
+	const unsigned char *s = (const unsigned char *)text, *end = s + strlen(text);
 	size_t col = 0;
 
 	while (*s) {
-		size_t k = utf8_len(s);
+		size_t k = idm_utf8_step(s, (size_t)(end - s));
 		if (*s == '\n') {
 			put(b, "\n", 1);
 			col = 0;

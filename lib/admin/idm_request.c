@@ -12,6 +12,7 @@
 #include "idm_mods.h"
 #include "idm_random.h"
 #include "idm_request.h"
+#include "idm_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
 
@@ -27,20 +28,6 @@ static int requests_dn(const struct idm_config *cfg, char **out)
 }
 
 /* ------------------------------------------------------------- reading */
-
-static char **values(LDAP *ld, LDAPMessage *e, const char *attr, size_t *n)
-{
-	struct berval **vals = ldap_get_values_len(ld, e, attr);
-	char **out = calloc((size_t)ldap_count_values_len(vals) + 1, sizeof(char *));
-
-	*n = 0;
-	for (size_t i = 0; out && vals && vals[i]; i++)
-		if (!memchr(vals[i]->bv_val, '\0', vals[i]->bv_len) &&
-		    (out[*n] = strndup(vals[i]->bv_val, vals[i]->bv_len)))
-			(*n)++;
-	ldap_value_free_len(vals);
-	return out;
-}
 
 static int request_from_entry(LDAP *ld, LDAPMessage *e, struct idm_request **out)
 {
@@ -71,15 +58,13 @@ static int request_from_entry(LDAP *ld, LDAPMessage *e, struct idm_request **out
 	v = idm_entry_value(ld, e, "idmRequestType");
 	type = v ? idm_request_type_from_name(v) : -1;
 	free(v);
-	r->done = values(ld, e, "idmDone", &r->n_done);
-	ap = values(ld, e, "idmApproval", &n_ap);
+	idm_entry_values(ld, e, "idmDone", &r->done, &r->n_done); /* checked below */
+	idm_entry_values(ld, e, "idmApproval", &ap, &n_ap);
 	r->approvals = calloc(n_ap + 1, sizeof(*r->approvals));
 	for (size_t i = 0; r->approvals && i < n_ap; i++)
 		if (idm_approval_parse(ap[i], &r->approvals[r->n_approvals]) == IDM_OK)
 			r->n_approvals++;
-	for (size_t i = 0; ap && i < n_ap; i++)
-		free(ap[i]);
-	free(ap);
+	idm_strv_free(ap, n_ap);
 	if (!r->dn || !r->id || !r->state || !r->subject || !r->done || !r->approvals || type < 0) {
 		idm_request_free(r);
 		return IDM_EINVAL; /* not a request idmgr wrote */
@@ -187,9 +172,7 @@ void idm_request_free(struct idm_request *r)
 	free(r->form_text);
 	free(r->detail);
 	free(r->approvals);
-	for (size_t i = 0; r->done && i < r->n_done; i++)
-		free(r->done[i]);
-	free(r->done);
+	idm_strv_free(r->done, r->n_done);
 	free(r);
 }
 

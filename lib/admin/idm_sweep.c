@@ -12,6 +12,7 @@
 #include "idm_sweep.h"
 #include "idm_sweep_rules.h"
 #include "idm_sweep_run.h"
+#include "idm_text.h"
 #include "idm_time.h"
 
 #define DEFAULT_PAGE 1000
@@ -54,20 +55,6 @@ static void acct_clear(struct acct *a)
 	memset(a, 0, sizeof(*a));
 }
 
-char *idm_sweep_bv_dup(const struct berval *bv)
-{
-	char *s;
-
-	if (!bv || !bv->bv_val || memchr(bv->bv_val, '\0', bv->bv_len))
-		return NULL;
-	s = malloc(bv->bv_len + 1);
-	if (s) {
-		memcpy(s, bv->bv_val, bv->bv_len);
-		s[bv->bv_len] = '\0';
-	}
-	return s;
-}
-
 static time_t bv_time(const struct berval *bv)
 {
 	char buf[40];
@@ -104,7 +91,7 @@ static int parse_account(LDAP *ld, LDAPMessage *e, const char *actor, struct acc
 	rc = ldap_get_dn_ber(ld, e, &ber, &bv);
 	if (rc != LDAP_SUCCESS)
 		return IDM_EINVAL;
-	if (!(a->dn = idm_sweep_bv_dup(&bv))) {
+	if (!(a->dn = idm_bv_strdup(&bv))) {
 		ber_free(ber, 0);
 		return IDM_ENOMEM;
 	}
@@ -115,11 +102,11 @@ static int parse_account(LDAP *ld, LDAPMessage *e, const char *actor, struct acc
 		if (!v)
 			;
 		else if (bv_is(&bv, "uid"))
-			a->uid = idm_sweep_bv_dup(v);
+			a->uid = idm_bv_strdup(v);
 		else if (bv_is(&bv, "idmStatus"))
-			a->status = idm_sweep_bv_dup(v);
+			a->status = idm_bv_strdup(v);
 		else if (bv_is(&bv, "idmStatusReason"))
-			a->reason = idm_sweep_bv_dup(v);
+			a->reason = idm_bv_strdup(v);
 		else if (bv_is(&bv, "idmStatusTime"))
 			a->status_time = bv_time(v);
 		else if (bv_is(&bv, "idmPrivileged"))
@@ -131,18 +118,18 @@ static int parse_account(LDAP *ld, LDAPMessage *e, const char *actor, struct acc
 		else if (bv_is(&bv, "createTimestamp"))
 			a->created = bv_time(v);
 		else if (bv_is(&bv, "creatorsName"))
-			a->creator = idm_sweep_bv_dup(v);
+			a->creator = idm_bv_strdup(v);
 		else if (bv_is(&bv, "idmValidUntil"))
 			a->valid_until = bv_time(v);
 		else if (bv_is(&bv, "idmUntil"))
 			a->until = bv_time(v);
 		else if (bv_is(&bv, "idmRequestId"))
-			a->request_id = idm_sweep_bv_dup(v);
+			a->request_id = idm_bv_strdup(v);
 		else if (bv_is(&bv, "idmPrivilegeRequest"))
-			a->grant_id = idm_sweep_bv_dup(v);
+			a->grant_id = idm_bv_strdup(v);
 		else if (bv_is(&bv, "idmAuditPending"))
 			for (size_t i = 0; vals[i].bv_val && !a->pending; i++) {
-				char *mark = idm_sweep_bv_dup(&vals[i]);
+				char *mark = idm_bv_strdup(&vals[i]);
 				if (mark && idm_action_find_mark(&mark, 1, actor, "sweep"))
 					a->pending = mark;
 				else
@@ -207,11 +194,11 @@ static int inactivity(struct sweep *s, struct acct *a)
 	for (size_t i = 0; r == IDM_OK && i < n; i++) {
 		const char *rule = idm_sweep_rule_of(cand[i].cls);
 		const struct exc *x = idm_sweep_find_exception(s, a->uid, rule);
-		char detail[640], until[11];
+		char detail[640], until[IDM_DATE_LEN];
 
 		if (!x)
 			return idm_sweep_disable(s, a, cand[i].cls, cand[i].why);
-		idm_sweep_day(x->until, until);
+		idm_date_format(x->until, until);
 		snprintf(detail, sizeof(detail), "%s %s; exception %s (rule %s) until %s",
 			 idm_sweep_class_name(cand[i].cls), cand[i].why, x->id, rule, until);
 		r = idm_sweep_emit(s, a, IDM_SWEEP_EXEMPT, cand[i].cls, IDM_SWEEP_LISTED, detail);
@@ -311,7 +298,7 @@ static int first_rdn_value(const struct berval *dn, char **out)
 	*out = NULL;
 	if (ldap_bv2dn((struct berval *)dn, &parts, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
 	    parts && parts[0] && parts[0][0]) {
-		*out = idm_sweep_bv_dup(&parts[0][0]->la_value);
+		*out = idm_bv_strdup(&parts[0][0]->la_value);
 		r = *out ? IDM_OK : IDM_ENOMEM;
 	}
 	ldap_dnfree(parts);
@@ -501,9 +488,7 @@ static void sweep_free(struct sweep *s)
 		free(s->grants[i].id);
 	}
 	free(s->grants);
-	for (size_t i = 0; i < s->n_creators; i++)
-		free(s->creators[i]);
-	free(s->creators);
+	idm_strv_free(s->creators, s->n_creators);
 	for (size_t i = 0; i < s->n_members; i++) {
 		free(s->members[i].dn);
 		free(s->members[i].uid);

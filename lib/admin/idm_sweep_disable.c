@@ -81,7 +81,7 @@ static int refuse(struct sweep *s, const struct acct *a, enum idm_sweep_class cl
 int idm_sweep_disable(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
 		      const char *why)
 {
-	char reason[64], now[IDM_GENTIME_LEN], detail[512], as_of[11];
+	char reason[64], now[IDM_GENTIME_LEN], detail[512], as_of[IDM_DATE_LEN];
 	struct idm_audit_event ev = { .action = "sweep", .subject = a->uid, .outcome = "done" };
 	struct idm_action x = { 0 };
 	const char *rule;
@@ -95,7 +95,7 @@ int idm_sweep_disable(struct sweep *s, const struct acct *a, enum idm_sweep_clas
 	r = reason_for(cls, reason, sizeof(reason));
 	if (r < 0)
 		return r;
-	idm_sweep_day(s->o->now, as_of);
+	idm_date_format(s->o->now, as_of);
 	snprintf(detail, sizeof(detail),
 		 "disabled: %s; %s (sweep as of %s, inactive_days %ld, "
 		 "never_used_days %ld)",
@@ -137,11 +137,11 @@ int idm_sweep_disable(struct sweep *s, const struct acct *a, enum idm_sweep_clas
 int idm_sweep_resume(struct sweep *s, struct acct *a, enum idm_sweep_class cls)
 {
 	struct idm_action x;
-	char detail[512], when[11];
+	char detail[512], when[IDM_DATE_LEN];
 	const char *rule;
 	int r;
 
-	idm_sweep_day(a->status_time, when);
+	idm_date_format(a->status_time, when);
 	snprintf(detail, sizeof(detail),
 		 "disabled by a sweep on %s that was interrupted before "
 		 "its audit record",

@@ -16,6 +16,7 @@
 #include "idm_exception.h"
 #include "idm_sweep.h"
 #include "idm_sweep_run.h"
+#include "idm_text.h"
 
 static int keep_exception(void *ctx, const struct idm_exception *e)
 {
@@ -187,7 +188,7 @@ static int add_member(struct sweep *s, const struct berval *dn, int role)
 	s->members = grown;
 	memset(&grown[s->n_members], 0, sizeof(*grown));
 	grown[s->n_members].roles = 1u << role;
-	if (!(grown[s->n_members].dn = idm_sweep_bv_dup(dn)))
+	if (!(grown[s->n_members].dn = idm_bv_strdup(dn)))
 		return IDM_ENOMEM;
 	s->n_members++;
 	return IDM_OK;

@@ -62,26 +62,16 @@ time_t idm_sweep_last_login(time_t pam_login, time_t auth_login)
 	return pam_login > auth_login ? pam_login : auth_login;
 }
 
-void idm_sweep_day(time_t t, char buf[11])
-{
-	struct tm tm;
-
-	if (t && gmtime_r(&t, &tm))
-		strftime(buf, 11, "%Y-%m-%d", &tm);
-	else
-		strcpy(buf, "-");
-}
-
 size_t idm_sweep_inactivity(const struct idm_sweep_dates *a, time_t now, long inactive_days,
 			    long never_used_days, struct idm_sweep_candidate cand[2])
 {
-	char d1[11], d2[11];
+	char d1[IDM_DATE_LEN], d2[IDM_DATE_LEN];
 	time_t last = a->last_login, today = midnight(now);
 	size_t n = 0;
 
-	idm_sweep_day(now, d2);
+	idm_date_format(now, d2);
 	if (a->valid_until && now >= a->valid_until) {
-		idm_sweep_day(a->valid_until, d1);
+		idm_date_format(a->valid_until, d1);
 		cand[n].cls = IDM_SWEEP_EXPIRED;
 		snprintf(cand[n++].why, sizeof(cand[0].why), "valid until %s, still active on %s",
 			 d1, d2);
@@ -90,7 +80,7 @@ size_t idm_sweep_inactivity(const struct idm_sweep_dates *a, time_t now, long in
 	 * starts there, or a return from a long secondment would be swept
 	 * before its first login. */
 	if (a->status_time > (last ? last : a->created)) {
-		idm_sweep_day(a->status_time, d1);
+		idm_date_format(a->status_time, d1);
 		if (midnight(a->status_time) <
 		    today - (last ? inactive_days : never_used_days) * DAY) {
 			cand[n].cls = last ? IDM_SWEEP_STALE : IDM_SWEEP_NEVER_USED;
@@ -100,12 +90,12 @@ size_t idm_sweep_inactivity(const struct idm_sweep_dates *a, time_t now, long in
 				 (long)((today - midnight(a->status_time)) / DAY), d2);
 		}
 	} else if (last && midnight(last) < today - inactive_days * DAY) {
-		idm_sweep_day(last, d1);
+		idm_date_format(last, d1);
 		cand[n].cls = IDM_SWEEP_STALE;
 		snprintf(cand[n++].why, sizeof(cand[0].why), "last login %s, %ld days before %s",
 			 d1, (long)((today - midnight(last)) / DAY), d2);
 	} else if (!last && a->created && midnight(a->created) < today - never_used_days * DAY) {
-		idm_sweep_day(a->created, d1);
+		idm_date_format(a->created, d1);
 		cand[n].cls = IDM_SWEEP_NEVER_USED;
 		snprintf(cand[n++].why, sizeof(cand[0].why),
 			 "never logged in; created %s, %ld days before %s", d1,
@@ -116,12 +106,12 @@ size_t idm_sweep_inactivity(const struct idm_sweep_dates *a, time_t now, long in
 
 bool idm_sweep_seconded_overdue(time_t until, time_t now, char *why, size_t size)
 {
-	char d1[11], d2[11];
+	char d1[IDM_DATE_LEN], d2[IDM_DATE_LEN];
 
 	if (!until || until >= now)
 		return false;
-	idm_sweep_day(until, d1);
-	idm_sweep_day(now, d2);
+	idm_date_format(until, d1);
+	idm_date_format(now, d2);
 	snprintf(why, size,
 		 "seconded until %s, %ld days before %s; no return request "
 		 "applied",

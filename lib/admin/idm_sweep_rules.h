@@ -45,7 +45,4 @@ bool idm_sweep_seconded_overdue(time_t until, time_t now, char *why, size_t size
  * ("inactive", "never-used", "valid-until"); NULL for the others. */
 const char *idm_sweep_rule_of(enum idm_sweep_class c);
 
-/* t's day as YYYY-MM-DD (UTC); "-" for 0. */
-void idm_sweep_day(time_t t, char buf[11]);
-
 #endif

@@ -75,8 +75,6 @@ struct sweep {
 
 /* ------------------------------------------------------------ idm_sweep.c */
 
-/* A NUL-free berval as a string (NULL: none, NUL inside or no memory). */
-char *idm_sweep_bv_dup(const struct berval *bv);
 /* idmStatus is what (status may be NULL). */
 bool idm_sweep_is_status(const char *status, const char *what);
 /* Counts a finding and hands it to the caller's callback. */

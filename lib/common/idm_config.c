@@ -12,6 +12,7 @@
 #include "idm_confuse_text.h"
 #include "idm_error.h"
 #include "idm_secret.h"
+#include "idm_text.h"
 
 #define CONFIG_MAX (1024 * 1024)
 
@@ -55,15 +56,6 @@ static int dup_list(cfg_t *sec, const char *key, char ***out, size_t *n)
 		(*n)++;
 	}
 	return IDM_OK;
-}
-
-static void free_list(char **list, size_t n)
-{
-	if (!list)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
 }
 
 static int required(cfg_t *sec, const char *section, const char *key)
@@ -322,7 +314,7 @@ void idm_config_free(struct idm_config *c)
 	if (!c)
 		return;
 	free(c->path);
-	free_list(c->ldap.uris, c->ldap.n_uris);
+	idm_strv_free(c->ldap.uris, c->ldap.n_uris);
 	free(c->ldap.base_dn);
 	free(c->ldap.people_dn);
 	free(c->ldap.groups_dn);
@@ -340,14 +332,14 @@ void idm_config_free(struct idm_config *c)
 	free(c->registration.uid_pattern);
 	if (c->registration.uid_re_ok)
 		regfree(&c->registration.uid_re);
-	free_list(c->registration.reserved_names, c->registration.n_reserved_names);
+	idm_strv_free(c->registration.reserved_names, c->registration.n_reserved_names);
 	free(c->registration.primary_group);
 	for (size_t i = 0; c->units && i < c->n_units; i++) {
 		free(c->units[i].name);
-		free_list(c->units[i].groups, c->units[i].n_groups);
+		idm_strv_free(c->units[i].groups, c->units[i].n_groups);
 	}
 	free(c->units);
-	free_list(c->regular_staff_groups, c->n_regular_staff_groups);
+	idm_strv_free(c->regular_staff_groups, c->n_regular_staff_groups);
 	free(c->login.banner);
 	free(c->notify.command);
 	free(c->notify.from);

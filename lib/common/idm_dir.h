@@ -165,6 +165,8 @@ int idm_entry_parse_read(const struct berval *value, struct idm_entry **out);
 
 /* First value of attr in entry, malloc'ed, or NULL. */
 char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr);
+/* Every value of attr in entry (idm_strv_from_bervals()). */
+int idm_entry_values(LDAP *ld, LDAPMessage *entry, const char *attr, char ***out, size_t *n);
 struct idm_mods;
 /* Adds to m a replace of each names[i] whose first value in entry is not
  * want[i] (compared without case); whether it added any. */

@@ -9,6 +9,7 @@
 #include "idm_dir.h"
 #include "idm_error.h"
 #include "idm_mods.h"
+#include "idm_text.h"
 
 char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr)
 {
@@ -24,6 +25,15 @@ char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr)
 	}
 	ldap_value_free_len(vals);
 	return s;
+}
+
+int idm_entry_values(LDAP *ld, LDAPMessage *entry, const char *attr, char ***out, size_t *n)
+{
+	struct berval **vals = ldap_get_values_len(ld, entry, attr);
+	int r = idm_strv_from_bervals(vals, out, n);
+
+	ldap_value_free_len(vals);
+	return r;
 }
 
 bool idm_entry_replace_differing(LDAP *ld, LDAPMessage *entry, struct idm_mods *m,
@@ -73,20 +83,6 @@ void idm_entry_free(struct idm_entry *e)
 	free(e);
 }
 
-static char *bv_strdup(const struct berval *bv)
-{
-	char *s;
-
-	if (memchr(bv->bv_val, '\0', bv->bv_len))
-		return NULL; /* no NUL inside a value we treat as a string */
-	s = malloc(bv->bv_len + 1);
-	if (s) {
-		memcpy(s, bv->bv_val, bv->bv_len);
-		s[bv->bv_len] = '\0';
-	}
-	return s;
-}
-
 /* Decodes a post-read control's value: a SearchResultEntry without the
  * message envelope (RFC 4527 section 3.2). */
 int idm_entry_parse_read(const struct berval *value, struct idm_entry **out)
@@ -99,7 +95,7 @@ int idm_entry_parse_read(const struct berval *value, struct idm_entry **out)
 	*out = NULL;
 	if (!ber || !e)
 		goto out;
-	if (ber_scanf(ber, "{m{" /*}}*/, &dn) == LBER_ERROR || !(e->dn = bv_strdup(&dn)))
+	if (ber_scanf(ber, "{m{" /*}}*/, &dn) == LBER_ERROR || !(e->dn = idm_bv_strdup(&dn)))
 		goto out;
 	while (ber_scanf(ber, "{m" /*}*/, &type) != LBER_ERROR) {
 		BerVarray vals = NULL;
@@ -118,10 +114,10 @@ int idm_entry_parse_read(const struct berval *value, struct idm_entry **out)
 		e->attrs = grown;
 		a = &grown[e->n++];
 		memset(a, 0, sizeof(*a));
-		a->name = bv_strdup(&type);
+		a->name = idm_bv_strdup(&type);
 		a->vals = calloc(n + 1, sizeof(char *));
 		for (size_t i = 0; a->vals && i < n; i++)
-			if ((a->vals[i] = bv_strdup(&vals[i])))
+			if ((a->vals[i] = idm_bv_strdup(&vals[i])))
 				a->n++;
 		ber_bvarray_free(vals);
 		if (!a->name || !a->vals || a->n != n)
@@ -167,7 +163,7 @@ int idm_entry_read(struct idm_dir *d, const char *dn, const char *const *attrs,
 			at->name = strdup(a);
 			at->vals = calloc(n + 1, sizeof(char *));
 			for (size_t i = 0; at->vals && i < n; i++)
-				if ((at->vals[i] = bv_strdup(vals[i])))
+				if ((at->vals[i] = idm_bv_strdup(vals[i])))
 					at->n++;
 		}
 		if (!grown || !at->name || !at->vals || at->n != n)

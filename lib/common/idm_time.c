@@ -41,6 +41,14 @@ void idm_time_format(time_t t, char buf[IDM_GENTIME_LEN])
 		strcpy(buf, "19700101000000Z");
 }
 
+void idm_date_format(time_t t, char buf[IDM_DATE_LEN])
+{
+	struct tm tm;
+
+	if (!t || !gmtime_r(&t, &tm) || strftime(buf, IDM_DATE_LEN, "%Y-%m-%d", &tm) != IDM_DATE_LEN - 1)
+		strcpy(buf, "-");
+}
+
 static int digits(const char *s, size_t n, int *out)
 {
 	int v = 0;

@@ -16,6 +16,10 @@ time_t idm_time_add_days(time_t t, long long days);
 
 /* Formats t as YYYYMMDDHHMMSSZ into buf (IDM_GENTIME_LEN bytes). */
 void idm_time_format(time_t t, char buf[IDM_GENTIME_LEN]);
+#define IDM_DATE_LEN 11 /* YYYY-MM-DD with the NUL */
+/* Formats t's day (UTC) as YYYY-MM-DD, the form options and forms take;
+ * "-" for 0 (no date). */
+void idm_date_format(time_t t, char buf[IDM_DATE_LEN]);
 /* Parses YYYYMMDDHHMMSS[.fraction]Z; fraction ignored. 0 or IDM_EINVAL. */
 int idm_time_parse(const char *s, time_t *out);
 /* Parses a date of a form or option: YYYY-MM-DD (midnight UTC). */

@@ -10,6 +10,7 @@
 #include "idm_escape.h"
 #include "idm_lockout.h"
 #include "idm_passhash.h"
+#include "idm_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
 
@@ -69,27 +70,6 @@ int idm_account_attrs_with(const char *const *extra, const char **out, size_t ca
 	return IDM_OK;
 }
 
-/* Every value of attr as strings, NULL-terminated; *n their number. */
-static int all_values(LDAP *ld, LDAPMessage *e, const char *attr, char ***out, size_t *n)
-{
-	struct berval **vals = ldap_get_values_len(ld, e, attr);
-	size_t count = vals ? (size_t)ldap_count_values_len(vals) : 0;
-	int r = IDM_OK;
-
-	*n = 0;
-	*out = calloc(count + 1, sizeof(char *));
-	if (!*out)
-		r = IDM_ENOMEM;
-	for (size_t i = 0; r == IDM_OK && i < count; i++) {
-		if (!((*out)[i] = strndup(vals[i]->bv_val, vals[i]->bv_len)))
-			r = IDM_ENOMEM;
-		else
-			*n = i + 1;
-	}
-	ldap_value_free_len(vals);
-	return r;
-}
-
 int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 {
 	struct idm_account *a = calloc(1, sizeof(*a));
@@ -129,22 +109,20 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 	v = idm_entry_value(ld, e, "authTimestamp");
 	a->last_success = time_or_zero(v);
 	free(v);
-	if (all_values(ld, e, "idmFailureTime", &a->failure_values, &a->n_failure_values) < 0 ||
-	    all_values(ld, e, "idmLockedTime", &a->lock_values, &a->n_lock_values) < 0) {
+	if (idm_entry_values(ld, e, "idmFailureTime", &a->failure_values, &a->n_failure_values) < 0 ||
+	    idm_entry_values(ld, e, "idmLockedTime", &a->lock_values, &a->n_lock_values) < 0) {
 		idm_account_free(a);
 		return IDM_ENOMEM;
 	}
 	{
 		char **logins = NULL;
 		size_t n = 0;
-		if (all_values(ld, e, "idmLoginTime", &logins, &n) < 0) {
+		if (idm_entry_values(ld, e, "idmLoginTime", &logins, &n) < 0) {
 			idm_account_free(a);
 			return IDM_ENOMEM;
 		}
 		a->login_count = idm_account_logins_since(logins, n, a->pwd_changed);
-		for (size_t i = 0; i < n; i++)
-			free(logins[i]);
-		free(logins);
+		idm_strv_free(logins, n);
 	}
 	{
 		struct idm_lock_values lv;
@@ -239,12 +217,8 @@ void idm_account_free(struct idm_account *a)
 	free(a->status);
 	free(a->policy);
 	free(a->last_host);
-	for (size_t i = 0; a->failure_values && i < a->n_failure_values; i++)
-		free(a->failure_values[i]);
-	free(a->failure_values);
-	for (size_t i = 0; a->lock_values && i < a->n_lock_values; i++)
-		free(a->lock_values[i]);
-	free(a->lock_values);
+	idm_strv_free(a->failure_values, a->n_failure_values);
+	idm_strv_free(a->lock_values, a->n_lock_values);
 	free(a->prev_login);
 	free(a);
 }

@@ -10,14 +10,10 @@
 
 #include "idm_blocklist.h"
 #include "idm_error.h"
+#include "idm_text.h"
 
 /* Large enough that a million short lines take few read() calls. */
 #define CHUNK (128u * 1024)
-
-static unsigned char fold(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
 
 static bool line_matches(const char *line, size_t n, const char *cand, size_t len)
 {
@@ -26,10 +22,7 @@ static bool line_matches(const char *line, size_t n, const char *cand, size_t le
 	/* The length test first: almost every line stops here. */
 	if (n != len || n == 0 || line[0] == '#')
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (fold((unsigned char)line[i]) != fold((unsigned char)cand[i]))
-			return false;
-	return true;
+	return idm_ascii_eq_folded(line, cand, n);
 }
 
 static int open_list(const char *path, const struct idm_log *log, struct stat *st)

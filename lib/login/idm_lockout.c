@@ -8,6 +8,7 @@
 #include "idm_lockout.h"
 #include "idm_mods.h"
 #include "idm_random.h"
+#include "idm_text.h"
 #include "idm_time.h"
 
 /* A host clock this far from the server's is off: its stamp is corrected. */
@@ -297,9 +298,7 @@ out:
 
 void idm_attempt_release(struct idm_attempt *a)
 {
-	for (size_t i = 0; a->spent && i < a->n_spent; i++)
-		free(a->spent[i]);
-	free(a->spent);
+	idm_strv_free(a->spent, a->n_spent);
 	a->spent = NULL;
 	a->n_spent = 0;
 }

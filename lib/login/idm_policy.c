@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "idm_blocklist.h"
 #include "idm_error.h"
 #include "idm_policy.h"
+#include "idm_text.h"
 #include "idm_time.h"
 
 #define NAME_MIN_CHARS 3
@@ -34,36 +34,6 @@ static const char *plural(long long n)
 
 /* ------------------------------------------------------------- text */
 
-/* Bytes of the well-formed UTF-8 sequence at s (RFC 3629), 0 if there is
- * none: overlongs, surrogates, values past U+10FFFF and cut sequences. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t need;
-	uint32_t v, min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		need = 2, v = s[0] & 0x1Fu, min = 0x80;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		need = 3, v = s[0] & 0x0Fu, min = 0x800;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		need = 4, v = s[0] & 0x07u, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3Fu);
-	}
-	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		return 0;
-	return need;
-}
-
 struct text_facts {
 	size_t chars; /* code points; a stray byte counts as one */
 	bool bad;     /* not UTF-8, or a NUL */
@@ -77,7 +47,7 @@ static void scan(const char *s, size_t len, struct text_facts *t)
 
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < len;) {
-		size_t k = utf8_seq(u + i, len - i);
+		size_t k = idm_utf8_seq(u + i, len - i, NULL);
 
 		if (k == 0) {
 			t->bad = true;
@@ -103,31 +73,9 @@ static size_t count_chars(const char *s, size_t len)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < len; n++) {
-		size_t k = utf8_seq((const unsigned char *)s + i, len - i);
-		i += k ? k : 1;
-	}
+	for (size_t i = 0; i < len; n++)
+		i += idm_utf8_step((const unsigned char *)s + i, len - i);
 	return n;
-}
-
-static unsigned char fold(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-static bool contains_folded(const char *hay, size_t hlen, const char *needle, size_t nlen)
-{
-	if (nlen == 0 || nlen > hlen)
-		return false;
-	for (size_t i = 0; i + nlen <= hlen; i++) {
-		size_t j = 0;
-
-		while (j < nlen && fold((unsigned char)hay[i + j]) == fold((unsigned char)needle[j]))
-			j++;
-		if (j == nlen)
-			return true;
-	}
-	return false;
 }
 
 /* Writes s reversed by code points (each character's bytes kept in order)
@@ -137,10 +85,8 @@ static void reverse_chars(const char *s, size_t len, char *r)
 	size_t i = 0;
 
 	while (i < len) {
-		size_t k = utf8_seq((const unsigned char *)s + i, len - i);
+		size_t k = idm_utf8_step((const unsigned char *)s + i, len - i);
 
-		if (k == 0)
-			k = 1;
 		memcpy(r + len - i - k, s + i, k);
 		i += k;
 	}
@@ -155,13 +101,13 @@ static int name_in(const char *cand, size_t clen, const char *name, size_t len)
 
 	if (count_chars(name, len) < NAME_MIN_CHARS)
 		return 0;
-	if (contains_folded(cand, clen, name, len))
+	if (idm_ascii_contains_folded(cand, clen, name, len))
 		return 1;
 	rev = malloc(len);
 	if (!rev)
 		return IDM_ENOMEM;
 	reverse_chars(name, len, rev);
-	hit = contains_folded(cand, clen, rev, len);
+	hit = idm_ascii_contains_folded(cand, clen, rev, len);
 	free(rev);
 	return hit;
 }
@@ -452,9 +398,7 @@ void idm_history_free(char **h, size_t n)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < n; i++)
-		free(h[i]);
-	free(h);
+	idm_strv_free(h, n);
 }
 
 int idm_history_next(const struct idm_policy *p, const char *const *history, size_t n_history,
