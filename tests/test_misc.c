@@ -308,6 +308,24 @@ START_TEST(berval_vectors)
 }
 END_TEST
 
+START_TEST(enum_names)
+{
+	static const char *const names[] = { "zero", NULL, "two" };
+	char *dn = NULL;
+
+	ck_assert_int_eq(idm_name_index(names, 3, "two"), 2);
+	ck_assert_int_eq(idm_name_index(names, 3, "one"), -1);
+	ck_assert_int_eq(idm_name_index(names, 3, NULL), -1);
+	ck_assert_str_eq(idm_name_of(names, 3, 0), "zero");
+	ck_assert_str_eq(idm_name_of(names, 3, 1), "?");
+	ck_assert_str_eq(idm_name_of(names, 3, 3), "?");
+	ck_assert_int_eq(idm_dn_grandchild(&dn, "cn", "a,b", "policies", "dc=example,dc=org"),
+			 IDM_OK);
+	ck_assert_str_eq(dn, "cn=a\\,b,ou=policies,dc=example,dc=org");
+	free(dn);
+}
+END_TEST
+
 START_TEST(date_format)
 {
 	char d[IDM_DATE_LEN];
@@ -348,6 +366,7 @@ static Suite *misc_suite(void)
 	tcase_add_test(tc, ascii_folding);
 	tcase_add_test(tc, short_names);
 	tcase_add_test(tc, berval_vectors);
+	tcase_add_test(tc, enum_names);
 	tcase_add_test(tc, date_format);
 	suite_add_tcase(s, tc);
 	return s;

@@ -39,21 +39,9 @@ const char *idm_exception_state(const struct idm_exception *e, time_t now)
 	return "active";
 }
 
-static time_t time_attr(LDAP *ld, LDAPMessage *m, const char *attr)
-{
-	char *v = idm_entry_value(ld, m, attr);
-	time_t t = 0;
-
-	if (v && idm_time_parse(v, &t) < 0)
-		t = 0;
-	free(v);
-	return t;
-}
-
 static int from_entry(LDAP *ld, LDAPMessage *m, struct idm_exception **out)
 {
 	struct idm_exception *e = calloc(1, sizeof(*e));
-	char *v;
 
 	*out = NULL;
 	if (!e)
@@ -64,12 +52,10 @@ static int from_entry(LDAP *ld, LDAPMessage *m, struct idm_exception **out)
 	e->reason = idm_entry_value(ld, m, "idmReason");
 	e->granted_by = idm_entry_value(ld, m, "idmActor");
 	e->acknowledged_by = idm_entry_value(ld, m, "idmAcknowledgedBy");
-	e->time = time_attr(ld, m, "idmTime");
-	e->until = time_attr(ld, m, "idmUntil");
-	e->revoked = time_attr(ld, m, "idmRevokedTime");
-	v = idm_entry_value(ld, m, "idmEmergency");
-	e->emergency = v && strcmp(v, "TRUE") == 0;
-	free(v);
+	e->time = idm_entry_time(ld, m, "idmTime");
+	e->until = idm_entry_time(ld, m, "idmUntil");
+	e->revoked = idm_entry_time(ld, m, "idmRevokedTime");
+	e->emergency = idm_entry_true(ld, m, "idmEmergency");
 	if (!e->id || !e->subject || !e->rule || !e->until) {
 		idm_exception_free(e);
 		return IDM_EINVAL;
@@ -100,14 +86,7 @@ bool idm_exception_in_force(const struct idm_exception *e, time_t now)
 
 static int exception_dn(const struct idm_config *cfg, const char *id, char **dn)
 {
-	char *base = NULL;
-	int r = exceptions_dn(cfg, &base);
-
-	*dn = NULL;
-	if (r == IDM_OK)
-		r = idm_dn_child(dn, "idmRequestId", id, base);
-	free(base);
-	return r;
+	return idm_dn_grandchild(dn, "idmRequestId", id, "exceptions", cfg->ldap.idmgr_dn);
 }
 
 /* An earlier run of this very add (same actor, subject and rule) whose

@@ -2,10 +2,9 @@
  * request type (idm_form_fields.h).  Split from idm_form.c. */
 #include "config.h"
 
-#include <string.h>
-
 #include "idm_form.h"
 #include "idm_form_fields.h"
+#include "idm_text.h"
 
 static const char *const type_names[IDM_REQ_TYPE_COUNT] = {
 	[IDM_REQ_REGISTER] = "register",
@@ -21,15 +20,12 @@ static const char *const type_names[IDM_REQ_TYPE_COUNT] = {
 
 const char *idm_request_type_name(enum idm_request_type t)
 {
-	return (unsigned)t < IDM_REQ_TYPE_COUNT ? type_names[t] : "?";
+	return idm_name_of(type_names, IDM_REQ_TYPE_COUNT, (unsigned)t);
 }
 
 int idm_request_type_from_name(const char *s)
 {
-	for (int i = 0; s && i < IDM_REQ_TYPE_COUNT; i++)
-		if (strcmp(s, type_names[i]) == 0)
-			return i;
-	return -1;
+	return idm_name_index(type_names, IDM_REQ_TYPE_COUNT, s);
 }
 
 /* The order here is the order of serialize() and, within required and

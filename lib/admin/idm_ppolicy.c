@@ -24,14 +24,7 @@ int idm_ppolicy_container(const struct idm_config *cfg, char **out)
 
 int idm_ppolicy_dn(const struct idm_config *cfg, const char *policy, char **out)
 {
-	char *parent = NULL;
-	int r = idm_ppolicy_container(cfg, &parent);
-
-	*out = NULL;
-	if (r == IDM_OK)
-		r = idm_dn_child(out, "cn", policy, parent);
-	free(parent);
-	return r;
+	return idm_dn_grandchild(out, "cn", policy, "policies", cfg->ldap.base_dn);
 }
 
 int idm_ppolicy_subentry(const struct idm_config *cfg, const char *policy, char **out)

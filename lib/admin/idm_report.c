@@ -8,6 +8,7 @@
 #include "idm_escape.h"
 #include "idm_report.h"
 #include "idm_request.h"
+#include "idm_text.h"
 
 int idm_report_attrs(const char *out[IDM_ACCOUNT_ATTRS_MAX])
 {
@@ -25,10 +26,7 @@ int idm_report_kind_from_name(const char *name)
 		[IDM_REPORT_SUSPENDED] = "suspended",
 	};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(name, names[i]) == 0)
-			return (int)i;
-	return -1;
+	return idm_name_index(names, sizeof(names) / sizeof(names[0]), name);
 }
 
 struct walk {

@@ -184,7 +184,7 @@ static int account_exists(struct idm_dir *d, const struct idm_config *cfg, const
 {
 	static const char *const attrs[] = { "idmPrivileged", NULL };
 	LDAPMessage *res = NULL, *e;
-	char *filter = NULL, *v;
+	char *filter = NULL;
 	int r = idm_filter_fmt(&filter, "(&(objectClass=posixAccount)(uid=%s))", uid);
 
 	if (privileged)
@@ -197,9 +197,7 @@ static int account_exists(struct idm_dir *d, const struct idm_config *cfg, const
 		if (!e)
 			r = IDM_ENOENT;
 		else if (privileged) {
-			v = idm_entry_value(idm_dir_ldap(d), e, "idmPrivileged");
-			*privileged = v && strcmp(v, "TRUE") == 0;
-			free(v);
+			*privileged = idm_entry_true(idm_dir_ldap(d), e, "idmPrivileged");
 		}
 	}
 	ldap_msgfree(res);
@@ -460,6 +458,42 @@ static int refuse(struct idm_operator *op, const struct idm_config *cfg, const s
 	return idm_operator_refuse(op, cfg, log, action, req->subject, req->id, r, rule, NULL);
 }
 
+/* Moves req from its state to state, with one more change (mod_op, attr,
+ * value) and the action's mark, in one modify; it fails, and the action is
+ * refused, when the state changed meanwhile. */
+static int transition(struct idm_operator *op, const struct idm_config *cfg,
+		      const struct idm_log *log, const char *action, const struct idm_request *req,
+		      struct idm_action *x, const char *state, int mod_op, const char *attr,
+		      const char *value)
+{
+	struct idm_mods *m = idm_mods_new();
+	int r;
+
+	idm_mods_add(m, LDAP_MOD_DELETE, "idmRequestState", req->state);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", state);
+	idm_mods_add(m, mod_op, attr, value);
+	idm_action_mark(x, m);
+	r = idm_dir_apply(op->d, req->dn, m);
+	if (r == IDM_ENOVALUE)
+		r = refuse(op, cfg, log, action, req, IDM_ESTATE,
+			   "the request changed state meanwhile");
+	return r;
+}
+
+/* Reads request id into *req (NULL when it cannot be read: the result
+ * says why) and starts the action ev on it, naming it in the record. */
+static int action_start(struct idm_operator *op, const struct idm_config *cfg, const char *id,
+			struct idm_request **req, struct idm_audit_event *ev, struct idm_action *x)
+{
+	int r = idm_request_get(op->d, cfg, id, req);
+
+	if (r < 0)
+		return r;
+	ev->subject = (*req)->subject;
+	ev->request_id = (*req)->id;
+	return idm_action_start(op, (*req)->dn, ev, x);
+}
+
 int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 			const struct idm_log *log, const char *id, enum idm_role *role,
 			char **new_state)
@@ -470,20 +504,16 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 	struct idm_audit_event ev = { .action = "approve", .outcome = "done" };
 	struct idm_action x = { 0 };
 	struct idm_approval a;
-	struct idm_mods *m = NULL;
 	char value[600];
 	const char *rule = NULL;
 	int r;
 
 	*new_state = NULL;
-	r = idm_request_get(op->d, cfg, id, &req);
-	if (r < 0)
-		return r;
-	ev.subject = req->subject;
-	ev.request_id = req->id;
 	/* An approval an earlier run gave, whose record is owed, is completed
 	 * whatever the state has become since. */
-	r = idm_action_start(op, req->dn, &ev, &x);
+	r = action_start(op, cfg, id, &req, &ev, &x);
+	if (!req)
+		return r;
 	if (r == IDM_OK && x.resumed) {
 		/* the detail is "ROLE HASH" (idm_request_hash) */
 		char given[32] = "";
@@ -542,17 +572,8 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 	idm_approval_format(&a, value, sizeof(value));
 	/* Only while pending: the state value is deleted and added back in the
 	 * same modify, which fails if someone rejected it meanwhile. */
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_DELETE, "idmRequestState", "pending");
-	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", "pending");
-	idm_mods_add(m, LDAP_MOD_ADD, "idmApproval", value);
-	idm_action_mark(&x, m);
-	r = idm_dir_apply(op->d, req->dn, m);
-	if (r == IDM_ENOVALUE) {
-		r = refuse(op, cfg, log, "approve", req, IDM_ESTATE,
-			   "the request changed state meanwhile");
-		goto out;
-	}
+	r = transition(op, cfg, log, "approve", req, &x, "pending", LDAP_MOD_ADD, "idmApproval",
+		       value);
 	if (r == IDM_OK)
 		r = idm_action_finish(op, cfg, log, req->dn, &x);
 	if (r < 0)
@@ -588,16 +609,12 @@ int idm_request_reject(struct idm_operator *op, const struct idm_config *cfg,
 	struct idm_actor actor = { op->dn, op->uid, op->roles };
 	struct idm_audit_event ev = { .action = "reject", .outcome = "done", .detail = reason };
 	struct idm_action x = { 0 };
-	struct idm_mods *m = NULL;
 	const char *rule = NULL;
 	int r;
 
-	r = idm_request_get(op->d, cfg, id, &req);
-	if (r < 0)
+	r = action_start(op, cfg, id, &req, &ev, &x);
+	if (!req)
 		return r;
-	ev.subject = req->subject;
-	ev.request_id = req->id;
-	r = idm_action_start(op, req->dn, &ev, &x);
 	if (r < 0 || x.resumed)
 		goto finish; /* an earlier run rejected it; its record is owed */
 	if (strcmp(req->state, "pending") != 0 && strcmp(req->state, "approved") != 0) {
@@ -614,17 +631,8 @@ int idm_request_reject(struct idm_operator *op, const struct idm_config *cfg,
 			r = refuse(op, cfg, log, "reject", req, r, rule);
 		goto out;
 	}
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_DELETE, "idmRequestState", req->state);
-	idm_mods_add(m, LDAP_MOD_ADD, "idmRequestState", "rejected");
-	idm_mods_add(m, LDAP_MOD_REPLACE, "idmDetail", reason);
-	idm_action_mark(&x, m);
-	r = idm_dir_apply(op->d, req->dn, m);
-	if (r == IDM_ENOVALUE) {
-		r = refuse(op, cfg, log, "reject", req, IDM_ESTATE,
-			   "the request changed state meanwhile");
-		goto out;
-	}
+	r = transition(op, cfg, log, "reject", req, &x, "rejected", LDAP_MOD_REPLACE, "idmDetail",
+		       reason);
 finish:
 	if (r == IDM_OK)
 		r = idm_action_finish(op, cfg, log, req->dn, &x);

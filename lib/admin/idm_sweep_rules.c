@@ -7,6 +7,7 @@
 
 #include "idm_sweep.h"
 #include "idm_sweep_rules.h"
+#include "idm_text.h"
 #include "idm_time.h"
 
 #define DAY IDM_DAY
@@ -42,12 +43,12 @@ const char *idm_sweep_rule_of(enum idm_sweep_class c)
 
 const char *idm_sweep_class_name(enum idm_sweep_class c)
 {
-	return (unsigned)c < IDM_SWEEP_CLASS_COUNT ? class_names[c] : "?";
+	return idm_name_of(class_names, IDM_SWEEP_CLASS_COUNT, (unsigned)c);
 }
 
 const char *idm_sweep_action_name(enum idm_sweep_action a)
 {
-	return (unsigned)a < IDM_SWEEP_ACTION_COUNT ? action_names[a] : "?";
+	return idm_name_of(action_names, IDM_SWEEP_ACTION_COUNT, (unsigned)a);
 }
 
 /* The start (00:00 UTC) of t's day: inactivity counts in days, as people

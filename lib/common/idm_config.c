@@ -141,17 +141,7 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 		if (dup_str(cfg_title(p), &d->name) < 0 ||
 		    dup_str(cfg_getstr(p, "blocklist_file"), &d->blocklist_file) < 0)
 			return IDM_ENOMEM;
-		d->min_length = cfg_getint(p, "min_length");
-		d->max_length = cfg_getint(p, "max_length");
-		d->min_classes = cfg_getint(p, "min_classes");
-		d->history = cfg_getint(p, "history");
-		d->min_age_days = cfg_getint(p, "min_age_days");
-		d->max_age_days = cfg_getint(p, "max_age_days");
-		d->warn_days = cfg_getint(p, "warn_days");
-		d->max_logins = cfg_getint(p, "max_logins");
-		d->lockout_threshold = cfg_getint(p, "lockout_threshold");
-		d->lockout_window = cfg_getint(p, "lockout_window");
-		d->lockout_duration = cfg_getint(p, "lockout_duration");
+		idm_config_policy_numbers(p, d);
 		d->reject_user_name = cfg_getbool(p, "reject_user_name");
 	}
 

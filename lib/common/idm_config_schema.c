@@ -7,6 +7,7 @@
 #include <confuse.h>
 #include <ctype.h>
 #include <ldap.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,36 +25,46 @@ struct range {
 	const char *section, *key;
 	long min, max;
 	const char *unit;
+	size_t field; /* policy: 1 + the offset of its long in struct idm_policy */
 };
 
+#define FIELD(f) (1 + offsetof(struct idm_policy, f))
+
 static const struct range ranges[] = {
-	{ "ldap", "timeout", 1, 300, "seconds" },
-	{ "argon2", "memory_kib", 8, 1048576, "KiB" },
-	{ "argon2", "iterations", 1, 100, "" },
-	{ "argon2", "parallelism", 1, 16, "" },
-	{ "policy", "min_length", 1, 4096, "characters" },
-	{ "policy", "max_length", 1, 4096, "characters" },
-	{ "policy", "min_classes", 0, 4, "" },
-	{ "policy", "history", 0, 400, "passwords" },
-	{ "policy", "min_age_days", 0, 3650, "days" },
-	{ "policy", "max_age_days", 0, 36500, "days" },
-	{ "policy", "warn_days", 0, 3650, "days" },
-	{ "policy", "max_logins", 0, 1000000, "logins" },
-	{ "policy", "lockout_threshold", 1, 100, "failures" },
-	{ "policy", "lockout_window", 1, 31536000, "seconds" },
-	{ "policy", "lockout_duration", 0, 31536000, "seconds" },
-	{ "registration", "temp_password_length", 12, 128, "characters" },
-	{ "registration", "uid_number_min", 1000, 2000000000, "" },
-	{ "registration", "gid_number_min", 1000, 2000000000, "" },
-	{ "sweep", "inactive_days", 1, 3650, "days" },
-	{ "sweep", "never_used_days", 1, 3650, "days" },
-	{ "service", "threads", 1, 256, "connections" },
-	{ "service", "max_refusals", 1, 10000, "refusals" },
-	{ "service", "refusal_window", 1, 86400, "seconds" },
-	{ "service", "cached_auth_timeout", 0, 3600, "seconds" },
-	{ "service", "tls_port", 0, 65535, "" },
-	{ "login", "idle_timeout", 0, 86400, "seconds" },
+	{ "ldap", "timeout", 1, 300, "seconds", 0 },
+	{ "argon2", "memory_kib", 8, 1048576, "KiB", 0 },
+	{ "argon2", "iterations", 1, 100, "", 0 },
+	{ "argon2", "parallelism", 1, 16, "", 0 },
+	{ "policy", "min_length", 1, 4096, "characters", FIELD(min_length) },
+	{ "policy", "max_length", 1, 4096, "characters", FIELD(max_length) },
+	{ "policy", "min_classes", 0, 4, "", FIELD(min_classes) },
+	{ "policy", "history", 0, 400, "passwords", FIELD(history) },
+	{ "policy", "min_age_days", 0, 3650, "days", FIELD(min_age_days) },
+	{ "policy", "max_age_days", 0, 36500, "days", FIELD(max_age_days) },
+	{ "policy", "warn_days", 0, 3650, "days", FIELD(warn_days) },
+	{ "policy", "max_logins", 0, 1000000, "logins", FIELD(max_logins) },
+	{ "policy", "lockout_threshold", 1, 100, "failures", FIELD(lockout_threshold) },
+	{ "policy", "lockout_window", 1, 31536000, "seconds", FIELD(lockout_window) },
+	{ "policy", "lockout_duration", 0, 31536000, "seconds", FIELD(lockout_duration) },
+	{ "registration", "temp_password_length", 12, 128, "characters", 0 },
+	{ "registration", "uid_number_min", 1000, 2000000000, "", 0 },
+	{ "registration", "gid_number_min", 1000, 2000000000, "", 0 },
+	{ "sweep", "inactive_days", 1, 3650, "days", 0 },
+	{ "sweep", "never_used_days", 1, 3650, "days", 0 },
+	{ "service", "threads", 1, 256, "connections", 0 },
+	{ "service", "max_refusals", 1, 10000, "refusals", 0 },
+	{ "service", "refusal_window", 1, 86400, "seconds", 0 },
+	{ "service", "cached_auth_timeout", 0, 3600, "seconds", 0 },
+	{ "service", "tls_port", 0, 65535, "", 0 },
+	{ "login", "idle_timeout", 0, 86400, "seconds", 0 },
 };
+
+void idm_config_policy_numbers(cfg_t *sec, struct idm_policy *p)
+{
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (ranges[i].field)
+			*(long *)((char *)p + ranges[i].field - 1) = cfg_getint(sec, ranges[i].key);
+}
 
 static int validate_range(cfg_t *cfg, cfg_opt_t *opt)
 {

@@ -16,4 +16,8 @@ extern _Thread_local int idm_config_service_secret_line;
  * idm_confuse_lock() held. */
 cfg_t *idm_config_schema_init(cfg_errfunc_t errfunc);
 
+struct idm_policy;
+/* The numbers of a policy section (those with a range) into p. */
+void idm_config_policy_numbers(cfg_t *sec, struct idm_policy *p);
+
 #endif

@@ -165,6 +165,10 @@ int idm_entry_parse_read(const struct berval *value, struct idm_entry **out);
 
 /* First value of attr in entry, malloc'ed, or NULL. */
 char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr);
+/* The first value of attr as a GeneralizedTime; 0 when absent or not one. */
+time_t idm_entry_time(LDAP *ld, LDAPMessage *entry, const char *attr);
+/* Whether the first value of attr is the LDAP boolean TRUE. */
+bool idm_entry_true(LDAP *ld, LDAPMessage *entry, const char *attr);
 /* Every value of attr in entry (idm_strv_from_bervals()). */
 int idm_entry_values(LDAP *ld, LDAPMessage *entry, const char *attr, char ***out, size_t *n);
 struct idm_mods;

@@ -10,6 +10,7 @@
 #include "idm_error.h"
 #include "idm_mods.h"
 #include "idm_text.h"
+#include "idm_time.h"
 
 char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr)
 {
@@ -25,6 +26,26 @@ char *idm_entry_value(LDAP *ld, LDAPMessage *entry, const char *attr)
 	}
 	ldap_value_free_len(vals);
 	return s;
+}
+
+time_t idm_entry_time(LDAP *ld, LDAPMessage *entry, const char *attr)
+{
+	char *v = idm_entry_value(ld, entry, attr);
+	time_t t = 0;
+
+	if (v && idm_time_parse(v, &t) < 0)
+		t = 0;
+	free(v);
+	return t;
+}
+
+bool idm_entry_true(LDAP *ld, LDAPMessage *entry, const char *attr)
+{
+	char *v = idm_entry_value(ld, entry, attr);
+	bool yes = v && strcmp(v, "TRUE") == 0;
+
+	free(v);
+	return yes;
 }
 
 int idm_entry_values(LDAP *ld, LDAPMessage *entry, const char *attr, char ***out, size_t *n)

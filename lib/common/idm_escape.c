@@ -158,6 +158,19 @@ out:
 	return r;
 }
 
+int idm_dn_grandchild(char **out, const char *attr, const char *value, const char *ou,
+		      const char *base)
+{
+	char *parent = NULL;
+	int r = idm_dn_child(&parent, "ou", ou, base);
+
+	*out = NULL;
+	if (r == IDM_OK)
+		r = idm_dn_child(out, attr, value, parent);
+	free(parent);
+	return r;
+}
+
 char *idm_printable(const char *in, const char *also, char *out, size_t size)
 {
 	size_t o = 0;

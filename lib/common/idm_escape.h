@@ -16,6 +16,9 @@ int idm_filter_escape(const char *value, size_t len, char **out);
 int idm_filter_fmt(char **out, const char *template, ...);
 int idm_dn_escape(const char *value, size_t len, char **out);
 int idm_dn_child(char **out, const char *attr, const char *value, const char *parent);
+/* "ATTR=VALUE,ou=OU,BASE", both values escaped. */
+int idm_dn_grandchild(char **out, const char *attr, const char *value, const char *ou,
+		      const char *base);
 
 /* Text a client chose (PAM_RHOST), made printable for storing or showing:
  * every byte outside printable ASCII (0x20..0x7e), and each byte of also,

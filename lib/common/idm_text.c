@@ -81,6 +81,19 @@ bool idm_short_name(const char *s)
 	return n >= 1 && n <= 64;
 }
 
+int idm_name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (names[i] && strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *idm_name_of(const char *const *names, size_t n, size_t i)
+{
+	return i < n && names[i] ? names[i] : "?";
+}
+
 char *idm_bv_strdup(const struct berval *bv)
 {
 	char *s;

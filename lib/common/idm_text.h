@@ -29,6 +29,11 @@ bool idm_ascii_contains_folded(const char *hay, size_t hlen, const char *needle,
 /* A short name: 1 to 64 of [a-z0-9-] (rule names, audit actions). */
 bool idm_short_name(const char *s);
 
+/* Names of an enum's values: the index of s among names (n of them), or
+ * -1 (also for s NULL); and names[i], or "?" when i is out of range. */
+int idm_name_index(const char *const *names, size_t n, const char *s);
+const char *idm_name_of(const char *const *names, size_t n, size_t i);
+
 /* A berval as a C string, malloc'ed; NULL for NULL, out of memory or a
  * value with a NUL inside (never treated as a string). */
 char *idm_bv_strdup(const struct berval *bv);

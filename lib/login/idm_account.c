@@ -14,18 +14,6 @@
 #include "idm_time.h"
 #include "idm_uid.h"
 
-static bool is_true(const char *v)
-{
-	return v && strcmp(v, "TRUE") == 0;
-}
-
-static time_t time_or_zero(const char *v)
-{
-	time_t t;
-
-	return v && idm_time_parse(v, &t) == IDM_OK ? t : 0;
-}
-
 const char *const idm_account_attrs[] = {
 	/* pwdReset and pwdChangedTime: kept by slapd's ppolicy overlay, which
 	 * no user can write around; an account whose password was never
@@ -86,29 +74,19 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 	a->uid = idm_entry_value(ld, e, "uid");
 	a->status = idm_entry_value(ld, e, "idmStatus");
 	a->policy = idm_entry_value(ld, e, "idmPolicy");
-	v = idm_entry_value(ld, e, "idmPrivileged");
-	a->privileged = is_true(v);
-	free(v);
-	v = idm_entry_value(ld, e, "pwdReset");
-	a->must_change = is_true(v);
-	free(v);
+	a->privileged = idm_entry_true(ld, e, "idmPrivileged");
+	a->must_change = idm_entry_true(ld, e, "pwdReset");
 	v = idm_entry_value(ld, e, "pwdChangedTime");
-	if (!v)
-		v = idm_entry_value(ld, e, "createTimestamp");
-	a->pwd_changed = time_or_zero(v);
+	a->pwd_changed = idm_entry_time(ld, e, v ? "pwdChangedTime" : "createTimestamp");
 	free(v);
-	v = idm_entry_value(ld, e, "idmValidUntil");
-	a->valid_until = time_or_zero(v);
-	free(v);
+	a->valid_until = idm_entry_time(ld, e, "idmValidUntil");
 	v = idm_entry_value(ld, e, "idmFailureCount"); /* obsolete: only its hard limit counts */
 	a->hard_locked = v && strtol(v, NULL, 10) >= IDM_LOCKOUT_HARD_LIMIT;
 	free(v);
 	v = idm_entry_value(ld, e, "idmHardLockTime");
 	a->hard_locked = a->hard_locked || v;
 	free(v);
-	v = idm_entry_value(ld, e, "authTimestamp");
-	a->last_success = time_or_zero(v);
-	free(v);
+	a->last_success = idm_entry_time(ld, e, "authTimestamp");
 	if (idm_entry_values(ld, e, "idmFailureTime", &a->failure_values, &a->n_failure_values) < 0 ||
 	    idm_entry_values(ld, e, "idmLockedTime", &a->lock_values, &a->n_lock_values) < 0) {
 		idm_account_free(a);
@@ -130,12 +108,8 @@ int idm_account_from_entry(LDAP *ld, LDAPMessage *e, struct idm_account **out)
 		a->failure_count = idm_lockout_failures(&lv);
 		a->locked_time = idm_lockout_latest_lock(&lv);
 	}
-	v = idm_entry_value(ld, e, "idmLastLoginTime");
-	a->last_login = time_or_zero(v);
-	free(v);
-	v = idm_entry_value(ld, e, "idmLastLogoutTime");
-	a->last_logout = time_or_zero(v);
-	free(v);
+	a->last_login = idm_entry_time(ld, e, "idmLastLoginTime");
+	a->last_logout = idm_entry_time(ld, e, "idmLastLogoutTime");
 	a->last_host = idm_entry_value(ld, e, "idmLastLoginHost");
 	a->prev_login = idm_entry_value(ld, e, "idmPreviousLogin");
 	if (!a->dn || !a->uid) {

@@ -1,8 +1,7 @@
 #include "config.h"
 
-#include <string.h>
-
 #include "idm_role.h"
+#include "idm_text.h"
 
 static const char *const role_names[IDM_ROLE_COUNT] = {
 	[IDM_ROLE_CISO] = "ciso",
@@ -14,13 +13,10 @@ static const char *const role_names[IDM_ROLE_COUNT] = {
 
 const char *idm_role_name(enum idm_role role)
 {
-	return (unsigned)role < IDM_ROLE_COUNT ? role_names[role] : "?";
+	return idm_name_of(role_names, IDM_ROLE_COUNT, (unsigned)role);
 }
 
 int idm_role_from_name(const char *name)
 {
-	for (int i = 0; i < IDM_ROLE_COUNT; i++)
-		if (strcmp(name, role_names[i]) == 0)
-			return i;
-	return -1;
+	return idm_name_index(role_names, IDM_ROLE_COUNT, name);
 }
