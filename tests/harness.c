@@ -384,11 +384,6 @@ int sandbox_slapd_start(struct sandbox *sb)
 	return 0;
 }
 
-int sandbox_restart(struct sandbox *sb)
-{
-	return sandbox_slapd_stop(sb) == 0 ? sandbox_slapd_start(sb) : -1;
-}
-
 char *sandbox_officer_password(const struct sandbox *sb, const char *uid)
 {
 	char path[700];

@@ -32,11 +32,11 @@ void sandbox_stop(struct sandbox *sb);
 /* Stops the sandbox's slapd (SIGTERM; waits until it is gone, reaps it if
  * this process started it), and starts it again as idmgr-sandbox does
  * (same configuration and URI, a session of its own, messages appended to
- * DIR/slapd.log), waiting until it answers.  0, or -1 after a message. */
+ * DIR/slapd.log), waiting until it answers.  0, or -1 after a message.
+ * (test_sweep stops it mid-sweep and starts it after checking the
+ * command's answer.) */
 int sandbox_slapd_stop(struct sandbox *sb);
 int sandbox_slapd_start(struct sandbox *sb);
-/* Both: a directory that went away and came back with the same data. */
-int sandbox_restart(struct sandbox *sb);
 /* Reads the settings of the sandbox already running in dir. */
 void sandbox_attach(struct sandbox *sb, const char *dir, bool init);
 
@@ -80,6 +80,9 @@ struct pam_script {
 	char shown[8192];
 };
 int pam_script_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data);
+/* PAM auth then account for uid with the "idmgr" service, as a login does
+ * (tests/harness_pam.c); the first failing code. */
+int pam_login(const char *uid, const char *pw);
 
 /* Reads a whole file (test fixtures); NULL when absent. */
 char *slurp(const char *path);

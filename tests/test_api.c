@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "idm_api.h"
 #include "idm_error.h"
 #include "idm_ratelimit.h"
@@ -127,21 +128,20 @@ START_TEST(ratelimit_blocks_then_forgets)
 }
 END_TEST
 
-int main(void)
+static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
 	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, accepts_each_operation);
 	tcase_add_test(tc, refuses_with_the_member_named);
 	tcase_add_test(tc, refuses_an_oversized_body);
 	tcase_add_test(tc, ratelimit_blocks_then_forgets);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return fx_run(api_suite(), NULL);
 }

@@ -630,7 +630,8 @@ START_TEST(usage_errors_exit_2)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[14] = { (char *)idmgr_bin(), "-c", "/nonexistent/idmgr.conf" }, *err = NULL;
+		char *argv[14] = { (char *)idmgr_bin(), "-c", "/nonexistent/idmgr.conf" },
+		     *err = NULL;
 		size_t n = 3;
 		for (size_t k = 0; cases[i].argv[k]; k++)
 			argv[n++] = (char *)cases[i].argv[k];

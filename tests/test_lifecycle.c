@@ -157,22 +157,6 @@ static struct idm_account *account(const char *uid)
 	return r == IDM_OK ? a : NULL;
 }
 
-/* PAM auth then account for uid; returns the first failing code. */
-static int login(const char *uid, const char *pw)
-{
-	struct pam_script c = { .answers = { pw } };
-	struct pam_conv pc = { pam_script_conv, &c };
-	pam_handle_t *pamh = NULL;
-	int r = pam_start("idmgr", uid, &pc, &pamh);
-
-	if (r == PAM_SUCCESS)
-		r = pam_authenticate(pamh, 0);
-	if (r == PAM_SUCCESS)
-		r = pam_acct_mgmt(pamh, 0);
-	pam_end(pamh, r);
-	return r;
-}
-
 /* As if apply had been killed before its last write: the state goes back
  * to approved, and a rerun must reach the same end state. */
 static void rerun_apply(const char *id)
@@ -231,7 +215,7 @@ START_TEST(transfer_regroups)
 	free(out);
 	free(id);
 	free(form);
-	ck_assert_int_eq(login("mover", passwords[0]), PAM_NEW_AUTHTOK_REQD); /* still usable */
+	ck_assert_int_eq(pam_login("mover", passwords[0]), PAM_NEW_AUTHTOK_REQD); /* still usable */
 }
 END_TEST
 
@@ -266,12 +250,12 @@ START_TEST(secondment_and_return)
 {
 	char *form = simple_form("secondment", "away", "until = \"2099-03-31\"\n"), *id = NULL, *out;
 
-	ck_assert_int_eq(login("away", passwords[2]), PAM_NEW_AUTHTOK_REQD);
+	ck_assert_int_eq(pam_login("away", passwords[2]), PAM_NEW_AUTHTOK_REQD);
 	out = request_through(&sb, form, "tanaka", "suzuki", "takahashi", "takahashi", &id);
 	free(out);
 	free(id);
 	free(form);
-	ck_assert_int_eq(login("away", passwords[2]), PAM_AUTH_ERR);
+	ck_assert_int_eq(pam_login("away", passwords[2]), PAM_AUTH_ERR);
 	/* R-VIO-1: slapd itself refuses a direct bind, right password or not */
 	ck_assert_int_eq(ldapwhoami_as("away", passwords[2]), 49);
 	ck_assert(in_groups("away", "benefits"));
@@ -281,7 +265,7 @@ START_TEST(secondment_and_return)
 	free(id);
 	free(form);
 	ck_assert_int_eq(ldapwhoami_as("away", passwords[2]), 0);
-	ck_assert_int_eq(login("away", passwords[2]), PAM_NEW_AUTHTOK_REQD);
+	ck_assert_int_eq(pam_login("away", passwords[2]), PAM_NEW_AUTHTOK_REQD);
 }
 END_TEST
 
@@ -318,7 +302,7 @@ START_TEST(expired_validity_refused_by_server)
 					    "idmValidUntil: 20200101000000Z\n"),
 			 0);
 	ck_assert_int_eq(ldapwhoami_as("fixed", passwords[7]), 49);
-	ck_assert_int_eq(login("fixed", passwords[7]), PAM_AUTH_ERR);
+	ck_assert_int_eq(pam_login("fixed", passwords[7]), PAM_AUTH_ERR);
 }
 END_TEST
 
@@ -341,7 +325,7 @@ START_TEST(retire_then_delete)
 	g = groups_of("leaver");
 	ck_assert_str_eq(g, "");
 	free(g);
-	ck_assert_int_eq(login("leaver", passwords[3]), PAM_AUTH_ERR);
+	ck_assert_int_eq(pam_login("leaver", passwords[3]), PAM_AUTH_ERR);
 	/* delete of an ID that is not retired: refused at apply */
 	form = simple_form("delete", "parttime", "");
 	{
@@ -502,7 +486,7 @@ START_TEST(emergency_suspension)
 			 0);
 	free(out);
 	free(err);
-	ck_assert_int_eq(login("away2", passwords[6]), PAM_AUTH_ERR);
+	ck_assert_int_eq(pam_login("away2", passwords[6]), PAM_AUTH_ERR);
 	ck_assert_int_eq(ldapwhoami_as("away2", passwords[6]), 49);
 	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "exception", "list", "--format", "csv",
 				  NULL),

@@ -220,16 +220,16 @@ START_TEST(utf8_sequences)
 		uint32_t cp;
 	} cases[] = {
 		{ "a", 1, 1, 'a' },
-		{ "\xc3\xa9", 2, 2, 0xe9 },			/* é */
-		{ "\xe3\x81\x82", 3, 3, 0x3042 },		/* あ */
+		{ "\xc3\xa9", 2, 2, 0xe9 },            /* é */
+		{ "\xe3\x81\x82", 3, 3, 0x3042 },      /* あ */
 		{ "\xf0\x9f\x94\x91", 4, 4, 0x1f511 }, /* key emoji */
-		{ "\xc0\xaf", 2, 0, 0 },			/* overlong '/' */
-		{ "\xe0\x80\xaf", 3, 0, 0 },		/* overlong */
-		{ "\xed\xa0\x80", 3, 0, 0 },		/* surrogate D800 */
-		{ "\xf4\x90\x80\x80", 4, 0, 0 },	/* past U+10FFFF */
-		{ "\xe3\x81", 2, 0, 0 },			/* cut */
-		{ "\x80", 1, 0, 0 },			/* stray continuation */
-		{ "\xc3\x28", 2, 0, 0 },			/* bad continuation */
+		{ "\xc0\xaf", 2, 0, 0 },               /* overlong '/' */
+		{ "\xe0\x80\xaf", 3, 0, 0 },           /* overlong */
+		{ "\xed\xa0\x80", 3, 0, 0 },           /* surrogate D800 */
+		{ "\xf4\x90\x80\x80", 4, 0, 0 },       /* past U+10FFFF */
+		{ "\xe3\x81", 2, 0, 0 },               /* cut */
+		{ "\x80", 1, 0, 0 },                   /* stray continuation */
+		{ "\xc3\x28", 2, 0, 0 },               /* bad continuation */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

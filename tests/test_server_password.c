@@ -164,22 +164,6 @@ static bool binds(const char *uid, const char *pw)
 	return r == IDM_OK;
 }
 
-/* auth then account through libpam, as a login does. */
-static int login(const char *uid, const char *pw)
-{
-	struct pam_script c = { .answers = { pw } };
-	struct pam_conv pc = { pam_script_conv, &c };
-	pam_handle_t *pamh = NULL;
-	int r;
-
-	ck_assert_int_eq(pam_start("idmgr", uid, &pc, &pamh), PAM_SUCCESS);
-	r = pam_authenticate(pamh, 0);
-	if (r == PAM_SUCCESS)
-		r = pam_acct_mgmt(pamh, 0);
-	pam_end(pamh, r);
-	return r;
-}
-
 static char *admin_read(const char *uid, const char *attr)
 {
 	return sandbox_admin_read(&sb, dn_of(uid), attr);
@@ -222,7 +206,7 @@ START_TEST(user_cannot_skip_a_forced_change)
 	v = admin_read("mustchg", "pwdReset");
 	ck_assert_str_eq(v, "TRUE\n");
 	free(v);
-	ck_assert_int_eq(login("mustchg", pw), PAM_NEW_AUTHTOK_REQD);
+	ck_assert_int_eq(pam_login("mustchg", pw), PAM_NEW_AUTHTOK_REQD);
 	free(officer);
 }
 END_TEST
@@ -279,7 +263,7 @@ START_TEST(user_cannot_backdate_age_or_delete_history)
 	ck_assert_int_eq(idm_password_change(sb.cfg, NULL, "histuser", cur, old, strlen(old), &viol),
 			 IDM_EPOLICY);
 	ck_assert_int_eq(viol.v[0].rule, IDM_RULE_REUSED);
-	ck_assert_int_eq(login("histuser", cur), PAM_SUCCESS);
+	ck_assert_int_eq(pam_login("histuser", cur), PAM_SUCCESS);
 	free(age);
 	free(hist);
 }
@@ -346,8 +330,8 @@ START_TEST(password_modify_operation_is_checked)
 		      "%s", err);
 	ck_assert_ptr_nonnull(strstr(err, "The password must mix at least 3 of these kinds"));
 	free(err);
-	ck_assert_int_eq(login("mallory", "abc"), PAM_AUTH_ERR);
-	ck_assert_int_eq(login("mallory", "Mallory start pass 1"), PAM_SUCCESS);
+	ck_assert_int_eq(pam_login("mallory", "abc"), PAM_AUTH_ERR);
+	ck_assert_int_eq(pam_login("mallory", "Mallory start pass 1"), PAM_SUCCESS);
 	/* the current password is in the history of the free policy */
 	ck_assert_int_ne(as_user("histuser", "History second pass 2", "ldappasswd", NULL,
 				 "History second pass 2", NULL, &err),
@@ -394,7 +378,7 @@ START_TEST(weaker_or_prehashed_values_are_refused)
 			 0);
 	after = admin_read("schemes", "userPassword");
 	ck_assert_str_eq(after, before);
-	ck_assert_int_eq(login("schemes", pw), PAM_SUCCESS);
+	ck_assert_int_eq(pam_login("schemes", pw), PAM_SUCCESS);
 	ck_assert(!binds("schemes", "Scheme weak pass 22"));
 	ck_assert(!binds("schemes", "Scheme clear 55x"));
 	free(before);
@@ -418,7 +402,7 @@ START_TEST(second_password_value_is_refused)
 	ck_assert_int_eq(lines(v), 1);
 	free(v);
 	ck_assert(!binds("twice", "Twice second pass 2"));
-	ck_assert_int_eq(login("twice", "Twice start pass 1"), PAM_SUCCESS);
+	ck_assert_int_eq(pam_login("twice", "Twice start pass 1"), PAM_SUCCESS);
 	/* a change (delete old + add new, as ppolicy expects) keeps one value */
 	ck_assert_int_eq(modify_as("twice", "Twice start pass 1", NULL, NULL,
 				   "delete: userPassword\nuserPassword: Twice start pass 1\n-\n"
@@ -446,7 +430,7 @@ START_TEST(stored_hash_is_argon2id_with_the_configured_costs)
 	ck_assert_msg(strncmp(v, prefix, strlen(prefix)) == 0, "%s", v);
 	ck_assert_int_eq((int)strlen(v), (int)strcspn(v, "\n") + 1);
 	free(v);
-	ck_assert_int_eq(login("histuser", "History third pass 3"), PAM_SUCCESS);
+	ck_assert_int_eq(pam_login("histuser", "History third pass 3"), PAM_SUCCESS);
 }
 END_TEST
 
@@ -556,13 +540,13 @@ START_TEST(expire_password_is_enforced_by_the_server)
 		      "%s%s", out, err);
 	free(out);
 	free(err);
-	ck_assert_int_eq(login("expireme", "Expire me start 1"), PAM_NEW_AUTHTOK_REQD);
+	ck_assert_int_eq(pam_login("expireme", "Expire me start 1"), PAM_NEW_AUTHTOK_REQD);
 	ck_assert_int_ne(modify_as("expireme", "Expire me start 1", NULL, NULL, "delete: pwdReset\n"),
 			 0);
 	ck_assert_int_eq(idm_password_change(sb.cfg, NULL, "expireme", "Expire me start 1",
 					     "Expire me second 2", 18, &v),
 			 IDM_OK);
-	ck_assert_int_eq(login("expireme", "Expire me second 2"), PAM_SUCCESS);
+	ck_assert_int_eq(pam_login("expireme", "Expire me second 2"), PAM_SUCCESS);
 	free(officer);
 }
 END_TEST

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "idm_audit.h"
 #include "idm_dir.h"
@@ -1216,11 +1217,5 @@ static Suite *service_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(service_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(service_suite(), NULL);
 }

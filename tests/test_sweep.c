@@ -257,6 +257,30 @@ static int audited(const char *uid, const char *outcome)
 	return count("ou=audit,ou=idmgr,dc=example,dc=org", filter);
 }
 
+/* Of the accounts filter finds (*n of them), how many have no "done"
+ * record of the sweep yet. */
+static int owed_records(const char *filter, int *n)
+{
+	static const char *const attrs[] = { "uid", NULL };
+	struct idm_dir *d = admin();
+	LDAPMessage *res = NULL;
+	int owed = 0;
+
+	ck_assert_int_eq(idm_dir_search(d, PEOPLE, LDAP_SCOPE_SUBTREE, filter, attrs, 0, &res),
+			 IDM_OK);
+	*n = ldap_count_entries(idm_dir_ldap(d), res);
+	for (LDAPMessage *e = ldap_first_entry(idm_dir_ldap(d), res); e;
+	     e = ldap_next_entry(idm_dir_ldap(d), e)) {
+		char *uid = idm_entry_value(idm_dir_ldap(d), e, "uid");
+		ck_assert_ptr_nonnull(uid);
+		owed += audited(uid, "done") == 0;
+		free(uid);
+	}
+	ldap_msgfree(res);
+	idm_dir_close(d);
+	return owed;
+}
+
 static long audit_seq(void)
 {
 	struct idm_dir *d = admin();
@@ -972,7 +996,7 @@ START_TEST(directory_lost_mid_sweep)
 	};
 	FILE *mem;
 	posix_spawn_file_actions_t fa;
-	int out_p[2], err_p[2], status, last = -1, stable = 0, cap, done_first, i;
+	int out_p[2], err_p[2], status, last = -1, stable = 0, cap, done_first, i, owed, marked;
 	time_t now = time(NULL);
 	pid_t pid;
 	long seq;
@@ -1044,8 +1068,14 @@ START_TEST(directory_lost_mid_sweep)
 	done_first = count(PEOPLE, "(&(uid=lm*)(idmStatus=suspended))");
 	ck_assert_msg(done_first > 0 && done_first < N, "%d of %d disabled before the stop",
 		      done_first, N);
-	/* what was done is whole: each disabled account has its record */
-	ck_assert_int_eq(audited(NULL, "done"), before + done_first);
+	/* What was done is whole: each disabled account has its record, or
+	 * still carries the pending mark when slapd stopped inside its unit
+	 * (between the disable and the record, or the record and the
+	 * unmark): then the rerun owes its record (R-AUD-1).  The stop comes
+	 * while the service may still be working, so at most that one. */
+	owed = owed_records("(&(uid=lm*)(idmStatus=suspended)(idmAuditPending=*))", &marked);
+	ck_assert_msg(marked <= 1, "%d accounts left marked", marked);
+	ck_assert_int_eq(audited(NULL, "done"), before + done_first - owed);
 	ck_assert_int_eq(count(PEOPLE, "(&(uid=lm*)(idmStatus=suspended)"
 				       "(!(idmStatusReason=sweep: stale)))"),
 			 0);

@@ -107,21 +107,6 @@ static int run_init(char **out)
 	return st;
 }
 
-static int login(const char *uid, const char *pw)
-{
-	struct pam_script c = { .answers = { pw } };
-	struct pam_conv pc = { pam_script_conv, &c };
-	pam_handle_t *pamh = NULL;
-	int r;
-
-	ck_assert_int_eq(pam_start("idmgr", uid, &pc, &pamh), PAM_SUCCESS);
-	r = pam_authenticate(pamh, 0);
-	if (r == PAM_SUCCESS)
-		r = pam_acct_mgmt(pamh, 0);
-	pam_end(pamh, r);
-	return r;
-}
-
 /* The first run of this release's init over the old directory: policy
  * entries added, every account's old state moved, the old attributes gone. */
 START_TEST(init_moves_the_old_state_into_slapd)
@@ -227,9 +212,9 @@ START_TEST(logins_after_the_upgrade)
 	char *tanaka = old_password("tanaka"), *first = old_password("tanaka-temp"), *v;
 	struct idm_violations viol;
 
-	ck_assert_int_eq(login("sato", sato), PAM_NEW_AUTHTOK_REQD);
-	ck_assert_int_eq(login("legacy", legacy), PAM_SUCCESS);
-	ck_assert_int_eq(login("tanaka", tanaka), PAM_SUCCESS);
+	ck_assert_int_eq(pam_login("sato", sato), PAM_NEW_AUTHTOK_REQD);
+	ck_assert_int_eq(pam_login("legacy", legacy), PAM_SUCCESS);
+	ck_assert_int_eq(pam_login("tanaka", tanaka), PAM_SUCCESS);
 	/* tanaka's first password, from the moved history, is refused by slapd */
 	ck_assert_int_eq(idm_password_change(sb.cfg, NULL, "tanaka", tanaka, first, strlen(first),
 					     &viol),
@@ -242,7 +227,7 @@ START_TEST(logins_after_the_upgrade)
 	v = read_attr("legacy", "userPassword");
 	ck_assert_msg(strncmp(v, "{ARGON2}$argon2id$v=19$m=19456,t=2,p=1$", 39) == 0, "%s", v);
 	free(v);
-	ck_assert_int_eq(login("legacy", "Brand new pass 2026"), PAM_SUCCESS);
+	ck_assert_int_eq(pam_login("legacy", "Brand new pass 2026"), PAM_SUCCESS);
 	free(sato);
 	free(legacy);
 	free(tanaka);

@@ -158,7 +158,6 @@ int idm_effect_groups_of(struct idm_dir *d, const struct idm_config *cfg, const 
 	return IDM_OK;
 }
 
-
 bool idm_effect_in(const char *cn, char *const *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

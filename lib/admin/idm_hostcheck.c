@@ -95,7 +95,6 @@ static size_t host_glob(const char *root, const char *pattern, char ***out)
 	return n;
 }
 
-
 /* A line at a time: *line points at the next line (cut at '\n'), leading
  * blanks skipped, trailing blanks and CR removed. */
 static char *next_line(char **cursor)

@@ -45,7 +45,8 @@ void idm_date_format(time_t t, char buf[IDM_DATE_LEN])
 {
 	struct tm tm;
 
-	if (!t || !gmtime_r(&t, &tm) || strftime(buf, IDM_DATE_LEN, "%Y-%m-%d", &tm) != IDM_DATE_LEN - 1)
+	if (!t || !gmtime_r(&t, &tm) ||
+	    strftime(buf, IDM_DATE_LEN, "%Y-%m-%d", &tm) != IDM_DATE_LEN - 1)
 		strcpy(buf, "-");
 }
 
