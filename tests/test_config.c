@@ -950,18 +950,14 @@ END_TEST
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("load");
+	TCase *tc = fx_tcase("load");
 
-	tcase_add_unchecked_fixture(tc, fx_root_setup, fx_root_teardown);
-	tcase_add_checked_fixture(tc, fx_dir_setup, fx_dir_teardown);
 	tcase_add_test(tc, config_sample_loads);
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, config_print);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("rejections");
-	tcase_add_unchecked_fixture(tc, fx_root_setup, fx_root_teardown);
-	tcase_add_checked_fixture(tc, fx_dir_setup, fx_dir_teardown);
+	tc = fx_tcase("rejections");
 	tcase_add_test(tc, config_unknown_key);
 	tcase_add_test(tc, config_negative_number);
 	tcase_add_test(tc, config_min_above_max);
@@ -995,18 +991,14 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_env_after_escaped_backslash);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("file");
-	tcase_add_unchecked_fixture(tc, fx_root_setup, fx_root_teardown);
-	tcase_add_checked_fixture(tc, fx_dir_setup, fx_dir_teardown);
+	tc = fx_tcase("file");
 	tcase_add_test(tc, config_symlink_refused);
 	tcase_add_test(tc, config_group_writable_refused);
 	tcase_add_test(tc, config_missing_file);
 	tcase_add_test(tc, config_nul_byte_refused);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("check_files");
-	tcase_add_unchecked_fixture(tc, fx_root_setup, fx_root_teardown);
-	tcase_add_checked_fixture(tc, fx_dir_setup, fx_dir_teardown);
+	tc = fx_tcase("check_files");
 	tcase_add_test(tc, check_files_missing_secret);
 	tcase_add_test(tc, check_files_secret_modes);
 	tcase_add_test(tc, check_files_line_ignores_comments);

@@ -867,18 +867,11 @@ END_TEST
 
 /* ---------------------------------------------------------------- main */
 
-static void fixtures(TCase *tc)
-{
-	tcase_add_unchecked_fixture(tc, fx_root_setup, fx_root_teardown);
-	tcase_add_checked_fixture(tc, fx_dir_setup, fx_dir_teardown);
-}
-
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
-	TCase *tc = tcase_create("text");
+	TCase *tc = fx_tcase("text");
 
-	fixtures(tc);
 	tcase_add_test(tc, length_min_counts_characters);
 	tcase_add_test(tc, length_max_counts_characters);
 	tcase_add_test(tc, encoding_refuses_invalid_utf8);
@@ -887,8 +880,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, names_short_ignored);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("blocklist");
-	fixtures(tc);
+	tc = fx_tcase("blocklist");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, blocklist_lines);
 	tcase_add_test(tc, blocklist_in_policy);
@@ -897,8 +889,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, blocklist_million_lines);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("history");
-	fixtures(tc);
+	tc = fx_tcase("history");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, history_reuse);
 	tcase_add_test(tc, history_rotation);
@@ -908,8 +899,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, min_age_boundary);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("together");
-	fixtures(tc);
+	tc = fx_tcase("together");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, huge_password_refused_quickly);
 	tcase_add_test(tc, all_violations_together);

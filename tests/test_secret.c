@@ -241,10 +241,8 @@ END_TEST
 static Suite *secret_suite(void)
 {
 	Suite *s = suite_create("secret");
-	TCase *tc = tcase_create("files");
+	TCase *tc = fx_tcase("files");
 
-	tcase_add_unchecked_fixture(tc, fx_root_setup, fx_root_teardown);
-	tcase_add_checked_fixture(tc, fx_dir_setup, fx_dir_teardown);
 	tcase_add_test(tc, secret_read_first_line);
 	tcase_add_test(tc, secret_read_refusals);
 	tcase_add_test(tc, secret_read_symlink_and_missing);

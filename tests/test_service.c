@@ -1175,13 +1175,22 @@ START_TEST(concurrent_applies_one_winner)
 }
 END_TEST
 
-static Suite *service_suite(void)
+/* A test case on the shared sandbox; the service's tests run for minutes
+ * on a loaded machine. */
+static TCase *sandbox_case(const char *name)
 {
-	Suite *s = suite_create("service");
-	TCase *tc = tcase_create("item3");
+	TCase *tc = tcase_create(name);
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
+	return tc;
+}
+
+static Suite *service_suite(void)
+{
+	Suite *s = suite_create("service");
+	TCase *tc = sandbox_case("item3");
+
 	tcase_add_test(tc, item3_forged_approvals_and_audit_records);
 	tcase_add_test(tc, item3_requests_are_immutable);
 	tcase_add_test(tc, item3_no_accounts_roles_or_passwords_by_hand);
@@ -1189,9 +1198,7 @@ static Suite *service_suite(void)
 	tcase_add_test(tc, item3_audit_trail_untouchable);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("item3-rootdn");
-	tcase_add_unchecked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 300);
+	tc = sandbox_case("item3-rootdn");
 	tcase_add_test(tc, item3_verify_names_records_not_by_the_service);
 	tcase_add_test(tc, changed_request_voids_its_approvals);
 	tcase_add_test(tc, number_pool_below_minimum_hands_out_nothing);
@@ -1201,9 +1208,7 @@ static Suite *service_suite(void)
 	tcase_add_test(tc, replaced_audit_container_is_named);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("service");
-	tcase_add_unchecked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 300);
+	tc = sandbox_case("service");
 	tcase_add_test(tc, service_checks_like_config_check);
 	tcase_add_test(tc, service_rate_limits_refused_logins);
 	tcase_add_test(tc, service_survives_a_dead_client);

@@ -86,6 +86,15 @@ static char *read_attr(const char *uid, const char *attr)
 	return sandbox_admin_read(&sb, dn_of(uid), attr);
 }
 
+/* The values of attr of uid, one a line, are want. */
+static void attr_is(const char *uid, const char *attr, const char *want)
+{
+	char *v = read_attr(uid, attr);
+
+	ck_assert_msg(strcmp(v, want) == 0, "%s %s: \"%s\", not \"%s\"", uid, attr, v, want);
+	free(v);
+}
+
 static int run_init(char **out)
 {
 	const char *bin = getenv("IDMGR_BIN");
@@ -135,29 +144,15 @@ START_TEST(init_moves_the_old_state_into_slapd)
 	free(v);
 
 	/* an officer that never changed the temporary password: must change */
-	v = read_attr("sato", "pwdReset");
-	ck_assert_str_eq(v, "TRUE\n");
-	free(v);
-	v = read_attr("sato", "pwdChangedTime");
-	ck_assert_str_eq(v, "20261120095228Z\n");
-	free(v);
-	v = read_attr("sato", "pwdPolicySubentry");
-	ck_assert_str_eq(v, "cn=privileged,ou=policies,dc=example,dc=org\n");
-	free(v);
-	v = read_attr("sato", "idmMustChange");
-	ck_assert_str_eq(v, "");
-	free(v);
-	v = read_attr("sato", "idmPwdChangedTime");
-	ck_assert_str_eq(v, "");
-	free(v);
+	attr_is("sato", "pwdReset", "TRUE\n");
+	attr_is("sato", "pwdChangedTime", "20261120095228Z\n");
+	attr_is("sato", "pwdPolicySubentry", "cn=privileged,ou=policies,dc=example,dc=org\n");
+	attr_is("sato", "idmMustChange", "");
+	attr_is("sato", "idmPwdChangedTime", "");
 
 	/* an officer that changed once: the history holds the temporary one */
-	v = read_attr("tanaka", "pwdReset");
-	ck_assert_str_eq(v, "");
-	free(v);
-	v = read_attr("tanaka", "idmPasswordHistory");
-	ck_assert_str_eq(v, "");
-	free(v);
+	attr_is("tanaka", "pwdReset", "");
+	attr_is("tanaka", "idmPasswordHistory", "");
 	v = read_attr("tanaka", "pwdHistory");
 	ck_assert_int_eq((int)strlen(v), (int)strcspn(v, "\n") + 1); /* one value */
 	v[strcspn(v, "\n")] = '\0';
@@ -181,12 +176,8 @@ START_TEST(init_moves_the_old_state_into_slapd)
 	free(v);
 
 	/* a user: age moved, default policy */
-	v = read_attr("legacy", "pwdChangedTime");
-	ck_assert_str_eq(v, "20261121000000Z\n");
-	free(v);
-	v = read_attr("legacy", "pwdPolicySubentry");
-	ck_assert_str_eq(v, "");
-	free(v);
+	attr_is("legacy", "pwdChangedTime", "20261121000000Z\n");
+	attr_is("legacy", "pwdPolicySubentry", "");
 	free(temp);
 }
 END_TEST
