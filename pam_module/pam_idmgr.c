@@ -29,7 +29,6 @@
 #include "idm_lockout.h"
 #include "idm_login.h"
 #include "idm_password.h"
-#include "idm_secret.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define _(s) dgettext(PACKAGE, s)

@@ -8,7 +8,6 @@
 
 #include "idm_action.h"
 #include "idm_error.h"
-#include "idm_random.h"
 #include "idm_time.h"
 
 #define MARK_MAGIC "idmgr-pending-1 "

@@ -10,8 +10,6 @@
 #include <strings.h>
 
 #include "idm_account.h"
-#include "idm_action.h"
-#include "idm_apply.h"
 #include "idm_apply_effects.h"
 #include "idm_effect.h"
 #include "idm_error.h"
@@ -19,11 +17,7 @@
 #include "idm_mods.h"
 #include "idm_numbers.h"
 #include "idm_ppolicy.h"
-#include "idm_passhash.h"
-#include "idm_random.h"
-#include "idm_secret.h"
 #include "idm_text.h"
-#include "idm_time.h"
 
 /* ------------------------------------------------------- shared effects */
 

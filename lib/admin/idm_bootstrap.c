@@ -17,7 +17,6 @@
 #include "idm_random.h"
 #include "idm_secret.h"
 #include "idm_server_lock.h"
-#include "idm_time.h"
 #include "idm_uid.h"
 
 /* The service identity's secret is long and random: its hash need not be

@@ -11,7 +11,6 @@
 #include "idm_escape.h"
 #include "idm_exception.h"
 #include "idm_mods.h"
-#include "idm_random.h"
 #include "idm_request.h"
 #include "idm_text.h"
 #include "idm_time.h"

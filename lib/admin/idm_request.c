@@ -10,11 +10,9 @@
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_mods.h"
-#include "idm_random.h"
 #include "idm_request.h"
 #include "idm_text.h"
 #include "idm_time.h"
-#include "idm_uid.h"
 
 static const char *const request_attrs[] = {
 	"idmRequestId", "idmRequestType", "idmRequestState", "idmSubject", "idmTime",

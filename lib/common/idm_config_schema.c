@@ -14,7 +14,6 @@
 
 #include "idm_config.h"
 #include "idm_config_schema.h"
-#include "idm_error.h"
 
 _Thread_local int idm_config_secret_line;
 _Thread_local int idm_config_service_secret_line;

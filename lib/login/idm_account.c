@@ -9,7 +9,6 @@
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_lockout.h"
-#include "idm_passhash.h"
 #include "idm_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
