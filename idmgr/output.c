@@ -7,17 +7,6 @@
 #include "idm_time.h"
 #include "output.h"
 
-int output_format_parse(const char *s, int allow_csv)
-{
-	if (strcmp(s, "text") == 0)
-		return OUTPUT_TEXT;
-	if (strcmp(s, "json") == 0)
-		return OUTPUT_JSON;
-	if (allow_csv && strcmp(s, "csv") == 0)
-		return OUTPUT_CSV;
-	return -1;
-}
-
 json_t *output_list_begin(enum output_format format, const char *csv_header)
 {
 	if (format == OUTPUT_CSV && csv_header)

@@ -8,8 +8,6 @@
 
 enum output_format { OUTPUT_TEXT, OUTPUT_JSON, OUTPUT_CSV };
 
-/* Parses "text", "json" or "csv"; csv only when allow_csv. -1 if invalid. */
-int output_format_parse(const char *s, int allow_csv);
 /* One CSV field (RFC 4180: quoted, quotes doubled), then ',' or, when
  * last, a newline. */
 void output_csv(FILE *fp, const char *s, int last);
