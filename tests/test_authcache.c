@@ -10,6 +10,7 @@
 
 #include <check.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,11 +112,14 @@ static int values(const char *uid, const char *attr)
 	return n;
 }
 
-static void admin_modify(const char *fmt, const char *a, const char *b)
+__attribute__((format(printf, 1, 2))) static void admin_modify(const char *fmt, ...)
 {
+	va_list ap;
 	char ldif[1024];
 
-	snprintf(ldif, sizeof(ldif), fmt, a, b);
+	va_start(ap, fmt);
+	vsnprintf(ldif, sizeof(ldif), fmt, ap);
+	va_end(ap);
 	ck_assert_msg(sandbox_ldapmodify(&sb, ldif) == 0, "ldapmodify:\n%s", ldif);
 }
 
