@@ -82,9 +82,11 @@ static void buf_clear(struct buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* One HTTP exchange with the service.  body NULL: GET path. */
-static int exchange(const struct idm_config *cfg, const struct idm_log *log, const char *path,
-		    const char *body, long timeout, bool small_buffer, struct buf *out, long *status)
+/* One HTTP exchange with the idmgrd at where (an https:// URL or a Unix
+ * socket's path).  body NULL: GET path. */
+static int exchange_at(const struct idm_config *cfg, const struct idm_log *log, const char *where,
+		       bool more, const char *path, const char *body, long timeout,
+		       bool small_buffer, struct buf *out, long *status)
 {
 	char url[600], errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL;
@@ -97,11 +99,10 @@ static int exchange(const struct idm_config *cfg, const struct idm_log *log, con
 		return IDM_ENOMEM;
 	headers = curl_slist_append(headers, "Content-Type: application/json");
 	headers = curl_slist_append(headers, "Expect:");
-	if (*cfg->service.url) { /* another host: TLS, the certificate checked */
-		size_t n = strlen(cfg->service.url);
-		snprintf(url, sizeof(url), "%.*s%s",
-			 (int)(n && cfg->service.url[n - 1] == '/' ? n - 1 : n), cfg->service.url,
-			 path);
+	if (strncmp(where, "https://", 8) == 0) { /* another host: TLS, the certificate checked */
+		size_t n = strlen(where);
+		snprintf(url, sizeof(url), "%.*s%s", (int)(n && where[n - 1] == '/' ? n - 1 : n),
+			 where, path);
 		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
 		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -109,7 +110,7 @@ static int exchange(const struct idm_config *cfg, const struct idm_log *log, con
 			curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->service.ca_file);
 	} else {
 		snprintf(url, sizeof(url), "http://idmgrd%s", path);
-		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, cfg->service.socket);
+		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, where);
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -127,9 +128,9 @@ static int exchange(const struct idm_config *cfg, const struct idm_log *log, con
 	}
 	rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK) {
-		idm_logf(log, LOG_ERR, "the idmgr service (idmgrd) does not answer on %s: %s",
-			 *cfg->service.url ? cfg->service.url : cfg->service.socket,
-			 *errbuf ? errbuf : curl_easy_strerror(rc));
+		idm_logf(log, more ? LOG_WARNING : LOG_ERR,
+			 "the idmgr service (idmgrd) does not answer on %s: %s%s", where,
+			 *errbuf ? errbuf : curl_easy_strerror(rc), more ? "; trying the next" : "");
 		r = IDM_EUNAVAIL;
 	} else {
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
@@ -137,6 +138,86 @@ static int exchange(const struct idm_config *cfg, const struct idm_log *log, con
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(curl);
 	return r;
+}
+
+/* The n-th place idmgrd may answer (idmgrd(8)): service.url, else
+ * service.socket, then each of service.failover; false past the last. */
+static bool endpoint(const struct idm_config *cfg, size_t n, char *buf, size_t size)
+{
+	const char *p = cfg->service.failover;
+
+	if (n == 0) {
+		snprintf(buf, size, "%s", *cfg->service.url ? cfg->service.url : cfg->service.socket);
+		return true;
+	}
+	for (;;) {
+		size_t len;
+		p += strspn(p, " \t");
+		len = strcspn(p, " \t");
+		if (!len)
+			return false;
+		if (--n == 0) {
+			snprintf(buf, size, "%.*s", (int)len, p);
+			return true;
+		}
+		p += len;
+	}
+}
+
+/* The exchange with the first idmgrd that answers as the writer: one that
+ * does not answer, or refuses as a standby or because the writer's server
+ * is down (HTTP 503), passes to the next.  Past the last, the result of
+ * the most telling refusal: one naming a server that is down before one
+ * saying "standby". */
+static int exchange(const struct idm_config *cfg, const struct idm_log *log, const char *path,
+		    const char *body, long timeout, bool small_buffer, struct buf *out, long *status)
+{
+	struct buf keep = { 0 };
+	long keep_status = 0;
+	bool keep_standby = true;
+	char where[600];
+	int r = IDM_EUNAVAIL;
+
+	for (size_t n = 0; endpoint(cfg, n, where, sizeof(where)); n++) {
+		struct buf try = *out;
+		json_t *j;
+		char next[600];
+		bool more = endpoint(cfg, n + 1, next, sizeof(next));
+		r = exchange_at(cfg, log, where, more, path, body, timeout, small_buffer, &try,
+				status);
+		if (r == IDM_OK && *status != 503) {
+			*out = try;
+			buf_clear(&keep);
+			return r;
+		}
+		if (r != IDM_OK)
+			continue;
+		j = try.data ? json_loadb(try.data, try.len, 0, NULL) : NULL;
+		if (!keep.data || (keep_standby && !json_is_true(json_object_get(j, "standby")))) {
+			buf_clear(&keep);
+			keep = try;
+			keep_status = *status;
+			keep_standby = json_is_true(json_object_get(j, "standby"));
+		} else {
+			buf_clear(&try);
+		}
+		json_decref(j);
+		idm_logf(log, LOG_DEBUG, "%s: not the writer (HTTP 503); trying the next", where);
+	}
+	if (!keep.data)
+		return r;
+	/* the refusal, as an answer (a stream's too: its one line) */
+	keep.line = out->line;
+	keep.ctx = out->ctx;
+	keep.item = out->item;
+	keep.item_ctx = out->item_ctx;
+	if (keep.line) {
+		keep.last = json_loadb(keep.data, keep.len, 0, NULL);
+		keep.len = 0;
+	}
+	*out = keep;
+	*status = keep_status;
+	return IDM_OK;
 }
 
 /* What the core logged in the service, shown as the command shows its own

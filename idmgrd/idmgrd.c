@@ -57,9 +57,9 @@ struct server {
 	struct idm_authcache *auth_cache; /* officers' recent binds */
 	struct idm_dirpool *writers;      /* its own connections, kept open */
 	bool foreground; /* messages to stderr too */
-	/* the writer's lease (idm_writer.h), kept by the lease thread */
+	/* the writer's lease (idm_writer.h), kept by the lease thread: held,
+	 * requests are served; not, they are refused (503) */
 	struct idm_writer *lease;
-	_Atomic bool writer;   /* held: requests are served */
 	_Atomic bool stopping; /* the lease thread ends */
 	pthread_t lease_thread;
 };
@@ -360,6 +360,43 @@ static void log_request(struct server *s, const char *peer, const struct idm_api
 		 elapsed_ms(t0));
 }
 
+/* Requests are served by the holder of the writer's lease while its
+ * server answers (the lease thread's last step); others refuse them. */
+static bool writer_now(struct server *s)
+{
+	char holder[8];
+
+	return strcmp(idm_writer_state(s->lease, holder, sizeof(holder)), "writer") == 0;
+}
+
+/* The refusal of a standby or of an instance whose writer's server is
+ * down: 503, "standby" true when another idmgrd is the writer (the
+ * command then tries the next in service.failover). */
+static json_t *not_the_writer(struct server *s)
+{
+	char holder[320], msg[1024];
+	const char *state = idm_writer_state(s->lease, holder, sizeof(holder));
+	const char *server = *s->cfg->service.writer_uri ? s->cfg->service.writer_uri
+							 : s->cfg->ldap.uris[0];
+	json_t *j;
+
+	if (strcmp(state, "unreachable") == 0)
+		snprintf(msg, sizeof(msg),
+			 "the writer's directory server %s (service.writer_uri) does not answer: "
+			 "changes are refused until it does, or until the administrator names "
+			 "another server as service.writer_uri in every idmgrd's configuration "
+			 "(idmgrd(8)); reads work",
+			 server);
+	else
+		snprintf(msg, sizeof(msg),
+			 "this idmgrd is not the writer (standby; the writer's lease on %s is "
+			 "\"%s\"): ask the one that holds it (service.failover)",
+			 server, holder);
+	j = idm_api_refusal(IDM_EUNAVAIL, msg);
+	json_object_set_new(j, "standby", json_boolean(strcmp(state, "standby") == 0));
+	return j;
+}
+
 static enum MHD_Result call(struct server *s, struct MHD_Connection *conn, struct pending *p)
 {
 	struct idm_api_request *req = NULL;
@@ -386,15 +423,11 @@ static enum MHD_Result call(struct server *s, struct MHD_Connection *conn, struc
 	}
 	req->auth_cache = s->auth_cache;
 	req->writers = s->writers;
-	if (!atomic_load(&s->writer)) {
+	if (!writer_now(s)) {
 		idm_logf(&s->log, LOG_WARNING, "request from %s: %s refused: not the writer", peer,
 			 idm_api_op_name(req->op));
 		idm_api_request_free(req);
-		return send_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-				 idm_api_refusal(IDM_EUNAVAIL,
-						 "idmgrd does not hold the writer's lease (the "
-						 "directory does not answer, or another idmgrd "
-						 "writes); try again"));
+		return send_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE, not_the_writer(s));
 	}
 	snprintf(op_key, sizeof(op_key), "operator:%s", req->operator_uid);
 	if (idm_ratelimit_blocked(s->by_operator, op_key, now) ||
@@ -447,7 +480,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
 			return send_json(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 					 idm_api_refusal(IDM_EINVAL, "GET only"));
-		return send_json(conn, MHD_HTTP_OK, idm_api_version("ready"));
+		char holder[8];
+		const char *state = idm_writer_state(s->lease, holder, sizeof(holder));
+		return send_json(conn, MHD_HTTP_OK,
+				 idm_api_version(strcmp(state, "writer") == 0 ? "ready" : state));
 	}
 	if (strcmp(url, IDM_API_PATH) != 0)
 		return send_json(conn, MHD_HTTP_NOT_FOUND,
@@ -533,27 +569,26 @@ static int listen_unix(const struct server *s, const char *path)
 	return fd;
 }
 
-/* The lease, on a connection of its own each time (slapd may restart). */
+/* The lease, on a connection of its own each time (slapd may restart),
+ * to the writer's server only (idm_config_pin_writer). */
 static int lease_step(struct server *s)
 {
 	struct idm_dir *d = NULL;
 	int r = idm_dir_open_identity(s->cfg, &s->log, s->cfg->service.bind_dn,
 				      s->cfg->service.bind_password_file, &d);
 
-	if (r == IDM_OK && s->lease)
-		r = idm_writer_renew(s->lease, d);
-	else if (r == IDM_OK)
-		r = idm_writer_claim(d, s->cfg, &s->log, &s->lease);
-	if (r == IDM_ESTATE) { /* lost: another took it */
-		idm_writer_release(s->lease, NULL);
-		s->lease = NULL;
-	}
-	if (r == IDM_OK || (r == IDM_EUNAVAIL && s->lease))
-		atomic_store(&s->writer, true); /* a directory that is down: nobody writes */
-	else
-		atomic_store(&s->writer, false);
+	if (d)
+		idm_dir_unfence(d);
+	r = idm_writer_step(s->lease, r == IDM_OK ? d : NULL);
 	idm_dir_close(d);
 	return r;
+}
+
+/* Before each write of the service's identity: the lease still ours, read
+ * on the writer's server (idm_dir_set_fence). */
+static int fence(struct idm_dir *d, void *ctx)
+{
+	return idm_writer_fence(((struct server *)ctx)->lease, d);
 }
 
 /* Stops the lease thread (when started) and gives the lease up. */
@@ -565,11 +600,13 @@ static void release_lease(struct server *s, bool started)
 		atomic_store(&s->stopping, true);
 		pthread_join(s->lease_thread, NULL);
 	}
-	if (s->lease && idm_dir_open_identity(s->cfg, &s->log, s->cfg->service.bind_dn,
-					      s->cfg->service.bind_password_file, &d) < 0)
+	if (s->lease && idm_writer_held(s->lease) &&
+	    idm_dir_open_identity(s->cfg, &s->log, s->cfg->service.bind_dn,
+				  s->cfg->service.bind_password_file, &d) < 0)
 		d = NULL;
+	if (d)
+		idm_dir_unfence(d);
 	idm_writer_release(s->lease, d);
-	s->lease = NULL;
 	idm_dir_close(d);
 }
 
@@ -578,7 +615,8 @@ static void *lease_main(void *arg)
 	struct server *s = arg;
 
 	while (!atomic_load(&s->stopping)) {
-		for (int i = 0; i < IDM_WRITER_RENEW * 10 && !atomic_load(&s->stopping); i++)
+		for (long i = 0; i < idm_writer_period(s->lease) * 10 && !atomic_load(&s->stopping);
+		     i++)
 			usleep(100000);
 		if (!atomic_load(&s->stopping))
 			lease_step(s);
@@ -714,6 +752,9 @@ int main(int argc, char **argv)
 		idm_logf(&s.log, LOG_ERR, "%s: not starting", config_path);
 		goto out;
 	}
+	/* Several instances: every connection to the writer's server only. */
+	if (idm_config_pin_writer(s.cfg) < 0)
+		goto out;
 	if (reconcile_days >= 0) {
 		long found = 0;
 		r = idm_scheduled_reconcile(s.cfg, &s.log, reconcile_days, stdout, &found);
@@ -762,11 +803,18 @@ int main(int argc, char **argv)
 		idm_logf(&s.log, LOG_WARNING, "no directory server answers yet; serving anyway");
 	}
 
-	/* One writer: another instance holding the lease is a reason not to
-	 * start; a directory that does not answer is not (the lease thread
-	 * claims it once it does). */
-	if (lease_step(&s) == IDM_EEXIST)
+	/* One writer: the lease, claimed now when free; an instance that does
+	 * not get it stands by (refusing requests) and takes it over later. */
+	if (!*s.cfg->service.writer_uri && s.cfg->ldap.n_uris > 1)
+		idm_logf(&s.log, LOG_WARNING,
+			 "ldap.uri names %zu servers and service.writer_uri is not set: with "
+			 "two providers set it, the same in every instance (idmgrd(8))",
+			 s.cfg->ldap.n_uris);
+	if (idm_writer_new(s.cfg, &s.log, &s.lease) < 0)
 		goto out;
+	idm_dir_set_fence(s.cfg->service.bind_dn, fence, &s);
+	if (lease_step(&s) == IDM_EEXIST)
+		idm_logf(&s.log, LOG_NOTICE, "standing by: another idmgrd is the writer");
 	if (pthread_create(&s.lease_thread, NULL, lease_main, &s) != 0)
 		goto out;
 	lease_started = true;
@@ -798,8 +846,9 @@ int main(int argc, char **argv)
 	}
 	if (pidfile && write_pidfile(&s, pidfile) < 0)
 		goto stop;
-	idm_logf(&s.log, LOG_NOTICE, "idmgrd %s serving %s as %s (%ld threads)", PACKAGE_VERSION,
-		 s.cfg->service.socket, s.cfg->service.bind_dn, s.cfg->service.threads);
+	idm_logf(&s.log, LOG_NOTICE, "idmgrd %s serving %s as %s (%ld threads; writes to %s)",
+		 PACKAGE_VERSION, s.cfg->service.socket, s.cfg->service.bind_dn,
+		 s.cfg->service.threads, s.cfg->ldap.uris[0]);
 	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
 		idm_logf(&s.log, LOG_NOTICE,
 			 "SIGHUP: the configuration is read at start only; restart to change it");
@@ -819,6 +868,7 @@ stop:
 		unlink(pidfile);
 out:
 	release_lease(&s, lease_started);
+	idm_writer_free(s.lease);
 	free(tls_cert);
 	idm_secret_free(tls_key);
 	idm_ratelimit_free(s.by_operator);

@@ -1004,26 +1004,56 @@ static void restart_sandbox_idmgrd(void)
 	ck_assert_int_eq(access(pidfile, F_OK), 0);
 }
 
-/* One writer (docs/design.md): a second idmgrd for the same directory
- * refuses to start while the first holds the writer's lease, naming it;
- * once the first stops (and gives the lease up) another may start. */
-START_TEST(second_instance_refused)
+/* One writer (docs/design.md, idmgrd(8)): a second idmgrd for the same
+ * directory starts as a standby while the first holds the writer's lease:
+ * it refuses requests (503, "not the writer", exit 3), and a command that
+ * lists the writer in service.failover gets its request done there.  Once
+ * the first stops (and gives the lease up) the standby takes it over and
+ * serves. */
+START_TEST(second_instance_stands_by)
 {
-	char conf[700], pidfile[700], text[800], *err = NULL;
+	char conf[700], client[700], pidfile[700], text[1600], pw[700], *out = NULL, *err = NULL;
+	char *argv[] = { getenv("IDMGR_BIN"), "-c", client, "-u", "takahashi", "--password-file",
+			 pw, "user", "unlock", "watanabe", NULL };
 	int st = 0;
 	pid_t pid;
 
-	snprintf(text, sizeof(text), "socket = \"%s/second.sock\"", sb.dir);
+	snprintf(pw, sizeof(pw), "%s/takahashi.pw", sb.dir);
+	snprintf(text, sizeof(text), "socket = \"%s/second.sock\" writer_lease = 3", sb.dir);
 	conf_variant("second.conf", text, conf, sizeof(conf));
 	snprintf(pidfile, sizeof(pidfile), "%s/second.pid", sb.dir);
 	pid = start_idmgrd(conf, pidfile, &st, &err);
-	ck_assert_int_eq(pid, 0);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
-	ck_assert_msg(strstr(err, "another idmgrd is the writer"), "%s", err);
-	free(err);
-	stop_sandbox_idmgrd();
-	pid = start_idmgrd(conf, pidfile, &st, NULL);
 	ck_assert_int_gt(pid, 0);
+	/* the standby alone: refused, naming the lease's holder */
+	snprintf(client, sizeof(client), "%s", conf);
+	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 3);
+	ck_assert_msg(strstr(err, "is not the writer (standby"), "%s", err);
+	free(out);
+	free(err);
+	/* the standby first, the writer after it: done by the writer */
+	snprintf(text, sizeof(text), "socket = \"%s/second.sock\" failover = \"%s/idmgrd.sock\"",
+		 sb.dir, sb.dir);
+	conf_variant("second-client.conf", text, client, sizeof(client));
+	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 0);
+	ck_assert_msg(strstr(out, "watanabe: unlocked"), "%s%s", out, err);
+	free(out);
+	free(err);
+	/* the writer stops: the standby takes over within its period */
+	stop_sandbox_idmgrd();
+	snprintf(client, sizeof(client), "%s", conf);
+	st = 1;
+	for (int i = 0; i < 50 && st != 0; i++) {
+		usleep(200000);
+		st = run_cmd(argv, NULL, &out, &err);
+		if (st != 0) {
+			free(out);
+			free(err);
+		}
+	}
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(out, "watanabe: unlocked"), "%s%s", out, err);
+	free(out);
+	free(err);
 	stop_idmgrd(pid);
 	restart_sandbox_idmgrd();
 }
@@ -1213,7 +1243,7 @@ static Suite *service_suite(void)
 	tcase_add_test(tc, service_rate_limits_refused_logins);
 	tcase_add_test(tc, service_survives_a_dead_client);
 	tcase_add_test(tc, service_over_tls);
-	tcase_add_test(tc, second_instance_refused);
+	tcase_add_test(tc, second_instance_stands_by);
 	tcase_add_test(tc, concurrent_approvals_both_kept);
 	tcase_add_test(tc, concurrent_applies_one_winner);
 	suite_add_tcase(s, tc);

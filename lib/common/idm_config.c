@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 #include "idm_blocklist.h"
 #include "idm_config.h"
@@ -71,6 +72,48 @@ static int required(cfg_t *sec, const char *section, const char *key)
 		return -1;
 	}
 	return 0;
+}
+
+/* Two spellings of one server: with and without the final '/'. */
+static bool same_uri(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	if (na && a[na - 1] == '/')
+		na--;
+	if (nb && b[nb - 1] == '/')
+		nb--;
+	return na == nb && strncmp(a, b, na) == 0;
+}
+
+/* The index of service.writer_uri in ldap.uris, or -1. */
+static ssize_t writer_index(const struct idm_config *c)
+{
+	for (size_t i = 0; i < c->ldap.n_uris; i++)
+		if (same_uri(c->ldap.uris[i], c->service.writer_uri))
+			return (ssize_t)i;
+	return -1;
+}
+
+int idm_config_pin_writer(struct idm_config *c)
+{
+	ssize_t i = *c->service.writer_uri ? writer_index(c) : -1;
+	char *keep;
+
+	if (i < 0)
+		return IDM_OK;
+	keep = c->ldap.uris[i];
+	c->ldap.uris[i] = NULL;
+	idm_strv_free(c->ldap.uris, c->ldap.n_uris);
+	c->ldap.uris = calloc(2, sizeof(char *));
+	if (!c->ldap.uris) {
+		free(keep);
+		c->ldap.n_uris = 0;
+		return IDM_ENOMEM;
+	}
+	c->ldap.uris[0] = keep;
+	c->ldap.n_uris = 1;
+	return IDM_OK;
 }
 
 static int convert(cfg_t *cfg, struct idm_config *c)
@@ -228,8 +271,18 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 		    dup_str(cfg_getstr(svc, "url"), &c->service.url) < 0 ||
 		    dup_str(cfg_getstr(svc, "ca_file"), &c->service.ca_file) < 0 ||
 		    dup_str(cfg_getstr(svc, "audit_container_uuid"),
-			    &c->service.audit_container_uuid) < 0)
+			    &c->service.audit_container_uuid) < 0 ||
+		    dup_str(cfg_getstr(svc, "writer_uri"), &c->service.writer_uri) < 0 ||
+		    dup_str(cfg_getstr(svc, "failover"), &c->service.failover) < 0)
 			return IDM_ENOMEM;
+		c->service.writer_lease = cfg_getint(svc, "writer_lease");
+		if (*c->service.writer_uri && writer_index(c) < 0) {
+			idm_logf(load_log, LOG_ERR,
+				 "%s: service: writer_uri \"%s\" is not one of ldap.uri (the "
+				 "writer's server must be one the others replicate with)",
+				 load_path, c->service.writer_uri);
+			return IDM_ECONFIG;
+		}
 		if (c->service.tls_port && (!*c->service.tls_cert || !*c->service.tls_key)) {
 			idm_logf(load_log, LOG_ERR,
 				 "%s: service: tls_port needs tls_cert and tls_key", load_path);
@@ -345,6 +398,8 @@ void idm_config_free(struct idm_config *c)
 	free(c->service.url);
 	free(c->service.ca_file);
 	free(c->service.audit_container_uuid);
+	free(c->service.writer_uri);
+	free(c->service.failover);
 	if (c->cfg)
 		idm_confuse_free(c->cfg);
 	free(c);

@@ -113,6 +113,14 @@ struct idm_config {
 		/* entryUUID of ou=audit as idmgr init made it (audit verify
 		 * finds a replaced container); empty: not pinned */
 		char *audit_container_uuid;
+		/* Several instances (idmgrd(8)): the one server of the writer's
+		 * lease and of every write idmgrd makes (empty: whatever
+		 * ldap.uris reaches; one provider), as named in ldap.uris; the
+		 * lease's length in seconds; where else the command looks
+		 * for idmgrd (blank-separated sockets and https:// URLs). */
+		char *writer_uri;
+		long writer_lease;
+		char *failover;
 	} service;
 	struct cfg_t *cfg; /* kept for idm_config_print() */
 };
@@ -134,6 +142,10 @@ int idm_config_check_files(const struct idm_config *cfg, const struct idm_log *l
  * usable (mode, owner), with the same messages as idm_config_check_files().
  * IDM_ECONFIG if not. */
 int idm_config_check_service_files(const struct idm_config *cfg, const struct idm_log *log);
+
+/* idmgrd with service.writer_uri set: every connection it opens goes to
+ * that server only, never failed over (ldap.uris becomes that one URI). */
+int idm_config_pin_writer(struct idm_config *cfg);
 
 /* Prints the effective configuration, defaults included, in idmgr.conf syntax. */
 void idm_config_print(const struct idm_config *cfg, FILE *fp);

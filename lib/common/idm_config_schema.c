@@ -55,6 +55,7 @@ static const struct range ranges[] = {
 	{ "service", "refusal_window", 1, 86400, "seconds", 0 },
 	{ "service", "cached_auth_timeout", 0, 3600, "seconds", 0 },
 	{ "service", "tls_port", 0, 65535, "", 0 },
+	{ "service", "writer_lease", 3, 600, "seconds", 0 },
 	{ "login", "idle_timeout", 0, 86400, "seconds", 0 },
 };
 
@@ -203,6 +204,56 @@ static int validate_service_url(cfg_t *cfg, cfg_opt_t *opt)
 		return -1;
 	}
 	return 0;
+}
+
+/* The one directory server of the writer's lease and of every write that
+ * needs a total order (idmgrd(8)): one ldap:// or ldaps:// URI, or empty
+ * (whatever server idm_dir reaches: one provider).  That it is one of
+ * ldap.uri is checked once both are read (idm_config.c). */
+static int validate_writer_uri(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	LDAPURLDesc *lud = NULL;
+	int r = 0;
+
+	if (!v || !*v)
+		return 0;
+	if ((strncmp(v, "ldap://", 7) != 0 && strncmp(v, "ldaps://", 8) != 0 &&
+	     strncmp(v, "ldapi://", 8) != 0) ||
+	    strpbrk(v, " \t,") || ldap_url_parse(v, &lud) != LDAP_URL_SUCCESS) {
+		cfg_error(cfg, "%s: \"%s\" is not one ldap://, ldaps:// or ldapi:// URI", opt->name,
+			  v);
+		r = -1;
+	}
+	if (lud)
+		ldap_free_urldesc(lud);
+	return r;
+}
+
+/* Where else the command may find idmgrd: blank-separated Unix socket
+ * paths (absolute, short enough for sun_path) and https:// URLs. */
+static int validate_failover(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	char *copy, *tok, *save = NULL;
+	int r = 0;
+
+	if (!v || !(copy = strdup(v)))
+		return v ? -1 : 0;
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		bool url = strncmp(tok, "https://", 8) == 0 && strlen(tok) > 8 &&
+			   strlen(tok) <= 512 && !strpbrk(tok, "\"'<>\\");
+		bool path = tok[0] == '/' && strlen(tok) < IDM_SOCKET_PATH_MAX;
+		if (!url && !path) {
+			cfg_error(cfg,
+				  "%s: \"%s\" is neither an https:// URL nor an absolute Unix "
+				  "socket path under %d bytes",
+				  opt->name, tok, IDM_SOCKET_PATH_MAX);
+			r = -1;
+		}
+	}
+	free(copy);
+	return r;
 }
 
 /* An entryUUID as slapd prints it (RFC 4122: 8-4-4-4-12 hex digits), or empty. */
@@ -503,6 +554,9 @@ cfg_t *idm_config_schema_init(cfg_errfunc_t errfunc)
 					    CFG_STR("url", "", CFGF_NONE),
 					    CFG_STR("ca_file", "", CFGF_NONE),
 					    CFG_STR("audit_container_uuid", "", CFGF_NONE),
+					    CFG_STR("writer_uri", "", CFGF_NONE),
+					    CFG_INT("writer_lease", 30, CFGF_NONE),
+					    CFG_STR("failover", "", CFGF_NONE),
 					    CFG_END() };
 	static cfg_opt_t opts[] = {
 		CFG_SEC("ldap", ldap_opts, CFGF_NONE),
@@ -550,6 +604,8 @@ cfg_t *idm_config_schema_init(cfg_errfunc_t errfunc)
 	cfg_set_validate_func(cfg, "service|tls_address", validate_ip);
 	cfg_set_validate_func(cfg, "service|audit_container_uuid", validate_uuid);
 	cfg_set_validate_func(cfg, "service|bind_password_file", validate_secret_path);
+	cfg_set_validate_func(cfg, "service|writer_uri", validate_writer_uri);
+	cfg_set_validate_func(cfg, "service|failover", validate_failover);
 	cfg_set_validate_func(cfg, "policy|blocklist_file", validate_abs_path);
 	cfg_set_validate_func(cfg, "ppolicy|check_module", validate_server_path);
 	cfg_set_validate_func(cfg, "ppolicy|check_config", validate_server_path);

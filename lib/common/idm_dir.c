@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #include "idm_dir.h"
@@ -37,6 +38,29 @@ int idm_dir_map_rc(int rc)
 	case LDAP_ADMINLIMIT_EXCEEDED: return IDM_ELIMIT;
 	default: return idm_dir_server_gone(rc) ? IDM_EUNAVAIL : IDM_EDIR;
 	}
+}
+
+static const char *fence_dn;
+static idm_dir_fence_fn fence_fn;
+static void *fence_ctx;
+
+void idm_dir_set_fence(const char *dn, idm_dir_fence_fn fn, void *ctx)
+{
+	fence_dn = dn;
+	fence_fn = fn;
+	fence_ctx = ctx;
+}
+
+void idm_dir_unfence(struct idm_dir *d)
+{
+	d->unfenced = true;
+}
+
+int idm_dir_fence(struct idm_dir *d)
+{
+	if (!fence_fn || d->unfenced || !d->dn || strcasecmp(d->dn, fence_dn) != 0)
+		return LDAP_SUCCESS;
+	return fence_fn(d, fence_ctx) == IDM_OK ? LDAP_SUCCESS : LDAP_UNAVAILABLE;
 }
 
 static void drop(struct idm_dir *d)

@@ -39,6 +39,16 @@ int idm_dir_open_service(const struct idm_config *cfg, const struct idm_log *log
 			 struct idm_dir **out);
 void idm_dir_close(struct idm_dir *d);
 
+/* idmgrd's fence (idm_writer.h): when set, fn is called before every write
+ * of a connection bound as dn, unless that connection was unfenced; a write
+ * it refuses (any result but IDM_OK) is not sent and answers
+ * IDM_EUNAVAIL.  Set once, before any thread starts; never in the PAM
+ * module or the command. */
+typedef int (*idm_dir_fence_fn)(struct idm_dir *d, void *ctx);
+void idm_dir_set_fence(const char *dn, idm_dir_fence_fn fn, void *ctx);
+/* The lease's own connection: its writes are the lease, not fenced. */
+void idm_dir_unfence(struct idm_dir *d);
+
 LDAP *idm_dir_ldap(struct idm_dir *d);
 const struct idm_log *idm_dir_log(const struct idm_dir *d);
 /* Where d's messages go from now on (a connection kept for reuse by the

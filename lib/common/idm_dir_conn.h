@@ -19,7 +19,12 @@ struct idm_dir {
 	size_t uri; /* index into cfg->ldap.uris of the server in use */
 	char *dn, *password;
 	int ppolicy; /* password policy error of the last bind, or -1 */
+	bool unfenced; /* idm_dir_unfence() */
 };
+
+/* LDAP_SUCCESS, or LDAP_UNAVAILABLE when idmgrd's fence refuses a write
+ * of d (idm_dir_set_fence()). */
+int idm_dir_fence(struct idm_dir *d);
 
 /* Result codes after which another server may answer. */
 bool idm_dir_server_gone(int rc);

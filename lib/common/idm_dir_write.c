@@ -182,8 +182,10 @@ static int write_op(struct idm_dir *d, const struct write *w)
 {
 	size_t tries = d->cfg->ldap.n_uris;
 	bool uncertain = false;
-	int rc;
+	int rc = idm_dir_fence(d);
 
+	if (rc != LDAP_SUCCESS)
+		return rc; /* not the writer (any more): nothing sent */
 	for (;;) {
 		rc = d->ld ? write_once(d, w) : LDAP_SERVER_DOWN;
 		if (!idm_dir_server_gone(rc) || tries-- <= 1)
@@ -251,7 +253,9 @@ int idm_dir_modify_relax(struct idm_dir *d, const char *dn, LDAPMod **mods)
 	LDAPControl *ctrls[2] = { &relax, NULL };
 	int rc;
 
-	WITH_FAILOVER(d, modify_ctrls(d, dn, mods, ctrls, NULL, NULL));
+	rc = idm_dir_fence(d);
+	if (rc == LDAP_SUCCESS)
+		WITH_FAILOVER(d, modify_ctrls(d, dn, mods, ctrls, NULL, NULL));
 	if (rc != LDAP_SUCCESS)
 		idm_logf(d->log, LOG_ERR, "modify %s (relax): %s", dn, ldap_err2string(rc));
 	return idm_dir_map_rc(rc);
@@ -271,7 +275,7 @@ int idm_dir_password_modify(struct idm_dir *d, const char *dn, const char *passw
 
 	*pperr = -1;
 	*text = NULL;
-	if (!d->ld)
+	if (!d->ld || idm_dir_fence(d) != LDAP_SUCCESS)
 		return IDM_EUNAVAIL;
 	rc = ldap_create_passwordpolicy_control(d->ld, &req);
 	if (rc != LDAP_SUCCESS)

@@ -1,10 +1,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "idm_error.h"
@@ -13,19 +15,81 @@
 #include "idm_time.h"
 #include "idm_writer.h"
 
+#define VALUE_MAX 320
+
 struct idm_writer {
 	const struct idm_log *log;
 	char *dn;
-	char value[300]; /* what this process wrote last */
 	char host[256];
+	long lease; /* seconds */
+	pthread_mutex_t mu;
+	unsigned long serial;
+	bool held;
+	int last;              /* the last step's result */
+	char value[VALUE_MAX]; /* held: what this process wrote last */
+	double until;          /* held: may write while now() < until */
+	char seen[VALUE_MAX];  /* not held: the holder's value as last read */
+	double seen_since;     /* ... unchanged since then */
 };
+
+/* Seconds on a clock that no one sets and that runs on while the process
+ * is stopped or the machine sleeps. */
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_BOOTTIME, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int idm_writer_new(const struct idm_config *cfg, const struct idm_log *log,
+		   struct idm_writer **out)
+{
+	struct idm_writer *w = calloc(1, sizeof(*w));
+	int r;
+
+	*out = NULL;
+	if (!w)
+		return IDM_ENOMEM;
+	w->log = log;
+	w->lease = cfg->service.writer_lease > 0 ? cfg->service.writer_lease : 30;
+	w->last = IDM_EUNAVAIL;
+	if (gethostname(w->host, sizeof(w->host) - 1) < 0 || !*w->host)
+		strcpy(w->host, "localhost");
+	for (char *p = w->host; *p; p++)
+		if (*p == ' ')
+			*p = '_';
+	r = idm_dn_child(&w->dn, "cn", "writer", cfg->ldap.idmgr_dn);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	*out = w;
+	return IDM_OK;
+}
+
+void idm_writer_free(struct idm_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_destroy(&w->mu);
+	free(w->dn);
+	free(w);
+}
+
+long idm_writer_period(const struct idm_writer *w)
+{
+	return w->lease / 3 > 0 ? w->lease / 3 : 1;
+}
 
 static void lease_value(struct idm_writer *w, char *buf, size_t size)
 {
 	char until[IDM_GENTIME_LEN];
 
-	idm_time_format(time(NULL) + IDM_WRITER_LEASE, until);
-	snprintf(buf, size, "%s %ld %s", w->host, (long)getpid(), until);
+	idm_time_format(time(NULL) + w->lease, until);
+	snprintf(buf, size, "%s %ld %s %lu %ld", w->host, (long)getpid(), until, ++w->serial,
+		 w->lease);
 }
 
 static int swap(struct idm_dir *d, const char *dn, const char *old, const char *new)
@@ -33,106 +97,212 @@ static int swap(struct idm_dir *d, const char *dn, const char *old, const char *
 	return idm_dir_swap(d, dn, "description", old, new);
 }
 
-/* May the lease held as value be taken over now? */
-static bool takeable(const struct idm_writer *w, const char *value)
-{
-	char host[256], until[32];
-	long pid;
-	time_t t;
-
-	if (sscanf(value, "%255s %ld %31s", host, &pid, until) != 3 || idm_time_parse(until, &t) < 0)
-		return true; /* not a lease anyone can hold */
-	if (t < time(NULL))
-		return true; /* expired */
-	/* left by a process of this host that is gone (killed, crashed) */
-	return strcmp(host, w->host) == 0 && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-}
-
-int idm_writer_claim(struct idm_dir *d, const struct idm_config *cfg, const struct idm_log *log,
-		     struct idm_writer **out)
+/* The lease's value on d (*value malloc'ed; NULL when the entry has none). */
+static int read_value(struct idm_writer *w, struct idm_dir *d, char **value)
 {
 	static const char *const attrs[] = { "description", NULL };
-	struct idm_writer *w = calloc(1, sizeof(*w));
-	struct idm_mods *m = NULL;
-	LDAPMessage *res = NULL;
-	char *held = NULL;
-	int r;
+	LDAPMessage *res = NULL, *e;
+	int r = idm_dir_search(d, w->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res);
 
-	*out = NULL;
-	if (!w)
-		return IDM_ENOMEM;
-	w->log = log;
-	if (gethostname(w->host, sizeof(w->host) - 1) < 0 || !*w->host)
-		strcpy(w->host, "localhost");
-	for (char *p = w->host; *p; p++)
-		if (*p == ' ')
-			*p = '_';
-	r = idm_dn_child(&w->dn, "cn", "writer", cfg->ldap.idmgr_dn);
-	if (r < 0)
-		goto out;
-	lease_value(w, w->value, sizeof(w->value));
-	m = idm_mods_new();
-	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "applicationProcess");
-	idm_mods_add(m, LDAP_MOD_ADD, "cn", "writer");
-	idm_mods_add(m, LDAP_MOD_ADD, "description", w->value);
-	r = idm_mods_array(m) ? idm_dir_add(d, w->dn, idm_mods_array(m)) : IDM_ENOMEM;
-	if (r != IDM_EEXIST)
-		goto out;
-	r = idm_dir_search(d, w->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res);
-	if (r == IDM_OK && ldap_first_entry(idm_dir_ldap(d), res))
-		held = idm_entry_value(idm_dir_ldap(d), ldap_first_entry(idm_dir_ldap(d), res),
-				       "description");
-	if (r < 0)
-		goto out;
-	if (held && !takeable(w, held)) {
-		idm_logf(log, LOG_ERR,
-			 "%s: another idmgrd is the writer (\"%s\": host, pid, lease until); one "
-			 "instance writes (idmgrd(8))",
-			 w->dn, held);
-		r = IDM_EEXIST;
-		goto out;
-	}
-	r = held ? swap(d, w->dn, held, w->value) : IDM_ESTATE;
-	if (r == IDM_ESTATE) {
-		idm_logf(log, LOG_ERR, "%s: another idmgrd took the writer's lease first", w->dn);
-		r = IDM_EEXIST;
-	} else if (r == IDM_OK) {
-		idm_logf(log, LOG_NOTICE, "%s: took over the writer's lease \"%s\"", w->dn, held);
-	}
-out:
-	idm_mods_free(m);
+	*value = NULL;
+	if (r == IDM_OK && (e = ldap_first_entry(idm_dir_ldap(d), res)))
+		*value = idm_entry_value(idm_dir_ldap(d), e, "description");
+	else if (r == IDM_OK)
+		r = IDM_ENOENT;
 	ldap_msgfree(res);
-	free(held);
-	if (r == IDM_OK) {
-		*out = w;
-	} else {
-		free(w->dn);
-		free(w);
-	}
 	return r;
 }
 
-int idm_writer_renew(struct idm_writer *w, struct idm_dir *d)
+/* May the lease held as value be taken over now?  Called with w->mu. */
+static bool takeable(struct idm_writer *w, const char *value, double t)
 {
-	char next[sizeof(w->value)];
+	char host[256], until[32];
+	unsigned long serial;
+	long pid, lease = 0;
+
+	if (strcmp(value, w->seen) != 0) { /* renewed (or new) since last seen */
+		snprintf(w->seen, sizeof(w->seen), "%s", value);
+		w->seen_since = t;
+	}
+	if (sscanf(value, "%255s %ld %31s", host, &pid, until) != 3)
+		return true; /* "released", or not a lease anyone can hold */
+	/* the holder's lease, when it says (instances configured apart) */
+	if (sscanf(value, "%*s %*d %*s %lu %ld", &serial, &lease) != 2 || lease < w->lease)
+		lease = w->lease;
+	if (t - w->seen_since >= (double)lease)
+		return true; /* not renewed for a whole lease: its holder stopped */
+	/* left by a process of this host that is gone (killed, crashed) */
+	return strcmp(host, w->host) == 0 && pid > 0 && pid != (long)getpid() &&
+	       kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Not held: claim it (an add), or take it over. */
+static int claim(struct idm_writer *w, struct idm_dir *d, double t0)
+{
+	struct idm_mods *m = idm_mods_new();
+	char mine[VALUE_MAX], *held = NULL;
 	int r;
 
-	lease_value(w, next, sizeof(next));
-	r = swap(d, w->dn, w->value, next);
-	if (r == IDM_OK)
-		memcpy(w->value, next, sizeof(next));
-	else if (r == IDM_ESTATE)
-		idm_logf(w->log, LOG_ERR, "%s: the writer's lease was taken by another idmgrd",
-			 w->dn);
+	pthread_mutex_lock(&w->mu);
+	lease_value(w, mine, sizeof(mine));
+	pthread_mutex_unlock(&w->mu);
+	idm_mods_add(m, LDAP_MOD_ADD, "objectClass", "applicationProcess");
+	idm_mods_add(m, LDAP_MOD_ADD, "cn", "writer");
+	idm_mods_add(m, LDAP_MOD_ADD, "description", mine);
+	r = idm_dir_apply_add(d, w->dn, m);
+	if (r == IDM_EEXIST) {
+		r = read_value(w, d, &held);
+		pthread_mutex_lock(&w->mu);
+		bool may = r == IDM_OK && held && takeable(w, held, now());
+		pthread_mutex_unlock(&w->mu);
+		if (r == IDM_OK && !may) {
+			r = IDM_EEXIST;
+		} else if (r == IDM_OK) {
+			r = swap(d, w->dn, held, mine);
+			if (r == IDM_ESTATE)
+				r = IDM_EEXIST; /* another took it first */
+			else if (r == IDM_OK)
+				idm_logf(w->log, LOG_NOTICE,
+					 "%s: took over the writer's lease \"%s\" on %s", w->dn,
+					 held, idm_dir_uri(d));
+		} else if (r == IDM_ENOENT) {
+			r = IDM_EEXIST; /* released in between: the next step claims it */
+		}
+	} else if (r == IDM_OK) {
+		idm_logf(w->log, LOG_NOTICE, "%s: holds the writer's lease on %s", w->dn,
+			 idm_dir_uri(d));
+	}
+	pthread_mutex_lock(&w->mu);
+	if (r == IDM_OK) {
+		w->held = true;
+		memcpy(w->value, mine, sizeof(mine));
+		w->until = t0 + (double)(w->lease - w->lease / 3);
+	}
+	pthread_mutex_unlock(&w->mu);
+	free(held);
+	return r;
+}
+
+int idm_writer_step(struct idm_writer *w, struct idm_dir *d)
+{
+	double t0 = now(); /* before the request: the holder's time counts from here */
+	char next[VALUE_MAX], cur[VALUE_MAX];
+	bool held;
+	int r;
+
+	if (!d) { /* the writer's server does not answer: nobody writes */
+		pthread_mutex_lock(&w->mu);
+		w->last = IDM_EUNAVAIL;
+		pthread_mutex_unlock(&w->mu);
+		return IDM_EUNAVAIL;
+	}
+	pthread_mutex_lock(&w->mu);
+	held = w->held;
+	memcpy(cur, w->value, sizeof(cur));
+	if (held)
+		lease_value(w, next, sizeof(next));
+	pthread_mutex_unlock(&w->mu);
+	if (!held) {
+		int was = w->last;
+		r = claim(w, d, t0);
+		if (r == IDM_EEXIST && was != IDM_EEXIST)
+			idm_logf(w->log, LOG_NOTICE,
+				 "%s: another idmgrd is the writer (\"%s\": host, pid, lease "
+				 "until); standing by (idmgrd(8))",
+				 w->dn, w->seen);
+	} else {
+		r = swap(d, w->dn, cur, next);
+		pthread_mutex_lock(&w->mu);
+		if (r == IDM_OK) {
+			memcpy(w->value, next, sizeof(next));
+			w->until = t0 + (double)(w->lease - w->lease / 3);
+		} else if (r == IDM_ESTATE || r == IDM_ENOENT) {
+			w->held = false;
+			r = IDM_ESTATE;
+		}
+		pthread_mutex_unlock(&w->mu);
+		if (r == IDM_ESTATE)
+			idm_logf(w->log, LOG_ERR,
+				 "%s: the writer's lease was taken by another idmgrd; standing by",
+				 w->dn);
+	}
+	pthread_mutex_lock(&w->mu);
+	w->last = r;
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+bool idm_writer_held(struct idm_writer *w)
+{
+	bool held;
+
+	pthread_mutex_lock(&w->mu);
+	held = w->held && now() < w->until;
+	pthread_mutex_unlock(&w->mu);
+	return held;
+}
+
+const char *idm_writer_state(struct idm_writer *w, char *holder, size_t size)
+{
+	const char *state;
+
+	pthread_mutex_lock(&w->mu);
+	state = w->last == IDM_EUNAVAIL			? "unreachable"
+		: w->held && now() < w->until ? "writer"
+					      : "standby";
+	snprintf(holder, size, "%s", w->held ? w->value : w->seen);
+	pthread_mutex_unlock(&w->mu);
+	return state;
+}
+
+int idm_writer_fence(struct idm_writer *w, struct idm_dir *d)
+{
+	char mine[VALUE_MAX], *on_server = NULL;
+	int r;
+
+	if (!idm_writer_held(w)) {
+		idm_logf(w->log, LOG_ERR,
+			 "this idmgrd does not hold the writer's lease (any more): the write is "
+			 "not made");
+		return IDM_ESTATE;
+	}
+	pthread_mutex_lock(&w->mu);
+	memcpy(mine, w->value, sizeof(mine));
+	pthread_mutex_unlock(&w->mu);
+	r = read_value(w, d, &on_server);
+	if (r == IDM_OK && (!on_server || strcmp(on_server, mine) != 0)) {
+		idm_logf(w->log, LOG_ERR,
+			 "%s on %s is \"%s\", not this idmgrd's: another is the writer; the "
+			 "write is not made",
+			 w->dn, idm_dir_uri(d), on_server ? on_server : "");
+		pthread_mutex_lock(&w->mu);
+		if (strcmp(w->value, mine) == 0)
+			w->held = false;
+		pthread_mutex_unlock(&w->mu);
+		r = IDM_ESTATE;
+	} else if (r == IDM_OK && !idm_writer_held(w)) {
+		r = IDM_ESTATE; /* the read took the rest of the time */
+	} else if (r != IDM_OK) {
+		r = IDM_ESTATE;
+	}
+	free(on_server);
 	return r;
 }
 
 void idm_writer_release(struct idm_writer *w, struct idm_dir *d)
 {
+	char mine[VALUE_MAX];
+	bool held;
+
 	if (!w)
 		return;
-	if (d && swap(d, w->dn, w->value, "released") == IDM_OK)
-		idm_dir_delete(d, w->dn);
-	free(w->dn);
-	free(w);
+	pthread_mutex_lock(&w->mu);
+	held = w->held;
+	w->held = false;
+	memcpy(mine, w->value, sizeof(mine));
+	pthread_mutex_unlock(&w->mu);
+	/* The entry stays: a delete after the swap could remove the lease of
+	 * a standby that took it over in between. */
+	if (held && d)
+		(void)swap(d, w->dn, mine, "released");
 }
