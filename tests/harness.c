@@ -165,8 +165,25 @@ static void env_value(const char *text, const char *key, char *out, size_t size)
 
 void sandbox_start(struct sandbox *sb, bool init)
 {
+	sandbox_start_providers(sb, init, 1);
+}
+
+void sandbox_env(const struct sandbox *sb, const char *key, char *buf, size_t size)
+{
+	char path[700], *env;
+
+	snprintf(path, sizeof(path), "%s/sandbox.env", sb->dir);
+	env = slurp(path);
+	if (!env)
+		die("missing", path);
+	env_value(env, key, buf, size);
+	free(env);
+}
+
+void sandbox_start_providers(struct sandbox *sb, bool init, int providers)
+{
 	const char *cmd = env_or("IDMGR_SANDBOX_CMD", "../idmgr-sandbox");
-	char *argv[5], *out = NULL, *err = NULL;
+	char *argv[7], *out = NULL, *err = NULL;
 	int status;
 
 	memset(sb, 0, sizeof(*sb));
@@ -176,8 +193,10 @@ void sandbox_start(struct sandbox *sb, bool init)
 	argv[0] = (char *)cmd;
 	argv[1] = "start";
 	argv[2] = sb->dir;
-	argv[3] = init ? NULL : "--no-init";
-	argv[4] = NULL;
+	argv[3] = "--providers";
+	argv[4] = providers == 2 ? "2" : "1";
+	argv[5] = init ? NULL : "--no-init";
+	argv[6] = NULL;
 	status = run_cmd(argv, NULL, &out, &err);
 	if (status != 0) {
 		fprintf(stderr, "%s%s", out ? out : "", err ? err : "");

@@ -28,6 +28,12 @@ struct sandbox {
  * when it cannot (an integration suite without its directory proves
  * nothing). */
 void sandbox_start(struct sandbox *sb, bool init);
+/* The same with two multi-provider slapds (the second in DIR/p2) and one
+ * idmgrd per server (idmgr-sandbox start --providers 2): sb describes the
+ * first; sandbox_env() reads the second's LDAP_URI2, IDMGR_CONF2, ... */
+void sandbox_start_providers(struct sandbox *sb, bool init, int providers);
+/* The value of key in DIR/sandbox.env; aborts when it is not there. */
+void sandbox_env(const struct sandbox *sb, const char *key, char *buf, size_t size);
 void sandbox_stop(struct sandbox *sb);
 /* Stops the sandbox's slapd (SIGTERM; waits until it is gone, reaps it if
  * this process started it), and starts it again as idmgr-sandbox does

@@ -1,0 +1,560 @@
+/* Two multi-provider slapds, one idmgrd per server (idmgrd(8), "Several
+ * instances"; docs/design.md "Several directory servers"; R-SOD-2, R-REG-1,
+ * R-AUD-1): the sandbox's --providers 2 mode, real syncprov/syncrepl
+ * replication both ways.  Exactly one instance holds the writer's lease,
+ * on the configured writer's server; the standby refuses and the command
+ * passes on to the writer; concurrent applies and approvals through the
+ * two instances; the writer killed, the writer paused, the writer's
+ * server stopped; the audit trail intact on both servers after all. */
+#include "config.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "idm_dir.h"
+#include "idm_error.h"
+#include "idm_escape.h"
+#include "officers.h"
+
+#define SUFFIX "dc=example,dc=org"
+#define PEOPLE "ou=people," SUFFIX
+#define IDMGR "ou=idmgr," SUFFIX
+#define LEASE_DN "cn=writer," IDMGR
+#define LEASE 6 /* writer_lease in the sandbox's two-provider configuration */
+
+static struct sandbox sb;
+static char uri2[128], conf2[600], only1[700], only2[700];
+static struct idm_config *cfg1, *cfg2; /* one server each, no failover */
+
+static const char register_form[] = "type = \"register\"\n"
+				    "form_ref = \"HR-2026-9\"\n"
+				    "applicant = \"watanabe\"\n"
+				    "reason = \"New hire\"\n"
+				    "uid = \"%s\"\n"
+				    "given_name = \"Jiro\"\n"
+				    "surname = \"Suzuki\"\n"
+				    "mail = \"%s@example.org\"\n"
+				    "unit = \"benefits\"\n"
+				    "employee_type = \"regular\"\n";
+
+static void variant(const char *name, const char *socket, const char *failover, const char *uri,
+		    char *buf, size_t size);
+
+static void setup(void)
+{
+	sandbox_start_providers(&sb, true, 2);
+	officers_ready(&sb, NULL, NULL);
+	sandbox_env(&sb, "LDAP_URI2", uri2, sizeof(uri2));
+	sandbox_env(&sb, "IDMGR_CONF2", conf2, sizeof(conf2));
+	variant("only1.conf", NULL, NULL, sb.uri, only1, sizeof(only1));
+	variant("only2.conf", NULL, NULL, uri2, only2, sizeof(only2));
+	if (idm_config_load(only1, NULL, &cfg1) < 0 || idm_config_load(only2, NULL, &cfg2) < 0) {
+		fprintf(stderr, "test_providers: cannot load %s or %s\n", only1, only2);
+		abort();
+	}
+}
+
+static void teardown(void)
+{
+	idm_config_free(cfg1);
+	idm_config_free(cfg2);
+	sandbox_stop(&sb);
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* idmgr as uid with the configuration conf. */
+static int idmgr_with(const char *conf, const char *uid, char **out, char **err, const char *a1,
+		      const char *a2, const char *a3)
+{
+	struct sandbox s = sb;
+	char *o = NULL, *e = NULL;
+	int st;
+
+	snprintf(s.conf, sizeof(s.conf), "%s", conf);
+	st = idmgr_as(&s, uid, &o, &e, a1, a2, a3, NULL);
+	if (out)
+		*out = o;
+	else
+		free(o);
+	if (err)
+		*err = e;
+	else
+		free(e);
+	return st;
+}
+
+/* A copy of the sandbox's configuration with the service's socket and
+ * failover lines replaced (socket NULL: kept), or (uri not NULL) reading
+ * that one server, without writer_uri (a command reads where it is told). */
+static void variant(const char *name, const char *socket, const char *failover, const char *uri,
+		    char *buf, size_t size)
+{
+	char *text = slurp(sb.conf), *line, *save = NULL;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(text);
+	snprintf(buf, size, "%s/%s", sb.dir, name);
+	f = fopen(buf, "we");
+	ck_assert_ptr_nonnull(f);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *p = line + strspn(line, " \t");
+		if (socket && strncmp(p, "socket =", 8) == 0)
+			fprintf(f, "  socket = \"%s/%s\"\n", sb.dir, socket);
+		else if (uri && strncmp(p, "uri =", 5) == 0)
+			fprintf(f, "  uri = \"%s\"\n", uri);
+		else if (uri && strncmp(p, "writer_uri =", 12) == 0)
+			continue;
+		else if (socket && strncmp(p, "failover =", 10) == 0)
+			fprintf(f, "  failover = \"%s%s%s\"\n", *failover ? sb.dir : "",
+				*failover ? "/" : "", failover);
+		else
+			fprintf(f, "%s\n", line);
+	}
+	fclose(f);
+	chmod(buf, 0600);
+	free(text);
+}
+
+/* The values of attr of dn on one server, as the directory administrator
+ * reads them ("a|b|"). */
+static char *state_on(const struct idm_config *cfg, const char *dn, const char *attr)
+{
+	const char *attrs[] = { attr, NULL };
+	struct idm_dir *d = NULL;
+	LDAPMessage *res = NULL, *e;
+	struct berval **v;
+	char buf[8192] = "";
+
+	ck_assert_int_eq(idm_dir_open(cfg, NULL, sb.admin_dn, sb.admin_password, &d), IDM_OK);
+	if (idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, &res) == IDM_OK &&
+	    (e = ldap_first_entry(idm_dir_ldap(d), res))) {
+		v = ldap_get_values_len(idm_dir_ldap(d), e, attr);
+		for (int i = 0; v && v[i]; i++) {
+			strncat(buf, v[i]->bv_val, sizeof(buf) - strlen(buf) - 2);
+			strcat(buf, "|");
+		}
+		ldap_value_free_len(v);
+	} else {
+		strcpy(buf, "(none)");
+	}
+	ldap_msgfree(res);
+	idm_dir_close(d);
+	return strdup(buf);
+}
+
+/* Waits (up to 15 s) until dn's attr is the same on both servers; that
+ * value. */
+static char *converged(const char *dn, const char *attr)
+{
+	for (int i = 0; i < 150; i++) {
+		char *a = state_on(cfg1, dn, attr), *b = state_on(cfg2, dn, attr);
+		if (strcmp(a, b) == 0) {
+			free(b);
+			return a;
+		}
+		free(a);
+		free(b);
+		usleep(100000);
+	}
+	ck_abort_msg("%s %s: the two servers do not converge", dn, attr);
+	return NULL;
+}
+
+static pid_t instance_pid(const char *n)
+{
+	char path[700], *text;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/idmgrd%s.pid", sb.dir, n);
+	text = slurp(path);
+	ck_assert_ptr_nonnull(text);
+	pid = (pid_t)atoi(text);
+	free(text);
+	return pid;
+}
+
+/* Starts instance n ("" or "2") again as the sandbox does, in a session
+ * of its own; waits for its pid file. */
+static void launch_instance(const char *n)
+{
+	char pidfile[700], conf[700];
+	pid_t pid;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/idmgrd%s.pid", sb.dir, n);
+	snprintf(conf, sizeof(conf), "%s/idmgr%s.conf", sb.dir, n);
+	unlink(pidfile);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		setsid();
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (fork() == 0)
+			execl(getenv("IDMGRD_BIN"), "idmgrd", "-f", "-c", conf, "-p", pidfile,
+			      (char *)NULL);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	for (int i = 0; i < 100 && access(pidfile, F_OK) != 0; i++)
+		usleep(100000);
+	ck_assert_int_eq(access(pidfile, F_OK), 0);
+}
+
+/* The lease's value names this pid (as "HOST PID ..."). */
+static bool lease_names(const char *value, pid_t pid)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), " %d ", (int)pid);
+	return strstr(value, want) != NULL;
+}
+
+/* Seconds from t0 until the idmgrd that conf reaches first answers config
+ * check as the writer ("ready"); -1 when not within limit seconds. */
+static double until_writer(const char *conf, double t0, double limit)
+{
+	while (now() - t0 < limit) {
+		char *o = NULL;
+		int st = idmgr_with(conf, NULL, &o, NULL, "config", "check", NULL);
+		bool ready = st == 0 && strstr(o, "(ready)");
+		free(o);
+		if (ready)
+			return now() - t0;
+		usleep(100000);
+	}
+	return -1;
+}
+
+static char *submit_approved(const char *uid)
+{
+	char text[1024], name[64], *path, *id = NULL, *err = NULL;
+
+	snprintf(text, sizeof(text), register_form, uid, uid);
+	snprintf(name, sizeof(name), "%s.form", uid);
+	path = form_file(&sb, name, text);
+	ck_assert_msg(idmgr_with(sb.conf, "tanaka", &id, &err, "request", "submit", path) == 0,
+		      "submit: %s", err);
+	id[strcspn(id, "\n")] = '\0';
+	free(err);
+	free(path);
+	ck_assert_int_eq(idmgr_with(sb.conf, "suzuki", NULL, NULL, "request", "approve", id), 0);
+	ck_assert_int_eq(idmgr_with(conf2, "takahashi", NULL, NULL, "request", "approve", id), 0);
+	return id;
+}
+
+/* Exactly one instance holds the writer's lease, and it lives on the
+ * writer's server (replicated to the other): the first instance's; the
+ * second answers config check as a standby. */
+START_TEST(one_instance_holds_the_lease)
+{
+	char *v1, *v2, *out = NULL;
+
+	v1 = converged(LEASE_DN, "description");
+	ck_assert_msg(lease_names(v1, instance_pid("")), "lease \"%s\"", v1);
+	ck_assert_msg(!lease_names(v1, instance_pid("2")), "lease \"%s\"", v1);
+	v2 = state_on(cfg2, LEASE_DN, "description");
+	ck_assert_str_eq(v1, v2);
+	ck_assert_int_eq(idmgr_with(sb.conf, NULL, &out, NULL, "config", "check", NULL), 0);
+	ck_assert_msg(strstr(out, "(ready)"), "%s", out);
+	free(out);
+	ck_assert_int_eq(idmgr_with(conf2, NULL, &out, NULL, "config", "check", NULL), 0);
+	ck_assert_msg(strstr(out, "(standby)"), "%s", out);
+	free(out);
+	free(v1);
+	free(v2);
+}
+END_TEST
+
+/* The standby refuses a change (503, exit 3, naming the lease); the same
+ * command with the writer in service.failover gets it done there. */
+START_TEST(standby_refuses_client_passes_on)
+{
+	char alone[700], *out = NULL, *err = NULL;
+
+	variant("standby-alone.conf", "idmgrd2.sock", "", NULL, alone, sizeof(alone));
+	ck_assert_int_eq(idmgr_with(alone, "takahashi", &out, &err, "user", "unlock", "watanabe"),
+			 3);
+	ck_assert_msg(strstr(err, "is not the writer (standby"), "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(idmgr_with(conf2, "takahashi", &out, &err, "user", "unlock", "watanabe"),
+			 0);
+	ck_assert_msg(strstr(out, "watanabe: unlocked"), "%s%s", out, err);
+	free(out);
+	free(err);
+}
+END_TEST
+
+static pid_t spawn_idmgr(const char *conf, const char *uid, const char *a1, const char *a2,
+			 const char *a3, int outfd)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char path[700];
+		snprintf(path, sizeof(path), "%s/%s.pw", sb.dir, uid);
+		dup2(outfd, 1);
+		execl(getenv("IDMGR_BIN"), "idmgr", "-c", conf, "-u", uid, "--password-file", path,
+		      a1, a2, a3, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Two applies of one request at once, one through each instance: one
+ * winner, whose temporary password works on both servers once replicated;
+ * the other prints none. */
+START_TEST(concurrent_applies_through_both_instances)
+{
+	char *id = submit_approved("saburo"), *outs[2] = { NULL, NULL }, *pw = NULL;
+	const char *confs[2] = { sb.conf, conf2 };
+	int fds[2][2], st[2], printed = 0;
+	struct idm_dir *d = NULL;
+	pid_t p[2];
+
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(pipe(fds[i]), 0);
+		p[i] = spawn_idmgr(confs[i], i ? "tanaka" : "takahashi", "request", "apply", id,
+				   fds[i][1]);
+		close(fds[i][1]);
+	}
+	for (int i = 0; i < 2; i++) {
+		char buf[4096] = "";
+		ssize_t n, got = 0;
+		while ((n = read(fds[i][0], buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+			got += n;
+		close(fds[i][0]);
+		outs[i] = strdup(buf);
+		ck_assert_int_eq(waitpid(p[i], &st[i], 0), p[i]);
+		ck_assert(WIFEXITED(st[i]) && WEXITSTATUS(st[i]) == 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		char *q = strstr(outs[i], "temporary password for saburo: ");
+		if (!q)
+			continue;
+		printed++;
+		pw = strndup(q + strlen("temporary password for saburo: "), 16);
+	}
+	ck_assert_msg(printed == 1, "%d temporary passwords printed:\n%s\n%s", printed, outs[0],
+		      outs[1]);
+	ck_assert_int_eq(idm_dir_open(cfg1, NULL, "uid=saburo," PEOPLE, pw, &d), IDM_OK);
+	idm_dir_close(d);
+	free(converged("uid=saburo," PEOPLE, "userPassword"));
+	ck_assert_int_eq(idm_dir_open(cfg2, NULL, "uid=saburo," PEOPLE, pw, &d), IDM_OK);
+	idm_dir_close(d);
+	free(pw);
+	free(outs[0]);
+	free(outs[1]);
+	free(id);
+}
+END_TEST
+
+/* Two approvals at once, one through each instance: both kept, on both
+ * servers (R-SOD-2). */
+START_TEST(concurrent_approvals_through_both_instances)
+{
+	char text[1024], *path, *id = NULL, *err = NULL, *dn = NULL, *ap;
+	int st1, st2, null = open("/dev/null", O_WRONLY);
+	pid_t p1, p2;
+
+	snprintf(text, sizeof(text), register_form, "shiro", "shiro");
+	path = form_file(&sb, "shiro.form", text);
+	ck_assert_int_eq(idmgr_with(sb.conf, "tanaka", &id, &err, "request", "submit", path), 0);
+	id[strcspn(id, "\n")] = '\0';
+	free(err);
+	p1 = spawn_idmgr(sb.conf, "suzuki", "request", "approve", id, null);
+	p2 = spawn_idmgr(conf2, "takahashi", "request", "approve", id, null);
+	ck_assert_int_eq(waitpid(p1, &st1, 0), p1);
+	ck_assert_int_eq(waitpid(p2, &st2, 0), p2);
+	close(null);
+	ck_assert(WIFEXITED(st1) && WEXITSTATUS(st1) == 0);
+	ck_assert(WIFEXITED(st2) && WEXITSTATUS(st2) == 0);
+	ck_assert_int_eq(idm_dn_child(&dn, "idmRequestId", id, "ou=requests," IDMGR), IDM_OK);
+	ap = converged(dn, "idmApproval");
+	ck_assert_msg(strstr(ap, "security_chief") && strstr(ap, "system_admin"), "%s", ap);
+	free(ap);
+	ap = converged(dn, "idmRequestState");
+	ck_assert_str_eq(ap, "approved|");
+	free(ap);
+	free(dn);
+	free(id);
+	free(path);
+}
+END_TEST
+
+/* The writer killed (SIGKILL: no release): the standby takes the lease
+ * over within the lease's time and carries out the next apply, which the
+ * command sent to the dead writer's socket first. */
+START_TEST(writer_killed_standby_takes_over)
+{
+	char *id = submit_approved("goro"), *out = NULL, *err = NULL, *v;
+	pid_t old = instance_pid(""), standby = instance_pid("2");
+	double t0, took;
+
+	ck_assert_int_eq(kill(old, SIGKILL), 0);
+	t0 = now();
+	took = until_writer(conf2, t0, 2.0 * LEASE);
+	ck_assert_msg(took >= 0 && took <= LEASE, "took over after %.1f s", took);
+	fprintf(stderr, "test_providers: standby took over %.2f s after SIGKILL (lease %d s)\n",
+		took, LEASE);
+	ck_assert_int_eq(idmgr_with(sb.conf, "takahashi", &out, &err, "request", "apply", id), 0);
+	ck_assert_msg(strstr(out, "temporary password for goro: "), "%s%s", out, err);
+	free(out);
+	free(err);
+	v = state_on(cfg1, LEASE_DN, "description");
+	ck_assert_msg(lease_names(v, standby), "lease \"%s\"", v);
+	free(v);
+	launch_instance(""); /* back, as the standby now */
+	ck_assert_int_eq(idmgr_with(sb.conf, NULL, &out, NULL, "config", "check", NULL), 0);
+	ck_assert_msg(strstr(out, "(standby)"), "%s", out);
+	free(out);
+	free(id);
+}
+END_TEST
+
+/* The writer paused (SIGSTOP): its lease is not renewed, so after a whole
+ * lease the standby takes it over; the old writer, continued, refuses
+ * (its own time to write ran out before the takeover) and does not win the
+ * lease back. */
+START_TEST(paused_writer_is_fenced)
+{
+	char alone[700], *out = NULL, *err = NULL, *v;
+	pid_t paused = instance_pid("2"), other = instance_pid("");
+	double t0 = now(), took;
+
+	ck_assert_int_eq(kill(paused, SIGSTOP), 0);
+	took = until_writer(sb.conf, t0, 3.0 * LEASE);
+	/* not before the paused holder's own time ran out: at least a lease
+	 * after its last renewal, which came at most a third of one before */
+	ck_assert_msg(took >= LEASE - LEASE / 3 - 0.5 && took <= 2 * LEASE,
+		      "took over after %.1f s", took);
+	fprintf(stderr, "test_providers: a paused writer's lease taken over after %.2f s\n", took);
+	ck_assert_int_eq(kill(paused, SIGCONT), 0);
+	variant("paused-alone.conf", "idmgrd2.sock", "", NULL, alone, sizeof(alone));
+	ck_assert_int_eq(idmgr_with(alone, "takahashi", &out, &err, "user", "unlock", "watanabe"),
+			 3);
+	ck_assert_msg(strstr(err, "not the writer"), "%s", err);
+	free(out);
+	free(err);
+	sleep(LEASE / 3 + 1); /* its lease thread runs again: the renewal fails */
+	v = state_on(cfg1, LEASE_DN, "description");
+	ck_assert_msg(lease_names(v, other), "lease \"%s\"", v);
+	free(v);
+}
+END_TEST
+
+/* The writer's server stopped: changes are refused with a message naming
+ * it, nothing is half written (the request stays approved, no account on
+ * the other server), reads still work (from the other server); once it is
+ * back, the apply goes through. */
+START_TEST(writer_server_down_fails_closed)
+{
+	char *id = submit_approved("rokuro"), *out = NULL, *err = NULL, *dn = NULL, *s;
+	int st = 1;
+
+	ck_assert_int_eq(idm_dn_child(&dn, "idmRequestId", id, "ou=requests," IDMGR), IDM_OK);
+	free(converged(dn, "idmApproval"));
+	ck_assert_int_eq(sandbox_slapd_stop(&sb), 0);
+	sleep(LEASE / 3 + 1); /* both instances' lease threads find it down */
+	ck_assert_int_eq(idmgr_with(sb.conf, "takahashi", &out, &err, "request", "apply", id), 3);
+	ck_assert_msg(strstr(err, sb.uri) && strstr(err, "does not answer"), "%s", err);
+	ck_assert_msg(!strstr(out, "temporary password"), "%s", out);
+	free(out);
+	free(err);
+	s = state_on(cfg2, dn, "idmRequestState");
+	ck_assert_str_eq(s, "approved|");
+	free(s);
+	s = state_on(cfg2, "uid=rokuro," PEOPLE, "uid");
+	ck_assert_str_eq(s, "(none)");
+	free(s);
+	ck_assert_int_eq(idmgr_with(sb.conf, "watanabe", &out, &err, "request", "show", id), 0);
+	ck_assert_msg(strstr(out, "rokuro"), "%s%s", out, err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(sandbox_slapd_start(&sb), 0);
+	for (int i = 0; i < 40 && st != 0; i++) {
+		usleep(250000);
+		st = idmgr_with(sb.conf, "takahashi", &out, &err, "request", "apply", id);
+		if (st != 0) {
+			free(out);
+			free(err);
+		}
+	}
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(out, "temporary password for rokuro: "), "%s%s", out, err);
+	free(out);
+	free(err);
+	s = converged(dn, "idmRequestState");
+	ck_assert_str_eq(s, "applied|");
+	free(s);
+	free(dn);
+	free(id);
+}
+END_TEST
+
+/* After all of the above, the audit trail is intact on both servers (each
+ * read on its own, by an officer, R-AUD-1). */
+START_TEST(audit_intact_on_both_servers)
+{
+	char *out = NULL, *err = NULL;
+
+	free(converged("cn=head,ou=audit," IDMGR, "idmSeq"));
+	for (int i = 0; i < 2; i++) {
+		ck_assert_msg(idmgr_with(i ? only2 : only1, "watanabe", &out, &err, "audit", "verify",
+					 NULL) == 0,
+			      "audit verify on server %d: %s%s", i + 1, out, err);
+		ck_assert_msg(strstr(out, "intact"), "%s", out);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
+static Suite *providers_suite(void)
+{
+	Suite *s = suite_create("providers");
+	TCase *tc = tcase_create("two-providers");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, one_instance_holds_the_lease);
+	tcase_add_test(tc, standby_refuses_client_passes_on);
+	tcase_add_test(tc, concurrent_applies_through_both_instances);
+	tcase_add_test(tc, concurrent_approvals_through_both_instances);
+	tcase_add_test(tc, writer_killed_standby_takes_over);
+	tcase_add_test(tc, paused_writer_is_fenced);
+	tcase_add_test(tc, writer_server_down_fails_closed);
+	tcase_add_test(tc, audit_intact_on_both_servers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(providers_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
