@@ -511,6 +511,49 @@ START_TEST(writer_server_down_fails_closed)
 }
 END_TEST
 
+/* The fence: the lease on the writer's server no longer this holder's
+ * (here the directory administrator wrote another's value, as a takeover
+ * the holder has not noticed yet would): the holder's next write is not
+ * made -- it reads the lease right before -- and nothing of the request
+ * is stored.  A standby takes the orphaned lease over after a lease. */
+START_TEST(fence_stops_a_holder_that_lost_the_lease)
+{
+	char text[1024], *path, *out = NULL, *err = NULL, *before, *after;
+	char ldif[512];
+	int st = 1;
+
+	snprintf(text, sizeof(text), register_form, "hachiro", "hachiro");
+	path = form_file(&sb, "hachiro.form", text);
+	before = state_on(cfg1, "ou=requests," IDMGR, "modifyTimestamp");
+	snprintf(ldif, sizeof(ldif),
+		 "dn: %s\nchangetype: modify\nreplace: description\n"
+		 "description: elsewhere 1 20990101000000Z 1 %d\n\n",
+		 LEASE_DN, LEASE);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
+	ck_assert_int_eq(idmgr_with(sb.conf, "tanaka", &out, &err, "request", "submit", path), 3);
+	ck_assert_msg(strstr(err, "not this idmgrd's") && strstr(err, "the write is not made"),
+		      "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(idmgr_with(sb.conf, "watanabe", &out, &err, "request", "list", NULL), 0);
+	ck_assert_msg(!strstr(out, "hachiro"), "%s", out);
+	free(out);
+	free(err);
+	after = state_on(cfg1, "ou=requests," IDMGR, "modifyTimestamp");
+	ck_assert_str_eq(before, after);
+	for (int i = 0; i < 15 * LEASE && st != 0; i++) { /* taken over, served again */
+		usleep(200000);
+		st = idmgr_with(sb.conf, "tanaka", &out, &err, "request", "submit", path);
+		free(out);
+		free(err);
+	}
+	ck_assert_int_eq(st, 0);
+	free(before);
+	free(after);
+	free(path);
+}
+END_TEST
+
 /* After all of the above, the audit trail is intact on both servers (each
  * read on its own, by an officer, R-AUD-1). */
 START_TEST(audit_intact_on_both_servers)
@@ -543,6 +586,7 @@ static Suite *providers_suite(void)
 	tcase_add_test(tc, writer_killed_standby_takes_over);
 	tcase_add_test(tc, paused_writer_is_fenced);
 	tcase_add_test(tc, writer_server_down_fails_closed);
+	tcase_add_test(tc, fence_stops_a_holder_that_lost_the_lease);
 	tcase_add_test(tc, audit_intact_on_both_servers);
 	suite_add_tcase(s, tc);
 	return s;

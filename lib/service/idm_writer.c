@@ -261,7 +261,7 @@ int idm_writer_fence(struct idm_writer *w, struct idm_dir *d)
 	int r;
 
 	if (!idm_writer_held(w)) {
-		idm_logf(w->log, LOG_ERR,
+		idm_logf(idm_dir_log(d), LOG_ERR,
 			 "this idmgrd does not hold the writer's lease (any more): the write is "
 			 "not made");
 		return IDM_ESTATE;
@@ -271,7 +271,7 @@ int idm_writer_fence(struct idm_writer *w, struct idm_dir *d)
 	pthread_mutex_unlock(&w->mu);
 	r = read_value(w, d, &on_server);
 	if (r == IDM_OK && (!on_server || strcmp(on_server, mine) != 0)) {
-		idm_logf(w->log, LOG_ERR,
+		idm_logf(idm_dir_log(d), LOG_ERR,
 			 "%s on %s is \"%s\", not this idmgrd's: another is the writer; the "
 			 "write is not made",
 			 w->dn, idm_dir_uri(d), on_server ? on_server : "");
