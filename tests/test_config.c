@@ -462,6 +462,64 @@ START_TEST(config_invalid_uri)
 }
 END_TEST
 
+/* Several instances (idmgrd(8)): service.writer_uri must be one URI and one
+ * of ldap.uri; failover holds sockets and https URLs only; writer_lease in
+ * range; a final '/' does not matter. */
+START_TEST(config_writer_uri_not_in_uris)
+{
+	struct conf_parts p = {
+		.after = "service {\n  writer_uri = \"ldap://127.0.0.2:389/\"\n}\n"
+	};
+
+	expect_refused(&p, "writer_uri \"ldap://127.0.0.2:389/\" is not one of ldap.uri",
+		       "writer_uri");
+}
+END_TEST
+
+START_TEST(config_writer_uri_one_uri)
+{
+	struct conf_parts p = {
+		.after = "service {\n  writer_uri = \"ldap://a/ ldap://b/\"\n}\n"
+	};
+
+	expect_refused(&p, "writer_uri: \"ldap://a/ ldap://b/\" is not one ldap://", "writer_uri");
+}
+END_TEST
+
+START_TEST(config_failover_checked)
+{
+	struct conf_parts p = { .after = "service {\n  failover = \"http://x relative.sock\"\n}\n" };
+
+	expect_refused(&p, "failover: \"http://x\" is neither an https:// URL nor an absolute",
+		       "failover");
+}
+END_TEST
+
+START_TEST(config_writer_lease_range)
+{
+	struct conf_parts p = { .after = "service {\n  writer_lease = 2\n}\n" };
+
+	expect_refused(&p, "writer_lease", "writer_lease");
+}
+END_TEST
+
+START_TEST(config_writer_uri_pins)
+{
+	struct conf_parts ok = { .after = "service {\n  writer_uri = \"ldap://127.0.0.1:389\"\n"
+					  "  failover = \"/run/b.sock https://idm2.example.org:8443\"\n"
+					  "  writer_lease = 9\n}\n" };
+	struct idm_config *cfg = NULL;
+	char *text, path[PATH_MAX];
+
+	ck_assert_int_eq(load_parts(&ok, "ok.conf", &text, path, sizeof(path), &cfg), IDM_OK);
+	ck_assert_str_eq(cfg->service.writer_uri, "ldap://127.0.0.1:389");
+	ck_assert_int_eq(cfg->service.writer_lease, 9);
+	ck_assert_int_eq(idm_config_pin_writer(cfg), IDM_OK);
+	ck_assert_int_eq(cfg->ldap.n_uris, 1);
+	ck_assert_str_eq(cfg->ldap.uris[0], "ldap://127.0.0.1:389/");
+}
+END_TEST
+
 START_TEST(config_bad_regex)
 {
 	struct conf_parts p = { .after = "registration {\n  uid_pattern = \"^[a-$\"\n}\n" };
@@ -966,6 +1024,11 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_wrong_type);
 	tcase_add_test(tc, config_invalid_dn);
 	tcase_add_test(tc, config_invalid_uri);
+	tcase_add_test(tc, config_writer_uri_not_in_uris);
+	tcase_add_test(tc, config_writer_uri_one_uri);
+	tcase_add_test(tc, config_failover_checked);
+	tcase_add_test(tc, config_writer_lease_range);
+	tcase_add_test(tc, config_writer_uri_pins);
 	tcase_add_test(tc, config_bad_regex);
 	tcase_add_test(tc, config_relative_secret_path);
 	tcase_add_test(tc, config_missing_key);

@@ -278,9 +278,9 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 		c->service.writer_lease = cfg_getint(svc, "writer_lease");
 		if (*c->service.writer_uri && writer_index(c) < 0) {
 			idm_logf(load_log, LOG_ERR,
-				 "%s: service: writer_uri \"%s\" is not one of ldap.uri (the "
+				 "%s:%d: service: writer_uri \"%s\" is not one of ldap.uri (the "
 				 "writer's server must be one the others replicate with)",
-				 load_path, c->service.writer_uri);
+				 load_path, idm_config_writer_uri_line, c->service.writer_uri);
 			return IDM_ECONFIG;
 		}
 		if (c->service.tls_port && (!*c->service.tls_cert || !*c->service.tls_key)) {
@@ -306,6 +306,7 @@ int idm_config_load(const char *path, const struct idm_log *log, struct idm_conf
 	load_path = path;
 	idm_config_secret_line = 0;
 	idm_config_service_secret_line = 0;
+	idm_config_writer_uri_line = 0;
 
 	r = idm_file_read(path, CONFIG_MAX, 1, log, &text, &len);
 	if (r < 0) {

@@ -17,6 +17,7 @@
 
 _Thread_local int idm_config_secret_line;
 _Thread_local int idm_config_service_secret_line;
+_Thread_local int idm_config_writer_uri_line;
 
 /* ------------------------------------------------------------ validation */
 
@@ -216,6 +217,7 @@ static int validate_writer_uri(cfg_t *cfg, cfg_opt_t *opt)
 	LDAPURLDesc *lud = NULL;
 	int r = 0;
 
+	idm_config_writer_uri_line = cfg->line;
 	if (!v || !*v)
 		return 0;
 	if ((strncmp(v, "ldap://", 7) != 0 && strncmp(v, "ldaps://", 8) != 0 &&

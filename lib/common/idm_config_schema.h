@@ -10,6 +10,8 @@
  * not given); idm_config_load() resets them. */
 extern _Thread_local int idm_config_secret_line;
 extern _Thread_local int idm_config_service_secret_line;
+/* the line of service.writer_uri, for the message that it is not in ldap.uri */
+extern _Thread_local int idm_config_writer_uri_line;
 
 /* A new libconfuse section for idmgr.conf: every key with its default and
  * validator; errfunc reports each error (NULL: no memory).  Call it with
