@@ -295,6 +295,18 @@ START_TEST(standby_refuses_client_passes_on)
 	ck_assert_msg(strstr(err, "is not the writer (standby"), "%s", err);
 	free(out);
 	free(err);
+	/* the notices' delivery and the sweep's disables: the same rule */
+	ck_assert_int_eq(idmgr_with(alone, "takahashi", &out, &err, "notify", NULL, NULL), 3);
+	ck_assert_msg(strstr(err, "is not the writer (standby"), "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(idmgr_with(alone, "takahashi", &out, &err, "sweep", "--apply", NULL), 3);
+	ck_assert_msg(strstr(err, "is not the writer (standby"), "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(idmgr_with(conf2, "takahashi", &out, &err, "sweep", "--apply", NULL), 0);
+	free(out);
+	free(err);
 	ck_assert_int_eq(idmgr_with(conf2, "takahashi", &out, &err, "user", "unlock", "watanabe"),
 			 0);
 	ck_assert_msg(strstr(out, "watanabe: unlocked"), "%s%s", out, err);

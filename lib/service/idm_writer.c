@@ -27,6 +27,7 @@ struct idm_writer {
 	bool held;
 	int last;              /* the last step's result */
 	char value[VALUE_MAX]; /* held: what this process wrote last */
+	char next[VALUE_MAX];  /* held: the renewal in flight ("" when none) */
 	double until;          /* held: may write while now() < until */
 	char seen[VALUE_MAX];  /* not held: the holder's value as last read */
 	double seen_since;     /* ... unchanged since then */
@@ -199,8 +200,10 @@ int idm_writer_step(struct idm_writer *w, struct idm_dir *d)
 	pthread_mutex_lock(&w->mu);
 	held = w->held;
 	memcpy(cur, w->value, sizeof(cur));
-	if (held)
+	if (held) {
 		lease_value(w, next, sizeof(next));
+		memcpy(w->next, next, sizeof(next)); /* the fence accepts either */
+	}
 	pthread_mutex_unlock(&w->mu);
 	if (!held) {
 		int was = w->last;
@@ -213,6 +216,7 @@ int idm_writer_step(struct idm_writer *w, struct idm_dir *d)
 	} else {
 		r = swap(d, w->dn, cur, next);
 		pthread_mutex_lock(&w->mu);
+		w->next[0] = '\0';
 		if (r == IDM_OK) {
 			memcpy(w->value, next, sizeof(next));
 			w->until = t0 + (double)(w->lease - w->lease / 3);
@@ -257,7 +261,8 @@ const char *idm_writer_state(struct idm_writer *w, char *holder, size_t size)
 
 int idm_writer_fence(struct idm_writer *w, struct idm_dir *d)
 {
-	char mine[VALUE_MAX], *on_server = NULL;
+	char mine[VALUE_MAX], next[VALUE_MAX], *on_server = NULL;
+	bool ours;
 	int r;
 
 	if (!idm_writer_held(w)) {
@@ -268,9 +273,16 @@ int idm_writer_fence(struct idm_writer *w, struct idm_dir *d)
 	}
 	pthread_mutex_lock(&w->mu);
 	memcpy(mine, w->value, sizeof(mine));
+	memcpy(next, w->next, sizeof(next));
 	pthread_mutex_unlock(&w->mu);
 	r = read_value(w, d, &on_server);
-	if (r == IDM_OK && (!on_server || strcmp(on_server, mine) != 0)) {
+	/* ours: the value last written, or a renewal in flight (the server may
+	 * have made it before this process knows) */
+	pthread_mutex_lock(&w->mu);
+	ours = on_server && (strcmp(on_server, mine) == 0 || (*next && strcmp(on_server, next) == 0) ||
+			     strcmp(on_server, w->value) == 0);
+	pthread_mutex_unlock(&w->mu);
+	if (r == IDM_OK && !ours) {
 		idm_logf(idm_dir_log(d), LOG_ERR,
 			 "%s on %s is \"%s\", not this idmgrd's: another is the writer; the "
 			 "write is not made",
