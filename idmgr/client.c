@@ -83,10 +83,12 @@ static void buf_clear(struct buf *b)
 }
 
 /* One HTTP exchange with the idmgrd at where (an https:// URL or a Unix
- * socket's path).  body NULL: GET path. */
+ * socket's path).  body NULL: GET path.  *unsent: it failed before the
+ * request could have reached a service (no connection, a certificate
+ * refused), so another may be asked. */
 static int exchange_at(const struct idm_config *cfg, const struct idm_log *log, const char *where,
 		       bool more, const char *path, const char *body, long timeout,
-		       bool small_buffer, struct buf *out, long *status)
+		       bool small_buffer, struct buf *out, long *status, bool *unsent)
 {
 	char url[600], errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL;
@@ -127,6 +129,9 @@ static int exchange_at(const struct idm_config *cfg, const struct idm_log *log, 
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	}
 	rc = curl_easy_perform(curl);
+	*unsent = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+		  rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION;
+	more = more && *unsent;
 	if (rc != CURLE_OK) {
 		idm_logf(log, more ? LOG_WARNING : LOG_ERR,
 			 "the idmgr service (idmgrd) does not answer on %s: %s%s", where,
@@ -165,8 +170,10 @@ static bool endpoint(const struct idm_config *cfg, size_t n, char *buf, size_t s
 }
 
 /* The exchange with the first idmgrd that answers as the writer: one that
- * does not answer, or refuses as a standby or because the writer's server
- * is down (HTTP 503), passes to the next.  Past the last, the result of
+ * cannot be reached, or refuses as a standby or because the writer's
+ * server is down (HTTP 503, before doing anything), passes to the next;
+ * one that fails after the request was sent does not (it may have been
+ * done).  Past the last, the result of
  * the most telling refusal: one naming a server that is down before one
  * saying "standby". */
 static int exchange(const struct idm_config *cfg, const struct idm_log *log, const char *path,
@@ -182,16 +189,23 @@ static int exchange(const struct idm_config *cfg, const struct idm_log *log, con
 		struct buf try = *out;
 		json_t *j;
 		char next[600];
-		bool more = endpoint(cfg, n + 1, next, sizeof(next));
+		bool more = endpoint(cfg, n + 1, next, sizeof(next)), unsent = false;
 		r = exchange_at(cfg, log, where, more, path, body, timeout, small_buffer, &try,
-				status);
+				status, &unsent);
 		if (r == IDM_OK && *status != 503) {
 			*out = try;
 			buf_clear(&keep);
 			return r;
 		}
-		if (r != IDM_OK)
+		if (r != IDM_OK && unsent) {
+			buf_clear(&try);
 			continue;
+		}
+		if (r != IDM_OK) { /* it may have been carried out: not sent elsewhere */
+			*out = try;
+			buf_clear(&keep);
+			return r;
+		}
 		j = try.data ? json_loadb(try.data, try.len, 0, NULL) : NULL;
 		if (!keep.data || (keep_standby && !json_is_true(json_object_get(j, "standby")))) {
 			buf_clear(&keep);

@@ -380,7 +380,11 @@ static json_t *not_the_writer(struct server *s)
 							 : s->cfg->ldap.uris[0];
 	json_t *j;
 
-	if (strcmp(state, "unreachable") == 0)
+	if (strcmp(state, "unreachable") == 0 && !*s->cfg->service.writer_uri)
+		snprintf(msg, sizeof(msg),
+			 "no directory server of ldap.uri answers idmgrd: changes are refused "
+			 "until one does");
+	else if (strcmp(state, "unreachable") == 0)
 		snprintf(msg, sizeof(msg),
 			 "the writer's directory server %s (service.writer_uri) does not answer: "
 			 "changes are refused until it does, or until the administrator names "
@@ -848,7 +852,9 @@ int main(int argc, char **argv)
 		goto stop;
 	idm_logf(&s.log, LOG_NOTICE, "idmgrd %s serving %s as %s (%ld threads; writes to %s)",
 		 PACKAGE_VERSION, s.cfg->service.socket, s.cfg->service.bind_dn,
-		 s.cfg->service.threads, s.cfg->ldap.uris[0]);
+		 s.cfg->service.threads,
+		 *s.cfg->service.writer_uri ? s.cfg->service.writer_uri
+					    : "the first server of ldap.uri that answers");
 	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
 		idm_logf(&s.log, LOG_NOTICE,
 			 "SIGHUP: the configuration is read at start only; restart to change it");
