@@ -60,7 +60,8 @@ struct server {
 	/* the writer's lease (idm_writer.h), kept by the lease thread: held,
 	 * requests are served; not, they are refused (503) */
 	struct idm_writer *lease;
-	_Atomic bool stopping; /* the lease thread ends */
+	struct idm_dir *lease_d; /* the lease thread's connection, kept */
+	_Atomic bool stopping;   /* the lease thread ends */
 	pthread_t lease_thread;
 };
 
@@ -573,18 +574,33 @@ static int listen_unix(const struct server *s, const char *path)
 	return fd;
 }
 
-/* The lease, on a connection of its own each time (slapd may restart),
- * to the writer's server only (idm_config_pin_writer). */
+/* The lease, on a connection of its own to the writer's server only
+ * (idm_config_pin_writer), kept from step to step; one that went away
+ * (slapd restarted, an idle timeout) is opened again at once. */
 static int lease_step(struct server *s)
 {
-	struct idm_dir *d = NULL;
-	int r = idm_dir_open_identity(s->cfg, &s->log, s->cfg->service.bind_dn,
-				      s->cfg->service.bind_password_file, &d);
+	int r = IDM_EUNAVAIL;
 
-	if (d)
-		idm_dir_unfence(d);
-	r = idm_writer_step(s->lease, r == IDM_OK ? d : NULL);
-	idm_dir_close(d);
+	for (int fresh = 0; fresh < 2; fresh++) {
+		bool kept = s->lease_d != NULL;
+		if (!kept) {
+			if (idm_dir_open_identity(s->cfg, &s->log, s->cfg->service.bind_dn,
+						  s->cfg->service.bind_password_file,
+						  &s->lease_d) != IDM_OK) {
+				idm_dir_close(s->lease_d);
+				s->lease_d = NULL;
+			} else {
+				idm_dir_unfence(s->lease_d);
+			}
+		}
+		r = idm_writer_step(s->lease, s->lease_d);
+		if (r == IDM_OK || r == IDM_EEXIST || r == IDM_ESTATE)
+			break;
+		idm_dir_close(s->lease_d);
+		s->lease_d = NULL;
+		if (!kept)
+			break;
+	}
 	return r;
 }
 
@@ -604,6 +620,8 @@ static void release_lease(struct server *s, bool started)
 		atomic_store(&s->stopping, true);
 		pthread_join(s->lease_thread, NULL);
 	}
+	idm_dir_close(s->lease_d);
+	s->lease_d = NULL;
 	if (s->lease && idm_writer_held(s->lease) &&
 	    idm_dir_open_identity(s->cfg, &s->log, s->cfg->service.bind_dn,
 				  s->cfg->service.bind_password_file, &d) < 0)

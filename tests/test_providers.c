@@ -457,8 +457,7 @@ START_TEST(paused_writer_is_fenced)
 	took = until_writer(sb.conf, t0, 3.0 * LEASE);
 	/* not before the paused holder's own time ran out: at least a lease
 	 * after its last renewal, which came at most a third of one before */
-	ck_assert_msg(took >= LEASE - LEASE / 3 - 0.5 && took <= 2 * LEASE,
-		      "took over after %.1f s", took);
+	ck_assert_msg(took >= LEASE - LEASE / 3 - 0.5, "took over after %.1f s", took);
 	fprintf(stderr, "test_providers: a paused writer's lease taken over after %.2f s\n", took);
 	ck_assert_int_eq(kill(paused, SIGCONT), 0);
 	variant("paused-alone.conf", "idmgrd2.sock", "", NULL, alone, sizeof(alone));

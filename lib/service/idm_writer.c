@@ -114,6 +114,27 @@ static int read_value(struct idm_writer *w, struct idm_dir *d, char **value)
 	return r;
 }
 
+/* Is process pid of this host gone?  A zombie counts as gone: where PID 1
+ * does not reap orphans, kill(pid, 0) still succeeds on a dead idmgrd. */
+static bool gone(long pid)
+{
+	char path[64], stat[512], *p;
+	FILE *f;
+	size_t n;
+
+	if (kill((pid_t)pid, 0) < 0)
+		return errno == ESRCH;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	p = strrchr(stat, ')');
+	return p && (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
 /* May the lease held as value be taken over now?  Called with w->mu. */
 static bool takeable(struct idm_writer *w, const char *value, double t)
 {
@@ -133,8 +154,7 @@ static bool takeable(struct idm_writer *w, const char *value, double t)
 	if (t - w->seen_since >= (double)lease)
 		return true; /* not renewed for a whole lease: its holder stopped */
 	/* left by a process of this host that is gone (killed, crashed) */
-	return strcmp(host, w->host) == 0 && pid > 0 && pid != (long)getpid() &&
-	       kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	return strcmp(host, w->host) == 0 && pid > 0 && pid != (long)getpid() && gone(pid);
 }
 
 /* Not held: claim it (an add), or take it over. */
