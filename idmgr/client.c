@@ -152,7 +152,8 @@ static bool endpoint(const struct idm_config *cfg, size_t n, char *buf, size_t s
 	const char *p = cfg->service.failover;
 
 	if (n == 0) {
-		snprintf(buf, size, "%s", *cfg->service.url ? cfg->service.url : cfg->service.socket);
+		snprintf(buf, size, "%s",
+			 *cfg->service.url ? cfg->service.url : cfg->service.socket);
 		return true;
 	}
 	for (;;) {

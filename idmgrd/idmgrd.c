@@ -377,8 +377,8 @@ static json_t *not_the_writer(struct server *s)
 {
 	char holder[320], msg[1024];
 	const char *state = idm_writer_state(s->lease, holder, sizeof(holder));
-	const char *server = *s->cfg->service.writer_uri ? s->cfg->service.writer_uri
-							 : s->cfg->ldap.uris[0];
+	const char *server =
+		*s->cfg->service.writer_uri ? s->cfg->service.writer_uri : s->cfg->ldap.uris[0];
 	json_t *j;
 
 	if (strcmp(state, "unreachable") == 0 && !*s->cfg->service.writer_uri)

@@ -467,9 +467,7 @@ END_TEST
  * range; a final '/' does not matter. */
 START_TEST(config_writer_uri_not_in_uris)
 {
-	struct conf_parts p = {
-		.after = "service {\n  writer_uri = \"ldap://127.0.0.2:389/\"\n}\n"
-	};
+	struct conf_parts p = { .after = "service {\n  writer_uri = \"ldap://127.0.0.2:389/\"\n}\n" };
 
 	expect_refused(&p, "writer_uri \"ldap://127.0.0.2:389/\" is not one of ldap.uri",
 		       "writer_uri");
@@ -478,9 +476,7 @@ END_TEST
 
 START_TEST(config_writer_uri_one_uri)
 {
-	struct conf_parts p = {
-		.after = "service {\n  writer_uri = \"ldap://a/ ldap://b/\"\n}\n"
-	};
+	struct conf_parts p = { .after = "service {\n  writer_uri = \"ldap://a/ ldap://b/\"\n}\n" };
 
 	expect_refused(&p, "writer_uri: \"ldap://a/ ldap://b/\" is not one ldap://", "writer_uri");
 }

@@ -573,8 +573,8 @@ START_TEST(audit_intact_on_both_servers)
 
 	free(converged("cn=head,ou=audit," IDMGR, "idmSeq"));
 	for (int i = 0; i < 2; i++) {
-		ck_assert_msg(idmgr_with(i ? only2 : only1, "watanabe", &out, &err, "audit", "verify",
-					 NULL) == 0,
+		ck_assert_msg(idmgr_with(i ? only2 : only1, "watanabe", &out, &err, "audit",
+					 "verify", NULL) == 0,
 			      "audit verify on server %d: %s%s", i + 1, out, err);
 		ck_assert_msg(strstr(out, "intact"), "%s", out);
 		free(out);

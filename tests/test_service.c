@@ -1013,8 +1013,17 @@ static void restart_sandbox_idmgrd(void)
 START_TEST(second_instance_stands_by)
 {
 	char conf[700], client[700], pidfile[700], text[1600], pw[700], *out = NULL, *err = NULL;
-	char *argv[] = { getenv("IDMGR_BIN"), "-c", client, "-u", "takahashi", "--password-file",
-			 pw, "user", "unlock", "watanabe", NULL };
+	char *argv[] = { getenv("IDMGR_BIN"),
+			 "-c",
+			 client,
+			 "-u",
+			 "takahashi",
+			 "--password-file",
+			 pw,
+			 "user",
+			 "unlock",
+			 "watanabe",
+			 NULL };
 	int st = 0;
 	pid_t pid;
 

@@ -18,7 +18,7 @@ struct idm_dir {
 	LDAP *ld;
 	size_t uri; /* index into cfg->ldap.uris of the server in use */
 	char *dn, *password;
-	int ppolicy; /* password policy error of the last bind, or -1 */
+	int ppolicy;   /* password policy error of the last bind, or -1 */
 	bool unfenced; /* idm_dir_unfence() */
 };
 

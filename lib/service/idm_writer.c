@@ -43,8 +43,7 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-int idm_writer_new(const struct idm_config *cfg, const struct idm_log *log,
-		   struct idm_writer **out)
+int idm_writer_new(const struct idm_config *cfg, const struct idm_log *log, struct idm_writer **out)
 {
 	struct idm_writer *w = calloc(1, sizeof(*w));
 	int r;
@@ -271,7 +270,7 @@ const char *idm_writer_state(struct idm_writer *w, char *holder, size_t size)
 	const char *state;
 
 	pthread_mutex_lock(&w->mu);
-	state = w->last == IDM_EUNAVAIL			? "unreachable"
+	state = w->last == IDM_EUNAVAIL       ? "unreachable"
 		: w->held && now() < w->until ? "writer"
 					      : "standby";
 	snprintf(holder, size, "%s", w->held ? w->value : w->seen);
@@ -299,8 +298,9 @@ int idm_writer_fence(struct idm_writer *w, struct idm_dir *d)
 	/* ours: the value last written, or a renewal in flight (the server may
 	 * have made it before this process knows) */
 	pthread_mutex_lock(&w->mu);
-	ours = on_server && (strcmp(on_server, mine) == 0 || (*next && strcmp(on_server, next) == 0) ||
-			     strcmp(on_server, w->value) == 0);
+	ours = on_server &&
+	       (strcmp(on_server, mine) == 0 || (*next && strcmp(on_server, next) == 0) ||
+		strcmp(on_server, w->value) == 0);
 	pthread_mutex_unlock(&w->mu);
 	if (r == IDM_OK && !ours) {
 		idm_logf(idm_dir_log(d), LOG_ERR,

@@ -33,8 +33,7 @@
 
 struct idm_writer;
 
-int idm_writer_new(const struct idm_config *cfg, const struct idm_log *log,
-		   struct idm_writer **out);
+int idm_writer_new(const struct idm_config *cfg, const struct idm_log *log, struct idm_writer **out);
 void idm_writer_free(struct idm_writer *w);
 /* Seconds between two steps: a third of the lease. */
 long idm_writer_period(const struct idm_writer *w);
