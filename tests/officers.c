@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "idm_error.h"
 #include "idm_password.h"
@@ -98,4 +100,61 @@ char *request_through(struct sandbox *sb, const char *form, const char *submitte
 	free(err);
 	free(path);
 	return out;
+}
+
+pid_t idmgr_spawn(struct sandbox *sb, const char *conf, const char *uid, const char *a1,
+		  const char *a2, const char *a3, int outfd)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char path[700];
+		pwfile(sb, uid, path, sizeof(path));
+		dup2(outfd, 1);
+		execl(getenv("IDMGR_BIN"), "idmgr", "-c", conf, "-u", uid, "--password-file", path,
+		      a1, a2, a3, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+char *idmgr_racing_applies(struct sandbox *sb, const char *const confs[2], const char *id,
+			   const char *uid)
+{
+	char *outs[2] = { NULL, NULL }, *pw = NULL, want[128];
+	int fds[2][2], st[2], printed = 0;
+	pid_t p[2];
+
+	snprintf(want, sizeof(want), "temporary password for %s: ", uid);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(pipe(fds[i]), 0);
+		p[i] = idmgr_spawn(sb, confs[i], i ? "tanaka" : "takahashi", "request", "apply", id,
+				   fds[i][1]);
+		close(fds[i][1]);
+	}
+	for (int i = 0; i < 2; i++) {
+		char buf[4096] = "";
+		ssize_t n, got = 0;
+		while ((n = read(fds[i][0], buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+			got += n;
+		close(fds[i][0]);
+		outs[i] = strdup(buf);
+		ck_assert_int_eq(waitpid(p[i], &st[i], 0), p[i]);
+		ck_assert_msg(WIFEXITED(st[i]) && WEXITSTATUS(st[i]) == 0, "apply %d: %s", i,
+			      outs[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		char *q = strstr(outs[i], want);
+		if (!q)
+			continue;
+		printed++;
+		free(pw);
+		pw = strndup(q + strlen(want), 16);
+	}
+	ck_assert_msg(printed == 1, "%d temporary passwords printed:\n%s\n%s", printed, outs[0],
+		      outs[1]);
+	free(outs[0]);
+	free(outs[1]);
+	return pw;
 }

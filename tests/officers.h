@@ -4,6 +4,8 @@
 #ifndef TESTS_OFFICERS_H
 #define TESTS_OFFICERS_H
 
+#include <sys/types.h>
+
 #include "harness.h"
 
 /* Changes every sample officer's temporary password (and extra's, whose
@@ -18,5 +20,16 @@ char *form_file(struct sandbox *sb, const char *name, const char *text);
  * each succeeds; returns apply's stdout and the request ID. */
 char *request_through(struct sandbox *sb, const char *form, const char *submitter, const char *a1,
 		      const char *a2, const char *applier, char **id);
+
+/* Starts idmgr with the configuration conf as operator uid (password from
+ * DIR/UID.pw) and the three arguments, its standard output on outfd;
+ * returns its pid. */
+pid_t idmgr_spawn(struct sandbox *sb, const char *conf, const char *uid, const char *a1,
+		  const char *a2, const char *a3, int outfd);
+/* Two "request apply ID" at once, by takahashi through confs[0] and tanaka
+ * through confs[1]: asserts that both succeed and that exactly one prints
+ * a temporary password for uid; returns that password (malloc'ed). */
+char *idmgr_racing_applies(struct sandbox *sb, const char *const confs[2], const char *id,
+			   const char *uid);
 
 #endif

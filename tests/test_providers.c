@@ -315,67 +315,22 @@ START_TEST(standby_refuses_client_passes_on)
 }
 END_TEST
 
-static pid_t spawn_idmgr(const char *conf, const char *uid, const char *a1, const char *a2,
-			 const char *a3, int outfd)
-{
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char path[700];
-		snprintf(path, sizeof(path), "%s/%s.pw", sb.dir, uid);
-		dup2(outfd, 1);
-		execl(getenv("IDMGR_BIN"), "idmgr", "-c", conf, "-u", uid, "--password-file", path,
-		      a1, a2, a3, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
 /* Two applies of one request at once, one through each instance: one
  * winner, whose temporary password works on both servers once replicated;
  * the other prints none. */
 START_TEST(concurrent_applies_through_both_instances)
 {
-	char *id = submit_approved("saburo"), *outs[2] = { NULL, NULL }, *pw = NULL;
-	const char *confs[2] = { sb.conf, conf2 };
-	int fds[2][2], st[2], printed = 0;
+	char *id = submit_approved("saburo"), *pw;
+	const char *const confs[2] = { sb.conf, conf2 };
 	struct idm_dir *d = NULL;
-	pid_t p[2];
 
-	for (int i = 0; i < 2; i++) {
-		ck_assert_int_eq(pipe(fds[i]), 0);
-		p[i] = spawn_idmgr(confs[i], i ? "tanaka" : "takahashi", "request", "apply", id,
-				   fds[i][1]);
-		close(fds[i][1]);
-	}
-	for (int i = 0; i < 2; i++) {
-		char buf[4096] = "";
-		ssize_t n, got = 0;
-		while ((n = read(fds[i][0], buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
-			got += n;
-		close(fds[i][0]);
-		outs[i] = strdup(buf);
-		ck_assert_int_eq(waitpid(p[i], &st[i], 0), p[i]);
-		ck_assert(WIFEXITED(st[i]) && WEXITSTATUS(st[i]) == 0);
-	}
-	for (int i = 0; i < 2; i++) {
-		char *q = strstr(outs[i], "temporary password for saburo: ");
-		if (!q)
-			continue;
-		printed++;
-		pw = strndup(q + strlen("temporary password for saburo: "), 16);
-	}
-	ck_assert_msg(printed == 1, "%d temporary passwords printed:\n%s\n%s", printed, outs[0],
-		      outs[1]);
+	pw = idmgr_racing_applies(&sb, confs, id, "saburo");
 	ck_assert_int_eq(idm_dir_open(cfg1, NULL, "uid=saburo," PEOPLE, pw, &d), IDM_OK);
 	idm_dir_close(d);
 	free(converged("uid=saburo," PEOPLE, "userPassword"));
 	ck_assert_int_eq(idm_dir_open(cfg2, NULL, "uid=saburo," PEOPLE, pw, &d), IDM_OK);
 	idm_dir_close(d);
 	free(pw);
-	free(outs[0]);
-	free(outs[1]);
 	free(id);
 }
 END_TEST
@@ -393,8 +348,8 @@ START_TEST(concurrent_approvals_through_both_instances)
 	ck_assert_int_eq(idmgr_with(sb.conf, "tanaka", &id, &err, "request", "submit", path), 0);
 	id[strcspn(id, "\n")] = '\0';
 	free(err);
-	p1 = spawn_idmgr(sb.conf, "suzuki", "request", "approve", id, null);
-	p2 = spawn_idmgr(conf2, "takahashi", "request", "approve", id, null);
+	p1 = idmgr_spawn(&sb, sb.conf, "suzuki", "request", "approve", id, null);
+	p2 = idmgr_spawn(&sb, conf2, "takahashi", "request", "approve", id, null);
 	ck_assert_int_eq(waitpid(p1, &st1, 0), p1);
 	ck_assert_int_eq(waitpid(p2, &st2, 0), p2);
 	close(null);
