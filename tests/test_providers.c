@@ -59,6 +59,7 @@ static void setup(void)
 	variant("only2.conf", NULL, NULL, uri2, only2, sizeof(only2));
 	if (idm_config_load(only1, NULL, &cfg1) < 0 || idm_config_load(only2, NULL, &cfg2) < 0) {
 		fprintf(stderr, "test_providers: cannot load %s or %s\n", only1, only2);
+		sandbox_stop(&sb); /* no teardown after a failed setup */
 		abort();
 	}
 }
