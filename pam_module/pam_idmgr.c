@@ -3,12 +3,14 @@
  * Only argument parsing, the conversation, the log line and the mapping of
  * core results to PAM codes live here; the login logic is idm_login.c.  The
  * module reads no environment: its configuration comes from the config=
- * argument or the built-in default path. */
+ * argument or the built-in default path.  What the user reads is in the
+ * application's language (its locale; the module never sets one), from the
+ * catalogue in the configured locale folder (idm_i18n.h); the log lines stay
+ * English. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libintl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -25,13 +27,13 @@
 #include "idm_config.h"
 #include "idm_error.h"
 #include "idm_escape.h"
+#include "idm_i18n.h"
 #include "idm_log.h"
 #include "idm_lockout.h"
 #include "idm_login.h"
 #include "idm_password.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define _(s) dgettext(PACKAGE, s)
 
 /* PAM data handed from auth to account and session in one transaction. */
 #define DATA_PREV "idmgr:previous_login"
@@ -62,6 +64,7 @@ static int setup(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 	const char *config = IDM_DEFAULT_CONFIG;
 	int pr;
 
+	idm_i18n_init();
 	memset(c, 0, sizeof(*c));
 	c->pamh = pamh;
 	c->log.fn = log_pam;
@@ -384,7 +387,7 @@ static void format_time(time_t t, char *buf, size_t size)
 {
 	struct tm tm;
 
-	if (!t || !localtime_r(&t, &tm) || !strftime(buf, size, "%a %b %e %H:%M:%S %Y", &tm))
+	if (!t || !localtime_r(&t, &tm) || !strftime(buf, size, _("%a %b %e %H:%M:%S %Y"), &tm))
 		snprintf(buf, size, "%s", _("never"));
 }
 

@@ -12,6 +12,7 @@
 #include "idm_lockout.h"
 #include "idm_mods.h"
 #include "idm_password.h"
+#include "idm_policy_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
 
@@ -48,46 +49,46 @@ static bool password_expired(const struct idm_policy *p, const struct idm_accoun
 	       (a->pwd_changed == 0 || now >= idm_time_add_days(a->pwd_changed, p->max_age_days));
 }
 
-/* slapd's refusal as one sentence per rule (the check module's text holds
- * one message a line, in the engine's words).  IDM_EPOLICY when it is the
- * policy's, else the error to return. */
+/* slapd's refusal as one sentence per rule, in the user's language: the
+ * check module's text holds one message a line, in the engine's English
+ * words, each said again as the engine says it here (idm_policy_text.h); a
+ * line it does not know is shown as the server wrote it.  IDM_EPOLICY when
+ * it is the policy's, else the error to return. */
 static int server_refusal(const struct idm_policy *p, int r, int pperr, const char *text,
 			  struct idm_violations *v)
 {
 	switch (pperr) {
 	case PP_passwordInHistory:
 		if (p)
-			idm_violations_add(v, IDM_RULE_REUSED,
-					   "The password must not be one you used before: not your "
-					   "current password nor one of your %ld previous ones.",
-					   p->history);
+			idm_violations_say(v, IDM_RULE_REUSED, IDM_MSG_REUSED, NULL, 0, p->history,
+					   0);
 		else
-			idm_violations_add(v, IDM_RULE_REUSED,
-					   "The password must not be one you used before.");
+			idm_violations_say(v, IDM_RULE_REUSED, IDM_MSG_REUSED_SERVER, NULL, 0, 0,
+					   0);
 		return IDM_EPOLICY;
 	case PP_passwordTooYoung:
 		if (p)
-			idm_violations_add(v, IDM_RULE_MIN_AGE,
-					   "Your password was changed less than %ld day%s ago; it "
-					   "cannot be changed again yet.",
-					   p->min_age_days, p->min_age_days == 1 ? "" : "s");
+			idm_violations_say(v, IDM_RULE_MIN_AGE, IDM_MSG_MIN_AGE_SERVER,
+					   p->min_age_days, p->min_age_days, 0);
 		else
-			idm_violations_add(v, IDM_RULE_MIN_AGE,
-					   "Your password was changed too recently; it cannot be "
-					   "changed again yet.");
+			idm_violations_say(v, IDM_RULE_MIN_AGE, IDM_MSG_TOO_RECENT, NULL, 0, 0, 0);
 		return IDM_EPOLICY;
 	case PP_insufficientPasswordQuality:
 	case PP_passwordTooShort:
 		for (const char *s = text; s && *s;) {
 			size_t n = strcspn(s, "\n");
+			char line[512], said[sizeof(v->v[0].message)];
+			enum idm_rule rule;
 
-			if (n > 0)
-				idm_violations_add(v, IDM_RULE_SERVER, "%.*s", (int)n, s);
+			snprintf(line, sizeof(line), "%.*s", (int)n, s);
+			if (n > 0 && idm_policy_text_line(line, &rule, said, sizeof(said)))
+				idm_violations_add(v, rule, "%s", said);
+			else if (n > 0)
+				idm_violations_add(v, IDM_RULE_SERVER, "%s", line);
 			s += n + (s[n] == '\n');
 		}
 		if (v->n == 0)
-			idm_violations_add(v, IDM_RULE_SERVER,
-					   "The directory refused the password as too weak.");
+			idm_violations_say(v, IDM_RULE_SERVER, IDM_MSG_WEAK, NULL, 0, 0, 0);
 		return IDM_EPOLICY;
 	case PP_changeAfterReset:
 	case PP_passwordModNotAllowed:

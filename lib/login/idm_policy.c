@@ -8,6 +8,7 @@
 #include "idm_blocklist.h"
 #include "idm_error.h"
 #include "idm_policy.h"
+#include "idm_policy_text.h"
 #include "idm_text.h"
 #include "idm_time.h"
 
@@ -25,11 +26,6 @@ void idm_violations_add(struct idm_violations *out, enum idm_rule rule, const ch
 	vsnprintf(out->v[out->n].message, sizeof(out->v[out->n].message), fmt, ap);
 	va_end(ap);
 	out->n++;
-}
-
-static const char *plural(long long n)
-{
-	return n == 1 ? "" : "s";
 }
 
 /* ------------------------------------------------------------- text */
@@ -279,26 +275,25 @@ static void min_age_rule(const struct idm_policy *p, const struct idm_pw_facts *
 	wait = until - (long long)f->now;
 	hours = (wait + 3599) / 3600;
 	if (hours > 48)
-		idm_violations_add(out, IDM_RULE_MIN_AGE,
-				   "Your password was changed less than %ld days ago; it can be "
-				   "changed again in %lld days.",
+		idm_violations_say(out, IDM_RULE_MIN_AGE, IDM_MSG_MIN_AGE_DAYS, NULL, 0,
 				   p->min_age_days, (wait + DAY - 1) / DAY);
+	else if (p->min_age_days == 1)
+		idm_violations_say(out, IDM_RULE_MIN_AGE, IDM_MSG_MIN_AGE_1_HOURS, hours, hours,
+				   0);
 	else
-		idm_violations_add(out, IDM_RULE_MIN_AGE,
-				   "Your password was changed less than %ld day%s ago; it can be "
-				   "changed again in %lld hour%s.",
-				   p->min_age_days, plural(p->min_age_days), hours, plural(hours));
+		idm_violations_say(out, IDM_RULE_MIN_AGE, IDM_MSG_MIN_AGE_HOURS, hours,
+				   p->min_age_days, hours);
 }
 
 static int name_rule(const struct idm_pw_facts *f, const char *candidate, size_t len,
 		     struct idm_violations *out)
 {
 	const struct {
-		const char *value, *what;
+		const char *value, *msgid;
 	} names[] = {
-		{ f->uid, "user name" },
-		{ f->given_name, "given name" },
-		{ f->surname, "surname" },
+		{ f->uid, IDM_MSG_NAME_UID },
+		{ f->given_name, IDM_MSG_NAME_GIVEN },
+		{ f->surname, IDM_MSG_NAME_SURNAME },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -310,10 +305,8 @@ static int name_rule(const struct idm_pw_facts *f, const char *candidate, size_t
 		if (r < 0)
 			return r;
 		if (r) {
-			idm_violations_add(out, IDM_RULE_USER_NAME,
-					   "The password must not contain your %s, forwards or "
-					   "backwards.",
-					   names[i].what);
+			idm_violations_say(out, IDM_RULE_USER_NAME, names[i].msgid, NULL, 0, 0,
+					   0);
 			break;
 		}
 	}
@@ -333,24 +326,16 @@ int idm_policy_check(const struct idm_policy *p, const struct idm_argon2_params 
 
 	scan(candidate, len, &t);
 	if (t.bad)
-		idm_violations_add(out, IDM_RULE_ENCODING,
-				   "The password must be UTF-8 text without NUL characters; check "
-				   "the character encoding of your terminal.");
+		idm_violations_say(out, IDM_RULE_ENCODING, IDM_MSG_ENCODING, NULL, 0, 0, 0);
 	if (p->min_length > 0 && t.chars < (size_t)p->min_length)
-		idm_violations_add(out, IDM_RULE_LENGTH_MIN,
-				   "The password must be at least %ld characters long (it has "
-				   "%zu).",
-				   p->min_length, t.chars);
+		idm_violations_say(out, IDM_RULE_LENGTH_MIN, IDM_MSG_LENGTH_MIN, NULL, 0,
+				   p->min_length, (long long)t.chars);
 	too_long = p->max_length > 0 && t.chars > (size_t)p->max_length;
 	if (too_long)
-		idm_violations_add(out, IDM_RULE_LENGTH_MAX,
-				   "The password must be at most %ld characters long (it has %zu).",
-				   p->max_length, t.chars);
+		idm_violations_say(out, IDM_RULE_LENGTH_MAX, IDM_MSG_LENGTH_MAX, NULL, 0,
+				   p->max_length, (long long)t.chars);
 	if (p->min_classes > 0 && t.classes < p->min_classes)
-		idm_violations_add(out, IDM_RULE_CLASSES,
-				   "The password must mix at least %ld of these kinds of "
-				   "character: lower-case letters, upper-case letters, digits, "
-				   "others such as punctuation (it has %d).",
+		idm_violations_say(out, IDM_RULE_CLASSES, IDM_MSG_CLASSES, NULL, 0,
 				   p->min_classes, t.classes);
 	if (p->reject_user_name) {
 		r = name_rule(f, candidate, len, out);
@@ -369,23 +354,19 @@ int idm_policy_check(const struct idm_policy *p, const struct idm_argon2_params 
 		if (r < 0)
 			goto out;
 		if (r)
-			idm_violations_add(out, IDM_RULE_BLOCKLIST,
-					   "The password is on a list of common or leaked "
-					   "passwords; choose another one.");
+			idm_violations_say(out, IDM_RULE_BLOCKLIST, IDM_MSG_BLOCKLIST, NULL, 0,
+					   0, 0);
 	}
 	if (f->current_password && strlen(f->current_password) == len &&
 	    memcmp(f->current_password, candidate, len) == 0) {
-		idm_violations_add(out, IDM_RULE_REUSED,
-				   "The new password must differ from the current one.");
+		idm_violations_say(out, IDM_RULE_REUSED, IDM_MSG_SAME, NULL, 0, 0, 0);
 	} else {
 		r = reused(p, argon2, f, candidate, len, log);
 		if (r < 0)
 			goto out;
 		if (r)
-			idm_violations_add(out, IDM_RULE_REUSED,
-					   "The password must not be one you used before: not your "
-					   "current password nor one of your %ld previous ones.",
-					   p->history);
+			idm_violations_say(out, IDM_RULE_REUSED, IDM_MSG_REUSED, NULL, 0,
+					   p->history, 0);
 	}
 	r = out->n ? IDM_EPOLICY : IDM_OK;
 out:

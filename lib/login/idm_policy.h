@@ -55,7 +55,7 @@ enum idm_rule {
 
 struct idm_violation {
 	enum idm_rule rule;
-	char message[256]; /* one sentence for the user, no password */
+	char message[512]; /* one sentence for the user (UTF-8), no password */
 };
 
 /* At most one entry per rule. */
