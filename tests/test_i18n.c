@@ -1,0 +1,424 @@
+/* Messages in the user's language (issue 14): the PAM dialog through real
+ * libpam against a real slapd under ja_JP.UTF-8 with the built catalogue,
+ * the same in the C locale and without a catalogue (English), the server's
+ * refusal said again in Japanese, lengths in characters (R-PW-1, R-PW-4,
+ * R-LOGIN-1, R-VIO-1).
+ *
+ * The locale is made here with localedef into the build tree (LOCPATH:
+ * nothing system-wide is written).  The module reads its catalogue from the
+ * configured locale folder, as installed: the build's po/ja.gmo is laid out
+ * as LL/LC_MESSAGES/idmgr.mo and bind-mounted there in a mount namespace of
+ * this program's own (unshare, root), so the system's folders are not
+ * changed; a mount point that had to be made is removed at the end. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <libgen.h>
+#include <locale.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "harness.h"
+#include "idm_error.h"
+#include "idm_i18n.h"
+#include "idm_passhash.h"
+#include "idm_policy.h"
+#include "idm_policy_text.h"
+#include "idm_time.h"
+
+static struct sandbox sb;
+static char **self_argv;
+static const char ja[] = "ja_JP.UTF-8";
+
+static void die_errno(const char *what, const char *path)
+{
+	fprintf(stderr, "test_i18n: %s %s: %s\n", what, path, strerror(errno));
+	exit(EXIT_FAILURE);
+}
+
+/* mkdir -p; the topmost folder it made into made (or "" when none). */
+static void make_dirs(const char *path, char *made, size_t size)
+{
+	char buf[PATH_MAX], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	if (made)
+		*made = '\0';
+	for (p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(buf, 0755) == 0) {
+			if (made && !*made)
+				snprintf(made, size, "%s", buf);
+		} else if (errno != EEXIST) {
+			die_errno("cannot make", buf);
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out;
+	char buf[8192];
+	size_t n;
+
+	if (!in)
+		die_errno("cannot read the built catalogue", from);
+	out = fopen(to, "wb");
+	if (!out)
+		die_errno("cannot write", to);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			die_errno("cannot write", to);
+	fclose(in);
+	if (fclose(out) != 0)
+		die_errno("cannot write", to);
+}
+
+/* Once, before anything else: the locale, the catalogue tree and the
+ * namespace.  Kept across the harness's re-execution by the environment. */
+static void prepare_languages(void)
+{
+	const char *build = getenv("IDMGR_BUILDDIR"), *src = getenv("IDMGR_SRCDIR");
+	char locpath[PATH_MAX], def[PATH_MAX + 16], tree[PATH_MAX], mo[PATH_MAX + 64],
+		gmo[PATH_MAX], made[PATH_MAX];
+	struct stat st;
+
+	if (getenv("IDMGR_I18N_READY"))
+		return;
+	if (!build || !src) {
+		fprintf(stderr, "test_i18n: run it through make check (IDMGR_BUILDDIR)\n");
+		exit(EXIT_FAILURE);
+	}
+	/* ja_JP.UTF-8 from the locales package's sources */
+	snprintf(locpath, sizeof(locpath), "%s/tests/locale/locpath", build);
+	snprintf(def, sizeof(def), "%s/%s", locpath, ja);
+	make_dirs(locpath, NULL, 0);
+	if (stat(def, &st) != 0) {
+		char *argv[] = { "/usr/bin/localedef", "-i", "ja_JP", "-f", "UTF-8", def, NULL };
+		char *err = NULL;
+
+		if (run_cmd(argv, NULL, NULL, &err) != 0) {
+			fprintf(stderr, "test_i18n: localedef failed (apt-get install locales): %s\n",
+				err ? err : "");
+			exit(EXIT_FAILURE);
+		}
+		free(err);
+	}
+	setenv("LOCPATH", locpath, 1);
+	/* the built catalogue, as make install lays it out */
+	snprintf(tree, sizeof(tree), "%s/tests/locale/catalogue", build);
+	snprintf(mo, sizeof(mo), "%s/ja/LC_MESSAGES", tree);
+	make_dirs(mo, NULL, 0);
+	snprintf(mo, sizeof(mo), "%s/ja/LC_MESSAGES/%s.mo", tree, PACKAGE);
+	snprintf(gmo, sizeof(gmo), "%s/po/ja.gmo", src);
+	copy_file(gmo, mo);
+	/* ... seen at the configured folder, by this program only */
+	make_dirs(LOCALEDIR, made, sizeof(made));
+	if (*made)
+		setenv("IDMGR_I18N_MADE", made, 1);
+	if (unshare(CLONE_NEWNS) != 0)
+		die_errno("cannot make a mount namespace (root is needed) for", LOCALEDIR);
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		die_errno("cannot make the mounts private for", LOCALEDIR);
+	if (mount(tree, LOCALEDIR, NULL, MS_BIND, NULL) != 0)
+		die_errno("cannot bind the catalogue onto", LOCALEDIR);
+	setenv("IDMGR_I18N_READY", "1", 1);
+}
+
+static void remove_made(void)
+{
+	const char *made = getenv("IDMGR_I18N_MADE");
+	char path[PATH_MAX];
+
+	umount2(LOCALEDIR, MNT_DETACH);
+	if (!made || !*made)
+		return;
+	/* the folders it made, LOCALEDIR up to made, if nothing else is there */
+	snprintf(path, sizeof(path), "%s", LOCALEDIR);
+	while (strlen(path) >= strlen(made)) {
+		if (rmdir(path) != 0)
+			break;
+		if (strcmp(path, made) == 0)
+			break;
+		snprintf(path, sizeof(path), "%s", dirname(path));
+	}
+}
+
+static void in_language(const char *name)
+{
+	ck_assert_msg(setlocale(LC_ALL, name) != NULL, "locale %s (LOCPATH %s)", name,
+		      getenv("LOCPATH"));
+}
+
+static void add_account(const char *uid, const char *pw, const char *extra)
+{
+	char ldif[2048], *hash = NULL, changed[IDM_GENTIME_LEN], policy[128];
+	static int next = 32000;
+
+	ck_assert_int_eq(idm_hash_password(&sb.cfg->argon2, pw, strlen(pw), &hash), IDM_OK);
+	idm_time_format(time(NULL) - 2 * 86400, changed);
+	snprintf(ldif, sizeof(ldif),
+		 "dn: uid=%s,ou=people,dc=example,dc=org\n"
+		 "objectClass: inetOrgPerson\nobjectClass: posixAccount\nobjectClass: idmAccount\n"
+		 "uid: %s\ncn: %s\nsn: Yamada\ngivenName: Hanako\nuidNumber: %d\n"
+		 "gidNumber: 10000\nhomeDirectory: /home/%s\nuserPassword: %s\n"
+		 "pwdChangedTime: %s\n%s%s",
+		 uid, uid, uid, next++, uid, hash, changed,
+		 sandbox_policy_line(extra, policy, sizeof(policy)), extra);
+	ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
+	free(hash);
+}
+
+static void setup(void)
+{
+	sandbox_start_for_pam(&sb, self_argv, NULL);
+	add_account("jreset", "Temporary passphrase 1", "idmStatus: active\npwdReset: TRUE\n");
+	add_account("creset", "Temporary passphrase 1", "idmStatus: active\npwdReset: TRUE\n");
+	add_account("nreset", "Temporary passphrase 1", "idmStatus: active\npwdReset: TRUE\n");
+	add_account("jlock", "Lock passphrase 1", "idmStatus: active\n");
+	add_account("jsess", "Session passphrase 1", "idmStatus: active\n");
+	add_account("jweak", "Weak change passphrase 1", "idmStatus: active\n");
+	add_account("jsusp", "Suspended passphrase 1", "idmStatus: suspended\n");
+	add_account("jgone", "Retired passphrase 1", "idmStatus: retired\n");
+}
+
+static void teardown(void)
+{
+	sandbox_stop(&sb);
+}
+
+/* A whole login as sshd drives it: auth, account, open and close session;
+ * returns the first code that is not PAM_SUCCESS, and what was shown in c.
+ * account_anyway: account runs after a refused auth too (where a lock is
+ * said). */
+static int login_with(const char *user, const char *password, bool account_anyway,
+		      struct pam_script *c)
+{
+	struct pam_conv pc = { pam_script_conv, c };
+	pam_handle_t *pamh = NULL;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->answers[0] = password;
+	ck_assert_int_eq(pam_start("idmgr", user, &pc, &pamh), PAM_SUCCESS);
+	pam_set_item(pamh, PAM_RHOST, "ws1.example.org");
+	r = pam_authenticate(pamh, 0);
+	if (r == PAM_SUCCESS || account_anyway)
+		r = pam_acct_mgmt(pamh, 0);
+	if (r == PAM_SUCCESS)
+		r = pam_open_session(pamh, 0);
+	if (r == PAM_SUCCESS)
+		r = pam_close_session(pamh, 0);
+	pam_end(pamh, r);
+	return r;
+}
+
+static int login(const char *user, const char *password, struct pam_script *c)
+{
+	return login_with(user, password, false, c);
+}
+
+static void assert_shown(const struct pam_script *c, const char *text)
+{
+	ck_assert_msg(strstr(c->shown, text) != NULL, "\"%s\" not shown; shown:\n%s", text,
+		      c->shown);
+}
+
+/* R-PW-4: a temporary password must be changed, said in Japanese. */
+START_TEST(must_change_in_japanese)
+{
+	struct pam_script c;
+
+	in_language(ja);
+	ck_assert_int_eq(login("jreset", "Temporary passphrase 1", &c), PAM_NEW_AUTHTOK_REQD);
+	assert_shown(&c, "今すぐパスワードを変更してください。");
+	ck_assert_ptr_null(strstr(c.shown, "You must change"));
+}
+END_TEST
+
+/* The C locale: the same dialog in English. */
+START_TEST(must_change_in_english_under_c)
+{
+	struct pam_script c;
+
+	in_language("C");
+	ck_assert_int_eq(login("creset", "Temporary passphrase 1", &c), PAM_NEW_AUTHTOK_REQD);
+	assert_shown(&c, "You must change your password now.");
+}
+END_TEST
+
+/* Without a catalogue in the configured folder the dialog is English
+ * under ja_JP too (a mount namespace of this test's own without it). */
+START_TEST(missing_catalogue_falls_back_to_english)
+{
+	struct pam_script c;
+
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(umount2(LOCALEDIR, MNT_DETACH), 0);
+	in_language(ja);
+	ck_assert_int_eq(login("nreset", "Temporary passphrase 1", &c), PAM_NEW_AUTHTOK_REQD);
+	assert_shown(&c, "You must change your password now.");
+}
+END_TEST
+
+/* R-LOGIN-1: the lock after the threshold, said in Japanese with the date
+ * in the Japanese form. */
+START_TEST(lockout_in_japanese)
+{
+	struct pam_script c;
+
+	in_language(ja);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(login("jlock", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(login_with("jlock", "Lock passphrase 1", true, &c), PAM_PERM_DENIED);
+	assert_shown(&c, "ログインの失敗が続いたため、アカウントは ");
+	assert_shown(&c, "年");
+	assert_shown(&c, " までロックされています。");
+}
+END_TEST
+
+/* R-VIO-1, R-REG-2: a suspended and a retired account's refusals. */
+START_TEST(suspension_in_japanese)
+{
+	struct pam_script c;
+
+	in_language(ja);
+	ck_assert_int_eq(login_with("jsusp", "Suspended passphrase 1", true, &c), PAM_PERM_DENIED);
+	assert_shown(&c, "アカウントは利用停止中です。情報セキュリティ管理者に連絡してください。");
+	ck_assert_int_eq(login_with("jgone", "Retired passphrase 1", true, &c), PAM_PERM_DENIED);
+	assert_shown(&c, "退職により、このアカウントは利用できません。");
+}
+END_TEST
+
+/* R-LOGIN-1: the first login's line, then the last login and the failures
+ * since, in Japanese. */
+START_TEST(last_login_in_japanese)
+{
+	struct pam_script c;
+
+	in_language(ja);
+	ck_assert_int_eq(login("jsess", "Session passphrase 1", &c), PAM_SUCCESS);
+	assert_shown(&c, "初めてのログインです。これまでのログイン失敗: 0 回");
+	ck_assert_int_eq(login("jsess", "wrong guess", &c), PAM_AUTH_ERR);
+	ck_assert_int_eq(login("jsess", "Session passphrase 1", &c), PAM_SUCCESS);
+	assert_shown(&c, "前回のログイン: ");
+	assert_shown(&c, "（接続元 ws1.example.org）、前回のログアウト: ");
+	assert_shown(&c, "その後のログイン失敗: 1 回");
+}
+END_TEST
+
+/* R-PW-1: a refused change, one Japanese sentence per rule; a Japanese
+ * password's length is counted in characters (5), not bytes (15). */
+START_TEST(policy_refusal_in_japanese_counts_characters)
+{
+	const char *pw = "パスワード";
+	struct pam_script c = { .answers = { "Weak change passphrase 1", pw, pw, pw, pw, pw, pw } };
+	struct pam_conv pc = { pam_script_conv, &c };
+	pam_handle_t *pamh = NULL;
+
+	in_language(ja);
+	ck_assert_int_eq(pam_start("idmgr", "jweak", &pc, &pamh), PAM_SUCCESS);
+	ck_assert_int_eq(pam_chauthtok(pamh, PAM_CHANGE_EXPIRED_AUTHTOK), PAM_AUTHTOK_ERR);
+	pam_end(pamh, PAM_SUCCESS);
+	assert_shown(&c, "パスワードは 12 文字以上にしてください（入力は 5 文字です）。");
+	assert_shown(&c, "パスワードには、英小文字・英大文字・数字・記号などその他の文字のうち 3 "
+			 "種類以上を混ぜてください（入力は 1 種類です）。");
+	ck_assert_ptr_null(strstr(c.shown, "15"));
+}
+END_TEST
+
+/* The server's refusal (slapd's check module speaks English, one sentence
+ * a line) is said again in the user's language, rule by rule; a line the
+ * engine never says is kept as the server wrote it. */
+START_TEST(server_refusal_said_in_japanese)
+{
+	struct idm_policy p = { .min_length = 12, .min_classes = 3, .reject_user_name = true };
+	struct idm_pw_facts f = { .uid = "jweak", .now = time(NULL) };
+	struct idm_violations en, here;
+	const char *pw = "jweakパス";
+	char said[512];
+	enum idm_rule rule;
+
+	idm_i18n_init(); /* as the module does: this program is the application */
+	in_language("C");
+	ck_assert_int_eq(idm_policy_check(&p, NULL, &f, pw, strlen(pw), &en, NULL), IDM_EPOLICY);
+	in_language(ja);
+	ck_assert_int_eq(idm_policy_check(&p, NULL, &f, pw, strlen(pw), &here, NULL), IDM_EPOLICY);
+	ck_assert_uint_eq(en.n, 3);
+	ck_assert_uint_eq(here.n, en.n);
+	for (size_t i = 0; i < en.n; i++) {
+		ck_assert_msg(idm_policy_text_line(en.v[i].message, &rule, said, sizeof(said)),
+			      "not recognised: %s", en.v[i].message);
+		ck_assert_int_eq(rule, en.v[i].rule);
+		ck_assert_str_eq(said, here.v[i].message);
+	}
+	ck_assert_str_eq(here.v[0].message,
+			 "パスワードは 12 文字以上にしてください（入力は 7 文字です）。");
+	ck_assert_str_eq(here.v[2].message,
+			 "パスワードに利用者IDを含めないでください（逆順も不可です）。");
+	/* the plural pairs, both forms */
+	ck_assert(idm_policy_text_line("Your password was changed less than 3 days ago; it can "
+				       "be changed again in 1 hour.",
+				       &rule, said, sizeof(said)));
+	ck_assert_str_eq(said, "パスワードは変更してから 3 日たっていません。次に変更できるのは 1 "
+			       "時間後です。");
+	ck_assert(idm_policy_text_line("Your password was changed less than 1 day ago; it "
+				       "cannot be changed again yet.",
+				       &rule, said, sizeof(said)));
+	ck_assert_int_eq(rule, IDM_RULE_MIN_AGE);
+	/* not the engine's: as written */
+	ck_assert(!idm_policy_text_line("The password must be at least 12 characters long.", &rule,
+					said, sizeof(said)));
+	ck_assert(!idm_policy_text_line("The password must be at least 12x characters long (it "
+					"has 3).",
+					&rule, said, sizeof(said)));
+}
+END_TEST
+
+static Suite *i18n_suite(void)
+{
+	Suite *s = suite_create("i18n");
+	TCase *tc = tcase_create("dialog");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, must_change_in_japanese);
+	tcase_add_test(tc, must_change_in_english_under_c);
+	tcase_add_test(tc, missing_catalogue_falls_back_to_english);
+	tcase_add_test(tc, lockout_in_japanese);
+	tcase_add_test(tc, suspension_in_japanese);
+	tcase_add_test(tc, last_login_in_japanese);
+	tcase_add_test(tc, policy_refusal_in_japanese_counts_characters);
+	tcase_add_test(tc, server_refusal_said_in_japanese);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	int r;
+
+	(void)argc;
+	self_argv = argv;
+	prepare_languages();
+	r = fx_run(i18n_suite(), NULL);
+	remove_made();
+	return r;
+}
