@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "idm_compliance.h"
 #include "idm_error.h"
+#include "idm_i18n.h"
 #include "idm_notice.h"
 #include "idm_operator.h"
 #include "idm_time.h"
@@ -23,6 +24,16 @@ static json_t *lines_json(const struct idm_lines *l)
 	return a;
 }
 
+/* The verdict for the reader (JSON and CSV keep idm_verdict_name()). */
+static const char *verdict_text(enum idm_verdict v)
+{
+	return v == IDM_VERDICT_HOLDS      ? _("holds")
+	       : v == IDM_VERDICT_FINDINGS ? _("findings")
+					   : _("not checked");
+}
+
+/* The text report in the reader's language: the frame, the titles and the
+ * verdicts; the lines of evidence quote the directory as it is. */
 static void print_text(const struct idm_compliance *c, const char *uri)
 {
 	size_t holds = 0, findings = 0, unchecked = 0;
@@ -35,14 +46,14 @@ static void print_text(const struct idm_compliance *c, const char *uri)
 		unchecked += v == IDM_VERDICT_NOT_CHECKED;
 	}
 	idm_date_format(c->as_of, as_of);
-	printf("idmgr self-inspection report (R-REV-1) as of %s, directory %s\n", as_of, uri);
-	printf("summary: %d clauses: %zu hold, %zu with findings, %zu not checked\n",
+	printf(_("idmgr self-inspection report (R-REV-1) as of %s, directory %s\n"), as_of, uri);
+	printf(_("summary: %d clauses: %zu hold, %zu with findings, %zu not checked\n"),
 	       IDM_CLAUSE_COUNT, holds, findings, unchecked);
 	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
 		const struct idm_clause_report *cr = &c->clauses[i];
-		printf("\n%s  %s: %s\n", cr->clause, cr->title, idm_verdict_name(cr->verdict));
+		printf("\n%s  %s: %s\n", cr->clause, idm_tr(cr->title), verdict_text(cr->verdict));
 		if (cr->why_not_checked)
-			printf("    not checked: %s\n", cr->why_not_checked);
+			printf(_("    not checked: %s\n"), cr->why_not_checked);
 		/* the lines quote directory values: shown without control characters */
 		for (size_t j = 0; j < cr->findings.n; j++) {
 			fputs("  ! ", stdout);
@@ -50,14 +61,18 @@ static void print_text(const struct idm_compliance *c, const char *uri)
 			putchar('\n');
 		}
 		if (cr->findings.more)
-			printf("  ! and %ld more findings\n", cr->findings.more);
+			printf(P_("  ! and %ld more finding\n", "  ! and %ld more findings\n",
+				  cr->findings.more),
+			       cr->findings.more);
 		for (size_t j = 0; j < cr->evidence.n; j++) {
 			fputs("    ", stdout);
 			output_text(stdout, cr->evidence.v[j]);
 			putchar('\n');
 		}
 		if (cr->evidence.more)
-			printf("    and %ld more lines of evidence\n", cr->evidence.more);
+			printf(P_("    and %ld more line of evidence\n",
+				  "    and %ld more lines of evidence\n", cr->evidence.more),
+			       cr->evidence.more);
 	}
 }
 
@@ -159,11 +174,11 @@ static int notice_row(void *ctx, const struct idm_notice *n)
 		for (size_t i = 0; i < 8; i++)
 			output_csv(stdout, v[i], i == 7);
 	} else {
-		printf("%s %s %-16s %-12s %s (attempts %ld", n->id, t, n->action,
-		       n->subject ? n->subject : "-", n->delivered ? "delivered" : "PENDING",
+		printf(_("%s %s %-16s %-12s %s (attempts %ld"), n->id, t, n->action,
+		       n->subject ? n->subject : "-", n->delivered ? _("delivered") : _("PENDING"),
 		       n->attempts);
 		if (n->error) {
-			fputs("; last error: ", stdout);
+			fputs(_("; last error: "), stdout);
 			output_text(stdout, n->error);
 		}
 		fputs(")\n    ", stdout);
@@ -192,7 +207,7 @@ int cmd_notify(struct cmd_ctx *ctx, struct cmd_call *c)
 	int r = client_call(ctx, c->cfg, "notices.deliver", json_object(), &res);
 
 	if (r == IDM_OK || r == IDM_ESTATE)
-		printf("%lld notices delivered, %lld pending\n",
+		printf(_("%lld notices delivered, %lld pending\n"),
 		       (long long)json_integer_value(json_object_get(res, "delivered")),
 		       (long long)json_integer_value(json_object_get(res, "pending")));
 	json_decref(res);

@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "idm_account.h"
 #include "idm_error.h"
+#include "idm_i18n.h"
 #include "idm_escape.h"
 #include "idm_lockout.h"
 #include "idm_operator.h"
@@ -23,7 +24,15 @@ struct report {
 	json_t *array;
 };
 
-/* Prints one row of four columns after uid, in the chosen format. */
+/* A fixed text of a row (an English msgid, N_): in the reader's language in
+ * the text format, as it is in JSON and CSV. */
+static const char *said(const struct report *r, const char *msgid)
+{
+	return r->format == OUTPUT_TEXT ? idm_tr(msgid) : msgid;
+}
+
+/* Prints one row of four columns after uid, in the chosen format: names are
+ * JSON keys (N_), said in the reader's language in the text format. */
 static void row(struct report *r, const char *uid, const char *const names[4],
 		const char *const values[4])
 {
@@ -41,7 +50,7 @@ static void row(struct report *r, const char *uid, const char *const names[4],
 	} else {
 		printf("%-16s", uid);
 		for (int i = 0; i < 4; i++)
-			printf(" %s=%s", names[i], values[i] ? values[i] : "-");
+			printf(" %s=%s", idm_tr(names[i]), values[i] ? values[i] : "-");
 		putchar('\n');
 	}
 }
@@ -53,8 +62,8 @@ static int one(void *ctx, const struct idm_report_row *x)
 	char c1[IDM_GENTIME_LEN], c2[IDM_GENTIME_LEN], n[24];
 
 	if (strcmp(r->kind, "privileged") == 0) {
-		static const char *const names[4] = { "request", "granted_by", "granted",
-						      "last_login" };
+		static const char *const names[4] = { N_("request"), N_("granted_by"),
+						      N_("granted"), N_("last_login") };
 		if (x->granted_by)
 			idm_time_format(x->granted, c1);
 		else
@@ -62,20 +71,23 @@ static int one(void *ctx, const struct idm_report_row *x)
 		output_time(a->last_login, c2);
 		row(r, a->uid, names,
 		    (const char *const[4]){ x->privilege_request ? x->privilege_request
-								 : "(none: drift)",
+								 : said(r, N_("(none: drift)")),
 					    x->granted_by ? x->granted_by : "-", c1, c2 });
 	} else if (strcmp(r->kind, "locked") == 0) {
-		static const char *const names[4] = { "locked_since", "failures", "kind", "status" };
+		static const char *const names[4] = { N_("locked_since"), N_("failures"),
+						      N_("kind"), N_("status") };
 		output_time(a->locked_time, c1);
 		snprintf(n, sizeof(n), "%ld", a->failure_count);
 		row(r, a->uid, names,
 		    (const char *const[4]){ c1, n,
-					    x->lock == IDM_LOCK_HARD ? "hard limit (operator unlock)"
-					    : x->until_unlocked      ? "until unlocked"
-								     : "timed",
+					    said(r, x->lock == IDM_LOCK_HARD
+							    ? N_("hard limit (operator unlock)")
+						    : x->until_unlocked ? N_("until unlocked")
+									: N_("timed")),
 					    a->status });
 	} else { /* suspended */
-		static const char *const names[4] = { "status", "since", "reason", "until" };
+		static const char *const names[4] = { N_("status"), N_("since"), N_("reason"),
+						      N_("until") };
 		row(r, a->uid, names,
 		    (const char *const[4]){ a->status, x->status_time, x->status_reason, x->until });
 	}
@@ -101,7 +113,7 @@ static int shared_one(void *ctx, const struct idm_shared *s)
 			output_csv(stdout, status, 1);
 		}
 	} else {
-		printf("%-16s holders: ", s->uid); /* s->uid: a valid uid (filter) */
+		printf(_("%-16s holders: "), s->uid); /* s->uid: a valid uid (filter) */
 		output_holders(stdout, s);
 		putchar('\n');
 	}

@@ -9,6 +9,7 @@
 #include "idm_account.h"
 #include "idm_lockout.h"
 #include "idm_error.h"
+#include "idm_i18n.h"
 #include "idm_escape.h"
 #include "idm_operator.h"
 #include "idm_shared.h"
@@ -35,6 +36,16 @@ static json_t *account_json(const struct idm_config *cfg, const struct idm_accou
 			 "logins_since_change", (json_int_t)a->login_count);
 }
 
+#define LABEL_WIDTH 14
+
+/* One "label  value" line of user show, the label in the reader's
+ * language. */
+static void line(const char *label, const char *value)
+{
+	output_label(stdout, label, LABEL_WIDTH);
+	printf("%s\n", value);
+}
+
 static void show_text(const struct idm_config *cfg, const struct idm_account *a)
 {
 	const struct idm_policy *p = idm_account_policy(cfg, a);
@@ -48,12 +59,20 @@ static void show_text(const struct idm_config *cfg, const struct idm_account *a)
 	output_time(a->valid_until, until);
 	/* a stored host may hold escape sequences (written around idmgr) */
 	idm_printable(a->last_host ? a->last_host : "-", "", host, sizeof(host));
-	printf("uid           %s\ndn            %s\nstatus        %s\nprivileged    %s\n"
-	       "policy        %s\nmust change   %s\nfailures      %ld\nlocked since  %s\n"
-	       "pw changed    %s\nvalid until   %s\nlast login    %s from %s\nlast logout   %s\n",
-	       a->uid, a->dn, a->status ? a->status : "-", a->privileged ? "yes" : "no",
-	       p ? p->name : "(missing)", a->must_change ? "yes" : "no", a->failure_count, locked,
-	       changed, until, login, host, logout);
+	line(_("uid"), a->uid);
+	line(_("dn"), a->dn);
+	line(_("status"), a->status ? a->status : "-");
+	line(_("privileged"), a->privileged ? _("yes") : _("no"));
+	line(_("policy"), p ? p->name : _("(missing)"));
+	line(_("must change"), a->must_change ? _("yes") : _("no"));
+	output_label(stdout, _("failures"), LABEL_WIDTH);
+	printf("%ld\n", a->failure_count);
+	line(_("locked since"), locked);
+	line(_("pw changed"), changed);
+	line(_("valid until"), until);
+	output_label(stdout, _("last login"), LABEL_WIDTH);
+	printf(_("%s from %s\n"), login, host);
+	line(_("last logout"), logout);
 }
 
 struct list_ctx {
@@ -78,8 +97,8 @@ static int list_one(void *ctx, const struct idm_account *a)
 		output_csv(stdout, login, 0);
 		output_csv(stdout, locked, 1);
 	} else {
-		printf("%-16s %-10s %-4s last login %-16s locked %s\n", a->uid,
-		       a->status ? a->status : "-", a->privileged ? "priv" : "", login, locked);
+		printf(_("%-16s %-10s %-4s last login %-16s locked %s\n"), a->uid,
+		       a->status ? a->status : "-", a->privileged ? _("priv") : "", login, locked);
 	}
 	return IDM_OK;
 }
@@ -111,7 +130,7 @@ int cmd_user_show(struct cmd_ctx *ctx, struct cmd_call *c)
 		output_json(stdout, o);
 	} else if (r == IDM_OK) {
 		show_text(c->cfg, a);
-		printf("shared with   ");
+		output_label(stdout, _("shared with"), LABEL_WIDTH);
 		output_holders(stdout, sh);
 		putchar('\n');
 	}
@@ -135,8 +154,8 @@ int cmd_user_reset_password(struct cmd_ctx *ctx, struct cmd_call *c)
 	if (r == IDM_OK && ctx->format == OUTPUT_JSON)
 		output_json(stdout, json_pack("{s:s, s:s}", "uid", uid, "temporary_password", pw));
 	else if (r == IDM_OK)
-		printf("temporary password for %s: %s (shown once; it must be changed at the "
-		       "next login)\n",
+		printf(_("temporary password for %s: %s (shown once; it must be changed at the "
+			 "next login)\n"),
 		       uid, pw);
 	json_decref(res);
 	return r;
@@ -161,12 +180,13 @@ int cmd_user_action(struct cmd_ctx *ctx, struct cmd_call *c)
 	snprintf(op, sizeof(op), "user.%s", verb);
 	r = client_call(ctx, c->cfg, op, args, &res);
 	if (r == IDM_OK && strcmp(verb, "unlock") == 0)
-		printf("%s: unlocked\n", uid);
+		printf(_("%s: unlocked\n"), uid);
 	else if (r == IDM_OK && strcmp(verb, "expire-password") == 0)
-		printf("%s: must change the password at the next login\n", uid);
+		printf(_("%s: must change the password at the next login\n"), uid);
 	else if (r == IDM_OK)
-		printf("%s: suspended%s\n", uid,
-		       emergency ? " (emergency, reported to the CISO)" : "");
+		printf(emergency ? _("%s: suspended (emergency, reported to the CISO)\n")
+				 : _("%s: suspended\n"),
+		       uid);
 	json_decref(res);
 	return r;
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <locale.h>
 #include <malloc.h>
 #include <pwd.h>
 #include <syslog.h>
@@ -12,6 +13,7 @@
 
 #include "cmd.h"
 #include "idm_error.h"
+#include "idm_i18n.h"
 #include "idm_operator.h"
 #include "idm_secret.h"
 #include "prompt.h"
@@ -133,6 +135,11 @@ int main(int argc, char **argv)
 	int c;
 
 	ctx.log.data = &ctx;
+	/* the user's language for what is shown (LANG, LC_ALL, LC_MESSAGES);
+	 * syslog, the audit trail and JSON/CSV keys stay English */
+	setlocale(LC_ALL, "");
+	bindtextdomain(PACKAGE, LOCALEDIR);
+	textdomain(PACKAGE);
 	openlog("idmgr", LOG_PID, LOG_AUTHPRIV);
 	json_set_alloc_funcs(malloc, wiping_free);
 	while ((c = getopt_long(argc, argv, "+c:u:p:vh", opts, NULL)) != -1) {

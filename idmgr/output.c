@@ -1,8 +1,11 @@
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "idm_escape.h"
+#include "idm_i18n.h"
 #include "idm_shared.h"
 #include "idm_time.h"
 #include "output.h"
@@ -55,6 +58,20 @@ void output_time(time_t t, char buf[16])
 		strcpy(buf, "-");
 }
 
+void output_label(FILE *fp, const char *label, int width)
+{
+	wchar_t w[64];
+	size_t n = mbstowcs(w, label, sizeof(w) / sizeof(w[0]) - 1);
+	int cols = n == (size_t)-1 || n >= sizeof(w) / sizeof(w[0]) - 1 ? -1 : wcswidth(w, n);
+
+	if (cols < 0)
+		cols = (int)strlen(label); /* not text of this locale: bytes */
+	fputs(label, fp);
+	do /* at least one space after a long label */
+		fputc(' ', fp);
+	while (++cols < width);
+}
+
 void output_holders(FILE *fp, const struct idm_shared *s)
 {
 	if (!s || s->n_holders == 0)
@@ -63,7 +80,7 @@ void output_holders(FILE *fp, const struct idm_shared *s)
 	for (size_t i = 0; s && i < s->n_holders; i++) {
 		char uid[260], status[260];
 		idm_printable(s->holders[i].uid, "", uid, sizeof(uid));
-		idm_printable(s->holders[i].status ? s->holders[i].status : "no account", "",
+		idm_printable(s->holders[i].status ? s->holders[i].status : _("no account"), "",
 			      status, sizeof(status));
 		fprintf(fp, "%s%s (%s)", i ? ", " : "", uid, status);
 	}

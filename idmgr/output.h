@@ -27,6 +27,11 @@ int output_list_end(enum output_format format, json_t *array, int r);
  * shown as \xHH. */
 void output_text(FILE *fp, const char *s);
 
+/* A label of a "label  value" listing, padded with spaces to width
+ * columns of the terminal (wide characters count two; the label is in the
+ * reader's language), at least one space after it. */
+void output_label(FILE *fp, const char *label, int width);
+
 struct idm_shared;
 /* A shared ID's holders (R-ID-1): "uid (status), ..." where a holder with
  * no account shows "(no account)", or "-" when it is not shared; and as a

@@ -17,6 +17,7 @@
 #include <libgen.h>
 #include <locale.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "officers.h"
 #include "idm_error.h"
 #include "idm_i18n.h"
 #include "idm_passhash.h"
@@ -189,6 +191,7 @@ static void add_account(const char *uid, const char *pw, const char *extra)
 static void setup(void)
 {
 	sandbox_start_for_pam(&sb, self_argv, NULL);
+	officers_ready(&sb, NULL, NULL);
 	add_account("jreset", "Temporary passphrase 1", "idmStatus: active\npwdReset: TRUE\n");
 	add_account("creset", "Temporary passphrase 1", "idmStatus: active\npwdReset: TRUE\n");
 	add_account("nreset", "Temporary passphrase 1", "idmStatus: active\npwdReset: TRUE\n");
@@ -392,6 +395,81 @@ START_TEST(server_refusal_said_in_japanese)
 }
 END_TEST
 
+/* idmgr as an officer in the language of lang (LC_ALL), its status in
+ * *rc; stdout, stderr appended to it. */
+static char *idmgr_in(const char *lang, const char *uid, int *rc, ...)
+{
+	char *out = NULL, *err = NULL, *all;
+	const char *argv[8] = { NULL };
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, rc);
+	while (n < 7 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	setenv("LC_ALL", lang, 1);
+	*rc = idmgr_as(&sb, uid, &out, &err, argv[0], argv[1], argv[2], argv[3], argv[4],
+		       (const char *)NULL);
+	unsetenv("LC_ALL");
+	ck_assert_int_ge(asprintf(&all, "%s\n--- stderr\n%s", out ? out : "", err ? err : ""), 0);
+	free(out);
+	free(err);
+	return all;
+}
+
+static void assert_in(const char *text, const char *needle)
+{
+	ck_assert_msg(strstr(text, needle) != NULL, "\"%s\" not in:\n%s", needle, text);
+}
+
+/* R-REV-1, R-ID-1: idmgr's reports and listings in Japanese under ja_JP
+ * (headers, labels, clause titles, verdicts), English under C; JSON keeps
+ * its English keys and verdicts for tools. */
+START_TEST(idmgr_in_japanese_and_english)
+{
+	char *t;
+	int rc;
+
+	t = idmgr_in(ja, "watanabe", &rc, "report", "compliance", NULL);
+	ck_assert_msg(rc == 0 || rc == 1, "exit %d: %s", rc, t);
+	assert_in(t, "idmgr 自己点検報告（R-REV-1）　基準日 ");
+	assert_in(t, "概要: 全 9 項目のうち 適合 ");
+	assert_in(t, "\nR-PW-1  パスワードは十分な長さで推測されにくいこと: 適合\n");
+	assert_in(t, "R-PW-4  一時パスワードは最初のログインで変更されること: ");
+	free(t);
+	t = idmgr_in(ja, "watanabe", &rc, "report", "compliance", "--format", "json", NULL);
+	assert_in(t, "\"verdict\": \"holds\"");
+	assert_in(t, "\"title\": \"passwords long enough and hard to guess\"");
+	free(t);
+	t = idmgr_in("C", "watanabe", &rc, "report", "compliance", NULL);
+	assert_in(t, "summary: 9 clauses: ");
+	assert_in(t, "\nR-PW-1  passwords long enough and hard to guess: holds\n");
+	free(t);
+
+	t = idmgr_in(ja, "sato", &rc, "user", "show", "jsess", NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
+	assert_in(t, "利用者ID      jsess\n"); /* 8 columns wide, padded to 14 */
+	assert_in(t, "状態          active\n");
+	assert_in(t, "特権ID        いいえ\n");
+	assert_in(t, "共用者        -\n");
+	free(t);
+	t = idmgr_in("C", "sato", &rc, "user", "show", "jsess", NULL);
+	assert_in(t, "uid           jsess\ndn            uid=jsess,");
+	assert_in(t, "\nstatus        active\nprivileged    no\n");
+	free(t);
+	t = idmgr_in(ja, "watanabe", &rc, "report", "locked", NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
+	assert_in(t, "jlock            ロック開始=");
+	assert_in(t, " 種別=時限 状態=active\n");
+	free(t);
+	t = idmgr_in(ja, "watanabe", &rc, "report", "locked", "--format", "csv", NULL);
+	assert_in(t, "uid,locked_since,failures,kind,status\n");
+	assert_in(t, ",\"timed\",\"active\"\n");
+	free(t);
+}
+END_TEST
+
 static Suite *i18n_suite(void)
 {
 	Suite *s = suite_create("i18n");
@@ -407,6 +485,7 @@ static Suite *i18n_suite(void)
 	tcase_add_test(tc, last_login_in_japanese);
 	tcase_add_test(tc, policy_refusal_in_japanese_counts_characters);
 	tcase_add_test(tc, server_refusal_said_in_japanese);
+	tcase_add_test(tc, idmgr_in_japanese_and_english);
 	suite_add_tcase(s, tc);
 	return s;
 }
