@@ -36,12 +36,11 @@
 #include "idm_error.h"
 #include "idm_log.h"
 #include "idm_policy.h"
+#include "idm_policy_text.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
-#define CHECK_FAILED                                                                      \
-	"The password could not be checked against the password policy; try again later " \
-	"or ask an administrator."
+#define CHECK_FAILED IDM_MSG_UNCHECKED
 
 static void log_syslog(void *data, int priority, const char *msg)
 {

@@ -30,6 +30,7 @@ static const struct {
 	{ IDM_RULE_MIN_AGE, IDM_MSG_MIN_AGE_SERVER, 0 },
 	{ IDM_RULE_MIN_AGE, IDM_MSG_TOO_RECENT, NULL, 0 },
 	{ IDM_RULE_SERVER, IDM_MSG_WEAK, NULL, 0 },
+	{ IDM_RULE_SERVER, IDM_MSG_UNCHECKED, NULL, 0 },
 };
 
 /* The format is one of the sentences' msgids or its translation, which

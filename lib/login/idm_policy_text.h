@@ -56,6 +56,10 @@
 	    "Your password was changed less than %lld days ago; it cannot be changed again yet.")
 #define IDM_MSG_TOO_RECENT N_("Your password was changed too recently; it cannot be changed again yet.")
 #define IDM_MSG_WEAK N_("The directory refused the password as too weak.")
+/* slapd's check module could not check (fail closed) */
+#define IDM_MSG_UNCHECKED                                                                   \
+	N_("The password could not be checked against the password policy; try again later " \
+	   "or ask an administrator.")
 
 /* Adds the sentence msgid (one of the above) with its numbers a and b, said
  * in the program's language; many, when not NULL, is msgid's plural by n. */
