@@ -133,10 +133,11 @@ static const char *verdict(json_t *report, const char *id)
 	return json_string_value(json_object_get(clause(report, id), "verdict"));
 }
 
-/* The findings of a clause, one a line, for strstr(). */
-static char *findings(json_t *report, const char *id)
+/* The lines of a clause's findings or evidence (key), one a line, for
+ * strstr(). */
+static char *lines_of(json_t *report, const char *id, const char *key)
 {
-	json_t *f = json_object_get(clause(report, id), "findings"), *v;
+	json_t *f = json_object_get(clause(report, id), key), *v;
 	char *out = calloc(1, 65536);
 	size_t i;
 
@@ -145,6 +146,16 @@ static char *findings(json_t *report, const char *id)
 		strcat(out, "\n");
 	}
 	return out;
+}
+
+static char *findings(json_t *report, const char *id)
+{
+	return lines_of(report, id, "findings");
+}
+
+static char *evidence_of(json_t *report, const char *id)
+{
+	return lines_of(report, id, "evidence");
 }
 
 static json_t *compliance_json(const char *as_of, int want)
@@ -689,6 +700,74 @@ START_TEST(notice_message_encoding)
 }
 END_TEST
 
+/* The report as JSON, run by uid; its exit status in *rc. */
+static json_t *compliance_by(const char *uid, int *rc)
+{
+	char *out = NULL, *err = NULL;
+	json_t *root;
+
+	*rc = idmgr_as(&sb, uid, &out, &err, "report", "compliance", "--format", "json", NULL);
+	root = json_loads(out, 0, NULL);
+	ck_assert_msg(root != NULL, "exit %d: %s", *rc, err);
+	free(out);
+	free(err);
+	return root;
+}
+
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* R-AUD-1, R-REV-1, threat model item 4: for the CISO (and the
+ * security_chief) the report carries idmgrd's reconcile of slapd's log of
+ * writes; a write the directory administrator makes around idmgr is a
+ * finding of R-AUD-1 naming the entry and attribute (exit 1); the report
+ * of an officer who may not reconcile says so. */
+START_TEST(compliance_report_reconciles)
+{
+	json_t *before, *after, *other;
+	char *f0, *f1, *ev;
+	int rc;
+
+	sleep(1); /* after the trail's first record (idm_compliance_reconcile_since()) */
+	before = compliance_by("sato", &rc);
+	f0 = findings(before, "R-AUD-1");
+	ev = evidence_of(before, "R-AUD-1");
+	ck_assert_msg(strstr(ev, "reconcile (idmgrd): "), "%s", ev);
+	free(ev);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, "dn: cn=staff,ou=groups,dc=example,dc=org\n"
+						 "changetype: modify\nreplace: description\n"
+						 "description: changed around idmgr\n"),
+			 0);
+	after = compliance_by("sato", &rc);
+	ck_assert_int_eq(rc, 1);
+	ck_assert_str_eq(verdict(after, "R-AUD-1"), "findings");
+	f1 = findings(after, "R-AUD-1");
+	ck_assert_int_eq(count_of(f1, "cn=staff,ou=groups,dc=example,dc=org by "
+				      "cn=admin,dc=example,dc=org (description)"),
+			 count_of(f0, "cn=staff,ou=groups,dc=example,dc=org by "
+				      "cn=admin,dc=example,dc=org (description)") +
+				 1);
+	ck_assert_ptr_nonnull(strstr(f1, "write explained by no audited action: "));
+	other = compliance_by("watanabe", &rc);
+	ev = evidence_of(other, "R-AUD-1");
+	ck_assert_msg(strstr(ev, "writes that bypass the service: not reconciled (audit reconcile "
+				 "is for the ciso and the security_chief)"),
+		      "%s", ev);
+	free(ev);
+	free(f0);
+	free(f1);
+	json_decref(before);
+	json_decref(after);
+	json_decref(other);
+}
+END_TEST
+
 static Suite *people_suite(void)
 {
 	Suite *s = suite_create("people");
@@ -702,6 +781,7 @@ static Suite *people_suite(void)
 	tcase_add_test(tc, idle_timeout_host_check);
 	tcase_add_test(tc, idle_snippets_accepted_by_their_programs);
 	tcase_add_test(tc, notices_arrive);
+	tcase_add_test(tc, compliance_report_reconciles);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("message");
 	tcase_add_test(tc, notice_message_encoding);

@@ -376,7 +376,6 @@ static void check_audit(struct run *r)
 	if (idm_audit_head(r->op->d, r->cfg, &h) == IDM_OK)
 		evidence(r, IDM_CLAUSE_AUD1, "head: record %ld, hash %s (keep it as an anchor)",
 			 h.seq, h.hash);
-	evidence(r, IDM_CLAUSE_AUD1, "writes that bypass the service are not reconciled here");
 }
 
 static int exception_one(void *ctx, const struct idm_exception *e)
@@ -430,6 +429,53 @@ void idm_compliance_free(struct idm_compliance *c)
 		free(cr->why_not_checked);
 	}
 	free(c);
+}
+
+int idm_compliance_add(struct idm_compliance *c, int clause, bool is_finding, const char *text)
+{
+	struct run r = { .c = c };
+	bool had = c->clauses[clause].verdict == IDM_VERDICT_FINDINGS;
+
+	if (is_finding)
+		finding(&r, clause, "%s", text);
+	else
+		evidence(&r, clause, "%s", text);
+	if (!had && c->clauses[clause].verdict == IDM_VERDICT_FINDINGS)
+		c->n_with_findings++;
+	return r.err;
+}
+
+struct first {
+	long seq;
+	time_t time;
+};
+
+static int first_record(void *ctx, const struct idm_audit_record *rec)
+{
+	struct first *f = ctx;
+
+	f->seq = rec->seq;
+	f->time = rec->time;
+	return IDM_ESTATE; /* the first is enough */
+}
+
+int idm_compliance_reconcile_since(struct idm_operator *op, const struct idm_config *cfg,
+				   time_t as_of, time_t *since)
+{
+	struct idm_audit_head h;
+	struct first f = { 0, 0 };
+	time_t start = as_of - IDM_COMPLIANCE_PERIOD_DAYS * DAY;
+	int rc = idm_audit_head(op->d, cfg, &h);
+
+	*since = 0;
+	if (rc < 0 || h.seq < 1)
+		return rc < 0 ? rc : IDM_ENOENT;
+	rc = idm_audit_list(op->d, cfg, start, first_record, &f);
+	if (rc < 0 && rc != IDM_ESTATE)
+		return rc;
+	/* a trail younger than the period: from just after its first record */
+	*since = f.seq == 1 && f.time + 1 > start ? f.time + 1 : start;
+	return IDM_OK;
 }
 
 int idm_compliance_run(struct idm_operator *op, const struct idm_config *cfg,

@@ -18,7 +18,9 @@
  *            privilege-drift and role-not-active findings
  *   R-REG-4  the sweep in report mode (idm_sweep.h) at as_of; the last
  *            disable a sweep audited
- *   R-AUD-1  idm_audit_verify() over the whole trail, and its head
+ *   R-AUD-1  idm_audit_verify() over the whole trail, and its head; the
+ *            command adds idmgrd's reconcile of slapd's log of writes
+ *            (idm_compliance_reconcile_since(), idm_compliance_add())
  *   R-EXC-3  exceptions due for review: unacknowledged emergencies
  *            (R-EXC-2) and those expiring within IDM_COMPLIANCE_REVIEW_DAYS
  *   R-PRIV-2, R-VIO-1  notices not delivered yet (idm_notice.h)
@@ -31,6 +33,7 @@
 #ifndef IDM_COMPLIANCE_H
 #define IDM_COMPLIANCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -85,5 +88,17 @@ struct idm_compliance {
 int idm_compliance_run(struct idm_operator *op, const struct idm_config *cfg,
 		       const struct idm_log *log, time_t as_of, struct idm_compliance **out);
 void idm_compliance_free(struct idm_compliance *c);
+
+/* Adds text to clause's findings (is_finding) or evidence, the verdict and
+ * n_with_findings following.  IDM_OK or IDM_ENOMEM. */
+int idm_compliance_add(struct idm_compliance *c, int clause, bool is_finding, const char *text);
+
+/* Where R-AUD-1's reconcile of slapd's log of writes starts: the report's
+ * period (IDM_COMPLIANCE_PERIOD_DAYS before as_of), or, for a trail younger
+ * than that, the second after its first record (the writes before it are
+ * idmgr init's, which writes no record).  IDM_ENOENT when no record was
+ * ever appended; an error of the directory. */
+int idm_compliance_reconcile_since(struct idm_operator *op, const struct idm_config *cfg,
+				   time_t as_of, time_t *since);
 
 #endif
