@@ -10,7 +10,16 @@
 #include "client.h"
 #include "cmd.h"
 #include "idm_error.h"
+#include "idm_i18n.h"
 #include "idm_hostcheck.h"
+
+/* The item's state for the reader (idm_host_state_name() in English). */
+static const char *state_text(enum idm_host_state s)
+{
+	return s == IDM_HOST_MEETS    ? _("meets")
+	       : s == IDM_HOST_CHANGE ? _("change")
+				      : _("not applicable");
+}
 
 static int host_check(struct cmd_ctx *ctx, const struct idm_config *cfg, const char *root)
 {
@@ -27,15 +36,17 @@ static int host_check(struct cmd_ctx *ctx, const struct idm_config *cfg, const c
 		idm_logf(&ctx->log, LOG_ERR, "--host-root: \"%s\" is not an absolute path", root);
 	if (r < 0)
 		return r;
-	printf("# host settings below %s against login.idle_timeout = %ld seconds (R-LOGIN-1)\n",
+	printf(_("# host settings below %s against login.idle_timeout = %ld seconds (R-LOGIN-1)\n"),
 	       root, cfg->login.idle_timeout);
 	for (int i = 0; i < IDM_HOST_ITEMS; i++) {
 		const struct idm_host_item *it = &h.items[i];
-		printf("%-13s %-15s %s\n", it->name, idm_host_state_name(it->state), it->found);
+		printf("%-13s ", it->name);
+		output_label(stdout, state_text(it->state), 16);
+		printf("%s\n", it->found);
 		if (it->state == IDM_HOST_CHANGE)
-			printf("%-13s   to change: %s\n", "", it->change);
+			printf(_("%-13s   to change: %s\n"), "", it->change);
 	}
-	printf("# %zu to change\n", h.n_change);
+	printf(_("# %zu to change\n"), h.n_change);
 	return h.n_change ? IDM_ESTATE : IDM_OK;
 }
 
@@ -55,15 +66,15 @@ int cmd_config_check(struct cmd_ctx *ctx, struct cmd_call *c)
 		r = IDM_ECONFIG;
 	if (r == IDM_OK) {
 		char *version = NULL;
-		printf("# %s: configuration is valid; effective values follow\n", cfg->path);
+		printf(_("# %s: configuration is valid; effective values follow\n"), cfg->path);
 		/* Whether the service answers: a warning only, since hosts that
 		 * only log users in never talk to it. */
 		const char *where = *cfg->service.url ? cfg->service.url : cfg->service.socket;
 		if (client_version(ctx, cfg, &version) == IDM_OK)
-			printf("# service: idmgrd %s on %s\n", version, where);
+			printf(_("# service: idmgrd %s on %s\n"), version, where);
 		else
-			printf("# service: idmgrd does not answer on %s; changes cannot be made "
-			       "from here\n",
+			printf(_("# service: idmgrd does not answer on %s; changes cannot be made "
+				 "from here\n"),
 			       where);
 		free(version);
 		idm_config_print(cfg, stdout);

@@ -463,6 +463,14 @@ START_TEST(idmgr_in_japanese_and_english)
 	assert_in(t, "jlock            ロック開始=");
 	assert_in(t, " 種別=時限 状態=active\n");
 	free(t);
+	/* R-LOGIN-1: the host's idle settings, what to change said in Japanese */
+	t = idmgr_in(ja, NULL, &rc, "config", "check", "--host", "--host-root", sb.dir, NULL);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, t);
+	assert_in(t, "\nlogind        要変更          StopIdleSessionSec の設定なし");
+	assert_in(t, "   変更内容: /etc/systemd/logind.conf.d/idmgr-idle.conf の [Login] に "
+		     "StopIdleSessionSec=");
+	assert_in(t, "\nsshd          対象外          /etc/ssh/sshd_config がありません\n");
+	free(t);
 	t = idmgr_in(ja, "watanabe", &rc, "report", "locked", "--format", "csv", NULL);
 	assert_in(t, "uid,locked_since,failures,kind,status\n");
 	assert_in(t, ",\"timed\",\"active\"\n");

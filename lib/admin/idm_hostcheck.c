@@ -17,6 +17,7 @@
 
 #include "idm_error.h"
 #include "idm_hostcheck.h"
+#include "idm_i18n.h"
 #include "idm_text.h"
 
 #define MAX_FILE (1024 * 1024)
@@ -27,7 +28,8 @@ const char *idm_host_state_name(enum idm_host_state s)
 	return s == IDM_HOST_MEETS ? "meets" : s == IDM_HOST_CHANGE ? "change" : "not applicable";
 }
 
-/* The verdict of one item: meets, or what to change (fmt). */
+/* The verdict of one item: meets, or what to change (fmt, in the reader's
+ * language: the report is shown, never stored). */
 __attribute__((format(printf, 3, 4))) static void judge(struct idm_host_item *it, bool meets,
 							const char *fmt, ...)
 {
@@ -198,13 +200,12 @@ static void check_logind(const char *root, long idle, struct idm_host_item *it)
 	if (*value)
 		snprintf(it->found, sizeof(it->found), "StopIdleSessionSec=%s (%s)", value, where);
 	else
-		snprintf(it->found, sizeof(it->found),
-			 "StopIdleSessionSec not set (systemd's default: "
-			 "infinity)");
+		snprintf(it->found, sizeof(it->found), "%s",
+			 _("StopIdleSessionSec not set (systemd's default: infinity)"));
 	judge(it, v > 0 && v <= idle,
-	      "set StopIdleSessionSec=%ld under [Login] in "
+	      _("set StopIdleSessionSec=%ld under [Login] in "
 	      "/etc/systemd/logind.conf.d/idmgr-idle.conf (shipped: conf/idle/logind-idmgr.conf), "
-	      "then: systemctl restart systemd-logind",
+	      "then: systemctl restart systemd-logind"),
 	      idle);
 }
 
@@ -257,7 +258,7 @@ static void check_sshd(const char *root, long idle, struct idm_host_item *it)
 
 	if (!exists(root, "/etc/ssh/sshd_config")) {
 		it->state = IDM_HOST_NOT_APPLICABLE;
-		snprintf(it->found, sizeof(it->found), "no /etc/ssh/sshd_config");
+		snprintf(it->found, sizeof(it->found), "%s", _("no /etc/ssh/sshd_config"));
 		return;
 	}
 	sshd_file(root, "/etc/ssh/sshd_config", &st, 0);
@@ -266,9 +267,9 @@ static void check_sshd(const char *root, long idle, struct idm_host_item *it)
 		 st.have_interval ? " (" : " (defaults)", st.have_interval ? st.where : "",
 		 st.have_interval ? ")" : "");
 	judge(it, st.interval > 0 && st.count > 0 && st.interval * st.count <= idle,
-	      "put ClientAliveInterval %ld and ClientAliveCountMax 2 in "
+	      _("put ClientAliveInterval %ld and ClientAliveCountMax 2 in "
 	      "/etc/ssh/sshd_config.d/idmgr-idle.conf (shipped: conf/idle/sshd-idmgr.conf; the "
-	      "first value sshd reads wins, so before other settings), then: systemctl reload ssh",
+	      "first value sshd reads wins, so before other settings), then: systemctl reload ssh"),
 	      idle / 2 > 0 ? idle / 2 : 1);
 }
 
@@ -315,10 +316,10 @@ static void check_shell(const char *root, long idle, struct idm_host_item *it)
 		snprintf(it->found, sizeof(it->found), "TMOUT=%ld%s (%s)", best,
 			 ro ? ", read-only" : ", not read-only", where);
 	else
-		snprintf(it->found, sizeof(it->found), "TMOUT not set");
+		snprintf(it->found, sizeof(it->found), "%s", _("TMOUT not set"));
 	judge(it, best > 0 && best <= idle && ro,
-	      "install /etc/profile.d/idmgr-tmout.sh (shipped: conf/idle/profile-tmout.sh) with "
-	      "TMOUT=%ld, read-only so that a user cannot unset it",
+	      _("install /etc/profile.d/idmgr-tmout.sh (shipped: conf/idle/profile-tmout.sh) with "
+	      "TMOUT=%ld, read-only so that a user cannot unset it"),
 	      idle);
 }
 
@@ -331,8 +332,8 @@ static void check_gnome(const char *root, long idle, struct idm_host_item *it)
 
 	if (!exists(root, "/etc/dconf/db") && !exists(root, "/usr/bin/gnome-shell")) {
 		it->state = IDM_HOST_NOT_APPLICABLE;
-		snprintf(it->found, sizeof(it->found),
-			 "no GNOME (no /etc/dconf/db, no gnome-shell)");
+		snprintf(it->found, sizeof(it->found), "%s",
+			 _("no GNOME (no /etc/dconf/db, no gnome-shell)"));
 		return;
 	}
 	n = host_glob(root, "/etc/dconf/db/*.d/*", &files);
@@ -372,9 +373,9 @@ static void check_gnome(const char *root, long idle, struct idm_host_item *it)
 		 lock ? "true" : "not set", locked_delay && locked_lock ? "" : "not ",
 		 *where ? " (" : "", where, *where ? ")" : "");
 	judge(it, delay > 0 && delay <= idle && lock && locked_delay && locked_lock,
-	      "install /etc/dconf/db/local.d/00-idmgr-lock and locks/idmgr-lock (shipped: "
+	      _("install /etc/dconf/db/local.d/00-idmgr-lock and locks/idmgr-lock (shipped: "
 	      "conf/idle/dconf-idmgr-lock, conf/idle/dconf-idmgr-lock.locks) with idle-delay=uint32 "
-	      "%ld and lock-enabled=true, then: dconf update",
+	      "%ld and lock-enabled=true, then: dconf update"),
 	      idle);
 }
 
@@ -397,7 +398,7 @@ static void check_xscreensaver(const char *root, long idle, struct idm_host_item
 
 	if (!exists(root, "/usr/bin/xscreensaver") && !exists(root, path)) {
 		it->state = IDM_HOST_NOT_APPLICABLE;
-		snprintf(it->found, sizeof(it->found), "no xscreensaver");
+		snprintf(it->found, sizeof(it->found), "%s", _("no xscreensaver"));
 		return;
 	}
 	cur = text = slurp_host(root, path);
@@ -411,8 +412,8 @@ static void check_xscreensaver(const char *root, long idle, struct idm_host_item
 	snprintf(it->found, sizeof(it->found), "*timeout %ld s, *lock %s (%s)", timeout,
 		 lock ? "True" : "False", path);
 	judge(it, timeout > 0 && timeout <= idle && lock,
-	      "set *timeout: %ld:%02ld:%02ld and *lock: True in %s (shipped: "
-	      "conf/idle/xscreensaver-idmgr), as the package's conffile",
+	      _("set *timeout: %ld:%02ld:%02ld and *lock: True in %s (shipped: "
+	      "conf/idle/xscreensaver-idmgr), as the package's conffile"),
 	      idle / 3600, idle / 60 % 60, idle % 60, path);
 }
 
