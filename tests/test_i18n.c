@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <locale.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -41,6 +42,7 @@
 static struct sandbox sb;
 static char **self_argv;
 static const char ja[] = "ja_JP.UTF-8";
+enum { THREADS = 4, ROUNDS = 3 }; /* threaded_dialogs_in_japanese */
 
 static void die_errno(const char *what, const char *path)
 {
@@ -200,6 +202,12 @@ static void setup(void)
 	add_account("jweak", "Weak change passphrase 1", "idmStatus: active\n");
 	add_account("jsusp", "Suspended passphrase 1", "idmStatus: suspended\n");
 	add_account("jgone", "Retired passphrase 1", "idmStatus: retired\n");
+	for (int i = 0; i < THREADS; i++) {
+		char uid[16];
+
+		snprintf(uid, sizeof(uid), "jthr%d", i);
+		add_account(uid, "Thread passphrase 1", "idmStatus: active\n");
+	}
 }
 
 static void teardown(void)
@@ -395,6 +403,54 @@ START_TEST(server_refusal_said_in_japanese)
 }
 END_TEST
 
+struct dialog_thread {
+	char user[16];
+	int japanese, other;
+};
+
+static void *dialog_loop(void *arg)
+{
+	struct dialog_thread *t = arg;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		struct pam_script c;
+
+		if (login(t->user, "Thread passphrase 1", &c) == PAM_SUCCESS &&
+		    (strstr(c.shown, "初めてのログインです。") || strstr(c.shown, "前回のログイン: ")))
+			t->japanese++;
+		else
+			t->other++;
+	}
+	return NULL;
+}
+
+/* The module is loaded into threaded applications: logins in several
+ * threads at once all speak Japanese (the catalogue is bound once,
+ * pthread_once; nothing is set per thread). */
+START_TEST(threaded_dialogs_in_japanese)
+{
+	struct dialog_thread t[THREADS];
+	pthread_t tid[THREADS];
+	struct pam_script c;
+
+	in_language(ja);
+	memset(t, 0, sizeof(t));
+	/* pam_wrapper sets itself up at the first pam_start(), not safely from
+	 * several threads at once (test_pam's threaded test does the same) */
+	ck_assert_int_eq(login("jthr0", "Thread passphrase 1", &c), PAM_SUCCESS);
+	for (int i = 0; i < THREADS; i++) {
+		snprintf(t[i].user, sizeof(t[i].user), "jthr%d", i);
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, dialog_loop, &t[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+	for (int i = 0; i < THREADS; i++)
+		ck_assert_msg(t[i].japanese == ROUNDS && t[i].other == 0,
+			      "%s: %d Japanese dialogs, %d others", t[i].user, t[i].japanese,
+			      t[i].other);
+}
+END_TEST
+
 /* idmgr as an officer in the language of lang (LC_ALL), its status in
  * *rc; stdout, stderr appended to it. */
 static char *idmgr_in(const char *lang, const char *uid, int *rc, ...)
@@ -493,6 +549,7 @@ static Suite *i18n_suite(void)
 	tcase_add_test(tc, last_login_in_japanese);
 	tcase_add_test(tc, policy_refusal_in_japanese_counts_characters);
 	tcase_add_test(tc, server_refusal_said_in_japanese);
+	tcase_add_test(tc, threaded_dialogs_in_japanese);
 	tcase_add_test(tc, idmgr_in_japanese_and_english);
 	suite_add_tcase(s, tc);
 	return s;
