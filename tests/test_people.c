@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -700,6 +701,42 @@ START_TEST(notice_message_encoding)
 }
 END_TEST
 
+/* R-LOGIN-1: on the host itself ("/") the running settings are asked of
+ * the programs: sshd's effective ones (sshd -T, whose privilege-separation
+ * folder is made for it when missing and removed after), logind's from the
+ * running daemon when systemd runs (else its files, as here). */
+START_TEST(host_check_asks_sshd)
+{
+	char *out = NULL, *err = NULL, *expect = NULL, *cmd_out = NULL;
+	char *sshd_t[] = { "/usr/sbin/sshd", "-T", NULL };
+	bool made = mkdir("/run/sshd", 0755) == 0;
+	int rc = config_check(sb.conf, &out, &err, "/"), trc = run_cmd(sshd_t, NULL, &cmd_out, NULL);
+	long interval = -1, count = -1;
+	const char *p;
+
+	if (made)
+		rmdir("/run/sshd");
+	ck_assert_msg(rc == 0 || rc == 1, "exit %d: %s", rc, err);
+	ck_assert_int_eq(trc, 0);
+	p = strstr(cmd_out, "\nclientaliveinterval ");
+	ck_assert_ptr_nonnull(p);
+	interval = strtol(p + 21, NULL, 10);
+	p = strstr(cmd_out, "\nclientalivecountmax ");
+	ck_assert_ptr_nonnull(p);
+	count = strtol(p + 21, NULL, 10);
+	ck_assert_int_ge(asprintf(&expect, "ClientAliveInterval %ld, ClientAliveCountMax %ld (sshd -T)\n",
+				  interval, count),
+			 0);
+	ck_assert_msg(strstr(out, expect), "\"%s\" not in:\n%s", expect, out);
+	if (access("/run/systemd/system", F_OK) != 0)
+		ck_assert_ptr_null(strstr(out, "(running systemd-logind)"));
+	free(expect);
+	free(cmd_out);
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* The report as JSON, run by uid; its exit status in *rc. */
 static json_t *compliance_by(const char *uid, int *rc)
 {
@@ -782,6 +819,7 @@ static Suite *people_suite(void)
 	tcase_add_test(tc, idle_snippets_accepted_by_their_programs);
 	tcase_add_test(tc, notices_arrive);
 	tcase_add_test(tc, compliance_report_reconciles);
+	tcase_add_test(tc, host_check_asks_sshd);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("message");
 	tcase_add_test(tc, notice_message_encoding);

@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "idm_error.h"
@@ -159,6 +164,81 @@ static long timespan(const char *s)
 	return total;
 }
 
+/* What a program of this host prints, for the running settings: argv[0] an
+ * absolute path, run without a shell, with an empty environment but PATH,
+ * stdin and stderr /dev/null, at most PROGRAM_OUTPUT bytes within
+ * PROGRAM_SECONDS; NULL when it cannot run, fails or takes longer. */
+#define PROGRAM_OUTPUT (64 * 1024)
+#define PROGRAM_SECONDS 5
+static char *program_output(char *const argv[])
+{
+	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+	posix_spawn_file_actions_t fa;
+	int out[2], status = 0;
+	char *text = access(argv[0], X_OK) == 0 ? calloc(1, PROGRAM_OUTPUT + 1) : NULL;
+	size_t got = 0;
+	time_t deadline = time(NULL) + PROGRAM_SECONDS;
+	pid_t pid = -1;
+
+	if (!text || pipe2(out, O_CLOEXEC) < 0) {
+		free(text);
+		return NULL;
+	}
+	if (posix_spawn_file_actions_init(&fa) == 0) {
+		if (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) != 0 ||
+		    posix_spawn_file_actions_adddup2(&fa, out[1], 1) != 0 ||
+		    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0) != 0 ||
+		    posix_spawn(&pid, argv[0], &fa, NULL, argv, envp) != 0)
+			pid = -1;
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	close(out[1]);
+	while (pid > 0 && time(NULL) < deadline) {
+		struct pollfd p = { out[0], POLLIN, 0 };
+		ssize_t k;
+
+		if (poll(&p, 1, 500) <= 0)
+			continue;
+		k = read(out[0], text + got, PROGRAM_OUTPUT - got);
+		if (k <= 0 && !(k < 0 && errno == EINTR))
+			break;
+		got += k > 0 ? (size_t)k : 0;
+		if (got == PROGRAM_OUTPUT)
+			break;
+	}
+	close(out[0]);
+	if (pid > 0 && waitpid(pid, &status, WNOHANG) == 0) {
+		if (time(NULL) >= deadline)
+			kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* The running systemd-logind's StopIdleSessionUSec in seconds (busctl):
+ * -1 when systemd is not running or logind does not answer or knows no
+ * such property (before systemd 252). */
+static long running_logind(void)
+{
+	char *argv[] = { "/usr/bin/busctl", "get-property", "org.freedesktop.login1",
+			 "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
+			 "StopIdleSessionUSec", NULL };
+	char *text;
+	unsigned long long usec;
+	long v = -1;
+
+	if (access("/run/systemd/system", F_OK) != 0 || !(text = program_output(argv)))
+		return -1;
+	if (sscanf(text, "t %llu", &usec) == 1)
+		v = usec == 0 || usec / 1000000 > 0x7fffffffLL ? 0 : (long)(usec / 1000000);
+	free(text);
+	return v;
+}
+
 static void check_logind(const char *root, long idle, struct idm_host_item *it)
 {
 	static const char *const sources[] = { "/usr/lib/systemd/logind.conf.d/*.conf",
@@ -196,8 +276,13 @@ static void check_logind(const char *root, long idle, struct idm_host_item *it)
 		}
 		idm_strv_free(files, n);
 	}
-	long v = *value ? timespan(value) : 0;
-	if (*value)
+	long v = *value ? timespan(value) : 0, running = *root ? -1 : running_logind();
+	if (running >= 0) {
+		/* what the running daemon uses (its files may be newer) */
+		v = running;
+		snprintf(it->found, sizeof(it->found), _("StopIdleSessionSec=%ld (running systemd-logind)"),
+			 running);
+	} else if (*value)
 		snprintf(it->found, sizeof(it->found), "StopIdleSessionSec=%s (%s)", value, where);
 	else
 		snprintf(it->found, sizeof(it->found), "%s",
@@ -252,6 +337,26 @@ static void sshd_file(const char *root, const char *path, struct sshd_state *st,
 	free(text);
 }
 
+/* sshd's effective settings (sshd -T: the files as sshd reads them, Match
+ * blocks, Includes and defaults resolved); false when it cannot tell. */
+static bool sshd_effective(struct sshd_state *out)
+{
+	char *argv[] = { "/usr/sbin/sshd", "-T", NULL }, *text = program_output(argv), *cur = text,
+	     *line;
+	struct sshd_state st = { 0 };
+
+	while (text && (line = next_line(&cur))) {
+		if (strncmp(line, "clientaliveinterval ", 20) == 0)
+			st.interval = strtol(line + 20, NULL, 10), st.have_interval = true;
+		else if (strncmp(line, "clientalivecountmax ", 20) == 0)
+			st.count = strtol(line + 20, NULL, 10), st.have_count = true;
+	}
+	free(text);
+	if (st.have_interval && st.have_count)
+		*out = st;
+	return st.have_interval && st.have_count;
+}
+
 static void check_sshd(const char *root, long idle, struct idm_host_item *it)
 {
 	struct sshd_state st = { .interval = 0, .count = 3 };
@@ -261,8 +366,14 @@ static void check_sshd(const char *root, long idle, struct idm_host_item *it)
 		snprintf(it->found, sizeof(it->found), "%s", _("no /etc/ssh/sshd_config"));
 		return;
 	}
-	sshd_file(root, "/etc/ssh/sshd_config", &st, 0);
-	snprintf(it->found, sizeof(it->found),
+	if (!*root && sshd_effective(&st))
+		snprintf(it->found, sizeof(it->found),
+			 _("ClientAliveInterval %ld, ClientAliveCountMax %ld (sshd -T)"), st.interval,
+			 st.count);
+	else
+		sshd_file(root, "/etc/ssh/sshd_config", &st, 0);
+	if (!*it->found)
+		snprintf(it->found, sizeof(it->found),
 		 "ClientAliveInterval %ld, ClientAliveCountMax %ld%s%s%s", st.interval, st.count,
 		 st.have_interval ? " (" : " (defaults)", st.have_interval ? st.where : "",
 		 st.have_interval ? ")" : "");

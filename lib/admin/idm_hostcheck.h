@@ -17,6 +17,11 @@
  *   xscreensaver  *timeout and *lock in /etc/X11/app-defaults/XScreenSaver;
  *            not applicable without xscreensaver
  *
+ * On the host itself (root "/") the programs are asked first: the running
+ * systemd-logind's StopIdleSessionUSec (busctl, when systemd runs) and
+ * sshd's effective settings (sshd -T); run without a shell, an empty
+ * environment, at most 5 seconds; the files when they cannot tell.
+ *
  * The shipped settings (conf/idle/) meet the default of 600 seconds.  Files
  * are read as data: opened without following a symbolic link at the last
  * component, regular files only, at most 1 MiB each. */
