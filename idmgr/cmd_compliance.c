@@ -166,10 +166,12 @@ static int reconcile_into(struct cmd_ctx *ctx, const struct idm_config *cfg,
 
 		if (r < 0)
 			break;
-		snprintf(line, sizeof(line), "write explained by no audited action: %s %s %s by %s (%s)",
+		snprintf(line, sizeof(line),
+			 "write explained by no audited action: %s %s %s by %s (%s)",
 			 json_string_value(json_object_get(w, "time")),
 			 json_string_value(json_object_get(w, "type")),
-			 json_string_value(json_object_get(w, "dn")), who && *who ? who : "(unknown)",
+			 json_string_value(json_object_get(w, "dn")),
+			 who && *who ? who : "(unknown)",
 			 json_string_value(json_object_get(w, "attributes")));
 		r = idm_compliance_add(c, IDM_CLAUSE_AUD1, true, line);
 	}

@@ -119,7 +119,8 @@ static void prepare_languages(void)
 		char *err = NULL;
 
 		if (run_cmd(argv, NULL, NULL, &err) != 0) {
-			fprintf(stderr, "test_i18n: localedef failed (apt-get install locales): %s\n",
+			fprintf(stderr,
+				"test_i18n: localedef failed (apt-get install locales): %s\n",
 				err ? err : "");
 			exit(EXIT_FAILURE);
 		}
@@ -416,7 +417,8 @@ static void *dialog_loop(void *arg)
 		struct pam_script c;
 
 		if (login(t->user, "Thread passphrase 1", &c) == PAM_SUCCESS &&
-		    (strstr(c.shown, "初めてのログインです。") || strstr(c.shown, "前回のログイン: ")))
+		    (strstr(c.shown, "初めてのログインです。") ||
+		     strstr(c.shown, "前回のログイン: ")))
 			t->japanese++;
 		else
 			t->other++;

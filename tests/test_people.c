@@ -724,7 +724,8 @@ START_TEST(host_check_asks_sshd)
 	p = strstr(cmd_out, "\nclientalivecountmax ");
 	ck_assert_ptr_nonnull(p);
 	count = strtol(p + 21, NULL, 10);
-	ck_assert_int_ge(asprintf(&expect, "ClientAliveInterval %ld, ClientAliveCountMax %ld (sshd -T)\n",
+	ck_assert_int_ge(asprintf(&expect,
+				  "ClientAliveInterval %ld, ClientAliveCountMax %ld (sshd -T)\n",
 				  interval, count),
 			 0);
 	ck_assert_msg(strstr(out, expect), "\"%s\" not in:\n%s", expect, out);

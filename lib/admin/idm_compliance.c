@@ -36,13 +36,15 @@ static const struct {
 	const char *clause, *title;
 } clause_names[IDM_CLAUSE_COUNT] = {
 	[IDM_CLAUSE_PW1] = { "R-PW-1", N_("passwords long enough and hard to guess") },
-	[IDM_CLAUSE_PW3] = { "R-PW-3", N_("passwords changed periodically or after a number of uses") },
+	[IDM_CLAUSE_PW3] = { "R-PW-3",
+			     N_("passwords changed periodically or after a number of uses") },
 	[IDM_CLAUSE_PW4] = { "R-PW-4", N_("temporary passwords changed at the first login") },
 	[IDM_CLAUSE_PRIV1] = { "R-PRIV-1", N_("privileged IDs kept to the minimum, each granted") },
 	[IDM_CLAUSE_REG4] = { "R-REG-4", N_("IDs not in use are not left behind (the sweep)") },
 	[IDM_CLAUSE_AUD1] = { "R-AUD-1", N_("the audit trail is complete and untampered") },
 	[IDM_CLAUSE_EXC3] = { "R-EXC-3", N_("exceptions reviewed") },
-	[IDM_CLAUSE_NOTICES] = { "R-PRIV-2, R-VIO-1, R-EXC-2", N_("notices delivered to the officers") },
+	[IDM_CLAUSE_NOTICES] = { "R-PRIV-2, R-VIO-1, R-EXC-2",
+				 N_("notices delivered to the officers") },
 	[IDM_CLAUSE_LOGIN3] = { "R-LOGIN-3", N_("access records kept: hosts that logged in") },
 };
 

@@ -224,9 +224,13 @@ static char *program_output(char *const argv[])
  * such property (before systemd 252). */
 static long running_logind(void)
 {
-	char *argv[] = { "/usr/bin/busctl", "get-property", "org.freedesktop.login1",
-			 "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
-			 "StopIdleSessionUSec", NULL };
+	char *argv[] = { "/usr/bin/busctl",
+			 "get-property",
+			 "org.freedesktop.login1",
+			 "/org/freedesktop/login1",
+			 "org.freedesktop.login1.Manager",
+			 "StopIdleSessionUSec",
+			 NULL };
 	char *text;
 	unsigned long long usec;
 	long v = -1;
@@ -280,8 +284,8 @@ static void check_logind(const char *root, long idle, struct idm_host_item *it)
 	if (running >= 0) {
 		/* what the running daemon uses (its files may be newer) */
 		v = running;
-		snprintf(it->found, sizeof(it->found), _("StopIdleSessionSec=%ld (running systemd-logind)"),
-			 running);
+		snprintf(it->found, sizeof(it->found),
+			 _("StopIdleSessionSec=%ld (running systemd-logind)"), running);
 	} else if (*value)
 		snprintf(it->found, sizeof(it->found), "StopIdleSessionSec=%s (%s)", value, where);
 	else
@@ -289,8 +293,8 @@ static void check_logind(const char *root, long idle, struct idm_host_item *it)
 			 _("StopIdleSessionSec not set (systemd's default: infinity)"));
 	judge(it, v > 0 && v <= idle,
 	      _("set StopIdleSessionSec=%ld under [Login] in "
-	      "/etc/systemd/logind.conf.d/idmgr-idle.conf (shipped: conf/idle/logind-idmgr.conf), "
-	      "then: systemctl restart systemd-logind"),
+		"/etc/systemd/logind.conf.d/idmgr-idle.conf (shipped: conf/idle/logind-idmgr.conf), "
+		"then: systemctl restart systemd-logind"),
 	      idle);
 }
 
@@ -368,19 +372,19 @@ static void check_sshd(const char *root, long idle, struct idm_host_item *it)
 	}
 	if (!*root && sshd_effective(&st))
 		snprintf(it->found, sizeof(it->found),
-			 _("ClientAliveInterval %ld, ClientAliveCountMax %ld (sshd -T)"), st.interval,
-			 st.count);
+			 _("ClientAliveInterval %ld, ClientAliveCountMax %ld (sshd -T)"),
+			 st.interval, st.count);
 	else
 		sshd_file(root, "/etc/ssh/sshd_config", &st, 0);
 	if (!*it->found)
 		snprintf(it->found, sizeof(it->found),
-		 "ClientAliveInterval %ld, ClientAliveCountMax %ld%s%s%s", st.interval, st.count,
-		 st.have_interval ? " (" : " (defaults)", st.have_interval ? st.where : "",
-		 st.have_interval ? ")" : "");
+			 "ClientAliveInterval %ld, ClientAliveCountMax %ld%s%s%s", st.interval,
+			 st.count, st.have_interval ? " (" : " (defaults)",
+			 st.have_interval ? st.where : "", st.have_interval ? ")" : "");
 	judge(it, st.interval > 0 && st.count > 0 && st.interval * st.count <= idle,
 	      _("put ClientAliveInterval %ld and ClientAliveCountMax 2 in "
-	      "/etc/ssh/sshd_config.d/idmgr-idle.conf (shipped: conf/idle/sshd-idmgr.conf; the "
-	      "first value sshd reads wins, so before other settings), then: systemctl reload ssh"),
+		"/etc/ssh/sshd_config.d/idmgr-idle.conf (shipped: conf/idle/sshd-idmgr.conf; the "
+		"first value sshd reads wins, so before other settings), then: systemctl reload ssh"),
 	      idle / 2 > 0 ? idle / 2 : 1);
 }
 
@@ -430,7 +434,7 @@ static void check_shell(const char *root, long idle, struct idm_host_item *it)
 		snprintf(it->found, sizeof(it->found), "%s", _("TMOUT not set"));
 	judge(it, best > 0 && best <= idle && ro,
 	      _("install /etc/profile.d/idmgr-tmout.sh (shipped: conf/idle/profile-tmout.sh) with "
-	      "TMOUT=%ld, read-only so that a user cannot unset it"),
+		"TMOUT=%ld, read-only so that a user cannot unset it"),
 	      idle);
 }
 
@@ -485,8 +489,8 @@ static void check_gnome(const char *root, long idle, struct idm_host_item *it)
 		 *where ? " (" : "", where, *where ? ")" : "");
 	judge(it, delay > 0 && delay <= idle && lock && locked_delay && locked_lock,
 	      _("install /etc/dconf/db/local.d/00-idmgr-lock and locks/idmgr-lock (shipped: "
-	      "conf/idle/dconf-idmgr-lock, conf/idle/dconf-idmgr-lock.locks) with idle-delay=uint32 "
-	      "%ld and lock-enabled=true, then: dconf update"),
+		"conf/idle/dconf-idmgr-lock, conf/idle/dconf-idmgr-lock.locks) with idle-delay=uint32 "
+		"%ld and lock-enabled=true, then: dconf update"),
 	      idle);
 }
 
@@ -524,7 +528,7 @@ static void check_xscreensaver(const char *root, long idle, struct idm_host_item
 		 lock ? "True" : "False", path);
 	judge(it, timeout > 0 && timeout <= idle && lock,
 	      _("set *timeout: %ld:%02ld:%02ld and *lock: True in %s (shipped: "
-	      "conf/idle/xscreensaver-idmgr), as the package's conffile"),
+		"conf/idle/xscreensaver-idmgr), as the package's conffile"),
 	      idle / 3600, idle / 60 % 60, idle % 60, path);
 }
 

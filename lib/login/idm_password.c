@@ -63,8 +63,7 @@ static int server_refusal(const struct idm_policy *p, int r, int pperr, const ch
 			idm_violations_say(v, IDM_RULE_REUSED, IDM_MSG_REUSED, NULL, 0, p->history,
 					   0);
 		else
-			idm_violations_say(v, IDM_RULE_REUSED, IDM_MSG_REUSED_SERVER, NULL, 0, 0,
-					   0);
+			idm_violations_say(v, IDM_RULE_REUSED, IDM_MSG_REUSED_SERVER, NULL, 0, 0, 0);
 		return IDM_EPOLICY;
 	case PP_passwordTooYoung:
 		if (p)

@@ -278,8 +278,7 @@ static void min_age_rule(const struct idm_policy *p, const struct idm_pw_facts *
 		idm_violations_say(out, IDM_RULE_MIN_AGE, IDM_MSG_MIN_AGE_DAYS, NULL, 0,
 				   p->min_age_days, (wait + DAY - 1) / DAY);
 	else if (p->min_age_days == 1)
-		idm_violations_say(out, IDM_RULE_MIN_AGE, IDM_MSG_MIN_AGE_1_HOURS, hours, hours,
-				   0);
+		idm_violations_say(out, IDM_RULE_MIN_AGE, IDM_MSG_MIN_AGE_1_HOURS, hours, hours, 0);
 	else
 		idm_violations_say(out, IDM_RULE_MIN_AGE, IDM_MSG_MIN_AGE_HOURS, hours,
 				   p->min_age_days, hours);
@@ -305,8 +304,7 @@ static int name_rule(const struct idm_pw_facts *f, const char *candidate, size_t
 		if (r < 0)
 			return r;
 		if (r) {
-			idm_violations_say(out, IDM_RULE_USER_NAME, names[i].msgid, NULL, 0, 0,
-					   0);
+			idm_violations_say(out, IDM_RULE_USER_NAME, names[i].msgid, NULL, 0, 0, 0);
 			break;
 		}
 	}
@@ -335,8 +333,8 @@ int idm_policy_check(const struct idm_policy *p, const struct idm_argon2_params 
 		idm_violations_say(out, IDM_RULE_LENGTH_MAX, IDM_MSG_LENGTH_MAX, NULL, 0,
 				   p->max_length, (long long)t.chars);
 	if (p->min_classes > 0 && t.classes < p->min_classes)
-		idm_violations_say(out, IDM_RULE_CLASSES, IDM_MSG_CLASSES, NULL, 0,
-				   p->min_classes, t.classes);
+		idm_violations_say(out, IDM_RULE_CLASSES, IDM_MSG_CLASSES, NULL, 0, p->min_classes,
+				   t.classes);
 	if (p->reject_user_name) {
 		r = name_rule(f, candidate, len, out);
 		if (r < 0)
@@ -354,8 +352,8 @@ int idm_policy_check(const struct idm_policy *p, const struct idm_argon2_params 
 		if (r < 0)
 			goto out;
 		if (r)
-			idm_violations_say(out, IDM_RULE_BLOCKLIST, IDM_MSG_BLOCKLIST, NULL, 0,
-					   0, 0);
+			idm_violations_say(out, IDM_RULE_BLOCKLIST, IDM_MSG_BLOCKLIST, NULL, 0, 0,
+					   0);
 	}
 	if (f->current_password && strlen(f->current_password) == len &&
 	    memcmp(f->current_password, candidate, len) == 0) {

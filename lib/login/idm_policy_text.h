@@ -16,7 +16,7 @@
 #include "idm_i18n.h"
 #include "idm_policy.h"
 
-#define IDM_MSG_ENCODING                                                                   \
+#define IDM_MSG_ENCODING                                                                  \
 	N_("The password must be UTF-8 text without NUL characters; check the character " \
 	   "encoding of your terminal.")
 #define IDM_MSG_LENGTH_MIN N_("The password must be at least %lld characters long (it has %lld).")
@@ -27,11 +27,12 @@
 #define IDM_MSG_NAME_UID N_("The password must not contain your user name, forwards or backwards.")
 #define IDM_MSG_NAME_GIVEN \
 	N_("The password must not contain your given name, forwards or backwards.")
-#define IDM_MSG_NAME_SURNAME N_("The password must not contain your surname, forwards or backwards.")
+#define IDM_MSG_NAME_SURNAME \
+	N_("The password must not contain your surname, forwards or backwards.")
 #define IDM_MSG_BLOCKLIST \
 	N_("The password is on a list of common or leaked passwords; choose another one.")
 #define IDM_MSG_SAME N_("The new password must differ from the current one.")
-#define IDM_MSG_REUSED                                                                       \
+#define IDM_MSG_REUSED                                                                        \
 	N_("The password must not be one you used before: not your current password nor one " \
 	   "of your %lld previous ones.")
 #define IDM_MSG_REUSED_SERVER N_("The password must not be one you used before.")
@@ -45,19 +46,20 @@
 	    "Your password was changed less than 1 day ago; it can be changed again in %lld " \
 	    "hours.")
 /* ... by the hours (the second number) when it is more ... */
-#define IDM_MSG_MIN_AGE_HOURS                                                             \
+#define IDM_MSG_MIN_AGE_HOURS                                                                \
 	NP_("Your password was changed less than %lld days ago; it can be changed again in " \
 	    "%lld hour.",                                                                    \
 	    "Your password was changed less than %lld days ago; it can be changed again in " \
 	    "%lld hours.")
 /* ... and by the days. */
-#define IDM_MSG_MIN_AGE_SERVER                                                               \
+#define IDM_MSG_MIN_AGE_SERVER                                                                   \
 	NP_("Your password was changed less than %lld day ago; it cannot be changed again yet.", \
 	    "Your password was changed less than %lld days ago; it cannot be changed again yet.")
-#define IDM_MSG_TOO_RECENT N_("Your password was changed too recently; it cannot be changed again yet.")
+#define IDM_MSG_TOO_RECENT \
+	N_("Your password was changed too recently; it cannot be changed again yet.")
 #define IDM_MSG_WEAK N_("The directory refused the password as too weak.")
 /* slapd's check module could not check (fail closed) */
-#define IDM_MSG_UNCHECKED                                                                   \
+#define IDM_MSG_UNCHECKED                                                                    \
 	N_("The password could not be checked against the password policy; try again later " \
 	   "or ask an administrator.")
 
