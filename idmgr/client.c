@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "idm_i18n.h"
 #include "idm_api.h"
 #include "idm_error.h"
 #include "idm_secret.h"
@@ -288,7 +289,7 @@ static int call(struct cmd_ctx *ctx, const struct idm_config *cfg, const char *o
 		return IDM_EINVAL;
 	}
 	r = ctx->password_file ? idm_secret_read(ctx->password_file, &ctx->log, &password)
-			       : prompt_password("Your directory password: ", &password);
+			       : prompt_password(_("Your directory password: "), &password);
 	if (r < 0) {
 		json_decref(args);
 		return r;

@@ -5,6 +5,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "idm_i18n.h"
 #include "idm_audit.h"
 #include "idm_error.h"
 #include "idm_operator.h"
@@ -77,12 +78,14 @@ int cmd_audit_reconcile(struct cmd_ctx *ctx, struct cmd_call *c)
 				       : "(unknown)",
 			       json_string_value(json_object_get(w, "attributes")));
 		if (json_array_size(list))
-			printf("%zu of %ld logged writes%s%s are explained by no audited action\n",
-			       json_array_size(list), checked, since ? " since " : "",
-			       since ? since : "");
+			printf(since ? _("%zu of %ld logged writes since %s are explained by no audited "
+					 "action\n")
+				     : _("%zu of %ld logged writes are explained by no audited action\n"),
+			       json_array_size(list), checked, since ? since : "");
 		else
-			printf("every one of %ld logged writes%s%s is explained\n", checked,
-			       since ? " since " : "", since ? since : "");
+			printf(since ? _("every one of %ld logged writes since %s is explained\n")
+				     : _("every one of %ld logged writes is explained\n"),
+			       checked, since ? since : "");
 	}
 	r = json_array_size(list) ? IDM_ESTATE : IDM_OK;
 	json_decref(res);
@@ -111,9 +114,9 @@ int cmd_audit_verify(struct cmd_ctx *ctx, struct cmd_call *c)
 	if (r == IDM_ESTATE)
 		r = IDM_OK;
 	if (r == IDM_OK && bad == 0)
-		printf("audit trail intact: %ld records, chain verified\n", n);
+		printf(_("audit trail intact: %ld records, chain verified\n"), n);
 	else if (bad) {
-		printf("audit trail NOT intact: %d problem(s) in %ld records\n", bad, n);
+		printf(_("audit trail NOT intact: %d problem(s) in %ld records\n"), bad, n);
 		return IDM_ESTATE; /* tampering found: a refusal, not bad input */
 	}
 	return r;

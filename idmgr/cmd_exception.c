@@ -6,6 +6,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "idm_i18n.h"
 #include "idm_error.h"
 #include "idm_exception.h"
 #include "idm_operator.h"
@@ -41,8 +42,8 @@ static int print_exception(void *ctx, const struct idm_exception *e)
 		output_csv(stdout, state, 0);
 		output_csv(stdout, e->reason, 1);
 	} else {
-		printf("%-20s %-14s %-30s until %s  %-14s %s\n", e->id, e->subject, e->rule, until,
-		       state, e->reason ? e->reason : "");
+		printf(_("%-20s %-14s %-30s until %s  %-14s %s\n"), e->id, e->subject, e->rule,
+		       until, state, e->reason ? e->reason : "");
 	}
 	return 0;
 }
@@ -88,7 +89,7 @@ int cmd_exception_close(struct cmd_ctx *ctx, struct cmd_call *c)
 			    json_pack("{s:s}", "id", c->arg), &res);
 
 	if (r == IDM_OK)
-		printf("%s: %s\n", c->arg, revoke ? "revoked" : "acknowledged");
+		printf(revoke ? _("%s: revoked\n") : _("%s: acknowledged\n"), c->arg);
 	json_decref(res);
 	return r;
 }

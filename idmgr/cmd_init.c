@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "idm_i18n.h"
 #include "idm_bootstrap.h"
 #include "idm_error.h"
 #include "idm_secret.h"
@@ -31,28 +32,28 @@ static void print_text(const struct idm_config *cfg, const struct idm_bootstrap_
 	for (size_t i = 0; i < res->n_steps; i++)
 		printf("%-8s %s\n", action_name(res->steps[i].action), res->steps[i].dn);
 	if (res->secret_written)
-		printf("wrote    %s (the service identity's secret)\n",
+		printf(_("wrote    %s (the service identity's secret)\n"),
 		       cfg->ldap.bind_password_file);
 	if (res->writer_secret_written)
-		printf("wrote    %s (idmgrd's secret)\n", cfg->service.bind_password_file);
+		printf(_("wrote    %s (idmgrd's secret)\n"), cfg->service.bind_password_file);
 	if (res->audit_uuid && !*cfg->service.audit_container_uuid)
-		printf("pin      the audit trail's container: service { audit_container_uuid = "
-		       "\"%s\" } in %s\n",
+		printf(_("pin      the audit trail's container: service { audit_container_uuid = "
+			 "\"%s\" } in %s\n"),
 		       res->audit_uuid, cfg->path);
 	for (size_t i = 0; i < res->n_officers; i++) {
 		const struct idm_bootstrap_officer *o = &res->officers[i];
-		printf("officer  %s (", o->uid);
+		printf(_("officer  %s ("), o->uid);
 		for (int k = 0, first = 1; k < IDM_ROLE_COUNT; k++)
 			if (o->roles & (1u << k)) {
 				printf("%s%s", first ? "" : ", ", idm_role_name(k));
 				first = 0;
 			}
 		if (o->temp_password)
-			printf("): temporary password %s -- shown once; change it with "
-			       "\"idmgr -u %s passwd\" before acting\n",
+			printf(_("): temporary password %s -- shown once; change it with "
+				 "\"idmgr -u %s passwd\" before acting\n"),
 			       o->temp_password, o->uid);
 		else
-			printf("): exists; password unchanged\n");
+			printf("%s", _("): exists; password unchanged\n"));
 	}
 }
 
@@ -97,7 +98,7 @@ int cmd_init(struct cmd_ctx *ctx, struct cmd_call *c)
 	if (r < 0)
 		goto out;
 	r = pwfile ? idm_secret_read(pwfile, &ctx->log, &password)
-		   : prompt_password("Directory administrator's password: ", &password);
+		   : prompt_password(_("Directory administrator's password: "), &password);
 	if (r < 0)
 		goto out;
 	r = idm_bootstrap(c->cfg, &ctx->log, cmd_opt(c, "admin-dn"), password, officers, n, &res);

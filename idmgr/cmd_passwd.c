@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "idm_i18n.h"
 #include "idm_error.h"
 #include "idm_password.h"
 #include "idm_secret.h"
@@ -21,15 +22,16 @@ int cmd_passwd(struct cmd_ctx *ctx, struct cmd_call *c)
 	if (!uid)
 		return IDM_EINVAL;
 	r = ctx->password_file ? idm_secret_read(ctx->password_file, &ctx->log, &old)
-			       : prompt_password("Current password: ", &old);
+			       : prompt_password(_("Current password: "), &old);
 	if (r == IDM_OK && newfile)
 		r = idm_secret_read(newfile, &ctx->log, &new);
 	else if (r == IDM_OK) {
-		r = prompt_password("New password: ", &new);
+		r = prompt_password(_("New password: "), &new);
 		if (r == IDM_OK)
-			r = prompt_password("Retype new password: ", &again);
+			r = prompt_password(_("Retype new password: "), &again);
 		if (r == IDM_OK && strcmp(new, again) != 0) {
-			fprintf(stderr, "idmgr: the two new passwords differ; nothing changed\n");
+			fprintf(stderr, "%s",
+				_("idmgr: the two new passwords differ; nothing changed\n"));
 			r = IDM_EINVAL;
 		}
 	}
@@ -37,13 +39,13 @@ int cmd_passwd(struct cmd_ctx *ctx, struct cmd_call *c)
 		goto out;
 	r = idm_password_change(c->cfg, &ctx->log, uid, old, new, strlen(new), &v);
 	if (r == IDM_EPOLICY) {
-		fprintf(stderr, "idmgr: the new password was refused; nothing changed:\n");
+		fprintf(stderr, "%s", _("idmgr: the new password was refused; nothing changed:\n"));
 		for (size_t i = 0; i < v.n; i++)
 			fprintf(stderr, "  - %s\n", v.v[i].message);
 	} else if (r == IDM_EAUTH) {
-		fprintf(stderr, "idmgr: %s: the current password is not right\n", uid);
+		fprintf(stderr, _("idmgr: %s: the current password is not right\n"), uid);
 	} else if (r == IDM_OK) {
-		printf("password changed for %s\n", uid);
+		printf(_("password changed for %s\n"), uid);
 	}
 out:
 	idm_secret_free(old);

@@ -7,6 +7,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "idm_i18n.h"
 #include "idm_error.h"
 #include "idm_form.h"
 #include "idm_operator.h"
@@ -71,25 +72,40 @@ static int print_one(void *ctx, const struct idm_request *r)
 	return 0;
 }
 
+#define LABEL_WIDTH 11
+
+/* One "label  value" line of request show, the label in the reader's
+ * language. */
+static void line(const char *label, const char *value)
+{
+	output_label(stdout, label, LABEL_WIDTH);
+	printf("%s\n", value);
+}
+
 static void show_text(const struct idm_request *r)
 {
 	char t[IDM_GENTIME_LEN];
 
 	idm_time_format(r->time, t);
-	printf("request    %s\ntype       %s\nstate      %s\nsubject    %s\napplicant  %s\n"
-	       "form_ref   %s\nreason     %s\nsubmitted  %s by %s\n",
-	       r->id, idm_request_type_name(r->type), r->state, r->subject,
-	       r->applicant ? r->applicant : "-", r->form_ref ? r->form_ref : "-",
-	       r->reason ? r->reason : "-", t, r->submitter ? r->submitter : "-");
+	line(_("request"), r->id);
+	line(_("type"), idm_request_type_name(r->type));
+	line(_("state"), r->state);
+	line(_("subject"), r->subject);
+	line(_("applicant"), r->applicant ? r->applicant : "-");
+	line(_("form_ref"), r->form_ref ? r->form_ref : "-");
+	line(_("reason"), r->reason ? r->reason : "-");
+	output_label(stdout, _("submitted"), LABEL_WIDTH);
+	printf(_("%s by %s\n"), t, r->submitter ? r->submitter : "-");
 	for (size_t i = 0; i < r->n_approvals; i++) {
 		char at[IDM_GENTIME_LEN];
 		idm_time_format(r->approvals[i].time, at);
-		printf("approved   %s by %s at %s\n", idm_role_name(r->approvals[i].role),
+		output_label(stdout, _("approved"), LABEL_WIDTH);
+		printf(_("%s by %s at %s\n"), idm_role_name(r->approvals[i].role),
 		       r->approvals[i].dn, at);
 	}
 	if (r->detail)
-		printf("detail     %s\n", r->detail);
-	printf("--- form\n%s", r->form_text ? r->form_text : "");
+		line(_("detail"), r->detail);
+	printf(_("--- form\n%s"), r->form_text ? r->form_text : "");
 }
 
 static void print_apply(const struct cmd_ctx *ctx, const char *id, json_t *res)
@@ -104,10 +120,10 @@ static void print_apply(const struct cmd_ctx *ctx, const char *id, json_t *res)
 					      "temporary_password", pw));
 		return;
 	}
-	printf("%s: applied: %s\n", id, summary ? summary : "done");
+	printf(_("%s: applied: %s\n"), id, summary ? summary : _("done"));
 	if (pw)
-		printf("temporary password for %s: %s (shown once; it must be changed at "
-		       "the first login)\n",
+		printf(_("temporary password for %s: %s (shown once; it must be changed at "
+			 "the first login)\n"),
 		       uid ? uid : "", pw);
 }
 
@@ -156,7 +172,7 @@ int cmd_request_approve(struct cmd_ctx *ctx, struct cmd_call *c)
 	int r = client_call(ctx, c->cfg, "request.approve", json_pack("{s:s}", "id", c->arg), &res);
 
 	if (r == IDM_OK)
-		printf("%s: approved as %s; the request is now %s\n", c->arg,
+		printf(_("%s: approved as %s; the request is now %s\n"), c->arg,
 		       json_string_value(json_object_get(res, "role")),
 		       json_string_value(json_object_get(res, "state")));
 	json_decref(res);
@@ -176,7 +192,7 @@ int cmd_request_reject(struct cmd_ctx *ctx, struct cmd_call *c)
 	r = client_call(ctx, c->cfg, "request.reject",
 			json_pack("{s:s, s:s}", "id", c->arg, "reason", reason), &res);
 	if (r == IDM_OK)
-		printf("%s: rejected\n", c->arg);
+		printf(_("%s: rejected\n"), c->arg);
 	json_decref(res);
 	return r;
 }

@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "idm_i18n.h"
 #include "idm_error.h"
 #include "idm_operator.h"
 #include "idm_sweep.h"
@@ -128,12 +129,24 @@ static void header(const struct out *o, const struct idm_sweep_options *so)
 		puts("class,exempt_from,uid,dn,privileged,status,last_login,created,valid_until,"
 		     "until,action,detail");
 	} else {
-		printf("sweep as of %s (inactive_days %ld, never_used_days %ld): %s\n", as_of,
+		static const struct {
+			const char *name;
+			int width;
+		} cols[] = { { N_("CLASS"), 18 },  { N_("UID"), 17 },        { N_("PRIV"), 5 },
+			     { N_("STATUS"), 10 }, { N_("LAST LOGIN"), 11 }, { N_("ACTION"), 14 },
+			     { N_("DETAIL"), 0 } };
+
+		printf(_("sweep as of %s (inactive_days %ld, never_used_days %ld): %s\n"), as_of,
 		       so->inactive_days, so->never_used_days,
-		       so->apply ? "disabling stale, never-used and expired IDs"
-				 : "report only, nothing is changed");
-		printf("%-17s %-16s %-4s %-9s %-10s %-13s %s\n", "CLASS", "UID", "PRIV", "STATUS",
-		       "LAST LOGIN", "ACTION", "DETAIL");
+		       so->apply ? _("disabling stale, never-used and expired IDs")
+				 : _("report only, nothing is changed"));
+		/* the column headings in the reader's language, padded by display
+		 * columns */
+		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+			if (cols[i].width)
+				output_label(stdout, idm_tr(cols[i].name), cols[i].width);
+			else
+				printf("%s\n", idm_tr(cols[i].name));
 	}
 }
 
@@ -159,8 +172,10 @@ static void footer(const struct out *o, const struct idm_sweep_summary *sum, int
 		free(text);
 		json_decref(tail);
 	} else if (o->format == OUTPUT_TEXT) {
-		printf("%ld accounts read; %ld finding%s%s", sum->accounts, o->rows,
-		       o->rows == 1 ? "" : "s", o->rows ? ":" : "");
+		printf(P_("%ld accounts read; %ld finding", "%ld accounts read; %ld findings",
+			  o->rows),
+		       sum->accounts, o->rows);
+		fputs(o->rows ? ":" : "", stdout);
 		for (int c = 0; c < IDM_SWEEP_CLASS_COUNT; c++)
 			if (sum->classes[c])
 				printf(" %s %ld", idm_sweep_class_name((enum idm_sweep_class)c),
@@ -169,7 +184,7 @@ static void footer(const struct out *o, const struct idm_sweep_summary *sum, int
 		if (sum->actions[IDM_SWEEP_DISABLED] || sum->actions[IDM_SWEEP_COMPLETED] ||
 		    sum->actions[IDM_SWEEP_REFUSED] || sum->actions[IDM_SWEEP_CHANGED] ||
 		    sum->actions[IDM_SWEEP_WOULD_DISABLE] || sum->actions[IDM_SWEEP_PENDING]) {
-			printf("actions:");
+			fputs(_("actions:"), stdout);
 			for (int a = 1; a < IDM_SWEEP_ACTION_COUNT; a++)
 				if (sum->actions[a])
 					printf(" %s %ld",

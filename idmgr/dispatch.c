@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "idm_i18n.h"
 #include "idm_error.h"
 #include "idm_operator.h"
 #include "idm_time.h"
@@ -113,26 +114,27 @@ static const struct cmd_verb verbs[] = {
 static const struct {
 	const char *name, *summary;
 } groups[] = {
-	{ "config check", "validate and print the effective configuration" },
-	{ "init", "bootstrap the directory (directory administrator)" },
-	{ "passwd", "change your own password under your policy" },
-	{ "request", "template|submit|list|show|approve|reject|apply: written requests" },
-	{ "audit", "show|verify|reconcile: the tamper-evident audit trail" },
-	{ "user", "show|list|unlock|reset-password|expire-password|suspend: direct actions" },
-	{ "exception", "add|list|revoke|acknowledge: exceptions to rules" },
+	{ "config check", N_("validate and print the effective configuration") },
+	{ "init", N_("bootstrap the directory (directory administrator)") },
+	{ "passwd", N_("change your own password under your policy") },
+	{ "request", N_("template|submit|list|show|approve|reject|apply: written requests") },
+	{ "audit", N_("show|verify|reconcile: the tamper-evident audit trail") },
+	{ "user", N_("show|list|unlock|reset-password|expire-password|suspend: direct actions") },
+	{ "exception", N_("add|list|revoke|acknowledge: exceptions to rules") },
 	{ "report",
-	  "privileged|locked|suspended|exceptions|shared|notices|compliance: for auditors" },
-	{ "notify", "deliver the notices owed to officers (notify.command)" },
-	{ "sweep", "the stale-ID sweep: report, or --apply to disable (R-REG-4)" },
+	  N_("privileged|locked|suspended|exceptions|shared|notices|compliance: for auditors") },
+	{ "notify", N_("deliver the notices owed to officers (notify.command)") },
+	{ "sweep", N_("the stale-ID sweep: report, or --apply to disable (R-REG-4)") },
 };
 
 void cmd_usage(FILE *fp)
 {
-	fprintf(fp, "usage: idmgr [-c FILE] [-u OPERATOR] [--password-file FILE] COMMAND [ARGS]\n\n"
-		    "commands:\n");
+	fprintf(fp, "%s",
+		_("usage: idmgr [-c FILE] [-u OPERATOR] [--password-file FILE] COMMAND [ARGS]\n\n"
+		  "commands:\n"));
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		fprintf(fp, "  %-14s %s\n", groups[i].name, groups[i].summary);
-	fprintf(fp, "\nSee idmgr(8).\n");
+		fprintf(fp, "  %-14s %s\n", groups[i].name, idm_tr(groups[i].summary));
+	fprintf(fp, "%s", _("\nSee idmgr(8).\n"));
 }
 
 /* Every usage line of the group. */
@@ -168,7 +170,7 @@ static int parse_format(struct cmd_ctx *ctx, const struct cmd_verb *v, const cha
 			strcat(list, ", ");
 		strcat(list, names[f]);
 	}
-	fprintf(stderr, "idmgr: --format: \"%s\" is not one of %s\n", arg, list);
+	fprintf(stderr, _("idmgr: --format: \"%s\" is not one of %s\n"), arg, list);
 	return -1;
 }
 
@@ -204,12 +206,13 @@ static int take_value(struct cmd_ctx *ctx, struct cmd_call *c, size_t i, int arg
 		if (idm_date_parse(optarg, &c->opt[i].t) == IDM_OK ||
 		    (o->kind == OPT_SINCE && idm_time_parse(optarg, &c->opt[i].t) == IDM_OK))
 			return 0;
-		fprintf(stderr, "idmgr: --%s: \"%s\" is not a date (YYYY-MM-DD)\n", o->name, optarg);
+		fprintf(stderr, _("idmgr: --%s: \"%s\" is not a date (YYYY-MM-DD)\n"), o->name,
+			optarg);
 		return -1;
 	case OPT_DAYS:
 		if (parse_days(optarg, &c->opt[i].days) == 0)
 			return 0;
-		fprintf(stderr, "idmgr: --%s: \"%s\" is not a number of days from 1 to 3650\n",
+		fprintf(stderr, _("idmgr: --%s: \"%s\" is not a number of days from 1 to 3650\n"),
 			o->name, optarg);
 		return -1;
 	case OPT_CONFIG: ctx->config_path = optarg; return 0;
@@ -302,8 +305,8 @@ int cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_INVALID;
 	}
 	if (!c.verb) {
-		fprintf(stderr, "idmgr: unknown command \"%s%s%s\"\n", argv[0], argc > 1 ? " " : "",
-			argc > 1 ? argv[1] : "");
+		fprintf(stderr, _("idmgr: unknown command \"%s%s%s\"\n"), argv[0],
+			argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
 		cmd_usage(stderr);
 		return EXIT_INVALID;
 	}

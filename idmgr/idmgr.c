@@ -96,7 +96,7 @@ const char *ctx_operator_uid(struct cmd_ctx *ctx)
 	pw = getpwuid(getuid());
 	if (pw && pw->pw_name)
 		return ctx->operator_uid = pw->pw_name;
-	fprintf(stderr, "idmgr: who is the operator? Give -u UID\n");
+	fputs(_("idmgr: who is the operator? Give -u UID\n"), stderr);
 	return NULL;
 }
 
@@ -110,7 +110,7 @@ int ctx_operator_login(struct cmd_ctx *ctx, const struct idm_config *cfg, struct
 	if (!uid)
 		return IDM_EINVAL;
 	r = ctx->password_file ? idm_secret_read(ctx->password_file, &ctx->log, &password)
-			       : prompt_password("Your directory password: ", &password);
+			       : prompt_password(_("Your directory password: "), &password);
 	if (r == IDM_OK)
 		r = idm_operator_login(cfg, &ctx->log, uid, password, IDM_OPERATOR_ACT, op);
 	idm_secret_free(password);

@@ -521,6 +521,21 @@ START_TEST(idmgr_in_japanese_and_english)
 	assert_in(t, "jlock            ロック開始=");
 	assert_in(t, " 種別=時限 状態=active\n");
 	free(t);
+	/* R-REG-4: the sweep's heading and columns, aligned by display width */
+	t = idmgr_in(ja, "tanaka", &rc, "sweep", NULL);
+	ck_assert_msg(rc == 0 || rc == 1, "exit %d: %s", rc, t);
+	assert_in(t, "）: 報告のみで、何も変更しません\n");
+	assert_in(t, "\n区分              利用者ID         特権 状態      最終ログイン 処置          "
+		     "詳細\n");
+	assert_in(t, " 件のアカウントを確認、指摘 ");
+	free(t);
+	t = idmgr_in(ja, NULL, &rc, "--help", NULL);
+	assert_in(t, "コマンド:\n");
+	assert_in(t, "  passwd         自分のパスワードをポリシーに従って変更します\n");
+	free(t);
+	t = idmgr_in("C", NULL, &rc, "--help", NULL);
+	assert_in(t, "  passwd         change your own password under your policy\n");
+	free(t);
 	/* R-LOGIN-1: the host's idle settings, what to change said in Japanese */
 	t = idmgr_in(ja, NULL, &rc, "config", "check", "--host", "--host-root", sb.dir, NULL);
 	ck_assert_msg(rc == 1, "exit %d: %s", rc, t);
