@@ -147,10 +147,16 @@ static void prepare_languages(void)
 	setenv("IDMGR_I18N_READY", "1", 1);
 }
 
+static pid_t owner; /* the process that removes what was made */
+
 static void remove_made(void)
 {
 	const char *made = getenv("IDMGR_I18N_MADE");
 	char path[PATH_MAX];
+
+	if (getpid() != owner)
+		return; /* a forked test, not the runner */
+	owner = 0;
 
 	umount2(LOCALEDIR, MNT_DETACH);
 	if (!made || !*made)
@@ -578,6 +584,10 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	self_argv = argv;
+	/* removed on every exit of this process, the harness's on a failed
+	 * setup too (its re-execution keeps the environment, not atexit) */
+	owner = getpid();
+	atexit(remove_made);
 	prepare_languages();
 	r = fx_run(i18n_suite(), NULL);
 	remove_made();
