@@ -389,20 +389,23 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 		res->days_left = expires > now ? (long)((expires - now + IDM_DAY - 1) / IDM_DAY) : 0;
 		res->warn = res->days_left <= p->warn_days;
 	}
-	if (p->max_logins > 0 && a->login_count > p->max_logins) {
-		/* The count includes this login: max_logins logins are allowed
-		 * (the server's pwdReset, set at the last of them, says the
-		 * same; this reason is the more telling). */
+	switch (idm_account_change_due(p, a, ppolicy_must_change, true, now)) {
+	case IDM_CHANGE_MAX_LOGINS:
+		/* max_logins logins are allowed (the server's pwdReset, set at
+		 * the last of them, says the same; this reason is the more
+		 * telling) */
 		res->reason = "max_logins_reached";
 		r = IDM_ESTATE;
-	} else if (a->must_change || ppolicy_must_change) {
+		break;
+	case IDM_CHANGE_RESET:
 		res->reason = "must_change";
 		r = IDM_ESTATE;
-	} else if (p->max_age_days > 0 && (a->pwd_changed == 0 || res->days_left == 0)) {
+		break;
+	case IDM_CHANGE_EXPIRED:
 		res->reason = "password_expired";
 		r = IDM_ESTATE;
-	} else {
-		res->reason = "ok";
+		break;
+	default: res->reason = "ok";
 	}
 out:
 	idm_account_free(a);

@@ -42,12 +42,6 @@ static int read_own(struct idm_dir *d, const char *dn, struct own *o)
 	return r;
 }
 
-static bool password_expired(const struct idm_policy *p, const struct idm_account *a, time_t now)
-{
-	return p->max_age_days > 0 &&
-	       (a->pwd_changed == 0 || now >= idm_time_add_days(a->pwd_changed, p->max_age_days));
-}
-
 /* slapd's refusal as one sentence per rule (the check module's text holds
  * one message a line, in the engine's words).  IDM_EPOLICY when it is the
  * policy's, else the error to return. */
@@ -203,9 +197,8 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		.changed = a->pwd_changed,
 		/* a change that is demanded is never "too soon" (slapd lifts
 		 * pwdMinAge after a reset the same way) */
-		.forced = a->must_change || pp == PP_changeAfterReset ||
-			  password_expired(p, a, now) ||
-			  (p->max_logins > 0 && a->login_count >= p->max_logins),
+		.forced = idm_account_change_due(p, a, pp == PP_changeAfterReset, false, now) !=
+			  IDM_CHANGE_NONE,
 		.now = now,
 	};
 	r = idm_policy_check(p, &cfg->argon2, &facts, new_password, new_len, v, log);
