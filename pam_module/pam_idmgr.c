@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "idm_config.h"
+#include "idm_dir_health.h"
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_log.h"
@@ -41,6 +42,8 @@ static const char must_change_flag[] = "1";
  * the session then ignores what an auth elsewhere left (idm_login.h). */
 #define DATA_NO_AUTH "idmgr:account_without_auth"
 static const char no_auth_flag[] = "1";
+/* The servers found not answering, for the rest of the transaction. */
+#define DATA_HEALTH "idmgr:directory_health"
 
 struct ctx {
 	pam_handle_t *pamh;
@@ -53,6 +56,34 @@ struct ctx {
 static void log_pam(void *data, int priority, const char *msg)
 {
 	pam_syslog((pam_handle_t *)data, priority, "%s", msg);
+}
+
+static void cleanup_health(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	idm_dir_health_free(data);
+}
+
+/* The transaction's servers found not answering: made by its first phase
+ * from the host's state file, then handed on as PAM data.  NULL (out of
+ * memory): every connection tries the servers in order. */
+static struct idm_dir_health *health_of(pam_handle_t *pamh, const struct idm_config *cfg,
+					const struct idm_log *log)
+{
+	const void *data = NULL;
+	struct idm_dir_health *h;
+
+	if (pam_get_data(pamh, DATA_HEALTH, &data) == PAM_SUCCESS && data)
+		return (struct idm_dir_health *)data;
+	if (!(h = idm_dir_health_new()))
+		return NULL;
+	idm_dir_health_load(h, IDM_RUNDIR, cfg, log);
+	if (pam_set_data(pamh, DATA_HEALTH, h, cleanup_health) != PAM_SUCCESS) {
+		idm_dir_health_free(h);
+		return NULL;
+	}
+	return h;
 }
 
 /* Parses the arguments, loads the configuration and reads the items every
@@ -93,7 +124,18 @@ static int setup(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 		return pr == PAM_SUCCESS ? PAM_USER_UNKNOWN : pr;
 	if (idm_config_load(config, &c->log, &c->cfg) < 0)
 		return PAM_SERVICE_ERR;
+	c->cfg->ldap.health = health_of(pamh, c->cfg, &c->log);
 	return PAM_SUCCESS;
+}
+
+/* The end of every phase: what was learnt of the servers is kept for the
+ * host's next logins (idm_dir_health.h), the configuration freed. */
+static void finish(struct ctx *c)
+{
+	if (c->cfg && c->cfg->ldap.health)
+		idm_dir_health_save(c->cfg->ldap.health, IDM_RUNDIR, c->cfg, &c->log);
+	idm_config_free(c->cfg);
+	c->cfg = NULL;
 }
 
 /* A field of the log line as the caller gave it, made safe: anything but
@@ -330,7 +372,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 	}
 out:
 	log_outcome(&c, "auth", pr, idm_auth_reason_name(res.reason), res.policy);
-	idm_config_free(c.cfg);
+	finish(&c);
 	return pr;
 }
 
@@ -376,7 +418,7 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char 
 	}
 out:
 	log_outcome(&c, "account", pr, res.reason, res.policy);
-	idm_config_free(c.cfg);
+	finish(&c);
 	return pr;
 }
 
@@ -401,7 +443,7 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	pr = setup(&c, pamh, argc, argv);
 	if (pr != PAM_SUCCESS) {
 		log_outcome(&c, "session_open", pr, "setup_failed", NULL);
-		idm_config_free(c.cfg);
+		finish(&c);
 		return PAM_SUCCESS;
 	}
 	pam_get_data(pamh, DATA_PREV, &from_auth);
@@ -430,7 +472,7 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	}
 out:
 	log_outcome(&c, "session_open", pr, pr == PAM_SUCCESS ? "ok" : "error", NULL);
-	idm_config_free(c.cfg);
+	finish(&c);
 	return pr;
 }
 
@@ -444,7 +486,7 @@ EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const c
 	if (pr == PAM_SUCCESS)
 		idm_login_session_close(c.cfg, &c.log, c.user);
 	log_outcome(&c, "session_close", PAM_SUCCESS, "ok", NULL);
-	idm_config_free(c.cfg);
+	finish(&c);
 	return PAM_SUCCESS;
 }
 
@@ -548,6 +590,6 @@ EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char 
 	}
 out:
 	log_outcome(&c, "password", pr, reason, NULL);
-	idm_config_free(c.cfg);
+	finish(&c);
 	return pr;
 }

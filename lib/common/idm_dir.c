@@ -5,9 +5,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "idm_dir.h"
 #include "idm_dir_conn.h"
+#include "idm_dir_health.h"
 #include "idm_error.h"
 #include "idm_secret.h"
 
@@ -165,22 +167,40 @@ fail:
 	return rc;
 }
 
-/* Tries the servers from number first on, wrapping once round the list. */
+void idm_dir_server_failed(struct idm_dir *d)
+{
+	idm_dir_health_mark(d->cfg->ldap.health, d->cfg->ldap.uris[d->uri], true, time(NULL));
+}
+
+/* Tries the servers from number first on, wrapping once round the list:
+ * first those not marked down, then the marked ones (a mark changes the
+ * order only: a login waits for a hung server once, not once for every
+ * connection it opens). */
 int idm_dir_connect_from(struct idm_dir *d, size_t first)
 {
+	struct idm_dir_health *h = d->cfg->ldap.health;
 	size_t n = d->cfg->ldap.n_uris;
+	time_t now = time(NULL);
 	int rc = LDAP_SERVER_DOWN;
 
 	drop(d);
-	for (size_t k = 0; k < n; k++) {
-		size_t i = (first + k) % n;
-		rc = connect_one(d, i);
-		if (rc == LDAP_SUCCESS)
-			return rc;
-		if (!idm_dir_server_gone(rc))
-			return rc; /* a real answer, e.g. invalid credentials */
-		idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server",
-			 d->cfg->ldap.uris[i], ldap_err2string(rc));
+	for (int marked = 0; marked < 2; marked++) {
+		for (size_t k = 0; k < n; k++) {
+			size_t i = (first + k) % n;
+			const char *uri = d->cfg->ldap.uris[i];
+
+			if (idm_dir_health_down(h, uri, now) != (marked == 1))
+				continue;
+			rc = connect_one(d, i);
+			if (rc == LDAP_SUCCESS || !idm_dir_server_gone(rc)) {
+				/* an answer, even "invalid credentials" */
+				idm_dir_health_mark(h, uri, false, now);
+				return rc;
+			}
+			idm_dir_health_mark(h, uri, true, time(NULL));
+			idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server", uri,
+				 ldap_err2string(rc));
+		}
 	}
 	return rc;
 }

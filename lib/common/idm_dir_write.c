@@ -193,6 +193,7 @@ static int write_op(struct idm_dir *d, const struct write *w)
 		uncertain = uncertain || (d->ld && rc != LDAP_CONNECT_ERROR);
 		idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server", idm_dir_uri(d),
 			 ldap_err2string(rc));
+		idm_dir_server_failed(d);
 		rc = idm_dir_connect_from(d, d->uri + 1);
 		if (rc != LDAP_SUCCESS)
 			break;

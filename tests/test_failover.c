@@ -1,0 +1,245 @@
+/* Failover on the login path through real libpam against a real slapd
+ * (issue 13): a hung first server is waited for once per login, not once
+ * per connection and phase, and the next login right after does not wait
+ * for it at all (idm_dir_health.h); the state file that carries it from
+ * one login to the next counts only when it is root's alone, and a process
+ * that is not root by its real uid (idmgr-chkpwd, run by a user) never
+ * writes it. */
+#include "config.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "harness.h"
+#include "idm_dir_health.h"
+#include "idm_error.h"
+#include "idm_passhash.h"
+#include "idm_time.h"
+
+#define TIMEOUT 3 /* ldap.timeout of the services below, seconds */
+#define STATE IDM_RUNDIR "/ldap-down"
+
+static struct sandbox sb;
+static char **self_argv;
+static const char *password = "Failover user passphrase 1";
+
+static void add_user(const char *uid, int number)
+{
+	char ldif[2048], *hash = NULL, now[IDM_GENTIME_LEN];
+
+	ck_assert_int_eq(idm_hash_password(&sb.cfg->argon2, password, strlen(password), &hash),
+			 IDM_OK);
+	idm_time_format(time(NULL), now);
+	snprintf(ldif, sizeof(ldif),
+		 "dn: uid=%s,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\n"
+		 "objectClass: posixAccount\nobjectClass: idmAccount\nuid: %s\ncn: %s\n"
+		 "sn: %s\nuidNumber: %d\ngidNumber: 10000\nhomeDirectory: /home/%s\n"
+		 "idmStatus: active\npwdChangedTime: %s\nuserPassword: %s\n",
+		 uid, uid, uid, uid, number, uid, now, hash);
+	free(hash);
+	ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
+}
+
+static void setup(void)
+{
+	sandbox_start_for_pam(&sb, self_argv, NULL);
+	add_user("fo1", 61001);
+}
+
+static void teardown(void)
+{
+	sandbox_stop(&sb);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A whole login as sshd makes it: auth, account, session open and close
+ * in one transaction.  Its time in seconds; it must succeed. */
+static double login_through(const char *service, const char *user)
+{
+	struct pam_script c;
+	struct pam_conv pc = { pam_script_conv, &c };
+	pam_handle_t *pamh = NULL;
+	double t0 = now_s();
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = password;
+	ck_assert_int_eq(pam_start(service, user, &pc, &pamh), PAM_SUCCESS);
+	pam_set_item(pamh, PAM_RHOST, "failover.example.org");
+	r = pam_authenticate(pamh, 0);
+	if (r == PAM_SUCCESS)
+		r = pam_acct_mgmt(pamh, 0);
+	if (r == PAM_SUCCESS)
+		r = pam_open_session(pamh, PAM_SILENT);
+	if (r == PAM_SUCCESS)
+		r = pam_close_session(pamh, PAM_SILENT);
+	pam_end(pamh, r);
+	ck_assert_msg(r == PAM_SUCCESS, "login through %s: %s", service, pam_strerror(NULL, r));
+	return now_s() - t0;
+}
+
+/* A service whose servers are uris, with ldap.timeout TIMEOUT. */
+static void service(const char *name, const char *uris)
+{
+	char conf[700], file[128];
+
+	snprintf(file, sizeof(file), "%s.conf", name);
+	sandbox_config_variant(&sb, file, uris, TIMEOUT, conf, sizeof(conf));
+	sandbox_pam_service(&sb, name, conf, "");
+}
+
+/* Issue 13: with the first server hung, a whole login (auth's service and
+ * user connections, account, session open and close: five connections)
+ * waits for it once, and the next login not at all. */
+START_TEST(hung_first_server_waited_for_once)
+{
+	char uris[300];
+	int fd, port = hanging_listener(&fd);
+	double first, second;
+
+	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d/ %s", port, sb.uri);
+	service("idmgr-hung", uris);
+	first = login_through("idmgr-hung", "fo1");
+	second = login_through("idmgr-hung", "fo1");
+	printf("hung first server, ldap.timeout %d s: first login %.2f s, the next %.2f s\n",
+	       TIMEOUT, first, second);
+	ck_assert_msg(first >= TIMEOUT - 0.5, "the hung server was not tried (%.2f s)", first);
+	ck_assert_msg(first < 2 * TIMEOUT, "the first login waited %.2f s", first);
+	ck_assert_msg(second < TIMEOUT, "the next login waited %.2f s", second);
+	close(fd);
+}
+END_TEST
+
+/* Writes the state file as text, owned by uid, with mode. */
+static void plant(const char *text, uid_t uid, mode_t mode)
+{
+	mkdir(IDM_RUNDIR, 0700);
+	write_file(STATE, text, 0600);
+	ck_assert_int_eq(chown(STATE, uid, 0), 0);
+	ck_assert_int_eq(chmod(STATE, mode), 0);
+}
+
+/* The sandbox's server marked down in the state file, a hung one after it
+ * in the list: a mark that counts sends the login to the hung server first
+ * (one timeout); a planted one (not root's, writable by others, from the
+ * future, for a server not configured) changes nothing.  A mark only
+ * reorders: the marked server is still tried. */
+START_TEST(state_file_counts_only_when_root_s)
+{
+	char uris[300], line[400];
+	int fd, port = hanging_listener(&fd);
+	double t;
+
+	snprintf(uris, sizeof(uris), "%s ldap://127.0.0.1:%d/", sb.uri, port);
+	service("idmgr-order", uris);
+	/* not root's */
+	snprintf(line, sizeof(line), "%lld %s\n", (long long)time(NULL) + 50, sb.uri);
+	plant(line, 65534, 0600);
+	t = login_through("idmgr-order", "fo1");
+	ck_assert_msg(t < TIMEOUT, "a file of nobody's counted (%.2f s)", t);
+	/* root's but writable by others */
+	plant(line, 0, 0666);
+	t = login_through("idmgr-order", "fo1");
+	ck_assert_msg(t < TIMEOUT, "a world-writable file counted (%.2f s)", t);
+	/* from the future: beyond IDM_DIR_DOWN_SECONDS */
+	snprintf(line, sizeof(line), "%lld %s\n", (long long)time(NULL) + 3600, sb.uri);
+	plant(line, 0, 0600);
+	t = login_through("idmgr-order", "fo1");
+	ck_assert_msg(t < TIMEOUT, "a mark an hour ahead counted (%.2f s)", t);
+	/* the real thing: root's alone, within the minute */
+	snprintf(line, sizeof(line), "%lld %s\n", (long long)time(NULL) + 50, sb.uri);
+	plant(line, 0, 0600);
+	t = login_through("idmgr-order", "fo1");
+	printf("sandbox marked down by a root-only state file: login %.2f s\n", t);
+	ck_assert_msg(t >= TIMEOUT - 0.5, "a valid mark did not count (%.2f s)", t);
+	ck_assert_msg(t < 2 * TIMEOUT, "the marked server was not used (%.2f s)", t);
+	/* that login found the hung server dead and the marked one answering */
+	t = login_through("idmgr-order", "fo1");
+	ck_assert_msg(t < TIMEOUT, "the next login waited %.2f s", t);
+	close(fd);
+}
+END_TEST
+
+/* Who may write the state file: a process that is root by its effective
+ * uid only (a setuid program such as idmgr-chkpwd, run by a user who can
+ * make servers look dead with resource limits or signals) never does. */
+START_TEST(state_file_never_written_by_a_user)
+{
+	char uri[128], *text;
+	int status = -1;
+	pid_t pid;
+
+	snprintf(uri, sizeof(uri), "ldap://127.0.0.1:%d/", closed_port());
+	/* a configuration naming it, as the loader only keeps configured URIs */
+	free(sb.cfg->ldap.uris[0]);
+	sb.cfg->ldap.uris[0] = strdup(uri);
+	pid = fork();
+	if (pid == 0) {
+		struct idm_dir_health *h = idm_dir_health_new();
+
+		if (setresuid(65534, 0, 0) < 0)
+			_exit(3);
+		idm_dir_health_mark(h, uri, true, time(NULL));
+		idm_dir_health_save(h, IDM_RUNDIR, sb.cfg, NULL);
+		idm_dir_health_free(h);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	text = slurp(STATE);
+	ck_assert_msg(!text || !strstr(text, uri), "a user's process wrote the state file");
+	free(text);
+	/* root by both uids does */
+	{
+		struct idm_dir_health *h = idm_dir_health_new();
+
+		idm_dir_health_mark(h, uri, true, time(NULL));
+		idm_dir_health_save(h, IDM_RUNDIR, sb.cfg, NULL);
+		idm_dir_health_free(h);
+	}
+	text = slurp(STATE);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(strstr(text, uri));
+	free(text);
+	free(sb.cfg->ldap.uris[0]);
+	sb.cfg->ldap.uris[0] = strdup(sb.uri);
+}
+END_TEST
+
+static Suite *failover_suite(void)
+{
+	Suite *s = suite_create("failover");
+	TCase *tc = tcase_create("failover");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, hung_first_server_waited_for_once);
+	tcase_add_test(tc, state_file_counts_only_when_root_s);
+	tcase_add_test(tc, state_file_never_written_by_a_user);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	self_argv = argv;
+	setenv("IDMGR_SANDBOX_LOGLEVEL", "stats", 0);
+	return fx_run(failover_suite(), NULL);
+}
