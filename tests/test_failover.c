@@ -4,7 +4,10 @@
  * for it at all (idm_dir_health.h); the state file that carries it from
  * one login to the next counts only when it is root's alone, and a process
  * that is not root by its real uid (idmgr-chkpwd, run by a user) never
- * writes it. */
+ * writes it.  A read-only replica listed first (a real second slapd,
+ * syncrepl consumer of the sandbox, with and without updateref) fails no
+ * login: reads go there, writes and the password check to the provider
+ * (R-LOGIN-1, R-LOGIN-2, R-PW-1). */
 #include "config.h"
 
 #include <check.h>
@@ -20,9 +23,12 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "replica.h"
+#include "idm_config.h"
 #include "idm_dir_health.h"
 #include "idm_error.h"
 #include "idm_passhash.h"
+#include "idm_password.h"
 #include "idm_time.h"
 
 #define TIMEOUT 3 /* ldap.timeout of the services below, seconds */
@@ -32,13 +38,14 @@ static struct sandbox sb;
 static char **self_argv;
 static const char *password = "Failover user passphrase 1";
 
-static void add_user(const char *uid, int number)
+/* An account whose password was set days ago (past the minimum age). */
+static void add_user(const char *uid, int number, int days)
 {
 	char ldif[2048], *hash = NULL, now[IDM_GENTIME_LEN];
 
 	ck_assert_int_eq(idm_hash_password(&sb.cfg->argon2, password, strlen(password), &hash),
 			 IDM_OK);
-	idm_time_format(time(NULL), now);
+	idm_time_format(time(NULL) - days * 86400L, now);
 	snprintf(ldif, sizeof(ldif),
 		 "dn: uid=%s,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\n"
 		 "objectClass: posixAccount\nobjectClass: idmAccount\nuid: %s\ncn: %s\n"
@@ -49,14 +56,22 @@ static void add_user(const char *uid, int number)
 	ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
 }
 
+static struct replica with_ref, without_ref;
+
 static void setup(void)
 {
 	sandbox_start_for_pam(&sb, self_argv, NULL);
-	add_user("fo1", 61001);
+	add_user("fo1", 61001, 0);
+	add_user("rep1", 61002, 2);
+	add_user("rep2", 61003, 2);
+	replica_start(&sb, "replica-ref", true, &with_ref);
+	replica_start(&sb, "replica-noref", false, &without_ref);
 }
 
 static void teardown(void)
 {
+	replica_stop(&with_ref);
+	replica_stop(&without_ref);
 	sandbox_stop(&sb);
 }
 
@@ -222,6 +237,134 @@ START_TEST(state_file_never_written_by_a_user)
 }
 END_TEST
 
+/* How many times needle is in the replica's log (its slapd logs stats). */
+static long replica_log_count(const struct replica *r, const char *needle)
+{
+	char path[800], *text;
+	long n = 0;
+
+	usleep(300000);
+	snprintf(path, sizeof(path), "%s/slapd.log", r->dir);
+	text = slurp(path);
+	ck_assert_ptr_nonnull(text);
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	free(text);
+	return n;
+}
+
+/* The provider's values of attr on uid's entry, one a line ("" none). */
+static char *provider(const char *uid, const char *attr)
+{
+	char dn[128];
+
+	snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=example,dc=org", uid);
+	return sandbox_admin_read(&sb, dn, attr);
+}
+
+static long lines(const char *text)
+{
+	long n = 0;
+
+	for (const char *p = text; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+/* Auth with password and/or the account phase of user through service,
+ * in one transaction: the PAM code of the last phase run. */
+static int phases(const char *service, const char *user, const char *pw, bool auth, bool account)
+{
+	struct pam_script c;
+	struct pam_conv pc = { pam_script_conv, &c };
+	pam_handle_t *pamh = NULL;
+	int pr = PAM_SUCCESS;
+
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = pw;
+	ck_assert_int_eq(pam_start(service, user, &pc, &pamh), PAM_SUCCESS);
+	if (auth)
+		pr = pam_authenticate(pamh, 0);
+	if (account && pr == PAM_SUCCESS)
+		pr = pam_acct_mgmt(pamh, 0);
+	pam_end(pamh, pr);
+	return pr;
+}
+
+/* Through a configuration listing replica r first: a whole login, a wrong
+ * password, the account phase alone (a key login) and a password change
+ * all work; the reads are the replica's, every write and the password
+ * check the provider's; a wrong password is counted there. */
+static void replica_first(const struct replica *r, const char *name, const char *uid)
+{
+	char uris[300], conf[700], dn[128], *v, *before;
+	const char *fresh = "Replicated change passphrase 7";
+	struct idm_config *cfg = NULL;
+	struct idm_violations viol;
+	long searches;
+	int pr;
+
+	snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=example,dc=org", uid);
+	snprintf(uris, sizeof(uris), "%s %s", r->uri, sb.uri);
+	service(name, uris);
+	searches = replica_log_count(r, "SRCH base=\"ou=people,dc=example,dc=org\"");
+	/* a whole login: recorded on the provider, nothing left to count */
+	login_through(name, uid);
+	ck_assert_int_gt(replica_log_count(r, "SRCH base=\"ou=people,dc=example,dc=org\""),
+			 searches);
+	v = provider(uid, "idmLastLoginTime");
+	ck_assert_str_ne(v, "");
+	free(v);
+	v = provider(uid, "idmFailureTime");
+	ck_assert_str_eq(v, "");
+	free(v);
+	/* a wrong password: counted on the provider, by idmgr and by slapd */
+	pr = phases(name, uid, "not the passphrase", true, false);
+	ck_assert_int_eq(pr, PAM_AUTH_ERR);
+	v = provider(uid, "idmFailureTime");
+	ck_assert_int_eq(lines(v), 1);
+	free(v);
+	v = provider(uid, "pwdFailureTime");
+	ck_assert_int_eq(lines(v), 1);
+	free(v);
+	/* the account phase alone, as for an SSH key: reads only */
+	pr = phases(name, uid, NULL, false, true);
+	ck_assert_int_eq(pr, PAM_SUCCESS);
+	/* the right password clears the count */
+	login_through(name, uid);
+	v = provider(uid, "idmFailureTime");
+	ck_assert_str_eq(v, "");
+	free(v);
+	/* a password change made on the provider; the next login, before or
+	 * after the replica has it, checks the new password there */
+	before = provider(uid, "pwdChangedTime");
+	snprintf(conf, sizeof(conf), "%s/%s.conf", sb.dir, name);
+	ck_assert_int_eq(idm_config_load(conf, NULL, &cfg), IDM_OK);
+	sleep(1); /* pwdChangedTime has whole seconds */
+	ck_assert_int_eq(idm_password_change(cfg, NULL, uid, password, fresh, strlen(fresh), &viol),
+			 IDM_OK);
+	v = provider(uid, "pwdChangedTime");
+	ck_assert_str_ne(v, before);
+	free(v);
+	free(before);
+	pr = phases(name, uid, fresh, true, true);
+	ck_assert_int_eq(pr, PAM_SUCCESS);
+	ck_assert(replica_caught_up(&sb, r, dn, "pwdChangedTime"));
+	idm_config_free(cfg);
+}
+
+START_TEST(replica_with_referral_listed_first)
+{
+	replica_first(&with_ref, "idmgr-replica-ref", "rep1");
+}
+END_TEST
+
+START_TEST(replica_without_referral_listed_first)
+{
+	replica_first(&without_ref, "idmgr-replica-noref", "rep2");
+}
+END_TEST
+
 static Suite *failover_suite(void)
 {
 	Suite *s = suite_create("failover");
@@ -232,6 +375,8 @@ static Suite *failover_suite(void)
 	tcase_add_test(tc, hung_first_server_waited_for_once);
 	tcase_add_test(tc, state_file_counts_only_when_root_s);
 	tcase_add_test(tc, state_file_never_written_by_a_user);
+	tcase_add_test(tc, replica_with_referral_listed_first);
+	tcase_add_test(tc, replica_without_referral_listed_first);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,6 +20,21 @@ bool idm_dir_server_gone(int rc)
 	       rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY || rc == LDAP_TIMELIMIT_EXCEEDED;
 }
 
+bool idm_dir_read_only(struct idm_dir *d, int rc)
+{
+	char *diag = NULL;
+	bool shadow = false;
+
+	if (rc == LDAP_REFERRAL)
+		return true;
+	if (rc != LDAP_UNWILLING_TO_PERFORM || !d->ld)
+		return false;
+	if (ldap_get_option(d->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) == LDAP_OPT_SUCCESS && diag)
+		shadow = strstr(diag, "shadow context") != NULL;
+	ldap_memfree(diag);
+	return shadow;
+}
+
 int idm_dir_map_rc(int rc)
 {
 	switch (rc) {
@@ -211,8 +226,8 @@ int idm_dir_open(const struct idm_config *cfg, const struct idm_log *log, const 
 	return idm_dir_open_pp(cfg, log, dn, password, NULL, out);
 }
 
-int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
-		    const char *password, int *ppolicy, struct idm_dir **out)
+static int open_from(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
+		     const char *password, int *ppolicy, size_t first, struct idm_dir **out)
 {
 	struct idm_dir *d;
 	int rc;
@@ -231,7 +246,7 @@ int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, con
 		idm_dir_close(d);
 		return IDM_ENOMEM;
 	}
-	rc = idm_dir_connect_from(d, 0);
+	rc = idm_dir_connect_from(d, first);
 	if (ppolicy)
 		*ppolicy = d->ppolicy;
 	if (rc != LDAP_SUCCESS) {
@@ -243,6 +258,19 @@ int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, con
 	}
 	*out = d;
 	return IDM_OK;
+}
+
+int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
+		    const char *password, int *ppolicy, struct idm_dir **out)
+{
+	return open_from(cfg, log, dn, password, ppolicy, 0, out);
+}
+
+int idm_dir_open_near(const struct idm_dir *near, const struct idm_config *cfg,
+		      const struct idm_log *log, const char *dn, const char *password, int *ppolicy,
+		      struct idm_dir **out)
+{
+	return open_from(cfg, log, dn, password, ppolicy, near && near->ld ? near->uri : 0, out);
 }
 
 int idm_dir_open_identity(const struct idm_config *cfg, const struct idm_log *log, const char *dn,

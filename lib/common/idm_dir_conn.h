@@ -29,6 +29,11 @@ int idm_dir_fence(struct idm_dir *d);
 /* Result codes after which another server may answer. */
 bool idm_dir_server_gone(int rc);
 
+/* Did the server refuse a write because it is a read-only replica (a
+ * referral to its provider, or slapd's "shadow context" refusal without
+ * one)?  Such a write was not made: it may go to the next server. */
+bool idm_dir_read_only(struct idm_dir *d, int rc);
+
 /* An LDAP result code as an IDM_ code. */
 int idm_dir_map_rc(int rc);
 

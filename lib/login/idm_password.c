@@ -148,7 +148,9 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		r = idm_account_bind_dn(cfg, log, uid, &dn);
 	if (r < 0)
 		goto out;
-	r = idm_dir_open_pp(cfg, log, dn, old_password, &pp, &d);
+	/* Where the attempt was recorded, when it was: a server that takes the
+	 * change (idm_dir_open_near). */
+	r = idm_dir_open_near(counted ? svc : NULL, cfg, log, dn, old_password, &pp, &d);
 	/* A right old password: the bind moved authTimestamp past the failures,
 	 * and this attempt's own value goes (idm_lockout.h). */
 	if (counted && r == IDM_EAUTH)
