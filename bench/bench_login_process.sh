@@ -13,7 +13,9 @@
 # PAM_RHOST is an address, as sshd sets it (UseDNS no): libpam's audit
 # record resolves a host name after every phase, which would time the
 # resolver.  Also prints the directory operations of one login, from
-# slapd's stats log.  Runs as root.
+# slapd's stats log.  Runs as root.  With IDMGR_BENCH_COMPARE_MODULE set
+# to another build of the module (an older release), its login is timed
+# in the same alternation too (service idmgr-compare).
 set -euo pipefail
 runs=${1:-100}
 sandbox_cmd=${IDMGR_SANDBOX_CMD:?} module=${IDMGR_PAM_MODULE:?}
@@ -47,16 +49,23 @@ homeDirectory: /home/bench
 idmStatus: active
 userPassword: $password
 EOF
-# The system's own PAM folder with one service more, in this namespace only.
+# A PAM folder holding the service alone, in this namespace only: libpam
+# also reads the "other" service at every pam_start, and the machine's
+# (pam_unix, pam_systemd, ...) would time modules this login never runs.
 mkdir "$T/pam.d"
-cp -a /etc/pam.d/. "$T/pam.d/"
 for phase in auth account session; do
 	echo "$phase required $module config=$IDMGR_CONF"
 done >"$T/pam.d/idmgr-bench"
+compare=${IDMGR_BENCH_COMPARE_MODULE:-}
+if [[ -n $compare ]]; then
+	for phase in auth account session; do
+		echo "$phase required $compare config=$IDMGR_CONF"
+	done >"$T/pam.d/idmgr-compare"
+fi
 mount --bind "$T/pam.d" /etc/pam.d
 
 login() {
-	pamtester -I rhost=192.0.2.10 idmgr-bench bench authenticate acct_mgmt \
+	pamtester -I rhost=192.0.2.10 "${1:-idmgr-bench}" bench authenticate acct_mgmt \
 		open_session <<<"$password" >/dev/null 2>&1
 }
 whoami() {
@@ -82,8 +91,14 @@ whoami
 sleep 0.5
 echo "one ldapwhoami: $(($(count_ops) - ops0)) directory operations"
 
-declare -a tl tw
+declare -a tl tw tc
 for ((i = 0; i < runs; i++)); do
+	if [[ -n $compare ]]; then
+		t0=$EPOCHREALTIME
+		login idmgr-compare || { echo "bench_login_process: compared login $i failed" >&2; exit 1; }
+		t1=$EPOCHREALTIME
+		tc+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')")
+	fi
 	t0=$EPOCHREALTIME
 	login || { echo "bench_login_process: login $i failed" >&2; exit 1; }
 	t1=$EPOCHREALTIME
@@ -94,6 +109,11 @@ for ((i = 0; i < runs; i++)); do
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ml=$(median "${tl[@]}") mw=$(median "${tw[@]}")
+if [[ -n $compare ]]; then
+	awk -v c="$(median "${tc[@]}")" -v w="$mw" -v m="$compare" 'BEGIN {
+		printf "login through %s: median %.1f ms, ratio %.2f\n", m, c * 1000, c / w
+	}'
+fi
 awk -v l="$ml" -v w="$mw" -v n="$runs" 'BEGIN {
 	r = l / w
 	printf "login as a process (pamtester: auth + account + open_session, real libpam): median %.1f ms\n", l * 1000

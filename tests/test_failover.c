@@ -56,22 +56,17 @@ static void add_user(const char *uid, int number, int days)
 	ck_assert_int_eq(sandbox_ldapadd(&sb, ldif), 0);
 }
 
-static struct replica with_ref, without_ref;
-
 static void setup(void)
 {
 	sandbox_start_for_pam(&sb, self_argv, NULL);
 	add_user("fo1", 61001, 0);
 	add_user("rep1", 61002, 2);
 	add_user("rep2", 61003, 2);
-	replica_start(&sb, "replica-ref", true, &with_ref);
-	replica_start(&sb, "replica-noref", false, &without_ref);
+	add_user("trips", 61004, 0);
 }
 
 static void teardown(void)
 {
-	replica_stop(&with_ref);
-	replica_stop(&without_ref);
 	sandbox_stop(&sb);
 }
 
@@ -355,13 +350,74 @@ static void replica_first(const struct replica *r, const char *name, const char 
 
 START_TEST(replica_with_referral_listed_first)
 {
-	replica_first(&with_ref, "idmgr-replica-ref", "rep1");
+	struct replica r;
+
+	replica_start(&sb, "replica-ref", true, &r);
+	replica_first(&r, "idmgr-replica-ref", "rep1");
+	replica_stop(&r);
 }
 END_TEST
 
 START_TEST(replica_without_referral_listed_first)
 {
-	replica_first(&without_ref, "idmgr-replica-noref", "rep2");
+	struct replica r;
+
+	replica_start(&sb, "replica-noref", false, &r);
+	replica_first(&r, "idmgr-replica-noref", "rep2");
+	replica_stop(&r);
+}
+END_TEST
+
+/* Needles counted in the sandbox's slapd log (it logs stats until a
+ * replica test restarts it: this case runs before those). */
+static long sandbox_log_count(const char *needle)
+{
+	char path[700], *text;
+	long n = 0;
+
+	usleep(300000);
+	snprintf(path, sizeof(path), "%s/slapd.log", sb.dir);
+	text = slurp(path);
+	ck_assert_ptr_nonnull(text);
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	free(text);
+	return n;
+}
+
+/* Issue 13, contract §8: the round trips of a login, counted in slapd's
+ * log.  Auth: two connections (the service identity's and the user's) and
+ * six operations (service bind, search, the attempt's record, the user's
+ * bind, the login's record, the user's deletion of the spent attempt);
+ * the account phase and session open of the same transaction: none. */
+START_TEST(login_round_trips)
+{
+	struct pam_script c;
+	struct pam_conv pc = { pam_script_conv, &c };
+	pam_handle_t *pamh = NULL;
+	long conns, ops, conns_auth, ops_auth;
+
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = password;
+	conns = sandbox_log_count(" ACCEPT from ");
+	ops = sandbox_log_count(" RESULT ");
+	ck_assert_int_gt(ops, 0); /* the log is on */
+	ck_assert_int_eq(pam_start("idmgr", "trips", &pc, &pamh), PAM_SUCCESS);
+	pam_set_item(pamh, PAM_RHOST, "192.0.2.10");
+	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+	conns_auth = sandbox_log_count(" ACCEPT from ") - conns;
+	ops_auth = sandbox_log_count(" RESULT ") - ops;
+	ck_assert_int_eq(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+	ck_assert_int_eq(pam_open_session(pamh, PAM_SILENT), PAM_SUCCESS);
+	printf("round trips: auth %ld connections, %ld operations; account and session "
+	       "open %ld, %ld\n",
+	       conns_auth, ops_auth, sandbox_log_count(" ACCEPT from ") - conns - conns_auth,
+	       sandbox_log_count(" RESULT ") - ops - ops_auth);
+	ck_assert_int_eq(conns_auth, 2);
+	ck_assert_int_eq(ops_auth, 6);
+	ck_assert_int_eq(sandbox_log_count(" ACCEPT from "), conns + conns_auth);
+	ck_assert_int_eq(sandbox_log_count(" RESULT "), ops + ops_auth);
+	pam_end(pamh, PAM_SUCCESS);
 }
 END_TEST
 
@@ -375,6 +431,7 @@ static Suite *failover_suite(void)
 	tcase_add_test(tc, hung_first_server_waited_for_once);
 	tcase_add_test(tc, state_file_counts_only_when_root_s);
 	tcase_add_test(tc, state_file_never_written_by_a_user);
+	tcase_add_test(tc, login_round_trips);
 	tcase_add_test(tc, replica_with_referral_listed_first);
 	tcase_add_test(tc, replica_without_referral_listed_first);
 	suite_add_tcase(s, tc);
