@@ -104,6 +104,26 @@ static double login_through(const char *service, const char *user)
 	return now_s() - t0;
 }
 
+/* Auth with password and/or the account phase of user through service,
+ * in one transaction: the PAM code of the last phase run. */
+static int phases(const char *service, const char *user, const char *pw, bool auth, bool account)
+{
+	struct pam_script c;
+	struct pam_conv pc = { pam_script_conv, &c };
+	pam_handle_t *pamh = NULL;
+	int pr = PAM_SUCCESS;
+
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = pw;
+	ck_assert_int_eq(pam_start(service, user, &pc, &pamh), PAM_SUCCESS);
+	if (auth)
+		pr = pam_authenticate(pamh, 0);
+	if (account && pr == PAM_SUCCESS)
+		pr = pam_acct_mgmt(pamh, 0);
+	pam_end(pamh, pr);
+	return pr;
+}
+
 /* A service whose servers are uris, with ldap.timeout TIMEOUT. */
 static void service(const char *name, const char *uris)
 {
@@ -132,6 +152,35 @@ START_TEST(hung_first_server_waited_for_once)
 	ck_assert_msg(first >= TIMEOUT - 0.5, "the hung server was not tried (%.2f s)", first);
 	ck_assert_msg(first < 2 * TIMEOUT, "the first login waited %.2f s", first);
 	ck_assert_msg(second < TIMEOUT, "the next login waited %.2f s", second);
+	close(fd);
+}
+END_TEST
+
+/* The only server hung: auth gives up after one wait (it is tried once,
+ * not again as "marked down" by the failure it has just had), and the
+ * next login, which finds it marked, waits once too (a mark reorders, it
+ * never skips the last server). */
+START_TEST(single_hung_server_tried_once)
+{
+	char uris[300];
+	int fd, port = hanging_listener(&fd);
+	double t0, first, second;
+
+	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d/", port);
+	service("idmgr-onlyhung", uris);
+	t0 = now_s();
+	ck_assert_int_eq(phases("idmgr-onlyhung", "fo1", password, true, false),
+			 PAM_AUTHINFO_UNAVAIL);
+	first = now_s() - t0;
+	t0 = now_s();
+	ck_assert_int_eq(phases("idmgr-onlyhung", "fo1", password, true, false),
+			 PAM_AUTHINFO_UNAVAIL);
+	second = now_s() - t0;
+	printf("the only server hung, ldap.timeout %d s: auth refused after %.2f s, then %.2f s\n",
+	       TIMEOUT, first, second);
+	ck_assert_msg(first < 1.6 * TIMEOUT, "auth waited %.2f s", first);
+	ck_assert_msg(second >= TIMEOUT - 0.5 && second < 1.6 * TIMEOUT, "auth waited %.2f s",
+		      second);
 	close(fd);
 }
 END_TEST
@@ -264,26 +313,6 @@ static long lines(const char *text)
 	for (const char *p = text; *p; p++)
 		n += *p == '\n';
 	return n;
-}
-
-/* Auth with password and/or the account phase of user through service,
- * in one transaction: the PAM code of the last phase run. */
-static int phases(const char *service, const char *user, const char *pw, bool auth, bool account)
-{
-	struct pam_script c;
-	struct pam_conv pc = { pam_script_conv, &c };
-	pam_handle_t *pamh = NULL;
-	int pr = PAM_SUCCESS;
-
-	memset(&c, 0, sizeof(c));
-	c.answers[0] = pw;
-	ck_assert_int_eq(pam_start(service, user, &pc, &pamh), PAM_SUCCESS);
-	if (auth)
-		pr = pam_authenticate(pamh, 0);
-	if (account && pr == PAM_SUCCESS)
-		pr = pam_acct_mgmt(pamh, 0);
-	pam_end(pamh, pr);
-	return pr;
 }
 
 /* Through a configuration listing replica r first: a whole login, a wrong
@@ -488,6 +517,7 @@ static Suite *failover_suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, hung_first_server_waited_for_once);
+	tcase_add_test(tc, single_hung_server_tried_once);
 	tcase_add_test(tc, state_file_counts_only_when_root_s);
 	tcase_add_test(tc, state_file_never_written_by_a_user);
 	tcase_add_test(tc, login_round_trips);

@@ -196,27 +196,34 @@ int idm_dir_connect_from(struct idm_dir *d, size_t first)
 	struct idm_dir_health *h = d->cfg->ldap.health;
 	size_t n = d->cfg->ldap.n_uris;
 	time_t now = time(NULL);
+	/* marked down before this call (a server failing now is not tried
+	 * twice); no memory: every server in order, unmarked */
+	bool *down = h ? calloc(n ? n : 1, sizeof(bool)) : NULL;
 	int rc = LDAP_SERVER_DOWN;
 
 	drop(d);
-	for (int marked = 0; marked < 2; marked++) {
+	for (size_t i = 0; down && i < n; i++)
+		down[i] = idm_dir_health_down(h, d->cfg->ldap.uris[i], now);
+	for (int marked = 0; marked < (down ? 2 : 1); marked++) {
 		for (size_t k = 0; k < n; k++) {
 			size_t i = (first + k) % n;
 			const char *uri = d->cfg->ldap.uris[i];
 
-			if (idm_dir_health_down(h, uri, now) != (marked == 1))
+			if (down && down[i] != (marked == 1))
 				continue;
 			rc = connect_one(d, i);
 			if (rc == LDAP_SUCCESS || !idm_dir_server_gone(rc)) {
 				/* an answer, even "invalid credentials" */
 				idm_dir_health_mark(h, uri, false, now);
-				return rc;
+				goto out;
 			}
 			idm_dir_health_mark(h, uri, true, time(NULL));
 			idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server", uri,
 				 ldap_err2string(rc));
 		}
 	}
+out:
+	free(down);
 	return rc;
 }
 
