@@ -59,7 +59,7 @@ static void add_syncprov(struct sandbox *sb)
 	write_file(path, out, 0600);
 	free(out);
 	free(text);
-	if (sandbox_restart(sb) != 0)
+	if (sandbox_slapd_stop(sb) != 0 || sandbox_slapd_start(sb) != 0)
 		fail("cannot restart the provider in", sb->dir);
 }
 
