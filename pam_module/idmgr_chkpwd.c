@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "idm_config.h"
+#include "idm_dir_health.h"
 #include "idm_error.h"
 #include "idm_log.h"
 #include "idm_login.h"
@@ -96,12 +97,17 @@ int main(int argc, char **argv)
 		explicit_bzero(password, sizeof(password));
 		return CONFIG;
 	}
+	/* The host's servers found not answering, read (root's file) but never
+	 * written: a user could make a server look dead (idm_dir_health.h). */
+	cfg->ldap.health = idm_dir_health_new();
+	idm_dir_health_load(cfg->ldap.health, IDM_RUNDIR, cfg, &log);
 	r = idm_login_authenticate(cfg, &log, name, password, "localhost", &res);
 	explicit_bzero(password, sizeof(password));
 	rc = r == IDM_OK ? OK : r == IDM_EUNAVAIL ? UNAVAIL : r == IDM_ECONFIG ? CONFIG : FAILED;
 	syslog(rc == OK ? LOG_INFO : LOG_NOTICE,
 	       "auth: user=%s uid=%u result=%s reason=%s policy=%s", name, (unsigned)uid,
 	       rc == OK ? "ok" : "refused", idm_auth_reason_name(res.reason), res.policy);
+	idm_dir_health_free(cfg->ldap.health);
 	idm_config_free(cfg);
 	if (rc != OK)
 		sleep(IDM_CHKPWD_DELAY);

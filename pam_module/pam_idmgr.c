@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "idm_config.h"
+#include "idm_dir_health.h"
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_i18n.h"
@@ -43,18 +44,82 @@ static const char must_change_flag[] = "1";
  * the session then ignores what an auth elsewhere left (idm_login.h). */
 #define DATA_NO_AUTH "idmgr:account_without_auth"
 static const char no_auth_flag[] = "1";
+/* What the account phase would answer, decided by auth on the entry it
+ * read (idm_auth_result): an account phase of the same user soon after in
+ * the same transaction takes it instead of asking the directory again. */
+#define DATA_ACCOUNT "idmgr:account_verdict"
+#define ACCOUNT_FRESH 60 /* seconds */
+struct account_verdict {
+	time_t decided;
+	int r;
+	struct idm_account_result res;
+	char user[];
+};
+/* The configuration, loaded by the transaction's first phase. */
+#define DATA_CONFIG "idmgr:configuration"
+/* The servers found not answering, for the rest of the transaction. */
+#define DATA_HEALTH "idmgr:directory_health"
 
 struct ctx {
 	pam_handle_t *pamh;
 	struct idm_log log;
 	struct idm_config *cfg;
 	const char *user, *service, *rhost, *tty, *ruser;
-	int retry; /* retry=N: new passwords asked at most N times */
+	int retry;   /* retry=N: new passwords asked at most N times */
+	bool cached; /* cfg belongs to the transaction's PAM data */
 };
 
 static void log_pam(void *data, int priority, const char *msg)
 {
 	pam_syslog((pam_handle_t *)data, priority, "%s", msg);
+}
+
+static void cleanup_config(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	idm_config_free(data);
+}
+
+/* The configuration an earlier phase of this transaction loaded from
+ * path, or NULL: each phase reads the file only when no earlier one did. */
+static struct idm_config *cached_config(pam_handle_t *pamh, const char *path)
+{
+	const void *data = NULL;
+
+	if (pam_get_data(pamh, DATA_CONFIG, &data) != PAM_SUCCESS || !data)
+		return NULL;
+	return strcmp(((const struct idm_config *)data)->path, path) == 0
+		       ? (struct idm_config *)data
+		       : NULL;
+}
+
+static void cleanup_health(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	idm_dir_health_free(data);
+}
+
+/* The transaction's servers found not answering: made by its first phase
+ * from the host's state file, then handed on as PAM data.  NULL (out of
+ * memory): every connection tries the servers in order. */
+static struct idm_dir_health *health_of(pam_handle_t *pamh, const struct idm_config *cfg,
+					const struct idm_log *log)
+{
+	const void *data = NULL;
+	struct idm_dir_health *h;
+
+	if (pam_get_data(pamh, DATA_HEALTH, &data) == PAM_SUCCESS && data)
+		return (struct idm_dir_health *)data;
+	if (!(h = idm_dir_health_new()))
+		return NULL;
+	idm_dir_health_load(h, IDM_RUNDIR, cfg, log);
+	if (pam_set_data(pamh, DATA_HEALTH, h, cleanup_health) != PAM_SUCCESS) {
+		idm_dir_health_free(h);
+		return NULL;
+	}
+	return h;
 }
 
 /* Parses the arguments, loads the configuration and reads the items every
@@ -94,9 +159,28 @@ static int setup(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 	pr = pam_get_user(pamh, &c->user, NULL);
 	if (pr != PAM_SUCCESS || !c->user || !*c->user)
 		return pr == PAM_SUCCESS ? PAM_USER_UNKNOWN : pr;
-	if (idm_config_load(config, &c->log, &c->cfg) < 0)
-		return PAM_SERVICE_ERR;
+	c->cfg = cached_config(pamh, config);
+	if (!c->cfg) {
+		if (idm_config_load(config, &c->log, &c->cfg) < 0)
+			return PAM_SERVICE_ERR;
+		/* kept for the transaction's later phases: else loaded again */
+		c->cached = pam_set_data(pamh, DATA_CONFIG, c->cfg, cleanup_config) == PAM_SUCCESS;
+	} else {
+		c->cached = true;
+	}
+	c->cfg->ldap.health = health_of(pamh, c->cfg, &c->log);
 	return PAM_SUCCESS;
+}
+
+/* The end of every phase: what was learnt of the servers is kept for the
+ * host's next logins (idm_dir_health.h), the configuration freed. */
+static void finish(struct ctx *c)
+{
+	if (c->cfg && c->cfg->ldap.health)
+		idm_dir_health_save(c->cfg->ldap.health, IDM_RUNDIR, c->cfg, &c->log);
+	if (!c->cached)
+		idm_config_free(c->cfg);
+	c->cfg = NULL;
 }
 
 /* A field of the log line as the caller gave it, made safe: anything but
@@ -269,6 +353,37 @@ static int chkpwd(const char *user, const char *password)
 	return pr;
 }
 
+/* Without it the account phase asks the directory itself: no harm. */
+static void keep_verdict(pam_handle_t *pamh, const char *user, const struct idm_auth_result *res)
+{
+	size_t n = strlen(user) + 1;
+	struct account_verdict *v = malloc(sizeof(*v) + n);
+
+	if (!v)
+		return;
+	v->decided = time(NULL);
+	v->r = res->account_r;
+	v->res = res->account;
+	memcpy(v->user, user, n);
+	if (pam_set_data(pamh, DATA_ACCOUNT, v, cleanup_data) != PAM_SUCCESS)
+		free(v);
+}
+
+/* auth's verdict for this user, when fresh; NULL otherwise. */
+static const struct account_verdict *auth_verdict(pam_handle_t *pamh, const char *user)
+{
+	const void *data = NULL;
+	const struct account_verdict *v;
+	time_t now = time(NULL);
+
+	if (pam_get_data(pamh, DATA_ACCOUNT, &data) != PAM_SUCCESS || !data)
+		return NULL;
+	v = data;
+	return strcmp(v->user, user) == 0 && now >= v->decided && now - v->decided <= ACCOUNT_FRESH
+		       ? v
+		       : NULL;
+}
+
 static int authenticate_unprivileged(pam_handle_t *pamh)
 {
 	const char *user = NULL, *password = NULL;
@@ -321,6 +436,8 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 			if (pam_set_data(pamh, DATA_PREV, prev, cleanup_data) != PAM_SUCCESS)
 				free(prev);
 		}
+		if (res.account.reason)
+			keep_verdict(pamh, c.user, &res);
 		/* The account phase must learn that the server demands a change:
 		 * a flag that cannot be handed on fails the login (fail closed).
 		 * Static data, so that nothing is allocated that could fail. */
@@ -333,7 +450,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 	}
 out:
 	log_outcome(&c, "auth", pr, idm_auth_reason_name(res.reason), res.policy);
-	idm_config_free(c.cfg);
+	finish(&c);
 	return pr;
 }
 
@@ -350,6 +467,7 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char 
 {
 	struct ctx c;
 	struct idm_account_result res = { .reason = "error" };
+	const struct account_verdict *verdict;
 	const void *must = NULL, *from_auth = NULL;
 	int pr, r;
 
@@ -359,7 +477,14 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char 
 	pam_get_data(pamh, DATA_MUST_CHANGE, &must);
 	if (pam_get_data(pamh, DATA_PREV, &from_auth) != PAM_SUCCESS)
 		pam_set_data(pamh, DATA_NO_AUTH, (void *)no_auth_flag, NULL);
-	r = idm_login_account(c.cfg, &c.log, c.user, must != NULL, &res);
+	verdict = auth_verdict(pamh, c.user);
+	if (verdict) {
+		/* auth decided it a moment ago on the entry it read */
+		r = verdict->r;
+		res = verdict->res;
+	} else {
+		r = idm_login_account(c.cfg, &c.log, c.user, must != NULL, &res);
+	}
 	pr = account_code(r);
 	if (flags & PAM_SILENT)
 		;
@@ -379,7 +504,7 @@ EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char 
 	}
 out:
 	log_outcome(&c, "account", pr, res.reason, res.policy);
-	idm_config_free(c.cfg);
+	finish(&c);
 	return pr;
 }
 
@@ -404,7 +529,7 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	pr = setup(&c, pamh, argc, argv);
 	if (pr != PAM_SUCCESS) {
 		log_outcome(&c, "session_open", pr, "setup_failed", NULL);
-		idm_config_free(c.cfg);
+		finish(&c);
 		return PAM_SUCCESS;
 	}
 	pam_get_data(pamh, DATA_PREV, &from_auth);
@@ -433,7 +558,7 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	}
 out:
 	log_outcome(&c, "session_open", pr, pr == PAM_SUCCESS ? "ok" : "error", NULL);
-	idm_config_free(c.cfg);
+	finish(&c);
 	return pr;
 }
 
@@ -447,7 +572,7 @@ EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const c
 	if (pr == PAM_SUCCESS)
 		idm_login_session_close(c.cfg, &c.log, c.user);
 	log_outcome(&c, "session_close", PAM_SUCCESS, "ok", NULL);
-	idm_config_free(c.cfg);
+	finish(&c);
 	return PAM_SUCCESS;
 }
 
@@ -551,6 +676,6 @@ EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char 
 	}
 out:
 	log_outcome(&c, "password", pr, reason, NULL);
-	idm_config_free(c.cfg);
+	finish(&c);
 	return pr;
 }

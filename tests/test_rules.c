@@ -3,7 +3,8 @@
  * R-PRIV-3 as one predicate with one message, "lock in force" (R-PW,
  * R-PRIV-4), "exception in force" (R-EXC-1..3), the pending mark of an
  * operator action (R-AUD-1), the one object ID formatter and the sweep's
- * classes as of a date (R-REG-4). */
+ * classes as of a date (R-REG-4), and "must change before use" (R-PW-3,
+ * R-PW-4) for the account phase, the password change and operators. */
 #include "config.h"
 
 #include <check.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "idm_account.h"
 #include "idm_action.h"
 #include "idm_approval.h"
 #include "idm_error.h"
@@ -124,6 +126,47 @@ START_TEST(lock_in_force)
 	ck_assert(!idm_lockout_in_force(&timed, t - 900, 5, t));
 	ck_assert(idm_lockout_in_force(&forever, t - 86400 * 365, 5, t));
 	ck_assert(!idm_lockout_in_force(NULL, t - 1, 5, t)); /* no policy: only the hard limit */
+}
+END_TEST
+
+/* R-PW-3, R-PW-4: the one "a change is due" rule (issue 10: the account
+ * phase had ">" and the password change ">=" for max_logins).  The account
+ * phase decides a login auth has counted already: max_logins logins pass,
+ * the next is refused; a password change (and an operator, whose idmgr
+ * login is not counted) sees a password whose logins are used up as due. */
+START_TEST(change_due)
+{
+	struct idm_policy p = { .max_logins = 3, .max_age_days = 90 };
+	time_t t = 1800000000;
+	struct idm_account a = { .pwd_changed = t - 86400, .login_count = 3 };
+
+	/* the 3rd login, counted by auth: allowed */
+	ck_assert_int_eq(idm_account_change_due(&p, &a, false, true, t), IDM_CHANGE_NONE);
+	/* after it, the logins are used up for a change and an operator */
+	ck_assert_int_eq(idm_account_change_due(&p, &a, false, false, t), IDM_CHANGE_MAX_LOGINS);
+	a.login_count = 4; /* the 4th login, counted: refused */
+	ck_assert_int_eq(idm_account_change_due(&p, &a, false, true, t), IDM_CHANGE_MAX_LOGINS);
+	a.login_count = 0;
+	ck_assert_int_eq(idm_account_change_due(&p, &a, false, true, t), IDM_CHANGE_NONE);
+	p.max_logins = 0; /* no limit */
+	a.login_count = 1000;
+	ck_assert_int_eq(idm_account_change_due(&p, &a, false, true, t), IDM_CHANGE_NONE);
+	/* pwdReset, from the entry or the bind's control */
+	ck_assert_int_eq(idm_account_change_due(&p, &a, true, true, t), IDM_CHANGE_RESET);
+	a.must_change = true;
+	ck_assert_int_eq(idm_account_change_due(&p, &a, false, false, t), IDM_CHANGE_RESET);
+	ck_assert_int_eq(idm_account_change_due(NULL, &a, false, false, t), IDM_CHANGE_RESET);
+	a.must_change = false;
+	ck_assert_int_eq(idm_account_change_due(NULL, &a, false, false, t), IDM_CHANGE_NONE);
+	/* expiry: exactly max_age_days after the change; never changed */
+	a.pwd_changed = t - 90 * 86400 + 1;
+	ck_assert_int_eq(idm_account_change_due(&p, &a, false, true, t), IDM_CHANGE_NONE);
+	a.pwd_changed = t - 90 * 86400;
+	ck_assert_int_eq(idm_account_change_due(&p, &a, false, true, t), IDM_CHANGE_EXPIRED);
+	a.pwd_changed = 0;
+	ck_assert_int_eq(idm_account_change_due(&p, &a, false, false, t), IDM_CHANGE_EXPIRED);
+	p.max_age_days = 0; /* never expires */
+	ck_assert_int_eq(idm_account_change_due(&p, &a, false, false, t), IDM_CHANGE_NONE);
 }
 END_TEST
 
@@ -299,6 +342,7 @@ int main(void)
 	tcase_add_test(tc, sod_decisions);
 	tcase_add_test(tc, lock_in_force);
 	tcase_add_test(tc, exception_in_force);
+	tcase_add_test(tc, change_due);
 	tcase_add_test(tc, pending_mark);
 	tcase_add_test(tc, object_ids);
 	tcase_add_test(tc, sweep_classes);

@@ -33,23 +33,15 @@ static int read_roles(struct idm_operator *op, const struct idm_config *cfg)
 	return r;
 }
 
-static bool password_expired(const struct idm_config *cfg, const struct idm_account *a)
-{
-	const struct idm_policy *p = idm_account_policy(cfg, a);
-	time_t now = time(NULL);
-
-	return p && p->max_age_days > 0 &&
-	       (a->pwd_changed == 0 || now >= idm_time_add_days(a->pwd_changed, p->max_age_days));
-}
-
 /* What a login checks once the operator's password is verified: the entry
  * read on op->d is op->dn, usable, not locked, its password neither
- * temporary nor expired (IDM_OPERATOR_ACT); then the roles. */
+ * temporary, expired nor used up (IDM_OPERATOR_ACT); then the roles. */
 static int check_account(struct idm_operator *op, const struct idm_config *cfg,
 			 const struct idm_log *log, enum idm_operator_mode mode)
 {
 	const struct idm_policy *p;
 	enum idm_lock_verdict lock = IDM_LOCK_CHECK;
+	enum idm_change_due due;
 	const char *uid = op->uid;
 	time_t now = time(NULL);
 	int r = idm_account_lookup(op->d, cfg, uid, &op->account);
@@ -77,12 +69,17 @@ static int check_account(struct idm_operator *op, const struct idm_config *cfg,
 			 "operator %s: the account is locked; a system_admin unlocks it", uid);
 		return IDM_EDENIED;
 	}
-	if (mode == IDM_OPERATOR_ACT &&
-	    (op->account->must_change || password_expired(cfg, op->account))) {
+	due = mode == IDM_OPERATOR_ACT
+		      ? idm_account_change_due(p, op->account, false, false, now)
+		      : IDM_CHANGE_NONE;
+	if (due != IDM_CHANGE_NONE) {
 		idm_logf(log, LOG_ERR,
-			 "operator %s: the password is temporary or expired; change it first with "
-			 "\"idmgr -u %s passwd\" (R-PW-4)",
-			 uid, uid);
+			 "operator %s: the password is %s; change it first with \"idmgr -u %s "
+			 "passwd\" (%s)",
+			 uid,
+			 due == IDM_CHANGE_MAX_LOGINS ? "used up (max_logins)"
+						      : "temporary or expired",
+			 uid, due == IDM_CHANGE_MAX_LOGINS ? "R-PW-3" : "R-PW-4");
 		return IDM_ESTATE;
 	}
 	return read_roles(op, cfg);

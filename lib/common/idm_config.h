@@ -44,6 +44,8 @@ struct idm_unit {
 	size_t n_groups;
 };
 
+struct idm_dir_health;
+
 struct idm_config {
 	char *path;
 	struct {
@@ -55,6 +57,9 @@ struct idm_config {
 		bool starttls;
 		char *ca_file;
 		long timeout;
+		/* Not read from the file nor owned: servers found not
+		 * answering, set by the caller (idm_dir_health.h); NULL none. */
+		struct idm_dir_health *health;
 	} ldap;
 	struct idm_argon2_params argon2;
 	struct idm_policy *policies;

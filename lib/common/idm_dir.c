@@ -5,9 +5,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "idm_dir.h"
 #include "idm_dir_conn.h"
+#include "idm_dir_health.h"
 #include "idm_error.h"
 #include "idm_secret.h"
 
@@ -16,6 +18,21 @@ bool idm_dir_server_gone(int rc)
 {
 	return rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_CONNECT_ERROR ||
 	       rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY || rc == LDAP_TIMELIMIT_EXCEEDED;
+}
+
+bool idm_dir_read_only(struct idm_dir *d, int rc)
+{
+	char *diag = NULL;
+	bool shadow = false;
+
+	if (rc == LDAP_REFERRAL)
+		return true;
+	if (rc != LDAP_UNWILLING_TO_PERFORM || !d->ld)
+		return false;
+	if (ldap_get_option(d->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) == LDAP_OPT_SUCCESS && diag)
+		shadow = strstr(diag, "shadow context") != NULL;
+	ldap_memfree(diag);
+	return shadow;
 }
 
 int idm_dir_map_rc(int rc)
@@ -165,23 +182,48 @@ fail:
 	return rc;
 }
 
-/* Tries the servers from number first on, wrapping once round the list. */
+void idm_dir_server_failed(struct idm_dir *d)
+{
+	idm_dir_health_mark(d->cfg->ldap.health, d->cfg->ldap.uris[d->uri], true, time(NULL));
+}
+
+/* Tries the servers from number first on, wrapping once round the list:
+ * first those not marked down, then the marked ones (a mark changes the
+ * order only: a login waits for a hung server once, not once for every
+ * connection it opens). */
 int idm_dir_connect_from(struct idm_dir *d, size_t first)
 {
+	struct idm_dir_health *h = d->cfg->ldap.health;
 	size_t n = d->cfg->ldap.n_uris;
+	time_t now = time(NULL);
+	/* marked down before this call (a server failing now is not tried
+	 * twice); no memory: every server in order, unmarked */
+	bool *down = h ? calloc(n ? n : 1, sizeof(bool)) : NULL;
 	int rc = LDAP_SERVER_DOWN;
 
 	drop(d);
-	for (size_t k = 0; k < n; k++) {
-		size_t i = (first + k) % n;
-		rc = connect_one(d, i);
-		if (rc == LDAP_SUCCESS)
-			return rc;
-		if (!idm_dir_server_gone(rc))
-			return rc; /* a real answer, e.g. invalid credentials */
-		idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server",
-			 d->cfg->ldap.uris[i], ldap_err2string(rc));
+	for (size_t i = 0; down && i < n; i++)
+		down[i] = idm_dir_health_down(h, d->cfg->ldap.uris[i], now);
+	for (int marked = 0; marked < (down ? 2 : 1); marked++) {
+		for (size_t k = 0; k < n; k++) {
+			size_t i = (first + k) % n;
+			const char *uri = d->cfg->ldap.uris[i];
+
+			if (down && down[i] != (marked == 1))
+				continue;
+			rc = connect_one(d, i);
+			if (rc == LDAP_SUCCESS || !idm_dir_server_gone(rc)) {
+				/* an answer, even "invalid credentials" */
+				idm_dir_health_mark(h, uri, false, now);
+				goto out;
+			}
+			idm_dir_health_mark(h, uri, true, time(NULL));
+			idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server", uri,
+				 ldap_err2string(rc));
+		}
 	}
+out:
+	free(down);
 	return rc;
 }
 
@@ -191,8 +233,8 @@ int idm_dir_open(const struct idm_config *cfg, const struct idm_log *log, const 
 	return idm_dir_open_pp(cfg, log, dn, password, NULL, out);
 }
 
-int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
-		    const char *password, int *ppolicy, struct idm_dir **out)
+static int open_from(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
+		     const char *password, int *ppolicy, size_t first, struct idm_dir **out)
 {
 	struct idm_dir *d;
 	int rc;
@@ -211,7 +253,7 @@ int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, con
 		idm_dir_close(d);
 		return IDM_ENOMEM;
 	}
-	rc = idm_dir_connect_from(d, 0);
+	rc = idm_dir_connect_from(d, first);
 	if (ppolicy)
 		*ppolicy = d->ppolicy;
 	if (rc != LDAP_SUCCESS) {
@@ -223,6 +265,19 @@ int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, con
 	}
 	*out = d;
 	return IDM_OK;
+}
+
+int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
+		    const char *password, int *ppolicy, struct idm_dir **out)
+{
+	return open_from(cfg, log, dn, password, ppolicy, 0, out);
+}
+
+int idm_dir_open_near(const struct idm_dir *near, const struct idm_config *cfg,
+		      const struct idm_log *log, const char *dn, const char *password, int *ppolicy,
+		      struct idm_dir **out)
+{
+	return open_from(cfg, log, dn, password, ppolicy, near && near->ld ? near->uri : 0, out);
 }
 
 int idm_dir_open_identity(const struct idm_config *cfg, const struct idm_log *log, const char *dn,

@@ -6,7 +6,10 @@
  * a server that accepts and then dies or hangs during an operation is left
  * too: the connection moves on to the next URI, binds again and retries the
  * operation once per remaining server.  No server answering is
- * IDM_EUNAVAIL; wrong credentials IDM_EAUTH.  The bind password is kept
+ * IDM_EUNAVAIL; wrong credentials IDM_EAUTH.  A write that a read-only
+ * replica refuses (a referral, or "shadow context") is made on the next
+ * server instead, where the connection then stays: reads go to any
+ * server, writes to one that takes them.  The bind password is kept
  * (for those rebinds) only until idm_dir_close(), which wipes it. */
 #ifndef IDM_DIR_H
 #define IDM_DIR_H
@@ -30,6 +33,15 @@ int idm_dir_open(const struct idm_config *cfg, const struct idm_log *log, const 
  * PP_accountLocked, ...) or -1 when the server sent none or no error. */
 int idm_dir_open_pp(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
 		    const char *password, int *ppolicy, struct idm_dir **out);
+/* idm_dir_open_pp() trying first the server near is connected to (near
+ * NULL or not connected: as idm_dir_open_pp()).  A login checks the
+ * password where its attempt was just written: a server that takes
+ * writes, not a read-only replica, which may hold an old password for a
+ * while after a change and records neither the failure nor the success
+ * of a bind where the lockout rules read them. */
+int idm_dir_open_near(const struct idm_dir *near, const struct idm_config *cfg,
+		      const struct idm_log *log, const char *dn, const char *password, int *ppolicy,
+		      struct idm_dir **out);
 /* Binds as a service identity whose secret is in secret_file; a refused
  * secret is a bad configuration (IDM_ECONFIG, logged). */
 int idm_dir_open_identity(const struct idm_config *cfg, const struct idm_log *log, const char *dn,
@@ -101,6 +113,13 @@ int idm_dir_search_sorted(struct idm_dir *d, const char *base, int scope, const 
  * result another writer could produce just as well (a counter) carries a
  * unique value (idmToken) so that the read-back tells the two apart. */
 int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods);
+/* A modify sent without waiting for its answer, for a write that may
+ * proceed while the caller makes a request on another connection: no
+ * failover, no retry (for writes whose failure the caller ignores or
+ * handles itself).  *msgid for idm_dir_modify_wait(), which waits for the
+ * answer within the timeout. */
+int idm_dir_modify_send(struct idm_dir *d, const char *dn, LDAPMod **mods, int *msgid);
+int idm_dir_modify_wait(struct idm_dir *d, int msgid);
 /* Builds nothing itself: modifies dn with m (NULL or failed builder:
  * IDM_ENOMEM, never a silent success), then frees m. */
 struct idm_mods;

@@ -29,11 +29,19 @@ int idm_dir_fence(struct idm_dir *d);
 /* Result codes after which another server may answer. */
 bool idm_dir_server_gone(int rc);
 
+/* Did the server refuse a write because it is a read-only replica (a
+ * referral to its provider, or slapd's "shadow context" refusal without
+ * one)?  Such a write was not made: it may go to the next server. */
+bool idm_dir_read_only(struct idm_dir *d, int rc);
+
 /* An LDAP result code as an IDM_ code. */
 int idm_dir_map_rc(int rc);
 
-/* Tries the servers from number first on, wrapping once round the list. */
+/* Tries the servers from number first on, wrapping once round the list;
+ * those marked down (idm_dir_health.h) after the others. */
 int idm_dir_connect_from(struct idm_dir *d, size_t first);
+/* The server in use failed during an operation: marked down. */
+void idm_dir_server_failed(struct idm_dir *d);
 
 /* Runs op; when the server is gone, reconnects to the following servers and
  * runs it again, at most once per server. */
@@ -46,6 +54,7 @@ int idm_dir_connect_from(struct idm_dir *d, size_t first);
 				break;                                                    \
 			idm_logf((d)->log, LOG_WARNING, "%s: %s; trying the next server", \
 				 idm_dir_uri(d), ldap_err2string(rc));                    \
+			idm_dir_server_failed(d);                                         \
 			rc = idm_dir_connect_from((d), (d)->uri + 1);                     \
 			if (rc != LDAP_SUCCESS)                                           \
 				break;                                                    \

@@ -32,6 +32,7 @@ static int modify_read_once(struct idm_dir *d, const char *dn, LDAPMod **mods,
 			    const char *const *attrs, struct idm_entry **out);
 static int modify_ctrls(struct idm_dir *d, const char *dn, LDAPMod **mods, LDAPControl **ctrls,
 			char **diag, LDAPControl ***rctrls);
+static int await_result(struct idm_dir *d, int msgid, char **diag, LDAPControl ***rctrls);
 
 static bool same_value(const struct berval *a, const struct berval *b)
 {
@@ -187,12 +188,22 @@ static int write_op(struct idm_dir *d, const struct write *w)
 	if (rc != LDAP_SUCCESS)
 		return rc; /* not the writer (any more): nothing sent */
 	for (;;) {
+		bool read_only;
+
 		rc = d->ld ? write_once(d, w) : LDAP_SERVER_DOWN;
-		if (!idm_dir_server_gone(rc) || tries-- <= 1)
+		read_only = idm_dir_read_only(d, rc);
+		if ((!read_only && !idm_dir_server_gone(rc)) || tries-- <= 1)
 			break;
-		uncertain = uncertain || (d->ld && rc != LDAP_CONNECT_ERROR);
-		idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server", idm_dir_uri(d),
-			 ldap_err2string(rc));
+		if (read_only) {
+			/* not made there: the write goes where writes are taken */
+			idm_logf(d->log, LOG_INFO, "%s takes no writes; trying the next server",
+				 idm_dir_uri(d));
+		} else {
+			uncertain = uncertain || (d->ld && rc != LDAP_CONNECT_ERROR);
+			idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server",
+				 idm_dir_uri(d), ldap_err2string(rc));
+			idm_dir_server_failed(d);
+		}
 		rc = idm_dir_connect_from(d, d->uri + 1);
 		if (rc != LDAP_SUCCESS)
 			break;
@@ -217,6 +228,25 @@ int idm_dir_modify(struct idm_dir *d, const char *dn, LDAPMod **mods)
 			 rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ? LOG_DEBUG
 											 : LOG_ERR,
 			 "modify %s: %s", dn, ldap_err2string(rc));
+	return idm_dir_map_rc(rc);
+}
+
+int idm_dir_modify_send(struct idm_dir *d, const char *dn, LDAPMod **mods, int *msgid)
+{
+	int rc = d->ld ? ldap_modify_ext(d->ld, dn, mods, NULL, NULL, msgid) : LDAP_SERVER_DOWN;
+
+	if (rc != LDAP_SUCCESS)
+		idm_logf(d->log, LOG_ERR, "modify %s: %s", dn, ldap_err2string(rc));
+	return idm_dir_map_rc(rc);
+}
+
+int idm_dir_modify_wait(struct idm_dir *d, int msgid)
+{
+	int rc = d->ld ? await_result(d, msgid, NULL, NULL) : LDAP_SERVER_DOWN;
+
+	if (rc != LDAP_SUCCESS)
+		idm_logf(d->log, rc == LDAP_NO_SUCH_ATTRIBUTE ? LOG_DEBUG : LOG_ERR, "modify: %s",
+			 ldap_err2string(rc));
 	return idm_dir_map_rc(rc);
 }
 
@@ -282,8 +312,20 @@ int idm_dir_password_modify(struct idm_dir *d, const char *dn, const char *passw
 		goto out;
 	ctrls[0] = req;
 	/* Sent once: a change that may have been applied is not repeated on
-	 * another server (it would be refused as too young or reused). */
+	 * another server (it would be refused as too young or reused); only
+	 * a read-only replica's refusal, which made nothing, sends it on. */
 	rc = modify_ctrls(d, dn, mods, ctrls, &diag, &rctrls);
+	for (size_t tries = d->cfg->ldap.n_uris; tries > 1 && idm_dir_read_only(d, rc); tries--) {
+		idm_logf(d->log, LOG_INFO, "%s takes no writes; trying the next server",
+			 idm_dir_uri(d));
+		ldap_memfree(diag);
+		ldap_controls_free(rctrls);
+		diag = NULL;
+		rctrls = NULL;
+		rc = idm_dir_connect_from(d, d->uri + 1);
+		if (rc == LDAP_SUCCESS)
+			rc = modify_ctrls(d, dn, mods, ctrls, &diag, &rctrls);
+	}
 	pp = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, rctrls, NULL);
 	if (pp) {
 		ber_int_t expire = -1, grace = -1;
@@ -329,19 +371,14 @@ int idm_dir_exists(struct idm_dir *d, const char *dn)
 	return r;
 }
 
-/* One modify with request controls, waited for within the timeout: the
- * server's result code, its message (*diag, ldap_memfree) and response
- * controls (*rctrls, ldap_controls_free), each NULL when not wanted. */
-static int modify_ctrls(struct idm_dir *d, const char *dn, LDAPMod **mods, LDAPControl **ctrls,
-			char **diag, LDAPControl ***rctrls)
+/* The answer to request msgid, waited for within the timeout: the
+ * server's result code, its message and response controls as below. */
+static int await_result(struct idm_dir *d, int msgid, char **diag, LDAPControl ***rctrls)
 {
 	struct timeval tv = { .tv_sec = d->cfg->ldap.timeout, .tv_usec = 0 };
 	LDAPMessage *res = NULL;
-	int rc, msgid, err = LDAP_OTHER;
+	int rc, err = LDAP_OTHER;
 
-	rc = ldap_modify_ext(d->ld, dn, mods, ctrls, NULL, &msgid);
-	if (rc != LDAP_SUCCESS)
-		return rc;
 	rc = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res);
 	if (rc <= 0) {
 		if (rc == 0)
@@ -350,6 +387,18 @@ static int modify_ctrls(struct idm_dir *d, const char *dn, LDAPMod **mods, LDAPC
 	}
 	rc = ldap_parse_result(d->ld, res, &err, NULL, diag, NULL, rctrls, 1);
 	return rc == LDAP_SUCCESS ? err : rc;
+}
+
+/* One modify with request controls, waited for within the timeout: the
+ * server's result code, its message (*diag, ldap_memfree) and response
+ * controls (*rctrls, ldap_controls_free), each NULL when not wanted. */
+static int modify_ctrls(struct idm_dir *d, const char *dn, LDAPMod **mods, LDAPControl **ctrls,
+			char **diag, LDAPControl ***rctrls)
+{
+	int rc, msgid;
+
+	rc = ldap_modify_ext(d->ld, dn, mods, ctrls, NULL, &msgid);
+	return rc == LDAP_SUCCESS ? await_result(d, msgid, diag, rctrls) : rc;
 }
 
 static int modify_read_once(struct idm_dir *d, const char *dn, LDAPMod **mods,

@@ -215,6 +215,22 @@ int idm_account_usable(const struct idm_account *a, time_t now)
 	return IDM_OK;
 }
 
+enum idm_change_due idm_account_change_due(const struct idm_policy *p, const struct idm_account *a,
+					   bool ppolicy_reset, bool this_login_counted, time_t now)
+{
+	/* the logins before the one being decided */
+	long used = a->login_count - (this_login_counted && a->login_count > 0 ? 1 : 0);
+
+	if (p && p->max_logins > 0 && used >= p->max_logins)
+		return IDM_CHANGE_MAX_LOGINS;
+	if (a->must_change || ppolicy_reset)
+		return IDM_CHANGE_RESET;
+	if (p && p->max_age_days > 0 &&
+	    (a->pwd_changed == 0 || now >= idm_time_add_days(a->pwd_changed, p->max_age_days)))
+		return IDM_CHANGE_EXPIRED;
+	return IDM_CHANGE_NONE;
+}
+
 int idm_account_bind_dn(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
 			char **dn)
 {

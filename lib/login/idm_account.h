@@ -67,4 +67,23 @@ const struct idm_policy *idm_account_policy(const struct idm_config *cfg,
  * seconded, retired), IDM_ERANGE (past valid_until). */
 int idm_account_usable(const struct idm_account *a, time_t now);
 
+/* Why the password must be changed before the account is used at now
+ * (R-PW-3, R-PW-4): the one rule for the account phase, the password
+ * change (a change that is due is never "too soon") and an operator's
+ * login.  In this order: IDM_CHANGE_MAX_LOGINS the password has been used
+ * for max_logins logins (this_login_counted: the login now being decided
+ * is among a->login_count, as auth records it before the account phase
+ * asks), IDM_CHANGE_RESET the server's pwdReset (a temporary or reset
+ * password, or ppolicy_reset: the bind's control said so), IDM_CHANGE_EXPIRED
+ * older than max_age_days (or never changed).  p NULL (no policy): the
+ * reset alone. */
+enum idm_change_due {
+	IDM_CHANGE_NONE,
+	IDM_CHANGE_MAX_LOGINS,
+	IDM_CHANGE_RESET,
+	IDM_CHANGE_EXPIRED,
+};
+enum idm_change_due idm_account_change_due(const struct idm_policy *p, const struct idm_account *a,
+					   bool ppolicy_reset, bool this_login_counted, time_t now);
+
 #endif

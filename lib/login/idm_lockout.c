@@ -328,12 +328,11 @@ int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const ch
 	return r;
 }
 
-/* Deletes this attempt's own values, and with all (when the record saw
- * them) every value seen. */
-static int delete_values(struct idm_dir *user, const char *dn, const struct idm_attempt *a, bool all)
+/* The deletion of this attempt's own values, and with all (when the
+ * record saw them) of every value seen. */
+static struct idm_mods *delete_changes(const struct idm_attempt *a, bool all)
 {
 	struct idm_mods *m = idm_mods_new();
-	int r;
 
 	if (all)
 		for (size_t i = 0; i < a->n_spent; i++)
@@ -342,20 +341,47 @@ static int delete_values(struct idm_dir *user, const char *dn, const struct idm_
 		idm_mods_add(m, LDAP_MOD_DELETE, "idmFailureTime", a->own);
 	if (*a->own_fixed)
 		idm_mods_add(m, LDAP_MOD_DELETE, "idmFailureTime", a->own_fixed);
-	r = idm_mods_array(m) ? idm_dir_modify(user, dn, idm_mods_array(m)) : IDM_ENOMEM;
-	idm_mods_free(m);
-	return r;
+	return m;
 }
 
 void idm_lockout_tidy(struct idm_dir *user, const char *dn, const struct idm_attempt *a)
 {
+	struct idm_tidy t;
+
+	idm_lockout_tidy_send(user, dn, a, &t);
+	idm_lockout_tidy_wait(user, dn, a, &t);
+}
+
+void idm_lockout_tidy_send(struct idm_dir *user, const char *dn, const struct idm_attempt *a,
+			   struct idm_tidy *t)
+{
+	struct idm_mods *m;
+
+	t->sent = false;
+	t->all = a->n_spent > 0;
 	if (!*a->own)
+		return;
+	m = delete_changes(a, t->all);
+	t->sent = idm_mods_array(m) &&
+		  idm_dir_modify_send(user, dn, idm_mods_array(m), &t->msgid) == IDM_OK;
+	idm_mods_free(m);
+}
+
+void idm_lockout_tidy_wait(struct idm_dir *user, const char *dn, const struct idm_attempt *a,
+			   struct idm_tidy *t)
+{
+	if (!*a->own)
+		return;
+	if (t->sent && idm_dir_modify_wait(user, t->msgid) == IDM_OK)
+		return;
+	/* Sent without failover: once more where writes are taken (a
+	 * read-only replica refuses it; idm_dir_modify() goes on). */
+	if (t->all && idm_dir_apply(user, dn, delete_changes(a, true)) == IDM_OK)
 		return;
 	/* Another login or an unlock at the same moment may have removed some
 	 * of them first: then this attempt's own values alone (the others
 	 * then count until the next success, never fewer). */
-	if (!a->n_spent || delete_values(user, dn, a, true) < 0)
-		delete_values(user, dn, a, false);
+	idm_dir_apply(user, dn, delete_changes(a, false));
 }
 
 void idm_lockout_clear_changes(struct idm_mods *m)

@@ -90,6 +90,18 @@ int idm_lockout_failed(struct idm_dir *svc, const struct idm_policy *p, const ch
  * restricts to a password change (it cannot delete): the values then count
  * until the next success's bind moves authTimestamp past them. */
 void idm_lockout_tidy(struct idm_dir *user, const char *dn, const struct idm_attempt *a);
+/* The same in two steps, so that the caller's own write on another
+ * connection (the login's record) proceeds meanwhile: the deletion sent,
+ * then its answer awaited (and the fallback to this attempt's own values
+ * made).  Every send is followed by its wait. */
+struct idm_tidy {
+	int msgid;
+	bool sent, all;
+};
+void idm_lockout_tidy_send(struct idm_dir *user, const char *dn, const struct idm_attempt *a,
+			   struct idm_tidy *t);
+void idm_lockout_tidy_wait(struct idm_dir *user, const char *dn, const struct idm_attempt *a,
+			   struct idm_tidy *t);
 /* The changes of an operator's unlock into a builder (so that the unlock
  * makes them in one modify with its audit mark): every attempt value, lock
  * mark, the hard-limit mark and the obsolete counter removed. */

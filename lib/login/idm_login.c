@@ -83,7 +83,8 @@ int idm_login_decoy_dn(const struct idm_config *cfg, char **out)
 
 /* A refusal without a check: what a wrong password costs, on the decoy
  * (idm_login.h).  Nothing here changes the outcome. */
-static void decoy_bind(const struct idm_config *cfg, const struct idm_log *log, const char *password)
+static void decoy_bind(const struct idm_config *cfg, const struct idm_log *log,
+		       const struct idm_dir *near, const char *password)
 {
 	struct idm_dir *d = NULL;
 	char *dn = NULL, *noise = NULL;
@@ -93,7 +94,7 @@ static void decoy_bind(const struct idm_config *cfg, const struct idm_log *log, 
 		len = 128;
 	if (idm_login_decoy_dn(cfg, &dn) == IDM_OK &&
 	    idm_random_password(len ? len : 1, &noise) == IDM_OK &&
-	    idm_dir_open(cfg, NULL, dn, noise, &d) == IDM_OK) {
+	    idm_dir_open_near(near, cfg, NULL, dn, noise, NULL, &d) == IDM_OK) {
 		/* a decoy that accepts a random password is no decoy */
 		idm_logf(log, LOG_ERR, "%s accepted a random password: rerun \"idmgr init\"", dn);
 		idm_dir_close(d);
@@ -173,7 +174,7 @@ static bool parse_prev(const struct idm_account *a, time_t now, struct idm_last_
  * pwdReset and would refuse that login itself. */
 static int record_success(struct idm_dir *svc, const struct idm_policy *p,
 			  const struct idm_account *a, const struct idm_attempt *at,
-			  const char *rhost)
+			  const char *rhost, long *counted)
 {
 	static const char *const attrs[] = { "idmLoginTime", NULL };
 	struct idm_mods *m = idm_mods_new();
@@ -199,8 +200,9 @@ static int record_success(struct idm_dir *svc, const struct idm_policy *p,
 	r = idm_mods_array(m) ? idm_dir_modify_read(svc, a->dn, idm_mods_array(m), attrs, &e)
 			      : IDM_ENOMEM;
 	logins = r == IDM_OK ? idm_entry_attr(e, "idmLoginTime") : NULL;
-	if (logins &&
-	    idm_account_logins_since(logins->vals, logins->n, a->pwd_changed) > p->max_logins) {
+	if (logins)
+		*counted = idm_account_logins_since(logins->vals, logins->n, a->pwd_changed);
+	if (logins && *counted > p->max_logins) {
 		idm_mods_free(m);
 		m = idm_mods_new();
 		idm_mods_add(m, LDAP_MOD_ADD, "pwdReset", "TRUE");
@@ -212,6 +214,46 @@ out:
 	idm_entry_free(e);
 	idm_mods_free(m);
 	return r;
+}
+
+/* The account phase's verdict on the account a as read, the lock verdict
+ * known, at now (the server's time where known). */
+static int account_verdict(const struct idm_policy *p, const struct idm_account *a,
+			   enum idm_lock_verdict lock, bool ppolicy_must_change, time_t now,
+			   struct idm_account_result *res)
+{
+	int r = idm_account_usable(a, now);
+
+	set_policy(res->policy, p);
+	res->days_left = -1;
+	if (r < 0) {
+		res->reason = r == IDM_ERANGE ? "account_expired" : "account_disabled";
+		snprintf(res->status, sizeof(res->status), "%s", a->status ? a->status : "");
+		return r;
+	}
+	if (lock != IDM_LOCK_CHECK) {
+		res->reason = lock == IDM_LOCK_HARD ? "locked_hard_limit" : "locked";
+		if (lock == IDM_LOCK_LOCKED && p->lockout_duration > 0)
+			res->locked_until = a->locked_time + p->lockout_duration;
+		return IDM_EDENIED;
+	}
+	if (p->max_age_days > 0) {
+		time_t expires = idm_time_add_days(a->pwd_changed, p->max_age_days);
+		res->days_left = expires > now ? (long)((expires - now + IDM_DAY - 1) / IDM_DAY) : 0;
+		res->warn = res->days_left <= p->warn_days;
+	}
+	res->reason = "ok";
+	switch (idm_account_change_due(p, a, ppolicy_must_change, true, now)) {
+	case IDM_CHANGE_MAX_LOGINS:
+		/* max_logins logins are allowed (the server's pwdReset, set at
+		 * the last of them, says the same; this reason is the more
+		 * telling) */
+		res->reason = "max_logins_reached";
+		return IDM_ESTATE;
+	case IDM_CHANGE_RESET: res->reason = "must_change"; return IDM_ESTATE;
+	case IDM_CHANGE_EXPIRED: res->reason = "password_expired"; return IDM_ESTATE;
+	default: return IDM_OK;
+	}
 }
 
 int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
@@ -258,7 +300,7 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 			time_t ignored;
 			res->reason = IDM_AUTH_UNKNOWN_USER;
 			idm_lockout_probe(svc, cfg, &ignored);
-			decoy_bind(cfg, log, password);
+			decoy_bind(cfg, log, svc, password);
 		} else if (r == IDM_EUNAVAIL) {
 			res->reason = IDM_AUTH_UNAVAILABLE;
 		}
@@ -303,14 +345,30 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		goto refuse;
 	}
 
-	r = idm_dir_open_pp(cfg, log, a->dn, password, &pp, &user);
+	/* Checked where the attempt was just recorded (idm_dir_open_near). */
+	r = idm_dir_open_near(svc, cfg, log, a->dn, password, &pp, &user);
 	if (r == IDM_OK) {
+		struct idm_tidy tidy;
+		long counted = -1;
+
 		res->reason = IDM_AUTH_OK;
 		res->must_change = pp == PP_changeAfterReset;
-		r = record_success(svc, p, a, &at, rhost);
-		/* a session slapd restricts to a change may not delete */
-		if (r == IDM_OK && !res->must_change)
-			idm_lockout_tidy(user, a->dn, &at);
+		/* The user's deletion of the attempts this success spends
+		 * travels while the service identity records the login (a
+		 * session slapd restricts to a change may not delete). */
+		if (!res->must_change)
+			idm_lockout_tidy_send(user, a->dn, &at, &tidy);
+		r = record_success(svc, p, a, &at, rhost, &counted);
+		if (!res->must_change)
+			idm_lockout_tidy_wait(user, a->dn, &at, &tidy);
+		/* The account phase's answer on what this auth read, with this
+		 * login counted (the logins after it are the post-read's). */
+		if (r == IDM_OK && (counted >= 0 || p->max_logins <= 0)) {
+			if (counted >= 0)
+				a->login_count = counted;
+			res->account_r = account_verdict(p, a, IDM_LOCK_CHECK, res->must_change,
+							 at.server_now, &res->account);
+		}
 	} else if (r == IDM_EAUTH) {
 		/* passwordExpired comes only with the right password: the
 		 * server's refusal of a user who proved who they are */
@@ -320,7 +378,7 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		/* slapd answers a locked account without Argon2: the work of a
 		 * check, on the decoy, so that its lock shows in no timing */
 		if (pp == PP_accountLocked)
-			decoy_bind(cfg, log, password);
+			decoy_bind(cfg, log, svc, password);
 		idm_lockout_failed(svc, p, a->dn, &at);
 	} else if (r == IDM_EUNAVAIL) {
 		res->reason = IDM_AUTH_UNAVAILABLE;
@@ -329,7 +387,7 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 refuse:
 	/* The bind of a check, on the decoy: no timing tells this refusal from
 	 * a wrong password (the attempt was recorded like any other). */
-	decoy_bind(cfg, log, password);
+	decoy_bind(cfg, log, svc, password);
 	r = IDM_EAUTH;
 out:
 	idm_attempt_release(&at);
@@ -345,7 +403,7 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 	struct idm_dir *svc = NULL;
 	struct idm_account *a = NULL;
 	const struct idm_policy *p = NULL;
-	enum idm_lock_verdict lock;
+	enum idm_lock_verdict lock = IDM_LOCK_CHECK;
 	time_t now = time(NULL);
 	int r;
 
@@ -368,42 +426,10 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 		r = IDM_ECONFIG;
 		goto out;
 	}
-	r = idm_account_usable(a, now);
-	if (r < 0) {
-		res->reason = r == IDM_ERANGE ? "account_expired" : "account_disabled";
-		snprintf(res->status, sizeof(res->status), "%s", a->status ? a->status : "");
+	/* the lock state only of a usable account (it may cost a clock probe) */
+	if (idm_account_usable(a, now) == IDM_OK && (r = idm_lockout_state(svc, cfg, p, a, &lock)) < 0)
 		goto out;
-	}
-	r = idm_lockout_state(svc, cfg, p, a, &lock);
-	if (r < 0)
-		goto out;
-	if (lock != IDM_LOCK_CHECK) {
-		res->reason = lock == IDM_LOCK_HARD ? "locked_hard_limit" : "locked";
-		if (lock == IDM_LOCK_LOCKED && p->lockout_duration > 0)
-			res->locked_until = a->locked_time + p->lockout_duration;
-		r = IDM_EDENIED;
-		goto out;
-	}
-	if (p->max_age_days > 0) {
-		time_t expires = idm_time_add_days(a->pwd_changed, p->max_age_days);
-		res->days_left = expires > now ? (long)((expires - now + IDM_DAY - 1) / IDM_DAY) : 0;
-		res->warn = res->days_left <= p->warn_days;
-	}
-	if (p->max_logins > 0 && a->login_count > p->max_logins) {
-		/* The count includes this login: max_logins logins are allowed
-		 * (the server's pwdReset, set at the last of them, says the
-		 * same; this reason is the more telling). */
-		res->reason = "max_logins_reached";
-		r = IDM_ESTATE;
-	} else if (a->must_change || ppolicy_must_change) {
-		res->reason = "must_change";
-		r = IDM_ESTATE;
-	} else if (p->max_age_days > 0 && (a->pwd_changed == 0 || res->days_left == 0)) {
-		res->reason = "password_expired";
-		r = IDM_ESTATE;
-	} else {
-		res->reason = "ok";
-	}
+	r = account_verdict(p, a, lock, ppolicy_must_change, now, res);
 out:
 	idm_account_free(a);
 	idm_dir_close(svc);

@@ -43,6 +43,15 @@ struct idm_last_login {
 	long failures;               /* failed attempts since that login */
 };
 
+struct idm_account_result {
+	const char *reason; /* for the log line */
+	char policy[65];
+	char status[16];     /* idmStatus when the account is not active */
+	time_t locked_until; /* reason "locked": when the lock ends, 0: an officer unlocks */
+	long days_left;      /* password expiry in days, -1 when it does not expire */
+	bool warn;           /* days_left is within warn_days */
+};
+
 struct idm_auth_result {
 	enum idm_auth_reason reason;
 	char policy[65];  /* the policy class that governed the attempt */
@@ -51,6 +60,13 @@ struct idm_auth_result {
 	 * (auth records this login: a stack without a session line still
 	 * keeps last-login times for the stale-ID sweep). */
 	struct idm_last_login prev;
+	/* On success: what the account phase would answer now (its return
+	 * code in account_r), decided on the entry auth read, the server's
+	 * time of the attempt and this login counted; an account phase in the
+	 * same transaction need not ask the directory again.  account.reason
+	 * NULL: not known (the phase asks). */
+	int account_r;
+	struct idm_account_result account;
 };
 
 /* The timing decoy: an entry beside the service identity (bind_dn's
@@ -69,15 +85,6 @@ int idm_login_decoy_dn(const struct idm_config *cfg, char **out);
  * IDM_EUNAVAIL, IDM_ECONFIG, IDM_ENOMEM. */
 int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
 			   const char *password, const char *rhost, struct idm_auth_result *res);
-
-struct idm_account_result {
-	const char *reason; /* for the log line */
-	char policy[65];
-	char status[16];     /* idmStatus when the account is not active */
-	time_t locked_until; /* reason "locked": when the lock ends, 0: an officer unlocks */
-	long days_left;      /* password expiry in days, -1 when it does not expire */
-	bool warn;           /* days_left is within warn_days */
-};
 
 /* account: IDM_OK, IDM_ESTATE (a new password is required), IDM_EDENIED
  * (locked, suspended, seconded, retired), IDM_ERANGE (past valid_until),

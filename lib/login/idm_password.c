@@ -43,12 +43,6 @@ static int read_own(struct idm_dir *d, const char *dn, struct own *o)
 	return r;
 }
 
-static bool password_expired(const struct idm_policy *p, const struct idm_account *a, time_t now)
-{
-	return p->max_age_days > 0 &&
-	       (a->pwd_changed == 0 || now >= idm_time_add_days(a->pwd_changed, p->max_age_days));
-}
-
 /* slapd's refusal as one sentence per rule, in the user's language: the
  * check module's text holds one message a line, in the engine's English
  * words, each said again as the engine says it here (idm_policy_text.h); a
@@ -154,7 +148,9 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		r = idm_account_bind_dn(cfg, log, uid, &dn);
 	if (r < 0)
 		goto out;
-	r = idm_dir_open_pp(cfg, log, dn, old_password, &pp, &d);
+	/* Where the attempt was recorded, when it was: a server that takes the
+	 * change (idm_dir_open_near). */
+	r = idm_dir_open_near(counted ? svc : NULL, cfg, log, dn, old_password, &pp, &d);
 	/* A right old password: the bind moved authTimestamp past the failures,
 	 * and this attempt's own value goes (idm_lockout.h). */
 	if (counted && r == IDM_EAUTH)
@@ -203,9 +199,8 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		.changed = a->pwd_changed,
 		/* a change that is demanded is never "too soon" (slapd lifts
 		 * pwdMinAge after a reset the same way) */
-		.forced = a->must_change || pp == PP_changeAfterReset ||
-			  password_expired(p, a, now) ||
-			  (p->max_logins > 0 && a->login_count >= p->max_logins),
+		.forced = idm_account_change_due(p, a, pp == PP_changeAfterReset, false, now) !=
+			  IDM_CHANGE_NONE,
 		.now = now,
 	};
 	r = idm_policy_check(p, &cfg->argon2, &facts, new_password, new_len, v, log);
