@@ -56,7 +56,7 @@ struct server {
 	struct idm_ratelimit *by_operator, *by_peer;
 	struct idm_authcache *auth_cache; /* officers' recent binds */
 	struct idm_dirpool *writers;      /* its own connections, kept open */
-	bool foreground; /* messages to stderr too */
+	bool foreground;                  /* messages to stderr too */
 	/* the writer's lease (idm_writer.h), kept by the lease thread: held,
 	 * requests are served; not, they are refused (503) */
 	struct idm_writer *lease;
@@ -748,8 +748,9 @@ int main(int argc, char **argv)
 			reconcile_days = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || reconcile_days < 0 ||
 			    reconcile_days > 36500) {
-				fprintf(stderr, "idmgrd: -R: \"%s\" is not a number of days (0 to "
-						"36500)\n",
+				fprintf(stderr,
+					"idmgrd: -R: \"%s\" is not a number of days (0 to "
+					"36500)\n",
 					optarg);
 				return 2;
 			}

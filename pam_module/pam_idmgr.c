@@ -89,9 +89,8 @@ static struct idm_config *cached_config(pam_handle_t *pamh, const char *path)
 
 	if (pam_get_data(pamh, DATA_CONFIG, &data) != PAM_SUCCESS || !data)
 		return NULL;
-	return strcmp(((const struct idm_config *)data)->path, path) == 0
-		       ? (struct idm_config *)data
-		       : NULL;
+	return strcmp(((const struct idm_config *)data)->path, path) == 0 ? (struct idm_config *)data
+									  : NULL;
 }
 
 static void cleanup_health(pam_handle_t *pamh, void *data, int status)

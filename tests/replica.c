@@ -87,9 +87,11 @@ static char *consumer_conf(const struct sandbox *sb, const struct replica *r, bo
 		}
 		if (global) {
 			if (strncmp(line, "pidfile", 7) == 0)
-				snprintf(line_buf, sizeof(line_buf), "pidfile\t\t%s/slapd.pid", r->dir);
+				snprintf(line_buf, sizeof(line_buf), "pidfile\t\t%s/slapd.pid",
+					 r->dir);
 			else if (strncmp(line, "argsfile", 8) == 0)
-				snprintf(line_buf, sizeof(line_buf), "argsfile\t%s/slapd.args", r->dir);
+				snprintf(line_buf, sizeof(line_buf), "argsfile\t%s/slapd.args",
+					 r->dir);
 			else if (strstr(line, "syncprov"))
 				continue;
 			else
@@ -116,8 +118,18 @@ static char *consumer_conf(const struct sandbox *sb, const struct replica *r, bo
 
 static int count_entries(const struct sandbox *sb, const char *uri)
 {
-	char *argv[] = { "/usr/bin/ldapsearch", "-LLL", "-x", "-H", (char *)uri, "-D",
-			 (char *)sb->admin_dn, "-y", (char *)sb->admin_secret, "-b", "dc=example,dc=org", "1.1",
+	char *argv[] = { "/usr/bin/ldapsearch",
+			 "-LLL",
+			 "-x",
+			 "-H",
+			 (char *)uri,
+			 "-D",
+			 (char *)sb->admin_dn,
+			 "-y",
+			 (char *)sb->admin_secret,
+			 "-b",
+			 "dc=example,dc=org",
+			 "1.1",
 			 NULL };
 	char *out = NULL;
 	int n = -1;
@@ -134,8 +146,9 @@ static int count_entries(const struct sandbox *sb, const char *uri)
 void replica_start(struct sandbox *sb, const char *name, bool updateref, struct replica *r)
 {
 	char path[800], data[800], *conf;
-	char *argv[] = { "/usr/bin/setsid", "/usr/sbin/slapd", "-d", "stats", "-f", path, "-h",
-			 r->uri, NULL };
+	char *argv[] = {
+		"/usr/bin/setsid", "/usr/sbin/slapd", "-d", "stats", "-f", path, "-h", r->uri, NULL
+	};
 	posix_spawn_file_actions_t fa;
 	char log[800];
 	pid_t pid;
@@ -186,9 +199,23 @@ void replica_stop(struct replica *r)
 
 static char *read_attr(const struct sandbox *sb, const char *uri, const char *dn, const char *attr)
 {
-	char *argv[] = { "/usr/bin/ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-x", "-H",
-			 (char *)uri, "-D", (char *)sb->admin_dn, "-y", (char *)sb->admin_secret, "-s", "base",
-			 "-b", (char *)dn, (char *)attr, NULL };
+	char *argv[] = { "/usr/bin/ldapsearch",
+			 "-LLL",
+			 "-o",
+			 "ldif-wrap=no",
+			 "-x",
+			 "-H",
+			 (char *)uri,
+			 "-D",
+			 (char *)sb->admin_dn,
+			 "-y",
+			 (char *)sb->admin_secret,
+			 "-s",
+			 "base",
+			 "-b",
+			 (char *)dn,
+			 (char *)attr,
+			 NULL };
 	char *out = NULL;
 
 	if (run_cmd(argv, NULL, &out, NULL) != 0) {
@@ -202,7 +229,8 @@ bool replica_caught_up(const struct sandbox *sb, const struct replica *r, const 
 		       const char *attr)
 {
 	for (int i = 0; i < 100; i++, usleep(100000)) {
-		char *want = read_attr(sb, sb->uri, dn, attr), *got = read_attr(sb, r->uri, dn, attr);
+		char *want = read_attr(sb, sb->uri, dn, attr),
+		     *got = read_attr(sb, r->uri, dn, attr);
 		bool same = want && got && strcmp(want, got) == 0;
 
 		free(want);

@@ -64,9 +64,9 @@ struct outcome {
  * every check ends with IDM_ECONFIG and writes nothing). */
 static struct outcome ask(struct idm_authcache *cache, const char *uid, const char *password)
 {
-	json_t *body = json_pack("{s:i, s:s, s:s, s:s, s:{}, s:b}", "version", 1, "operator", uid,
-				 "password", password, "op", "notices.deliver", "args", "verbose",
-				 1);
+	json_t *body =
+		json_pack("{s:i, s:s, s:s, s:s, s:{}, s:b}", "version", 1, "operator", uid,
+			  "password", password, "op", "notices.deliver", "args", "verbose", 1);
 	char *text = json_dumps(body, JSON_COMPACT), why[256];
 	struct idm_api_request *req = NULL;
 	struct outcome o = { 0 };
@@ -177,8 +177,8 @@ START_TEST(lock_takes_effect_despite_cache)
 		     "pwdAccountLockedTime: %s\n",
 		     "tanaka", "000001010000Z");
 	o = ask(c, "tanaka", pw);
-	ck_assert_msg(!o.authenticated && !o.cached && o.code < 0, "code %d; messages:\n%s",
-		      o.code, captured.text);
+	ck_assert_msg(!o.authenticated && !o.cached && o.code < 0, "code %d; messages:\n%s", o.code,
+		      captured.text);
 	ck_assert_int_eq(idm_authcache_count(c), 0);
 	admin_modify("dn: uid=%s," PEOPLE "\nchangetype: modify\ndelete: pwdAccountLockedTime\n%s",
 		     "tanaka", "");
@@ -254,8 +254,7 @@ START_TEST(password_reset_takes_effect_despite_cache)
 
 	ask_ok(c, "ito", pw, false);
 	ask_ok(c, "ito", pw, true);
-	ck_assert_msg(idmgr_as(&sb, "tanaka", &out, &err, "user", "reset-password", "ito", NULL) ==
-			      0,
+	ck_assert_msg(idmgr_as(&sb, "tanaka", &out, &err, "user", "reset-password", "ito", NULL) == 0,
 		      "reset-password: %s%s", out, err);
 	o = ask(c, "ito", pw);
 	ck_assert_msg(!o.authenticated && !o.cached && o.code == IDM_EAUTH,
@@ -285,8 +284,7 @@ START_TEST(password_change_takes_effect_despite_cache)
 
 	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%SZ", gmtime(&then));
 	idm_mods_add(m, LDAP_MOD_REPLACE, "pwdChangedTime", stamp);
-	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &admin),
-			 IDM_OK);
+	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, sb.admin_dn, sb.admin_password, &admin), IDM_OK);
 	ck_assert_int_eq(idm_dir_modify_relax(admin, "uid=watanabe," PEOPLE, idm_mods_array(m)),
 			 IDM_OK);
 	idm_mods_free(m);

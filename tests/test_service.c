@@ -698,7 +698,8 @@ START_TEST(monthly_timer_reconciles)
 	int argc = 0, st;
 
 	ck_assert_ptr_null(strstr(timer, "\nUnit=")); /* it starts idmgr-sweep.service */
-	ck_assert_ptr_nonnull(strstr(sweep, "\nWants=network-online.target idmgr-reconcile.service\n"));
+	ck_assert_ptr_nonnull(
+		strstr(sweep, "\nWants=network-online.target idmgr-reconcile.service\n"));
 	ck_assert_ptr_nonnull(strstr(sweep, "\nBefore=idmgr-reconcile.service\n"));
 	line = strstr(unit, "\nExecStart=");
 	ck_assert_ptr_nonnull(line);
@@ -717,9 +718,10 @@ START_TEST(monthly_timer_reconciles)
 						 "member: uid=ito,ou=people,dc=example,dc=org\n"),
 			 0);
 	st = run_cmd(argv, NULL, &out, &err);
-	ck_assert_msg(st == 1 && strstr(out, "modify   cn=security_manager,ou=roles,ou=idmgr,"
-					     "dc=example,dc=org by cn=admin,dc=example,dc=org "
-					     "(member)") &&
+	ck_assert_msg(st == 1 &&
+			      strstr(out, "modify   cn=security_manager,ou=roles,ou=idmgr,"
+					  "dc=example,dc=org by cn=admin,dc=example,dc=org "
+					  "(member)") &&
 			      strstr(out, "are explained by no audited action"),
 		      "exit %d:\n%s%s", st, out, err);
 	free(out);

@@ -310,7 +310,8 @@ START_TEST(calling_user_lines)
 	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_AUTH_ERR);
 	ck_assert_int_eq(setresuid(0, 0, 0), 0);
 	drain();
-	assert_line("auth", LOG_NOTICE, "auth", "reason=wrong_password policy=standard ruser=nobody");
+	assert_line("auth", LOG_NOTICE, "auth",
+		    "reason=wrong_password policy=standard ruser=nobody");
 	pam_end(pamh, PAM_SUCCESS);
 
 	memset(&c, 0, sizeof(c));

@@ -69,9 +69,8 @@ static int check_account(struct idm_operator *op, const struct idm_config *cfg,
 			 "operator %s: the account is locked; a system_admin unlocks it", uid);
 		return IDM_EDENIED;
 	}
-	due = mode == IDM_OPERATOR_ACT
-		      ? idm_account_change_due(p, op->account, false, false, now)
-		      : IDM_CHANGE_NONE;
+	due = mode == IDM_OPERATOR_ACT ? idm_account_change_due(p, op->account, false, false, now)
+				       : IDM_CHANGE_NONE;
 	if (due != IDM_CHANGE_NONE) {
 		idm_logf(log, LOG_ERR,
 			 "operator %s: the password is %s; change it first with \"idmgr -u %s "

@@ -73,7 +73,8 @@ static time_t last_lock(struct walk *w, const char *dn, const char *start)
 				    p[sizeof(prefix) - 1] == '-')
 					continue;
 				snprintf(value, sizeof(value), "%.*s",
-					 (int)(v[i]->bv_len - sizeof(prefix) - 1), p + sizeof(prefix) + 1);
+					 (int)(v[i]->bv_len - sizeof(prefix) - 1),
+					 p + sizeof(prefix) + 1);
 				if (idm_time_parse(value, &t) == IDM_OK && t > when)
 					when = t;
 			}
@@ -97,14 +98,13 @@ static bool ppolicy_unlock(struct walk *w, const char *dn, const char *start)
 	LDAP *ld = idm_dir_ldap(w->d);
 	time_t at, locked;
 
-	if (idm_dir_search(w->d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res) ==
-		    IDM_OK &&
+	if (idm_dir_search(w->d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res) == IDM_OK &&
 	    (e = ldap_first_entry(ld, res)) != NULL) {
 		char *policy = idm_entry_value(ld, e, "idmPolicy"),
 		     *priv = idm_entry_value(ld, e, "idmPrivileged");
-		p = idm_config_policy(w->cfg, policy			   ? policy
+		p = idm_config_policy(w->cfg, policy                                  ? policy
 					      : priv && strcasecmp(priv, "TRUE") == 0 ? "privileged"
-										 : "standard");
+										      : "standard");
 		free(policy);
 		free(priv);
 	}

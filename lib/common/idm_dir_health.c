@@ -17,8 +17,8 @@
 
 struct mark {
 	char *uri;
-	time_t until;   /* down until then; 0: answering */
-	bool changed;   /* set here since loaded or saved */
+	time_t until; /* down until then; 0: answering */
+	bool changed; /* set here since loaded or saved */
 };
 
 struct idm_dir_health {
@@ -202,7 +202,7 @@ void idm_dir_health_save(struct idm_dir_health *h, const char *dir, const struct
 		return;
 	}
 	each_mark(dir, cfg, log, now, take, h); /* others' marks; what changed here decides */
-	fd = mkstemp(tmp); /* 0600 */
+	fd = mkstemp(tmp);                      /* 0600 */
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		if (fd >= 0) {
 			close(fd);

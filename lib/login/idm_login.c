@@ -427,7 +427,8 @@ int idm_login_account(const struct idm_config *cfg, const struct idm_log *log, c
 		goto out;
 	}
 	/* the lock state only of a usable account (it may cost a clock probe) */
-	if (idm_account_usable(a, now) == IDM_OK && (r = idm_lockout_state(svc, cfg, p, a, &lock)) < 0)
+	if (idm_account_usable(a, now) == IDM_OK &&
+	    (r = idm_lockout_state(svc, cfg, p, a, &lock)) < 0)
 		goto out;
 	r = account_verdict(p, a, lock, ppolicy_must_change, now, res);
 out:

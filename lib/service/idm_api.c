@@ -118,8 +118,8 @@ static int authenticate(const struct idm_config *cfg, const struct idm_log *log,
 			idm_operator_free(*op);
 			*op = NULL;
 		}
-		idm_logf(log, LOG_DEBUG, "operator %s: the entry changed since its cached bind; binding",
-			 uid);
+		idm_logf(log, LOG_DEBUG,
+			 "operator %s: the entry changed since its cached bind; binding", uid);
 		idm_authcache_drop(cache, uid);
 		free(hit.dn);
 	}

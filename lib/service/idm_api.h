@@ -55,8 +55,8 @@ struct idm_api_request {
 	char *operator_uid;
 	char *password; /* wiped by idm_api_request_free() */
 	const struct idm_api_op *op;
-	json_t *args;       /* checked against the op's table */
-	bool verbose;       /* pass LOG_DEBUG messages back too */
+	json_t *args; /* checked against the op's table */
+	bool verbose; /* pass LOG_DEBUG messages back too */
 	/* set by the caller after parsing: idmgrd's memory of recent binds
 	 * (idm_authcache.h); NULL binds as the operator every time */
 	struct idm_authcache *auth_cache;

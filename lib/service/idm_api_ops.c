@@ -61,7 +61,6 @@ static int run_sweep(struct call *c);
 static int run_reconcile(struct call *c);
 static int run_notify(struct call *c);
 
-
 /* Every operation an officer can ask of the service: each is one core
  * function, run as the service identity for the operator authenticated. */
 const struct idm_api_op idm_api_ops[] = {
@@ -125,7 +124,6 @@ static bool arg_bool(const struct call *c, const char *name)
 {
 	return json_is_true(json_object_get(c->args, name));
 }
-
 
 /* ------------------------------------------------------------ the ops */
 
@@ -304,11 +302,12 @@ static int reconcile_one(void *ctx, const struct idm_unexplained *w)
 {
 	json_t *list = ctx;
 
-	return json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o, s:o}", "time",
-						     idm_api_text(w->time), "who",
-						     idm_api_text(w->who), "type",
-						     idm_api_text(w->type), "dn", idm_api_text(w->dn),
-						     "attributes", idm_api_text(w->attrs))) == 0
+	return json_array_append_new(list,
+				     json_pack("{s:o, s:o, s:o, s:o, s:o}", "time",
+					       idm_api_text(w->time), "who", idm_api_text(w->who),
+					       "type", idm_api_text(w->type), "dn",
+					       idm_api_text(w->dn), "attributes",
+					       idm_api_text(w->attrs))) == 0
 		       ? IDM_OK
 		       : IDM_ENOMEM;
 }

@@ -283,10 +283,21 @@ int idm_authcache_count(struct idm_authcache *c)
  * password never touches the cache, and one that locks the account sets
  * a lock mark, which is. */
 static const char *const state_attrs[] = {
-	"uid",		   "idmStatus",		   "idmValidUntil",   "idmPolicy",
-	"idmPrivileged",   "pwdPolicySubentry",	   "pwdAccountLockedTime", "pwdStartTime",
-	"pwdEndTime",	   "pwdReset",		   "pwdChangedTime",  "idmLockedTime",
-	"idmHardLockTime", "idmFailureCount",	   NULL,
+	"uid",
+	"idmStatus",
+	"idmValidUntil",
+	"idmPolicy",
+	"idmPrivileged",
+	"pwdPolicySubentry",
+	"pwdAccountLockedTime",
+	"pwdStartTime",
+	"pwdEndTime",
+	"pwdReset",
+	"pwdChangedTime",
+	"idmLockedTime",
+	"idmHardLockTime",
+	"idmFailureCount",
+	NULL,
 };
 
 int idm_authcache_state(struct idm_dir *d, const char *dn, uint8_t out[IDM_AUTHCACHE_STATE_LEN])

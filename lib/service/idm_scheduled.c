@@ -45,8 +45,8 @@ int idm_scheduled_reconcile(const struct idm_config *cfg, const struct idm_log *
 	if (r < 0)
 		return r;
 	if (l.n)
-		fprintf(out, "%ld of %ld logged writes%s%s are explained by no audited action\n", l.n,
-			checked, since ? " since " : "", since_text);
+		fprintf(out, "%ld of %ld logged writes%s%s are explained by no audited action\n",
+			l.n, checked, since ? " since " : "", since_text);
 	else
 		fprintf(out, "every one of %ld logged writes%s%s is explained\n", checked,
 			since ? " since " : "", since_text);
