@@ -440,6 +440,11 @@ START_TEST(writer_server_down_fails_closed)
 
 	ck_assert_int_eq(idm_dn_child(&dn, "idmRequestId", id, "ou=requests," IDMGR), IDM_OK);
 	free(converged(dn, "idmApproval"));
+	/* Every write replicated before the writer's server stops: a provider
+	 * that restarts with writes its peer lacks can lose them in the
+	 * refresh (seen once here, an audit record, before the sandbox kept
+	 * syncprov's session log); this case is about failing closed. */
+	free(converged("cn=head,ou=audit," IDMGR, "idmHead"));
 	ck_assert_int_eq(sandbox_slapd_stop(&sb), 0);
 	sleep(LEASE / 3 + 1); /* both instances' lease threads find it down */
 	ck_assert_int_eq(idmgr_with(sb.conf, "takahashi", &out, &err, "request", "apply", id), 3);
@@ -527,7 +532,7 @@ START_TEST(audit_intact_on_both_servers)
 {
 	char *out = NULL, *err = NULL;
 
-	free(converged("cn=head,ou=audit," IDMGR, "idmSeq"));
+	free(converged("cn=head,ou=audit," IDMGR, "idmHead"));
 	for (int i = 0; i < 2; i++) {
 		ck_assert_msg(idmgr_with(i ? only2 : only1, "watanabe", &out, &err, "audit",
 					 "verify", NULL) == 0,
