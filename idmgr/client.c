@@ -246,7 +246,19 @@ static void print_messages(const struct cmd_ctx *ctx, json_t *messages)
 	json_array_foreach (messages, i, m) {
 		int priority = (int)json_integer_value(json_object_get(m, "priority"));
 		const char *text = json_string_value(json_object_get(m, "text"));
-		if (text)
+		const char *msgid = json_string_value(json_object_get(m, "msgid"));
+		json_t *a = json_object_get(m, "args"), *v;
+		const char *args[IDM_LOG_MAXARGS];
+		size_t j, n = json_array_size(a);
+
+		if (!text)
+			continue;
+		json_array_foreach (a, j, v)
+			if (j < IDM_LOG_MAXARGS && !(args[j] = json_string_value(v)))
+				msgid = NULL;
+		if (msgid && n <= IDM_LOG_MAXARGS) /* said in the reader's language */
+			show_message(ctx, priority, msgid, args, (int)n, text);
+		else /* an older service's answer */
 			print_message(ctx, priority, text);
 	}
 }

@@ -18,15 +18,43 @@
 #include "idm_secret.h"
 #include "prompt.h"
 
-/* Errors and warnings to stderr, progress too with -v; notices and worse
- * also to syslog (authpriv), where the one line per audited action goes. */
-static void log_stderr(void *data, int priority, const char *msg)
+/* Notices and worse to syslog (authpriv), in English, where the one line
+ * per audited action goes; errors and warnings to stderr, progress too with
+ * -v, in the reader's language (log_show). */
+static void log_syslog(void *data, int priority, const char *msg)
 {
-	const struct cmd_ctx *ctx = data;
-
+	(void)data;
 	if (priority <= LOG_NOTICE)
 		syslog(LOG_AUTHPRIV | priority, "%s", msg);
-	print_message(ctx, priority, msg);
+}
+
+static void log_show(void *data, int priority, const char *fmt, const char *const *args,
+		     int nargs)
+{
+	show_message(data, priority, fmt, args, nargs, NULL);
+}
+
+/* fmt translated with args put in; english when that fails (a translation
+ * or a service's answer that does not match its arguments), or fmt with
+ * the arguments put in when english is NULL. */
+void show_message(const struct cmd_ctx *ctx, int priority, const char *fmt,
+		  const char *const *args, int nargs, const char *english)
+{
+	char text[2048];
+	const char *said[IDM_LOG_MAXARGS];
+
+	/* an argument that is itself a msgid (a rule, an error's text) is
+	 * said in the reader's language too */
+	for (int i = 0; i < nargs && i < IDM_LOG_MAXARGS; i++)
+		said[i] = *args[i] ? idm_tr(args[i]) : args[i];
+	if (idm_log_render(text, sizeof(text), *fmt ? idm_tr(fmt) : fmt, said, nargs) == 0)
+		print_message(ctx, priority, text);
+	else if (english)
+		print_message(ctx, priority, english);
+	else if (idm_log_render(text, sizeof(text), fmt, args, nargs) == 0)
+		print_message(ctx, priority, text);
+	else
+		print_message(ctx, priority, fmt);
 }
 
 void print_message(const struct cmd_ctx *ctx, int priority, const char *msg)
@@ -130,7 +158,7 @@ int main(int argc, char **argv)
 	struct cmd_ctx ctx = {
 		.config_path = IDM_DEFAULT_CONFIG,
 		.format = OUTPUT_TEXT,
-		.log = { .fn = log_stderr },
+		.log = { .fn = log_syslog, .show = log_show },
 	};
 	int c;
 

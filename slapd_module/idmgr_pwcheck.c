@@ -48,7 +48,7 @@ static void log_syslog(void *data, int priority, const char *msg)
 	syslog(LOG_AUTHPRIV | priority, "idmgr_pwcheck: %s", msg);
 }
 
-static const struct idm_log slog = { log_syslog, NULL, 0 };
+static const struct idm_log slog = { log_syslog, NULL, 0, NULL };
 
 /* "PATH POLICY" into malloc'ed *path and *policy. */
 static int parse_arg(const struct berval *arg, char **path, char **policy)

@@ -14,7 +14,7 @@
 #include "fixture.h"
 
 struct fx_captured captured;
-const struct idm_log cap_log = { fx_capture_fn, NULL, 1 };
+const struct idm_log cap_log = { fx_capture_fn, NULL, 1, NULL };
 char fx_dir[PATH_MAX];
 static char fx_root[PATH_MAX];
 

@@ -557,6 +557,63 @@ START_TEST(idmgr_in_japanese_and_english)
 }
 END_TEST
 
+/* issue 14: the core's and idmgrd's refusals reach the officer in the
+ * officer's language on stderr, while what is stored stays English.  A
+ * separation-of-duties refusal made in idmgrd (R-SOD-1) is said in
+ * Japanese by idmgr under ja_JP (the answer carries the English msgid and
+ * its arguments), its audit record keeps the English rule (R-AUD-1); a
+ * configuration's missing key and section are said in Japanese too, and
+ * all of it in English under C. */
+START_TEST(refusals_in_japanese_records_in_english)
+{
+	static const char form[] = "type = \"register\"\n"
+				   "form_ref = \"HR-2026-0301\"\n"
+				   "applicant = \"watanabe\"\n"
+				   "reason = \"New hire\"\n"
+				   "uid = \"jsod\"\n"
+				   "given_name = \"Jiro\"\n"
+				   "surname = \"Sato\"\n"
+				   "mail = \"jsod@example.org\"\n"
+				   "unit = \"benefits\"\n"
+				   "employee_type = \"regular\"\n";
+	char *path = form_file(&sb, "jsod.form", form), *t, id[32], bad[700];
+	int rc;
+
+	t = idmgr_in("C", "tanaka", &rc, "request", "submit", path, NULL);
+	ck_assert_msg(rc == 0 && t[0] == 'R', "exit %d: %s", rc, t);
+	snprintf(id, sizeof(id), "%.*s", (int)strcspn(t, "\n"), t);
+	free(t);
+	t = idmgr_in(ja, "tanaka", &rc, "request", "approve", id, NULL);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, t);
+	assert_in(t, " の承認は拒否されました: R-SOD-1: 申請を提出した者はその申請を承認できません\n");
+	ck_assert_msg(!strstr(t, "refused"), "English in:\n%s", t);
+	free(t);
+	t = idmgr_in("C", "tanaka", &rc, "request", "approve", id, NULL);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, t);
+	assert_in(t, " refused: R-SOD-1: whoever submitted a request may not approve it\n");
+	free(t);
+	/* the audit record of the same refusal, read in Japanese: English */
+	t = idmgr_in(ja, "sato", &rc, "audit", "show", NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
+	assert_in(t, "refused: R-SOD-1: whoever submitted a request may not approve it");
+	ck_assert_msg(!strstr(t, "申請を提出した者"), "Japanese in the trail:\n%s", t);
+	free(t);
+
+	/* a configuration without its required keys (R-LOGIN-1's own file) */
+	snprintf(bad, sizeof(bad), "%s/bad-i18n.conf", sb.dir);
+	write_file(bad, "ldap {\n}\n", 0644);
+	t = idmgr_in(ja, NULL, &rc, "-c", bad, "config", "check", NULL);
+	ck_assert_msg(rc != 0, "exit %d: %s", rc, t);
+	assert_in(t, "bad-i18n.conf:2: ldap: 必須のキー uri がありません\n");
+	assert_in(t, "bad-i18n.conf: policy standard: 必須のセクションがありません\n");
+	free(t);
+	t = idmgr_in("C", NULL, &rc, "-c", bad, "config", "check", NULL);
+	assert_in(t, "bad-i18n.conf:2: ldap: required key uri is missing\n");
+	free(t);
+	free(path);
+}
+END_TEST
+
 static Suite *i18n_suite(void)
 {
 	Suite *s = suite_create("i18n");
@@ -574,6 +631,7 @@ static Suite *i18n_suite(void)
 	tcase_add_test(tc, server_refusal_said_in_japanese);
 	tcase_add_test(tc, threaded_dialogs_in_japanese);
 	tcase_add_test(tc, idmgr_in_japanese_and_english);
+	tcase_add_test(tc, refusals_in_japanese_records_in_english);
 	suite_add_tcase(s, tc);
 	return s;
 }

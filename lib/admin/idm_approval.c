@@ -7,6 +7,7 @@
 
 #include "idm_approval.h"
 #include "idm_error.h"
+#include "idm_i18n.h"
 #include "idm_time.h"
 
 static const struct idm_approval_rule rules[] = {
@@ -95,19 +96,19 @@ int idm_sod_approve(const struct idm_config *cfg, const struct idm_request_facts
 
 	*rule = NULL;
 	if (!r) {
-		*rule = "unknown request type";
+		*rule = N_("unknown request type");
 		return IDM_EINVAL;
 	}
 	if (f->submitter_dn && strcasecmp(f->submitter_dn, actor->dn) == 0) {
-		*rule = "R-SOD-1: whoever submitted a request may not approve it";
+		*rule = N_("R-SOD-1: whoever submitted a request may not approve it");
 		return IDM_EDENIED;
 	}
 	if (f->applicant_uid && strcmp(f->applicant_uid, actor->uid) == 0) {
-		*rule = "R-SOD-1: the applicant may not approve their own request";
+		*rule = N_("R-SOD-1: the applicant may not approve their own request");
 		return IDM_EDENIED;
 	}
 	if (f->subject_uid && strcmp(f->subject_uid, actor->uid) == 0) {
-		*rule = "R-SOD-1: nobody approves a change to their own ID";
+		*rule = N_("R-SOD-1: nobody approves a change to their own ID");
 		return IDM_EDENIED;
 	}
 	if ((*rule = idm_sod_privileged(actor->roles, f->touches_privileged)))
@@ -119,8 +120,8 @@ int idm_sod_approve(const struct idm_config *cfg, const struct idm_request_facts
 		if (given(f, r->roles[i]))
 			continue;
 		if (approved_by(f, actor->dn) && !cfg->roles.same_person_both_approvals) {
-			*rule = "R-SOD-2: the two approvals must come from two different people "
-				"(same_person_both_approvals = false)";
+			*rule = N_("R-SOD-2: the two approvals must come from two different people "
+				"(same_person_both_approvals = false)");
 			return IDM_EDENIED;
 		}
 		*role = r->roles[i];
@@ -135,8 +136,8 @@ int idm_sod_approve(const struct idm_config *cfg, const struct idm_request_facts
 		return IDM_EDENIED;
 	}
 	*rule = approved_by(f, actor->dn)
-			? "R-SOD-2: this operator has approved already"
-			: "the approval under this operator's role is given already";
+			? N_("R-SOD-2: this operator has approved already")
+			: N_("the approval under this operator's role is given already");
 	return IDM_EDENIED;
 }
 
@@ -145,13 +146,13 @@ int idm_sod_apply(const struct idm_request_facts *f, const struct idm_actor *act
 {
 	*rule = NULL;
 	if (!(actor->roles & (1u << IDM_ROLE_SYSTEM_ADMIN))) {
-		*rule = "contract: only a system_admin applies requests";
+		*rule = N_("contract: only a system_admin applies requests");
 		return IDM_EDENIED;
 	}
 	if ((*rule = idm_sod_privileged(actor->roles, f->touches_privileged)))
 		return IDM_EDENIED;
 	if (!idm_approvals_complete(f)) {
-		*rule = "R-REG-1: the request lacks an approval";
+		*rule = N_("R-REG-1: the request lacks an approval");
 		return IDM_ESTATE;
 	}
 	return IDM_OK;
@@ -169,7 +170,7 @@ int idm_sod_reject(const struct idm_request_facts *f, const struct idm_actor *ac
 
 	*rule = NULL;
 	if (!r || !(actor->roles & ((1u << r->roles[0]) | (1u << r->roles[1])))) {
-		*rule = "only the roles that approve this type may reject it";
+		*rule = N_("only the roles that approve this type may reject it");
 		return IDM_EDENIED;
 	}
 	if ((*rule = idm_sod_privileged(actor->roles, f->touches_privileged)))

@@ -15,6 +15,7 @@
 #include "idm_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
+#include "idm_i18n.h"
 
 static const char *const exception_attrs[] = {
 	"idmRequestId", "idmSubject",        "idmRule",  "idmReason",
@@ -179,8 +180,8 @@ static int exception_add(struct idm_operator *op, const struct idm_config *cfg,
 	if (idm_uid_check(cfg, subject) < 0 || !idm_short_name(rule) || !reason || !*reason ||
 	    strlen(reason) > 1024 || until <= time(NULL)) {
 		idm_logf(log, LOG_ERR,
-			 "exception: needs a valid subject uid, a rule of [a-z0-9-], "
-			 "a reason, and an expiry in the future");
+			 N_("exception: needs a valid subject uid, a rule of [a-z0-9-], "
+			 "a reason, and an expiry in the future"));
 		return IDM_EINVAL;
 	}
 	r = idm_operator_require(op, log, roles,
@@ -294,10 +295,10 @@ static int change(struct idm_operator *op, const struct idm_config *cfg, const s
 		m = NULL;
 		/* single-valued: a second value is a constraint violation */
 		if (r == IDM_EEXIST || r == IDM_ESCHEMA) {
-			idm_logf(log, LOG_ERR, "exception %s is %s already", id, already);
+			idm_logf(log, LOG_ERR, N_("exception %s is %s already"), id, already);
 			r = IDM_ESTATE;
 		} else if (r == IDM_ENOENT) {
-			idm_logf(log, LOG_ERR, "no exception %s", id);
+			idm_logf(log, LOG_ERR, N_("no exception %s"), id);
 		}
 	}
 	idm_mods_free(m);

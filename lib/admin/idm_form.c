@@ -18,6 +18,7 @@
 #include "idm_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
+#include "idm_i18n.h"
 
 #define MAX_ERRORS 100 /* a file of junk need not produce thousands of lines */
 
@@ -89,7 +90,7 @@ static void flush_messages(struct parse *p, const struct idm_log *log)
 		free(p->msgs[i].text);
 	}
 	if (p->n_errors > p->n_msgs)
-		idm_logf(log, LOG_ERR, "%s: %u more errors not shown", p->name,
+		idm_logf(log, LOG_ERR, N_("%s: %u more errors not shown"), p->name,
 			 p->n_errors - (unsigned)p->n_msgs);
 	free(p->msgs);
 	p->msgs = NULL;
@@ -465,7 +466,7 @@ int idm_form_parse(const struct idm_config *config, const char *name, const char
 
 	*out = NULL;
 	if (strlen(text) > IDM_FORM_MAX) {
-		idm_logf(log, LOG_ERR, "%s: larger than %d bytes", name, IDM_FORM_MAX);
+		idm_logf(log, LOG_ERR, N_("%s: larger than %d bytes"), name, IDM_FORM_MAX);
 		return IDM_EINVAL;
 	}
 	p = calloc(1, sizeof(*p));

@@ -7,6 +7,7 @@
 
 #include "idm_audit.h"
 #include "idm_error.h"
+#include "idm_i18n.h"
 #include "idm_escape.h"
 #include "idm_lockout.h"
 #include "idm_operator.h"
@@ -49,12 +50,12 @@ static int check_account(struct idm_operator *op, const struct idm_config *cfg,
 	if (r == IDM_OK && strcasecmp(op->account->dn, op->dn) != 0)
 		r = IDM_ENOENT; /* bound as some other entry than the account */
 	if (r == IDM_ENOENT)
-		idm_logf(log, LOG_ERR, "operator %s: not an account idmgr manages", uid);
+		idm_logf(log, LOG_ERR, N_("operator %s: not an account idmgr manages"), uid);
 	if (r < 0)
 		return r;
 	p = idm_account_policy(cfg, op->account);
 	if (idm_account_usable(op->account, now) != IDM_OK) {
-		idm_logf(log, LOG_ERR, "operator %s: the account is %s", uid,
+		idm_logf(log, LOG_ERR, N_("operator %s: the account is %s"), uid,
 			 op->account->status ? op->account->status : "not active");
 		return IDM_EDENIED;
 	}
@@ -66,15 +67,15 @@ static int check_account(struct idm_operator *op, const struct idm_config *cfg,
 		lock = IDM_LOCK_HARD;
 	if (lock != IDM_LOCK_CHECK) {
 		idm_logf(log, LOG_ERR,
-			 "operator %s: the account is locked; a system_admin unlocks it", uid);
+			 N_("operator %s: the account is locked; a system_admin unlocks it"), uid);
 		return IDM_EDENIED;
 	}
 	due = mode == IDM_OPERATOR_ACT ? idm_account_change_due(p, op->account, false, false, now)
 				       : IDM_CHANGE_NONE;
 	if (due != IDM_CHANGE_NONE) {
 		idm_logf(log, LOG_ERR,
-			 "operator %s: the password is %s; change it first with \"idmgr -u %s "
-			 "passwd\" (%s)",
+			 N_("operator %s: the password is %s; change it first with \"idmgr -u %s "
+			 "passwd\" (%s)"),
 			 uid,
 			 due == IDM_CHANGE_MAX_LOGINS ? "used up (max_logins)"
 						      : "temporary or expired",
@@ -103,11 +104,11 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 
 	*out = NULL;
 	if (idm_uid_check(cfg, uid) < 0) {
-		idm_logf(log, LOG_ERR, "operator \"%s\": not a valid uid", uid);
+		idm_logf(log, LOG_ERR, N_("operator \"%s\": not a valid uid"), uid);
 		return IDM_EINVAL;
 	}
 	if (!password || !*password) {
-		idm_logf(log, LOG_ERR, "operator %s: an empty password is never tried", uid);
+		idm_logf(log, LOG_ERR, N_("operator %s: an empty password is never tried"), uid);
 		return IDM_EAUTH;
 	}
 	op = operator_new(uid);
@@ -118,19 +119,19 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 	/* The entry the subtree search finds, wherever below people_dn. */
 	r = idm_account_bind_dn(cfg, log, uid, &op->dn);
 	if (r == IDM_ENOENT)
-		idm_logf(log, LOG_ERR, "operator %s: not an account idmgr manages", uid);
+		idm_logf(log, LOG_ERR, N_("operator %s: not an account idmgr manages"), uid);
 	if (r < 0)
 		goto out;
 	r = idm_dir_open_pp(cfg, log, op->dn, password, &pp, &op->d);
 	if (r == IDM_EAUTH)
-		idm_logf(log, LOG_ERR, "operator %s: wrong password, or no such operator", uid);
+		idm_logf(log, LOG_ERR, N_("operator %s: wrong password, or no such operator"), uid);
 	if (r < 0)
 		goto out;
 	if (pp == PP_changeAfterReset && mode == IDM_OPERATOR_ACT) {
 		/* slapd lets this session do nothing but change the password */
 		idm_logf(log, LOG_ERR,
-			 "operator %s: the password is temporary or was reset; change it first "
-			 "with \"idmgr -u %s passwd\" (R-PW-4)",
+			 N_("operator %s: the password is temporary or was reset; change it first "
+			 "with \"idmgr -u %s passwd\" (R-PW-4)"),
 			 uid, uid);
 		r = IDM_ESTATE;
 		goto out;
@@ -188,7 +189,7 @@ int idm_operator_require(const struct idm_operator *op, const struct idm_log *lo
 				strncat(names, " or ", sizeof(names) - strlen(names) - 1);
 			strncat(names, idm_role_name(i), sizeof(names) - strlen(names) - 1);
 		}
-	idm_logf(log, LOG_ERR, "%s needs the role %s, which operator %s does not hold", action,
+	idm_logf(log, LOG_ERR, N_("%s needs the role %s, which operator %s does not hold"), action,
 		 names, op->uid);
 	return IDM_EDENIED;
 }
@@ -197,7 +198,8 @@ int idm_operator_officer(const struct idm_operator *op, const struct idm_log *lo
 {
 	if (op->roles)
 		return IDM_OK;
-	idm_logf(log, LOG_ERR, "%s: for officers only; operator %s holds no role", what, op->uid);
+	idm_logf(log, LOG_ERR, N_("%s: for officers only; operator %s holds no role"), what,
+		 op->uid);
 	return IDM_EDENIED;
 }
 
@@ -207,7 +209,7 @@ int idm_operator_refuse(struct idm_operator *op, const struct idm_config *cfg,
 {
 	char outcome[1024];
 
-	idm_logf(log, LOG_ERR, "%s %s refused: %s", action,
+	idm_logf(log, LOG_ERR, N_("%s %s refused: %s"), action,
 		 request_id ? request_id
 		 : subject  ? subject
 			    : "",
@@ -263,7 +265,7 @@ int idm_operator_record(struct idm_operator *op, const struct idm_config *cfg,
 			 ev->action, subject ? " " : "", subject ? subject : "",
 			 request_id ? " " : "", request_id ? request_id : "", ev->outcome);
 	else
-		idm_logf(log, LOG_ERR, "audit record for %s %s could not be written: %s", ev->action,
+		idm_logf(log, LOG_ERR, N_("audit record for %s %s could not be written: %s"), ev->action,
 			 request_id ? request_id : (subject ? subject : ""), idm_strerror(r));
 	return r;
 }

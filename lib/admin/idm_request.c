@@ -8,6 +8,7 @@
 
 #include "idm_action.h"
 #include "idm_error.h"
+#include "idm_i18n.h"
 #include "idm_escape.h"
 #include "idm_mods.h"
 #include "idm_request.h"
@@ -287,17 +288,17 @@ static int check_against_directory(struct idm_operator *op, const struct idm_con
 	if (r != IDM_OK && r != IDM_ENOENT)
 		return r;
 	if (f->type == IDM_REQ_REGISTER && r == IDM_OK) {
-		idm_logf(log, LOG_ERR, "uid: \"%s\" is taken already", f->uid);
+		idm_logf(log, LOG_ERR, N_("uid: \"%s\" is taken already"), f->uid);
 		bad++;
 	} else if (f->type != IDM_REQ_REGISTER && r == IDM_ENOENT) {
-		idm_logf(log, LOG_ERR, "uid: no account \"%s\"", f->uid);
+		idm_logf(log, LOG_ERR, N_("uid: no account \"%s\""), f->uid);
 		bad++;
 	}
 	r = account_exists(op->d, cfg, f->applicant, NULL);
 	if (r != IDM_OK && r != IDM_ENOENT)
 		return r;
 	if (r == IDM_ENOENT) {
-		idm_logf(log, LOG_ERR, "applicant: no account \"%s\"", f->applicant);
+		idm_logf(log, LOG_ERR, N_("applicant: no account \"%s\""), f->applicant);
 		bad++;
 	}
 	for (size_t i = 0; i < f->n_groups; i++) {
@@ -305,7 +306,7 @@ static int check_against_directory(struct idm_operator *op, const struct idm_con
 		if (r != IDM_OK && r != IDM_ENOENT)
 			return r;
 		if (r == IDM_ENOENT) {
-			idm_logf(log, LOG_ERR, "groups: no group \"%s\" under %s", f->groups[i],
+			idm_logf(log, LOG_ERR, N_("groups: no group \"%s\" under %s"), f->groups[i],
 				 cfg->ldap.groups_dn);
 			bad++;
 		}
@@ -315,7 +316,7 @@ static int check_against_directory(struct idm_operator *op, const struct idm_con
 		if (r != IDM_OK && r != IDM_ENOENT)
 			return r;
 		if (r == IDM_ENOENT) {
-			idm_logf(log, LOG_ERR, "shared_with: no account \"%s\"", f->shared_with[i]);
+			idm_logf(log, LOG_ERR, N_("shared_with: no account \"%s\""), f->shared_with[i]);
 			bad++;
 		}
 	}
@@ -553,7 +554,7 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 		r = idm_sod_approve(cfg, &f, &actor, role, &rule);
 	if (r < 0) {
 		if (rule)
-			r = refuse(op, cfg, log, "approve", req, r, rule);
+			r = refuse(op, cfg, log, N_("approve"), req, r, rule);
 		goto out;
 	}
 	{
@@ -626,7 +627,7 @@ int idm_request_reject(struct idm_operator *op, const struct idm_config *cfg,
 		r = idm_sod_reject(&f, &actor, &rule);
 	if (r < 0) {
 		if (rule)
-			r = refuse(op, cfg, log, "reject", req, r, rule);
+			r = refuse(op, cfg, log, N_("reject"), req, r, rule);
 		goto out;
 	}
 	r = transition(op, cfg, log, "reject", req, &x, "rejected", LDAP_MOD_REPLACE, "idmDetail",

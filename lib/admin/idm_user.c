@@ -19,6 +19,7 @@
 #include "idm_time.h"
 #include "idm_uid.h"
 #include "idm_user.h"
+#include "idm_i18n.h"
 
 /* The checks every direct action shares: a valid uid, a role among roles,
  * an existing account, and R-PRIV-3.  Refusals are audited as action. */
@@ -31,7 +32,7 @@ static int prepare(struct idm_operator *op, const struct idm_config *cfg, const 
 
 	*a = NULL;
 	if (idm_uid_check(cfg, uid) < 0) {
-		idm_logf(log, LOG_ERR, "\"%s\" is not a valid uid", uid);
+		idm_logf(log, LOG_ERR, N_("\"%s\" is not a valid uid"), uid);
 		return IDM_EINVAL;
 	}
 	snprintf(what, sizeof(what), "user %s", action);
@@ -40,7 +41,7 @@ static int prepare(struct idm_operator *op, const struct idm_config *cfg, const 
 		return idm_operator_refuse(op, cfg, log, action, uid, NULL, r, "role", NULL);
 	r = idm_account_lookup(op->d, cfg, uid, a);
 	if (r == IDM_ENOENT)
-		idm_logf(log, LOG_ERR, "no account %s", uid);
+		idm_logf(log, LOG_ERR, N_("no account %s"), uid);
 	if (r == IDM_OK && (rule = idm_sod_privileged(op->roles, (*a)->privileged))) {
 		idm_account_free(*a);
 		*a = NULL;
@@ -153,7 +154,7 @@ int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
 	int r;
 
 	if (!reason || !*reason || strlen(reason) > 1024) {
-		idm_logf(log, LOG_ERR, "suspend: needs a reason of 1 to 1024 bytes");
+		idm_logf(log, LOG_ERR, N_("suspend: needs a reason of 1 to 1024 bytes"));
 		return IDM_EINVAL;
 	}
 	if (emergency)

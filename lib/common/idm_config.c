@@ -14,6 +14,7 @@
 #include "idm_error.h"
 #include "idm_secret.h"
 #include "idm_text.h"
+#include "idm_i18n.h"
 
 #define CONFIG_MAX (1024 * 1024)
 
@@ -63,10 +64,10 @@ static int required(cfg_t *sec, const char *section, const char *key)
 {
 	if (cfg_size(sec, key) == 0 || !cfg_getstr(sec, key)) {
 		if (sec->line > 0) /* the line that closes the section */
-			idm_logf(load_log, LOG_ERR, "%s:%d: %s: required key %s is missing",
+			idm_logf(load_log, LOG_ERR, N_("%s:%d: %s: required key %s is missing"),
 				 load_path, sec->line, section, key);
 		else /* the whole section is missing */
-			idm_logf(load_log, LOG_ERR, "%s: %s: required key %s is missing", load_path,
+			idm_logf(load_log, LOG_ERR, N_("%s: %s: required key %s is missing"), load_path,
 				 section, key);
 		load_errors++;
 		return -1;
@@ -132,12 +133,12 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 	for (int i = 0; i < IDM_ROLE_COUNT; i++)
 		required(roles, "roles", idm_role_name(i));
 	if (!cfg_gettsec(cfg, "policy", "standard")) {
-		idm_logf(load_log, LOG_ERR, "%s: policy standard: required section is missing",
+		idm_logf(load_log, LOG_ERR, N_("%s: policy standard: required section is missing"),
 			 load_path);
 		load_errors++;
 	}
 	if (!cfg_gettsec(cfg, "policy", "privileged")) {
-		idm_logf(load_log, LOG_ERR, "%s: policy privileged: required section is missing",
+		idm_logf(load_log, LOG_ERR, N_("%s: policy privileged: required section is missing"),
 			 load_path);
 		load_errors++;
 	}
@@ -278,14 +279,14 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 		c->service.writer_lease = cfg_getint(svc, "writer_lease");
 		if (*c->service.writer_uri && writer_index(c) < 0) {
 			idm_logf(load_log, LOG_ERR,
-				 "%s:%d: service: writer_uri \"%s\" is not one of ldap.uri (the "
-				 "writer's server must be one the others replicate with)",
+				 N_("%s:%d: service: writer_uri \"%s\" is not one of ldap.uri (the "
+				 "writer's server must be one the others replicate with)"),
 				 load_path, idm_config_writer_uri_line, c->service.writer_uri);
 			return IDM_ECONFIG;
 		}
 		if (c->service.tls_port && (!*c->service.tls_cert || !*c->service.tls_key)) {
 			idm_logf(load_log, LOG_ERR,
-				 "%s: service: tls_port needs tls_cert and tls_key", load_path);
+				 N_("%s: service: tls_port needs tls_cert and tls_key"), load_path);
 			return IDM_ECONFIG;
 		}
 	}
@@ -412,7 +413,7 @@ int idm_config_check_files(const struct idm_config *c, const struct idm_log *log
 
 	if (idm_secret_check(c->ldap.bind_password_file, log) < 0) {
 		idm_logf(log, LOG_ERR,
-			 "%s:%d: bind_password_file: \"%s\" cannot be used (see above)", c->path,
+			 N_("%s:%d: bind_password_file: \"%s\" cannot be used (see above)"), c->path,
 			 c->ldap.bind_password_file_line, c->ldap.bind_password_file);
 		r = IDM_ECONFIG;
 	}
@@ -420,7 +421,7 @@ int idm_config_check_files(const struct idm_config *c, const struct idm_log *log
 		const char *f = c->policies[i].blocklist_file;
 		if (*f && idm_blocklist_check(f, log) < 0) {
 			idm_logf(log, LOG_ERR,
-				 "%s: policy %s: blocklist_file: \"%s\" cannot be used", c->path,
+				 N_("%s: policy %s: blocklist_file: \"%s\" cannot be used"), c->path,
 				 c->policies[i].name, f);
 			r = IDM_ECONFIG;
 		}
@@ -431,18 +432,18 @@ int idm_config_check_files(const struct idm_config *c, const struct idm_log *log
 int idm_config_check_service_files(const struct idm_config *c, const struct idm_log *log)
 {
 	if (!*c->service.bind_dn) {
-		idm_logf(log, LOG_ERR, "%s: service: bind_dn is not set: idmgrd has no identity",
+		idm_logf(log, LOG_ERR, N_("%s: service: bind_dn is not set: idmgrd has no identity"),
 			 c->path);
 		return IDM_ECONFIG;
 	}
 	if (idm_secret_check(c->service.bind_password_file, log) < 0) {
 		idm_logf(log, LOG_ERR,
-			 "%s:%d: service: bind_password_file: \"%s\" cannot be used (see above)",
+			 N_("%s:%d: service: bind_password_file: \"%s\" cannot be used (see above)"),
 			 c->path, c->service.bind_password_file_line, c->service.bind_password_file);
 		return IDM_ECONFIG;
 	}
 	if (c->service.tls_port && idm_secret_check(c->service.tls_key, log) < 0) {
-		idm_logf(log, LOG_ERR, "%s: service: tls_key: \"%s\" cannot be used (see above)",
+		idm_logf(log, LOG_ERR, N_("%s: service: tls_key: \"%s\" cannot be used (see above)"),
 			 c->path, c->service.tls_key);
 		return IDM_ECONFIG;
 	}

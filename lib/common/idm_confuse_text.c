@@ -10,6 +10,7 @@
 
 #include "idm_confuse_text.h"
 #include "idm_log.h"
+#include "idm_i18n.h"
 
 /* Prepares the text for libconfuse, in place:
  * - refuses ${VAR} where libconfuse would expand it from the environment
@@ -100,8 +101,8 @@ int idm_confuse_prepare_text(char *text, const char *name, const struct idm_log 
 		}
 		if (ref) {
 			idm_logf(log, LOG_ERR,
-				 "%s:%d: \"${\" is not allowed: environment references are not "
-				 "expanded (write the value itself, or single-quote it)",
+				 N_("%s:%d: \"${\" is not allowed: environment references are not "
+				 "expanded (write the value itself, or single-quote it)"),
 				 name, line);
 			refs++;
 		}
@@ -110,14 +111,14 @@ int idm_confuse_prepare_text(char *text, const char *name, const struct idm_log 
 		/* the caller's own lexer reports these */
 	} else if (state == DQUOTE || state == SQUOTE || state == BLOCK_COMMENT) {
 		idm_logf(log, LOG_ERR,
-			 "%s:%d: this %s is never closed: the rest of the file would be ignored",
+			 N_("%s:%d: this %s is never closed: the rest of the file would be ignored"),
 			 name, opened, state == BLOCK_COMMENT ? "comment" : "quoted string");
 		refs++;
 	} else if (depth > 0) {
 		int n = (int)(sizeof(section_lines) / sizeof(section_lines[0]));
 		idm_logf(log, LOG_ERR,
-			 "%s:%d: this section is never closed (a '}' is missing): the rest of the "
-			 "file would be ignored",
+			 N_("%s:%d: this section is never closed (a '}' is missing): the rest of the "
+			 "file would be ignored"),
 			 name, section_lines[depth <= n ? depth - 1 : n - 1]);
 		refs++;
 	}

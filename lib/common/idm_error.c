@@ -1,27 +1,28 @@
 #include "config.h"
 
 #include "idm_error.h"
+#include "idm_i18n.h"
 
 const char *idm_strerror(int err)
 {
 	switch ((enum idm_err)err) {
-	case IDM_OK: return "success";
-	case IDM_ENOMEM: return "out of memory";
-	case IDM_EINVAL: return "invalid input";
-	case IDM_ECONFIG: return "invalid configuration";
-	case IDM_EUNAVAIL: return "no directory server answered";
-	case IDM_EAUTH: return "authentication failed";
-	case IDM_ENOENT: return "no such entry";
-	case IDM_EEXIST: return "already exists";
-	case IDM_EDENIED: return "permission denied";
-	case IDM_EDIR: return "directory operation failed";
-	case IDM_EIO: return "input/output error";
-	case IDM_EPOLICY: return "refused by the password policy";
-	case IDM_ESTATE: return "not allowed in the current state";
-	case IDM_ERANGE: return "value out of range";
-	case IDM_ENOVALUE: return "no such value";
-	case IDM_ESCHEMA: return "refused by the directory schema";
-	case IDM_ELIMIT: return "directory limit exceeded";
+	case IDM_OK: return N_("success");
+	case IDM_ENOMEM: return N_("out of memory");
+	case IDM_EINVAL: return N_("invalid input");
+	case IDM_ECONFIG: return N_("invalid configuration");
+	case IDM_EUNAVAIL: return N_("no directory server answered");
+	case IDM_EAUTH: return N_("authentication failed");
+	case IDM_ENOENT: return N_("no such entry");
+	case IDM_EEXIST: return N_("already exists");
+	case IDM_EDENIED: return N_("permission denied");
+	case IDM_EDIR: return N_("directory operation failed");
+	case IDM_EIO: return N_("input/output error");
+	case IDM_EPOLICY: return N_("refused by the password policy");
+	case IDM_ESTATE: return N_("not allowed in the current state");
+	case IDM_ERANGE: return N_("value out of range");
+	case IDM_ENOVALUE: return N_("no such value");
+	case IDM_ESCHEMA: return N_("refused by the directory schema");
+	case IDM_ELIMIT: return N_("directory limit exceeded");
 	}
-	return "unknown error";
+	return N_("unknown error");
 }

@@ -1,14 +1,180 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
 
 #include "idm_log.h"
 
+/* One conversion of a format: its text ("%-*.3lld" with any '*' already
+ * replaced by the number read), where it ends, its conversion and length. */
+struct spec {
+	char text[32];
+	const char *end;
+	char conv, len[3];
+};
+
+static int parse_spec(const char *p, va_list *ap, struct spec *s)
+{
+	size_t n = 0;
+
+	s->text[n++] = *p++;
+	while (*p && strchr("-+ #0'*.0123456789hlLqjzt", *p)) {
+		if (*p == '*') {
+			int w = ap ? va_arg(*ap, int) : 0;
+			int k = snprintf(s->text + n, sizeof(s->text) - n, "%d", w);
+			if (k < 0 || (size_t)k >= sizeof(s->text) - n)
+				return -1;
+			n += (size_t)k;
+		} else if (n + 1 < sizeof(s->text)) {
+			s->text[n++] = *p;
+		} else {
+			return -1;
+		}
+		p++;
+	}
+	if (!*p || n + 2 > sizeof(s->text))
+		return -1;
+	s->conv = *p;
+	s->text[n++] = *p++;
+	s->text[n] = '\0';
+	s->end = p;
+	/* the length modifier: the letters just before the conversion */
+	size_t k = n - 1, m = 0;
+	while (k > 1 && strchr("hlLqjzt", s->text[k - 1]) && m < 2)
+		k--, m++;
+	memcpy(s->len, s->text + k, m);
+	s->len[m] = '\0';
+	return 0;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+/* Formats the argument of one conversion into out (va_arg by its type). */
+static int format_arg(char *out, size_t len, const struct spec *s, va_list *ap)
+{
+	const char *l = s->len;
+
+	switch (s->conv) {
+	case 'd': case 'i':
+		if (!strcmp(l, "ll") || !strcmp(l, "q"))
+			return snprintf(out, len, s->text, va_arg(*ap, long long));
+		if (!strcmp(l, "l"))
+			return snprintf(out, len, s->text, va_arg(*ap, long));
+		if (!strcmp(l, "z") || !strcmp(l, "t"))
+			return snprintf(out, len, s->text, va_arg(*ap, ssize_t));
+		if (!strcmp(l, "j"))
+			return snprintf(out, len, s->text, va_arg(*ap, intmax_t));
+		return snprintf(out, len, s->text, va_arg(*ap, int));
+	case 'u': case 'o': case 'x': case 'X':
+		if (!strcmp(l, "ll") || !strcmp(l, "q"))
+			return snprintf(out, len, s->text, va_arg(*ap, unsigned long long));
+		if (!strcmp(l, "l"))
+			return snprintf(out, len, s->text, va_arg(*ap, unsigned long));
+		if (!strcmp(l, "z") || !strcmp(l, "t"))
+			return snprintf(out, len, s->text, va_arg(*ap, size_t));
+		if (!strcmp(l, "j"))
+			return snprintf(out, len, s->text, va_arg(*ap, uintmax_t));
+		return snprintf(out, len, s->text, va_arg(*ap, unsigned int));
+	case 'c':
+		return snprintf(out, len, s->text, va_arg(*ap, int));
+	case 's':
+		return snprintf(out, len, s->text, va_arg(*ap, const char *));
+	case 'p':
+		return snprintf(out, len, s->text, va_arg(*ap, void *));
+	case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': case 'a': case 'A':
+		if (!strcmp(l, "L"))
+			return snprintf(out, len, s->text, va_arg(*ap, long double));
+		return snprintf(out, len, s->text, va_arg(*ap, double));
+	default: /* %n, %m and the unknown: not split, shown in English only */
+		return -1;
+	}
+}
+
+/* Splits what fmt's conversions print into args (in store); the count, or
+ * -1 for a format with a conversion it does not split. */
+static int split(const char *fmt, va_list ap, char *store, size_t size, const char **args)
+{
+	size_t used = 0;
+	int n = 0;
+	struct spec s;
+	va_list aq;
+
+	va_copy(aq, ap);
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] == '%') {
+			p++;
+			continue;
+		}
+		int k = n < IDM_LOG_MAXARGS && parse_spec(p, &aq, &s) == 0
+				? format_arg(store + used, size - used, &s, &aq)
+				: -1;
+		if (k < 0 || (size_t)k >= size - used) {
+			n = -1;
+			break;
+		}
+		args[n++] = store + used;
+		used += (size_t)k + 1;
+		p = s.end - 1;
+	}
+	va_end(aq);
+	return n;
+}
+#pragma GCC diagnostic pop
+
+int idm_log_render(char *out, size_t len, const char *fmt, const char *const *args, int nargs)
+{
+	size_t o = 0;
+	int next = 0;
+	struct spec s;
+
+	for (const char *p = fmt; *p;) {
+		const char *put;
+		char one[2] = { *p, '\0' };
+
+		if (*p != '%' || p[1] == '%') {
+			put = one;
+			p += *p == '%' ? 2 : 1;
+		} else {
+			int idx = next++;
+			const char *q = p; /* parse_spec skips the '%' (or '$') at q */
+			if (p[1] >= '1' && p[1] <= '9') { /* %2$s */
+				char *e;
+				long v = strtol(p + 1, &e, 10);
+				if (*e == '$') {
+					idx = (int)v - 1;
+					q = e;
+				}
+			}
+			if (parse_spec(q, NULL, &s) < 0 || idx < 0 || idx >= nargs)
+				return -1;
+			put = args[idx];
+			p = s.end;
+		}
+		size_t k = strlen(put);
+		if (o + k >= len)
+			return -1;
+		memcpy(out + o, put, k);
+		o += k;
+	}
+	if (!len)
+		return -1;
+	out[o] = '\0';
+	return 0;
+}
+
 void idm_logf(const struct idm_log *log, int priority, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], store[2048];
+	const char *args[IDM_LOG_MAXARGS];
 	va_list ap;
+	int n;
 
 	if (!log || !log->fn || (priority == LOG_DEBUG && !log->debug))
 		return;
@@ -16,4 +182,14 @@ void idm_logf(const struct idm_log *log, int priority, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log->fn(log->data, priority, msg);
+	if (!log->show)
+		return;
+	va_start(ap, fmt);
+	n = split(fmt, ap, store, sizeof(store), args);
+	va_end(ap);
+	if (n < 0) /* shown as logged, in English */
+		log->show(log->data, priority, "%s", (const char *const[]){ msg }, 1);
+	else
+		log->show(log->data, priority, fmt, args, n);
+	explicit_bzero(store, sizeof(store));
 }

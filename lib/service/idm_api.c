@@ -63,6 +63,7 @@ struct capture {
 	const struct idm_log *parent;
 	json_t *messages;
 	bool verbose;
+	const char *last; /* the English text of the message being logged */
 };
 
 /* Messages go back in the answer, never as lines of a stream: a line
@@ -75,9 +76,28 @@ static void capture_fn(void *data, int priority, const char *msg)
 	struct capture *c = data;
 
 	idm_logf(c->parent, priority, "%s", msg);
-	if (priority <= LOG_WARNING || c->verbose)
-		json_array_append_new(c->messages, json_pack("{s:i, s:o}", "priority", priority,
-							     "text", idm_api_text(msg)));
+	c->last = msg;
+}
+
+/* The same message as its English format (a msgid) and arguments, for the
+ * client to say in its reader's language (issue 14): the service does not
+ * run in the officer's locale.  "text" stays, the English the client shows
+ * when the msgid is unknown to it or its arguments do not fit. */
+static void capture_show(void *data, int priority, const char *fmt, const char *const *args,
+			 int nargs)
+{
+	struct capture *c = data;
+	json_t *a;
+
+	if (!(priority <= LOG_WARNING || c->verbose) || !c->last)
+		return;
+	a = json_array();
+	for (int i = 0; i < nargs; i++)
+		json_array_append_new(a, idm_api_text(args[i]));
+	json_array_append_new(c->messages,
+			      json_pack("{s:i, s:o, s:o, s:o}", "priority", priority, "text",
+					idm_api_text(c->last), "msgid", idm_api_text(fmt), "args", a));
+	c->last = NULL;
 }
 
 /* A request that a bind as the operator, or the cache of a recent one,
@@ -146,7 +166,9 @@ static json_t *handle(const struct idm_config *cfg, const struct idm_log *log,
 		      struct idm_api_request *req, idm_api_emit_fn emit, void *emit_ctx, int *code)
 {
 	struct capture cap = { .parent = log, .messages = json_array(), .verbose = req->verbose };
-	struct idm_log clog = { .fn = capture_fn, .data = &cap, .debug = req->verbose };
+	struct idm_log clog = {
+		.fn = capture_fn, .data = &cap, .debug = req->verbose, .show = capture_show
+	};
 	struct call c = { .cfg = cfg,
 			  .log = &clog,
 			  .args = req->args,

@@ -17,6 +17,7 @@
 #include "idm_sweep.h"
 #include "idm_time.h"
 #include "idm_user.h"
+#include "idm_i18n.h"
 
 /* ------------------------------------------------------------ the table */
 
@@ -40,7 +41,7 @@ static int run_notify(struct call *c)
 		r = idm_notice_deliver(c->op->d, c->cfg, c->log, &sum);
 		if (r == IDM_ECONFIG)
 			idm_logf(c->log, LOG_ERR,
-				 "%s: notify.command is not set: %ld notices stay pending",
+				 N_("%s: notify.command is not set: %ld notices stay pending"),
 				 c->cfg->path, sum.pending);
 	}
 	json_object_set_new(c->result, "delivered", json_integer(sum.delivered));
@@ -219,7 +220,7 @@ static int run_exception_add(struct call *c)
 	int r;
 
 	if (idm_date_parse(arg_str(c, "until"), &until) < 0) {
-		idm_logf(c->log, LOG_ERR, "exception.add: until: \"%s\" is not a date (YYYY-MM-DD)",
+		idm_logf(c->log, LOG_ERR, N_("exception.add: until: \"%s\" is not a date (YYYY-MM-DD)"),
 			 arg_str(c, "until"));
 		return IDM_EINVAL;
 	}
@@ -327,8 +328,8 @@ static int run_reconcile(struct call *c)
 	if (r == IDM_OK && since_text && idm_date_parse(since_text, &since) < 0 &&
 	    idm_time_parse(since_text, &since) < 0) {
 		idm_logf(c->log, LOG_ERR,
-			 "audit reconcile: since: \"%s\" is not a date (YYYY-MM-DD) or a time "
-			 "(YYYYMMDDHHMMSSZ)",
+			 N_("audit reconcile: since: \"%s\" is not a date (YYYY-MM-DD) or a time "
+			 "(YYYYMMDDHHMMSSZ)"),
 			 since_text);
 		r = IDM_EINVAL;
 	}
