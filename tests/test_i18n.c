@@ -34,6 +34,7 @@
 #include "officers.h"
 #include "idm_error.h"
 #include "idm_i18n.h"
+#include "idm_log.h"
 #include "idm_passhash.h"
 #include "idm_policy.h"
 #include "idm_policy_text.h"
@@ -614,6 +615,61 @@ START_TEST(refusals_in_japanese_records_in_english)
 }
 END_TEST
 
+/* The display sink (issue 14): idm_logf() gives fn the English text and
+ * show the format and each argument formatted by its own conversion;
+ * idm_log_render() puts them in a translation, by order or position, and
+ * refuses a format that names an argument it was not given (a service's
+ * answer or a catalogue cannot make it read memory). */
+struct shown {
+	char text[256], fmt[128], args[4][64];
+	int nargs;
+};
+
+static void shown_fn(void *data, int priority, const char *msg)
+{
+	(void)priority;
+	snprintf(((struct shown *)data)->text, sizeof(((struct shown *)data)->text), "%s", msg);
+}
+
+static void shown_show(void *data, int priority, const char *fmt, const char *const *args,
+		       int nargs)
+{
+	struct shown *s = data;
+
+	(void)priority;
+	snprintf(s->fmt, sizeof(s->fmt), "%s", fmt);
+	s->nargs = nargs;
+	for (int i = 0; i < nargs && i < 4; i++)
+		snprintf(s->args[i], sizeof(s->args[i]), "%s", args[i]);
+}
+
+START_TEST(display_sink_splits_and_renders)
+{
+	struct shown s = { .nargs = -1 };
+	struct idm_log log = { .fn = shown_fn, .data = &s, .show = shown_show };
+	const char *two[] = { "alice", "R-1" };
+	char out[64];
+
+	idm_logf(&log, LOG_ERR, "%s:%d: %lld%% of %.*s", "f.conf", 7, 12LL, 3, "abcdef");
+	ck_assert_str_eq(s.text, "f.conf:7: 12% of abc");
+	ck_assert_str_eq(s.fmt, "%s:%d: %lld%% of %.*s");
+	ck_assert_int_eq(s.nargs, 4);
+	ck_assert_str_eq(s.args[0], "f.conf");
+	ck_assert_str_eq(s.args[1], "7");
+	ck_assert_str_eq(s.args[2], "12");
+	ck_assert_str_eq(s.args[3], "abc");
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%2$s の %1$s (100%%)", two, 2), 0);
+	ck_assert_str_eq(out, "R-1 の alice (100%)");
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%s then %-10s", two, 2), 0);
+	ck_assert_str_eq(out, "alice then R-1");
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%s %s %s", two, 2), -1);
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%3$s", two, 2), -1);
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%0$s", two, 2), -1);
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "trailing %", two, 2), -1);
+	ck_assert_int_eq(idm_log_render(out, 8, "%s then %s", two, 2), -1);
+}
+END_TEST
+
 static Suite *i18n_suite(void)
 {
 	Suite *s = suite_create("i18n");
@@ -632,6 +688,9 @@ static Suite *i18n_suite(void)
 	tcase_add_test(tc, threaded_dialogs_in_japanese);
 	tcase_add_test(tc, idmgr_in_japanese_and_english);
 	tcase_add_test(tc, refusals_in_japanese_records_in_english);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("render");
+	tcase_add_test(tc, display_sink_splits_and_renders);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -152,7 +152,8 @@ int idm_log_render(char *out, size_t len, const char *fmt, const char *const *ar
 					q = e;
 				}
 			}
-			if (parse_spec(q, NULL, &s) < 0 || idx < 0 || idx >= nargs)
+			if (parse_spec(q, NULL, &s) < 0 || !strchr("diouxXcspfFeEgGaA", s.conv) ||
+			    idx < 0 || idx >= nargs)
 				return -1;
 			put = args[idx];
 			p = s.end;
