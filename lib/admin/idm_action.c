@@ -9,6 +9,7 @@
 #include "idm_action.h"
 #include "idm_error.h"
 #include "idm_time.h"
+#include "idm_i18n.h"
 
 #define MARK_MAGIC "idmgr-pending-1 "
 
@@ -320,8 +321,8 @@ int idm_action_finish(struct idm_operator *op, const struct idm_config *cfg,
 	}
 	if (r < 0)
 		idm_logf(log, LOG_ERR,
-			 "%s %s is done, but its audit record is owed; run the same command again "
-			 "to complete it",
+			 N_("%s %s is done, but its audit record is owed; run the same command again "
+			 "to complete it"),
 			 a->action,
 			 a->request_id ? a->request_id
 			 : a->subject  ? a->subject

@@ -13,6 +13,7 @@
 #include "idm_error.h"
 #include "idm_mods.h"
 #include "idm_secret.h"
+#include "idm_i18n.h"
 
 /* ------------------------------------------------- approvals witnessed */
 
@@ -66,14 +67,14 @@ static int approvals_witnessed(struct apply *a, const char **rule)
 			continue;
 		if (i < 16 && w.stale[i]) {
 			idm_logf(a->log, LOG_ERR,
-				 "approval by %s as %s was given to the request as it was before "
-				 "it changed",
+				 N_("approval by %s as %s was given to the request as it was before "
+				 "it changed"),
 				 a->req->approvals[i].dn, idm_role_name(a->req->approvals[i].role));
 			*rule = "R-REG-1: the request changed after it was approved; the approval "
 				"is void";
 			return IDM_EDENIED;
 		}
-		idm_logf(a->log, LOG_ERR, "approval by %s as %s has no audit record",
+		idm_logf(a->log, LOG_ERR, N_("approval by %s as %s has no audit record"),
 			 a->req->approvals[i].dn, idm_role_name(a->req->approvals[i].role));
 		*rule = "R-AUD-1: an approval without its audit record (written around idmgr?)";
 		return IDM_EDENIED;

@@ -18,6 +18,7 @@
 #include "idm_numbers.h"
 #include "idm_ppolicy.h"
 #include "idm_text.h"
+#include "idm_i18n.h"
 
 /* ------------------------------------------------------- shared effects */
 
@@ -173,7 +174,7 @@ static int apply_register(struct apply *a)
 	if (r == IDM_OK) {
 		owner = creating_request(a, dn);
 		if (!owner || strcmp(owner, a->req->id) != 0) {
-			idm_logf(a->log, LOG_ERR, "uid %s was taken by another request meanwhile",
+			idm_logf(a->log, LOG_ERR, N_("uid %s was taken by another request meanwhile"),
 				 f->uid);
 			r = IDM_ESTATE;
 			goto out;
@@ -254,7 +255,7 @@ static int existing_account(struct apply *a, struct idm_account **acct)
 	int r = idm_account_lookup(a->op->d, a->cfg, a->form->uid, acct);
 
 	if (r == IDM_ENOENT)
-		idm_logf(a->log, LOG_ERR, "no account %s", a->form->uid);
+		idm_logf(a->log, LOG_ERR, N_("no account %s"), a->form->uid);
 	return r;
 }
 
@@ -456,7 +457,7 @@ static int apply_delete(struct apply *a)
 	if (r == IDM_ENOENT) /* deleted by an earlier run */
 		return SUMMARY(a, "deleted %s", a->form->uid);
 	if (r == IDM_OK && (!acct->status || strcmp(acct->status, "retired") != 0)) {
-		idm_logf(a->log, LOG_ERR, "%s is not retired: retire it first (R-REG-3)",
+		idm_logf(a->log, LOG_ERR, N_("%s is not retired: retire it first (R-REG-3)"),
 			 a->form->uid);
 		r = IDM_ESTATE;
 	}

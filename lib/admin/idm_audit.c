@@ -19,6 +19,7 @@
 #include "idm_random.h"
 #include "idm_text.h"
 #include "idm_time.h"
+#include "idm_i18n.h"
 
 #define APPEND_TRIES 100
 
@@ -126,7 +127,7 @@ int idm_audit_event_check(const struct idm_log *log, const struct idm_audit_even
 		bad = "token";
 	if (!bad)
 		return IDM_OK;
-	idm_logf(log, LOG_ERR, "audit record refused: invalid or missing %s", bad);
+	idm_logf(log, LOG_ERR, N_("audit record refused: invalid or missing %s"), bad);
 	return IDM_EINVAL;
 }
 
@@ -455,7 +456,7 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 			 * that this identity cannot see it. */
 			r = create_head(d, head_dn);
 			if (r == IDM_EEXIST && hidden_head++) {
-				idm_logf(log, LOG_ERR, "audit: %s cannot be read", head_dn);
+				idm_logf(log, LOG_ERR, N_("audit: %s cannot be read"), head_dn);
 				r = IDM_EDENIED;
 			}
 			if (r < 0 && r != IDM_EEXIST)
@@ -463,7 +464,7 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 			continue;
 		}
 		if (r == IDM_EINVAL) {
-			idm_logf(log, LOG_ERR, "%s: malformed idmHead; run idmgr audit verify",
+			idm_logf(log, LOG_ERR, N_("%s: malformed idmHead; run idmgr audit verify"),
 				 head_dn);
 			r = IDM_EDIR;
 		}
@@ -483,7 +484,7 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 			int moved = cas_head(d, head_dn, &h, rec.seq, mine);
 			if (moved < 0 && moved != IDM_ENOVALUE)
 				idm_logf(log, LOG_WARNING,
-					 "audit record %ld written, head not moved", rec.seq);
+					 N_("audit record %ld written, head not moved"), rec.seq);
 			if (seq)
 				*seq = rec.seq;
 			if (hash)
@@ -497,8 +498,8 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 		r = read_record_hash(d, ou, h.seq + 1, next);
 		if (r == IDM_EINVAL) {
 			idm_logf(log, LOG_ERR,
-				 "audit record %ld is damaged and blocks the trail; run idmgr audit "
-				 "verify",
+				 N_("audit record %ld is damaged and blocks the trail; run idmgr audit "
+				 "verify"),
 				 h.seq + 1);
 			r = IDM_EDIR;
 		}
@@ -507,7 +508,7 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 		else if (r != IDM_ENOENT)
 			goto out; /* ENOENT: deleted meanwhile, or hidden; try again */
 	}
-	idm_logf(log, LOG_ERR, "audit: gave up appending after %d tries (head %s stuck?)",
+	idm_logf(log, LOG_ERR, N_("audit: gave up appending after %d tries (head %s stuck?)"),
 		 APPEND_TRIES, head_dn);
 	r = IDM_EDIR;
 out:

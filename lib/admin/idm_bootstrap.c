@@ -18,6 +18,7 @@
 #include "idm_secret.h"
 #include "idm_server_lock.h"
 #include "idm_uid.h"
+#include "idm_i18n.h"
 
 /* The service identity's secret is long and random: its hash need not be
  * slow, so binding as it costs no noticeable Argon2 time. */
@@ -42,7 +43,7 @@ int idm_officer_spec_parse(const struct idm_config *cfg, const struct idm_log *l
 
 	memset(out, 0, sizeof(*out));
 	if (!colon || colon == text || !colon[1]) {
-		idm_logf(log, LOG_ERR, "officer \"%s\": expected UID:ROLE[,ROLE...]", text);
+		idm_logf(log, LOG_ERR, N_("officer \"%s\": expected UID:ROLE[,ROLE...]"), text);
 		return IDM_EINVAL;
 	}
 	out->uid = strndup(text, (size_t)(colon - text));
@@ -52,11 +53,11 @@ int idm_officer_spec_parse(const struct idm_config *cfg, const struct idm_log *l
 		goto out;
 	}
 	if (idm_uid_check(cfg, out->uid) < 0) {
-		idm_logf(log, LOG_ERR, "officer \"%s\": uid does not match uid_pattern %s",
+		idm_logf(log, LOG_ERR, N_("officer \"%s\": uid does not match uid_pattern %s"),
 			 out->uid, cfg->registration.uid_pattern);
 		r = IDM_EINVAL;
 	} else if (idm_uid_reserved(cfg, out->uid)) {
-		idm_logf(log, LOG_ERR, "officer \"%s\": uid is a reserved name (R-PRIV-5)",
+		idm_logf(log, LOG_ERR, N_("officer \"%s\": uid is a reserved name (R-PRIV-5)"),
 			 out->uid);
 		r = IDM_EINVAL;
 	}
@@ -64,8 +65,8 @@ int idm_officer_spec_parse(const struct idm_config *cfg, const struct idm_log *l
 		int role = idm_role_from_name(tok);
 		if (role < 0) {
 			idm_logf(log, LOG_ERR,
-				 "officer \"%s\": unknown role \"%s\" (ciso, security_chief, "
-				 "system_admin, security_manager, contractor)",
+				 N_("officer \"%s\": unknown role \"%s\" (ciso, security_chief, "
+				 "system_admin, security_manager, contractor)"),
 				 out->uid, tok);
 			r = IDM_EINVAL;
 		} else {
@@ -73,7 +74,7 @@ int idm_officer_spec_parse(const struct idm_config *cfg, const struct idm_log *l
 		}
 	}
 	if (r == IDM_OK && out->roles == 0) {
-		idm_logf(log, LOG_ERR, "officer \"%s\": no role given", out->uid);
+		idm_logf(log, LOG_ERR, N_("officer \"%s\": no role given"), out->uid);
 		r = IDM_EINVAL;
 	}
 out:
@@ -199,7 +200,7 @@ static int ensure_container(struct boot *b, const char *dn)
 		return r;
 	r = split_dn(dn, &attr, &value, &parent);
 	if (r < 0) {
-		idm_logf(b->log, LOG_ERR, "%s: cannot create an entry for this DN", dn);
+		idm_logf(b->log, LOG_ERR, N_("%s: cannot create an entry for this DN"), dn);
 		goto out;
 	}
 	if (!is_base && *parent && (r = ensure_container(b, parent)) < 0)
@@ -215,8 +216,8 @@ static int ensure_container(struct boot *b, const char *dn)
 		idm_mods_add(m, LDAP_MOD_ADD, "ou", value);
 	} else {
 		idm_logf(b->log, LOG_ERR,
-			 "%s does not exist and is neither a dc= base nor an ou= container: "
-			 "create it first",
+			 N_("%s does not exist and is neither a dc= base nor an ou= container: "
+			 "create it first"),
 			 dn);
 		r = IDM_ENOENT;
 		goto out;
@@ -331,8 +332,8 @@ static int ensure_identity(struct boot *b, const char *dn, const char *secret_fi
 		r = note(b, dn, IDM_BOOT_EXISTS);
 		if (r == IDM_OK && idm_secret_check(secret_file, NULL) < 0)
 			idm_logf(b->log, LOG_WARNING,
-				 "%s exists but %s is missing or unusable: set a new secret for it "
-				 "by hand, or delete the entry and run init again",
+				 N_("%s exists but %s is missing or unusable: set a new secret for it "
+				 "by hand, or delete the entry and run init again"),
 				 dn, secret_file);
 		return r;
 	}
@@ -340,7 +341,7 @@ static int ensure_identity(struct boot *b, const char *dn, const char *secret_fi
 		return r;
 	r = split_dn(dn, &attr, &value, &parent);
 	if (r < 0 || strcasecmp(attr, "cn") != 0) {
-		idm_logf(b->log, LOG_ERR, "bind_dn %s: must be a cn= entry to be created", dn);
+		idm_logf(b->log, LOG_ERR, N_("bind_dn %s: must be a cn= entry to be created"), dn);
 		r = IDM_ECONFIG;
 		goto out;
 	}
@@ -497,7 +498,7 @@ static int ensure_role(struct boot *b, enum idm_role role)
 
 	r = split_dn(dn, &attr, &value, &parent);
 	if (r < 0 || strcasecmp(attr, "cn") != 0) {
-		idm_logf(b->log, LOG_ERR, "roles %s: %s must be a cn= entry", idm_role_name(role),
+		idm_logf(b->log, LOG_ERR, N_("roles %s: %s must be a cn= entry"), idm_role_name(role),
 			 dn);
 		r = IDM_ECONFIG;
 		goto out;
@@ -562,7 +563,7 @@ static int audit_uuid(struct boot *b)
 	if (r == IDM_OK && *b->cfg->service.audit_container_uuid && b->res->audit_uuid &&
 	    strcasecmp(b->res->audit_uuid, b->cfg->service.audit_container_uuid) != 0)
 		idm_logf(b->log, LOG_WARNING,
-			 "%s has entryUUID %s, but the configuration pins %s: was it replaced?", dn,
+			 N_("%s has entryUUID %s, but the configuration pins %s: was it replaced?"), dn,
 			 b->res->audit_uuid, b->cfg->service.audit_container_uuid);
 	ldap_msgfree(res);
 	free(dn);
@@ -585,7 +586,7 @@ int idm_bootstrap(const struct idm_config *cfg, const struct idm_log *log, const
 		return IDM_ENOMEM;
 	r = idm_dir_open(cfg, log, admin_dn, admin_password, &b.d);
 	if (r == IDM_EAUTH)
-		idm_logf(log, LOG_ERR, "%s: the directory refused the administrator's password",
+		idm_logf(log, LOG_ERR, N_("%s: the directory refused the administrator's password"),
 			 admin_dn);
 	if (r < 0)
 		goto out;

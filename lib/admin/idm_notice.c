@@ -23,6 +23,7 @@
 #include "idm_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
+#include "idm_i18n.h"
 
 #define MAX_TO 256
 #define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-"
@@ -300,7 +301,7 @@ static void add_address(struct to *t, const struct idm_log *log, const char *who
 			return;
 	if (!idm_mail_address_ok(mail, false)) {
 		idm_logf(log, LOG_WARNING,
-			 "notice: %s's mail \"%s\" is not a plain address; left out", who, mail);
+			 N_("notice: %s's mail \"%s\" is not a plain address; left out"), who, mail);
 		return;
 	}
 	if (t->n < MAX_TO && (t->v[t->n] = strdup(mail)))
@@ -563,7 +564,7 @@ static int deliver_one(void *ctx, const struct idm_notice *n)
 	} else if (r != IDM_EUNAVAIL) {
 		v->sum->failed++;
 		v->sum->pending++;
-		idm_logf(v->log, LOG_ERR, "notice %s not delivered: %s (tried again next run)",
+		idm_logf(v->log, LOG_ERR, N_("notice %s not delivered: %s (tried again next run)"),
 			 n->id, *why ? why : idm_strerror(r));
 		mark(v->d, n, false, *why ? why : idm_strerror(r));
 		r = IDM_OK;

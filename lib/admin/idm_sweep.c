@@ -14,6 +14,7 @@
 #include "idm_sweep_run.h"
 #include "idm_text.h"
 #include "idm_time.h"
+#include "idm_i18n.h"
 
 #define DEFAULT_PAGE 1000
 /* Groups per page when reading memberships: a page holds the values of
@@ -421,7 +422,7 @@ static int account(void *ctx, LDAP *ld, LDAPMessage *e)
 	if (s->o->progress)
 		s->o->progress(s->o->ctx, s->sum->accounts);
 	if (!a.uid) {
-		idm_logf(s->log, LOG_WARNING, "sweep: %s has no uid; skipped", a.dn);
+		idm_logf(s->log, LOG_WARNING, N_("sweep: %s has no uid; skipped"), a.dn);
 		goto out;
 	}
 	if (a.privileged)
@@ -511,7 +512,7 @@ int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg, const s
 	s.page_size = o->page_size ? o->page_size : DEFAULT_PAGE;
 	if (o->inactive_days < 1 || o->inactive_days > 3650 || o->never_used_days < 1 ||
 	    o->never_used_days > 3650 || s.page_size < 1 || s.page_size > 100000 || o->now <= 0) {
-		idm_logf(log, LOG_ERR, "sweep: inactive_days and never_used_days must be 1 to 3650");
+		idm_logf(log, LOG_ERR, N_("sweep: inactive_days and never_used_days must be 1 to 3650"));
 		return IDM_EINVAL;
 	}
 	if (o->apply) {

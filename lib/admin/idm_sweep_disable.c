@@ -21,6 +21,7 @@
 #include "idm_sweep_run.h"
 #include "idm_time.h"
 #include "idm_uid.h"
+#include "idm_i18n.h"
 
 #define REASON_PREFIX "sweep: "
 
@@ -70,7 +71,7 @@ static int refuse(struct sweep *s, const struct acct *a, enum idm_sweep_class cl
 		idm_operator_refuse(s->op, s->cfg, s->log, "sweep", a->uid, NULL, IDM_EDENIED, rule,
 				    detail);
 	else
-		idm_logf(s->log, LOG_WARNING, "sweep %s refused: %s", a->uid, rule);
+		idm_logf(s->log, LOG_WARNING, N_("sweep %s refused: %s"), a->uid, rule);
 	snprintf(detail, sizeof(detail), "%s; not disabled: %s", why, rule);
 	return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_REFUSED, detail);
 }
@@ -121,7 +122,7 @@ int idm_sweep_disable(struct sweep *s, const struct acct *a, enum idm_sweep_clas
 	}
 	if (r == IDM_EDENIED) {
 		idm_action_clear(&x);
-		idm_logf(s->log, LOG_ERR, "sweep: the directory refused to disable %s", a->uid);
+		idm_logf(s->log, LOG_ERR, N_("sweep: the directory refused to disable %s"), a->uid);
 		return refuse(s, a, cls, why, "the directory refused the change");
 	}
 	if (r == IDM_OK)

@@ -12,6 +12,7 @@
 #include "idm_dir_health.h"
 #include "idm_error.h"
 #include "idm_secret.h"
+#include "idm_i18n.h"
 
 /* Result codes after which another server may answer. */
 bool idm_dir_server_gone(int rc)
@@ -160,7 +161,7 @@ static int connect_one(struct idm_dir *d, size_t i)
 	if (cfg->ldap.starttls) {
 		rc = ldap_start_tls_s(ld, NULL, NULL);
 		if (rc != LDAP_SUCCESS) {
-			idm_logf(d->log, LOG_ERR, "%s: StartTLS failed: %s", cfg->ldap.uris[i],
+			idm_logf(d->log, LOG_ERR, N_("%s: StartTLS failed: %s"), cfg->ldap.uris[i],
 				 ldap_err2string(rc));
 			/* A server refusing TLS is not an answer we may use. */
 			rc = LDAP_CONNECT_ERROR;
@@ -218,7 +219,7 @@ int idm_dir_connect_from(struct idm_dir *d, size_t first)
 				goto out;
 			}
 			idm_dir_health_mark(h, uri, true, time(NULL));
-			idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server", uri,
+			idm_logf(d->log, LOG_WARNING, N_("%s: %s; trying the next server"), uri,
 				 ldap_err2string(rc));
 		}
 	}
@@ -258,7 +259,7 @@ static int open_from(const struct idm_config *cfg, const struct idm_log *log, co
 		*ppolicy = d->ppolicy;
 	if (rc != LDAP_SUCCESS) {
 		if (idm_dir_server_gone(rc))
-			idm_logf(log, LOG_ERR, "no directory server answered (%zu tried)",
+			idm_logf(log, LOG_ERR, N_("no directory server answered (%zu tried)"),
 				 cfg->ldap.n_uris);
 		idm_dir_close(d);
 		return idm_dir_map_rc(rc);
@@ -292,7 +293,7 @@ int idm_dir_open_identity(const struct idm_config *cfg, const struct idm_log *lo
 		return r;
 	r = idm_dir_open(cfg, log, dn, secret, out);
 	if (r == IDM_EAUTH) {
-		idm_logf(log, LOG_ERR, "the service identity %s was refused by the directory", dn);
+		idm_logf(log, LOG_ERR, N_("the service identity %s was refused by the directory"), dn);
 		r = IDM_ECONFIG;
 	}
 	idm_secret_free(secret);
@@ -357,7 +358,7 @@ int idm_dir_search(struct idm_dir *d, const char *base, int scope, const char *f
 			  ldap_search_ext_s(d->ld, base, scope, filter, (char **)attrs, 0, NULL,
 					    NULL, &tv, sizelimit, res)));
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT)
-		idm_logf(d->log, LOG_ERR, "search %s %s: %s", base, filter, ldap_err2string(rc));
+		idm_logf(d->log, LOG_ERR, N_("search %s %s: %s"), base, filter, ldap_err2string(rc));
 	return idm_dir_map_rc(rc);
 }
 
@@ -399,7 +400,7 @@ int idm_dir_search_paged(struct idm_dir *d, const char *base, int scope, const c
 		if (rc == LDAP_SUCCESS)
 			rc = err;
 		if (rc != LDAP_SUCCESS) {
-			idm_logf(d->log, LOG_ERR, "paged search %s %s: %s", base, filter,
+			idm_logf(d->log, LOG_ERR, N_("paged search %s %s: %s"), base, filter,
 				 ldap_err2string(rc));
 			r = idm_dir_map_rc(rc);
 		}

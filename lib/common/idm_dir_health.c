@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "idm_dir_health.h"
+#include "idm_i18n.h"
 
 #define MAX_MARKS 32
 #define MAX_FILE 8192
@@ -116,7 +117,7 @@ static char *read_state(const char *dir, const struct idm_log *log)
 		return NULL;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) || st.st_size > MAX_FILE) {
-		idm_logf(log, LOG_WARNING, "%s: not a root-only file of at most %d bytes; ignored",
+		idm_logf(log, LOG_WARNING, N_("%s: not a root-only file of at most %d bytes; ignored"),
 			 path, MAX_FILE);
 		goto out;
 	}
@@ -198,7 +199,7 @@ void idm_dir_health_save(struct idm_dir_health *h, const char *dir, const struct
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return;
 	if (!dir_trusted(dir)) {
-		idm_logf(log, LOG_WARNING, "%s: not root's alone; servers' state not kept", dir);
+		idm_logf(log, LOG_WARNING, N_("%s: not root's alone; servers' state not kept"), dir);
 		return;
 	}
 	each_mark(dir, cfg, log, now, take, h); /* others' marks; what changed here decides */

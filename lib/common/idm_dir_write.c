@@ -14,6 +14,7 @@
 #include "idm_mods.h"
 #include "idm_random.h"
 #include "idm_time.h"
+#include "idm_i18n.h"
 
 /* ------------------------------------------------ writes safe to retry */
 
@@ -200,7 +201,7 @@ static int write_op(struct idm_dir *d, const struct write *w)
 				 idm_dir_uri(d));
 		} else {
 			uncertain = uncertain || (d->ld && rc != LDAP_CONNECT_ERROR);
-			idm_logf(d->log, LOG_WARNING, "%s: %s; trying the next server",
+			idm_logf(d->log, LOG_WARNING, N_("%s: %s; trying the next server"),
 				 idm_dir_uri(d), ldap_err2string(rc));
 			idm_dir_server_failed(d);
 		}
@@ -236,7 +237,7 @@ int idm_dir_modify_send(struct idm_dir *d, const char *dn, LDAPMod **mods, int *
 	int rc = d->ld ? ldap_modify_ext(d->ld, dn, mods, NULL, NULL, msgid) : LDAP_SERVER_DOWN;
 
 	if (rc != LDAP_SUCCESS)
-		idm_logf(d->log, LOG_ERR, "modify %s: %s", dn, ldap_err2string(rc));
+		idm_logf(d->log, LOG_ERR, N_("modify %s: %s"), dn, ldap_err2string(rc));
 	return idm_dir_map_rc(rc);
 }
 
@@ -264,7 +265,7 @@ int idm_dir_add(struct idm_dir *d, const char *dn, LDAPMod **mods)
 	int rc = write_op(d, &(struct write){ WRITE_ADD, dn, mods, NULL, NULL });
 
 	if (rc != LDAP_SUCCESS && rc != LDAP_ALREADY_EXISTS)
-		idm_logf(d->log, LOG_ERR, "add %s: %s", dn, ldap_err2string(rc));
+		idm_logf(d->log, LOG_ERR, N_("add %s: %s"), dn, ldap_err2string(rc));
 	return idm_dir_map_rc(rc);
 }
 
@@ -287,7 +288,7 @@ int idm_dir_modify_relax(struct idm_dir *d, const char *dn, LDAPMod **mods)
 	if (rc == LDAP_SUCCESS)
 		WITH_FAILOVER(d, modify_ctrls(d, dn, mods, ctrls, NULL, NULL));
 	if (rc != LDAP_SUCCESS)
-		idm_logf(d->log, LOG_ERR, "modify %s (relax): %s", dn, ldap_err2string(rc));
+		idm_logf(d->log, LOG_ERR, N_("modify %s (relax): %s"), dn, ldap_err2string(rc));
 	return idm_dir_map_rc(rc);
 }
 
@@ -355,7 +356,7 @@ int idm_dir_delete(struct idm_dir *d, const char *dn)
 	int rc = write_op(d, &(struct write){ WRITE_DELETE, dn, NULL, NULL, NULL });
 
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT)
-		idm_logf(d->log, LOG_ERR, "delete %s: %s", dn, ldap_err2string(rc));
+		idm_logf(d->log, LOG_ERR, N_("delete %s: %s"), dn, ldap_err2string(rc));
 	return idm_dir_map_rc(rc);
 }
 

@@ -10,6 +10,7 @@
 
 #include "idm_error.h"
 #include "idm_secret.h"
+#include "idm_i18n.h"
 
 #define SECRET_MAX 4096
 
@@ -40,26 +41,26 @@ static int open_checked(const char *path, size_t max, int secret, int strict,
 		goto bad;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		idm_logf(log, LOG_ERR, "%s: not a regular file", path);
+		idm_logf(log, LOG_ERR, N_("%s: not a regular file"), path);
 		goto bad;
 	}
 	if ((size_t)st->st_size > max) {
-		idm_logf(log, LOG_ERR, "%s: larger than %zu bytes", path, max);
+		idm_logf(log, LOG_ERR, N_("%s: larger than %zu bytes"), path, max);
 		goto bad;
 	}
 	if ((secret || strict) && st->st_uid != 0 && st->st_uid != geteuid()) {
-		idm_logf(log, LOG_ERR, "%s: owned by uid %u, must be owned by root or uid %u", path,
+		idm_logf(log, LOG_ERR, N_("%s: owned by uid %u, must be owned by root or uid %u"), path,
 			 (unsigned)st->st_uid, (unsigned)geteuid());
 		goto bad;
 	}
 	if (secret && (st->st_mode & 077)) {
 		idm_logf(log, LOG_ERR,
-			 "%s: mode %04o gives access to group or others; it must be 0600 or stricter",
+			 N_("%s: mode %04o gives access to group or others; it must be 0600 or stricter"),
 			 path, (unsigned)(st->st_mode & 07777));
 		goto bad;
 	}
 	if (strict && (st->st_mode & 022)) {
-		idm_logf(log, LOG_ERR, "%s: mode %04o lets group or others write it", path,
+		idm_logf(log, LOG_ERR, N_("%s: mode %04o lets group or others write it"), path,
 			 (unsigned)(st->st_mode & 07777));
 		goto bad;
 	}
@@ -91,7 +92,7 @@ static int read_all(int fd, const char *path, size_t max, const struct idm_log *
 			break;
 		n += (size_t)k;
 		if (n > max) {
-			idm_logf(log, LOG_ERR, "%s: larger than %zu bytes", path, max);
+			idm_logf(log, LOG_ERR, N_("%s: larger than %zu bytes"), path, max);
 			explicit_bzero(buf, n);
 			free(buf);
 			return IDM_ECONFIG;
@@ -117,7 +118,7 @@ int idm_file_read(const char *path, size_t max, int strict, const struct idm_log
 	r = read_all(fd, path, max, log, out, len);
 	close(fd);
 	if (r == IDM_OK && memchr(*out, '\0', *len)) {
-		idm_logf(log, LOG_ERR, "%s: contains a NUL byte", path);
+		idm_logf(log, LOG_ERR, N_("%s: contains a NUL byte"), path);
 		free(*out);
 		*out = NULL;
 		r = IDM_EINVAL;
@@ -142,7 +143,7 @@ int idm_secret_read(const char *path, const struct idm_log *log, char **out)
 		return r;
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (buf[0] == '\0') {
-		idm_logf(log, LOG_ERR, "%s: the secret is empty", path);
+		idm_logf(log, LOG_ERR, N_("%s: the secret is empty"), path);
 		explicit_bzero(buf, len);
 		free(buf);
 		return IDM_ECONFIG;
@@ -172,7 +173,7 @@ int idm_secret_write(const char *path, const char *secret, const struct idm_log 
 		return IDM_ENOMEM;
 	snprintf(tmp, plen + 8, "%s.XXXXXX", path);
 	if (lstat(path, &st) == 0) {
-		idm_logf(log, LOG_ERR, "%s: exists already; not replaced", path);
+		idm_logf(log, LOG_ERR, N_("%s: exists already; not replaced"), path);
 		r = IDM_EEXIST;
 		goto out;
 	}

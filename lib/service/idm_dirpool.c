@@ -6,6 +6,7 @@
 
 #include "idm_dirpool.h"
 #include "idm_error.h"
+#include "idm_i18n.h"
 
 struct idle {
 	struct idm_dir *d;
@@ -49,7 +50,7 @@ void idm_dirpool_free(struct idm_dirpool *p)
 static int open_new(const struct idm_config *cfg, const struct idm_log *log, struct idm_dir **out)
 {
 	if (!*cfg->service.bind_dn) {
-		idm_logf(log, LOG_ERR, "%s: service: bind_dn is not set", cfg->path);
+		idm_logf(log, LOG_ERR, N_("%s: service: bind_dn is not set"), cfg->path);
 		return IDM_ECONFIG;
 	}
 	return idm_dir_open_identity(cfg, log, cfg->service.bind_dn,

@@ -7,6 +7,7 @@
 #include "idm_reconcile.h"
 #include "idm_scheduled.h"
 #include "idm_time.h"
+#include "idm_i18n.h"
 
 struct listing {
 	FILE *out;
@@ -40,7 +41,7 @@ int idm_scheduled_reconcile(const struct idm_config *cfg, const struct idm_log *
 		r = idm_reconcile(d, cfg, since, print_one, &l, &checked);
 	idm_dir_close(d);
 	if (r == IDM_ENOENT)
-		idm_logf(log, LOG_ERR, "audit reconcile: no accesslog that %s can read (%s)",
+		idm_logf(log, LOG_ERR, N_("audit reconcile: no accesslog that %s can read (%s)"),
 			 cfg->service.bind_dn, cfg->service.accesslog_dn);
 	if (r < 0)
 		return r;

@@ -14,6 +14,7 @@
 #include "idm_mods.h"
 #include "idm_time.h"
 #include "idm_writer.h"
+#include "idm_i18n.h"
 
 #define VALUE_MAX 320
 
@@ -246,7 +247,7 @@ int idm_writer_step(struct idm_writer *w, struct idm_dir *d)
 		pthread_mutex_unlock(&w->mu);
 		if (r == IDM_ESTATE)
 			idm_logf(w->log, LOG_ERR,
-				 "%s: the writer's lease was taken by another idmgrd; standing by",
+				 N_("%s: the writer's lease was taken by another idmgrd; standing by"),
 				 w->dn);
 	}
 	pthread_mutex_lock(&w->mu);
