@@ -137,16 +137,18 @@ void cmd_usage(FILE *fp)
 	fprintf(fp, "%s", _("\nSee idmgr(8).\n"));
 }
 
-/* Every usage line of the group. */
+/* Every usage line of the group: the word in the reader's language, the
+ * synopses (command syntax) as written, aligned under the first. */
 static void group_usage(const char *group)
 {
-	const char *lead = "usage: idmgr ";
+	const char *word = _("usage:");
+	int pad = 0;
 
 	for (size_t i = 0; i < N_VERBS; i++) {
 		if (strcmp(verbs[i].group, group) != 0 || !verbs[i].usage)
 			continue;
-		fprintf(stderr, "%s%s\n", lead, verbs[i].usage);
-		lead = "       idmgr ";
+		fprintf(stderr, "%*s idmgr %s\n", pad, pad ? "" : word, verbs[i].usage);
+		pad = output_width(word);
 	}
 }
 

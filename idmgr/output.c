@@ -58,14 +58,19 @@ void output_time(time_t t, char buf[16])
 		strcpy(buf, "-");
 }
 
-void output_label(FILE *fp, const char *label, int width)
+int output_width(const char *label)
 {
 	wchar_t w[64];
 	size_t n = mbstowcs(w, label, sizeof(w) / sizeof(w[0]) - 1);
 	int cols = n == (size_t)-1 || n >= sizeof(w) / sizeof(w[0]) - 1 ? -1 : wcswidth(w, n);
 
-	if (cols < 0)
-		cols = (int)strlen(label); /* not text of this locale: bytes */
+	return cols < 0 ? (int)strlen(label) : cols; /* not text of this locale: bytes */
+}
+
+void output_label(FILE *fp, const char *label, int width)
+{
+	int cols = output_width(label);
+
 	fputs(label, fp);
 	do /* at least one space after a long label */
 		fputc(' ', fp);

@@ -31,6 +31,9 @@ void output_text(FILE *fp, const char *s);
  * columns of the terminal (wide characters count two; the label is in the
  * reader's language), at least one space after it. */
 void output_label(FILE *fp, const char *label, int width);
+/* The columns label takes on a terminal (its bytes when it is not text of
+ * this locale). */
+int output_width(const char *label);
 
 struct idm_shared;
 /* A shared ID's holders (R-ID-1): "uid (status), ..." where a holder with

@@ -611,6 +611,15 @@ START_TEST(refusals_in_japanese_records_in_english)
 	t = idmgr_in("C", NULL, &rc, "-c", bad, "config", "check", NULL);
 	assert_in(t, "bad-i18n.conf:2: ldap: required key uri is missing\n");
 	free(t);
+	/* a command's usage: the word translated, the synopses aligned under
+	 * it by display width (使い方: is 7 columns) */
+	t = idmgr_in(ja, NULL, &rc, "request", NULL);
+	ck_assert_msg(rc == 2, "exit %d: %s", rc, t);
+	assert_in(t, "使い方: idmgr request template TYPE\n        idmgr request submit FORM\n");
+	free(t);
+	t = idmgr_in("C", NULL, &rc, "request", NULL);
+	assert_in(t, "usage: idmgr request template TYPE\n       idmgr request submit FORM\n");
+	free(t);
 	free(path);
 }
 END_TEST
