@@ -200,7 +200,7 @@ static void *race_target(void *arg)
  * read (it once was read after the message and an unlink()). */
 START_TEST(secret_write_race_is_eexist)
 {
-	const struct idm_log log = { clobbering_fn, NULL, 1 };
+	const struct idm_log log = { clobbering_fn, NULL, 1, NULL };
 	struct racer rc;
 	pthread_t t;
 	int r = IDM_OK;
