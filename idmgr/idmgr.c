@@ -28,8 +28,7 @@ static void log_syslog(void *data, int priority, const char *msg)
 		syslog(LOG_AUTHPRIV | priority, "%s", msg);
 }
 
-static void log_show(void *data, int priority, const char *fmt, const char *const *args,
-		     int nargs)
+static void log_show(void *data, int priority, const char *fmt, const char *const *args, int nargs)
 {
 	show_message(data, priority, fmt, args, nargs, NULL);
 }
@@ -37,8 +36,8 @@ static void log_show(void *data, int priority, const char *fmt, const char *cons
 /* fmt translated with args put in; english when that fails (a translation
  * or a service's answer that does not match its arguments), or fmt with
  * the arguments put in when english is NULL. */
-void show_message(const struct cmd_ctx *ctx, int priority, const char *fmt,
-		  const char *const *args, int nargs, const char *english)
+void show_message(const struct cmd_ctx *ctx, int priority, const char *fmt, const char *const *args,
+		  int nargs, const char *english)
 {
 	char text[2048];
 	const char *said[IDM_LOG_MAXARGS];

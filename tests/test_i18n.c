@@ -586,7 +586,8 @@ START_TEST(refusals_in_japanese_records_in_english)
 	free(t);
 	t = idmgr_in(ja, "tanaka", &rc, "request", "approve", id, NULL);
 	ck_assert_msg(rc == 1, "exit %d: %s", rc, t);
-	assert_in(t, " の承認は拒否されました: R-SOD-1: 申請を提出した者はその申請を承認できません\n");
+	assert_in(t,
+		  " の承認は拒否されました: R-SOD-1: 申請を提出した者はその申請を承認できません\n");
 	ck_assert_msg(!strstr(t, "refused"), "English in:\n%s", t);
 	free(t);
 	t = idmgr_in("C", "tanaka", &rc, "request", "approve", id, NULL);
@@ -640,8 +641,7 @@ static void shown_fn(void *data, int priority, const char *msg)
 	snprintf(((struct shown *)data)->text, sizeof(((struct shown *)data)->text), "%s", msg);
 }
 
-static void shown_show(void *data, int priority, const char *fmt, const char *const *args,
-		       int nargs)
+static void shown_show(void *data, int priority, const char *fmt, const char *const *args, int nargs)
 {
 	struct shown *s = data;
 

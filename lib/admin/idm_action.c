@@ -322,7 +322,7 @@ int idm_action_finish(struct idm_operator *op, const struct idm_config *cfg,
 	if (r < 0)
 		idm_logf(log, LOG_ERR,
 			 N_("%s %s is done, but its audit record is owed; run the same command again "
-			 "to complete it"),
+			    "to complete it"),
 			 a->action,
 			 a->request_id ? a->request_id
 			 : a->subject  ? a->subject

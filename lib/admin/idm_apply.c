@@ -68,7 +68,7 @@ static int approvals_witnessed(struct apply *a, const char **rule)
 		if (i < 16 && w.stale[i]) {
 			idm_logf(a->log, LOG_ERR,
 				 N_("approval by %s as %s was given to the request as it was before "
-				 "it changed"),
+				    "it changed"),
 				 a->req->approvals[i].dn, idm_role_name(a->req->approvals[i].role));
 			*rule = "R-REG-1: the request changed after it was approved; the approval "
 				"is void";

@@ -174,8 +174,8 @@ static int apply_register(struct apply *a)
 	if (r == IDM_OK) {
 		owner = creating_request(a, dn);
 		if (!owner || strcmp(owner, a->req->id) != 0) {
-			idm_logf(a->log, LOG_ERR, N_("uid %s was taken by another request meanwhile"),
-				 f->uid);
+			idm_logf(a->log, LOG_ERR,
+				 N_("uid %s was taken by another request meanwhile"), f->uid);
 			r = IDM_ESTATE;
 			goto out;
 		}

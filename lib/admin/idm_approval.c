@@ -121,7 +121,7 @@ int idm_sod_approve(const struct idm_config *cfg, const struct idm_request_facts
 			continue;
 		if (approved_by(f, actor->dn) && !cfg->roles.same_person_both_approvals) {
 			*rule = N_("R-SOD-2: the two approvals must come from two different people "
-				"(same_person_both_approvals = false)");
+				   "(same_person_both_approvals = false)");
 			return IDM_EDENIED;
 		}
 		*role = r->roles[i];

@@ -499,7 +499,7 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 		if (r == IDM_EINVAL) {
 			idm_logf(log, LOG_ERR,
 				 N_("audit record %ld is damaged and blocks the trail; run idmgr audit "
-				 "verify"),
+				    "verify"),
 				 h.seq + 1);
 			r = IDM_EDIR;
 		}

@@ -66,7 +66,7 @@ int idm_officer_spec_parse(const struct idm_config *cfg, const struct idm_log *l
 		if (role < 0) {
 			idm_logf(log, LOG_ERR,
 				 N_("officer \"%s\": unknown role \"%s\" (ciso, security_chief, "
-				 "system_admin, security_manager, contractor)"),
+				    "system_admin, security_manager, contractor)"),
 				 out->uid, tok);
 			r = IDM_EINVAL;
 		} else {
@@ -217,7 +217,7 @@ static int ensure_container(struct boot *b, const char *dn)
 	} else {
 		idm_logf(b->log, LOG_ERR,
 			 N_("%s does not exist and is neither a dc= base nor an ou= container: "
-			 "create it first"),
+			    "create it first"),
 			 dn);
 		r = IDM_ENOENT;
 		goto out;
@@ -333,7 +333,7 @@ static int ensure_identity(struct boot *b, const char *dn, const char *secret_fi
 		if (r == IDM_OK && idm_secret_check(secret_file, NULL) < 0)
 			idm_logf(b->log, LOG_WARNING,
 				 N_("%s exists but %s is missing or unusable: set a new secret for it "
-				 "by hand, or delete the entry and run init again"),
+				    "by hand, or delete the entry and run init again"),
 				 dn, secret_file);
 		return r;
 	}
@@ -498,8 +498,8 @@ static int ensure_role(struct boot *b, enum idm_role role)
 
 	r = split_dn(dn, &attr, &value, &parent);
 	if (r < 0 || strcasecmp(attr, "cn") != 0) {
-		idm_logf(b->log, LOG_ERR, N_("roles %s: %s must be a cn= entry"), idm_role_name(role),
-			 dn);
+		idm_logf(b->log, LOG_ERR, N_("roles %s: %s must be a cn= entry"),
+			 idm_role_name(role), dn);
 		r = IDM_ECONFIG;
 		goto out;
 	}
@@ -563,8 +563,8 @@ static int audit_uuid(struct boot *b)
 	if (r == IDM_OK && *b->cfg->service.audit_container_uuid && b->res->audit_uuid &&
 	    strcasecmp(b->res->audit_uuid, b->cfg->service.audit_container_uuid) != 0)
 		idm_logf(b->log, LOG_WARNING,
-			 N_("%s has entryUUID %s, but the configuration pins %s: was it replaced?"), dn,
-			 b->res->audit_uuid, b->cfg->service.audit_container_uuid);
+			 N_("%s has entryUUID %s, but the configuration pins %s: was it replaced?"),
+			 dn, b->res->audit_uuid, b->cfg->service.audit_container_uuid);
 	ldap_msgfree(res);
 	free(dn);
 	return r;

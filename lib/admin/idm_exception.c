@@ -181,7 +181,7 @@ static int exception_add(struct idm_operator *op, const struct idm_config *cfg,
 	    strlen(reason) > 1024 || until <= time(NULL)) {
 		idm_logf(log, LOG_ERR,
 			 N_("exception: needs a valid subject uid, a rule of [a-z0-9-], "
-			 "a reason, and an expiry in the future"));
+			    "a reason, and an expiry in the future"));
 		return IDM_EINVAL;
 	}
 	r = idm_operator_require(op, log, roles,

@@ -75,7 +75,7 @@ static int check_account(struct idm_operator *op, const struct idm_config *cfg,
 	if (due != IDM_CHANGE_NONE) {
 		idm_logf(log, LOG_ERR,
 			 N_("operator %s: the password is %s; change it first with \"idmgr -u %s "
-			 "passwd\" (%s)"),
+			    "passwd\" (%s)"),
 			 uid,
 			 due == IDM_CHANGE_MAX_LOGINS ? "used up (max_logins)"
 						      : "temporary or expired",
@@ -131,7 +131,7 @@ int idm_operator_login(const struct idm_config *cfg, const struct idm_log *log, 
 		/* slapd lets this session do nothing but change the password */
 		idm_logf(log, LOG_ERR,
 			 N_("operator %s: the password is temporary or was reset; change it first "
-			 "with \"idmgr -u %s passwd\" (R-PW-4)"),
+			    "with \"idmgr -u %s passwd\" (R-PW-4)"),
 			 uid, uid);
 		r = IDM_ESTATE;
 		goto out;
@@ -265,7 +265,8 @@ int idm_operator_record(struct idm_operator *op, const struct idm_config *cfg,
 			 ev->action, subject ? " " : "", subject ? subject : "",
 			 request_id ? " " : "", request_id ? request_id : "", ev->outcome);
 	else
-		idm_logf(log, LOG_ERR, N_("audit record for %s %s could not be written: %s"), ev->action,
-			 request_id ? request_id : (subject ? subject : ""), idm_strerror(r));
+		idm_logf(log, LOG_ERR, N_("audit record for %s %s could not be written: %s"),
+			 ev->action, request_id ? request_id : (subject ? subject : ""),
+			 idm_strerror(r));
 	return r;
 }

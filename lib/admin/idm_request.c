@@ -316,7 +316,8 @@ static int check_against_directory(struct idm_operator *op, const struct idm_con
 		if (r != IDM_OK && r != IDM_ENOENT)
 			return r;
 		if (r == IDM_ENOENT) {
-			idm_logf(log, LOG_ERR, N_("shared_with: no account \"%s\""), f->shared_with[i]);
+			idm_logf(log, LOG_ERR, N_("shared_with: no account \"%s\""),
+				 f->shared_with[i]);
 			bad++;
 		}
 	}

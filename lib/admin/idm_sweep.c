@@ -512,7 +512,8 @@ int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg, const s
 	s.page_size = o->page_size ? o->page_size : DEFAULT_PAGE;
 	if (o->inactive_days < 1 || o->inactive_days > 3650 || o->never_used_days < 1 ||
 	    o->never_used_days > 3650 || s.page_size < 1 || s.page_size > 100000 || o->now <= 0) {
-		idm_logf(log, LOG_ERR, N_("sweep: inactive_days and never_used_days must be 1 to 3650"));
+		idm_logf(log, LOG_ERR,
+			 N_("sweep: inactive_days and never_used_days must be 1 to 3650"));
 		return IDM_EINVAL;
 	}
 	if (o->apply) {

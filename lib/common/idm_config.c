@@ -67,8 +67,8 @@ static int required(cfg_t *sec, const char *section, const char *key)
 			idm_logf(load_log, LOG_ERR, N_("%s:%d: %s: required key %s is missing"),
 				 load_path, sec->line, section, key);
 		else /* the whole section is missing */
-			idm_logf(load_log, LOG_ERR, N_("%s: %s: required key %s is missing"), load_path,
-				 section, key);
+			idm_logf(load_log, LOG_ERR, N_("%s: %s: required key %s is missing"),
+				 load_path, section, key);
 		load_errors++;
 		return -1;
 	}
@@ -138,8 +138,8 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 		load_errors++;
 	}
 	if (!cfg_gettsec(cfg, "policy", "privileged")) {
-		idm_logf(load_log, LOG_ERR, N_("%s: policy privileged: required section is missing"),
-			 load_path);
+		idm_logf(load_log, LOG_ERR,
+			 N_("%s: policy privileged: required section is missing"), load_path);
 		load_errors++;
 	}
 	if (load_errors)
@@ -280,7 +280,7 @@ static int convert(cfg_t *cfg, struct idm_config *c)
 		if (*c->service.writer_uri && writer_index(c) < 0) {
 			idm_logf(load_log, LOG_ERR,
 				 N_("%s:%d: service: writer_uri \"%s\" is not one of ldap.uri (the "
-				 "writer's server must be one the others replicate with)"),
+				    "writer's server must be one the others replicate with)"),
 				 load_path, idm_config_writer_uri_line, c->service.writer_uri);
 			return IDM_ECONFIG;
 		}
@@ -413,16 +413,16 @@ int idm_config_check_files(const struct idm_config *c, const struct idm_log *log
 
 	if (idm_secret_check(c->ldap.bind_password_file, log) < 0) {
 		idm_logf(log, LOG_ERR,
-			 N_("%s:%d: bind_password_file: \"%s\" cannot be used (see above)"), c->path,
-			 c->ldap.bind_password_file_line, c->ldap.bind_password_file);
+			 N_("%s:%d: bind_password_file: \"%s\" cannot be used (see above)"),
+			 c->path, c->ldap.bind_password_file_line, c->ldap.bind_password_file);
 		r = IDM_ECONFIG;
 	}
 	for (size_t i = 0; i < c->n_policies; i++) {
 		const char *f = c->policies[i].blocklist_file;
 		if (*f && idm_blocklist_check(f, log) < 0) {
 			idm_logf(log, LOG_ERR,
-				 N_("%s: policy %s: blocklist_file: \"%s\" cannot be used"), c->path,
-				 c->policies[i].name, f);
+				 N_("%s: policy %s: blocklist_file: \"%s\" cannot be used"),
+				 c->path, c->policies[i].name, f);
 			r = IDM_ECONFIG;
 		}
 	}
@@ -432,8 +432,8 @@ int idm_config_check_files(const struct idm_config *c, const struct idm_log *log
 int idm_config_check_service_files(const struct idm_config *c, const struct idm_log *log)
 {
 	if (!*c->service.bind_dn) {
-		idm_logf(log, LOG_ERR, N_("%s: service: bind_dn is not set: idmgrd has no identity"),
-			 c->path);
+		idm_logf(log, LOG_ERR,
+			 N_("%s: service: bind_dn is not set: idmgrd has no identity"), c->path);
 		return IDM_ECONFIG;
 	}
 	if (idm_secret_check(c->service.bind_password_file, log) < 0) {

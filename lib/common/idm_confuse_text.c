@@ -102,7 +102,7 @@ int idm_confuse_prepare_text(char *text, const char *name, const struct idm_log 
 		if (ref) {
 			idm_logf(log, LOG_ERR,
 				 N_("%s:%d: \"${\" is not allowed: environment references are not "
-				 "expanded (write the value itself, or single-quote it)"),
+				    "expanded (write the value itself, or single-quote it)"),
 				 name, line);
 			refs++;
 		}
@@ -118,7 +118,7 @@ int idm_confuse_prepare_text(char *text, const char *name, const struct idm_log 
 		int n = (int)(sizeof(section_lines) / sizeof(section_lines[0]));
 		idm_logf(log, LOG_ERR,
 			 N_("%s:%d: this section is never closed (a '}' is missing): the rest of the "
-			 "file would be ignored"),
+			    "file would be ignored"),
 			 name, section_lines[depth <= n ? depth - 1 : n - 1]);
 		refs++;
 	}

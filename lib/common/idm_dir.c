@@ -293,7 +293,8 @@ int idm_dir_open_identity(const struct idm_config *cfg, const struct idm_log *lo
 		return r;
 	r = idm_dir_open(cfg, log, dn, secret, out);
 	if (r == IDM_EAUTH) {
-		idm_logf(log, LOG_ERR, N_("the service identity %s was refused by the directory"), dn);
+		idm_logf(log, LOG_ERR, N_("the service identity %s was refused by the directory"),
+			 dn);
 		r = IDM_ECONFIG;
 	}
 	idm_secret_free(secret);

@@ -117,8 +117,9 @@ static char *read_state(const char *dir, const struct idm_log *log)
 		return NULL;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) || st.st_size > MAX_FILE) {
-		idm_logf(log, LOG_WARNING, N_("%s: not a root-only file of at most %d bytes; ignored"),
-			 path, MAX_FILE);
+		idm_logf(log, LOG_WARNING,
+			 N_("%s: not a root-only file of at most %d bytes; ignored"), path,
+			 MAX_FILE);
 		goto out;
 	}
 	if (!(text = malloc(MAX_FILE + 1)))

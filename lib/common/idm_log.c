@@ -60,7 +60,8 @@ static int format_arg(char *out, size_t len, const struct spec *s, va_list *ap)
 	const char *l = s->len;
 
 	switch (s->conv) {
-	case 'd': case 'i':
+	case 'd':
+	case 'i':
 		if (!strcmp(l, "ll") || !strcmp(l, "q"))
 			return snprintf(out, len, s->text, va_arg(*ap, long long));
 		if (!strcmp(l, "l"))
@@ -70,7 +71,10 @@ static int format_arg(char *out, size_t len, const struct spec *s, va_list *ap)
 		if (!strcmp(l, "j"))
 			return snprintf(out, len, s->text, va_arg(*ap, intmax_t));
 		return snprintf(out, len, s->text, va_arg(*ap, int));
-	case 'u': case 'o': case 'x': case 'X':
+	case 'u':
+	case 'o':
+	case 'x':
+	case 'X':
 		if (!strcmp(l, "ll") || !strcmp(l, "q"))
 			return snprintf(out, len, s->text, va_arg(*ap, unsigned long long));
 		if (!strcmp(l, "l"))
@@ -80,18 +84,21 @@ static int format_arg(char *out, size_t len, const struct spec *s, va_list *ap)
 		if (!strcmp(l, "j"))
 			return snprintf(out, len, s->text, va_arg(*ap, uintmax_t));
 		return snprintf(out, len, s->text, va_arg(*ap, unsigned int));
-	case 'c':
-		return snprintf(out, len, s->text, va_arg(*ap, int));
-	case 's':
-		return snprintf(out, len, s->text, va_arg(*ap, const char *));
-	case 'p':
-		return snprintf(out, len, s->text, va_arg(*ap, void *));
-	case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': case 'a': case 'A':
+	case 'c': return snprintf(out, len, s->text, va_arg(*ap, int));
+	case 's': return snprintf(out, len, s->text, va_arg(*ap, const char *));
+	case 'p': return snprintf(out, len, s->text, va_arg(*ap, void *));
+	case 'f':
+	case 'F':
+	case 'e':
+	case 'E':
+	case 'g':
+	case 'G':
+	case 'a':
+	case 'A':
 		if (!strcmp(l, "L"))
 			return snprintf(out, len, s->text, va_arg(*ap, long double));
 		return snprintf(out, len, s->text, va_arg(*ap, double));
-	default: /* %n, %m and the unknown: not split, shown in English only */
-		return -1;
+	default: /* %n, %m and the unknown: not split, shown in English only */ return -1;
 	}
 }
 

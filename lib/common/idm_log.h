@@ -16,15 +16,15 @@ typedef void (*idm_log_fn)(void *data, int priority, const char *msg);
  * formatted by its own conversion.  The sink translates fmt in its reader's
  * language and puts the arguments in (idm_log_render()); what fn gets,
  * for syslog and the audit trail, stays English. */
-typedef void (*idm_show_fn)(void *data, int priority, const char *fmt,
-			    const char *const *args, int nargs);
+typedef void (*idm_show_fn)(void *data, int priority, const char *fmt, const char *const *args,
+			    int nargs);
 
 #define IDM_LOG_MAXARGS 16
 
 struct idm_log {
 	idm_log_fn fn;
 	void *data;
-	int debug; /* nonzero: LOG_DEBUG messages are passed on too */
+	int debug;        /* nonzero: LOG_DEBUG messages are passed on too */
 	idm_show_fn show; /* NULL: none; else called after fn, with fn's data */
 };
 

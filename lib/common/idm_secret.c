@@ -49,8 +49,8 @@ static int open_checked(const char *path, size_t max, int secret, int strict,
 		goto bad;
 	}
 	if ((secret || strict) && st->st_uid != 0 && st->st_uid != geteuid()) {
-		idm_logf(log, LOG_ERR, N_("%s: owned by uid %u, must be owned by root or uid %u"), path,
-			 (unsigned)st->st_uid, (unsigned)geteuid());
+		idm_logf(log, LOG_ERR, N_("%s: owned by uid %u, must be owned by root or uid %u"),
+			 path, (unsigned)st->st_uid, (unsigned)geteuid());
 		goto bad;
 	}
 	if (secret && (st->st_mode & 077)) {

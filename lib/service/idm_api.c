@@ -94,9 +94,9 @@ static void capture_show(void *data, int priority, const char *fmt, const char *
 	a = json_array();
 	for (int i = 0; i < nargs; i++)
 		json_array_append_new(a, idm_api_text(args[i]));
-	json_array_append_new(c->messages,
-			      json_pack("{s:i, s:o, s:o, s:o}", "priority", priority, "text",
-					idm_api_text(c->last), "msgid", idm_api_text(fmt), "args", a));
+	json_array_append_new(c->messages, json_pack("{s:i, s:o, s:o, s:o}", "priority", priority,
+						     "text", idm_api_text(c->last), "msgid",
+						     idm_api_text(fmt), "args", a));
 	c->last = NULL;
 }
 

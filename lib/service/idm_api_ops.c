@@ -220,7 +220,8 @@ static int run_exception_add(struct call *c)
 	int r;
 
 	if (idm_date_parse(arg_str(c, "until"), &until) < 0) {
-		idm_logf(c->log, LOG_ERR, N_("exception.add: until: \"%s\" is not a date (YYYY-MM-DD)"),
+		idm_logf(c->log, LOG_ERR,
+			 N_("exception.add: until: \"%s\" is not a date (YYYY-MM-DD)"),
 			 arg_str(c, "until"));
 		return IDM_EINVAL;
 	}
@@ -329,7 +330,7 @@ static int run_reconcile(struct call *c)
 	    idm_time_parse(since_text, &since) < 0) {
 		idm_logf(c->log, LOG_ERR,
 			 N_("audit reconcile: since: \"%s\" is not a date (YYYY-MM-DD) or a time "
-			 "(YYYYMMDDHHMMSSZ)"),
+			    "(YYYYMMDDHHMMSSZ)"),
 			 since_text);
 		r = IDM_EINVAL;
 	}
