@@ -1318,6 +1318,18 @@ START_TEST(login_count_cannot_be_reset)
 	REFUSED_BY(as_self, "counted2", LDAP_MOD_DELETE, "idmLoginTime", NULL);
 	REFUSED_BY(as_self, "counted2", LDAP_MOD_REPLACE, "idmLoginCount", "0");
 	REFUSED_BY(as_self, "counted2", LDAP_MOD_DELETE, "pwdReset", NULL);
+	/* idmgrd's first-password claim: idmgrd alone may write it (issue 12) */
+	v = sandbox_admin_read(&sb, dn, "idmFirstPasswordIssued");
+	REFUSED(dn, LDAP_MOD_REPLACE, "idmFirstPasswordIssued", "FALSE");
+	REFUSED(dn, LDAP_MOD_DELETE, "idmFirstPasswordIssued", NULL);
+	REFUSED_BY(as_self, "counted2", LDAP_MOD_REPLACE, "idmFirstPasswordIssued", "FALSE");
+	{
+		char *after = sandbox_admin_read(&sb, dn, "idmFirstPasswordIssued");
+
+		ck_assert_str_eq(after, v);
+		free(after);
+	}
+	free(v);
 	/* slapd demands the change of a direct bind too */
 	ck_assert_int_eq(idm_dir_open_pp(sb.cfg, NULL, dn, "Counted again passphrase", &pp, &d),
 			 IDM_OK);
