@@ -32,11 +32,13 @@ static void put(char **buf, size_t *len, const char *text)
 	*len += n;
 }
 
-/* The provider's slapd.conf with syncprov loaded and stacked on the last
- * (main) database; the sandbox's slapd restarted with it.  Once. */
+/* The provider's slapd.conf with syncprov loaded and stacked on the main
+ * database before the accesslog overlay (so that changes leave in CSN
+ * order: slapd-accesslog-overlay.conf); the sandbox's slapd restarted with
+ * it.  Once. */
 static void add_syncprov(struct sandbox *sb)
 {
-	char path[700], *text, *out = NULL, *db;
+	char path[700], *text, *out = NULL, *db, *log, first;
 	size_t len = 0;
 
 	snprintf(path, sizeof(path), "%s/slapd.conf", sb->dir);
@@ -54,8 +56,17 @@ static void add_syncprov(struct sandbox *sb)
 	put(&out, &len, text);
 	put(&out, &len, "moduleload\tsyncprov.so\n");
 	db[1] = 'd';
+	log = strstr(db, "slapd-accesslog-overlay.conf");
+	while (log && log > db && log[-1] != '\n')
+		log--;
+	if (!log)
+		fail("no accesslog overlay in", path);
+	first = *log;
+	*log = '\0';
 	put(&out, &len, db + 1);
-	put(&out, &len, "\noverlay\t\tsyncprov\n");
+	put(&out, &len, "overlay\t\tsyncprov\n");
+	*log = first;
+	put(&out, &len, log);
 	write_file(path, out, 0600);
 	free(out);
 	free(text);
