@@ -410,6 +410,38 @@ static char *dns_on(const struct idm_config *cfg, const char *base)
 	return all;
 }
 
+/* The second server, as a sandbox of its own (DIR/p2), for stopping and
+ * starting its slapd. */
+static struct sandbox peer(void)
+{
+	struct sandbox s = sb;
+
+	ck_assert_int_lt(snprintf(s.dir, sizeof(s.dir), "%.*s/p2", (int)sizeof(s.dir) - 4, sb.dir),
+			 (int)sizeof(s.dir));
+	snprintf(s.uri, sizeof(s.uri), "%s", uri2);
+	return s;
+}
+
+/* Waits (up to 15 s) until the entries under base are the same on both
+ * servers; asserts it. */
+static void same_children(const char *base)
+{
+	char *a = NULL, *b = NULL;
+
+	for (int i = 0; i < 150; i++) {
+		a = dns_on(cfg1, base);
+		b = dns_on(cfg2, base);
+		if (strcmp(a, b) == 0 || i == 149)
+			break;
+		free(a);
+		free(b);
+		usleep(100000);
+	}
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+}
+
 /* Many changes at once through the writer (8 officers' commands, three
  * rounds): every request and every audit record reaches the other server,
  * and the trail there is intact.  slapd's replication drops a change that
@@ -419,7 +451,7 @@ static char *dns_on(const struct idm_config *cfg, const char *base)
 START_TEST(concurrent_writes_all_replicate)
 {
 	int null = open("/dev/null", O_WRONLY);
-	char *a = NULL, *b = NULL, *out = NULL, *err = NULL;
+	char *out = NULL, *err = NULL;
 
 	for (int round = 0; round < 3; round++) {
 		pid_t pid[8];
@@ -440,21 +472,8 @@ START_TEST(concurrent_writes_all_replicate)
 	}
 	close(null);
 	free(converged("cn=head,ou=audit," IDMGR, "idmHead"));
-	for (int k = 0; k < 2; k++) {
-		const char *base = k ? "ou=requests," IDMGR : "ou=audit," IDMGR;
-		for (int i = 0; i < 150; i++) { /* up to 15 s */
-			a = dns_on(cfg1, base);
-			b = dns_on(cfg2, base);
-			if (strcmp(a, b) == 0 || i == 149)
-				break;
-			free(a);
-			free(b);
-			usleep(100000);
-		}
-		ck_assert_str_eq(a, b);
-		free(a);
-		free(b);
-	}
+	same_children("ou=audit," IDMGR);
+	same_children("ou=requests," IDMGR);
 	ck_assert_msg(idmgr_with(only2, "watanabe", &out, &err, "audit", "verify", NULL) == 0,
 		      "audit verify on server 2: %s%s", out, err);
 	free(out);
@@ -576,6 +595,50 @@ START_TEST(writer_server_down_fails_closed)
 }
 END_TEST
 
+/* Writes the other server never saw, then both servers restarted, the
+ * other one first: the writer's server catches up from a peer that lacks
+ * its latest requests and audit records, and keeps them; the peer then
+ * receives them (R-AUD-1: nothing recorded is lost to replication). */
+START_TEST(writer_restarts_with_writes_its_peer_lacks)
+{
+	struct sandbox p2 = peer();
+	char *out = NULL, *err = NULL;
+
+	free(converged("cn=head,ou=audit," IDMGR, "idmHead"));
+	ck_assert_int_eq(sandbox_slapd_stop(&p2), 0);
+	for (int i = 0; i < 3; i++) {
+		char uid[32], name[64], text[1024], *path;
+		snprintf(uid, sizeof(uid), "lagging%d", i);
+		snprintf(text, sizeof(text), register_form, uid, uid);
+		snprintf(name, sizeof(name), "%s.form", uid);
+		path = form_file(&sb, name, text);
+		ck_assert_msg(idmgr_with(sb.conf, "tanaka", &out, &err, "request", "submit", path) ==
+				      0,
+			      "submit %s: %s", uid, err);
+		free(out);
+		free(err);
+		free(path);
+	}
+	ck_assert_int_eq(sandbox_slapd_stop(&sb), 0);
+	ck_assert_int_eq(sandbox_slapd_start(&p2), 0);
+	ck_assert_int_eq(sandbox_slapd_start(&sb), 0);
+	free(converged("cn=head,ou=audit," IDMGR, "idmHead"));
+	same_children("ou=audit," IDMGR);
+	same_children("ou=requests," IDMGR);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_msg(idmgr_with(i ? only2 : only1, "watanabe", &out, &err, "audit",
+					 "verify", NULL) == 0,
+			      "audit verify on server %d: %s%s", i + 1, out, err);
+		free(out);
+		free(err);
+	}
+	ck_assert_int_eq(idmgr_with(only2, "watanabe", &out, &err, "request", "list", NULL), 0);
+	ck_assert_msg(strstr(out, "lagging0") && strstr(out, "lagging2"), "%s", out);
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* The fence: the lease on the writer's server no longer this holder's
  * (here the directory administrator wrote another's value, as a takeover
  * the holder has not noticed yet would): the holder's next write is not
@@ -652,6 +715,7 @@ static Suite *providers_suite(void)
 	tcase_add_test(tc, writer_killed_standby_takes_over);
 	tcase_add_test(tc, paused_writer_is_fenced);
 	tcase_add_test(tc, writer_server_down_fails_closed);
+	tcase_add_test(tc, writer_restarts_with_writes_its_peer_lacks);
 	tcase_add_test(tc, fence_stops_a_holder_that_lost_the_lease);
 	tcase_add_test(tc, audit_intact_on_both_servers);
 	suite_add_tcase(s, tc);
