@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <confuse.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,15 @@
 #define CONFIG_MAX (1024 * 1024)
 
 /* libconfuse's error callback has no user pointer: the logger and the error
- * count of the load in progress live here, for this thread, during the load. */
-static _Thread_local const struct idm_log *load_log;
-static _Thread_local int load_errors;
-static _Thread_local const char *load_path;
+ * count of the load in progress live here, during the load, which holds
+ * load_lock from start to end (one load at a time per process; a threaded
+ * PAM application's logins take turns for a few milliseconds).  Plain
+ * statics rather than thread-local ones: the module then has no dynamic
+ * TLS block, which LeakSanitizer misreads once libpam has unloaded it. */
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct idm_log *load_log;
+static int load_errors;
+static const char *load_path;
 
 static void config_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
@@ -302,6 +308,7 @@ int idm_config_load(const char *path, const struct idm_log *log, struct idm_conf
 	int r;
 
 	*out = NULL;
+	pthread_mutex_lock(&load_lock);
 	load_log = log;
 	load_errors = 0;
 	load_path = path;
@@ -351,6 +358,7 @@ out:
 	free(text);
 	load_log = NULL;
 	load_path = NULL;
+	pthread_mutex_unlock(&load_lock);
 	return r;
 }
 

@@ -15,9 +15,9 @@
 #include "idm_config.h"
 #include "idm_config_schema.h"
 
-_Thread_local int idm_config_secret_line;
-_Thread_local int idm_config_service_secret_line;
-_Thread_local int idm_config_writer_uri_line;
+int idm_config_secret_line;
+int idm_config_service_secret_line;
+int idm_config_writer_uri_line;
 
 /* ------------------------------------------------------------ validation */
 

@@ -6,12 +6,12 @@
 #include <confuse.h>
 
 /* The lines of ldap.bind_password_file and service.bind_password_file in
- * the load in progress on this thread, as their validator saw them (0:
- * not given); idm_config_load() resets them. */
-extern _Thread_local int idm_config_secret_line;
-extern _Thread_local int idm_config_service_secret_line;
+ * the load in progress, as their validator saw them (0: not given);
+ * idm_config_load() resets them and holds its lock throughout. */
+extern int idm_config_secret_line;
+extern int idm_config_service_secret_line;
 /* the line of service.writer_uri, for the message that it is not in ldap.uri */
-extern _Thread_local int idm_config_writer_uri_line;
+extern int idm_config_writer_uri_line;
 
 /* A new libconfuse section for idmgr.conf: every key with its default and
  * validator; errfunc reports each error (NULL: no memory).  Call it with
