@@ -129,13 +129,8 @@ enum MHD_Result start_stream(struct server *s, struct MHD_Connection *conn,
 	st->req = req;
 	st->rc = *rc;
 	rfd = malloc(sizeof(int));
-	if (!rfd || pipe2(fds, O_CLOEXEC) < 0) {
-		free(rfd);
-		idm_api_request_free(st->req);
-		free(st);
-		return send_json(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				 idm_api_refusal(IDM_ENOMEM, "cannot start the operation"));
-	}
+	if (!rfd || pipe2(fds, O_CLOEXEC) < 0)
+		goto cannot;
 	*rfd = fds[0];
 	st->fd = fds[1];
 	/* Little buffering between the op and the client, so that an op
@@ -163,11 +158,7 @@ enum MHD_Result start_stream(struct server *s, struct MHD_Connection *conn,
 		close(fds[1]);
 		if (st->conn_fd >= 0)
 			close(st->conn_fd);
-		free(rfd);
-		idm_api_request_free(st->req);
-		free(st);
-		return send_json(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				 idm_api_refusal(IDM_ENOMEM, "cannot start the operation"));
+		goto cannot;
 	}
 	pthread_attr_destroy(&attr);
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, rfd,
@@ -177,4 +168,10 @@ enum MHD_Result start_stream(struct server *s, struct MHD_Connection *conn,
 		return MHD_NO;
 	}
 	return send_response(conn, MHD_HTTP_OK, resp, "application/x-ndjson");
+cannot:
+	free(rfd);
+	idm_api_request_free(st->req);
+	free(st);
+	return send_json(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			 idm_api_refusal(IDM_ENOMEM, "cannot start the operation"));
 }
