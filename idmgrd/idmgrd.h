@@ -9,7 +9,8 @@
  * reconcile_once.c  -R DAYS: one reconciliation, then exit
  *
  * The rules (who may do what, the lease's protocol, the reconciliation)
- * are in the core (lib/service); these files are glue. */
+ * are in the core libraries (lib/service, lib/admin); these files are
+ * glue. */
 #ifndef IDMGRD_H
 #define IDMGRD_H
 
