@@ -29,6 +29,7 @@
 #include "harness.h"
 #include "idm_error.h"
 #include "idm_password.h"
+#include "idm_sweep.h"
 #include "idm_time.h"
 
 #define ROUNDS 5
@@ -39,34 +40,11 @@ extern char **environ;
 static struct sandbox sb;
 static char pwfile[700], officer_dn[128];
 
-static const char *const attrs[] = {
-	"uid",
-	"idmStatus",
-	"idmStatusReason",
-	"idmStatusTime",
-	"idmPrivileged",
-	"idmLastLoginTime",
-	"authTimestamp",
-	"createTimestamp",
-	"creatorsName",
-	"idmValidUntil",
-	"idmUntil",
-	"idmRequestId",
-	"idmPrivilegeRequest",
-};
-
 static void die(const char *what)
 {
 	fprintf(stderr, "bench_sweep: %s\n", what);
 	sandbox_stop(&sb); /* stops slapd too, by its pid file */
 	exit(1);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int cmp(const void *a, const void *b)
@@ -339,8 +317,8 @@ static void measure(long n, time_t now, const char *base, struct figures *fig)
 	search_argv[k++] = "-E";
 	search_argv[k++] = "pr=1000/noprompt";
 	search_argv[k++] = "(objectClass=idmAccount)";
-	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-		search_argv[k++] = (char *)attrs[i];
+	for (size_t i = 0; idm_sweep_account_attrs[i]; i++)
+		search_argv[k++] = (char *)idm_sweep_account_attrs[i];
 	search_argv[k] = NULL;
 
 	fig->n = n;
@@ -396,7 +374,10 @@ int main(int argc, char **argv)
 	const char *newpw = "Sweep benchmark officer 2026!";
 	time_t now = time(NULL);
 	double ratio, growth;
+	size_t n_attrs = 0;
 
+	while (idm_sweep_account_attrs[n_attrs])
+		n_attrs++;
 	(void)argc;
 	(void)argv;
 	spawner_start();
@@ -416,7 +397,7 @@ int main(int argc, char **argv)
 	slapd_start();
 	printf("sweep (report mode, --format csv) against ldapsearch -E pr=1000/noprompt of the "
 	       "same %zu attributes, both as the same system_admin; median of %d\n",
-	       sizeof(attrs) / sizeof(attrs[0]), ROUNDS);
+	       n_attrs, ROUNDS);
 	for (int i = 0; i < 3; i++)
 		measure(sizes[i], now, base, &fig[i]);
 	if (getenv("BENCH_HOLD")) { /* debugging: keep the last directory */

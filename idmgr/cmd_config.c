@@ -13,7 +13,7 @@
 #include "idm_i18n.h"
 #include "idm_hostcheck.h"
 
-/* The item's state for the reader (idm_host_state_name() in English). */
+/* The item's state, in the reader's language. */
 static const char *state_text(enum idm_host_state s)
 {
 	return s == IDM_HOST_MEETS    ? _("meets")

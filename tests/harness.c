@@ -8,12 +8,14 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -49,6 +51,14 @@ char *slurp(const char *path)
 	fclose(f);
 	fclose(mem);
 	return buf;
+}
+
+double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void write_file(const char *path, const char *text, unsigned mode)
@@ -137,6 +147,16 @@ int run_cmd(char *const argv[], const char *stdin_text, char **out, char **err)
 	else
 		free(ebuf);
 	return status;
+}
+
+int run_cmd_va(char *argv[32], int n, char **out, char **err, va_list ap)
+{
+	const char *a;
+
+	while ((a = va_arg(ap, const char *)) && n < 31)
+		argv[n++] = (char *)a;
+	argv[n] = NULL;
+	return run_cmd(argv, NULL, out, err);
 }
 
 static const char *env_or(const char *name, const char *dflt)
@@ -504,21 +524,34 @@ void sandbox_add_config(const struct sandbox *sb, const char *text)
 	sandbox_init_again(sb);
 }
 
+int sandbox_run_init(const struct sandbox *sb, const char *conf, bool verbose, char **out,
+		     char **err, ...)
+{
+	char *argv[32];
+	va_list ap;
+	int n = 0, r;
+
+	argv[n++] = (char *)env_or("IDMGR_BIN", "../idmgr/idmgr");
+	argv[n++] = "-c";
+	argv[n++] = (char *)(conf ? conf : sb->conf);
+	if (verbose)
+		argv[n++] = "--verbose";
+	argv[n++] = "init";
+	argv[n++] = "--admin-dn";
+	argv[n++] = (char *)sb->admin_dn;
+	argv[n++] = "--admin-password-file";
+	argv[n++] = (char *)sb->admin_secret;
+	va_start(ap, err);
+	r = run_cmd_va(argv, n, out, err, ap);
+	va_end(ap);
+	return r;
+}
+
 void sandbox_init_again(const struct sandbox *sb)
 {
-	const char *bin = env_or("IDMGR_BIN", "../idmgr/idmgr");
-	char *argv[] = { (char *)bin,
-			 "-c",
-			 (char *)sb->conf,
-			 "init",
-			 "--admin-dn",
-			 (char *)sb->admin_dn,
-			 "--admin-password-file",
-			 (char *)sb->admin_secret,
-			 NULL };
 	char *out = NULL, *err = NULL;
 
-	if (run_cmd(argv, NULL, &out, &err) != 0) {
+	if (sandbox_run_init(sb, NULL, false, &out, &err, NULL) != 0) {
 		fprintf(stderr, "%s%s", out ? out : "", err ? err : "");
 		die("idmgr init (again) failed", sb->conf);
 	}

@@ -4,6 +4,7 @@
 #ifndef TESTS_HARNESS_H
 #define TESTS_HARNESS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -67,6 +68,9 @@ void sandbox_config_variant(const struct sandbox *sb, const char *name, const ch
  * captures stdout and stderr (malloc'ed, may be NULL when not wanted).
  * Returns the exit status, or -1. */
 int run_cmd(char *const argv[], const char *stdin_text, char **out, char **err);
+/* The same for argv[0..n-1] (room for 32 pointers) followed by the
+ * NULL-ended arguments in ap. */
+int run_cmd_va(char *argv[32], int n, char **out, char **err, va_list ap);
 
 /* The temporary password of a sample officer from DIR/officers.json. */
 char *sandbox_officer_password(const struct sandbox *sb, const char *uid);
@@ -92,6 +96,8 @@ int pam_login(const char *uid, const char *pw);
 
 /* Reads a whole file (test fixtures); NULL when absent. */
 char *slurp(const char *path);
+/* Seconds on the monotonic clock, for timing whole steps. */
+double now_s(void);
 /* Writes text to path with the given mode. */
 void write_file(const char *path, const char *text, unsigned mode);
 
@@ -104,6 +110,12 @@ int closed_port(void);
 /* Appends text (policy sections) to the sandbox's idmgr.conf, then runs
  * "idmgr init" again so that slapd's policy entries follow it. */
 void sandbox_add_config(const struct sandbox *sb, const char *text);
+/* Runs "idmgr -c CONF [--verbose] init --admin-dn DN --admin-password-file
+ * FILE" as the sandbox's directory administrator, then the NULL-ended
+ * further arguments (--officer, --format, ...); conf NULL: the sandbox's.
+ * Returns the exit status; captures stdout and stderr (NULL: not wanted). */
+int sandbox_run_init(const struct sandbox *sb, const char *conf, bool verbose, char **out,
+		     char **err, ...);
 /* Runs "idmgr init" again as the directory administrator, as an
  * administrator does after adding policy sections to idmgr.conf: slapd's
  * policy entries follow the configuration.  Aborts on failure. */

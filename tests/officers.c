@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,12 +42,21 @@ void officers_ready(struct sandbox *sb, const char *extra_uid, const char *extra
 		ready(sb, extra_uid, strdup(extra_temp), 99);
 }
 
+char *officer_password(const struct sandbox *sb, const char *uid)
+{
+	char path[700], *pw;
+
+	snprintf(path, sizeof(path), "%s/%s.pw", sb->dir, uid);
+	pw = slurp(path);
+	ck_assert_ptr_nonnull(pw);
+	return pw;
+}
+
 int idmgr_as(struct sandbox *sb, const char *uid, char **out, char **err, ...)
 {
 	char path[700], *argv[32];
-	const char *a;
 	va_list ap;
-	int n = 0;
+	int n = 0, r;
 
 	argv[n++] = getenv("IDMGR_BIN");
 	argv[n++] = "-c";
@@ -58,11 +69,9 @@ int idmgr_as(struct sandbox *sb, const char *uid, char **out, char **err, ...)
 		argv[n++] = path;
 	}
 	va_start(ap, err);
-	while ((a = va_arg(ap, const char *)) && n < 31)
-		argv[n++] = (char *)a;
+	r = run_cmd_va(argv, n, out, err, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	return run_cmd(argv, NULL, out, err);
+	return r;
 }
 
 char *form_file(struct sandbox *sb, const char *name, const char *text)
@@ -74,19 +83,26 @@ char *form_file(struct sandbox *sb, const char *name, const char *text)
 	return path;
 }
 
+char *request_submit(struct sandbox *sb, const char *submitter, const char *name, const char *form)
+{
+	char *path = form_file(sb, name, form), *out = NULL, *err = NULL;
+
+	ck_assert_msg(idmgr_as(sb, submitter, &out, &err, "request", "submit", path, NULL) == 0,
+		      "submit: %s", err);
+	out[strcspn(out, "\n")] = '\0';
+	free(err);
+	free(path);
+	return out;
+}
+
 char *request_through(struct sandbox *sb, const char *form, const char *submitter, const char *a1,
 		      const char *a2, const char *applier, char **id)
 {
 	static int n;
-	char name[32], *path, *out = NULL, *err = NULL;
+	char name[32], *out = NULL, *err = NULL;
 
 	snprintf(name, sizeof(name), "form-%d", n++);
-	path = form_file(sb, name, form);
-	ck_assert_msg(idmgr_as(sb, submitter, &out, &err, "request", "submit", path, NULL) == 0,
-		      "submit: %s", err);
-	out[strcspn(out, "\n")] = '\0';
-	*id = out;
-	free(err);
+	*id = request_submit(sb, submitter, name, form);
 	ck_assert_msg(idmgr_as(sb, a1, &out, &err, "request", "approve", *id, NULL) == 0,
 		      "approve by %s: %s", a1, err);
 	free(out);
@@ -98,7 +114,6 @@ char *request_through(struct sandbox *sb, const char *form, const char *submitte
 	ck_assert_msg(idmgr_as(sb, applier, &out, &err, "request", "apply", *id, NULL) == 0,
 		      "apply: %s", err);
 	free(err);
-	free(path);
 	return out;
 }
 
@@ -157,4 +172,55 @@ char *idmgr_racing_applies(struct sandbox *sb, const char *const confs[2], const
 	free(outs[0]);
 	free(outs[1]);
 	return pw;
+}
+
+pid_t idmgrd_instance_pid(const struct sandbox *sb, const char *n)
+{
+	char path[700], *text;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/idmgrd%s.pid", sb->dir, n);
+	text = slurp(path);
+	ck_assert_ptr_nonnull(text);
+	pid = (pid_t)atoi(text);
+	free(text);
+	return pid;
+}
+
+void idmgrd_instance_stop(const struct sandbox *sb, const char *n)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/idmgrd%s.pid", sb->dir, n);
+	ck_assert_int_eq(kill(idmgrd_instance_pid(sb, n), SIGTERM), 0);
+	for (int i = 0; i < 100 && access(path, F_OK) == 0; i++)
+		usleep(100000); /* it removes its pid file last */
+	ck_assert_int_ne(access(path, F_OK), 0);
+}
+
+void idmgrd_instance_start(const struct sandbox *sb, const char *n)
+{
+	char pidfile[700], conf[700];
+	pid_t pid;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/idmgrd%s.pid", sb->dir, n);
+	snprintf(conf, sizeof(conf), "%s/idmgr%s.conf", sb->dir, n);
+	unlink(pidfile);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		setsid();
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (fork() == 0)
+			execl(getenv("IDMGRD_BIN"), "idmgrd", "-f", "-c", conf, "-p", pidfile,
+			      (char *)NULL);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	for (int i = 0; i < 100 && access(pidfile, F_OK) != 0; i++)
+		usleep(100000);
+	ck_assert_int_eq(access(pidfile, F_OK), 0);
 }

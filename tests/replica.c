@@ -127,10 +127,15 @@ static char *consumer_conf(const struct sandbox *sb, const struct replica *r, bo
 	return out;
 }
 
-static int count_entries(const struct sandbox *sb, const char *uri)
+/* ldapsearch as the directory administrator at uri: attr of the entries
+ * under base in scope ("base", "sub"), as LDIF; NULL when it failed. */
+static char *admin_search(const struct sandbox *sb, const char *uri, const char *base,
+			  const char *scope, const char *attr)
 {
 	char *argv[] = { "/usr/bin/ldapsearch",
 			 "-LLL",
+			 "-o",
+			 "ldif-wrap=no",
 			 "-x",
 			 "-H",
 			 (char *)uri,
@@ -138,14 +143,27 @@ static int count_entries(const struct sandbox *sb, const char *uri)
 			 (char *)sb->admin_dn,
 			 "-y",
 			 (char *)sb->admin_secret,
+			 "-s",
+			 (char *)scope,
 			 "-b",
-			 "dc=example,dc=org",
-			 "1.1",
+			 (char *)base,
+			 (char *)attr,
 			 NULL };
 	char *out = NULL;
+
+	if (run_cmd(argv, NULL, &out, NULL) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static int count_entries(const struct sandbox *sb, const char *uri)
+{
+	char *out = admin_search(sb, uri, "dc=example,dc=org", "sub", "1.1");
 	int n = -1;
 
-	if (run_cmd(argv, NULL, &out, NULL) == 0) {
+	if (out) {
 		n = 0;
 		for (const char *p = out; (p = strstr(p, "dn: ")) != NULL; p += 4)
 			n++;
@@ -208,40 +226,12 @@ void replica_stop(struct replica *r)
 		usleep(50000);
 }
 
-static char *read_attr(const struct sandbox *sb, const char *uri, const char *dn, const char *attr)
-{
-	char *argv[] = { "/usr/bin/ldapsearch",
-			 "-LLL",
-			 "-o",
-			 "ldif-wrap=no",
-			 "-x",
-			 "-H",
-			 (char *)uri,
-			 "-D",
-			 (char *)sb->admin_dn,
-			 "-y",
-			 (char *)sb->admin_secret,
-			 "-s",
-			 "base",
-			 "-b",
-			 (char *)dn,
-			 (char *)attr,
-			 NULL };
-	char *out = NULL;
-
-	if (run_cmd(argv, NULL, &out, NULL) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
 bool replica_caught_up(const struct sandbox *sb, const struct replica *r, const char *dn,
 		       const char *attr)
 {
 	for (int i = 0; i < 100; i++, usleep(100000)) {
-		char *want = read_attr(sb, sb->uri, dn, attr),
-		     *got = read_attr(sb, r->uri, dn, attr);
+		char *want = admin_search(sb, sb->uri, dn, "base", attr),
+		     *got = admin_search(sb, r->uri, dn, "base", attr);
 		bool same = want && got && strcmp(want, got) == 0;
 
 		free(want);

@@ -165,16 +165,10 @@ static void lock_account(const char *dn, time_t when, int failures)
 static char *submit(const char *submitter, const char *form)
 {
 	static int n;
-	char name[32], *path, *out = NULL, *err = NULL;
+	char name[32];
 
 	snprintf(name, sizeof(name), "actions-form-%d", n++);
-	path = form_file(&sb, name, form);
-	ck_assert_msg(idmgr_as(&sb, submitter, &out, &err, "request", "submit", path, NULL) == 0,
-		      "submit: %s", err);
-	out[strcspn(out, "\n")] = '\0';
-	free(err);
-	free(path);
-	return out;
+	return request_submit(&sb, submitter, name, form);
 }
 
 static char *simple_form(const char *type, const char *uid, const char *extra)

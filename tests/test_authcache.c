@@ -44,16 +44,6 @@ static void teardown(void)
 	sandbox_stop(&sb);
 }
 
-static char *password_of(const char *uid)
-{
-	char path[700], *pw;
-
-	snprintf(path, sizeof(path), "%s/%s.pw", sb.dir, uid);
-	pw = slurp(path);
-	ck_assert_ptr_nonnull(pw);
-	return pw;
-}
-
 struct outcome {
 	int code;
 	bool authenticated, cached; /* cached: verified without a bind */
@@ -126,7 +116,7 @@ __attribute__((format(printf, 1, 2))) static void admin_modify(const char *fmt, 
 START_TEST(cached_bind_stands_for_the_next_request)
 {
 	struct idm_authcache *c = idm_authcache_new(60);
-	char *pw = password_of("suzuki");
+	char *pw = officer_password(&sb, "suzuki");
 
 	ask_ok(c, "suzuki", pw, false); /* the bind */
 	ck_assert_int_eq(idm_authcache_count(c), 1);
@@ -143,7 +133,7 @@ END_TEST
 START_TEST(wrong_password_after_cached_hit_binds_and_counts)
 {
 	struct idm_authcache *c = idm_authcache_new(60);
-	char *pw = password_of("watanabe");
+	char *pw = officer_password(&sb, "watanabe");
 	struct outcome o;
 	int before;
 
@@ -168,7 +158,7 @@ END_TEST
 START_TEST(lock_takes_effect_despite_cache)
 {
 	struct idm_authcache *c = idm_authcache_new(60);
-	char *pw = password_of("tanaka");
+	char *pw = officer_password(&sb, "tanaka");
 	struct outcome o;
 
 	ask_ok(c, "tanaka", pw, false);
@@ -193,7 +183,7 @@ END_TEST
 START_TEST(suspension_takes_effect_despite_cache)
 {
 	struct idm_authcache *c = idm_authcache_new(60);
-	char *pw = password_of("sato");
+	char *pw = officer_password(&sb, "sato");
 	struct outcome o;
 
 	ask_ok(c, "sato", pw, false);
@@ -221,7 +211,7 @@ END_TEST
 START_TEST(role_removal_takes_effect_despite_cache)
 {
 	struct idm_authcache *c = idm_authcache_new(60);
-	char *pw = password_of("takahashi");
+	char *pw = officer_password(&sb, "takahashi");
 	struct outcome o;
 
 	ask_ok(c, "takahashi", pw, false);
@@ -249,7 +239,7 @@ END_TEST
 START_TEST(password_reset_takes_effect_despite_cache)
 {
 	struct idm_authcache *c = idm_authcache_new(60);
-	char *pw = password_of("ito"), *out = NULL, *err = NULL;
+	char *pw = officer_password(&sb, "ito"), *out = NULL, *err = NULL;
 	struct outcome o;
 
 	ask_ok(c, "ito", pw, false);
@@ -275,7 +265,7 @@ END_TEST
 START_TEST(password_change_takes_effect_despite_cache)
 {
 	struct idm_authcache *c = idm_authcache_new(60);
-	char *pw = password_of("watanabe"), *out = NULL, *err = NULL, stamp[32], path[700];
+	char *pw = officer_password(&sb, "watanabe"), *out = NULL, *err = NULL, stamp[32], path[700];
 	const char *newpw = "Changed while cached, 2026!";
 	time_t then = time(NULL) - 2 * 86400;
 	struct idm_dir *admin = NULL;
@@ -313,7 +303,7 @@ END_TEST
 START_TEST(timeout_zero_binds_every_time)
 {
 	struct idm_authcache *c = idm_authcache_new(0);
-	char *pw = password_of("suzuki");
+	char *pw = officer_password(&sb, "suzuki");
 
 	ask_ok(c, "suzuki", pw, false);
 	ask_ok(c, "suzuki", pw, false);
@@ -330,7 +320,7 @@ END_TEST
 START_TEST(cache_entries_expire)
 {
 	struct idm_authcache *c = idm_authcache_new(1);
-	char *pw = password_of("suzuki");
+	char *pw = officer_password(&sb, "suzuki");
 
 	ask_ok(c, "suzuki", pw, false);
 	ck_assert_int_eq(idm_authcache_count(c), 1);

@@ -39,13 +39,6 @@ static const char *idmgr_bin(void)
 	return v && *v ? v : "../idmgr/idmgr";
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Adds uid=UID,ou=people with the given userPassword value. */
 static void add_user(const char *uid, const char *hash)
 {
@@ -334,20 +327,11 @@ END_TEST
 START_TEST(init_rerun_changes_nothing)
 {
 	char *out = NULL, *err = NULL, *secret_before = slurp(sb.cfg->ldap.bind_password_file);
-	char *argv[] = { (char *)idmgr_bin(),
-			 "-c",
-			 sb.conf,
-			 "init",
-			 "--admin-dn",
-			 sb.admin_dn,
-			 "--admin-password-file",
-			 sb.admin_secret,
-			 "--officer",
-			 "sato:ciso",
-			 NULL };
 	char *secret_after;
 
-	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 0);
+	ck_assert_int_eq(sandbox_run_init(&sb, NULL, false, &out, &err, "--officer", "sato:ciso",
+					  NULL),
+			 0);
 	ck_assert_ptr_null(strstr(out, "created"));
 	ck_assert_ptr_nonnull(strstr(out, "exists   uid=sato,ou=people,dc=example,dc=org"));
 	ck_assert_ptr_nonnull(strstr(out, "officer  sato (ciso): exists; password unchanged"));
@@ -367,24 +351,14 @@ START_TEST(init_adds_new_unit_groups_and_officer)
 {
 	char *text = slurp(sb.conf), path[700], *out = NULL, *err = NULL, *grown;
 	size_t size = strlen(text) + 128;
-	char *argv[] = { (char *)idmgr_bin(),
-			 "-c",
-			 path,
-			 "--verbose",
-			 "init",
-			 "--admin-dn",
-			 sb.admin_dn,
-			 "--admin-password-file",
-			 sb.admin_secret,
-			 "--officer",
-			 "kato:security_chief",
-			 NULL };
 
 	grown = malloc(size);
 	snprintf(grown, size, "%s\nunit \"audit\" { groups = { \"audit-files\" } }\n", text);
 	snprintf(path, sizeof(path), "%s/grown.conf", sb.dir);
 	write_file(path, grown, 0600);
-	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 0);
+	ck_assert_int_eq(sandbox_run_init(&sb, path, true, &out, &err, "--officer",
+					  "kato:security_chief", NULL),
+			 0);
 	ck_assert_ptr_nonnull(strstr(out, "created  cn=audit-files,ou=groups,dc=example,dc=org"));
 	ck_assert_ptr_nonnull(strstr(out, "exists   cn=benefits,ou=groups,dc=example,dc=org"));
 	ck_assert_ptr_nonnull(strstr(out, "created  uid=kato,ou=people,dc=example,dc=org"));
@@ -407,16 +381,6 @@ START_TEST(init_upgrades_older_lock_state)
 {
 	char *text = slurp(sb.conf), path[700], *out = NULL, *err = NULL, *grown, *v;
 	size_t size = strlen(text) + 128;
-	char *argv[] = { (char *)idmgr_bin(),
-			 "-c",
-			 path,
-			 "--verbose",
-			 "init",
-			 "--admin-dn",
-			 sb.admin_dn,
-			 "--admin-password-file",
-			 sb.admin_secret,
-			 NULL };
 	struct idm_dir *d = NULL;
 	struct idm_account *a = NULL;
 	char *hash = NULL;
@@ -459,7 +423,7 @@ START_TEST(init_upgrades_older_lock_state)
 			 IDM_OK);
 	idm_dir_close(d);
 
-	ck_assert_msg(run_cmd(argv, NULL, &out, &err) == 0, "%s", err);
+	ck_assert_msg(sandbox_run_init(&sb, path, true, &out, &err, NULL) == 0, "%s", err);
 	ck_assert_ptr_nonnull(strstr(out, "created  cn=privileged,ou=policies,dc=example,dc=org"));
 	ck_assert_ptr_nonnull(strstr(out, "created  cn=counted,ou=policies,dc=example,dc=org"));
 	ck_assert_ptr_nonnull(strstr(out, "created  cn=idmgr-decoy,ou=services,dc=example,dc=org"));
@@ -512,7 +476,7 @@ START_TEST(init_upgrades_older_lock_state)
 			 IDM_EAUTH);
 
 	/* again: nothing to do */
-	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 0);
+	ck_assert_int_eq(sandbox_run_init(&sb, path, true, &out, &err, NULL), 0);
 	ck_assert_msg(!strstr(out, "updated") && !strstr(out, "created"), "second run:\n%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "exists   cn=idmgr-decoy,ou=services,dc=example,dc=org"));
 	free(out);
@@ -530,26 +494,6 @@ START_TEST(init_exit_statuses)
 	char wrong[700], *err = NULL, conf[700];
 	char *argv[] = { (char *)idmgr_bin(),     "-c",  sb.conf, "init", "--admin-dn", sb.admin_dn,
 			 "--admin-password-file", wrong, NULL };
-	char *bad[] = { (char *)idmgr_bin(),
-			"-c",
-			sb.conf,
-			"init",
-			"--admin-dn",
-			sb.admin_dn,
-			"--admin-password-file",
-			sb.admin_secret,
-			"--officer",
-			"root:ciso",
-			NULL };
-	char *down[] = { (char *)idmgr_bin(),
-			 "-c",
-			 conf,
-			 "init",
-			 "--admin-dn",
-			 sb.admin_dn,
-			 "--admin-password-file",
-			 sb.admin_secret,
-			 NULL };
 	char uris[64];
 	struct idm_config *cfg;
 
@@ -558,13 +502,15 @@ START_TEST(init_exit_statuses)
 	ck_assert_int_eq(run_cmd(argv, NULL, NULL, &err), 1);
 	ck_assert_ptr_nonnull(strstr(err, "refused the administrator's password"));
 	free(err);
-	ck_assert_int_eq(run_cmd(bad, NULL, NULL, &err), 2);
+	ck_assert_int_eq(sandbox_run_init(&sb, NULL, false, NULL, &err, "--officer", "root:ciso",
+					  NULL),
+			 2);
 	ck_assert_ptr_nonnull(strstr(err, "officer \"root\": uid is a reserved name"));
 	free(err);
 	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d/", closed_port());
 	cfg = config_with_uris(uris, 1);
 	snprintf(conf, sizeof(conf), "%s", cfg->path);
-	ck_assert_int_eq(run_cmd(down, NULL, NULL, &err), 3);
+	ck_assert_int_eq(sandbox_run_init(&sb, conf, false, NULL, &err, NULL), 3);
 	ck_assert_ptr_nonnull(strstr(err, "no directory server answered"));
 	free(err);
 	idm_config_free(cfg);

@@ -70,14 +70,6 @@ static void teardown(void)
 	sandbox_stop(&sb);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A whole login as sshd makes it: auth, account, session open and close
  * in one transaction.  Its time in seconds; it must succeed. */
 static double login_through(const char *service, const char *user)

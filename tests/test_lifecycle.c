@@ -25,22 +25,11 @@ static char kimura_temp[64];
 static void prepare(struct sandbox *s)
 {
 	/* kimura: a system_admin who is also a contractor (R-PRIV-3) */
-	char *argv[] = { getenv("IDMGR_BIN"),
-			 "-c",
-			 s->conf,
-			 "init",
-			 "--admin-dn",
-			 s->admin_dn,
-			 "--admin-password-file",
-			 s->admin_secret,
-			 "--officer",
-			 "kimura:system_admin,contractor",
-			 "--format",
-			 "json",
-			 NULL };
 	char *out = NULL, path[700];
 
-	ck_assert_int_eq(run_cmd(argv, NULL, &out, NULL), 0);
+	ck_assert_int_eq(sandbox_run_init(s, NULL, false, &out, NULL, "--officer",
+					  "kimura:system_admin,contractor", "--format", "json", NULL),
+			 0);
 	snprintf(path, sizeof(path), "%s/kimura.json", s->dir);
 	write_file(path, out, 0600);
 	free(out);

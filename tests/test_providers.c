@@ -182,48 +182,6 @@ static int by_string(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static pid_t instance_pid(const char *n)
-{
-	char path[700], *text;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s/idmgrd%s.pid", sb.dir, n);
-	text = slurp(path);
-	ck_assert_ptr_nonnull(text);
-	pid = (pid_t)atoi(text);
-	free(text);
-	return pid;
-}
-
-/* Starts instance n ("" or "2") again as the sandbox does, in a session
- * of its own; waits for its pid file. */
-static void launch_instance(const char *n)
-{
-	char pidfile[700], conf[700];
-	pid_t pid;
-
-	snprintf(pidfile, sizeof(pidfile), "%s/idmgrd%s.pid", sb.dir, n);
-	snprintf(conf, sizeof(conf), "%s/idmgr%s.conf", sb.dir, n);
-	unlink(pidfile);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		setsid();
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		if (fork() == 0)
-			execl(getenv("IDMGRD_BIN"), "idmgrd", "-f", "-c", conf, "-p", pidfile,
-			      (char *)NULL);
-		_exit(0);
-	}
-	waitpid(pid, NULL, 0);
-	for (int i = 0; i < 100 && access(pidfile, F_OK) != 0; i++)
-		usleep(100000);
-	ck_assert_int_eq(access(pidfile, F_OK), 0);
-}
-
 /* The lease's value names this pid (as "HOST PID ..."). */
 static bool lease_names(const char *value, pid_t pid)
 {
@@ -274,8 +232,8 @@ START_TEST(one_instance_holds_the_lease)
 	char *v1, *v2, *out = NULL;
 
 	v1 = converged(LEASE_DN, "description");
-	ck_assert_msg(lease_names(v1, instance_pid("")), "lease \"%s\"", v1);
-	ck_assert_msg(!lease_names(v1, instance_pid("2")), "lease \"%s\"", v1);
+	ck_assert_msg(lease_names(v1, idmgrd_instance_pid(&sb, "")), "lease \"%s\"", v1);
+	ck_assert_msg(!lease_names(v1, idmgrd_instance_pid(&sb, "2")), "lease \"%s\"", v1);
 	v2 = state_on(cfg2, LEASE_DN, "description");
 	ck_assert_str_eq(v1, v2);
 	ck_assert_int_eq(idmgr_with(sb.conf, NULL, &out, NULL, "config", "check", NULL), 0);
@@ -487,7 +445,7 @@ END_TEST
 START_TEST(writer_killed_standby_takes_over)
 {
 	char *id = submit_approved("goro"), *out = NULL, *err = NULL, *v;
-	pid_t old = instance_pid(""), standby = instance_pid("2");
+	pid_t old = idmgrd_instance_pid(&sb, ""), standby = idmgrd_instance_pid(&sb, "2");
 	double t0, took;
 
 	ck_assert_int_eq(kill(old, SIGKILL), 0);
@@ -503,7 +461,7 @@ START_TEST(writer_killed_standby_takes_over)
 	v = state_on(cfg1, LEASE_DN, "description");
 	ck_assert_msg(lease_names(v, standby), "lease \"%s\"", v);
 	free(v);
-	launch_instance(""); /* back, as the standby now */
+	idmgrd_instance_start(&sb, ""); /* back, as the standby now */
 	ck_assert_int_eq(idmgr_with(sb.conf, NULL, &out, NULL, "config", "check", NULL), 0);
 	ck_assert_msg(strstr(out, "(standby)"), "%s", out);
 	free(out);
@@ -518,7 +476,7 @@ END_TEST
 START_TEST(paused_writer_is_fenced)
 {
 	char alone[700], *out = NULL, *err = NULL, *v;
-	pid_t paused = instance_pid("2"), other = instance_pid("");
+	pid_t paused = idmgrd_instance_pid(&sb, "2"), other = idmgrd_instance_pid(&sb, "");
 	double t0 = now(), took;
 
 	ck_assert_int_eq(kill(paused, SIGSTOP), 0);

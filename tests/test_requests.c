@@ -33,21 +33,9 @@ static void pwfile(const char *uid, char *buf, size_t size)
 static void prepare(struct sandbox *s)
 {
 	/* kato holds both approving roles, to test R-SOD-2. */
-	char *argv[] = { getenv("IDMGR_BIN"),
-			 "-c",
-			 s->conf,
-			 "init",
-			 "--admin-dn",
-			 s->admin_dn,
-			 "--admin-password-file",
-			 s->admin_secret,
-			 "--officer",
-			 "kato:security_chief,system_admin",
-			 "--format",
-			 "json",
-			 NULL };
 	char *out = NULL, path[700];
-	int st = run_cmd(argv, NULL, &out, NULL);
+	int st = sandbox_run_init(s, NULL, false, &out, NULL, "--officer",
+				  "kato:security_chief,system_admin", "--format", "json", NULL);
 
 	ck_assert_int_eq(st, 0);
 	snprintf(path, sizeof(path), "%s/kato.json", s->dir);

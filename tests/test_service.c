@@ -65,12 +65,9 @@ static void teardown(void)
 /* The hostile officer: a connection bound as uid with their own password. */
 static struct idm_dir *as_officer(const char *uid)
 {
-	char path[700], *pw, *dn = NULL;
+	char *pw = officer_password(&sb, uid), *dn = NULL;
 	struct idm_dir *d = NULL;
 
-	snprintf(path, sizeof(path), "%s/%s.pw", sb.dir, uid);
-	pw = slurp(path);
-	ck_assert_ptr_nonnull(pw);
 	ck_assert_int_eq(idm_dn_child(&dn, "uid", uid, PEOPLE), IDM_OK);
 	ck_assert_int_eq(idm_dir_open(sb.cfg, NULL, dn, pw, &d), IDM_OK);
 	free(pw);
@@ -166,17 +163,11 @@ static char *request_dn(const char *id)
 
 static char *submit(const char *submitter, const char *uid)
 {
-	char text[1024], name[64], *path, *out = NULL, *err = NULL;
+	char text[1024], name[64];
 
 	snprintf(text, sizeof(text), register_form, uid, uid);
 	snprintf(name, sizeof(name), "%s.form", uid);
-	path = form_file(&sb, name, text);
-	ck_assert_msg(idmgr_as(&sb, submitter, &out, &err, "request", "submit", path, NULL) == 0,
-		      "submit: %s", err);
-	out[strcspn(out, "\n")] = '\0';
-	free(err);
-	free(path);
-	return out;
+	return request_submit(&sb, submitter, name, text);
 }
 
 static int idmgr_quiet(const char *uid, char **err, const char *a1, const char *a2, const char *a3)
@@ -963,49 +954,6 @@ static void stop_idmgrd(pid_t pid)
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
-/* The sandbox's idmgrd, which the sandbox started (not our child). */
-static void stop_sandbox_idmgrd(void)
-{
-	char path[700], *text;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s/idmgrd.pid", sb.dir);
-	text = slurp(path);
-	ck_assert_ptr_nonnull(text);
-	pid = (pid_t)atoi(text);
-	free(text);
-	ck_assert_int_eq(kill(pid, SIGTERM), 0);
-	for (int i = 0; i < 100 && access(path, F_OK) == 0; i++)
-		usleep(100000); /* it removes its pid file last */
-	ck_assert_int_ne(access(path, F_OK), 0);
-}
-
-/* ... and started again as the sandbox does, in a session of its own. */
-static void restart_sandbox_idmgrd(void)
-{
-	char pidfile[700];
-	pid_t pid;
-
-	snprintf(pidfile, sizeof(pidfile), "%s/idmgrd.pid", sb.dir);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		setsid();
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		if (fork() == 0)
-			execl(getenv("IDMGRD_BIN"), "idmgrd", "-f", "-c", sb.conf, "-p", pidfile,
-			      (char *)NULL);
-		_exit(0);
-	}
-	waitpid(pid, NULL, 0);
-	for (int i = 0; i < 100 && access(pidfile, F_OK) != 0; i++)
-		usleep(100000);
-	ck_assert_int_eq(access(pidfile, F_OK), 0);
-}
-
 /* One writer (docs/design.md, idmgrd(8)): a second idmgrd for the same
  * directory starts as a standby while the first holds the writer's lease:
  * it refuses requests (503, "not the writer", exit 3), and a command that
@@ -1050,7 +998,7 @@ START_TEST(second_instance_stands_by)
 	free(out);
 	free(err);
 	/* the writer stops: the standby takes over within its period */
-	stop_sandbox_idmgrd();
+	idmgrd_instance_stop(&sb, "");
 	snprintf(client, sizeof(client), "%s", conf);
 	st = 1;
 	for (int i = 0; i < 50 && st != 0; i++) {
@@ -1066,7 +1014,7 @@ START_TEST(second_instance_stands_by)
 	free(out);
 	free(err);
 	stop_idmgrd(pid);
-	restart_sandbox_idmgrd();
+	idmgrd_instance_start(&sb, "");
 }
 END_TEST
 
@@ -1111,7 +1059,7 @@ START_TEST(service_over_tls)
 	snprintf(pw, sizeof(pw), "%s/takahashi.pw", sb.dir);
 	argv[6] = pw;
 
-	stop_sandbox_idmgrd(); /* one writer at a time */
+	idmgrd_instance_stop(&sb, ""); /* one writer at a time */
 	pid = start_idmgrd(server, pidfile, NULL, NULL);
 	ck_assert_int_gt(pid, 0);
 	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 0);
@@ -1124,7 +1072,7 @@ START_TEST(service_over_tls)
 	free(out);
 	free(err);
 	stop_idmgrd(pid);
-	restart_sandbox_idmgrd();
+	idmgrd_instance_start(&sb, "");
 }
 END_TEST
 

@@ -120,9 +120,8 @@ static void modify(const char *ldif)
 static int sweep(const char *uid, char **out, char **err, ...)
 {
 	char pw[700], *argv[32];
-	const char *a;
 	va_list ap;
-	int n = 0;
+	int n = 0, r;
 
 	snprintf(pw, sizeof(pw), "%s/%s.pw", sb.dir, uid);
 	argv[n++] = getenv("IDMGR_BIN");
@@ -136,11 +135,9 @@ static int sweep(const char *uid, char **out, char **err, ...)
 	argv[n++] = "--format";
 	argv[n++] = "csv";
 	va_start(ap, err);
-	while ((a = va_arg(ap, const char *)) && n < 31)
-		argv[n++] = (char *)a;
+	r = run_cmd_va(argv, n, out, err, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	return run_cmd(argv, NULL, out, err);
+	return r;
 }
 
 /* The CSV row of uid with that class, copied; NULL when none. */
@@ -299,19 +296,6 @@ static long audit_seq(void)
 
 static void setup(void)
 {
-	char *argv[] = { getenv("IDMGR_BIN"),
-			 "-c",
-			 NULL,
-			 "init",
-			 "--admin-dn",
-			 NULL,
-			 "--admin-password-file",
-			 NULL,
-			 "--officer",
-			 "kato:contractor,system_admin",
-			 "--format",
-			 "json",
-			 NULL };
 	char *out = NULL;
 	json_t *root, *o;
 	json_error_t jerr;
@@ -319,11 +303,10 @@ static void setup(void)
 	const char *temp = NULL;
 
 	sandbox_start(&sb, true);
-	argv[2] = sb.conf;
-	argv[5] = sb.admin_dn;
-	argv[7] = sb.admin_secret;
 	/* kato holds contractor and system_admin: R-PRIV-3 */
-	ck_assert_int_eq(run_cmd(argv, NULL, &out, NULL), 0);
+	ck_assert_int_eq(sandbox_run_init(&sb, NULL, false, &out, NULL, "--officer",
+					  "kato:contractor,system_admin", "--format", "json", NULL),
+			 0);
 	root = json_loads(out, 0, &jerr);
 	ck_assert_ptr_nonnull(root);
 	json_array_foreach (json_object_get(root, "officers"), i, o)

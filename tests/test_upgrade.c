@@ -97,18 +97,8 @@ static void attr_is(const char *uid, const char *attr, const char *want)
 
 static int run_init(char **out)
 {
-	const char *bin = getenv("IDMGR_BIN");
-	char *argv[] = { (char *)bin,
-			 "-c",
-			 sb.conf,
-			 "init",
-			 "--admin-dn",
-			 sb.admin_dn,
-			 "--admin-password-file",
-			 sb.admin_secret,
-			 NULL };
 	char *err = NULL;
-	int st = run_cmd(argv, NULL, out, &err);
+	int st = sandbox_run_init(&sb, NULL, false, out, &err, NULL);
 
 	if (st != 0)
 		fprintf(stderr, "init: %s%s", *out, err);

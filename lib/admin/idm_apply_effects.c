@@ -114,28 +114,6 @@ static int request_uid_number(struct apply *a, long *out)
 	return IDM_OK;
 }
 
-static int primary_gid(const struct apply *a, char **out)
-{
-	static const char *const attrs[] = { "gidNumber", NULL };
-	LDAPMessage *res = NULL, *e;
-	char *dn = NULL;
-	int r = idm_dn_child(&dn, "cn", a->cfg->registration.primary_group, a->cfg->ldap.groups_dn);
-
-	*out = NULL;
-	if (r == IDM_OK)
-		r = idm_dir_search(a->op->d, dn, LDAP_SCOPE_BASE, "(objectClass=posixGroup)", attrs,
-				   1, &res);
-	if (r == IDM_OK) {
-		e = ldap_first_entry(idm_dir_ldap(a->op->d), res);
-		*out = e ? idm_entry_value(idm_dir_ldap(a->op->d), e, "gidNumber") : NULL;
-		if (!*out)
-			r = IDM_ENOENT;
-	}
-	ldap_msgfree(res);
-	free(dn);
-	return r;
-}
-
 /* The request that created an existing account, or NULL. */
 static char *creating_request(const struct apply *a, const char *dn)
 {
@@ -167,7 +145,7 @@ static int apply_register(struct apply *a)
 	if (r == IDM_OK)
 		r = request_uid_number(a, &uidnum);
 	if (r == IDM_OK)
-		r = primary_gid(a, &gid);
+		r = idm_primary_gid(a->op->d, a->cfg, &gid);
 	if (r < 0)
 		goto out;
 	r = idm_dir_exists(a->op->d, dn);

@@ -408,6 +408,26 @@ static int read_record_hash(struct idm_dir *d, const char *ou, long seq, char ha
 	return r;
 }
 
+/* The record carrying token: IDM_OK with *seq (may be NULL), IDM_ENOENT
+ * when none does. */
+static int find_token(struct idm_dir *d, const struct idm_config *cfg, const char *token, long *seq,
+		      char hash[IDM_AUDIT_HASH_LEN + 1])
+{
+	char *ou = NULL, *head_dn = NULL, *filter = NULL, mine[HASH_SIZE];
+	int r = idm_audit_dns(cfg, &ou, &head_dn);
+
+	if (r == IDM_OK)
+		r = idm_filter_fmt(&filter, "(&" RECORD_FILTER "(idmToken=%s))", token);
+	if (r == IDM_OK)
+		r = read_one(d, ou, LDAP_SCOPE_ONELEVEL, filter, seq, mine);
+	if (r == IDM_OK && hash)
+		memcpy(hash, mine, HASH_SIZE);
+	free(filter);
+	free(ou);
+	free(head_dn);
+	return r;
+}
+
 int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 		     const struct idm_audit_event *ev, long *seq, char hash[IDM_AUDIT_HASH_LEN + 1])
 {
@@ -424,7 +444,7 @@ int idm_audit_append(struct idm_dir *d, const struct idm_config *cfg,
 	r = idm_audit_event_check(log, ev);
 	if (r == IDM_OK && opt(ev->token)) {
 		memcpy(token, ev->token, sizeof(token));
-		r = idm_audit_find_token(d, cfg, token, seq, hash);
+		r = find_token(d, cfg, token, seq, hash);
 		if (r == IDM_OK)
 			return r; /* recorded before */
 		if (r == IDM_ENOENT)
@@ -521,24 +541,6 @@ out:
 int idm_audit_new_token(char out[IDM_AUDIT_TOKEN_LEN + 1])
 {
 	return idm_random_hex(out, IDM_AUDIT_TOKEN_LEN / 2);
-}
-
-int idm_audit_find_token(struct idm_dir *d, const struct idm_config *cfg, const char *token,
-			 long *seq, char hash[IDM_AUDIT_HASH_LEN + 1])
-{
-	char *ou = NULL, *head_dn = NULL, *filter = NULL, mine[HASH_SIZE];
-	int r = idm_audit_dns(cfg, &ou, &head_dn);
-
-	if (r == IDM_OK)
-		r = idm_filter_fmt(&filter, "(&" RECORD_FILTER "(idmToken=%s))", token);
-	if (r == IDM_OK)
-		r = read_one(d, ou, LDAP_SCOPE_ONELEVEL, filter, seq, mine);
-	if (r == IDM_OK && hash)
-		memcpy(hash, mine, HASH_SIZE);
-	free(filter);
-	free(ou);
-	free(head_dn);
-	return r;
 }
 
 /* ------------------------------------------------------- reading records */

@@ -117,10 +117,6 @@ int idm_audit_head(struct idm_dir *d, const struct idm_config *cfg, struct idm_a
 
 /* A fresh random token. */
 int idm_audit_new_token(char out[IDM_AUDIT_TOKEN_LEN + 1]);
-/* The record carrying token: IDM_OK with *seq (may be NULL), IDM_ENOENT
- * when none does. */
-int idm_audit_find_token(struct idm_dir *d, const struct idm_config *cfg, const char *token,
-			 long *seq, char hash[IDM_AUDIT_HASH_LEN + 1]);
 
 /* Walks every record (a paged search: memory stays at one page plus what a
  * damaged trail needs to describe its damage), recomputes each hash, checks

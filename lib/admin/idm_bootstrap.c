@@ -388,28 +388,6 @@ static int ensure_services(struct boot *b)
 	return r;
 }
 
-static int primary_gid(struct boot *b, char **out)
-{
-	static const char *const attrs[] = { "gidNumber", NULL };
-	LDAPMessage *res = NULL, *e;
-	char *dn = NULL;
-	int r = idm_dn_child(&dn, "cn", b->cfg->registration.primary_group, b->cfg->ldap.groups_dn);
-
-	*out = NULL;
-	if (r == IDM_OK)
-		r = idm_dir_search(b->d, dn, LDAP_SCOPE_BASE, "(objectClass=posixGroup)", attrs, 1,
-				   &res);
-	if (r == IDM_OK) {
-		e = ldap_first_entry(idm_dir_ldap(b->d), res);
-		*out = e ? idm_entry_value(idm_dir_ldap(b->d), e, "gidNumber") : NULL;
-		if (!*out)
-			r = IDM_ENOENT;
-	}
-	ldap_msgfree(res);
-	free(dn);
-	return r;
-}
-
 static int ensure_officer(struct boot *b, const struct idm_officer_spec *spec, const char *gid)
 {
 	const struct idm_config *c = b->cfg;
@@ -610,7 +588,7 @@ int idm_bootstrap(const struct idm_config *cfg, const struct idm_log *log, const
 	if (r == IDM_OK)
 		r = ensure_services(&b);
 	if (r == IDM_OK)
-		r = primary_gid(&b, &gid);
+		r = idm_primary_gid(b.d, b.cfg, &gid);
 	for (size_t i = 0; r == IDM_OK && i < n_officers; i++)
 		r = ensure_officer(&b, &officers[i], gid);
 	for (int role = 0; r == IDM_OK && role < IDM_ROLE_COUNT; role++)

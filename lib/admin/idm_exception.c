@@ -39,6 +39,19 @@ const char *idm_exception_state(const struct idm_exception *e, time_t now)
 	return "active";
 }
 
+static void exception_free(struct idm_exception *e)
+{
+	if (!e)
+		return;
+	free(e->id);
+	free(e->subject);
+	free(e->rule);
+	free(e->reason);
+	free(e->granted_by);
+	free(e->acknowledged_by);
+	free(e);
+}
+
 static int from_entry(LDAP *ld, LDAPMessage *m, struct idm_exception **out)
 {
 	struct idm_exception *e = calloc(1, sizeof(*e));
@@ -57,24 +70,11 @@ static int from_entry(LDAP *ld, LDAPMessage *m, struct idm_exception **out)
 	e->revoked = idm_entry_time(ld, m, "idmRevokedTime");
 	e->emergency = idm_entry_true(ld, m, "idmEmergency");
 	if (!e->id || !e->subject || !e->rule || !e->until) {
-		idm_exception_free(e);
+		exception_free(e);
 		return IDM_EINVAL;
 	}
 	*out = e;
 	return IDM_OK;
-}
-
-void idm_exception_free(struct idm_exception *e)
-{
-	if (!e)
-		return;
-	free(e->id);
-	free(e->subject);
-	free(e->rule);
-	free(e->reason);
-	free(e->granted_by);
-	free(e->acknowledged_by);
-	free(e);
 }
 
 bool idm_exception_in_force(const struct idm_exception *e, time_t now)
@@ -351,7 +351,7 @@ static int visit(void *ctx, const void *object)
 
 static void release(void *e)
 {
-	idm_exception_free(e);
+	exception_free(e);
 }
 
 static int by_time(const void *a, const void *b)

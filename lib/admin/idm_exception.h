@@ -45,6 +45,5 @@ int idm_exception_acknowledge(struct idm_operator *op, const struct idm_config *
 /* Every exception (subject NULL) or those of one subject, oldest first. */
 int idm_exception_list(struct idm_dir *d, const struct idm_config *cfg, const char *subject,
 		       int (*each)(void *ctx, const struct idm_exception *e), void *ctx);
-void idm_exception_free(struct idm_exception *e);
 
 #endif

@@ -28,11 +28,6 @@
 #define MAX_FILE (1024 * 1024)
 #define MAX_DEPTH 4
 
-const char *idm_host_state_name(enum idm_host_state s)
-{
-	return s == IDM_HOST_MEETS ? "meets" : s == IDM_HOST_CHANGE ? "change" : "not applicable";
-}
-
 /* The verdict of one item: meets, or what to change (fmt, in the reader's
  * language: the report is shown, never stored). */
 __attribute__((format(printf, 3, 4))) static void judge(struct idm_host_item *it, bool meets,

@@ -45,8 +45,6 @@ struct idm_host_report {
 	size_t n_change;
 };
 
-/* "meets", "change", "not applicable" */
-const char *idm_host_state_name(enum idm_host_state s);
 /* root: absolute path of the folder standing for "/"; idle_timeout in
  * seconds (> 0).  IDM_EINVAL for a bad argument, IDM_ENOMEM; unreadable
  * files count as absent. */

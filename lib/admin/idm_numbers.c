@@ -91,3 +91,25 @@ int idm_number_alloc(struct idm_dir *d, const struct idm_config *cfg, enum idm_n
 	free(dn);
 	return r;
 }
+
+int idm_primary_gid(struct idm_dir *d, const struct idm_config *cfg, char **out)
+{
+	static const char *const attrs[] = { "gidNumber", NULL };
+	LDAPMessage *res = NULL, *e;
+	char *dn = NULL;
+	int r = idm_dn_child(&dn, "cn", cfg->registration.primary_group, cfg->ldap.groups_dn);
+
+	*out = NULL;
+	if (r == IDM_OK)
+		r = idm_dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=posixGroup)", attrs, 1,
+				   &res);
+	if (r == IDM_OK) {
+		e = ldap_first_entry(idm_dir_ldap(d), res);
+		*out = e ? idm_entry_value(idm_dir_ldap(d), e, "gidNumber") : NULL;
+		if (!*out)
+			r = IDM_ENOENT;
+	}
+	ldap_msgfree(res);
+	free(dn);
+	return r;
+}

@@ -18,5 +18,9 @@ enum idm_number_kind { IDM_UID_NUMBER, IDM_GID_NUMBER };
 int idm_numbers_dn(const struct idm_config *cfg, char **out);
 int idm_number_alloc(struct idm_dir *d, const struct idm_config *cfg, enum idm_number_kind kind,
 		     long *out);
+/* The gidNumber of registration.primary_group (a posixGroup under
+ * groups_dn), malloc'ed: what new accounts get.  IDM_ENOENT when the group
+ * or its number is absent. */
+int idm_primary_gid(struct idm_dir *d, const struct idm_config *cfg, char **out);
 
 #endif

@@ -236,7 +236,7 @@ int idm_request_facts(struct idm_dir *d, const struct idm_config *cfg, const str
 	return IDM_OK;
 }
 
-int idm_request_cas_state(struct idm_dir *d, const char *dn, const char *from, const char *to)
+static int cas_state(struct idm_dir *d, const char *dn, const char *from, const char *to)
 {
 	struct idm_mods *m = idm_mods_new();
 	int r;
@@ -545,7 +545,7 @@ int idm_request_approve(struct idm_operator *op, const struct idm_config *cfg,
 	if (r == IDM_OK && idm_approvals_complete(&f)) {
 		/* Both approvals given, the move to approved lost (a failure
 		 * right after the second one's record): made now. */
-		r = idm_request_cas_state(op->d, req->dn, "pending", "approved");
+		r = cas_state(op->d, req->dn, "pending", "approved");
 		if (r == IDM_OK || r == IDM_ESTATE)
 			r = refuse(op, cfg, log, "approve", req, IDM_ESTATE,
 				   "the request is fully approved already");
@@ -586,7 +586,7 @@ complete:
 	if (r == IDM_OK)
 		r = idm_request_facts(op->d, cfg, req, &f);
 	if (r == IDM_OK && strcmp(req->state, "pending") == 0 && idm_approvals_complete(&f)) {
-		r = idm_request_cas_state(op->d, req->dn, "pending", "approved");
+		r = cas_state(op->d, req->dn, "pending", "approved");
 		if (r == IDM_ESTATE) /* the other approver moved it */
 			r = IDM_OK;
 	}

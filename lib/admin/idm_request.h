@@ -62,8 +62,7 @@ int idm_request_facts(struct idm_dir *d, const struct idm_config *cfg, const str
 		      struct idm_request_facts *f);
 void idm_request_free(struct idm_request *r);
 
-/* Internal to the request machinery (idm_apply.c): state CAS, step marks. */
-int idm_request_cas_state(struct idm_dir *d, const char *dn, const char *from, const char *to);
+/* Internal to the request machinery (idm_apply.c): step marks. */
 int idm_request_mark_done(struct idm_dir *d, const struct idm_request *r, const char *step);
 bool idm_request_is_done(const struct idm_request *r, const char *step);
 

@@ -18,7 +18,12 @@
 #include "idm_server_lock.h"
 #include "idm_time.h"
 
-void idm_server_lockout_of(const struct idm_policy *p, struct idm_server_lockout *out)
+/* The ppolicy lockout values that agree with policy p. */
+struct lockout_values {
+	long max_failure, interval, duration;
+};
+
+static void lockout_of(const struct idm_policy *p, struct lockout_values *out)
 {
 	out->max_failure = p->lockout_threshold;
 	out->duration = p->lockout_duration;
@@ -29,10 +34,10 @@ void idm_server_lockout_of(const struct idm_policy *p, struct idm_server_lockout
 
 void idm_server_lockout_add(struct idm_mods *m, const struct idm_policy *p)
 {
-	struct idm_server_lockout lo;
+	struct lockout_values lo;
 	char v[3][24];
 
-	idm_server_lockout_of(p, &lo);
+	lockout_of(p, &lo);
 	snprintf(v[0], sizeof(v[0]), "%ld", lo.max_failure);
 	snprintf(v[1], sizeof(v[1]), "%ld", lo.interval);
 	snprintf(v[2], sizeof(v[2]), "%ld", lo.duration);
@@ -63,13 +68,13 @@ static int sync_policy(struct idm_dir *d, const struct idm_policy *p, const char
 		"pwdLockoutDuration", "pwdMaxRecordedFailure", NULL
 	};
 	const char *names[6], *want[5];
-	struct idm_server_lockout lo;
+	struct lockout_values lo;
 	char values[5][24];
 	struct idm_mods *m = idm_mods_new();
 	char *dn = NULL;
 	int r = idm_dn_child(&dn, "cn", p->name, parent);
 
-	idm_server_lockout_of(p, &lo);
+	lockout_of(p, &lo);
 	snprintf(values[0], sizeof(values[0]), "TRUE");
 	snprintf(values[1], sizeof(values[1]), "%ld", lo.max_failure);
 	snprintf(values[2], sizeof(values[2]), "%ld", lo.interval);

@@ -30,12 +30,8 @@
 #include "idm_mods.h"
 #include "idm_ppolicy.h"
 
-/* The ppolicy lockout values that agree with policy p. */
-struct idm_server_lockout {
-	long max_failure, interval, duration;
-};
-void idm_server_lockout_of(const struct idm_policy *p, struct idm_server_lockout *out);
-/* Adds them (and pwdLockout TRUE) to the ADD of a new policy entry. */
+/* Adds the ppolicy lockout values that agree with policy p (and
+ * pwdLockout TRUE) to the ADD of a new policy entry. */
 void idm_server_lockout_add(struct idm_mods *m, const struct idm_policy *p);
 
 /* Every policy's entry, with its lockout attributes, under the existing

@@ -25,7 +25,7 @@
 
 /* ------------------------------------------------------------ state */
 
-static const char *const account_attrs[] = {
+const char *const idm_sweep_account_attrs[] = {
 	"uid",
 	"idmStatus",
 	"idmStatusReason",
@@ -446,7 +446,7 @@ out:
 static int walk(struct sweep *s, const char *filter)
 {
 	return idm_dir_search_paged(s->op->d, s->cfg->ldap.people_dn, LDAP_SCOPE_SUBTREE, filter,
-				    account_attrs, s->page_size, account, s);
+				    idm_sweep_account_attrs, s->page_size, account, s);
 }
 
 static int role_findings(struct sweep *s)

@@ -129,4 +129,8 @@ struct idm_sweep_summary {
 int idm_sweep_run(struct idm_operator *op, const struct idm_config *cfg, const struct idm_log *log,
 		  const struct idm_sweep_options *o, struct idm_sweep_summary *sum);
 
+/* The attributes the walk reads of each account (NULL-ended): also what
+ * bench/bench_sweep's ldapsearch baseline asks for. */
+extern const char *const idm_sweep_account_attrs[];
+
 #endif

@@ -104,13 +104,3 @@ void idm_dirpool_put(struct idm_dirpool *p, struct idm_dir *d, bool reusable)
 	p->n++;
 	pthread_mutex_unlock(&p->mu);
 }
-
-int idm_dirpool_idle(struct idm_dirpool *p)
-{
-	int n;
-
-	pthread_mutex_lock(&p->mu);
-	n = p->n;
-	pthread_mutex_unlock(&p->mu);
-	return n;
-}

@@ -29,7 +29,5 @@ int idm_dirpool_get(struct idm_dirpool *p, const struct idm_config *cfg, const s
 /* Gives d back (NULL: nothing); reusable false (the request saw the
  * server fail) closes it.  With p NULL, closes it. */
 void idm_dirpool_put(struct idm_dirpool *p, struct idm_dir *d, bool reusable);
-/* Idle connections now (tests). */
-int idm_dirpool_idle(struct idm_dirpool *p);
 
 #endif
