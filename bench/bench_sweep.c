@@ -168,12 +168,13 @@ static void slapd_start(void)
 static void tool(const char *name, const char *ldif_or_out, bool add)
 {
 	char conf[700], path[64];
-	char *argv[] = { path, "-q", "-f", conf, "-l", (char *)ldif_or_out, NULL };
+	/* -b: the main database (the sandbox's first one is slapd's log of
+	 * writes, cn=accesslog) */
+	char *argv[] = { path, "-b", "dc=example,dc=org", "-f", conf, "-l", (char *)ldif_or_out,
+			 add ? "-q" : NULL, NULL }; /* slapadd -q: quick; slapcat has none */
 
 	snprintf(conf, sizeof(conf), "%s/slapd.conf", sb.dir);
 	snprintf(path, sizeof(path), "/usr/sbin/%s", name);
-	if (!add)
-		argv[1] = "-n1"; /* slapcat: the one database; -q means nothing to it */
 	if (spawn(argv, NULL, NULL, NULL) != 0)
 		die(name);
 }
