@@ -247,6 +247,7 @@ static void print_messages(const struct cmd_ctx *ctx, json_t *messages)
 		int priority = (int)json_integer_value(json_object_get(m, "priority"));
 		const char *text = json_string_value(json_object_get(m, "text"));
 		const char *msgid = json_string_value(json_object_get(m, "msgid"));
+		const char *where = json_string_value(json_object_get(m, "where"));
 		json_t *a = json_object_get(m, "args"), *v;
 		const char *args[IDM_LOG_MAXARGS];
 		size_t j, n = json_array_size(a);
@@ -257,7 +258,7 @@ static void print_messages(const struct cmd_ctx *ctx, json_t *messages)
 			if (j < IDM_LOG_MAXARGS && !(args[j] = json_string_value(v)))
 				msgid = NULL;
 		if (msgid && n <= IDM_LOG_MAXARGS) /* said in the reader's language */
-			show_message(ctx, priority, msgid, args, (int)n, text);
+			show_message(ctx, priority, where, msgid, args, (int)n, text);
 		else /* an older service's answer */
 			print_message(ctx, priority, text);
 	}

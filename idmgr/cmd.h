@@ -28,10 +28,12 @@ struct cmd_ctx {
 };
 
 /* Shows a message as the command shows the core's: errors and warnings,
- * the rest only with -v. */
+ * the rest only with -v.  show_message() says fmt in the reader's language
+ * after "WHERE: " when where is not NULL (idm_show_fn); english is the
+ * whole English line to fall back on, or NULL. */
 void print_message(const struct cmd_ctx *ctx, int priority, const char *msg);
-void show_message(const struct cmd_ctx *ctx, int priority, const char *fmt, const char *const *args,
-		  int nargs, const char *english);
+void show_message(const struct cmd_ctx *ctx, int priority, const char *where, const char *fmt,
+		  const char *const *args, int nargs, const char *english);
 
 /* Maps a core error to the exit status (the one table of it). */
 int exit_status(int err);

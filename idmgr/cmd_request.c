@@ -149,7 +149,7 @@ int cmd_request_submit(struct cmd_ctx *ctx, struct cmd_call *c)
 	int r = idm_form_load(c->cfg, c->arg, time(NULL), &ctx->log, &form);
 
 	if (r < 0) {
-		fprintf(stderr, "idmgr: %s: nothing was stored\n", c->arg);
+		fprintf(stderr, _("idmgr: %s: nothing was stored\n"), c->arg);
 		return r;
 	}
 	/* The service checks the form again, in the canonical text the

@@ -28,32 +28,39 @@ static void log_syslog(void *data, int priority, const char *msg)
 		syslog(LOG_AUTHPRIV | priority, "%s", msg);
 }
 
-static void log_show(void *data, int priority, const char *fmt, const char *const *args, int nargs)
+static void log_show(void *data, int priority, const char *where, const char *fmt,
+		     const char *const *args, int nargs)
 {
-	show_message(data, priority, fmt, args, nargs, NULL);
+	show_message(data, priority, where, fmt, args, nargs, NULL);
 }
 
-/* fmt translated with args put in; english when that fails (a translation
- * or a service's answer that does not match its arguments), or fmt with
- * the arguments put in when english is NULL. */
-void show_message(const struct cmd_ctx *ctx, int priority, const char *fmt, const char *const *args,
-		  int nargs, const char *english)
+/* fmt translated with args put in, after "WHERE: "; english when that
+ * fails (a translation or a service's answer that does not match its
+ * arguments), or fmt with the arguments put in when english is NULL. */
+void show_message(const struct cmd_ctx *ctx, int priority, const char *where, const char *fmt,
+		  const char *const *args, int nargs, const char *english)
 {
-	char text[2048];
+	char text[2048], line[2304];
 	const char *said[IDM_LOG_MAXARGS];
 
-	/* an argument that is itself a msgid (a rule, an error's text) is
-	 * said in the reader's language too */
+	/* an argument that is itself a msgid (a rule, an error's text, an
+	 * action) is said in the reader's language too, but not in a message
+	 * about a place in a file: its arguments are the file's own words (a
+	 * form's key "uid", its values), shown as written (docs/design.md,
+	 * "Which texts are translated") */
 	for (int i = 0; i < nargs && i < IDM_LOG_MAXARGS; i++)
-		said[i] = *args[i] ? idm_tr(args[i]) : args[i];
-	if (idm_log_render(text, sizeof(text), *fmt ? idm_tr(fmt) : fmt, said, nargs) == 0)
-		print_message(ctx, priority, text);
-	else if (english)
-		print_message(ctx, priority, english);
-	else if (idm_log_render(text, sizeof(text), fmt, args, nargs) == 0)
-		print_message(ctx, priority, text);
-	else
-		print_message(ctx, priority, fmt);
+		said[i] = *args[i] && !where ? idm_tr(args[i]) : args[i];
+	if (idm_log_render(text, sizeof(text), *fmt ? idm_tr(fmt) : fmt, said, nargs) != 0) {
+		if (english) {
+			print_message(ctx, priority, english);
+			return;
+		}
+		if (idm_log_render(text, sizeof(text), fmt, args, nargs) != 0)
+			snprintf(text, sizeof(text), "%s", fmt);
+	}
+	if (where)
+		snprintf(line, sizeof(line), "%s: %s", where, text);
+	print_message(ctx, priority, where ? line : text);
 }
 
 void print_message(const struct cmd_ctx *ctx, int priority, const char *msg)

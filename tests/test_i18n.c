@@ -33,6 +33,7 @@
 #include "harness.h"
 #include "officers.h"
 #include "idm_error.h"
+#include "idm_form.h"
 #include "idm_i18n.h"
 #include "idm_log.h"
 #include "idm_passhash.h"
@@ -625,13 +626,120 @@ START_TEST(refusals_in_japanese_records_in_english)
 }
 END_TEST
 
+/* issue 14, R-REG-1: a form's line errors reach the officer in the
+ * officer's language, each after its "FILE:LINE", in the order of the
+ * lines; under C in English.  A form key ("mail") stays as written, the
+ * value in its quotes, the phrase about it ("is not valid UTF-8")
+ * translated. */
+START_TEST(form_line_errors_in_japanese)
+{
+	static const char form[] = "type = \"register\"\n"
+				   "form_ref = \"HR-2026-0302\"\n"
+				   "applicant = \"watanabe\"\n"
+				   "reason = \"New hire\"\n"
+				   "uid = \"jbadform\"\n"
+				   "given_name = \"Jiro\"\n"
+				   "surname = \"Sato\"\n"
+				   "mail = \"jbadform-at-example.org\"\n"
+				   "unit = \"benefits\"\n"
+				   "employee_type = \"boss\"\n";
+	char *path = form_file(&sb, "jbadform.form", form), *t, want[1024];
+	int rc;
+
+	t = idmgr_in(ja, "tanaka", &rc, "request", "submit", path, NULL);
+	ck_assert_msg(rc == 2, "exit %d: %s", rc, t);
+	snprintf(want, sizeof(want),
+		 "idmgr: %s:8: mail:「jbadform-at-example.org」はメールアドレスではありません "
+		 "(local@domain の形式)\n"
+		 "idmgr: %s:10: employee_type:「boss」は regular、nonregular、dispatched、"
+		 "contractor、service のいずれでもありません\n"
+		 "idmgr: %s: 何も保存していません\n",
+		 path, path, path);
+	assert_in(t, want);
+	ck_assert_msg(!strstr(t, "is not"), "English in:\n%s", t);
+	free(t);
+	t = idmgr_in("C", "tanaka", &rc, "request", "submit", path, NULL);
+	ck_assert_msg(rc == 2, "exit %d: %s", rc, t);
+	snprintf(want, sizeof(want),
+		 "idmgr: %s:8: mail: \"jbadform-at-example.org\" is not a mail address "
+		 "(local@domain)\n"
+		 "idmgr: %s:10: employee_type: \"boss\" is not one of regular, nonregular, "
+		 "dispatched, contractor, service\n"
+		 "idmgr: %s: nothing was stored\n",
+		 path, path, path);
+	assert_in(t, want);
+	free(t);
+	free(path);
+}
+END_TEST
+
+/* What syslog and the audit trail get of a form's line error stays
+ * English ("FILE:LINE: TEXT"), whatever the locale; the display sink gets
+ * the place apart from the msgid and its arguments (idm_log_kept). */
+struct form_said {
+	char logged[4][256], where[4][64], fmt[4][96], arg1[4][64];
+	int n_logged, n_shown;
+};
+
+static void form_fn(void *data, int priority, const char *msg)
+{
+	struct form_said *s = data;
+
+	(void)priority;
+	if (s->n_logged < 4)
+		snprintf(s->logged[s->n_logged++], sizeof(s->logged[0]), "%s", msg);
+}
+
+static void form_show(void *data, int priority, const char *where, const char *fmt,
+		      const char *const *args, int nargs)
+{
+	struct form_said *s = data;
+
+	(void)priority;
+	if (s->n_shown >= 4)
+		return;
+	snprintf(s->where[s->n_shown], sizeof(s->where[0]), "%s", where ? where : "(none)");
+	snprintf(s->fmt[s->n_shown], sizeof(s->fmt[0]), "%s", fmt);
+	snprintf(s->arg1[s->n_shown], sizeof(s->arg1[0]), "%s", nargs > 1 ? args[1] : "");
+	s->n_shown++;
+}
+
+START_TEST(form_line_errors_logged_in_english)
+{
+	static const char form[] = "type = \"modify\"\n"
+				   "form_ref = \"HR-1\"\n"
+				   "applicant = \"watanabe\"\n"
+				   "reason = \"Leaving\"\n"
+				   "uid = \"jsess\"\n"
+				   "valid_until = \"tomorrow\"\n"
+				   "colour = \"red\"\n";
+	struct form_said s = { .n_logged = 0 };
+	struct idm_log log = { .fn = form_fn, .data = &s, .show = form_show };
+	struct idm_form *f = NULL;
+
+	in_language(ja);
+	ck_assert_int_eq(idm_form_parse(sb.cfg, "x.form", form, time(NULL), &log, &f), IDM_EINVAL);
+	ck_assert_ptr_null(f);
+	ck_assert_int_eq(s.n_logged, 2);
+	ck_assert_int_eq(s.n_shown, 2);
+	ck_assert_str_eq(s.logged[0], "x.form:6: valid_until: \"tomorrow\" is not a date (YYYY-MM-DD)");
+	ck_assert_str_eq(s.logged[1], "x.form:7: colour: unknown key");
+	ck_assert_str_eq(s.where[0], "x.form:6");
+	ck_assert_str_eq(s.fmt[0], "%s: \"%s\" is not a date (YYYY-MM-DD)");
+	ck_assert_str_eq(s.arg1[0], "tomorrow");
+	ck_assert_str_eq(s.where[1], "x.form:7");
+	ck_assert_str_eq(s.fmt[1], "%s: unknown key");
+	in_language("C");
+}
+END_TEST
+
 /* The display sink (issue 14): idm_logf() gives fn the English text and
  * show the format and each argument formatted by its own conversion;
  * idm_log_render() puts them in a translation, by order or position, and
  * refuses a format that names an argument it was not given (a service's
  * answer or a catalogue cannot make it read memory). */
 struct shown {
-	char text[256], fmt[128], args[4][64];
+	char text[256], where[64], fmt[128], args[4][64];
 	int nargs;
 };
 
@@ -641,11 +749,13 @@ static void shown_fn(void *data, int priority, const char *msg)
 	snprintf(((struct shown *)data)->text, sizeof(((struct shown *)data)->text), "%s", msg);
 }
 
-static void shown_show(void *data, int priority, const char *fmt, const char *const *args, int nargs)
+static void shown_show(void *data, int priority, const char *where, const char *fmt,
+		       const char *const *args, int nargs)
 {
 	struct shown *s = data;
 
 	(void)priority;
+	snprintf(s->where, sizeof(s->where), "%s", where ? where : "(none)");
 	snprintf(s->fmt, sizeof(s->fmt), "%s", fmt);
 	s->nargs = nargs;
 	for (int i = 0; i < nargs && i < 4; i++)
@@ -679,6 +789,33 @@ START_TEST(display_sink_splits_and_renders)
 }
 END_TEST
 
+/* idmgrd-api(7), issue 14: a msgid and args from an answer are data.  A
+ * msgid that is in no catalogue is rendered as it is, with args put in
+ * and not read as formats; one with a conversion the renderer does not
+ * put in (%n, %m), an argument beyond args, or a conversion too long to
+ * be one is refused (the client then shows the answer's English text). */
+START_TEST(hostile_msgid_rendered_safely)
+{
+	const char *one[] = { "%n%s%08x" };
+	char out[128];
+
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "not in the catalogue: %s", one, 1), 0);
+	ck_assert_str_eq(out, "not in the catalogue: %n%s%08x");
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%s%n", one, 1), -1);
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%m %s", one, 1), -1);
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%s %s", one, 1), -1);
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%s", one, 0), -1);
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%2147483648$s", one, 1), -1);
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%-2147483647$s", one, 1), -1);
+	ck_assert_int_eq(
+		idm_log_render(out, sizeof(out), "%000000000000000000000000000000000000001s", one, 1),
+		-1);
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%99999999999999999999s", one, 1), 0);
+	ck_assert_str_eq(out, "%n%s%08x"); /* a width is not applied: args come formatted */
+	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%*s|%s", one, 1), -1);
+}
+END_TEST
+
 static Suite *i18n_suite(void)
 {
 	Suite *s = suite_create("i18n");
@@ -697,9 +834,12 @@ static Suite *i18n_suite(void)
 	tcase_add_test(tc, threaded_dialogs_in_japanese);
 	tcase_add_test(tc, idmgr_in_japanese_and_english);
 	tcase_add_test(tc, refusals_in_japanese_records_in_english);
+	tcase_add_test(tc, form_line_errors_in_japanese);
+	tcase_add_test(tc, form_line_errors_logged_in_english);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("render");
 	tcase_add_test(tc, display_sink_splits_and_renders);
+	tcase_add_test(tc, hostile_msgid_rendered_safely);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,8 +11,10 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -864,6 +866,130 @@ START_TEST(service_survives_a_dead_client)
 }
 END_TEST
 
+/* One call as any client makes it, on the service's socket with plain
+ * HTTP (idmgrd-api(7)): the answer's JSON, or NULL. */
+static json_t *raw_call(const char *uid, const char *op, json_t *args)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[700], *pw, *body, head[256], *reply = NULL, *at;
+	size_t got = 0, size = 0;
+	ssize_t n;
+	json_t *j;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.pw", sb.dir, uid); /* officers_ready()'s */
+	ck_assert_ptr_nonnull(pw = slurp(path));
+	j = json_pack("{s:i, s:s, s:s, s:s, s:o}", "version", 1, "operator", uid, "password", pw,
+		      "op", op, "args", args);
+
+	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	ck_assert_ptr_nonnull(body);
+	snprintf(head, sizeof(head),
+		 "POST /v1/call HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+		 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+		 strlen(body));
+	ck_assert_uint_lt(strlen(sb.dir) + strlen("/idmgrd.sock"), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, sb.dir, strlen(sb.dir));
+	strcat(sa.sun_path, "/idmgrd.sock");
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+	ck_assert_int_eq(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+	do {
+		if (got + 4096 > size)
+			ck_assert_ptr_nonnull(reply = realloc(reply, size += 65536));
+		n = read(fd, reply + got, size - got - 1);
+		got += n > 0 ? (size_t)n : 0;
+	} while (n > 0);
+	close(fd);
+	reply[got] = '\0';
+	at = strstr(reply, "\r\n\r\n");
+	ck_assert_msg(at && strncmp(reply, "HTTP/1.1 200", 12) == 0, "%s", reply);
+	j = json_loads(at + 4, 0, NULL);
+	ck_assert_msg(j != NULL, "not JSON: %s", at + 4);
+	explicit_bzero(body, strlen(body));
+	free(body);
+	free(reply);
+	explicit_bzero(pw, strlen(pw));
+	free(pw);
+	return j;
+}
+
+/* The message of answer whose msgid is msgid (the nth such, from 0). */
+static json_t *message_of(json_t *answer, const char *msgid, int nth)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (json_object_get(answer, "messages"), i, m)
+		if (strcmp(json_string_value(json_object_get(m, "msgid")), msgid) == 0 && nth-- == 0)
+			return m;
+	ck_abort_msg("no message %s in %s", msgid, json_dumps(answer, JSON_INDENT(1)));
+	return NULL;
+}
+
+static void assert_args(json_t *m, int n, ...)
+{
+	json_t *a = json_object_get(m, "args");
+	va_list ap;
+
+	ck_assert_int_eq(json_array_size(a), n);
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		ck_assert_str_eq(json_string_value(json_array_get(a, (size_t)i)),
+				 va_arg(ap, const char *));
+	va_end(ap);
+}
+
+/* issue 14, idmgrd-api(7): a refused request's answer as a client reads
+ * it off the socket.  Each message's msgid is the English format, its args
+ * the values, each formatted, and its text the English line; a form's line
+ * errors carry "FILE:LINE" apart as where.  The name the client chose for
+ * its form, full of conversions ("%n%s%08x"), comes back as a value in
+ * args, where and text, never as a format (R-SOD-1 for the refusal). */
+START_TEST(answer_says_msgid_args_and_where)
+{
+	static const char evil[] = "evil%n%s%08x.form";
+	char form[1024], want[512];
+	json_t *j, *m;
+	char *id;
+
+	snprintf(form, sizeof(form), register_form, "jraw", "jraw");
+	*strstr(form, "@example.org") = '#'; /* mail = "jraw#example.org" */
+	*strstr(form, "regular") = 'R';      /* employee_type = "Regular" */
+	j = raw_call("tanaka", "request.submit", json_pack("{s:s, s:s}", "form", form, "name", evil));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "code")), IDM_EINVAL);
+	m = message_of(j, "%s: \"%s\" is not a mail address (local@domain)", 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(m, "priority")), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(m, "where")), "evil%n%s%08x.form:8");
+	assert_args(m, 2, "mail", "jraw#example.org");
+	ck_assert_str_eq(json_string_value(json_object_get(m, "text")),
+			 "evil%n%s%08x.form:8: mail: \"jraw#example.org\" is not a mail address "
+			 "(local@domain)");
+	m = message_of(j, "%s: \"%s\" is not one of regular, nonregular, dispatched, contractor, "
+			  "service",
+		       0);
+	ck_assert_str_eq(json_string_value(json_object_get(m, "where")), "evil%n%s%08x.form:10");
+	assert_args(m, 2, "employee_type", "Regular");
+	json_decref(j);
+
+	/* a refusal made in the service: the rule a msgid of its own, in args */
+	id = submit("tanaka", "jraw");
+	j = raw_call("tanaka", "request.approve", json_pack("{s:s}", "id", id));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "code")), IDM_EDENIED);
+	m = message_of(j, "%s %s refused: %s", 0);
+	ck_assert_ptr_null(json_object_get(m, "where"));
+	assert_args(m, 3, "approve", id,
+		    "R-SOD-1: whoever submitted a request may not approve it");
+	snprintf(want, sizeof(want),
+		 "approve %s refused: R-SOD-1: whoever submitted a request may not approve it", id);
+	ck_assert_str_eq(json_string_value(json_object_get(m, "text")), want);
+	json_decref(j);
+	free(id);
+}
+END_TEST
+
 /* A copy of the sandbox's configuration with the service section's socket
  * line replaced by replacement; its path in buf. */
 static void conf_variant(const char *name, const char *replacement, char *buf, size_t size)
@@ -1160,6 +1286,7 @@ static Suite *service_suite(void)
 	tcase_add_test(tc, service_checks_like_config_check);
 	tcase_add_test(tc, service_rate_limits_refused_logins);
 	tcase_add_test(tc, service_survives_a_dead_client);
+	tcase_add_test(tc, answer_says_msgid_args_and_where);
 	tcase_add_test(tc, service_over_tls);
 	tcase_add_test(tc, second_instance_stands_by);
 	tcase_add_test(tc, concurrent_approvals_both_kept);

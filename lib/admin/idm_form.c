@@ -35,20 +35,19 @@ static _Thread_local struct parse *current;
 static void add_vmessage(struct parse *p, int line, const char *fmt, va_list ap)
 {
 	struct message *m;
-	char *text = NULL;
 
 	p->n_errors++;
 	if (p->n_msgs >= MAX_ERRORS)
 		return;
 	m = realloc(p->msgs, (p->n_msgs + 1) * sizeof(*m));
-	if (!m || vasprintf(&text, fmt, ap) < 0) {
-		if (m)
-			p->msgs = m;
+	if (m)
+		p->msgs = m;
+	if (!m || idm_log_keep(&m[p->n_msgs].said, fmt, ap) < 0) {
 		p->nomem = true;
 		return;
 	}
-	p->msgs = m;
-	m[p->n_msgs] = (struct message){ line, (unsigned)p->n_msgs, text };
+	m[p->n_msgs].line = line;
+	m[p->n_msgs].seq = (unsigned)p->n_msgs;
 	p->n_msgs++;
 }
 
@@ -76,18 +75,21 @@ static int by_line(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Logs every message in the order of the lines they cite. */
+/* Logs every message in the order of the lines they cite, each after
+ * "FILE:LINE" (or "FILE"), kept apart for the display sink (issue 14). */
 static void flush_messages(struct parse *p, const struct idm_log *log)
 {
+	char where[1024];
+
 	if (p->n_msgs > 1)
 		qsort(p->msgs, p->n_msgs, sizeof(*p->msgs), by_line);
 	for (size_t i = 0; i < p->n_msgs; i++) {
 		if (p->msgs[i].line > 0)
-			idm_logf(log, LOG_ERR, "%s:%d: %s", p->name, p->msgs[i].line,
-				 p->msgs[i].text);
+			snprintf(where, sizeof(where), "%s:%d", p->name, p->msgs[i].line);
 		else
-			idm_logf(log, LOG_ERR, "%s: %s", p->name, p->msgs[i].text);
-		free(p->msgs[i].text);
+			snprintf(where, sizeof(where), "%s", p->name);
+		idm_log_kept(log, LOG_ERR, where, &p->msgs[i].said);
+		idm_log_kept_clear(&p->msgs[i].said);
 	}
 	if (p->n_errors > p->n_msgs)
 		idm_logf(log, LOG_ERR, N_("%s: %u more errors not shown"), p->name,
@@ -99,26 +101,47 @@ static void flush_messages(struct parse *p, const struct idm_log *log)
 
 /* ------------------------------------------------------------ text */
 
-/* NULL when s is acceptable text, else why not.  Values end up in
+/* Whether s is acceptable text, else why not.  Values end up in
  * directory attributes (UTF-8 strings) and in people's terminals. */
-static const char *text_problem(const char *s)
+enum text_problem { TEXT_OK, TEXT_LONG, TEXT_NOT_UTF8, TEXT_CONTROL };
+
+static enum text_problem text_problem(const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t len = strlen(s);
 
 	if (len > IDM_FORM_TEXT_MAX)
-		return "is longer than 1024 bytes";
+		return TEXT_LONG;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		size_t n = idm_utf8_seq(u + i, len - i, &cp);
 
 		if (n == 0)
-			return "is not valid UTF-8";
+			return TEXT_NOT_UTF8;
 		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
-			return "holds a control character";
+			return TEXT_CONTROL;
 		i += n;
 	}
-	return NULL;
+	return TEXT_OK;
+}
+
+/* Reports why v (of key, at line) is not acceptable text; false when it is.
+ * One whole sentence each, so that each is translated as one. */
+static bool text_refused(struct parse *p, int line, const char *key, const char *v)
+{
+	switch (text_problem(v)) {
+	case TEXT_OK: return false;
+	case TEXT_LONG:
+		idm_form_error_at(p, line, "%s: \"%s\" is longer than 1024 bytes", key, SHOWN(v));
+		break;
+	case TEXT_NOT_UTF8:
+		idm_form_error_at(p, line, "%s: \"%s\" is not valid UTF-8", key, SHOWN(v));
+		break;
+	case TEXT_CONTROL:
+		idm_form_error_at(p, line, "%s: \"%s\" holds a control character", key, SHOWN(v));
+		break;
+	}
+	return true;
 }
 
 /* s made safe to quote in a message: controls, quotes, backslashes and
@@ -194,14 +217,12 @@ static int dup_value(struct parse *p, const char *v, char **out)
 static void check_value(struct parse *p, struct idm_form *form, enum field f, size_t i,
 			const char *v)
 {
-	const char *key = idm_form_fields[f].name, *why = text_problem(v);
+	const char *key = idm_form_fields[f].name;
 	int line = line_of(p, f, i);
 	time_t t;
 
-	if (why) {
-		idm_form_error_at(p, line, "%s: \"%s\" %s", key, SHOWN(v), why);
+	if (text_refused(p, line, key, v))
 		return;
-	}
 	switch (idm_form_fields[f].kind) {
 	case K_TYPE: /* read by check_fields() */
 	case K_TEXT: break;
@@ -234,7 +255,7 @@ static void check_value(struct parse *p, struct idm_form *form, enum field f, si
 	case K_UNIT:
 		if (!idm_config_unit(p->cfg, v)) {
 			idm_form_error_at(p, line, "%s: \"%s\" is not a unit of %s", key, SHOWN(v),
-					  p->cfg->path ? p->cfg->path : "the configuration");
+					  p->cfg->path ? p->cfg->path : "idmgr.conf");
 			return;
 		}
 		break;

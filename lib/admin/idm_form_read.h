@@ -11,11 +11,12 @@
 #include "idm_config.h"
 #include "idm_form.h"
 #include "idm_form_fields.h"
+#include "idm_log.h"
 
 struct message {
 	int line;
 	unsigned seq;
-	char *text;
+	struct idm_log_kept said; /* logged after the parse, sorted by line */
 };
 
 /* Where a key was given: the line of its name and of each list value. */
@@ -38,7 +39,9 @@ struct parse {
 	bool nomem;
 };
 
-/* Records an error at line (0: the file as a whole) for the report. */
+/* Records an error at line (0: the file as a whole) for the report; fmt
+ * is a msgid (po/Makevars names this function to xgettext), said to the
+ * reader after "FILE:LINE: ". */
 void idm_form_error_at(struct parse *p, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -154,8 +154,8 @@ int idm_log_render(char *out, size_t len, const char *fmt, const char *const *ar
 			if (p[1] >= '1' && p[1] <= '9') { /* %2$s */
 				char *e;
 				long v = strtol(p + 1, &e, 10);
-				if (*e == '$') {
-					idx = (int)v - 1;
+				if (*e == '$') { /* beyond IDM_LOG_MAXARGS: never given */
+					idx = v <= IDM_LOG_MAXARGS ? (int)v - 1 : -1;
 					q = e;
 				}
 			}
@@ -196,8 +196,77 @@ void idm_logf(const struct idm_log *log, int priority, const char *fmt, ...)
 	n = split(fmt, ap, store, sizeof(store), args);
 	va_end(ap);
 	if (n < 0) /* shown as logged, in English */
-		log->show(log->data, priority, "%s", (const char *const[]){ msg }, 1);
+		log->show(log->data, priority, NULL, "%s", (const char *const[]){ msg }, 1);
 	else
-		log->show(log->data, priority, fmt, args, n);
+		log->show(log->data, priority, NULL, fmt, args, n);
 	explicit_bzero(store, sizeof(store));
+}
+
+/* The bytes of args[0..n) in store, where they lie one after the other. */
+static size_t args_size(const char *store, const char *const *args, int n)
+{
+	return n > 0 ? (size_t)(args[n - 1] - store) + strlen(args[n - 1]) + 1 : 0;
+}
+
+int idm_log_keep(struct idm_log_kept *k, const char *fmt, va_list ap)
+{
+	char store[2048];
+	size_t used;
+	va_list aq;
+	int r;
+
+	*k = (struct idm_log_kept){ .nargs = -1 };
+	va_copy(aq, ap);
+	r = vasprintf(&k->text, fmt, aq);
+	va_end(aq);
+	if (r < 0) {
+		k->text = NULL;
+		return -1;
+	}
+	k->fmt = strdup(fmt);
+	va_copy(aq, ap);
+	k->nargs = split(fmt, aq, store, sizeof(store), k->args);
+	va_end(aq);
+	used = args_size(store, k->args, k->nargs);
+	k->store = malloc(used ? used : 1);
+	if (!k->fmt || !k->store) {
+		explicit_bzero(store, sizeof(store));
+		idm_log_kept_clear(k);
+		return -1;
+	}
+	memcpy(k->store, store, used);
+	for (int i = 0; i < k->nargs; i++)
+		k->args[i] = k->store + (k->args[i] - store);
+	explicit_bzero(store, sizeof(store));
+	return 0;
+}
+
+void idm_log_kept(const struct idm_log *log, int priority, const char *where,
+		  const struct idm_log_kept *k)
+{
+	if (!log || !log->fn || !k->text || (priority == LOG_DEBUG && !log->debug))
+		return;
+	if (where)
+		idm_logf(&(struct idm_log){ .fn = log->fn, .data = log->data, .debug = log->debug },
+			 priority, "%s: %s", where, k->text);
+	else
+		log->fn(log->data, priority, k->text);
+	if (!log->show)
+		return;
+	if (k->nargs < 0)
+		log->show(log->data, priority, where, "%s", (const char *const[]){ k->text }, 1);
+	else
+		log->show(log->data, priority, where, k->fmt, k->args, k->nargs);
+}
+
+void idm_log_kept_clear(struct idm_log_kept *k)
+{
+	if (!k)
+		return;
+	if (k->store) /* the arguments' text: a value of a form, an account's name */
+		explicit_bzero(k->store, args_size(k->store, k->args, k->nargs));
+	free(k->store);
+	free(k->fmt);
+	free(k->text);
+	*k = (struct idm_log_kept){ .nargs = -1 };
 }

@@ -6,6 +6,7 @@
 #ifndef IDM_LOG_H
 #define IDM_LOG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <syslog.h>
 
@@ -15,9 +16,11 @@ typedef void (*idm_log_fn)(void *data, int priority, const char *msg);
  * format, itself the msgid, and args[0..nargs) its arguments, each already
  * formatted by its own conversion.  The sink translates fmt in its reader's
  * language and puts the arguments in (idm_log_render()); what fn gets,
- * for syslog and the audit trail, stays English. */
-typedef void (*idm_show_fn)(void *data, int priority, const char *fmt, const char *const *args,
-			    int nargs);
+ * for syslog and the audit trail, stays English.  where, when not NULL, is
+ * the place the message is about ("FILE:LINE", never translated): fn got
+ * "WHERE: TEXT", and the sink shows it before the translation the same way. */
+typedef void (*idm_show_fn)(void *data, int priority, const char *where, const char *fmt,
+			    const char *const *args, int nargs);
 
 #define IDM_LOG_MAXARGS 16
 
@@ -30,6 +33,24 @@ struct idm_log {
 
 void idm_logf(const struct idm_log *log, int priority, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* A message kept to be logged later, in an order of its own (a form's
+ * line errors, logged sorted by line): its English text, and its format
+ * and arguments for the display sink.  idm_log_keep() returns 0, or -1 out
+ * of memory (k is then empty); idm_log_kept() logs k as "WHERE: TEXT" (or
+ * TEXT when where is NULL); idm_log_kept_clear() frees k (NULL or empty
+ * accepted). */
+struct idm_log_kept {
+	char *text, *fmt, *store;
+	int nargs; /* -1: a format not split: shown as text */
+	const char *args[IDM_LOG_MAXARGS];
+};
+
+int idm_log_keep(struct idm_log_kept *k, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+void idm_log_kept(const struct idm_log *log, int priority, const char *where,
+		  const struct idm_log_kept *k);
+void idm_log_kept_clear(struct idm_log_kept *k);
 
 /* Writes fmt (a translation of a logged format) with args put in for its
  * conversions, in order or by position (%2$s).  Never calls printf with

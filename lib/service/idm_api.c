@@ -83,20 +83,22 @@ static void capture_fn(void *data, int priority, const char *msg)
  * client to say in its reader's language (issue 14): the service does not
  * run in the officer's locale.  "text" stays, the English the client shows
  * when the msgid is unknown to it or its arguments do not fit. */
-static void capture_show(void *data, int priority, const char *fmt, const char *const *args,
-			 int nargs)
+static void capture_show(void *data, int priority, const char *where, const char *fmt,
+			 const char *const *args, int nargs)
 {
 	struct capture *c = data;
-	json_t *a;
+	json_t *a, *m;
 
 	if (!(priority <= LOG_WARNING || c->verbose) || !c->last)
 		return;
 	a = json_array();
 	for (int i = 0; i < nargs; i++)
 		json_array_append_new(a, idm_api_text(args[i]));
-	json_array_append_new(c->messages, json_pack("{s:i, s:o, s:o, s:o}", "priority", priority,
-						     "text", idm_api_text(c->last), "msgid",
-						     idm_api_text(fmt), "args", a));
+	m = json_pack("{s:i, s:o, s:o, s:o}", "priority", priority, "text", idm_api_text(c->last),
+		      "msgid", idm_api_text(fmt), "args", a);
+	if (where) /* a form's "FILE:LINE", before the message as in text */
+		json_object_set_new(m, "where", idm_api_text(where));
+	json_array_append_new(c->messages, m);
 	c->last = NULL;
 }
 
