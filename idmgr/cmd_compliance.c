@@ -21,7 +21,7 @@ static json_t *lines_json(const struct idm_lines *l)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
+		json_array_append_new(a, json_string(l->v[i].text));
 	return a;
 }
 
@@ -33,8 +33,27 @@ static const char *verdict_text(enum idm_verdict v)
 					   : _("not checked");
 }
 
-/* The text report in the reader's language: the frame, the titles and the
- * verdicts; the lines of evidence quote the directory as it is. */
+/* One line of the report in the reader's language: its msgid translated
+ * and its arguments, the directory's values, put in as they are (or, with
+ * args_said, the arguments too: msgids such as an error's text); the
+ * English line when the translation does not fit its arguments.  Shown
+ * without control characters: the lines quote directory values. */
+static void print_line(const char *lead, const struct idm_log_kept *k, bool args_said)
+{
+	const char *said[IDM_LOG_MAXARGS];
+	char text[2048];
+	bool ok = k->nargs >= 0 && *k->fmt;
+
+	for (int i = 0; ok && i < k->nargs; i++)
+		said[i] = args_said && *k->args[i] ? idm_tr(k->args[i]) : k->args[i];
+	ok = ok && idm_log_render(text, sizeof(text), idm_tr(k->fmt), said, k->nargs) == 0;
+	fputs(lead, stdout);
+	output_text(stdout, ok ? text : k->text);
+	putchar('\n');
+}
+
+/* The text report in the reader's language: the frame, the titles, the
+ * verdicts and the lines, each line's values as the directory has them. */
 static void print_text(const struct idm_compliance *c, const char *uri)
 {
 	size_t holds = 0, findings = 0, unchecked = 0;
@@ -53,23 +72,16 @@ static void print_text(const struct idm_compliance *c, const char *uri)
 	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
 		const struct idm_clause_report *cr = &c->clauses[i];
 		printf("\n%s  %s: %s\n", cr->clause, idm_tr(cr->title), verdict_text(cr->verdict));
-		if (cr->why_not_checked)
-			printf(_("    not checked: %s\n"), cr->why_not_checked);
-		/* the lines quote directory values: shown without control characters */
-		for (size_t j = 0; j < cr->findings.n; j++) {
-			fputs("  ! ", stdout);
-			output_text(stdout, cr->findings.v[j]);
-			putchar('\n');
-		}
+		if (cr->why_not_checked.text)
+			print_line(_("    not checked: "), &cr->why_not_checked, true);
+		for (size_t j = 0; j < cr->findings.n; j++)
+			print_line("  ! ", &cr->findings.v[j], false);
 		if (cr->findings.more)
 			printf(P_("  ! and %ld more finding\n", "  ! and %ld more findings\n",
 				  cr->findings.more),
 			       cr->findings.more);
-		for (size_t j = 0; j < cr->evidence.n; j++) {
-			fputs("    ", stdout);
-			output_text(stdout, cr->evidence.v[j]);
-			putchar('\n');
-		}
+		for (size_t j = 0; j < cr->evidence.n; j++)
+			print_line("    ", &cr->evidence.v[j], false);
 		if (cr->evidence.more)
 			printf(P_("    and %ld more line of evidence\n",
 				  "    and %ld more lines of evidence\n", cr->evidence.more),
@@ -88,7 +100,7 @@ static void print_json(const struct idm_compliance *c)
 				      json_pack("{s:s, s:s, s:s, s:s?, s:o, s:I, s:o, s:I}",
 						"clause", cr->clause, "title", cr->title, "verdict",
 						idm_verdict_name(cr->verdict),
-						"not_checked_because", cr->why_not_checked,
+						"not_checked_because", cr->why_not_checked.text,
 						"findings", lines_json(&cr->findings),
 						"more_findings", (json_int_t)cr->findings.more,
 						"evidence", lines_json(&cr->evidence),
@@ -108,27 +120,37 @@ static void print_csv(const struct idm_compliance *c)
 		output_csv(stdout, cr->clause, 0);
 		output_csv(stdout, v, 0);
 		output_csv(stdout, "verdict", 0);
-		output_csv(stdout, cr->why_not_checked ? cr->why_not_checked : cr->title, 1);
+		output_csv(stdout, cr->why_not_checked.text ? cr->why_not_checked.text : cr->title,
+			   1);
 		for (size_t j = 0; j < cr->findings.n + cr->evidence.n; j++) {
 			bool f = j < cr->findings.n;
 			output_csv(stdout, cr->clause, 0);
 			output_csv(stdout, v, 0);
 			output_csv(stdout, f ? "finding" : "evidence", 0);
 			output_csv(stdout,
-				   f ? cr->findings.v[j] : cr->evidence.v[j - cr->findings.n], 1);
+				   f ? cr->findings.v[j].text : cr->evidence.v[j - cr->findings.n].text,
+				   1);
 		}
 	}
+}
+
+/* A string member of the service's answer, "-" when it has none. */
+static const char *member(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "-";
 }
 
 /* R-AUD-1, threat model item 4: the writes slapd logged that no audited
  * action explains, from idmgrd (which alone reads the log whole), for the
  * CISO and the security_chief; other officers' reports say it was not
- * asked.  Lines in English, as every line of evidence. */
+ * asked.  Lines in English in JSON and CSV, as every line of evidence. */
 static int reconcile_into(struct cmd_ctx *ctx, const struct idm_config *cfg,
 			  struct idm_operator *op, struct idm_compliance *c)
 {
 	const unsigned may = (1u << IDM_ROLE_CISO) | (1u << IDM_ROLE_SECURITY_CHIEF);
-	char since[IDM_GENTIME_LEN], line[1400];
+	char since[IDM_GENTIME_LEN];
 	json_t *res = NULL, *list, *w;
 	time_t from;
 	size_t i;
@@ -136,44 +158,47 @@ static int reconcile_into(struct cmd_ctx *ctx, const struct idm_config *cfg,
 
 	if (!(op->roles & may))
 		return idm_compliance_add(c, IDM_CLAUSE_AUD1, false,
-					  "writes that bypass the service: not reconciled (audit "
-					  "reconcile is for the ciso and the security_chief)");
+					  N_("writes that bypass the service: not reconciled (audit "
+					     "reconcile is for the ciso and the security_chief)"));
 	r = idm_compliance_reconcile_since(op, cfg, c->as_of, &from);
 	if (r == IDM_ENOENT)
 		return idm_compliance_add(c, IDM_CLAUSE_AUD1, false,
-					  "writes that bypass the service: not reconciled: the "
-					  "trail has no record yet");
+					  N_("writes that bypass the service: not reconciled: the "
+					     "trail has no record yet"));
 	if (r < 0)
 		return r;
 	idm_time_format(from, since);
 	r = client_call(ctx, cfg, "audit.reconcile", json_pack("{s:s}", "since", since), &res);
 	if (r < 0) {
-		snprintf(line, sizeof(line),
-			 "writes that bypass the service: not reconciled: idmgrd: %s",
-			 idm_strerror(r));
 		json_decref(res);
-		return idm_compliance_add(c, IDM_CLAUSE_AUD1, false, line);
+		return idm_compliance_add(
+			c, IDM_CLAUSE_AUD1, false,
+			N_("writes that bypass the service: not reconciled: idmgrd: %s"),
+			idm_strerror(r));
 	}
 	list = json_object_get(res, "unexplained");
-	snprintf(line, sizeof(line),
-		 "reconcile (idmgrd): %lld writes slapd logged since %s, %zu explained by no "
-		 "audited action",
-		 (long long)json_integer_value(json_object_get(res, "checked")), since,
-		 json_array_size(list));
-	r = idm_compliance_add(c, IDM_CLAUSE_AUD1, false, line);
+	r = idm_compliance_add(c, IDM_CLAUSE_AUD1, false,
+			       N_("reconcile (idmgrd): %lld writes slapd logged since %s, %zu "
+				  "explained by no audited action"),
+			       (long long)json_integer_value(json_object_get(res, "checked")), since,
+			       json_array_size(list));
 	json_array_foreach (list, i, w) {
 		const char *who = json_string_value(json_object_get(w, "who"));
 
 		if (r < 0)
 			break;
-		snprintf(line, sizeof(line),
-			 "write explained by no audited action: %s %s %s by %s (%s)",
-			 json_string_value(json_object_get(w, "time")),
-			 json_string_value(json_object_get(w, "type")),
-			 json_string_value(json_object_get(w, "dn")),
-			 who && *who ? who : "(unknown)",
-			 json_string_value(json_object_get(w, "attributes")));
-		r = idm_compliance_add(c, IDM_CLAUSE_AUD1, true, line);
+		if (who && *who)
+			r = idm_compliance_add(
+				c, IDM_CLAUSE_AUD1, true,
+				N_("write explained by no audited action: %s %s %s by %s (%s)"),
+				member(w, "time"), member(w, "type"), member(w, "dn"), who,
+				member(w, "attributes"));
+		else
+			r = idm_compliance_add(
+				c, IDM_CLAUSE_AUD1, true,
+				N_("write explained by no audited action: %s %s %s by (unknown) (%s)"),
+				member(w, "time"), member(w, "type"), member(w, "dn"),
+				member(w, "attributes"));
 	}
 	json_decref(res);
 	return r;

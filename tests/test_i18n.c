@@ -503,15 +503,38 @@ START_TEST(idmgr_in_japanese_and_english)
 	assert_in(t, "概要: 全 9 項目のうち 適合 ");
 	assert_in(t, "\nR-PW-1  パスワードは十分な長さで推測されにくいこと: 適合\n");
 	assert_in(t, "R-PW-4  一時パスワードは最初のログインで変更されること: ");
-	free(t);
-	t = idmgr_in(ja, "watanabe", &rc, "report", "compliance", "--format", "json", NULL);
-	assert_in(t, "\"verdict\": \"holds\"");
-	assert_in(t, "\"title\": \"passwords long enough and hard to guess\"");
+	/* the lines of evidence too, the values as idmgr.conf and the
+	 * directory have them (issue 14) */
+	assert_in(t, "\n    ポリシー standard: min_length 12、max_length ");
+	assert_in(t, "\n    ポリシー standard: 利用者IDを含むパスワードは拒否されます\n");
+	assert_in(t, "\n    sato (active): 承認 init (最初の管理者)\n");
+	assert_in(t, "\n    監査記録 0 件を検証\n    サービスを経由しない書き込み: 突き合わせていません "
+		     "(audit reconcile は ciso と security_chief のみが行えます)\n");
+	ck_assert_msg(!strstr(t, "privileged IDs") && !strstr(t, "records verified"),
+		      "English evidence in:\n%s", t);
 	free(t);
 	t = idmgr_in("C", "watanabe", &rc, "report", "compliance", NULL);
 	assert_in(t, "summary: 9 clauses: ");
 	assert_in(t, "\nR-PW-1  passwords long enough and hard to guess: holds\n");
+	assert_in(t, "\n    policy standard: a password holding the user's name is refused\n");
+	assert_in(t, "\n    sato (active): grant init (a first officer)\n");
 	free(t);
+	/* for tools, JSON and CSV are the same in every language */
+	for (int k = 0; k < 2; k++) {
+		const char *format = k ? "csv" : "json";
+		char *c = idmgr_in("C", "watanabe", &rc, "report", "compliance", "--format", format,
+				   NULL);
+
+		t = idmgr_in(ja, "watanabe", &rc, "report", "compliance", "--format", format, NULL);
+		ck_assert_str_eq(t, c);
+		free(c);
+		if (!k) {
+			assert_in(t, "\"verdict\": \"holds\"");
+			assert_in(t, "\"title\": \"passwords long enough and hard to guess\"");
+			assert_in(t, "\"sato (active): grant init (a first officer)\"");
+		}
+		free(t);
+	}
 
 	t = idmgr_in(ja, "sato", &rc, "user", "show", "jsess", NULL);
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);

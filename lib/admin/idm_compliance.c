@@ -64,24 +64,30 @@ struct run {
 	long more_hosts;
 };
 
-/* Appends one formatted line, keeping at most IDM_COMPLIANCE_LISTED. */
-static void vline(struct run *r, struct idm_lines *l, const char *fmt, va_list ap)
+/* Appends one formatted line to clause's findings (is_finding, the
+ * verdict following) or evidence, keeping at most IDM_COMPLIANCE_LISTED;
+ * fmt is a msgid (N_), kept with the line for the text report. */
+static void vline(struct run *r, int clause, bool is_finding, const char *fmt, va_list ap)
 {
-	char **v;
-	char *s = NULL;
+	struct idm_clause_report *cr = &r->c->clauses[clause];
+	struct idm_lines *l = is_finding ? &cr->findings : &cr->evidence;
+	struct idm_log_kept *v;
 
+	if (is_finding && cr->verdict == IDM_VERDICT_HOLDS)
+		cr->verdict = IDM_VERDICT_FINDINGS;
 	if (l->n >= IDM_COMPLIANCE_LISTED) {
 		l->more++;
 		return;
 	}
-	if (vasprintf(&s, fmt, ap) < 0 || !(v = realloc(l->v, (l->n + 1) * sizeof(*v)))) {
+	if (!(v = realloc(l->v, (l->n + 1) * sizeof(*v))) || idm_log_keep(&v[l->n], fmt, ap) < 0) {
+		if (v)
+			l->v = v;
 		if (!r->err)
 			r->err = IDM_ENOMEM;
-		free(s);
 		return;
 	}
 	l->v = v;
-	l->v[l->n++] = s;
+	l->n++;
 }
 
 __attribute__((format(printf, 3, 4))) static void evidence(struct run *r, int clause,
@@ -90,7 +96,7 @@ __attribute__((format(printf, 3, 4))) static void evidence(struct run *r, int cl
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline(r, &r->c->clauses[clause].evidence, fmt, ap);
+	vline(r, clause, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -100,25 +106,31 @@ __attribute__((format(printf, 3, 4))) static void finding(struct run *r, int cla
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline(r, &r->c->clauses[clause].findings, fmt, ap);
+	vline(r, clause, true, fmt, ap);
 	va_end(ap);
-	if (r->c->clauses[clause].verdict == IDM_VERDICT_HOLDS)
-		r->c->clauses[clause].verdict = IDM_VERDICT_FINDINGS;
+}
+
+/* The clause could not be checked: why, its arguments msgids. */
+__attribute__((format(printf, 3, 4))) static void why_not(struct run *r, int clause,
+							  const char *fmt, ...)
+{
+	struct idm_clause_report *cr = &r->c->clauses[clause];
+	va_list ap;
+
+	cr->verdict = IDM_VERDICT_NOT_CHECKED;
+	idm_log_kept_clear(&cr->why_not_checked);
+	va_start(ap, fmt);
+	if (idm_log_keep(&cr->why_not_checked, fmt, ap) < 0)
+		r->err = IDM_ENOMEM;
+	va_end(ap);
 }
 
 /* The clause's evidence could not be read: says why (err's text). */
 static void not_checked(struct run *r, int clause, const char *what, int err)
 {
-	struct idm_clause_report *cr = &r->c->clauses[clause];
-
 	if (err == IDM_EUNAVAIL && !r->err)
 		r->err = err; /* no server answered: no report at all */
-	cr->verdict = IDM_VERDICT_NOT_CHECKED;
-	free(cr->why_not_checked);
-	if (asprintf(&cr->why_not_checked, "%s: %s", what, idm_strerror(err)) < 0) {
-		cr->why_not_checked = NULL;
-		r->err = IDM_ENOMEM;
-	}
+	why_not(r, clause, "%s: %s", what, idm_strerror(err));
 }
 
 /* R-PW-1: the rules of each policy section, and its entry in slapd. */
@@ -135,18 +147,24 @@ static void check_policies(struct run *r)
 		int rc;
 
 		evidence(r, IDM_CLAUSE_PW1,
-			 "policy %s: min_length %ld, max_length %ld, min_classes %ld, history %ld, "
-			 "blocklist %s, user name refused: %s",
-			 p->name, p->min_length, p->max_length, p->min_classes, p->history,
-			 p->blocklist_file && *p->blocklist_file ? p->blocklist_file : "(none)",
-			 p->reject_user_name ? "yes" : "no");
+			 N_("policy %s: min_length %ld, max_length %ld, min_classes %ld, history %ld"),
+			 p->name, p->min_length, p->max_length, p->min_classes, p->history);
+		if (p->blocklist_file && *p->blocklist_file)
+			evidence(r, IDM_CLAUSE_PW1, N_("policy %s: blocklist %s"), p->name,
+				 p->blocklist_file);
+		else
+			evidence(r, IDM_CLAUSE_PW1, N_("policy %s: no blocklist"), p->name);
+		if (p->reject_user_name)
+			evidence(r, IDM_CLAUSE_PW1,
+				 N_("policy %s: a password holding the user's name is refused"),
+				 p->name);
 		rc = idm_ppolicy_dn(cfg, p->name, &dn);
 		if (rc == IDM_OK)
 			rc = idm_dir_search(r->op->d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs,
 					    1, &res);
 		if (rc == IDM_ENOENT) {
 			finding(r, IDM_CLAUSE_PW1,
-				"policy %s: slapd has no policy entry %s (run idmgr init)", p->name,
+				N_("policy %s: slapd has no policy entry %s (run idmgr init)"), p->name,
 				dn);
 		} else if (rc < 0) {
 			not_checked(r, IDM_CLAUSE_PW1, dn ? dn : p->name, rc);
@@ -156,17 +174,18 @@ static void check_policies(struct run *r)
 			age = idm_entry_value(idm_dir_ldap(r->op->d), e, "pwdMaxAge");
 			if (!module)
 				finding(r, IDM_CLAUSE_PW1,
-					"policy %s: %s names no pwdCheckModule: slapd does not check "
-					"the quality of a user's own change",
+					N_("policy %s: %s names no pwdCheckModule: slapd does not "
+					   "check the quality of a user's own change"),
 					p->name, dn);
 			else if (cfg->ppolicy.check_module &&
 				 strcmp(module, cfg->ppolicy.check_module) != 0)
 				finding(r, IDM_CLAUSE_PW1,
-					"policy %s: %s names pwdCheckModule %s, not %s (run idmgr init)",
+					N_("policy %s: %s names pwdCheckModule %s, not %s (run idmgr "
+					   "init)"),
 					p->name, dn, module, cfg->ppolicy.check_module);
 			evidence(r, IDM_CLAUSE_PW1,
-				 "slapd entry %s: pwdCheckModule %s, pwdInHistory %s, pwdMaxAge %s",
-				 dn, module ? module : "(none)", hist ? hist : "-", age ? age : "-");
+				 N_("slapd entry %s: pwdCheckModule %s, pwdInHistory %s, pwdMaxAge %s"),
+				 dn, module ? module : "-", hist ? hist : "-", age ? age : "-");
 		}
 		free(module);
 		free(hist);
@@ -213,18 +232,21 @@ static int account_one(void *ctx, LDAP *ld, LDAPMessage *e)
 	if (a->privileged) {
 		char *grant = idm_entry_value(ld, e, "idmPrivilegeRequest");
 		r->privileged++;
-		evidence(r, IDM_CLAUSE_PRIV1, "%s (%s): grant %s", a->uid,
-			 a->status ? a->status : "-",
-			 !grant                       ? "(none)"
-			 : strcmp(grant, "init") == 0 ? "init (a first officer)"
-						      : grant);
+		const char *status = a->status ? a->status : "-";
+		if (!grant)
+			evidence(r, IDM_CLAUSE_PRIV1, N_("%s (%s): no grant"), a->uid, status);
+		else if (strcmp(grant, "init") == 0)
+			evidence(r, IDM_CLAUSE_PRIV1, N_("%s (%s): grant init (a first officer)"),
+				 a->uid, status);
+		else
+			evidence(r, IDM_CLAUSE_PRIV1, N_("%s (%s): grant %s"), a->uid, status,
+				 grant);
 		free(grant);
 	}
 	if (a->last_login && a->last_login <= r->as_of &&
 	    a->last_login > r->as_of - IDM_COMPLIANCE_PERIOD_DAYS * DAY) {
 		r->logins++;
-		count_host(r, a->last_host && *a->last_host ? a->last_host : "(unknown host)",
-			   a->last_login);
+		count_host(r, a->last_host ? a->last_host : "", a->last_login); /* "": unknown */
 	}
 	if (!a->status || strcmp(a->status, "active") != 0)
 		goto out;
@@ -234,17 +256,18 @@ static int account_one(void *ctx, LDAP *ld, LDAPMessage *e)
 		r->temp++;
 		if (a->pwd_changed && r->as_of - a->pwd_changed > IDM_COMPLIANCE_TEMP_DAYS * DAY)
 			finding(r, IDM_CLAUSE_PW4,
-				"%s: temporary password issued %s, not changed for %ld days",
+				N_("%s: temporary password issued %s, not changed for %ld days"),
 				a->uid, day, (long)((r->as_of - a->pwd_changed) / DAY));
 		goto out;
 	}
 	if (p && p->max_age_days > 0 && a->pwd_changed &&
 	    r->as_of >= a->pwd_changed + p->max_age_days * DAY)
 		finding(r, IDM_CLAUSE_PW3,
-			"%s: password changed %s, older than policy %s's max_age_days %ld", a->uid,
+			N_("%s: password changed %s, older than policy %s's max_age_days %ld"), a->uid,
 			day, p->name, p->max_age_days);
 	if (p && p->max_logins > 0 && a->login_count >= p->max_logins)
-		finding(r, IDM_CLAUSE_PW3, "%s: password used for %ld logins, policy %s allows %ld",
+		finding(r, IDM_CLAUSE_PW3,
+			N_("%s: password used for %ld logins, policy %s allows %ld"),
 			a->uid, a->login_count, p->name, p->max_logins);
 out:
 	idm_account_free(a);
@@ -261,36 +284,38 @@ static void check_accounts(struct run *r)
 					  "(objectClass=idmAccount)", attrs, 500, account_one, r);
 
 	if (rc < 0 && rc != r->err) {
-		not_checked(r, IDM_CLAUSE_PW3, "the accounts", rc);
-		not_checked(r, IDM_CLAUSE_PW4, "the accounts", rc);
-		not_checked(r, IDM_CLAUSE_LOGIN3, "the accounts", rc);
+		not_checked(r, IDM_CLAUSE_PW3, N_("the accounts"), rc);
+		not_checked(r, IDM_CLAUSE_PW4, N_("the accounts"), rc);
+		not_checked(r, IDM_CLAUSE_LOGIN3, N_("the accounts"), rc);
 		return;
 	}
 	for (size_t i = 0; i < r->cfg->n_policies; i++)
 		evidence(r, IDM_CLAUSE_PW3,
-			 "policy %s: max_age_days %ld, max_logins %ld, history %ld",
+			 N_("policy %s: max_age_days %ld, max_logins %ld, history %ld"),
 			 r->cfg->policies[i].name, r->cfg->policies[i].max_age_days,
 			 r->cfg->policies[i].max_logins, r->cfg->policies[i].history);
-	evidence(r, IDM_CLAUSE_PW3, "%ld active accounts checked", r->active);
+	evidence(r, IDM_CLAUSE_PW3, N_("%ld active accounts checked"), r->active);
 	evidence(r, IDM_CLAUSE_PW4,
-		 "%ld active accounts hold a temporary password; at most %d days "
-		 "allowed",
+		 N_("%ld active accounts hold a temporary password; at most %d days allowed"),
 		 r->temp, IDM_COMPLIANCE_TEMP_DAYS);
-	evidence(r, IDM_CLAUSE_PRIV1, "%ld privileged IDs", r->privileged);
+	evidence(r, IDM_CLAUSE_PRIV1, N_("%ld privileged IDs"), r->privileged);
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		char day[IDM_DATE_LEN];
 		idm_date_format(r->hosts[i].last, day);
-		evidence(r, IDM_CLAUSE_LOGIN3, "%s: last login of %ld accounts, newest %s",
-			 r->hosts[i].name, r->hosts[i].n, day);
+		if (*r->hosts[i].name)
+			evidence(r, IDM_CLAUSE_LOGIN3, N_("%s: last login of %ld accounts, newest %s"),
+				 r->hosts[i].name, r->hosts[i].n, day);
+		else
+			evidence(r, IDM_CLAUSE_LOGIN3,
+				 N_("(unknown host): last login of %ld accounts, newest %s"),
+				 r->hosts[i].n, day);
 	}
 	if (r->more_hosts)
-		evidence(r, IDM_CLAUSE_LOGIN3, "and %ld logins on further hosts", r->more_hosts);
-	if (r->logins == 0) {
-		r->c->clauses[IDM_CLAUSE_LOGIN3].verdict = IDM_VERDICT_NOT_CHECKED;
-		free(r->c->clauses[IDM_CLAUSE_LOGIN3].why_not_checked);
-		r->c->clauses[IDM_CLAUSE_LOGIN3].why_not_checked = strdup(
-			"no login recorded in the period; the hosts' syslog (authpriv) is the record");
-	}
+		evidence(r, IDM_CLAUSE_LOGIN3, N_("and %ld logins on further hosts"), r->more_hosts);
+	if (r->logins == 0)
+		why_not(r, IDM_CLAUSE_LOGIN3, "%s",
+			N_("no login recorded in the period; the hosts' syslog (authpriv) is the "
+			   "record"));
 }
 
 static int sweep_one(void *ctx, const struct idm_sweep_finding *f)
@@ -299,7 +324,7 @@ static int sweep_one(void *ctx, const struct idm_sweep_finding *f)
 	const char *uid = f->uid ? f->uid : f->dn;
 
 	if (f->cls == IDM_SWEEP_EXEMPT)
-		evidence(r, IDM_CLAUSE_REG4, "%s: exempt from %s (%s)", uid,
+		evidence(r, IDM_CLAUSE_REG4, N_("%s: exempt from %s (%s)"), uid,
 			 idm_sweep_class_name(f->rule_class), f->detail ? f->detail : "");
 	else if (f->cls == IDM_SWEEP_PRIVILEGE_DRIFT || f->cls == IDM_SWEEP_ROLE_NOT_ACTIVE)
 		finding(r, IDM_CLAUSE_PRIV1, "%s: %s: %s", uid, idm_sweep_class_name(f->cls),
@@ -338,13 +363,13 @@ static void check_sweep(struct run *r, const struct idm_log *log)
 	o.ctx = r;
 	rc = idm_sweep_run(r->op, r->cfg, log, &o, &sum);
 	if (rc < 0 && rc != r->err) {
-		not_checked(r, IDM_CLAUSE_REG4, "the sweep", rc);
-		not_checked(r, IDM_CLAUSE_PRIV1, "the sweep", rc);
+		not_checked(r, IDM_CLAUSE_REG4, N_("the sweep"), rc);
+		not_checked(r, IDM_CLAUSE_PRIV1, N_("the sweep"), rc);
 		return;
 	}
 	evidence(r, IDM_CLAUSE_REG4,
-		 "sweep at the report's date: %ld accounts, inactive_days %ld, "
-		 "never_used_days %ld",
+		 N_("sweep at the report's date: %ld accounts, inactive_days %ld, never_used_days "
+		    "%ld"),
 		 sum.accounts, o.inactive_days, o.never_used_days);
 	rc = idm_dn_child(&base, "ou", "audit", r->cfg->ldap.idmgr_dn);
 	if (rc == IDM_OK)
@@ -353,9 +378,10 @@ static void check_sweep(struct run *r, const struct idm_log *log)
 					  500, newest_sweep, &newest);
 	free(base);
 	idm_date_format(newest, day);
-	if (rc == IDM_OK || rc == IDM_ENOENT)
-		evidence(r, IDM_CLAUSE_REG4, "last account a sweep disabled: %s",
-			 newest ? day : "never");
+	if ((rc == IDM_OK || rc == IDM_ENOENT) && newest)
+		evidence(r, IDM_CLAUSE_REG4, N_("last account a sweep disabled: %s"), day);
+	else if (rc == IDM_OK || rc == IDM_ENOENT)
+		evidence(r, IDM_CLAUSE_REG4, N_("last account a sweep disabled: never"));
 }
 
 static void verify_problem(void *ctx, long seq, const char *problem)
@@ -371,12 +397,12 @@ static void check_audit(struct run *r)
 	int rc = idm_audit_verify(r->op->d, r->cfg, NULL, verify_problem, r, &n);
 
 	if (rc == IDM_ENOENT)
-		finding(r, IDM_CLAUSE_AUD1, "there is no audit trail (ou=audit): run idmgr init");
+		finding(r, IDM_CLAUSE_AUD1, N_("there is no audit trail (ou=audit): run idmgr init"));
 	else if (rc < 0 && rc != IDM_ESTATE)
 		not_checked(r, IDM_CLAUSE_AUD1, "audit verify", rc);
-	evidence(r, IDM_CLAUSE_AUD1, "%ld records verified", n);
+	evidence(r, IDM_CLAUSE_AUD1, N_("%ld records verified"), n);
 	if (idm_audit_head(r->op->d, r->cfg, &h) == IDM_OK)
-		evidence(r, IDM_CLAUSE_AUD1, "head: record %ld, hash %s (keep it as an anchor)",
+		evidence(r, IDM_CLAUSE_AUD1, N_("head: record %ld, hash %s (keep it as an anchor)"),
 			 h.seq, h.hash);
 }
 
@@ -391,14 +417,15 @@ static int exception_one(void *ctx, const struct idm_exception *e)
 	idm_date_format(e->time, since);
 	if (strcmp(state, "unacknowledged") == 0)
 		finding(r, IDM_CLAUSE_EXC3,
-			"%s: emergency exception for %s (%s) taken %s, not acknowledged by the CISO",
+			N_("%s: emergency exception for %s (%s) taken %s, not acknowledged by the "
+			   "CISO"),
 			e->id, e->subject, e->rule, since);
 	else if (strcmp(state, "active") == 0 &&
 		 e->until <= r->as_of + IDM_COMPLIANCE_REVIEW_DAYS * DAY)
-		finding(r, IDM_CLAUSE_EXC3, "%s: exception for %s (%s) expires %s: review it",
+		finding(r, IDM_CLAUSE_EXC3, N_("%s: exception for %s (%s) expires %s: review it"),
 			e->id, e->subject, e->rule, until);
 	else
-		evidence(r, IDM_CLAUSE_EXC3, "%s: %s for %s (%s), until %s", e->id, state,
+		evidence(r, IDM_CLAUSE_EXC3, N_("%s: %s for %s (%s), until %s"), e->id, state,
 			 e->subject, e->rule, until);
 	return r->err;
 }
@@ -409,10 +436,14 @@ static int notice_one(void *ctx, const struct idm_notice *n)
 	char since[IDM_DATE_LEN];
 
 	idm_date_format(n->time, since);
-	finding(r, IDM_CLAUSE_NOTICES,
-		"%s: %s notice about %s of %s not delivered (%ld attempts%s%s)", n->id, n->action,
-		n->subject ? n->subject : "-", since, n->attempts, n->error ? ": " : "",
-		n->error ? n->error : "");
+	if (n->error)
+		finding(r, IDM_CLAUSE_NOTICES,
+			N_("%s: %s notice about %s of %s not delivered (%ld attempts: %s)"), n->id,
+			n->action, n->subject ? n->subject : "-", since, n->attempts, n->error);
+	else
+		finding(r, IDM_CLAUSE_NOTICES,
+			N_("%s: %s notice about %s of %s not delivered (%ld attempts)"), n->id,
+			n->action, n->subject ? n->subject : "-", since, n->attempts);
 	return r->err;
 }
 
@@ -423,25 +454,26 @@ void idm_compliance_free(struct idm_compliance *c)
 	for (size_t i = 0; i < IDM_CLAUSE_COUNT; i++) {
 		struct idm_clause_report *cr = &c->clauses[i];
 		for (size_t j = 0; j < cr->evidence.n; j++)
-			free(cr->evidence.v[j]);
+			idm_log_kept_clear(&cr->evidence.v[j]);
 		for (size_t j = 0; j < cr->findings.n; j++)
-			free(cr->findings.v[j]);
+			idm_log_kept_clear(&cr->findings.v[j]);
 		free(cr->evidence.v);
 		free(cr->findings.v);
-		free(cr->why_not_checked);
+		idm_log_kept_clear(&cr->why_not_checked);
 	}
 	free(c);
 }
 
-int idm_compliance_add(struct idm_compliance *c, int clause, bool is_finding, const char *text)
+int idm_compliance_add(struct idm_compliance *c, int clause, bool is_finding, const char *fmt,
+		       ...)
 {
 	struct run r = { .c = c };
 	bool had = c->clauses[clause].verdict == IDM_VERDICT_FINDINGS;
+	va_list ap;
 
-	if (is_finding)
-		finding(&r, clause, "%s", text);
-	else
-		evidence(&r, clause, "%s", text);
+	va_start(ap, fmt);
+	vline(&r, clause, is_finding, fmt, ap);
+	va_end(ap);
 	if (!had && c->clauses[clause].verdict == IDM_VERDICT_FINDINGS)
 		c->n_with_findings++;
 	return r.err;

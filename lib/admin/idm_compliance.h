@@ -50,8 +50,11 @@ enum idm_verdict { IDM_VERDICT_HOLDS, IDM_VERDICT_FINDINGS, IDM_VERDICT_NOT_CHEC
 /* "holds", "findings", "not checked" */
 const char *idm_verdict_name(enum idm_verdict v);
 
+/* Each line is English in v[i].text (JSON and CSV keep it); its format, a
+ * msgid, and its arguments, values of the directory shown as they are,
+ * let the text report say it in the reader's language (idm_log_kept). */
 struct idm_lines {
-	char **v;
+	struct idm_log_kept *v;
 	size_t n;
 	long more; /* lines beyond IDM_COMPLIANCE_LISTED, counted only */
 };
@@ -60,7 +63,8 @@ struct idm_clause_report {
 	const char *clause, *title;
 	enum idm_verdict verdict;
 	struct idm_lines evidence, findings;
-	char *why_not_checked; /* or NULL */
+	struct idm_log_kept why_not_checked; /* .text NULL: checked; its
+					      * arguments are msgids (the error's text) */
 };
 
 enum {
@@ -89,9 +93,10 @@ int idm_compliance_run(struct idm_operator *op, const struct idm_config *cfg,
 		       const struct idm_log *log, time_t as_of, struct idm_compliance **out);
 void idm_compliance_free(struct idm_compliance *c);
 
-/* Adds text to clause's findings (is_finding) or evidence, the verdict and
- * n_with_findings following.  IDM_OK or IDM_ENOMEM. */
-int idm_compliance_add(struct idm_compliance *c, int clause, bool is_finding, const char *text);
+/* Adds a line to clause's findings (is_finding) or evidence, the verdict
+ * and n_with_findings following; fmt is a msgid.  IDM_OK or IDM_ENOMEM. */
+int idm_compliance_add(struct idm_compliance *c, int clause, bool is_finding, const char *fmt,
+		       ...) __attribute__((format(printf, 4, 5)));
 
 /* Where R-AUD-1's reconcile of slapd's log of writes starts: the report's
  * period (IDM_COMPLIANCE_PERIOD_DAYS before as_of), or, for a trail younger
