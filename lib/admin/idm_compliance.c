@@ -158,6 +158,10 @@ static void check_policies(struct run *r)
 			evidence(r, IDM_CLAUSE_PW1,
 				 N_("policy %s: a password holding the user's name is refused"),
 				 p->name);
+		else
+			evidence(r, IDM_CLAUSE_PW1,
+				 N_("policy %s: a password holding the user's name is allowed"),
+				 p->name);
 		rc = idm_ppolicy_dn(cfg, p->name, &dn);
 		if (rc == IDM_OK)
 			rc = idm_dir_search(r->op->d, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs,
