@@ -9,11 +9,23 @@
  * configured locale folder, as installed: the build's po/ja.gmo is laid out
  * as LL/LC_MESSAGES/idmgr.mo and bind-mounted there in a mount namespace of
  * this program's own (unshare, root), so the system's folders are not
- * changed; a mount point that had to be made is removed at the end. */
+ * changed; a mount point that had to be made is removed at the end.
+ *
+ * Two runs at once (two build trees' make check) would break each other:
+ * the folder one run made and removes at its end may be the other's mount
+ * point, and an rmdir of it detaches the other's mount in its namespace.
+ * So a run holds an exclusive flock on LOCK_PATH from before it makes the
+ * folder until after it removed it: runs wait for each other (at most
+ * LOCK_WAIT seconds, then fail naming the lock).  The lock's descriptor is
+ * kept across the harness's re-execution (a descriptor's lock would
+ * otherwise be released there, and another run could remove the folder
+ * under this one) and is close-on-exec everywhere else, so that no slapd or
+ * idmgr started by the test holds it. */
 #include "config.h"
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <locale.h>
 #include <pthread.h>
@@ -24,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -44,6 +57,8 @@
 static struct sandbox sb;
 static char **self_argv;
 static const char ja[] = "ja_JP.UTF-8";
+#define LOCK_PATH "/run/idmgr-test_i18n.lock"
+enum { LOCK_WAIT = 600 };
 enum { THREADS = 4, ROUNDS = 3 }; /* threaded_dialogs_in_japanese */
 
 static void die_errno(const char *what, const char *path)
@@ -97,8 +112,51 @@ static void copy_file(const char *from, const char *to)
 		die_errno("cannot write", to);
 }
 
-/* Once, before anything else: the locale, the catalogue tree and the
- * namespace.  Kept across the harness's re-execution by the environment. */
+/* The exclusive lock on the configured locale folder, waited for; its
+ * descriptor (close-on-exec) in the environment, IDMGR_I18N_LOCK_FD. */
+static void lock_languages(void)
+{
+	char num[16];
+	int fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		die_errno("cannot open the lock", LOCK_PATH);
+	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; i++) {
+		if (errno != EWOULDBLOCK)
+			die_errno("cannot lock", LOCK_PATH);
+		if (i == 0)
+			fprintf(stderr, "test_i18n: waiting for another run to end (%s)\n",
+				LOCK_PATH);
+		if (i >= LOCK_WAIT * 10) {
+			errno = ETIMEDOUT;
+			die_errno("another run holds", LOCK_PATH);
+		}
+		usleep(100000);
+	}
+	snprintf(num, sizeof(num), "%d", fd);
+	setenv("IDMGR_I18N_LOCK_FD", num, 1);
+}
+
+/* fd of IDMGR_I18N_LOCK_FD kept (keep) or closed (not keep) at exec. */
+static void lock_across_exec(bool keep)
+{
+	const char *v = getenv("IDMGR_I18N_LOCK_FD");
+	int fd = v ? atoi(v) : -1;
+
+	if (fd >= 0 && fcntl(fd, F_SETFD, keep ? 0 : FD_CLOEXEC) != 0)
+		die_errno("cannot keep the lock of", LOCK_PATH);
+}
+
+/* Called by the harness between slapd's start and its re-execution. */
+static void before_reexec(struct sandbox *s)
+{
+	(void)s;
+	lock_across_exec(true);
+}
+
+/* Once, before anything else: the lock, the locale, the catalogue tree and
+ * the namespace.  Kept across the harness's re-execution by the
+ * environment (and the lock's descriptor). */
 static void prepare_languages(void)
 {
 	const char *build = getenv("IDMGR_BUILDDIR"), *src = getenv("IDMGR_SRCDIR");
@@ -106,12 +164,15 @@ static void prepare_languages(void)
 		gmo[PATH_MAX], made[PATH_MAX];
 	struct stat st;
 
-	if (getenv("IDMGR_I18N_READY"))
+	if (getenv("IDMGR_I18N_READY")) {
+		lock_across_exec(false); /* the re-executed runner: not its children */
 		return;
+	}
 	if (!build || !src) {
 		fprintf(stderr, "test_i18n: run it through make check (IDMGR_BUILDDIR)\n");
 		exit(EXIT_FAILURE);
 	}
+	lock_languages();
 	/* ja_JP.UTF-8 from the locales package's sources */
 	snprintf(locpath, sizeof(locpath), "%s/tests/locale/locpath", build);
 	snprintf(def, sizeof(def), "%s/%s", locpath, ja);
@@ -201,7 +262,7 @@ static void add_account(const char *uid, const char *pw, const char *extra)
 
 static void setup(void)
 {
-	sandbox_start_for_pam(&sb, self_argv, NULL);
+	sandbox_start_for_pam(&sb, self_argv, before_reexec);
 	officers_ready(&sb, NULL, NULL);
 	add_account("jreset", "Temporary passphrase 1", "idmStatus: active\npwdReset: TRUE\n");
 	add_account("creset", "Temporary passphrase 1", "idmStatus: active\npwdReset: TRUE\n");
@@ -636,6 +697,20 @@ START_TEST(refusals_in_japanese_records_in_english)
 	t = idmgr_in("C", NULL, &rc, "-c", bad, "config", "check", NULL);
 	assert_in(t, "bad-i18n.conf:2: ldap: required key uri is missing\n");
 	free(t);
+	/* idmgrd's stderr is a log (the journal): English under ja_JP too */
+	{
+		char *argv[] = { getenv("IDMGRD_BIN"), "-t", "-c", bad, NULL }, *out = NULL,
+		     *err = NULL;
+
+		setenv("LC_ALL", ja, 1);
+		rc = run_cmd(argv, NULL, &out, &err);
+		unsetenv("LC_ALL");
+		ck_assert_msg(rc != 0, "exit %d: %s", rc, err);
+		assert_in(err, "bad-i18n.conf:2: ldap: required key uri is missing\n");
+		ck_assert_msg(!strstr(err, "必須"), "Japanese in idmgrd's log:\n%s", err);
+		free(out);
+		free(err);
+	}
 	/* a command's usage: the word translated, the synopses aligned under
 	 * it by display width (使い方: is 7 columns) */
 	t = idmgr_in(ja, NULL, &rc, "request", NULL);
