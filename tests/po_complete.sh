@@ -27,10 +27,17 @@ if [[ -n $missing ]]; then
 	echo "po_complete: files with marked texts missing from po/POTFILES.in:"; echo "$missing"; fail=1
 fi
 msgmerge -q --no-wrap --no-fuzzy-matching -o "$T/ja.po" po/ja.po "$T/all.pot"
-untranslated=$(msgattrib --untranslated --no-obsolete --no-wrap "$T/ja.po" | grep '^msgid "' | grep -v '^msgid ""$' || true)
+# The msgids of a catalogue, each on one line, the header's ("") left out;
+# a msgid with a newline is written by msgattrib as msgid "" then its lines.
+msgids() {
+	awk '/^msgid /{m = substr($0, 7); inid = 1; next}
+	     inid && /^"/{m = m $0; next}
+	     /^msgid_plural |^msgstr/{if (inid && m != "\"\"") print "msgid " m; inid = 0}'
+}
+untranslated=$(msgattrib --untranslated --no-obsolete --no-wrap "$T/ja.po" | msgids)
 # fuzzy in ja.po, or made fuzzy by the merge (a format that does not match
 # its msgid's: msgmerge marks it so, and msgfmt would drop it)
-fuzzy=$(msgattrib --only-fuzzy --no-obsolete --no-wrap "$T/ja.po" | grep '^msgid "' | grep -v '^msgid ""$' || true)
+fuzzy=$(msgattrib --only-fuzzy --no-obsolete --no-wrap "$T/ja.po" | msgids)
 if [[ -n $untranslated ]]; then
 	echo "po_complete: po/ja.po lacks a translation of:"; echo "$untranslated"; fail=1
 fi
