@@ -697,6 +697,21 @@ START_TEST(refusals_in_japanese_records_in_english)
 	t = idmgr_in("C", NULL, &rc, "-c", bad, "config", "check", NULL);
 	assert_in(t, "bad-i18n.conf:2: ldap: required key uri is missing\n");
 	free(t);
+	/* a validator's sentence and libconfuse's own, after their FILE:LINE */
+	snprintf(bad, sizeof(bad), "%s/range-i18n.conf", sb.dir);
+	write_file(bad, "ldap {\n  timeout = 0\n}\n", 0600);
+	t = idmgr_in(ja, NULL, &rc, "-c", bad, "config", "check", NULL);
+	assert_in(t, "range-i18n.conf:2: timeout: 0 は範囲外です。1 から 300 秒までにしてください\n");
+	free(t);
+	t = idmgr_in("C", NULL, &rc, "-c", bad, "config", "check", NULL);
+	assert_in(t, "range-i18n.conf:2: timeout: 0 is out of range: must be 1 to 300 seconds\n");
+	free(t);
+	snprintf(bad, sizeof(bad), "%s/bool-i18n.conf", sb.dir);
+	write_file(bad, "login {\n  show_last_login = maybe\n}\n", 0600);
+	t = idmgr_in(ja, NULL, &rc, "-c", bad, "config", "check", NULL);
+	assert_in(t, "bool-i18n.conf:2: オプション 'show_last_login' の真偽値が正しくありません\n");
+	free(t);
+	snprintf(bad, sizeof(bad), "%s/bad-i18n.conf", sb.dir);
 	/* idmgrd's stderr is a log (the journal): English under ja_JP too */
 	{
 		char *argv[] = { getenv("IDMGRD_BIN"), "-t", "-c", bad, NULL }, *out = NULL,

@@ -30,16 +30,25 @@ static const struct idm_log *load_log;
 static int load_errors;
 static const char *load_path;
 
+/* "PATH:LINE: MESSAGE", the place kept apart for the display sink: fmt
+ * is a validator's msgid (cfg_error, idm_config_schema.c) or one of
+ * libconfuse's own sentences (idm_confuse_text.c lists them). */
 static void config_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
-	char msg[512];
+	struct idm_log_kept k;
+	char where[1024];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
 	load_errors++;
 	if (cfg && cfg->line > 0)
-		idm_logf(load_log, LOG_ERR, "%s:%d: %s", load_path, cfg->line, msg);
+		snprintf(where, sizeof(where), "%s:%d", load_path, cfg->line);
 	else
-		idm_logf(load_log, LOG_ERR, "%s: %s", load_path, msg);
+		snprintf(where, sizeof(where), "%s", load_path);
+	if (idm_log_keep(&k, fmt, ap) < 0) {
+		idm_logf(load_log, LOG_ERR, "%s: %s", where, idm_strerror(IDM_ENOMEM));
+		return;
+	}
+	idm_log_kept(load_log, LOG_ERR, where, &k);
+	idm_log_kept_clear(&k);
 }
 
 /* ------------------------------------------------------------ conversion */

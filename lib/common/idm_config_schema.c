@@ -14,6 +14,7 @@
 
 #include "idm_config.h"
 #include "idm_config_schema.h"
+#include "idm_i18n.h"
 
 int idm_config_secret_line;
 int idm_config_service_secret_line;
@@ -67,6 +68,36 @@ void idm_config_policy_numbers(cfg_t *sec, struct idm_policy *p)
 			*(long *)((char *)p + ranges[i].field - 1) = cfg_getint(sec, ranges[i].key);
 }
 
+/* The range's refusal, one sentence per unit so that each is translated
+ * whole (po/ja.po); every format takes the same four arguments. */
+static const struct {
+	const char *unit, *fmt;
+} range_sentences[] = {
+	{ "", N_("%s: %ld is out of range: must be %ld to %ld") },
+	{ "KiB", N_("%s: %ld is out of range: must be %ld to %ld KiB") },
+	{ "characters", N_("%s: %ld is out of range: must be %ld to %ld characters") },
+	{ "connections", N_("%s: %ld is out of range: must be %ld to %ld connections") },
+	{ "days", N_("%s: %ld is out of range: must be %ld to %ld days") },
+	{ "failures", N_("%s: %ld is out of range: must be %ld to %ld failures") },
+	{ "logins", N_("%s: %ld is out of range: must be %ld to %ld logins") },
+	{ "passwords", N_("%s: %ld is out of range: must be %ld to %ld passwords") },
+	{ "refusals", N_("%s: %ld is out of range: must be %ld to %ld refusals") },
+	{ "seconds", N_("%s: %ld is out of range: must be %ld to %ld seconds") },
+};
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void range_error(cfg_t *cfg, const char *key, long v, const struct range *r)
+{
+	const char *fmt = range_sentences[0].fmt; /* a unit without its sentence */
+
+	for (size_t k = 0; k < sizeof(range_sentences) / sizeof(range_sentences[0]); k++)
+		if (strcmp(range_sentences[k].unit, r->unit) == 0)
+			fmt = range_sentences[k].fmt;
+	cfg_error(cfg, fmt, key, v, r->min, r->max);
+}
+#pragma GCC diagnostic pop
+
 static int validate_range(cfg_t *cfg, cfg_opt_t *opt)
 {
 	long v = cfg_opt_getnint(opt, cfg_opt_size(opt) - 1);
@@ -76,8 +107,7 @@ static int validate_range(cfg_t *cfg, cfg_opt_t *opt)
 		if (strcmp(r->section, cfg->name) != 0 || strcmp(r->key, opt->name) != 0)
 			continue;
 		if (v < r->min || v > r->max) {
-			cfg_error(cfg, "%s: %ld is out of range: must be %ld to %ld%s%s", opt->name,
-				  v, r->min, r->max, *r->unit ? " " : "", r->unit);
+			range_error(cfg, opt->name, v, r);
 			return -1;
 		}
 	}

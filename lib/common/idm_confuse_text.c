@@ -12,6 +12,35 @@
 #include "idm_log.h"
 #include "idm_i18n.h"
 
+/* libconfuse's own sentences (3.3), as its error callback hands them to
+ * idm_config.c and idm_form.c: listed here only for xgettext, so that
+ * po/ja.po says them too (the display sink looks a format up by its text,
+ * whoever wrote it).  A newer libconfuse's other sentences stay English. */
+static const char *const confuse_sentences[] __attribute__((unused)) = {
+	N_("no such option '%s'"),
+	N_("no sub-section '%s' in '%s'"),
+	N_("found duplicate title '%s'"),
+	N_("unexpected token '%s'"),
+	N_("unexpected closing brace"),
+	N_("premature end of file"),
+	N_("unterminated string constant"),
+	N_("no sub-section title/index for '%s'"),
+	N_("duplicate option '%s' not allowed"),
+	N_("invalid integer value for option '%s'"),
+	N_("integer value for option '%s' is out of range"),
+	N_("invalid floating point value for option '%s'"),
+	N_("floating point value for option '%s' is out of range"),
+	N_("invalid boolean value for option '%s'"),
+	N_("attempt to append to non-list option '%s'"),
+	N_("missing equal sign after option '%s'"),
+	N_("missing opening brace for section '%s'"),
+	N_("missing title for section '%s'"),
+	N_("missing parenthesis for function '%s'"),
+	N_("syntax error in call of function '%s'"),
+	N_("invalid octal number '%s'"),
+	N_("bad escape sequence '%s'"),
+};
+
 /* Prepares the text for libconfuse, in place:
  * - refuses ${VAR} where libconfuse would expand it from the environment
  *   (unquoted and double-quoted values; inside su or passwd that is the
