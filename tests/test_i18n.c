@@ -726,6 +726,23 @@ START_TEST(refusals_in_japanese_records_in_english)
 		free(out);
 		free(err);
 	}
+	/* libldap's error text, quoted by the core, in the reader's language
+	 * too: a first server that is gone, the second answers */
+	{
+		char uris[256], conf[700];
+
+		snprintf(uris, sizeof(uris), "ldap://127.0.0.1:%d ldap://127.0.0.1:%d",
+			 closed_port(), sb.port);
+		sandbox_config_variant(&sb, "gone-i18n", uris, 3, conf, sizeof(conf));
+		t = idmgr_in(ja, "sato", &rc, "-c", conf, "user", "show", "jsess", NULL);
+		ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
+		assert_in(t, "LDAP サーバーに接続できません");
+		ck_assert_msg(!strstr(t, "Can't contact"), "English in:\n%s", t);
+		free(t);
+		t = idmgr_in("C", "sato", &rc, "-c", conf, "user", "show", "jsess", NULL);
+		assert_in(t, "Can't contact LDAP server");
+		free(t);
+	}
 	/* a command's usage: the word translated, the synopses aligned under
 	 * it by display width (使い方: is 7 columns) */
 	t = idmgr_in(ja, NULL, &rc, "request", NULL);
