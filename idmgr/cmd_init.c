@@ -109,8 +109,8 @@ int cmd_init(struct cmd_ctx *ctx, struct cmd_call *c)
 			print_text(c->cfg, res);
 	}
 	if (r < 0)
-		fprintf(stderr, "idmgr: init stopped: %s; run it again to complete it\n",
-			idm_strerror(r));
+		fprintf(stderr, _("idmgr: init stopped: %s; run it again to complete it\n"),
+			idm_tr(idm_strerror(r)));
 out:
 	idm_bootstrap_result_free(res);
 	idm_secret_free(password);

@@ -133,7 +133,7 @@ int cmd_request_template(struct cmd_ctx *ctx, struct cmd_call *c)
 
 	(void)ctx;
 	if (t < 0) {
-		fprintf(stderr, "idmgr: unknown request type \"%s\"\n", c->arg);
+		fprintf(stderr, _("idmgr: unknown request type \"%s\"\n"), c->arg);
 		return IDM_EINVAL;
 	}
 	fputs(idm_form_template((enum idm_request_type)t), stdout);
@@ -186,7 +186,7 @@ int cmd_request_reject(struct cmd_ctx *ctx, struct cmd_call *c)
 	int r;
 
 	if (!reason || !*reason) {
-		fprintf(stderr, "idmgr: request reject needs --reason TEXT\n");
+		fprintf(stderr, "%s", _("idmgr: request reject needs --reason TEXT\n"));
 		return IDM_EINVAL;
 	}
 	r = client_call(ctx, c->cfg, "request.reject",

@@ -45,7 +45,8 @@ static void progress(void *ctx, long accounts)
 
 	if (!o->progress || accounts % 1000 != 0)
 		return;
-	fprintf(stderr, "\rsweep: %ld accounts read", accounts);
+	fputc('\r', stderr); /* the line is written over */
+	fprintf(stderr, _("sweep: %ld accounts read"), accounts);
 	fflush(stderr);
 	o->progress_shown = true;
 }
@@ -275,7 +276,8 @@ int cmd_sweep(struct cmd_ctx *ctx, struct cmd_call *c)
 	so.apply = cmd_flag(c, "apply");
 	if (so.apply && as_of) {
 		/* Disabling acts on today's facts; a date is for looking ahead or back. */
-		fprintf(stderr, "idmgr: --apply acts on the present; --as-of is for reports only\n");
+		fprintf(stderr, "%s",
+			_("idmgr: --apply acts on the present; --as-of is for reports only\n"));
 		return IDM_EINVAL;
 	}
 	so.now = as_of ? cmd_opt_time(c, "as-of") : time(NULL);
@@ -306,9 +308,10 @@ int cmd_sweep(struct cmd_ctx *ctx, struct cmd_call *c)
 			"every disable done so far is whole; run the sweep again to finish\n",
 			sum.accounts);
 	else if (r == IDM_EUNAVAIL)
-		fprintf(stderr, "idmgr: sweep: no directory server answered; nothing was done\n");
+		fprintf(stderr, "%s",
+			_("idmgr: sweep: no directory server answered; nothing was done\n"));
 	else if (r == IDM_EDENIED && sum.actions[IDM_SWEEP_REFUSED])
-		fprintf(stderr, "idmgr: sweep: %ld disable(s) refused; the rest is done\n",
+		fprintf(stderr, _("idmgr: sweep: %ld disable(s) refused; the rest is done\n"),
 			sum.actions[IDM_SWEEP_REFUSED]);
 	return r;
 }
