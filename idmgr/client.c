@@ -134,9 +134,16 @@ static int exchange_at(const struct idm_config *cfg, const struct idm_log *log, 
 		  rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION;
 	more = more && *unsent;
 	if (rc != CURLE_OK) {
-		idm_logf(log, more ? LOG_WARNING : LOG_ERR,
-			 "the idmgr service (idmgrd) does not answer on %s: %s%s", where,
-			 *errbuf ? errbuf : curl_easy_strerror(rc), more ? "; trying the next" : "");
+		const char *why = *errbuf ? errbuf : curl_easy_strerror(rc);
+		if (more)
+			idm_logf(log, LOG_WARNING,
+				 N_("the idmgr service (idmgrd) does not answer on %s: %s; trying "
+				    "the next"),
+				 where, why);
+		else
+			idm_logf(log, LOG_ERR,
+				 N_("the idmgr service (idmgrd) does not answer on %s: %s"), where,
+				 why);
 		r = IDM_EUNAVAIL;
 	} else {
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
@@ -218,7 +225,8 @@ static int exchange(const struct idm_config *cfg, const struct idm_log *log, con
 			buf_clear(&try);
 		}
 		json_decref(j);
-		idm_logf(log, LOG_DEBUG, "%s: not the writer (HTTP 503); trying the next", where);
+		idm_logf(log, LOG_DEBUG, N_("%s: not the writer (HTTP 503); trying the next"),
+			 where);
 	}
 	if (!keep.data)
 		return r;
@@ -330,8 +338,8 @@ static int call(struct cmd_ctx *ctx, const struct idm_config *cfg, const char *o
 	}
 	code = json_object_get(reply, "code");
 	if (!json_is_integer(code)) {
-		idm_logf(&ctx->log, LOG_ERR, "the idmgr service answered HTTP %ld without a result",
-			 status);
+		idm_logf(&ctx->log, LOG_ERR,
+			 N_("the idmgr service answered HTTP %ld without a result"), status);
 		r = IDM_EUNAVAIL;
 		goto out;
 	}
@@ -379,7 +387,7 @@ int client_version(const struct cmd_ctx *ctx, const struct idm_config *cfg, char
 	reply = json_loadb(ans.data ? ans.data : "", ans.len, 0, NULL);
 	v = json_string_value(json_object_get(reply, "version"));
 	if (status != 200 || !v) {
-		idm_logf(&ctx->log, LOG_ERR, "%s answers, but not as idmgrd does (HTTP %ld)",
+		idm_logf(&ctx->log, LOG_ERR, N_("%s answers, but not as idmgrd does (HTTP %ld)"),
 			 cfg->service.socket, status);
 		r = IDM_EUNAVAIL;
 	} else if (asprintf(version, "%s (%s)", v,

@@ -27,13 +27,14 @@ static int host_check(struct cmd_ctx *ctx, const struct idm_config *cfg, const c
 	int r;
 
 	if (cfg->login.idle_timeout <= 0) {
-		idm_logf(&ctx->log, LOG_ERR, "%s: login.idle_timeout is 0: no time-out to check",
-			 cfg->path);
+		idm_logf(&ctx->log, LOG_ERR,
+			 N_("%s: login.idle_timeout is 0: no time-out to check"), cfg->path);
 		return IDM_ECONFIG;
 	}
 	r = idm_host_check(root, cfg->login.idle_timeout, &h);
 	if (r == IDM_EINVAL)
-		idm_logf(&ctx->log, LOG_ERR, "--host-root: \"%s\" is not an absolute path", root);
+		idm_logf(&ctx->log, LOG_ERR, N_("--host-root: \"%s\" is not an absolute path"),
+			 root);
 	if (r < 0)
 		return r;
 	printf(_("# host settings below %s against login.idle_timeout = %ld seconds (R-LOGIN-1)\n"),

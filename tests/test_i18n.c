@@ -726,6 +726,11 @@ START_TEST(refusals_in_japanese_records_in_english)
 		free(out);
 		free(err);
 	}
+	/* a core message marked in the second round */
+	t = idmgr_in(ja, "sato", &rc, "request", "show", "R20260101-0badf00d", NULL);
+	ck_assert_msg(rc != 0, "exit %d: %s", rc, t);
+	assert_in(t, "申請 R20260101-0badf00d はありません\n");
+	free(t);
 	/* libldap's error text, quoted by the core, in the reader's language
 	 * too: a first server that is gone, the second answers */
 	{

@@ -243,7 +243,7 @@ int idm_action_start(struct idm_operator *op, const char *dn, const struct idm_a
 		if (r == IDM_OK) {
 			a->resumed = true;
 			idm_logf(idm_dir_log(op->d), LOG_NOTICE,
-				 "%s %s: completing an earlier run whose audit record is owed",
+				 N_("%s %s: completing an earlier run whose audit record is owed"),
 				 ev->action,
 				 a->request_id ? a->request_id
 				 : a->subject  ? a->subject

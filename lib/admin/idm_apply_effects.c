@@ -67,8 +67,8 @@ static int issue_first_password(const struct apply *a)
 		r = idm_effect_temp_password(a->op->d, a->cfg, dn, &a->res->temp_password);
 	else if (r == IDM_EEXIST) {
 		idm_logf(a->log, LOG_INFO,
-			 "%s: the temporary password was issued by another run of %s", a->form->uid,
-			 a->req->id);
+			 N_("%s: the temporary password was issued by another run of %s"),
+			 a->form->uid, a->req->id);
 		r = IDM_OK;
 	}
 	idm_mods_free(m);
@@ -487,7 +487,7 @@ static int apply_privilege(struct apply *a, bool grant)
 		if (r == IDM_OK)
 			r = idm_request_mark_done(a->op->d, a->req, "notice");
 		if (r == IDM_OK)
-			idm_logf(a->log, LOG_NOTICE, "notice to the CISO and the officers: %s",
+			idm_logf(a->log, LOG_NOTICE, N_("notice to the CISO and the officers: %s"),
 				 text);
 	}
 	if (r == IDM_OK)

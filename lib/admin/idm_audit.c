@@ -256,7 +256,7 @@ int idm_audit_head(struct idm_dir *d, const struct idm_config *cfg, struct idm_a
 	if (r == IDM_OK)
 		r = idm_audit_read_head(d, head_dn, out);
 	if (r == IDM_EINVAL)
-		idm_logf(idm_dir_log(d), LOG_ERR, "%s: malformed idmHead", head_dn);
+		idm_logf(idm_dir_log(d), LOG_ERR, N_("%s: malformed idmHead"), head_dn);
 	free(ou);
 	free(head_dn);
 	return r;
@@ -282,7 +282,7 @@ static int whoami(struct idm_dir *d, char **out)
 	if (id && id->bv_len >= 3 && strncasecmp(id->bv_val, "dn:", 3) == 0)
 		skip = 3;
 	if (!id || id->bv_len <= skip || memchr(id->bv_val, '\0', id->bv_len)) {
-		idm_logf(idm_dir_log(d), LOG_ERR, "audit: an anonymous connection cannot act");
+		idm_logf(idm_dir_log(d), LOG_ERR, N_("audit: an anonymous connection cannot act"));
 		r = IDM_EDENIED;
 		goto out;
 	}
@@ -554,8 +554,8 @@ int idm_audit_walk_records(struct idm_dir *d, const char *ou, const char *filter
 
 	if (r == IDM_ELIMIT) {
 		idm_logf(idm_dir_log(d), LOG_ERR,
-			 "the directory will not page this identity through the whole audit "
-			 "trail; allow it (slapd: limits ... size.prtotal=unlimited)");
+			 N_("the directory will not page this identity through the whole audit "
+			    "trail; allow it (slapd: limits ... size.prtotal=unlimited)"));
 		r = IDM_EDIR;
 	}
 	return r;

@@ -541,7 +541,7 @@ static int deliver_one(void *ctx, const struct idm_notice *n)
 	if (n->delivered)
 		return IDM_OK;
 	if (claim(v->d, n) < 0) {
-		idm_logf(v->log, LOG_INFO, "notice %s: being delivered by another run", n->id);
+		idm_logf(v->log, LOG_INFO, N_("notice %s: being delivered by another run"), n->id);
 		return IDM_OK; /* the other run delivers it */
 	}
 	r = recipients(v->d, v->cfg, n, &t);
@@ -559,8 +559,8 @@ static int deliver_one(void *ctx, const struct idm_notice *n)
 		r = mark(v->d, n, true, NULL);
 	if (r == IDM_OK) {
 		v->sum->delivered++;
-		idm_logf(v->log, LOG_NOTICE, "notice %s (%s %s) delivered to %zu recipients", n->id,
-			 n->action, n->subject ? n->subject : "-", t.n);
+		idm_logf(v->log, LOG_NOTICE, N_("notice %s (%s %s) delivered to %zu recipients"),
+			 n->id, n->action, n->subject ? n->subject : "-", t.n);
 	} else if (r != IDM_EUNAVAIL) {
 		v->sum->failed++;
 		v->sum->pending++;

@@ -8,6 +8,7 @@
 #include "idm_mods.h"
 #include "idm_numbers.h"
 #include "idm_random.h"
+#include "idm_i18n.h"
 
 #define CAS_TRIES 50
 
@@ -61,8 +62,8 @@ int idm_number_alloc(struct idm_dir *d, const struct idm_config *cfg, enum idm_n
 			/* Only idmgrd writes the pool; a value below the minimum was
 			 * written around it.  Handing it out could give uidNumber 0. */
 			idm_logf(idm_dir_log(d), LOG_ERR,
-				 "%s: %s is %ld, below the configured minimum %ld: nothing is "
-				 "handed out until the directory administrator repairs it",
+				 N_("%s: %s is %ld, below the configured minimum %ld: nothing is "
+				    "handed out until the directory administrator repairs it"),
 				 dn, attr, v, min);
 			r = IDM_ESTATE;
 			free(cur);

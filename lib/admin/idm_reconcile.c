@@ -11,6 +11,7 @@
 #include "idm_escape.h"
 #include "idm_reconcile.h"
 #include "idm_time.h"
+#include "idm_i18n.h"
 
 /* What slapd itself writes (ppolicy, lastbind) and the server-set
  * attributes every write carries. */
@@ -210,7 +211,7 @@ int idm_reconcile(struct idm_dir *d, const struct idm_config *cfg, time_t since,
 					 attrs, 500, one, &w);
 	if (r == IDM_ENOENT)
 		idm_logf(idm_dir_log(d), LOG_ERR,
-			 "%s: no accesslog this identity may read (slapd-accesslog.conf)",
+			 N_("%s: no accesslog this identity may read (slapd-accesslog.conf)"),
 			 cfg->service.accesslog_dn);
 	if (checked)
 		*checked = w.checked;

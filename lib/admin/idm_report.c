@@ -9,6 +9,7 @@
 #include "idm_report.h"
 #include "idm_request.h"
 #include "idm_text.h"
+#include "idm_i18n.h"
 
 int idm_report_attrs(const char *out[IDM_ACCOUNT_ATTRS_MAX])
 {
@@ -128,8 +129,8 @@ int idm_report_accounts(struct idm_operator *op, const struct idm_config *cfg,
 		if (r == IDM_OK &&
 		    idm_dir_server_time(op->d, op->dn, "idmAuditPending", &w.server_now) < 0) {
 			idm_logf(idm_dir_log(op->d), LOG_WARNING,
-				 "the directory server's clock could not be read: every lock present "
-				 "is listed, run out or not");
+				 N_("the directory server's clock could not be read: every lock present "
+				    "is listed, run out or not"));
 			w.server_now = 0;
 		}
 		break;

@@ -94,7 +94,7 @@ int idm_request_get(struct idm_dir *d, const struct idm_config *cfg, const char 
 			r = request_from_entry(idm_dir_ldap(d), e, out);
 	}
 	if (r == IDM_ENOENT)
-		idm_logf(idm_dir_log(d), LOG_ERR, "no request %s", id);
+		idm_logf(idm_dir_log(d), LOG_ERR, N_("no request %s"), id);
 	ldap_msgfree(res);
 	free(base);
 	free(filter);

@@ -197,7 +197,7 @@ static int write_op(struct idm_dir *d, const struct write *w)
 			break;
 		if (read_only) {
 			/* not made there: the write goes where writes are taken */
-			idm_logf(d->log, LOG_INFO, "%s takes no writes; trying the next server",
+			idm_logf(d->log, LOG_INFO, N_("%s takes no writes; trying the next server"),
 				 idm_dir_uri(d));
 		} else {
 			uncertain = uncertain || (d->ld && rc != LDAP_CONNECT_ERROR);
@@ -211,7 +211,7 @@ static int write_op(struct idm_dir *d, const struct write *w)
 	}
 	if (uncertain && already_so(w->kind, rc) && write_in_place(d, w)) {
 		idm_logf(d->log, LOG_NOTICE,
-			 "%s: the server that failed had made this change already; not made twice",
+			 N_("%s: the server that failed had made this change already; not made twice"),
 			 w->dn);
 		rc = LDAP_SUCCESS;
 	}
@@ -317,7 +317,7 @@ int idm_dir_password_modify(struct idm_dir *d, const char *dn, const char *passw
 	 * a read-only replica's refusal, which made nothing, sends it on. */
 	rc = modify_ctrls(d, dn, mods, ctrls, &diag, &rctrls);
 	for (size_t tries = d->cfg->ldap.n_uris; tries > 1 && idm_dir_read_only(d, rc); tries--) {
-		idm_logf(d->log, LOG_INFO, "%s takes no writes; trying the next server",
+		idm_logf(d->log, LOG_INFO, N_("%s takes no writes; trying the next server"),
 			 idm_dir_uri(d));
 		ldap_memfree(diag);
 		ldap_controls_free(rctrls);
@@ -341,7 +341,7 @@ int idm_dir_password_modify(struct idm_dir *d, const char *dn, const char *passw
 		*text = strdup(diag);
 out:
 	if (rc != LDAP_SUCCESS)
-		idm_logf(d->log, LOG_NOTICE, "password change of %s refused: %s%s%s", dn,
+		idm_logf(d->log, LOG_NOTICE, N_("password change of %s refused: %s%s%s"), dn,
 			 ldap_err2string(rc), *pperr >= 0 ? ", " : "",
 			 *pperr >= 0 ? ldap_passwordpolicy_err2txt((LDAPPasswordPolicyError)*pperr)
 				     : "");

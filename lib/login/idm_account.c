@@ -12,6 +12,7 @@
 #include "idm_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
+#include "idm_i18n.h"
 
 const char *const idm_account_attrs[] = {
 	/* pwdReset and pwdChangedTime: kept by slapd's ppolicy overlay, which
@@ -158,8 +159,9 @@ int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const ch
 	if (r < 0) {
 		ldap_msgfree(res);
 		if (r == IDM_ELIMIT) {
-			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names several entries under %s",
-				 uid, cfg->ldap.people_dn);
+			idm_logf(idm_dir_log(d), LOG_ERR,
+				 N_("uid %s names several entries under %s"), uid,
+				 cfg->ldap.people_dn);
 			return IDM_EINVAL;
 		}
 		return r;
@@ -168,8 +170,8 @@ int idm_account_lookup(struct idm_dir *d, const struct idm_config *cfg, const ch
 		int n = ldap_count_entries(ld, res);
 		ldap_msgfree(res);
 		if (n > 1) /* ambiguous: never pick one */
-			idm_logf(idm_dir_log(d), LOG_ERR, "uid %s names %d entries under %s", uid,
-				 n, cfg->ldap.people_dn);
+			idm_logf(idm_dir_log(d), LOG_ERR, N_("uid %s names %d entries under %s"),
+				 uid, n, cfg->ldap.people_dn);
 		return n > 1 ? IDM_EINVAL : IDM_ENOENT;
 	}
 	e = ldap_first_entry(ld, res);
@@ -252,7 +254,7 @@ int idm_account_bind_dn(const struct idm_config *cfg, const struct idm_log *log,
 		r = *dn ? IDM_OK : IDM_ENOMEM;
 	} else if (r != IDM_ENOMEM && r != IDM_EINVAL) {
 		/* nobody here may search: the account must sit right below people_dn */
-		idm_logf(log, LOG_DEBUG, "%s: no search for its entry possible (%s); trying %s",
+		idm_logf(log, LOG_DEBUG, N_("%s: no search for its entry possible (%s); trying %s"),
 			 uid, idm_strerror(r), cfg->ldap.people_dn);
 		r = idm_dn_child(dn, "uid", uid, cfg->ldap.people_dn);
 	}

@@ -11,6 +11,7 @@
 #include "idm_blocklist.h"
 #include "idm_error.h"
 #include "idm_text.h"
+#include "idm_i18n.h"
 
 /* Large enough that a million short lines take few read() calls. */
 #define CHUNK (128u * 1024)
@@ -33,22 +34,22 @@ static int open_list(const char *path, const struct idm_log *log, struct stat *s
 
 	if (fd < 0) {
 		int e = errno;
-		idm_logf(log, LOG_ERR, "blocklist %s: %s", path,
-			 e == ELOOP ? "is a symbolic link (refused)" : strerror(e));
+		idm_logf(log, LOG_ERR, N_("blocklist %s: %s"), path,
+			 e == ELOOP ? N_("is a symbolic link (refused)") : strerror(e));
 		return IDM_EIO;
 	}
 	if (fstat(fd, st) < 0) {
-		idm_logf(log, LOG_ERR, "blocklist %s: %s", path, strerror(errno));
+		idm_logf(log, LOG_ERR, N_("blocklist %s: %s"), path, strerror(errno));
 		close(fd);
 		return IDM_EIO;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		idm_logf(log, LOG_ERR, "blocklist %s: not a regular file", path);
+		idm_logf(log, LOG_ERR, N_("blocklist %s: not a regular file"), path);
 		close(fd);
 		return IDM_ECONFIG;
 	}
 	if ((unsigned long long)st->st_size > IDM_BLOCKLIST_MAX) {
-		idm_logf(log, LOG_ERR, "blocklist %s: larger than %u bytes", path,
+		idm_logf(log, LOG_ERR, N_("blocklist %s: larger than %u bytes"), path,
 			 IDM_BLOCKLIST_MAX);
 		close(fd);
 		return IDM_ECONFIG;
@@ -104,7 +105,7 @@ static int scan(const char *path, const char *candidate, size_t len, const struc
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
-			idm_logf(log, LOG_ERR, "blocklist %s: %s", path, strerror(errno));
+			idm_logf(log, LOG_ERR, N_("blocklist %s: %s"), path, strerror(errno));
 			r = IDM_EIO;
 			goto out;
 		}
@@ -115,7 +116,7 @@ static int scan(const char *path, const char *candidate, size_t len, const struc
 		}
 		total += (size_t)k;
 		if (total > IDM_BLOCKLIST_MAX) {
-			idm_logf(log, LOG_ERR, "blocklist %s: grew beyond %u bytes while read",
+			idm_logf(log, LOG_ERR, N_("blocklist %s: grew beyond %u bytes while read"),
 				 path, IDM_BLOCKLIST_MAX);
 			r = IDM_ECONFIG;
 			goto out;
@@ -123,7 +124,7 @@ static int scan(const char *path, const char *candidate, size_t len, const struc
 		nul = memchr(buf + have, '\0', (size_t)k);
 		if (nul) {
 			idm_logf(log, LOG_ERR,
-				 "blocklist %s:%zu: holds a NUL byte: not a text list (refused)",
+				 N_("blocklist %s:%zu: holds a NUL byte: not a text list (refused)"),
 				 path, lines + count_newlines(buf, (size_t)(nul - buf)) + 1);
 			r = IDM_ECONFIG;
 			goto out;

@@ -10,6 +10,7 @@
 #include "idm_random.h"
 #include "idm_text.h"
 #include "idm_time.h"
+#include "idm_i18n.h"
 
 /* A host clock this far from the server's is off: its stamp is corrected. */
 #define SKEW_TOLERANCE 2
@@ -273,7 +274,7 @@ int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const ch
 		idm_time_format(server_now, fixed); /* overwrites the stamp and its NUL */
 		fixed[IDM_GENTIME_LEN - 1] = '#';
 		idm_logf(idm_dir_log(svc), LOG_WARNING,
-			 "this host's clock is %+lds off the directory server's; using the server's",
+			 N_("this host's clock is %+lds off the directory server's; using the server's"),
 			 (long)(host_now - server_now));
 		/* Same nonce, the server's stamp: the later of the two counts.
 		 * On failure the value stays as stamped; this attempt is
@@ -405,7 +406,7 @@ int idm_lockout_clear_server_lock(struct idm_dir *d, const char *dn)
 	r = idm_dir_apply(d, dn, m);
 	if (r < 0 && r != IDM_ESCHEMA)
 		idm_logf(idm_dir_log(d), LOG_WARNING,
-			 "%s: the server's own lock (pwdAccountLockedTime) could not be cleared",
+			 N_("%s: the server's own lock (pwdAccountLockedTime) could not be cleared"),
 			 dn);
 	return IDM_OK;
 }

@@ -17,6 +17,7 @@
 #include "idm_secret.h"
 #include "idm_time.h"
 #include "idm_uid.h"
+#include "idm_i18n.h"
 
 /* A name that cannot be a directory account (invalid, or reserved such as
  * root): answered "unknown" before any connection, so root's login never
@@ -96,7 +97,8 @@ static void decoy_bind(const struct idm_config *cfg, const struct idm_log *log,
 	    idm_random_password(len ? len : 1, &noise) == IDM_OK &&
 	    idm_dir_open_near(near, cfg, NULL, dn, noise, NULL, &d) == IDM_OK) {
 		/* a decoy that accepts a random password is no decoy */
-		idm_logf(log, LOG_ERR, "%s accepted a random password: rerun \"idmgr init\"", dn);
+		idm_logf(log, LOG_ERR, N_("%s accepted a random password: rerun \"idmgr init\""),
+			 dn);
 		idm_dir_close(d);
 	}
 	free(dn);
@@ -313,7 +315,8 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 	res->prev.failures = a->failure_count;
 	snprintf(res->prev.host, sizeof(res->prev.host), "%s", a->last_host ? a->last_host : "");
 	if (!p) {
-		idm_logf(log, LOG_ERR, "%s: policy \"%s\" is not in %s", uid, a->policy, cfg->path);
+		idm_logf(log, LOG_ERR, N_("%s: policy \"%s\" is not in %s"), uid, a->policy,
+			 cfg->path);
 		r = IDM_ECONFIG;
 		goto out;
 	}

@@ -15,6 +15,7 @@
 #include "idm_policy_text.h"
 #include "idm_time.h"
 #include "idm_uid.h"
+#include "idm_i18n.h"
 
 /* The user's names, for the pre-check of the name rule. */
 struct own {
@@ -135,7 +136,7 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 		counted = true;
 		if (at.verdict != IDM_LOCK_CHECK) {
 			idm_logf(log, LOG_NOTICE,
-				 "%s: password change refused: the account is locked", uid);
+				 N_("%s: password change refused: the account is locked"), uid);
 			r = IDM_EAUTH;
 			goto out;
 		}
@@ -175,14 +176,15 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 			goto out;
 	}
 	if (idm_account_usable(a, now) != IDM_OK) {
-		idm_logf(log, LOG_NOTICE, "%s: password change refused: account %s", uid,
+		idm_logf(log, LOG_NOTICE, N_("%s: password change refused: account %s"), uid,
 			 a->status ? a->status : "not active");
 		r = IDM_EDENIED;
 		goto out;
 	}
 	p = idm_account_policy(cfg, a);
 	if (!p) {
-		idm_logf(log, LOG_ERR, "%s: policy \"%s\" is not in %s", uid, a->policy, cfg->path);
+		idm_logf(log, LOG_ERR, N_("%s: policy \"%s\" is not in %s"), uid, a->policy,
+			 cfg->path);
 		r = IDM_ECONFIG;
 		goto out;
 	}
@@ -213,7 +215,7 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	r = send_change(d, a->dn, p, new_password, new_len, v);
 	if (r < 0)
 		goto out;
-	idm_logf(log, LOG_INFO, "%s: password changed (policy %s)", uid, p->name);
+	idm_logf(log, LOG_INFO, N_("%s: password changed (policy %s)"), uid, p->name);
 	/* Logins are counted per password (max_logins) by the change time
 	 * slapd keeps: nothing to write here (idm_account.h).  A change made,
 	 * slapd lifts the restriction of a must-change session: the attempts

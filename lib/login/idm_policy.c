@@ -11,6 +11,7 @@
 #include "idm_policy_text.h"
 #include "idm_text.h"
 #include "idm_time.h"
+#include "idm_i18n.h"
 
 #define NAME_MIN_CHARS 3
 #define DAY ((long long)IDM_DAY)
@@ -201,13 +202,13 @@ static void log_skipped(const struct idm_log *log, const char *uid, const struct
 		idm_time_format(e->t, when);
 	if (why == IDM_ERANGE && idm_hash_params(e->hash, &type, &c) == IDM_OK)
 		idm_logf(log, LOG_WARNING,
-			 "user %s: password history entry of %s skipped: its Argon2 costs "
-			 "(m=%u KiB, t=%u, p=%u) exceed the bounds",
+			 N_("user %s: password history entry of %s skipped: its Argon2 costs "
+			    "(m=%u KiB, t=%u, p=%u) exceed the bounds"),
 			 uid ? uid : "?", when, c.memory_kib, c.iterations, c.parallelism);
 	else
 		idm_logf(log, LOG_WARNING,
-			 "user %s: password history entry of %s skipped: not an Argon2 hash "
-			 "this module can verify",
+			 N_("user %s: password history entry of %s skipped: not an Argon2 hash "
+			    "this module can verify"),
 			 uid ? uid : "?", when);
 }
 

@@ -10,6 +10,7 @@
 #include "idm_dirpool.h"
 #include "idm_error.h"
 #include "idm_operator.h"
+#include "idm_i18n.h"
 
 /* ------------------------------------------------------------ answers */
 
@@ -128,8 +129,8 @@ static int authenticate(const struct idm_config *cfg, const struct idm_log *log,
 		    memcmp(now_state, hit.state, sizeof(now_state)) == 0 &&
 		    (*op)->roles == hit.roles) {
 			idm_logf(log, LOG_DEBUG,
-				 "operator %s: password as verified by a bind %ld s ago "
-				 "(service.cached_auth_timeout)",
+				 N_("operator %s: password as verified by a bind %ld s ago "
+				    "(service.cached_auth_timeout)"),
 				 uid, hit.age);
 			free(hit.dn);
 			return IDM_OK;
@@ -141,7 +142,7 @@ static int authenticate(const struct idm_config *cfg, const struct idm_log *log,
 			*op = NULL;
 		}
 		idm_logf(log, LOG_DEBUG,
-			 "operator %s: the entry changed since its cached bind; binding", uid);
+			 N_("operator %s: the entry changed since its cached bind; binding"), uid);
 		idm_authcache_drop(cache, uid);
 		free(hit.dn);
 	}

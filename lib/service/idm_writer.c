@@ -184,13 +184,13 @@ static int claim(struct idm_writer *w, struct idm_dir *d, double t0)
 				r = IDM_EEXIST; /* another took it first */
 			else if (r == IDM_OK)
 				idm_logf(w->log, LOG_NOTICE,
-					 "%s: took over the writer's lease \"%s\" on %s", w->dn,
+					 N_("%s: took over the writer's lease \"%s\" on %s"), w->dn,
 					 held, idm_dir_uri(d));
 		} else if (r == IDM_ENOENT) {
 			r = IDM_EEXIST; /* released in between: the next step claims it */
 		}
 	} else if (r == IDM_OK) {
-		idm_logf(w->log, LOG_NOTICE, "%s: holds the writer's lease on %s", w->dn,
+		idm_logf(w->log, LOG_NOTICE, N_("%s: holds the writer's lease on %s"), w->dn,
 			 idm_dir_uri(d));
 	}
 	pthread_mutex_lock(&w->mu);
@@ -230,8 +230,8 @@ int idm_writer_step(struct idm_writer *w, struct idm_dir *d)
 		r = claim(w, d, t0);
 		if (r == IDM_EEXIST && was != IDM_EEXIST)
 			idm_logf(w->log, LOG_NOTICE,
-				 "%s: another idmgrd is the writer (\"%s\": host, pid, lease "
-				 "until); standing by (idmgrd(8))",
+				 N_("%s: another idmgrd is the writer (\"%s\": host, pid, lease "
+				    "until); standing by (idmgrd(8))"),
 				 w->dn, w->seen);
 	} else {
 		r = swap(d, w->dn, cur, next);
@@ -287,8 +287,8 @@ int idm_writer_fence(struct idm_writer *w, struct idm_dir *d)
 
 	if (!idm_writer_held(w)) {
 		idm_logf(idm_dir_log(d), LOG_ERR,
-			 "this idmgrd does not hold the writer's lease (any more): the write is "
-			 "not made");
+			 N_("this idmgrd does not hold the writer's lease (any more): the write is "
+			    "not made"));
 		return IDM_ESTATE;
 	}
 	pthread_mutex_lock(&w->mu);
@@ -305,8 +305,8 @@ int idm_writer_fence(struct idm_writer *w, struct idm_dir *d)
 	pthread_mutex_unlock(&w->mu);
 	if (r == IDM_OK && !ours) {
 		idm_logf(idm_dir_log(d), LOG_ERR,
-			 "%s on %s is \"%s\", not this idmgrd's: another is the writer; the "
-			 "write is not made",
+			 N_("%s on %s is \"%s\", not this idmgrd's: another is the writer; the "
+			    "write is not made"),
 			 w->dn, idm_dir_uri(d), on_server ? on_server : "");
 		pthread_mutex_lock(&w->mu);
 		if (strcmp(w->value, mine) == 0)
