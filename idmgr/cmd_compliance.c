@@ -128,7 +128,8 @@ static void print_csv(const struct idm_compliance *c)
 			output_csv(stdout, v, 0);
 			output_csv(stdout, f ? "finding" : "evidence", 0);
 			output_csv(stdout,
-				   f ? cr->findings.v[j].text : cr->evidence.v[j - cr->findings.n].text,
+				   f ? cr->findings.v[j].text
+				     : cr->evidence.v[j - cr->findings.n].text,
 				   1);
 		}
 	}
@@ -171,34 +172,31 @@ static int reconcile_into(struct cmd_ctx *ctx, const struct idm_config *cfg,
 	r = client_call(ctx, cfg, "audit.reconcile", json_pack("{s:s}", "since", since), &res);
 	if (r < 0) {
 		json_decref(res);
-		return idm_compliance_add(
-			c, IDM_CLAUSE_AUD1, false,
-			N_("writes that bypass the service: not reconciled: idmgrd: %s"),
-			idm_strerror(r));
+		return idm_compliance_add(c, IDM_CLAUSE_AUD1, false,
+					  N_("writes that bypass the service: not reconciled: idmgrd: %s"),
+					  idm_strerror(r));
 	}
 	list = json_object_get(res, "unexplained");
 	r = idm_compliance_add(c, IDM_CLAUSE_AUD1, false,
 			       N_("reconcile (idmgrd): %lld writes slapd logged since %s, %zu "
 				  "explained by no audited action"),
-			       (long long)json_integer_value(json_object_get(res, "checked")), since,
-			       json_array_size(list));
+			       (long long)json_integer_value(json_object_get(res, "checked")),
+			       since, json_array_size(list));
 	json_array_foreach (list, i, w) {
 		const char *who = json_string_value(json_object_get(w, "who"));
 
 		if (r < 0)
 			break;
 		if (who && *who)
-			r = idm_compliance_add(
-				c, IDM_CLAUSE_AUD1, true,
-				N_("write explained by no audited action: %s %s %s by %s (%s)"),
-				member(w, "time"), member(w, "type"), member(w, "dn"), who,
-				member(w, "attributes"));
+			r = idm_compliance_add(c, IDM_CLAUSE_AUD1, true,
+					       N_("write explained by no audited action: %s %s %s by %s (%s)"),
+					       member(w, "time"), member(w, "type"),
+					       member(w, "dn"), who, member(w, "attributes"));
 		else
-			r = idm_compliance_add(
-				c, IDM_CLAUSE_AUD1, true,
-				N_("write explained by no audited action: %s %s %s by (unknown) (%s)"),
-				member(w, "time"), member(w, "type"), member(w, "dn"),
-				member(w, "attributes"));
+			r = idm_compliance_add(c, IDM_CLAUSE_AUD1, true,
+					       N_("write explained by no audited action: %s %s %s by (unknown) (%s)"),
+					       member(w, "time"), member(w, "type"),
+					       member(w, "dn"), member(w, "attributes"));
 	}
 	json_decref(res);
 	return r;

@@ -569,8 +569,9 @@ START_TEST(idmgr_in_japanese_and_english)
 	assert_in(t, "\n    ポリシー standard: min_length 12、max_length ");
 	assert_in(t, "\n    ポリシー standard: 利用者IDを含むパスワードは拒否されます\n");
 	assert_in(t, "\n    sato (active): 承認 init (最初の管理者)\n");
-	assert_in(t, "\n    監査記録 0 件を検証\n    サービスを経由しない書き込み: 突き合わせていません "
-		     "(audit reconcile は ciso と security_chief のみが行えます)\n");
+	assert_in(t,
+		  "\n    監査記録 0 件を検証\n    サービスを経由しない書き込み: 突き合わせていません "
+		  "(audit reconcile は ciso と security_chief のみが行えます)\n");
 	ck_assert_msg(!strstr(t, "privileged IDs") && !strstr(t, "records verified"),
 		      "English evidence in:\n%s", t);
 	free(t);
@@ -701,7 +702,8 @@ START_TEST(refusals_in_japanese_records_in_english)
 	snprintf(bad, sizeof(bad), "%s/range-i18n.conf", sb.dir);
 	write_file(bad, "ldap {\n  timeout = 0\n}\n", 0600);
 	t = idmgr_in(ja, NULL, &rc, "-c", bad, "config", "check", NULL);
-	assert_in(t, "range-i18n.conf:2: timeout: 0 は範囲外です。1 から 300 秒までにしてください\n");
+	assert_in(t,
+		  "range-i18n.conf:2: timeout: 0 は範囲外です。1 から 300 秒までにしてください\n");
 	free(t);
 	t = idmgr_in("C", NULL, &rc, "-c", bad, "config", "check", NULL);
 	assert_in(t, "range-i18n.conf:2: timeout: 0 is out of range: must be 1 to 300 seconds\n");
@@ -857,7 +859,8 @@ START_TEST(form_line_errors_logged_in_english)
 	ck_assert_ptr_null(f);
 	ck_assert_int_eq(s.n_logged, 2);
 	ck_assert_int_eq(s.n_shown, 2);
-	ck_assert_str_eq(s.logged[0], "x.form:6: valid_until: \"tomorrow\" is not a date (YYYY-MM-DD)");
+	ck_assert_str_eq(s.logged[0],
+			 "x.form:6: valid_until: \"tomorrow\" is not a date (YYYY-MM-DD)");
 	ck_assert_str_eq(s.logged[1], "x.form:7: colour: unknown key");
 	ck_assert_str_eq(s.where[0], "x.form:6");
 	ck_assert_str_eq(s.fmt[0], "%s: \"%s\" is not a date (YYYY-MM-DD)");
@@ -942,9 +945,9 @@ START_TEST(hostile_msgid_rendered_safely)
 	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%s", one, 0), -1);
 	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%2147483648$s", one, 1), -1);
 	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%-2147483647$s", one, 1), -1);
-	ck_assert_int_eq(
-		idm_log_render(out, sizeof(out), "%000000000000000000000000000000000000001s", one, 1),
-		-1);
+	ck_assert_int_eq(idm_log_render(out, sizeof(out),
+					"%000000000000000000000000000000000000001s", one, 1),
+			 -1);
 	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%99999999999999999999s", one, 1), 0);
 	ck_assert_str_eq(out, "%n%s%08x"); /* a width is not applied: args come formatted */
 	ck_assert_int_eq(idm_log_render(out, sizeof(out), "%*s|%s", one, 1), -1);

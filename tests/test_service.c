@@ -958,7 +958,8 @@ START_TEST(answer_says_msgid_args_and_where)
 	snprintf(form, sizeof(form), register_form, "jraw", "jraw");
 	*strstr(form, "@example.org") = '#'; /* mail = "jraw#example.org" */
 	*strstr(form, "regular") = 'R';      /* employee_type = "Regular" */
-	j = raw_call("tanaka", "request.submit", json_pack("{s:s, s:s}", "form", form, "name", evil));
+	j = raw_call("tanaka", "request.submit",
+		     json_pack("{s:s, s:s}", "form", form, "name", evil));
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "code")), IDM_EINVAL);
 	m = message_of(j, "%s: \"%s\" is not a mail address (local@domain)", 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(m, "priority")), 3);
@@ -967,8 +968,9 @@ START_TEST(answer_says_msgid_args_and_where)
 	ck_assert_str_eq(json_string_value(json_object_get(m, "text")),
 			 "evil%n%s%08x.form:8: mail: \"jraw#example.org\" is not a mail address "
 			 "(local@domain)");
-	m = message_of(j, "%s: \"%s\" is not one of regular, nonregular, dispatched, contractor, "
-			  "service",
+	m = message_of(j,
+		       "%s: \"%s\" is not one of regular, nonregular, dispatched, contractor, "
+		       "service",
 		       0);
 	ck_assert_str_eq(json_string_value(json_object_get(m, "where")), "evil%n%s%08x.form:10");
 	assert_args(m, 2, "employee_type", "Regular");
@@ -980,8 +982,7 @@ START_TEST(answer_says_msgid_args_and_where)
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "code")), IDM_EDENIED);
 	m = message_of(j, "%s %s refused: %s", 0);
 	ck_assert_ptr_null(json_object_get(m, "where"));
-	assert_args(m, 3, "approve", id,
-		    "R-SOD-1: whoever submitted a request may not approve it");
+	assert_args(m, 3, "approve", id, "R-SOD-1: whoever submitted a request may not approve it");
 	snprintf(want, sizeof(want),
 		 "approve %s refused: R-SOD-1: whoever submitted a request may not approve it", id);
 	ck_assert_str_eq(json_string_value(json_object_get(m, "text")), want);

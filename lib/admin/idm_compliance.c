@@ -168,8 +168,8 @@ static void check_policies(struct run *r)
 					    1, &res);
 		if (rc == IDM_ENOENT) {
 			finding(r, IDM_CLAUSE_PW1,
-				N_("policy %s: slapd has no policy entry %s (run idmgr init)"), p->name,
-				dn);
+				N_("policy %s: slapd has no policy entry %s (run idmgr init)"),
+				p->name, dn);
 		} else if (rc < 0) {
 			not_checked(r, IDM_CLAUSE_PW1, dn ? dn : p->name, rc);
 		} else if ((e = ldap_first_entry(idm_dir_ldap(r->op->d), res))) {
@@ -267,12 +267,12 @@ static int account_one(void *ctx, LDAP *ld, LDAPMessage *e)
 	if (p && p->max_age_days > 0 && a->pwd_changed &&
 	    r->as_of >= a->pwd_changed + p->max_age_days * DAY)
 		finding(r, IDM_CLAUSE_PW3,
-			N_("%s: password changed %s, older than policy %s's max_age_days %ld"), a->uid,
-			day, p->name, p->max_age_days);
+			N_("%s: password changed %s, older than policy %s's max_age_days %ld"),
+			a->uid, day, p->name, p->max_age_days);
 	if (p && p->max_logins > 0 && a->login_count >= p->max_logins)
 		finding(r, IDM_CLAUSE_PW3,
-			N_("%s: password used for %ld logins, policy %s allows %ld"),
-			a->uid, a->login_count, p->name, p->max_logins);
+			N_("%s: password used for %ld logins, policy %s allows %ld"), a->uid,
+			a->login_count, p->name, p->max_logins);
 out:
 	idm_account_free(a);
 	return r->err;
@@ -307,8 +307,9 @@ static void check_accounts(struct run *r)
 		char day[IDM_DATE_LEN];
 		idm_date_format(r->hosts[i].last, day);
 		if (*r->hosts[i].name)
-			evidence(r, IDM_CLAUSE_LOGIN3, N_("%s: last login of %ld accounts, newest %s"),
-				 r->hosts[i].name, r->hosts[i].n, day);
+			evidence(r, IDM_CLAUSE_LOGIN3,
+				 N_("%s: last login of %ld accounts, newest %s"), r->hosts[i].name,
+				 r->hosts[i].n, day);
 		else
 			evidence(r, IDM_CLAUSE_LOGIN3,
 				 N_("(unknown host): last login of %ld accounts, newest %s"),
@@ -401,7 +402,8 @@ static void check_audit(struct run *r)
 	int rc = idm_audit_verify(r->op->d, r->cfg, NULL, verify_problem, r, &n);
 
 	if (rc == IDM_ENOENT)
-		finding(r, IDM_CLAUSE_AUD1, N_("there is no audit trail (ou=audit): run idmgr init"));
+		finding(r, IDM_CLAUSE_AUD1,
+			N_("there is no audit trail (ou=audit): run idmgr init"));
 	else if (rc < 0 && rc != IDM_ESTATE)
 		not_checked(r, IDM_CLAUSE_AUD1, "audit verify", rc);
 	evidence(r, IDM_CLAUSE_AUD1, N_("%ld records verified"), n);
@@ -468,8 +470,7 @@ void idm_compliance_free(struct idm_compliance *c)
 	free(c);
 }
 
-int idm_compliance_add(struct idm_compliance *c, int clause, bool is_finding, const char *fmt,
-		       ...)
+int idm_compliance_add(struct idm_compliance *c, int clause, bool is_finding, const char *fmt, ...)
 {
 	struct run r = { .c = c };
 	bool had = c->clauses[clause].verdict == IDM_VERDICT_FINDINGS;

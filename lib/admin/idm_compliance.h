@@ -95,8 +95,8 @@ void idm_compliance_free(struct idm_compliance *c);
 
 /* Adds a line to clause's findings (is_finding) or evidence, the verdict
  * and n_with_findings following; fmt is a msgid.  IDM_OK or IDM_ENOMEM. */
-int idm_compliance_add(struct idm_compliance *c, int clause, bool is_finding, const char *fmt,
-		       ...) __attribute__((format(printf, 4, 5)));
+int idm_compliance_add(struct idm_compliance *c, int clause, bool is_finding, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Where R-AUD-1's reconcile of slapd's log of writes starts: the report's
  * period (IDM_COMPLIANCE_PERIOD_DAYS before as_of), or, for a trail younger
