@@ -170,8 +170,9 @@ static void tool(const char *name, const char *ldif_or_out, bool add)
 	char conf[700], path[64];
 	/* -b: the main database (the sandbox's first one is slapd's log of
 	 * writes, cn=accesslog) */
-	char *argv[] = { path, "-b", "dc=example,dc=org", "-f", conf, "-l", (char *)ldif_or_out,
-			 add ? "-q" : NULL, NULL }; /* slapadd -q: quick; slapcat has none */
+	char *argv[] = { path, "-b", "dc=example,dc=org", "-f",
+			 conf, "-l", (char *)ldif_or_out, add ? "-q" : NULL,
+			 NULL }; /* slapadd -q: quick; slapcat has none */
 
 	snprintf(conf, sizeof(conf), "%s/slapd.conf", sb.dir);
 	snprintf(path, sizeof(path), "/usr/sbin/%s", name);

@@ -419,7 +419,8 @@ START_TEST(concurrent_writes_all_replicate)
 			snprintf(text, sizeof(text), register_form, uid, uid);
 			snprintf(name, sizeof(name), "%s.form", uid);
 			path = form_file(&sb, name, text);
-			pid[i] = idmgr_spawn(&sb, sb.conf, "tanaka", "request", "submit", path, null);
+			pid[i] = idmgr_spawn(&sb, sb.conf, "tanaka", "request", "submit", path,
+					     null);
 			free(path);
 		}
 		for (int i = 0; i < 8; i++) {
@@ -570,8 +571,8 @@ START_TEST(writer_restarts_with_writes_its_peer_lacks)
 		snprintf(text, sizeof(text), register_form, uid, uid);
 		snprintf(name, sizeof(name), "%s.form", uid);
 		path = form_file(&sb, name, text);
-		ck_assert_msg(idmgr_with(sb.conf, "tanaka", &out, &err, "request", "submit", path) ==
-				      0,
+		ck_assert_msg(idmgr_with(sb.conf, "tanaka", &out, &err, "request", "submit",
+					 path) == 0,
 			      "submit %s: %s", uid, err);
 		free(out);
 		free(err);
