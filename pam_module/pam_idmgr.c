@@ -134,6 +134,12 @@ static int setup(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 	c->log.fn = log_pam;
 	c->log.data = pamh;
 	c->retry = 3;
+	/* the items every log line names, also the line of a failed setup */
+	pam_get_item(pamh, PAM_SERVICE, (const void **)&c->service);
+	pam_get_item(pamh, PAM_RHOST, (const void **)&c->rhost);
+	pam_get_item(pamh, PAM_TTY, (const void **)&c->tty);
+	pam_get_item(pamh, PAM_RUSER, (const void **)&c->ruser);
+	pam_get_item(pamh, PAM_USER, (const void **)&c->user);
 	for (int i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
 			config = argv[i] + 7;
@@ -151,10 +157,6 @@ static int setup(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 			return PAM_SERVICE_ERR;
 		}
 	}
-	pam_get_item(pamh, PAM_SERVICE, (const void **)&c->service);
-	pam_get_item(pamh, PAM_RHOST, (const void **)&c->rhost);
-	pam_get_item(pamh, PAM_TTY, (const void **)&c->tty);
-	pam_get_item(pamh, PAM_RUSER, (const void **)&c->ruser);
 	pr = pam_get_user(pamh, &c->user, NULL);
 	if (pr != PAM_SUCCESS || !c->user || !*c->user)
 		return pr == PAM_SUCCESS ? PAM_USER_UNKNOWN : pr;
@@ -515,6 +517,19 @@ static void format_time(time_t t, char *buf, size_t size)
 		snprintf(buf, size, "%s", _("never"));
 }
 
+/* What a session line says of its bookkeeping (the session itself is
+ * never refused): the time recorded, not a directory account, no server
+ * answered, or the write failed (not_recorded). */
+static const char *session_reason(int r, const char *not_recorded)
+{
+	switch (r) {
+	case IDM_OK: return "ok";
+	case IDM_ENOENT: return "unknown_user";
+	case IDM_EUNAVAIL: return "directory_unavailable";
+	default: return not_recorded;
+	}
+}
+
 EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct ctx c;
@@ -527,7 +542,9 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	 * by auth and account; bookkeeping problems are logged only. */
 	pr = setup(&c, pamh, argc, argv);
 	if (pr != PAM_SUCCESS) {
-		log_outcome(&c, "session_open", pr, "setup_failed", NULL);
+		/* what setup could not do is logged by it; the session is not
+		 * refused, and the line says what the module returned */
+		log_outcome(&c, "session_open", PAM_SUCCESS, "setup_failed", NULL);
 		finish(&c);
 		return PAM_SUCCESS;
 	}
@@ -556,7 +573,7 @@ EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 				 prev.failures);
 	}
 out:
-	log_outcome(&c, "session_open", pr, pr == PAM_SUCCESS ? "ok" : "error", NULL);
+	log_outcome(&c, "session_open", pr, session_reason(r, "login_not_recorded"), NULL);
 	finish(&c);
 	return pr;
 }
@@ -568,9 +585,11 @@ EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const c
 
 	(void)flags;
 	pr = setup(&c, pamh, argc, argv);
-	if (pr == PAM_SUCCESS)
-		idm_login_session_close(c.cfg, &c.log, c.user);
-	log_outcome(&c, "session_close", PAM_SUCCESS, "ok", NULL);
+	log_outcome(&c, "session_close", PAM_SUCCESS,
+		    pr != PAM_SUCCESS ? "setup_failed"
+				      : session_reason(idm_login_session_close(c.cfg, &c.log, c.user),
+						       "logout_not_recorded"),
+		    NULL);
 	finish(&c);
 	return PAM_SUCCESS;
 }

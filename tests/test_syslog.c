@@ -41,6 +41,7 @@ static struct sandbox sb;
 static char **self_argv;
 static int log_fd = -1;
 static char received[16384]; /* the datagrams of the last operation, one a line */
+static const char *service = "idmgr"; /* the PAM service of the last start() */
 
 static void fail_setup(const char *what, const char *arg)
 {
@@ -153,7 +154,7 @@ static void assert_line(const char *phase, int prio, const char *type, const cha
 	ck_assert_msg(l != NULL, "no %s line; received:\n%s", phase, received);
 	snprintf(pri, sizeof(pri), "<%d>", LOG_AUTHPRIV | prio);
 	ck_assert_msg(strncmp(l, pri, strlen(pri)) == 0, "want %s (authpriv): %s", pri, l);
-	snprintf(prefix, sizeof(prefix), "pam_idmgr(idmgr:%s): %s: ", type, phase);
+	snprintf(prefix, sizeof(prefix), "pam_idmgr(%s:%s): %s: ", service, type, phase);
 	ck_assert_msg(strstr(l, prefix) != NULL, "want \"%s\": %s", prefix, l);
 	ck_assert_msg(strstr(l, fields) != NULL, "want \"%s\" in:\n%s", fields, l);
 }
@@ -164,19 +165,26 @@ static int conv_answers(int n, const struct pam_message **msg, struct pam_respon
 	return pam_script_conv(n, msg, resp, data);
 }
 
-static pam_handle_t *start(const char *user, struct pam_script *c, const char *rhost)
+static pam_handle_t *start_service(const char *name, const char *user, struct pam_script *c,
+				   const char *rhost)
 {
 	static struct pam_conv pc;
 	pam_handle_t *pamh = NULL;
 
 	pc.conv = conv_answers;
 	pc.appdata_ptr = c;
-	ck_assert_int_eq(pam_start("idmgr", user, &pc, &pamh), PAM_SUCCESS);
+	service = name;
+	ck_assert_int_eq(pam_start(name, user, &pc, &pamh), PAM_SUCCESS);
 	if (rhost)
 		pam_set_item(pamh, PAM_RHOST, rhost);
 	pam_set_item(pamh, PAM_TTY, "pts/7");
 	drain();
 	return pamh;
+}
+
+static pam_handle_t *start(const char *user, struct pam_script *c, const char *rhost)
+{
+	return start_service("idmgr", user, c, rhost);
 }
 
 static void add_account(const char *uid, const char *pw)
@@ -196,11 +204,54 @@ static void add_account(const char *uid, const char *pw)
 	free(hash);
 }
 
+/* A directory whose ACLs do not let the hosts record one account's login
+ * and logout times (as an older release's slapd-acl.conf lacks a grant a
+ * newer module needs): a rule for uid=norecord before the shipped ones,
+ * slapd restarted with it.  Everyone else's access goes on to those. */
+static void deny_recording(void)
+{
+	static const char rule[] =
+		"access to dn.exact=\"uid=norecord,ou=people,dc=example,dc=org\"\n"
+		"\t\tattrs=idmLastLoginTime,idmLastLogoutTime\n"
+		"\tby dn.exact=\"cn=pam,ou=services,dc=example,dc=org\" read\n"
+		"\tby * break\n\n";
+	char path[700], *text, *acl, *out;
+	size_t head;
+
+	snprintf(path, sizeof(path), "%s/slapd.conf", sb.dir);
+	text = slurp(path);
+	ck_assert_ptr_nonnull(text);
+	acl = strstr(text, "slapd-acl.conf");
+	ck_assert_ptr_nonnull(acl);
+	while (acl > text && acl[-1] != '\n')
+		acl--;
+	head = (size_t)(acl - text);
+	out = malloc(strlen(text) + sizeof(rule));
+	ck_assert_ptr_nonnull(out);
+	memcpy(out, text, head);
+	memcpy(out + head, rule, sizeof(rule) - 1);
+	strcpy(out + head + sizeof(rule) - 1, acl);
+	write_file(path, out, 0600);
+	free(out);
+	free(text);
+	ck_assert_int_eq(sandbox_slapd_stop(&sb), 0);
+	ck_assert_int_eq(sandbox_slapd_start(&sb), 0);
+}
+
+/* A service whose module line has an argument the module refuses. */
+static void prepare(struct sandbox *s)
+{
+	sandbox_pam_service(s, "idmgr-badarg", s->conf, "no_such_argument");
+}
+
 static void setup(void)
 {
-	sandbox_start_for_pam(&sb, self_argv, NULL);
+	sandbox_start_for_pam(&sb, self_argv, prepare);
+	/* restarted before /dev is ours: slapd's own syslog stays the host's */
+	deny_recording();
 	own_dev_log();
 	add_account("logme", "Logged login passphrase");
+	add_account("norecord", "Unrecorded login passphrase");
 }
 
 static void teardown(void)
@@ -324,6 +375,72 @@ START_TEST(calling_user_lines)
 }
 END_TEST
 
+/* Every line says what happened (R-LOGIN-3): the right password whose
+ * login the directory would not record fails, and its line says why, not
+ * "ok"; a session is never refused, and its lines say whether the login
+ * and logout times were recorded (a name the directory does not know: a
+ * local account in a shared session stack). */
+START_TEST(unrecorded_login_lines)
+{
+	struct pam_script c = { .answers = { "Unrecorded login passphrase" } };
+	pam_handle_t *pamh = start("norecord", &c, "ws2.example.org");
+
+	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_AUTH_ERR);
+	drain();
+	assert_line("auth", LOG_NOTICE, "auth",
+		    "user=norecord service=idmgr rhost=ws2.example.org tty=pts/7 "
+		    "result=Authentication failure reason=login_not_recorded policy=standard");
+	pam_end(pamh, PAM_SUCCESS);
+
+	/* a session without auth in this process (an SSH key login) */
+	memset(&c, 0, sizeof(c));
+	pamh = start("norecord", &c, "ws2.example.org");
+	ck_assert_int_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	drain();
+	assert_line("session_open", LOG_INFO, "session",
+		    "user=norecord service=idmgr rhost=ws2.example.org tty=pts/7 result=Success "
+		    "reason=login_not_recorded policy=-");
+	ck_assert_int_eq(pam_close_session(pamh, 0), PAM_SUCCESS);
+	drain();
+	assert_line("session_close", LOG_INFO, "session",
+		    "user=norecord service=idmgr rhost=ws2.example.org tty=pts/7 result=Success "
+		    "reason=logout_not_recorded policy=-");
+	pam_end(pamh, PAM_SUCCESS);
+
+	memset(&c, 0, sizeof(c));
+	pamh = start("localonly", &c, NULL);
+	ck_assert_int_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	drain();
+	assert_line("session_open", LOG_INFO, "session", "result=Success reason=unknown_user");
+	ck_assert_int_eq(pam_close_session(pamh, 0), PAM_SUCCESS);
+	drain();
+	assert_line("session_close", LOG_INFO, "session", "result=Success reason=unknown_user");
+	pam_end(pamh, PAM_SUCCESS);
+}
+END_TEST
+
+/* A module line the module cannot use: the session still succeeds, and
+ * its lines say so (result=Success) and why nothing was recorded. */
+START_TEST(setup_failed_session_lines)
+{
+	struct pam_script c = { .answers = { "" } };
+	pam_handle_t *pamh = start_service("idmgr-badarg", "logme", &c, NULL);
+
+	ck_assert_int_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	drain();
+	assert_line("session_open", LOG_INFO, "session",
+		    "user=logme service=idmgr-badarg rhost=- tty=pts/7 result=Success "
+		    "reason=setup_failed policy=-");
+	ck_assert_ptr_nonnull(strstr(received, "unknown or invalid argument \"no_such_argument\""));
+	ck_assert_int_eq(pam_close_session(pamh, 0), PAM_SUCCESS);
+	drain();
+	assert_line("session_close", LOG_INFO, "session",
+		    "user=logme service=idmgr-badarg rhost=- tty=pts/7 result=Success "
+		    "reason=setup_failed policy=-");
+	pam_end(pamh, PAM_SUCCESS);
+}
+END_TEST
+
 static Suite *syslog_suite(void)
 {
 	Suite *s = suite_create("syslog");
@@ -335,6 +452,8 @@ static Suite *syslog_suite(void)
 	tcase_add_test(tc, refusal_lines);
 	tcase_add_test(tc, password_lines);
 	tcase_add_test(tc, calling_user_lines);
+	tcase_add_test(tc, unrecorded_login_lines);
+	tcase_add_test(tc, setup_failed_session_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }

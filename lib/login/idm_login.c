@@ -42,6 +42,7 @@ const char *idm_auth_reason_name(enum idm_auth_reason r)
 		[IDM_AUTH_SERVER_LOCKED] = "locked_by_server_ppolicy",
 		[IDM_AUTH_SERVER_EXPIRED] = "password_expired_by_server",
 		[IDM_AUTH_UNAVAILABLE] = "directory_unavailable",
+		[IDM_AUTH_NOT_RECORDED] = "login_not_recorded",
 		[IDM_AUTH_ERROR] = "error",
 	};
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "error";
@@ -364,6 +365,10 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		r = record_success(svc, p, a, &at, rhost, &counted);
 		if (!res->must_change)
 			idm_lockout_tidy_wait(user, a->dn, &at, &tidy);
+		/* An unrecorded login fails (fail closed: max_logins and the
+		 * stale-ID sweep count what is recorded); the log says so. */
+		if (r < 0)
+			res->reason = r == IDM_EUNAVAIL ? IDM_AUTH_UNAVAILABLE : IDM_AUTH_NOT_RECORDED;
 		/* The account phase's answer on what this auth read, with this
 		 * login counted (the logins after it are the post-read's). */
 		if (r == IDM_OK && (counted >= 0 || p->max_logins <= 0)) {

@@ -31,6 +31,7 @@ enum idm_auth_reason {
 	IDM_AUTH_SERVER_LOCKED,  /* the server's ppolicy overlay locked it */
 	IDM_AUTH_SERVER_EXPIRED, /* the right password, expired for the server */
 	IDM_AUTH_UNAVAILABLE,
+	IDM_AUTH_NOT_RECORDED, /* the right password, but the login could not be recorded */
 	IDM_AUTH_ERROR,
 };
 
