@@ -44,6 +44,12 @@ int cmd_passwd(struct cmd_ctx *ctx, struct cmd_call *c)
 			fprintf(stderr, "  - %s\n", v.v[i].message);
 	} else if (r == IDM_EAUTH) {
 		fprintf(stderr, _("idmgr: %s: the current password is not right\n"), uid);
+	} else if (r == IDM_ESTATE) {
+		/* said only after the current password proved right */
+		fprintf(stderr,
+			_("idmgr: %s: the account is locked after too many failed logins; "
+			  "the password was not changed\n"),
+			uid);
 	} else if (r == IDM_OK) {
 		printf(_("password changed for %s\n"), uid);
 	}

@@ -594,6 +594,38 @@ EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const c
 	return PAM_SUCCESS;
 }
 
+/* The one table from a change's result to the PAM code, the log line's
+ * reason and the sentence the user is told (NULL: none beyond the policy's
+ * own messages); the last row is every other result. */
+static const struct change_outcome {
+	int r, pr;
+	const char *reason, *say;
+} change_outcomes[] = {
+	{ IDM_OK, PAM_SUCCESS, "changed", NULL },
+	{ IDM_EPOLICY, PAM_AUTHTOK_ERR, "policy", NULL },
+	{ IDM_EAUTH, PAM_AUTHTOK_RECOVERY_ERR, "wrong_old_password",
+	  N_("The current password is not right.") },
+	/* said only to who gave the right current password (idm_password.h) */
+	{ IDM_ESTATE, PAM_PERM_DENIED, "locked",
+	  N_("Your account is locked after too many failed logins; the password was not changed.") },
+	{ IDM_EDENIED, PAM_PERM_DENIED, "refused_by_directory",
+	  N_("The directory does not let this account change its password now; ask an "
+	     "administrator.") },
+	{ IDM_EUNAVAIL, PAM_AUTHINFO_UNAVAIL, "directory_unavailable", NULL },
+	{ IDM_ENOENT, PAM_USER_UNKNOWN, "unknown_user", NULL },
+	{ IDM_ECONFIG, PAM_SERVICE_ERR, "configuration", NULL },
+	{ 1, PAM_AUTHTOK_ERR, "refused", NULL },
+};
+
+static const struct change_outcome *change_outcome_of(int r)
+{
+	size_t i = 0, last = sizeof(change_outcomes) / sizeof(change_outcomes[0]) - 1;
+
+	while (i < last && change_outcomes[i].r != r)
+		i++;
+	return &change_outcomes[i];
+}
+
 /* The password phase (R-PW-1, R-PW-3, R-PW-4): the user's own change, one
  * message per broken rule, retry=N.  Root changing another user's
  * directory password is refused: operator resets are "idmgr user
@@ -654,43 +686,12 @@ EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char 
 			break; /* no other password would do: the dialog ends here */
 	}
 	if (pr == PAM_SUCCESS) {
-		switch (r) {
-		case IDM_OK:
-			pr = PAM_SUCCESS;
-			reason = "changed";
-			break;
-		case IDM_EPOLICY:
-			pr = PAM_AUTHTOK_ERR;
-			reason = "policy";
-			break;
-		case IDM_EAUTH:
-			pam_error(pamh, _("The current password is not right."));
-			pr = PAM_AUTHTOK_RECOVERY_ERR;
-			reason = "wrong_old_password";
-			break;
-		case IDM_EDENIED:
-			pam_error(pamh, _("The directory does not let this account change its "
-					  "password now; ask an administrator."));
-			pr = PAM_PERM_DENIED;
-			reason = "refused_by_directory";
-			break;
-		case IDM_EUNAVAIL:
-			pr = PAM_AUTHINFO_UNAVAIL;
-			reason = "directory_unavailable";
-			break;
-		case IDM_ENOENT:
-			pr = PAM_USER_UNKNOWN;
-			reason = "unknown_user";
-			break;
-		case IDM_ECONFIG:
-			pr = PAM_SERVICE_ERR;
-			reason = "configuration";
-			break;
-		default:
-			pr = PAM_AUTHTOK_ERR;
-			reason = "refused";
-			break;
-		}
+		const struct change_outcome *o = change_outcome_of(r);
+
+		if (o->say)
+			pam_error(pamh, "%s", _(o->say));
+		pr = o->pr;
+		reason = o->reason;
 	}
 out:
 	log_outcome(&c, "password", pr, reason, NULL);

@@ -18,6 +18,7 @@
 #include "idm_dir.h"
 #include "idm_error.h"
 #include "idm_login.h"
+#include "idm_mods.h"
 #include "idm_passhash.h"
 #include "idm_password.h"
 #include "idm_time.h"
@@ -70,6 +71,8 @@ static void setup(void)
 	add_account("multi", "Multibyte start 1", "");
 	add_account("taro", "Racer start passphrase 1", "");
 	add_account("cli", "Command line passphrase 1", "");
+	add_account("lockpw", "Locked change passphrase 1", "");
+	add_account("lockboth", "Locked twice passphrase 1", "");
 }
 
 static void teardown(void)
@@ -373,6 +376,111 @@ START_TEST(idmgr_passwd_command)
 }
 END_TEST
 
+/* What the module said after its prompts ends with msg, and names no lock
+ * unless msg does. */
+#define ck_assert_said(shown, msg)                                                          \
+	do {                                                                                \
+		size_t n_ = strlen(shown), m_ = strlen(msg);                                \
+		ck_assert_msg(n_ >= m_ && strcmp(shown + n_ - m_, msg) == 0, "shown: %s", shown); \
+		ck_assert(strstr(msg, "locked") || !strstr(shown, "locked"));               \
+	} while (0)
+
+/* The password phase of a locked account as root's passwd drives it. */
+static int change_locked(const char *uid, const char *old, struct pam_script *c)
+{
+	struct pam_conv pc = { pam_script_conv, c };
+	pam_handle_t *pamh = NULL;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->answers[0] = old;
+	c->answers[1] = c->answers[2] = "Locked account new pass 9";
+	ck_assert_int_eq(pam_start("idmgr", uid, &pc, &pamh), PAM_SUCCESS);
+	r = pam_chauthtok(pamh, PAM_CHANGE_EXPIRED_AUTHTOK);
+	pam_end(pamh, r);
+	return r;
+}
+
+/* R-LOGIN-1, R-PW-4: a locked account's change is refused, and the lock is
+ * said only to who gave the right current password; a wrong one is
+ * answered as on an account that is not locked (same message, the same
+ * bind).  The lock here is the module's alone: a lock mark added with the
+ * hosts' identity, as any host may (only more locked), so slapd's own
+ * lockout does not hold the account and checks the password.  Nothing is
+ * changed either way, and idmgr passwd says the same. */
+START_TEST(locked_change_said_only_to_right_password)
+{
+	const char *dn = "uid=lockpw,ou=people,dc=example,dc=org";
+	char stamp[IDM_GENTIME_LEN], oldf[700], newf[700], *out = NULL, *err = NULL;
+	const char *bin = getenv("IDMGR_BIN");
+	char *argv[] = { (char *)bin, "-c", sb.conf, "-u", "lockpw", "--password-file", oldf,
+			 "passwd", "--new-password-file", newf, NULL };
+	struct idm_dir *svc = NULL;
+	struct idm_mods *m = idm_mods_new();
+	struct pam_script c;
+
+	idm_time_format(time(NULL), stamp);
+	idm_mods_add(m, LDAP_MOD_ADD, "idmLockedTime", stamp);
+	ck_assert_int_eq(idm_dir_open_service(sb.cfg, NULL, &svc), IDM_OK);
+	ck_assert_int_eq(idm_dir_apply(svc, dn, m), IDM_OK);
+	idm_dir_close(svc);
+
+	ck_assert_int_eq(change_locked("lockpw", "not the passphrase", &c),
+			 PAM_AUTHTOK_RECOVERY_ERR);
+	ck_assert_said(c.shown, "\nThe current password is not right.\n");
+	ck_assert_int_eq(change_locked("lockpw", "Locked change passphrase 1", &c), PAM_PERM_DENIED);
+	ck_assert_said(c.shown, "\nYour account is locked after too many failed logins; "
+				"the password was not changed.\n");
+	ck_assert(binds("lockpw", "Locked change passphrase 1"));
+	ck_assert(!binds("lockpw", "Locked account new pass 9"));
+
+	snprintf(oldf, sizeof(oldf), "%s/lockpw.old", sb.dir);
+	snprintf(newf, sizeof(newf), "%s/lockpw.new", sb.dir);
+	write_file(oldf, "Locked change passphrase 1", 0600);
+	write_file(newf, "Locked account new pass 9", 0600);
+	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 1);
+	ck_assert_msg(strstr(err, "lockpw: the account is locked after too many failed logins; "
+				  "the password was not changed") != NULL,
+		      "%s", err);
+	free(out);
+	free(err);
+	write_file(oldf, "not the passphrase", 0600);
+	ck_assert_int_eq(run_cmd(argv, NULL, &out, &err), 1);
+	ck_assert_msg(strstr(err, "the current password is not right") != NULL, "%s", err);
+	ck_assert_ptr_null(strstr(err, "locked"));
+	free(out);
+	free(err);
+	ck_assert(binds("lockpw", "Locked change passphrase 1"));
+}
+END_TEST
+
+/* Locked by wrong passwords, slapd's own lockout (the policy's threshold)
+ * holds the account too and answers every bind "locked" without checking
+ * the password: a right current password then cannot be told from a wrong
+ * one, and is answered as one (pam_idmgr(8) BUGS).  Never the lock. */
+START_TEST(locked_by_server_too_answers_as_wrong)
+{
+	struct pam_script c;
+
+	for (int i = 0; i < 5; i++) {
+		struct pam_conv pc = { pam_script_conv, &c };
+		pam_handle_t *pamh = NULL;
+
+		memset(&c, 0, sizeof(c));
+		c.answers[0] = "wrong guess";
+		ck_assert_int_eq(pam_start("idmgr", "lockboth", &pc, &pamh), PAM_SUCCESS);
+		ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_AUTH_ERR);
+		pam_end(pamh, PAM_AUTH_ERR);
+	}
+	ck_assert_int_eq(change_locked("lockboth", "Locked twice passphrase 1", &c),
+			 PAM_AUTHTOK_RECOVERY_ERR);
+	ck_assert_said(c.shown, "\nThe current password is not right.\n");
+	ck_assert_int_eq(change_locked("lockboth", "not the passphrase", &c),
+			 PAM_AUTHTOK_RECOVERY_ERR);
+	ck_assert_said(c.shown, "\nThe current password is not right.\n");
+}
+END_TEST
+
 static Suite *password_suite(void)
 {
 	Suite *s = suite_create("password");
@@ -390,6 +498,8 @@ static Suite *password_suite(void)
 	tcase_add_test(tc, multibyte_and_huge_passwords);
 	tcase_add_test(tc, concurrent_change_and_logins);
 	tcase_add_test(tc, idmgr_passwd_command);
+	tcase_add_test(tc, locked_change_said_only_to_right_password);
+	tcase_add_test(tc, locked_by_server_too_answers_as_wrong);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -245,6 +245,11 @@ static void keep_seen(const struct idm_lock_values *v, struct idm_attempt *out)
 			out->n_spent++;
 }
 
+bool idm_lockout_full(const struct idm_account *a)
+{
+	return a->hard_locked || a->failure_count >= IDM_LOCKOUT_HARD_LIMIT;
+}
+
 int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const char *dn,
 		       struct idm_attempt *out)
 {

@@ -72,6 +72,16 @@ struct idm_attempt {
 	size_t n_spent;
 };
 
+/* Whether an attempt on a is refused as IDM_LOCK_HARD whatever it adds,
+ * so that it is not recorded: the hard-limit mark is there, or the entry
+ * as read holds IDM_LOCKOUT_HARD_LIMIT attempts since the last success
+ * already (refused unchecked attempts reach it without a mark).  So an
+ * account under a sustained guessing attack holds at most that many
+ * attempts since its last success, and those in flight at the same moment
+ * (one value each, two where a host's clock is off); the hosts cannot
+ * delete values (threat model item 2), so none is pruned: the limit is
+ * reached by not adding. */
+bool idm_lockout_full(const struct idm_account *a);
 /* Records an attempt on dn under policy p (service identity).  Release
  * *out with idm_attempt_release(). */
 int idm_lockout_record(struct idm_dir *svc, const struct idm_policy *p, const char *dn,

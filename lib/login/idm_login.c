@@ -85,8 +85,8 @@ int idm_login_decoy_dn(const struct idm_config *cfg, char **out)
 
 /* A refusal without a check: what a wrong password costs, on the decoy
  * (idm_login.h).  Nothing here changes the outcome. */
-static void decoy_bind(const struct idm_config *cfg, const struct idm_log *log,
-		       const struct idm_dir *near, const char *password)
+void idm_login_decoy_bind(const struct idm_config *cfg, const struct idm_log *log,
+			  const struct idm_dir *near, const char *password)
 {
 	struct idm_dir *d = NULL;
 	char *dn = NULL, *noise = NULL;
@@ -303,7 +303,7 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 			time_t ignored;
 			res->reason = IDM_AUTH_UNKNOWN_USER;
 			idm_lockout_probe(svc, cfg, &ignored);
-			decoy_bind(cfg, log, svc, password);
+			idm_login_decoy_bind(cfg, log, svc, password);
 		} else if (r == IDM_EUNAVAIL) {
 			res->reason = IDM_AUTH_UNAVAILABLE;
 		}
@@ -321,10 +321,10 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		r = IDM_ECONFIG;
 		goto out;
 	}
-	/* Past the hard limit nothing more is recorded (the entry would grow
+	/* At the hard limit nothing more is recorded (the entry would grow
 	 * with every guess, and nothing can lock it more): the clock probe is
 	 * the write instead, as for an unknown user. */
-	if (a->hard_locked) {
+	if (idm_lockout_full(a)) {
 		time_t ignored;
 		res->reason = IDM_AUTH_HARD_LOCKED;
 		idm_lockout_probe(svc, cfg, &ignored);
@@ -386,7 +386,7 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		/* slapd answers a locked account without Argon2: the work of a
 		 * check, on the decoy, so that its lock shows in no timing */
 		if (pp == PP_accountLocked)
-			decoy_bind(cfg, log, svc, password);
+			idm_login_decoy_bind(cfg, log, svc, password);
 		idm_lockout_failed(svc, p, a->dn, &at);
 	} else if (r == IDM_EUNAVAIL) {
 		res->reason = IDM_AUTH_UNAVAILABLE;
@@ -395,7 +395,7 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 refuse:
 	/* The bind of a check, on the decoy: no timing tells this refusal from
 	 * a wrong password (the attempt was recorded like any other). */
-	decoy_bind(cfg, log, svc, password);
+	idm_login_decoy_bind(cfg, log, svc, password);
 	r = IDM_EAUTH;
 out:
 	idm_attempt_release(&at);

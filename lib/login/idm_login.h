@@ -81,6 +81,11 @@ struct idm_auth_result {
  * account reaches the directory.  *out malloc'ed. */
 #define IDM_DECOY_CN "idmgr-decoy"
 int idm_login_decoy_dn(const struct idm_config *cfg, char **out);
+/* That bind, with a random password as long as password, tried first on
+ * the server near is connected to (NULL: in order).  Nothing it does
+ * changes an outcome. */
+void idm_login_decoy_bind(const struct idm_config *cfg, const struct idm_log *log,
+			  const struct idm_dir *near, const char *password);
 
 /* IDM_OK, IDM_EAUTH (wrong password, locked, refused), IDM_ENOENT,
  * IDM_EUNAVAIL, IDM_ECONFIG, IDM_ENOMEM. */

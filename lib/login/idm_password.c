@@ -10,6 +10,7 @@
 #include "idm_error.h"
 #include "idm_escape.h"
 #include "idm_lockout.h"
+#include "idm_login.h"
 #include "idm_mods.h"
 #include "idm_password.h"
 #include "idm_policy_text.h"
@@ -104,6 +105,28 @@ static int send_change(struct idm_dir *d, const char *dn, const struct idm_polic
 	return r;
 }
 
+/* A locked account's change is refused whatever the password, and the lock
+ * is said only to who proved the current password (the bind r just made,
+ * which slapd's own lockout counts like any direct bind, so it gives no
+ * one more guesses than slapd allows anyone): IDM_ESTATE.  A wrong password
+ * is IDM_EAUTH, as when no lock is in force; so is a bind slapd refused
+ * unchecked because its own lockout holds the account too (then the
+ * decoy's bind costs what a check costs, and a right password cannot be
+ * told from a wrong one). */
+static int locked_answer(const struct idm_config *cfg, const struct idm_log *log,
+			 const struct idm_dir *svc, const char *uid, int r, int pp,
+			 const char *password)
+{
+	if (r == IDM_OK) {
+		idm_logf(log, LOG_NOTICE, N_("%s: password change refused: the account is locked"),
+			 uid);
+		return IDM_ESTATE;
+	}
+	if (r == IDM_EAUTH && pp == PP_accountLocked)
+		idm_login_decoy_bind(cfg, log, svc, password);
+	return r;
+}
+
 int idm_password_change(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
 			const char *old_password, const char *new_password, size_t new_len,
 			struct idm_violations *v)
@@ -112,7 +135,7 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	struct idm_account *a = NULL;
 	const struct idm_policy *p = NULL;
 	struct idm_attempt at;
-	bool counted = false;
+	bool counted = false, locked = false;
 	struct own own = { 0 };
 	struct idm_pw_facts facts;
 	char *dn = NULL;
@@ -130,15 +153,14 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	 * counts). */
 	if (idm_dir_open_service(cfg, NULL, &svc) == IDM_OK &&
 	    idm_account_lookup(svc, cfg, uid, &a) == IDM_OK && (p = idm_account_policy(cfg, a))) {
-		r = idm_lockout_record(svc, p, a->dn, &at);
-		if (r < 0)
-			goto out;
-		counted = true;
-		if (at.verdict != IDM_LOCK_CHECK) {
-			idm_logf(log, LOG_NOTICE,
-				 N_("%s: password change refused: the account is locked"), uid);
-			r = IDM_EAUTH;
-			goto out;
+		if (idm_lockout_full(a)) {
+			locked = true; /* at the hard limit: nothing more recorded */
+		} else {
+			r = idm_lockout_record(svc, p, a->dn, &at);
+			if (r < 0)
+				goto out;
+			counted = true;
+			locked = at.verdict != IDM_LOCK_CHECK;
 		}
 	}
 	/* The account's own entry, wherever below people_dn it sits: the one
@@ -152,6 +174,12 @@ int idm_password_change(const struct idm_config *cfg, const struct idm_log *log,
 	/* Where the attempt was recorded, when it was: a server that takes the
 	 * change (idm_dir_open_near). */
 	r = idm_dir_open_near(counted ? svc : NULL, cfg, log, dn, old_password, &pp, &d);
+	if (locked) {
+		r = locked_answer(cfg, log, svc, uid, r, pp, old_password);
+		if (counted && r == IDM_EAUTH)
+			idm_lockout_failed(svc, p, dn, &at);
+		goto out;
+	}
 	/* A right old password: the bind moved authTimestamp past the failures,
 	 * and this attempt's own value goes (idm_lockout.h). */
 	if (counted && r == IDM_EAUTH)

@@ -19,7 +19,9 @@
 
 /* IDM_OK; IDM_EPOLICY with v filled (one message per broken rule; a rule
  * IDM_RULE_MIN_AGE means asking again is pointless);
- * IDM_EAUTH wrong old password; IDM_ENOENT not a managed account;
+ * IDM_EAUTH wrong old password; IDM_ESTATE the account is locked (said
+ * only when the old password proved right: to anyone else a locked
+ * account answers as a wrong password does); IDM_ENOENT not a managed account;
  * IDM_EDENIED account not active; IDM_EUNAVAIL; IDM_ECONFIG. */
 int idm_password_change(const struct idm_config *cfg, const struct idm_log *log, const char *uid,
 			const char *old_password, const char *new_password, size_t new_len,
