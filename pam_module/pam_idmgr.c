@@ -586,9 +586,10 @@ EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const c
 	(void)flags;
 	pr = setup(&c, pamh, argc, argv);
 	log_outcome(&c, "session_close", PAM_SUCCESS,
-		    pr != PAM_SUCCESS ? "setup_failed"
-				      : session_reason(idm_login_session_close(c.cfg, &c.log, c.user),
-						       "logout_not_recorded"),
+		    pr != PAM_SUCCESS
+			    ? "setup_failed"
+			    : session_reason(idm_login_session_close(c.cfg, &c.log, c.user),
+					     "logout_not_recorded"),
 		    NULL);
 	finish(&c);
 	return PAM_SUCCESS;

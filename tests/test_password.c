@@ -378,11 +378,11 @@ END_TEST
 
 /* What the module said after its prompts ends with msg, and names no lock
  * unless msg does. */
-#define ck_assert_said(shown, msg)                                                          \
-	do {                                                                                \
-		size_t n_ = strlen(shown), m_ = strlen(msg);                                \
+#define ck_assert_said(shown, msg)                                                                \
+	do {                                                                                      \
+		size_t n_ = strlen(shown), m_ = strlen(msg);                                      \
 		ck_assert_msg(n_ >= m_ && strcmp(shown + n_ - m_, msg) == 0, "shown: %s", shown); \
-		ck_assert(strstr(msg, "locked") || !strstr(shown, "locked"));               \
+		ck_assert(strstr(msg, "locked") || !strstr(shown, "locked"));                     \
 	} while (0)
 
 /* The password phase of a locked account as root's passwd drives it. */
@@ -413,8 +413,10 @@ START_TEST(locked_change_said_only_to_right_password)
 	const char *dn = "uid=lockpw,ou=people,dc=example,dc=org";
 	char stamp[IDM_GENTIME_LEN], oldf[700], newf[700], *out = NULL, *err = NULL;
 	const char *bin = getenv("IDMGR_BIN");
-	char *argv[] = { (char *)bin, "-c", sb.conf, "-u", "lockpw", "--password-file", oldf,
-			 "passwd", "--new-password-file", newf, NULL };
+	char *argv[] = { (char *)bin, "-c",     sb.conf,
+			 "-u",        "lockpw", "--password-file",
+			 oldf,        "passwd", "--new-password-file",
+			 newf,        NULL };
 	struct idm_dir *svc = NULL;
 	struct idm_mods *m = idm_mods_new();
 	struct pam_script c;

@@ -40,7 +40,7 @@
 static struct sandbox sb;
 static char **self_argv;
 static int log_fd = -1;
-static char received[16384]; /* the datagrams of the last operation, one a line */
+static char received[16384];          /* the datagrams of the last operation, one a line */
 static const char *service = "idmgr"; /* the PAM service of the last start() */
 
 static void fail_setup(const char *what, const char *arg)

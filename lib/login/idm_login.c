@@ -368,7 +368,8 @@ int idm_login_authenticate(const struct idm_config *cfg, const struct idm_log *l
 		/* An unrecorded login fails (fail closed: max_logins and the
 		 * stale-ID sweep count what is recorded); the log says so. */
 		if (r < 0)
-			res->reason = r == IDM_EUNAVAIL ? IDM_AUTH_UNAVAILABLE : IDM_AUTH_NOT_RECORDED;
+			res->reason =
+				r == IDM_EUNAVAIL ? IDM_AUTH_UNAVAILABLE : IDM_AUTH_NOT_RECORDED;
 		/* The account phase's answer on what this auth read, with this
 		 * login counted (the logins after it are the post-read's). */
 		if (r == IDM_OK && (counted >= 0 || p->max_logins <= 0)) {
