@@ -42,8 +42,10 @@ static int print_exception(void *ctx, const struct idm_exception *e)
 		output_csv(stdout, state, 0);
 		output_csv(stdout, e->reason, 1);
 	} else {
-		printf(_("%-20s %-14s %-30s until %s  %-14s %s\n"), e->id, e->subject, e->rule,
-		       until, state, e->reason ? e->reason : "");
+		/* the state in the reader's language, padded by display columns */
+		printf(_("%-20s %-14s %-30s until %s  "), e->id, e->subject, e->rule, until);
+		output_label(stdout, idm_trc("exception state", state), 15);
+		printf("%s\n", e->reason ? e->reason : "");
 	}
 	return 0;
 }

@@ -66,8 +66,12 @@ static int print_one(void *ctx, const struct idm_request *r)
 		output_csv(stdout, r->applicant, 0);
 		output_csv(stdout, t, 1);
 	} else {
-		printf("%-20s %-17s %-9s %-16s %s\n", r->id, idm_request_type_name(r->type),
-		       r->state, r->subject, t);
+		/* type and state in the reader's language, padded by display
+		 * columns; JSON and CSV keep the words of forms and scripts */
+		printf("%-20s ", r->id);
+		output_label(stdout, idm_trc("request type", idm_request_type_name(r->type)), 18);
+		output_label(stdout, idm_trc("request state", r->state), 10);
+		printf("%-16s %s\n", r->subject, t);
 	}
 	return 0;
 }
@@ -88,8 +92,8 @@ static void show_text(const struct idm_request *r)
 
 	idm_time_format(r->time, t);
 	line(_("request"), r->id);
-	line(_("type"), idm_request_type_name(r->type));
-	line(_("state"), r->state);
+	line(_("type"), idm_trc("request type", idm_request_type_name(r->type)));
+	line(_("state"), idm_trc("request state", r->state));
 	line(_("subject"), r->subject);
 	line(_("applicant"), r->applicant ? r->applicant : "-");
 	line(_("form_ref"), r->form_ref ? r->form_ref : "-");
@@ -100,7 +104,7 @@ static void show_text(const struct idm_request *r)
 		char at[IDM_GENTIME_LEN];
 		idm_time_format(r->approvals[i].time, at);
 		output_label(stdout, _("approved"), LABEL_WIDTH);
-		printf(_("%s by %s at %s\n"), idm_role_name(r->approvals[i].role),
+		printf(_("%s by %s at %s\n"), idm_trc("role", idm_role_name(r->approvals[i].role)),
 		       r->approvals[i].dn, at);
 	}
 	if (r->detail)
@@ -173,8 +177,8 @@ int cmd_request_approve(struct cmd_ctx *ctx, struct cmd_call *c)
 
 	if (r == IDM_OK)
 		printf(_("%s: approved as %s; the request is now %s\n"), c->arg,
-		       json_string_value(json_object_get(res, "role")),
-		       json_string_value(json_object_get(res, "state")));
+		       idm_trc("role", json_string_value(json_object_get(res, "role"))),
+		       idm_trc("request state", json_string_value(json_object_get(res, "state"))));
 	json_decref(res);
 	return r;
 }

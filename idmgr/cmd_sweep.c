@@ -97,12 +97,19 @@ static int finding(void *ctx, const struct idm_sweep_finding *f)
 		output_csv(stdout, action, 0);
 		output_csv(stdout, f->detail, 1);
 	} else {
-		char last[IDM_DATE_LEN];
+		char last[IDM_DATE_LEN], detail[2048];
 
+		/* the words and the detail in the reader's language, the columns
+		 * padded by display columns; JSON and CSV keep the English */
 		idm_date_format(f->last_login, last);
-		printf("%-17s %-16s %-4s %-9s %-10s %-13s %s\n", cls, f->uid ? f->uid : "-",
-		       f->privileged ? "yes" : "-", f->status ? f->status : "-", last, action,
-		       f->detail ? f->detail : "");
+		idm_sweep_detail(f, true, detail, sizeof(detail));
+		output_label(stdout, idm_trc("sweep class", cls), 18);
+		printf("%-16s %-4s ", f->uid ? f->uid : "-", f->privileged ? _("yes") : "-");
+		output_label(stdout, f->status ? idm_trc("account status", f->status) : "-", 10);
+		printf("%-10s ", last);
+		output_label(stdout, idm_trc("sweep action", action), 14);
+		output_text(stdout, detail);
+		putchar('\n');
 	}
 	o->rows++;
 	return IDM_OK;
@@ -179,7 +186,9 @@ static void footer(const struct out *o, const struct idm_sweep_summary *sum, int
 		fputs(o->rows ? ":" : "", stdout);
 		for (int c = 0; c < IDM_SWEEP_CLASS_COUNT; c++)
 			if (sum->classes[c])
-				printf(" %s %ld", idm_sweep_class_name((enum idm_sweep_class)c),
+				printf(" %s %ld",
+				       idm_trc("sweep class",
+					       idm_sweep_class_name((enum idm_sweep_class)c)),
 				       sum->classes[c]);
 		printf("\n");
 		if (sum->actions[IDM_SWEEP_DISABLED] || sum->actions[IDM_SWEEP_COMPLETED] ||
@@ -189,7 +198,8 @@ static void footer(const struct out *o, const struct idm_sweep_summary *sum, int
 			for (int a = 1; a < IDM_SWEEP_ACTION_COUNT; a++)
 				if (sum->actions[a])
 					printf(" %s %ld",
-					       idm_sweep_action_name((enum idm_sweep_action)a),
+					       idm_trc("sweep action",
+						       idm_sweep_action_name((enum idm_sweep_action)a)),
 					       sum->actions[a]);
 			printf("\n");
 		}
@@ -205,9 +215,41 @@ struct remote {
 	bool ran; /* the header is printed: the operator was let in */
 };
 
+/* The detail's clauses as the service sent them (lib/service/idm_api_ops.c
+ * said_json()); false when they are not of this version's shape (the text
+ * shows the English detail then).  Strings point into j. */
+static bool said_from_json(json_t *j, struct idm_sweep_said *d)
+{
+	size_t i, k;
+	json_t *one, *v;
+
+	d->n = 0;
+	if (!json_is_array(j) || json_array_size(j) > IDM_SWEEP_CLAUSES)
+		return false;
+	json_array_foreach (j, i, one) {
+		struct idm_sweep_clause *c = &d->c[d->n++];
+		json_t *args = json_object_get(one, "args"), *ctx = json_object_get(one, "ctx");
+
+		memset(c, 0, sizeof(*c));
+		c->fmt = json_string_value(json_object_get(one, "msgid"));
+		if (!c->fmt || json_array_size(args) > IDM_SWEEP_CLAUSE_ARGS ||
+		    json_array_size(ctx) != json_array_size(args))
+			return false;
+		json_array_foreach (args, k, v) {
+			json_t *x = json_array_get(ctx, k);
+			if (!(c->args[k] = json_string_value(v)) || !(json_is_null(x) || json_is_string(x)))
+				return false;
+			c->ctx[k] = json_string_value(x);
+		}
+		c->nargs = (int)json_array_size(args);
+	}
+	return d->n > 0;
+}
+
 static void remote_finding(void *ctx, json_t *f)
 {
 	struct remote *rm = ctx;
+	struct idm_sweep_said said;
 	struct idm_sweep_finding fd = {
 		.cls = (enum idm_sweep_class)json_integer_value(json_object_get(f, "class")),
 		.rule_class =
@@ -227,6 +269,8 @@ static void remote_finding(void *ctx, json_t *f)
 	if (fd.cls >= IDM_SWEEP_CLASS_COUNT || fd.rule_class >= IDM_SWEEP_CLASS_COUNT ||
 	    fd.action >= IDM_SWEEP_ACTION_COUNT || !fd.dn)
 		return; /* not an answer of this version */
+	if (said_from_json(json_object_get(f, "said"), &said))
+		fd.said = &said;
 	if (!rm->ran)
 		header(rm->o, rm->so);
 	rm->ran = true;

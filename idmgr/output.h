@@ -35,6 +35,12 @@ void output_label(FILE *fp, const char *label, int width);
  * this locale). */
 int output_width(const char *label);
 
+/* The words of the data that no table of the core holds, marked for
+ * xgettext in their contexts (idm_trc): a request's states ("request
+ * state") and an account's idmStatus values ("account status").  Said in
+ * the reader's language in text output only. */
+extern const char *const output_words[];
+
 struct idm_shared;
 /* A shared ID's holders (R-ID-1): "uid (status), ..." where a holder with
  * no account shows "(no account)", or "-" when it is not shared; and as a

@@ -763,6 +763,114 @@ START_TEST(refusals_in_japanese_records_in_english)
 }
 END_TEST
 
+/* a and b are the same bytes; else where they part is shown */
+static void assert_same(const char *a, const char *b)
+{
+	size_t i = 0;
+
+	while (a[i] && a[i] == b[i])
+		i++;
+	ck_assert_msg(a[i] == b[i], "they part at byte %zu:\n%.200s\n---\n%.200s", i,
+		      a + (i > 60 ? i - 60 : 0), b + (i > 60 ? i - 60 : 0));
+}
+
+/* issue 14, R-REG-4, R-REG-1: the sweep's findings and the requests'
+ * words in the reader's language in text output: the class, the action,
+ * the account's status and the detail sentence of a finding (the local
+ * report and --apply, whose findings idmgrd streams with their msgids), the
+ * summary line, a request's type and state, the role an approval was given
+ * as.  JSON (and the audit record) keep the English words and sentences:
+ * the same bytes under ja_JP and C. */
+START_TEST(sweep_and_requests_in_japanese)
+{
+	static const char form[] = "type = \"register\"\n"
+				   "form_ref = \"HR-2026-0302\"\n"
+				   "applicant = \"watanabe\"\n"
+				   "reason = \"New hire\"\n"
+				   "uid = \"jreq\"\n"
+				   "given_name = \"Saburo\"\n"
+				   "surname = \"Sato\"\n"
+				   "mail = \"jreq@example.org\"\n"
+				   "unit = \"benefits\"\n"
+				   "employee_type = \"regular\"\n";
+	char *path = form_file(&sb, "jreq.form", form), *t, *c, id[32];
+	int rc;
+
+	add_account("jexp", "Expired passphrase 1",
+		    "idmStatus: active\nidmValidUntil: 20200101000000Z\n");
+	/* the report: words and sentences in Japanese, aligned by width */
+	t = idmgr_in(ja, "tanaka", &rc, "sweep", "--as-of", "2031-01-01", NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
+	assert_in(t, "\n期限切れ          jexp             -    有効      -          無効化対象    "
+		     "有効期限は 2020-01-01 ですが、2031-01-01 の時点でまだ有効です\n");
+	assert_in(t, "\n未使用            jlock            -    有効      -          無効化対象    "
+		     "ログイン実績なし。作成 ");
+	assert_in(t, "、2031-01-01 の ");
+	assert_in(t, " 未使用 1 期限切れ 1\n");
+	assert_in(t, "\n処置: 無効化対象 ");
+	ck_assert_msg(!strstr(t, "would-disable") && !strstr(t, "never logged in"),
+		      "English in:\n%s", t);
+	free(t);
+	t = idmgr_in("C", "tanaka", &rc, "sweep", "--as-of", "2031-01-01", NULL);
+	assert_in(t, "\nexpired           jexp             -    active    -          would-disable "
+		     "valid until 2020-01-01, still active on 2031-01-01\n");
+	assert_in(t, "\nnever-used        jlock            -    active    -          would-disable "
+		     "never logged in; created ");
+	free(t);
+	/* for tools the same bytes in both languages, the English kept */
+	t = idmgr_in(ja, "tanaka", &rc, "sweep", "--as-of", "2031-01-01", "--format", "json",
+		     NULL);
+	c = idmgr_in("C", "tanaka", &rc, "sweep", "--as-of", "2031-01-01", "--format", "json",
+		     NULL);
+	assert_same(t, c);
+	assert_in(t, "\"class\":\"expired\"");
+	assert_in(t, "\"action\":\"would-disable\",\"detail\":\"valid until 2020-01-01, still "
+		     "active on 2031-01-01\"");
+	free(t);
+	free(c);
+	/* --apply: the service disables, its findings said in Japanese here */
+	t = idmgr_in(ja, "takahashi", &rc, "sweep", "--apply", NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
+	assert_in(t, "\n期限切れ          jexp             -    有効      -          無効化済み    "
+		     "有効期限は 2020-01-01 ですが、");
+	assert_in(t, "\n処置: 無効化済み 1\n");
+	free(t);
+	/* the audit record of the disable: English */
+	t = idmgr_in(ja, "sato", &rc, "audit", "show", "--format", "json", NULL);
+	assert_in(t, "\"detail\": \"disabled: expired; valid until 2020-01-01, still active on ");
+	free(t);
+
+	/* R-REG-1: a request's type and state */
+	t = idmgr_in("C", "tanaka", &rc, "request", "submit", path, NULL);
+	ck_assert_msg(rc == 0 && t[0] == 'R', "exit %d: %s", rc, t);
+	snprintf(id, sizeof(id), "%.*s", (int)strcspn(t, "\n"), t);
+	free(t);
+	t = idmgr_in(ja, "tanaka", &rc, "request", "list", NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
+	assert_in(t, id);
+	assert_in(t, " 登録              承認待ち  jreq             ");
+	free(t);
+	t = idmgr_in("C", "tanaka", &rc, "request", "list", NULL);
+	assert_in(t, " register          pending   jreq             ");
+	free(t);
+	t = idmgr_in(ja, "tanaka", &rc, "request", "list", "--format", "json", NULL);
+	c = idmgr_in("C", "tanaka", &rc, "request", "list", "--format", "json", NULL);
+	assert_same(t, c);
+	assert_in(t, "\"state\": \"pending\"");
+	free(t);
+	free(c);
+	t = idmgr_in(ja, "takahashi", &rc, "request", "approve", id, NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
+	assert_in(t, ": 情報システム管理者 として承認しました。申請の状況は 承認待ち です\n");
+	free(t);
+	t = idmgr_in(ja, "tanaka", &rc, "request", "show", id, NULL);
+	assert_in(t, "\n種類       登録\n状況       承認待ち\n");
+	assert_in(t, "\n承認       情報システム管理者（uid=takahashi,");
+	free(t);
+	free(path);
+}
+END_TEST
+
 /* issue 14, R-REG-1: a form's line errors reach the officer in the
  * officer's language, each after its "FILE:LINE", in the order of the
  * lines; under C in English.  A form key ("mail") stays as written, the
@@ -974,6 +1082,7 @@ static Suite *i18n_suite(void)
 	tcase_add_test(tc, refusals_in_japanese_records_in_english);
 	tcase_add_test(tc, form_line_errors_in_japanese);
 	tcase_add_test(tc, form_line_errors_logged_in_english);
+	tcase_add_test(tc, sweep_and_requests_in_japanese);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("render");
 	tcase_add_test(tc, display_sink_splits_and_renders);

@@ -262,7 +262,7 @@ START_TEST(sweep_classes)
 	const time_t day = IDM_DAY, today = now - 8 * 3600;
 	struct idm_sweep_candidate c[2];
 	struct idm_sweep_dates a;
-	char why[200], d[11];
+	char d[11];
 
 	/* the later of the two logins; 0 is never */
 	ck_assert_int_eq(idm_sweep_last_login(5, 7), 7);
@@ -312,10 +312,12 @@ START_TEST(sweep_classes)
 	ck_assert_int_eq(c[0].cls, IDM_SWEEP_NEVER_USED);
 
 	/* seconded-overdue: strictly after idmUntil; absent never */
-	ck_assert(!idm_sweep_seconded_overdue(0, now, why, sizeof(why)));
-	ck_assert(!idm_sweep_seconded_overdue(now, now, why, sizeof(why)));
-	ck_assert(idm_sweep_seconded_overdue(now - 3 * day, now, why, sizeof(why)));
-	ck_assert_str_eq(why, "seconded until 2027-01-12, 3 days before 2027-01-15; "
+	ck_assert(!idm_sweep_seconded_overdue(0, now, &c[1]));
+	ck_assert(!idm_sweep_seconded_overdue(now, now, &c[1]));
+	ck_assert(idm_sweep_seconded_overdue(now - 3 * day, now, &c[1]));
+	ck_assert_int_eq(c[1].cls, IDM_SWEEP_SECONDED_OVERDUE);
+	ck_assert_str_eq(c[1].said.fmt, "seconded until %s, %ld days before %s; no return request applied");
+	ck_assert_str_eq(c[1].why, "seconded until 2027-01-12, 3 days before 2027-01-15; "
 			      "no return request applied");
 
 	/* the exception rule lifting each disabling class (R-EXC-1), names */
@@ -329,6 +331,58 @@ START_TEST(sweep_classes)
 	ck_assert_str_eq(idm_sweep_action_name(IDM_SWEEP_WOULD_DISABLE), "would-disable");
 	idm_date_format(0, d);
 	ck_assert_str_eq(d, "-");
+}
+END_TEST
+
+/* issue 14, R-REG-4: a finding's detail is its clauses joined by "; "
+ * (the English of JSON and the audit record), after the class lifted for
+ * an exemption; a clause whose arguments a (translated) format does not
+ * fit, and a finding without clauses, show the English detail. */
+START_TEST(sweep_detail_clauses)
+{
+	const time_t now = 1800000000; /* 2027-01-15 08:00:00Z */
+	struct idm_sweep_candidate c[2];
+	struct idm_sweep_dates a = { .last_login = now - 100 * IDM_DAY };
+	struct idm_sweep_said said = { .n = 0 };
+	struct idm_sweep_finding f = { .cls = IDM_SWEEP_EXEMPT, .rule_class = IDM_SWEEP_STALE };
+	struct idm_sweep_clause *x;
+	char out[300], tiny[8];
+
+	ck_assert_uint_eq(idm_sweep_inactivity(&a, now, 90, 30, c), 1);
+	ck_assert_str_eq(c[0].said.fmt, "last login %s, %ld days before %s");
+	ck_assert_int_eq(c[0].said.nargs, 3);
+	ck_assert_str_eq(c[0].said.args[1], "100");
+	said.c[said.n++] = c[0].said;
+	x = idm_sweep_say(&said, "exception %s (rule %s) until %s");
+	idm_sweep_arg(x, NULL, "EXC-1");
+	idm_sweep_arg(x, NULL, "inactive");
+	idm_sweep_arg(x, NULL, "2027-02-01");
+	idm_sweep_arg(x, NULL, "one too many");
+	idm_sweep_arg(x, NULL, "and another"); /* beyond IDM_SWEEP_CLAUSE_ARGS: dropped */
+	ck_assert_int_eq(x->nargs, IDM_SWEEP_CLAUSE_ARGS);
+	x->nargs = 3;
+	f.said = &said;
+	ck_assert_int_eq(idm_sweep_detail(&f, false, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "stale last login 2026-10-07, 100 days before 2027-01-15; "
+			      "exception EXC-1 (rule inactive) until 2027-02-01");
+	/* the C locale: translated is the English */
+	ck_assert_int_eq(idm_sweep_detail(&f, true, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "stale last login 2026-10-07, 100 days before 2027-01-15; "
+			      "exception EXC-1 (rule inactive) until 2027-02-01");
+	/* a format naming an argument it lacks: the English detail */
+	said.c[1].fmt = "exception %4$s";
+	f.detail = "the English";
+	ck_assert_int_eq(idm_sweep_detail(&f, true, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "the English");
+	ck_assert_int_eq(idm_sweep_detail(&f, false, tiny, sizeof(tiny)), -1);
+	ck_assert_str_eq(tiny, "the Eng");
+	f.said = NULL;
+	ck_assert_int_eq(idm_sweep_detail(&f, true, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "the English");
+	/* a full detail takes no more clauses */
+	said.n = IDM_SWEEP_CLAUSES;
+	ck_assert_ptr_null(idm_sweep_say(&said, "more"));
+	idm_sweep_arg(NULL, NULL, "ignored");
 }
 END_TEST
 
@@ -346,6 +400,7 @@ int main(void)
 	tcase_add_test(tc, pending_mark);
 	tcase_add_test(tc, object_ids);
 	tcase_add_test(tc, sweep_classes);
+	tcase_add_test(tc, sweep_detail_clauses);
 	suite_add_tcase(s, tc);
 	return fx_run(s, NULL);
 }

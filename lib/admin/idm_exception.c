@@ -31,12 +31,12 @@ static int exceptions_dn(const struct idm_config *cfg, char **out)
 const char *idm_exception_state(const struct idm_exception *e, time_t now)
 {
 	if (e->revoked)
-		return "revoked";
+		return NC_("exception state", "revoked");
 	if (now >= e->until)
-		return "expired";
+		return NC_("exception state", "expired");
 	if (e->emergency && !e->acknowledged_by)
-		return "unacknowledged";
-	return "active";
+		return NC_("exception state", "unacknowledged");
+	return NC_("exception state", "active");
 }
 
 static void exception_free(struct idm_exception *e)

@@ -3,19 +3,20 @@
 #include "config.h"
 
 #include "idm_form.h"
+#include "idm_i18n.h"
 #include "idm_form_fields.h"
 #include "idm_text.h"
 
 static const char *const type_names[IDM_REQ_TYPE_COUNT] = {
-	[IDM_REQ_REGISTER] = "register",
-	[IDM_REQ_MODIFY] = "modify",
-	[IDM_REQ_TRANSFER] = "transfer",
-	[IDM_REQ_SECONDMENT] = "secondment",
-	[IDM_REQ_RETURN] = "return",
-	[IDM_REQ_RETIRE] = "retire",
-	[IDM_REQ_DELETE] = "delete",
-	[IDM_REQ_GRANT_PRIVILEGE] = "grant-privilege",
-	[IDM_REQ_REVOKE_PRIVILEGE] = "revoke-privilege",
+	[IDM_REQ_REGISTER] = NC_("request type", "register"),
+	[IDM_REQ_MODIFY] = NC_("request type", "modify"),
+	[IDM_REQ_TRANSFER] = NC_("request type", "transfer"),
+	[IDM_REQ_SECONDMENT] = NC_("request type", "secondment"),
+	[IDM_REQ_RETURN] = NC_("request type", "return"),
+	[IDM_REQ_RETIRE] = NC_("request type", "retire"),
+	[IDM_REQ_DELETE] = NC_("request type", "delete"),
+	[IDM_REQ_GRANT_PRIVILEGE] = NC_("request type", "grant-privilege"),
+	[IDM_REQ_REVOKE_PRIVILEGE] = NC_("request type", "revoke-privilege"),
 };
 
 const char *idm_request_type_name(enum idm_request_type t)

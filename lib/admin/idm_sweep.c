@@ -151,8 +151,10 @@ static time_t last_login(const struct acct *a)
 /* ------------------------------------------------------------ findings */
 
 int idm_sweep_emit(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
-		   enum idm_sweep_class rule_class, enum idm_sweep_action action, const char *detail)
+		   enum idm_sweep_class rule_class, enum idm_sweep_action action,
+		   const struct idm_sweep_said *said)
 {
+	char detail[1024];
 	struct idm_sweep_finding f = {
 		.cls = cls,
 		.rule_class = rule_class,
@@ -166,8 +168,12 @@ int idm_sweep_emit(struct sweep *s, const struct acct *a, enum idm_sweep_class c
 		.valid_until = a->valid_until,
 		.until = a->until,
 		.detail = detail,
+		.said = said,
 	};
 
+	f.detail = NULL; /* the English, from the clauses */
+	idm_sweep_detail(&f, false, detail, sizeof(detail));
+	f.detail = detail;
 	s->sum->classes[cls]++;
 	s->sum->actions[action]++;
 	if (action == IDM_SWEEP_REFUSED)
@@ -195,14 +201,19 @@ static int inactivity(struct sweep *s, struct acct *a)
 	for (size_t i = 0; r == IDM_OK && i < n; i++) {
 		const char *rule = idm_sweep_rule_of(cand[i].cls);
 		const struct exc *x = idm_sweep_find_exception(s, a->uid, rule);
-		char detail[640], until[IDM_DATE_LEN];
+		struct idm_sweep_said said = { .c = { cand[i].said }, .n = 1 };
+		struct idm_sweep_clause *c;
+		char until[IDM_DATE_LEN];
 
 		if (!x)
-			return idm_sweep_disable(s, a, cand[i].cls, cand[i].why);
+			return idm_sweep_disable(s, a, &cand[i]);
 		idm_date_format(x->until, until);
-		snprintf(detail, sizeof(detail), "%s %s; exception %s (rule %s) until %s",
-			 idm_sweep_class_name(cand[i].cls), cand[i].why, x->id, rule, until);
-		r = idm_sweep_emit(s, a, IDM_SWEEP_EXEMPT, cand[i].cls, IDM_SWEEP_LISTED, detail);
+		/* the class lifted goes before it (idm_sweep_detail) */
+		c = idm_sweep_say(&said, N_("exception %s (rule %s) until %s"));
+		idm_sweep_arg(c, NULL, x->id);
+		idm_sweep_arg(c, NULL, rule);
+		idm_sweep_arg(c, NULL, until);
+		r = idm_sweep_emit(s, a, IDM_SWEEP_EXEMPT, cand[i].cls, IDM_SWEEP_LISTED, &said);
 	}
 	return r;
 }
@@ -214,35 +225,36 @@ static int inactivity(struct sweep *s, struct acct *a)
 static int drift(struct sweep *s, const struct acct *a)
 {
 	bool by_init = a->grant_id && strcmp(a->grant_id, INIT_GRANT) == 0;
-	char detail[300];
+	struct idm_sweep_said said = { .n = 0 };
 
 	if (a->grant_id &&
 	    (by_init ? idm_sweep_made_by_init(s, a) : idm_sweep_granted(s, a->uid, a->grant_id)))
 		return IDM_OK;
 	if (!a->grant_id)
-		snprintf(detail, sizeof(detail), "privileged without a grant-privilege request");
+		idm_sweep_say(&said, N_("privileged without a grant-privilege request"));
 	else if (by_init)
-		snprintf(detail, sizeof(detail),
-			 "idmPrivilegeRequest says %s, but idmgr init did not "
-			 "make this account",
-			 INIT_GRANT);
+		idm_sweep_arg(idm_sweep_say(&said, N_("idmPrivilegeRequest says %s, but idmgr "
+						      "init did not make this account")),
+			      NULL, INIT_GRANT);
 	else
-		snprintf(detail, sizeof(detail),
-			 "idmPrivilegeRequest names %s, which is no applied "
-			 "grant-privilege request for this ID",
-			 a->grant_id);
+		idm_sweep_arg(idm_sweep_say(&said, N_("idmPrivilegeRequest names %s, which is no "
+						      "applied grant-privilege request for this "
+						      "ID")),
+			      NULL, a->grant_id);
 	return idm_sweep_emit(s, a, IDM_SWEEP_PRIVILEGE_DRIFT, IDM_SWEEP_PRIVILEGE_DRIFT,
-			      IDM_SWEEP_LISTED, detail);
+			      IDM_SWEEP_LISTED, &said);
 }
 
 static int seconded(struct sweep *s, const struct acct *a)
 {
-	char detail[200];
+	struct idm_sweep_candidate why;
+	struct idm_sweep_said said = { .n = 1 };
 
-	if (!idm_sweep_seconded_overdue(a->until, s->o->now, detail, sizeof(detail)))
+	if (!idm_sweep_seconded_overdue(a->until, s->o->now, &why))
 		return IDM_OK;
+	said.c[0] = why.said;
 	return idm_sweep_emit(s, a, IDM_SWEEP_SECONDED_OVERDUE, IDM_SWEEP_SECONDED_OVERDUE,
-			      IDM_SWEEP_LISTED, detail);
+			      IDM_SWEEP_LISTED, &said);
 }
 
 /* ------------------------------------------------------------ retired */
@@ -370,17 +382,14 @@ static int retired_in_groups(struct sweep *s)
 				  .privileged = t->privileged,
 				  .pam_login = t->last_login,
 				  .created = t->created };
-		char *detail = NULL;
+		struct idm_sweep_said said = { .n = 0 };
 
 		if (!t->groups)
 			continue;
-		if (asprintf(&detail, "retired, still a member of %s", t->groups) < 0) {
-			r = IDM_ENOMEM;
-			break;
-		}
+		idm_sweep_arg(idm_sweep_say(&said, N_("retired, still a member of %s")), NULL,
+			      t->groups);
 		r = idm_sweep_emit(s, &a, IDM_SWEEP_RETIRED_IN_GROUPS, IDM_SWEEP_RETIRED_IN_GROUPS,
-				   IDM_SWEEP_LISTED, detail);
-		free(detail);
+				   IDM_SWEEP_LISTED, &said);
 	}
 	return r;
 }
@@ -458,7 +467,9 @@ static int role_findings(struct sweep *s)
 		struct acct a = {
 			.dn = m->dn, .uid = m->uid, .status = m->status, .privileged = m->privileged
 		};
-		char roles[128] = "", detail[400];
+		char roles[128] = "";
+		struct idm_sweep_said said = { .n = 0 };
+		struct idm_sweep_clause *c;
 
 		if (!m->problem)
 			continue;
@@ -468,10 +479,15 @@ static int role_findings(struct sweep *s)
 					strncat(roles, ", ", sizeof(roles) - strlen(roles) - 1);
 				strncat(roles, idm_role_name(k), sizeof(roles) - strlen(roles) - 1);
 			}
-		snprintf(detail, sizeof(detail), "member of role %s: %s%s%s", roles, m->problem,
-			 m->status ? "; status " : "", m->status ? m->status : "");
+		/* the roles' names as configured; the problem is a msgid */
+		c = idm_sweep_say(&said, N_("member of role %s: %s"));
+		idm_sweep_arg(c, NULL, roles);
+		idm_sweep_arg(c, "", m->problem);
+		if (m->status)
+			idm_sweep_arg(idm_sweep_say(&said, N_("status %s")), "account status",
+				      m->status);
 		r = idm_sweep_emit(s, &a, IDM_SWEEP_ROLE_NOT_ACTIVE, IDM_SWEEP_ROLE_NOT_ACTIVE,
-				   IDM_SWEEP_LISTED, detail);
+				   IDM_SWEEP_LISTED, &said);
 	}
 	return r;
 }

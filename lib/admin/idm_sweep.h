@@ -84,6 +84,27 @@ enum idm_sweep_action {
 const char *idm_sweep_class_name(enum idm_sweep_class c);
 const char *idm_sweep_action_name(enum idm_sweep_action a);
 
+/* One clause of a finding's detail as a person reads it (issue 14): a
+ * msgid, the English format, and its arguments, each already formatted.
+ * ctx[i] says what args[i] is: NULL a value shown as it is (a date, a
+ * uid), "" a msgid itself (a rule, a member's problem), else a word of
+ * the data in that context (idm_trc(): an account's status). */
+#define IDM_SWEEP_CLAUSE_ARGS 4
+#define IDM_SWEEP_CLAUSES 3
+struct idm_sweep_clause {
+	const char *fmt;
+	const char *args[IDM_SWEEP_CLAUSE_ARGS];
+	const char *ctx[IDM_SWEEP_CLAUSE_ARGS];
+	int nargs;
+};
+
+/* A finding's detail: its clauses, joined by "; " (detail is their
+ * English). */
+struct idm_sweep_said {
+	struct idm_sweep_clause c[IDM_SWEEP_CLAUSES];
+	int n;
+};
+
 /* One finding.  Strings are valid only during the callback. */
 struct idm_sweep_finding {
 	enum idm_sweep_class cls;
@@ -96,8 +117,17 @@ struct idm_sweep_finding {
 	time_t last_login;         /* 0: never */
 	time_t created;            /* 0: unknown */
 	time_t valid_until, until; /* idmValidUntil, idmUntil; 0: absent */
-	const char *detail;        /* one sentence for people */
+	const char *detail;        /* one sentence for people, English */
+	const struct idm_sweep_said *said; /* the same, for the reader's language; may be NULL */
 };
+
+/* The detail of f as text: said's clauses joined by "; ", after the name
+ * of the class lifted and a space when f is exempt; in English, or with
+ * translate in the reader's language, the words in their contexts (a
+ * clause whose translation does not fit its arguments stays English).
+ * Without said, f->detail.  Returns 0, or -1 when out is too short (out
+ * then holds f->detail, cut). */
+int idm_sweep_detail(const struct idm_sweep_finding *f, bool translate, char *out, size_t len);
 
 struct idm_sweep_options {
 	time_t now;           /* the as-of time */

@@ -22,6 +22,7 @@
 #include "idm_time.h"
 #include "idm_uid.h"
 #include "idm_i18n.h"
+#include "idm_log.h"
 
 #define REASON_PREFIX "sweep: "
 
@@ -53,35 +54,42 @@ static const char *refusal(const struct sweep *s, const struct acct *a)
 	const char *rule;
 
 	if (strcasecmp(a->uid, s->op->uid) == 0)
-		return "the sweep never disables the operator running it";
+		return N_("the sweep never disables the operator running it");
 	if ((rule = idm_sod_privileged(s->op->roles, a->privileged)))
 		return rule;
 	if (idm_uid_check(s->cfg, a->uid) < 0)
-		return "the uid does not match registration.uid_pattern";
+		return N_("the uid does not match registration.uid_pattern");
 	return NULL;
 }
 
-static int refuse(struct sweep *s, const struct acct *a, enum idm_sweep_class cls, const char *why,
-		  const char *rule)
+/* why: the sentence of the class (English in the audit record), then
+ * "not disabled: RULE" for the reader. */
+static int refuse(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
+		  const struct idm_sweep_clause *why, const char *rule)
 {
-	char detail[512];
+	struct idm_sweep_said said = { .c = { *why }, .n = 1 };
+	char detail[512], english[400];
 
-	snprintf(detail, sizeof(detail), "%s: %s", idm_sweep_class_name(cls), why);
+	if (idm_log_render(english, sizeof(english), why->fmt, why->args, why->nargs) != 0)
+		english[0] = '\0';
+	snprintf(detail, sizeof(detail), "%s: %s", idm_sweep_class_name(cls), english);
 	if (idm_uid_check(s->cfg, a->uid) == IDM_OK) /* logged when it fails */
 		idm_operator_refuse(s->op, s->cfg, s->log, "sweep", a->uid, NULL, IDM_EDENIED, rule,
 				    detail);
 	else
 		idm_logf(s->log, LOG_WARNING, N_("sweep %s refused: %s"), a->uid, rule);
-	snprintf(detail, sizeof(detail), "%s; not disabled: %s", why, rule);
-	return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_REFUSED, detail);
+	idm_sweep_arg(idm_sweep_say(&said, N_("not disabled: %s")), "", rule);
+	return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_REFUSED, &said);
 }
 
 /* Disables one account and records it as one unit (idm_action.h): the
  * compare-and-swap active -> suspended carries the pending mark, then the
  * record, then the mark goes. */
-int idm_sweep_disable(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
-		      const char *why)
+int idm_sweep_disable(struct sweep *s, const struct acct *a, const struct idm_sweep_candidate *c)
 {
+	enum idm_sweep_class cls = c->cls;
+	const char *why = c->why;
+	struct idm_sweep_said said = { .c = { c->said }, .n = 1 };
 	char reason[64], now[IDM_GENTIME_LEN], detail[512], as_of[IDM_DATE_LEN];
 	struct idm_audit_event ev = { .action = "sweep", .subject = a->uid, .outcome = "done" };
 	struct idm_action x = { 0 };
@@ -90,9 +98,9 @@ int idm_sweep_disable(struct sweep *s, const struct acct *a, enum idm_sweep_clas
 	int r;
 
 	if (!s->o->apply)
-		return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_WOULD_DISABLE, why);
+		return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_WOULD_DISABLE, &said);
 	if ((rule = refusal(s, a)))
-		return refuse(s, a, cls, why, rule);
+		return refuse(s, a, cls, &c->said, rule);
 	r = reason_for(cls, reason, sizeof(reason));
 	if (r < 0)
 		return r;
@@ -116,21 +124,20 @@ int idm_sweep_disable(struct sweep *s, const struct acct *a, enum idm_sweep_clas
 	r = idm_dir_apply(s->op->d, a->dn, m);
 	if (r == IDM_ENOVALUE) {
 		idm_action_clear(&x);
-		snprintf(detail, sizeof(detail), "%s; no longer active when disabling: left alone",
-			 why);
-		return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_CHANGED, detail);
+		idm_sweep_say(&said, N_("no longer active when disabling: left alone"));
+		return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_CHANGED, &said);
 	}
 	if (r == IDM_EDENIED) {
 		idm_action_clear(&x);
 		idm_logf(s->log, LOG_ERR, N_("sweep: the directory refused to disable %s"), a->uid);
-		return refuse(s, a, cls, why, "the directory refused the change");
+		return refuse(s, a, cls, &c->said, N_("the directory refused the change"));
 	}
 	if (r == IDM_OK)
 		r = idm_action_finish(s->op, s->cfg, s->log, a->dn, &x);
 	idm_action_clear(&x);
 	if (r < 0)
 		return r; /* the mark stays: the next run completes it */
-	return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_DISABLED, why);
+	return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_DISABLED, &said);
 }
 
 /* A disable an interrupted run left marked: write the audit record it
@@ -138,24 +145,25 @@ int idm_sweep_disable(struct sweep *s, const struct acct *a, enum idm_sweep_clas
 int idm_sweep_resume(struct sweep *s, struct acct *a, enum idm_sweep_class cls)
 {
 	struct idm_action x;
-	char detail[512], when[IDM_DATE_LEN];
+	struct idm_sweep_said said = { .n = 0 };
+	struct idm_sweep_clause *c;
+	char when[IDM_DATE_LEN];
 	const char *rule;
 	int r;
 
 	idm_date_format(a->status_time, when);
-	snprintf(detail, sizeof(detail),
-		 "disabled by a sweep on %s that was interrupted before "
-		 "its audit record",
-		 when);
+	c = idm_sweep_say(&said, N_("disabled by a sweep on %s that was interrupted before its "
+				    "audit record"));
+	idm_sweep_arg(c, NULL, when);
 	if (!s->o->apply)
-		return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_PENDING, detail);
+		return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_PENDING, &said);
 	if ((rule = refusal(s, a)))
-		return refuse(s, a, cls, detail, rule);
+		return refuse(s, a, cls, c, rule);
 	r = idm_action_parse(a->pending, &x);
 	if (r == IDM_OK)
 		r = idm_action_finish(s->op, s->cfg, s->log, a->dn, &x);
 	idm_action_clear(&x);
 	if (r < 0)
 		return r;
-	return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_COMPLETED, detail);
+	return idm_sweep_emit(s, a, cls, cls, IDM_SWEEP_COMPLETED, &said);
 }

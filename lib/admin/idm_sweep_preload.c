@@ -16,6 +16,7 @@
 #include "idm_exception.h"
 #include "idm_sweep.h"
 #include "idm_sweep_run.h"
+#include "idm_i18n.h"
 #include "idm_text.h"
 
 static int keep_exception(void *ctx, const struct idm_exception *e)
@@ -149,7 +150,7 @@ static int check_member(struct sweep *s, struct member *m)
 	if (r == IDM_OK && ld)
 		e = ldap_first_entry(ld, res);
 	if (r == IDM_ENOENT || (r == IDM_OK && !e)) {
-		problem = "no such entry";
+		problem = N_("no such entry");
 		r = IDM_OK;
 	} else if (r == IDM_OK) {
 		oc = ldap_get_values_len(ld, e, "objectClass");
@@ -158,9 +159,9 @@ static int check_member(struct sweep *s, struct member *m)
 		priv = idm_entry_value(ld, e, "idmPrivileged");
 		m->privileged = priv && strcmp(priv, "TRUE") == 0;
 		if (!has_value(oc, "idmAccount"))
-			problem = "not an account idmgr manages";
+			problem = N_("not an account idmgr manages");
 		else if (!idm_sweep_is_status(m->status, "active"))
-			problem = "the account is not active";
+			problem = N_("the account is not active");
 	}
 	if (problem && !(m->problem = strdup(problem)))
 		r = IDM_ENOMEM;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "idm_i18n.h"
+#include "idm_log.h"
 #include "idm_sweep.h"
 #include "idm_sweep_rules.h"
 #include "idm_text.h"
@@ -13,21 +15,21 @@
 #define DAY IDM_DAY
 
 static const char *const class_names[IDM_SWEEP_CLASS_COUNT] = {
-	[IDM_SWEEP_STALE] = "stale",
-	[IDM_SWEEP_NEVER_USED] = "never-used",
-	[IDM_SWEEP_EXPIRED] = "expired",
-	[IDM_SWEEP_SECONDED_OVERDUE] = "seconded-overdue",
-	[IDM_SWEEP_RETIRED_IN_GROUPS] = "retired-in-groups",
-	[IDM_SWEEP_PRIVILEGE_DRIFT] = "privilege-drift",
-	[IDM_SWEEP_ROLE_NOT_ACTIVE] = "role-not-active",
-	[IDM_SWEEP_EXEMPT] = "exempt",
+	[IDM_SWEEP_STALE] = NC_("sweep class", "stale"),
+	[IDM_SWEEP_NEVER_USED] = NC_("sweep class", "never-used"),
+	[IDM_SWEEP_EXPIRED] = NC_("sweep class", "expired"),
+	[IDM_SWEEP_SECONDED_OVERDUE] = NC_("sweep class", "seconded-overdue"),
+	[IDM_SWEEP_RETIRED_IN_GROUPS] = NC_("sweep class", "retired-in-groups"),
+	[IDM_SWEEP_PRIVILEGE_DRIFT] = NC_("sweep class", "privilege-drift"),
+	[IDM_SWEEP_ROLE_NOT_ACTIVE] = NC_("sweep class", "role-not-active"),
+	[IDM_SWEEP_EXEMPT] = NC_("sweep class", "exempt"),
 };
 
 static const char *const action_names[IDM_SWEEP_ACTION_COUNT] = {
-	[IDM_SWEEP_LISTED] = "listed",       [IDM_SWEEP_WOULD_DISABLE] = "would-disable",
-	[IDM_SWEEP_DISABLED] = "disabled",   [IDM_SWEEP_PENDING] = "pending",
-	[IDM_SWEEP_COMPLETED] = "completed", [IDM_SWEEP_REFUSED] = "refused",
-	[IDM_SWEEP_CHANGED] = "changed",
+	[IDM_SWEEP_LISTED] = NC_("sweep action", "listed"),       [IDM_SWEEP_WOULD_DISABLE] = NC_("sweep action", "would-disable"),
+	[IDM_SWEEP_DISABLED] = NC_("sweep action", "disabled"),   [IDM_SWEEP_PENDING] = NC_("sweep action", "pending"),
+	[IDM_SWEEP_COMPLETED] = NC_("sweep action", "completed"), [IDM_SWEEP_REFUSED] = NC_("sweep action", "refused"),
+	[IDM_SWEEP_CHANGED] = NC_("sweep action", "changed"),
 };
 
 /* The exception rule (idm_exception.h) that lifts each disabling class. */
@@ -63,59 +65,158 @@ time_t idm_sweep_last_login(time_t pam_login, time_t auth_login)
 	return pam_login > auth_login ? pam_login : auth_login;
 }
 
+struct idm_sweep_clause *idm_sweep_say(struct idm_sweep_said *d, const char *fmt)
+{
+	struct idm_sweep_clause *c;
+
+	if (d->n >= IDM_SWEEP_CLAUSES)
+		return NULL;
+	c = &d->c[d->n++];
+	memset(c, 0, sizeof(*c));
+	c->fmt = fmt;
+	return c;
+}
+
+void idm_sweep_arg(struct idm_sweep_clause *c, const char *ctx, const char *value)
+{
+	if (!c || c->nargs >= IDM_SWEEP_CLAUSE_ARGS)
+		return;
+	c->ctx[c->nargs] = ctx;
+	c->args[c->nargs++] = value ? value : "";
+}
+
+/* One clause into out: translated, or when that does not fit, English. */
+static int clause_text(const struct idm_sweep_clause *c, bool translate, char *out, size_t len)
+{
+	const char *said[IDM_SWEEP_CLAUSE_ARGS];
+
+	if (c->nargs < 0 || c->nargs > IDM_SWEEP_CLAUSE_ARGS || !c->fmt)
+		return -1;
+	if (translate) {
+		for (int i = 0; i < c->nargs; i++)
+			said[i] = !c->ctx[i] || !*c->args[i] ? c->args[i]
+				  : *c->ctx[i]               ? idm_trc(c->ctx[i], c->args[i])
+							     : idm_tr(c->args[i]);
+		if (idm_log_render(out, len, idm_tr(c->fmt), said, c->nargs) == 0)
+			return 0;
+	}
+	return idm_log_render(out, len, c->fmt, c->args, c->nargs);
+}
+
+int idm_sweep_detail(const struct idm_sweep_finding *f, bool translate, char *out, size_t len)
+{
+	size_t o = 0;
+	int n;
+
+	if (!len)
+		return -1;
+	out[0] = '\0';
+	if (!f->said || f->said->n < 1 || f->said->n > IDM_SWEEP_CLAUSES)
+		goto english;
+	if (f->cls == IDM_SWEEP_EXEMPT) {
+		const char *name = idm_sweep_class_name(f->rule_class);
+		if (!name)
+			goto english;
+		n = snprintf(out, len, "%s ", translate ? idm_trc("sweep class", name) : name);
+		if (n < 0 || (size_t)n >= len)
+			goto english;
+		o = (size_t)n;
+	}
+	for (int i = 0; i < f->said->n; i++) {
+		if (i) {
+			if (o + 2 >= len)
+				goto english;
+			memcpy(out + o, "; ", 3);
+			o += 2;
+		}
+		if (clause_text(&f->said->c[i], translate, out + o, len - o) != 0)
+			goto english;
+		o += strlen(out + o);
+	}
+	return 0;
+english:
+	snprintf(out, len, "%s", f->detail ? f->detail : "");
+	return f->detail && strlen(f->detail) >= len ? -1 : 0;
+}
+
+/* A candidate's sentence: fmt with args (dates and a count of days kept
+ * in the candidate), why its English. */
+static void candidate(struct idm_sweep_candidate *c, enum idm_sweep_class cls, const char *fmt,
+		      int nargs, const char *a0, const char *a1, const char *a2)
+{
+	const char *a[3] = { a0, a1, a2 };
+
+	c->cls = cls;
+	memset(&c->said, 0, sizeof(c->said));
+	c->said.fmt = fmt;
+	for (int i = 0; i < nargs; i++)
+		idm_sweep_arg(&c->said, NULL, a[i]);
+	if (idm_log_render(c->why, sizeof(c->why), fmt, c->said.args, c->said.nargs) != 0)
+		c->why[0] = '\0';
+}
+
+static void days_between(char days[24], time_t from, time_t to)
+{
+	snprintf(days, 24, "%ld", (long)((to - from) / DAY));
+}
+
 size_t idm_sweep_inactivity(const struct idm_sweep_dates *a, time_t now, long inactive_days,
 			    long never_used_days, struct idm_sweep_candidate cand[2])
 {
-	char d1[IDM_DATE_LEN], d2[IDM_DATE_LEN];
 	time_t last = a->last_login, today = midnight(now);
 	size_t n = 0;
 
-	idm_date_format(now, d2);
 	if (a->valid_until && now >= a->valid_until) {
-		idm_date_format(a->valid_until, d1);
-		cand[n].cls = IDM_SWEEP_EXPIRED;
-		snprintf(cand[n++].why, sizeof(cand[0].why), "valid until %s, still active on %s",
-			 d1, d2);
+		struct idm_sweep_candidate *c = &cand[n++];
+		idm_date_format(a->valid_until, c->d1);
+		idm_date_format(now, c->d2);
+		candidate(c, IDM_SWEEP_EXPIRED, N_("valid until %s, still active on %s"), 2, c->d1,
+			  c->d2, NULL);
 	}
 	/* Made active again (a return request) after the last use: the clock
 	 * starts there, or a return from a long secondment would be swept
 	 * before its first login. */
 	if (a->status_time > (last ? last : a->created)) {
-		idm_date_format(a->status_time, d1);
 		if (midnight(a->status_time) <
 		    today - (last ? inactive_days : never_used_days) * DAY) {
-			cand[n].cls = last ? IDM_SWEEP_STALE : IDM_SWEEP_NEVER_USED;
-			snprintf(cand[n++].why, sizeof(cand[0].why),
-				 "%s; active again since %s, %ld days before %s",
-				 last ? "no login since" : "never logged in", d1,
-				 (long)((today - midnight(a->status_time)) / DAY), d2);
+			struct idm_sweep_candidate *c = &cand[n++];
+			idm_date_format(a->status_time, c->d1);
+			idm_date_format(now, c->d2);
+			days_between(c->days, midnight(a->status_time), today);
+			candidate(c, last ? IDM_SWEEP_STALE : IDM_SWEEP_NEVER_USED,
+				  last ? N_("no login since; active again since %s, %ld days "
+					    "before %s")
+				       : N_("never logged in; active again since %s, %ld days "
+					    "before %s"),
+				  3, c->d1, c->days, c->d2);
 		}
 	} else if (last && midnight(last) < today - inactive_days * DAY) {
-		idm_date_format(last, d1);
-		cand[n].cls = IDM_SWEEP_STALE;
-		snprintf(cand[n++].why, sizeof(cand[0].why), "last login %s, %ld days before %s",
-			 d1, (long)((today - midnight(last)) / DAY), d2);
+		struct idm_sweep_candidate *c = &cand[n++];
+		idm_date_format(last, c->d1);
+		idm_date_format(now, c->d2);
+		days_between(c->days, midnight(last), today);
+		candidate(c, IDM_SWEEP_STALE, N_("last login %s, %ld days before %s"), 3, c->d1,
+			  c->days, c->d2);
 	} else if (!last && a->created && midnight(a->created) < today - never_used_days * DAY) {
-		idm_date_format(a->created, d1);
-		cand[n].cls = IDM_SWEEP_NEVER_USED;
-		snprintf(cand[n++].why, sizeof(cand[0].why),
-			 "never logged in; created %s, %ld days before %s", d1,
-			 (long)((today - midnight(a->created)) / DAY), d2);
+		struct idm_sweep_candidate *c = &cand[n++];
+		idm_date_format(a->created, c->d1);
+		idm_date_format(now, c->d2);
+		days_between(c->days, midnight(a->created), today);
+		candidate(c, IDM_SWEEP_NEVER_USED, N_("never logged in; created %s, %ld days before %s"),
+			  3, c->d1, c->days, c->d2);
 	}
 	return n;
 }
 
-bool idm_sweep_seconded_overdue(time_t until, time_t now, char *why, size_t size)
+bool idm_sweep_seconded_overdue(time_t until, time_t now, struct idm_sweep_candidate *why)
 {
-	char d1[IDM_DATE_LEN], d2[IDM_DATE_LEN];
-
 	if (!until || until >= now)
 		return false;
-	idm_date_format(until, d1);
-	idm_date_format(now, d2);
-	snprintf(why, size,
-		 "seconded until %s, %ld days before %s; no return request "
-		 "applied",
-		 d1, (long)((now - until) / DAY), d2);
+	idm_date_format(until, why->d1);
+	idm_date_format(now, why->d2);
+	days_between(why->days, until, now);
+	candidate(why, IDM_SWEEP_SECONDED_OVERDUE,
+		  N_("seconded until %s, %ld days before %s; no return request applied"), 3, why->d1,
+		  why->days, why->d2);
 	return true;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "idm_sweep.h"
+#include "idm_time.h"
 
 /* An active account's dates, as the sweep reads them. */
 struct idm_sweep_dates {
@@ -20,10 +21,14 @@ struct idm_sweep_dates {
 	time_t status_time; /* idmStatusTime (made active again); 0: absent */
 };
 
-/* A disabling class an account falls in, and why, in one sentence. */
+/* A disabling class an account falls in, and why, in one sentence: why
+ * in English and said for the reader's language, whose arguments point
+ * into the candidate itself (use it where it is, do not copy it). */
 struct idm_sweep_candidate {
 	enum idm_sweep_class cls;
 	char why[200];
+	struct idm_sweep_clause said;
+	char d1[IDM_DATE_LEN], d2[IDM_DATE_LEN], days[24];
 };
 
 /* The last login: the later of idmLastLoginTime and slapd's authTimestamp
@@ -37,9 +42,15 @@ time_t idm_sweep_last_login(time_t pam_login, time_t auth_login);
 size_t idm_sweep_inactivity(const struct idm_sweep_dates *a, time_t now, long inactive_days,
 			    long never_used_days, struct idm_sweep_candidate cand[2]);
 
-/* Seconded-overdue: idmUntil (0: absent) before now.  When true, why holds
- * the sentence. */
-bool idm_sweep_seconded_overdue(time_t until, time_t now, char *why, size_t size);
+/* Seconded-overdue: idmUntil (0: absent) before now.  When true, *why
+ * holds the sentence (its cls is seconded-overdue). */
+bool idm_sweep_seconded_overdue(time_t until, time_t now, struct idm_sweep_candidate *why);
+
+/* Adds a clause of fmt (a msgid) to d and returns it (NULL when d is
+ * full); idm_sweep_arg() adds an argument to it (ctx as in struct
+ * idm_sweep_clause; NULL c or a full clause: ignored). */
+struct idm_sweep_clause *idm_sweep_say(struct idm_sweep_said *d, const char *fmt);
+void idm_sweep_arg(struct idm_sweep_clause *c, const char *ctx, const char *value);
 
 /* The exception rule (idm_exception.h) that lifts a disabling class
  * ("inactive", "never-used", "valid-until"); NULL for the others. */

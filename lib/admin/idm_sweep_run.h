@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "idm_sweep.h"
+#include "idm_sweep_rules.h"
 
 /* An account as the sweep reads it. */
 struct acct {
@@ -80,7 +81,7 @@ bool idm_sweep_is_status(const char *status, const char *what);
 /* Counts a finding and hands it to the caller's callback. */
 int idm_sweep_emit(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
 		   enum idm_sweep_class rule_class, enum idm_sweep_action action,
-		   const char *detail);
+		   const struct idm_sweep_said *said);
 
 /* ---------------------------------------------------- idm_sweep_preload.c */
 
@@ -101,8 +102,7 @@ bool idm_sweep_made_by_init(const struct sweep *s, const struct acct *a);
 int idm_sweep_disabled_class(const char *reason);
 /* Disables one account and records it as one unit (idm_action.h), or, in
  * report mode or when refused, only lists it. */
-int idm_sweep_disable(struct sweep *s, const struct acct *a, enum idm_sweep_class cls,
-		      const char *why);
+int idm_sweep_disable(struct sweep *s, const struct acct *a, const struct idm_sweep_candidate *why);
 /* Completes an interrupted run's disable of a: the owed record, then the
  * mark removed. */
 int idm_sweep_resume(struct sweep *s, struct acct *a, enum idm_sweep_class cls);

@@ -17,6 +17,7 @@
 #define _(s) (s)
 #define P_(one, many, n) ((n) == 1 ? (one) : (many))
 #define idm_tr(s) (s)
+#define idm_trc(ctx, s) (s)
 #else
 #include <libintl.h>
 #define _(s) dgettext(PACKAGE, s)
@@ -25,10 +26,22 @@
 #endif
 #define N_(s) (s)
 #define NP_(one, many) (one), (many)
+/* NC_(ctx, word) marks a word of the data's vocabulary (a state, a class
+ * of the sweep, a request type) in a context of its own, msgctxt ctx: the
+ * same English word may be said differently as a request's state and as
+ * an account's.  The word stays English where it is stored or written
+ * for scripts (JSON, CSV, forms); idm_trc(ctx, word) says it to a reader. */
+#define NC_(ctx, s) (s)
 
 /* Binds PACKAGE to the configured LOCALEDIR, once per process however many
  * threads call it (pthread_once); touches neither the locale nor the
  * program's textdomain. */
 void idm_i18n_init(void);
+
+#ifndef IDM_NO_NLS
+/* word translated in context ctx (pgettext), or word itself: no
+ * translation, no catalogue, or a word too long to look up. */
+const char *idm_trc(const char *ctx, const char *word);
+#endif
 
 #endif

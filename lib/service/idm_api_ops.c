@@ -250,6 +250,25 @@ static json_t *opt_string(const char *s)
 	return s ? idm_api_text(s) : json_null();
 }
 
+/* The detail's clauses for the command's text output (issue 14): each
+ * {"msgid", "args", "ctx"}, ctx null for a value, "" for a msgid. */
+static json_t *said_json(const struct idm_sweep_said *d)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; d && i < d->n; i++) {
+		const struct idm_sweep_clause *c = &d->c[i];
+		json_t *args = json_array(), *ctx = json_array();
+		for (int k = 0; k < c->nargs; k++) {
+			json_array_append_new(args, idm_api_text(c->args[k]));
+			json_array_append_new(ctx, opt_string(c->ctx[k]));
+		}
+		json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "msgid", idm_api_text(c->fmt),
+						   "args", args, "ctx", ctx));
+	}
+	return a;
+}
+
 static int sweep_finding(void *ctx, const struct idm_sweep_finding *f)
 {
 	struct call *c = ctx;
@@ -261,8 +280,10 @@ static int sweep_finding(void *ctx, const struct idm_sweep_finding *f)
 			      (json_int_t)f->created, "valid_until", (json_int_t)f->valid_until,
 			      "until", (json_int_t)f->until, "detail", opt_string(f->detail));
 
-	if (!j)
+	if (!j || json_object_set_new(j, "said", said_json(f->said)) != 0) {
+		json_decref(j);
 		return IDM_ENOMEM;
+	}
 	if (c->emit) /* a negative answer: the client is gone, stop */
 		return c->emit(c->emit_ctx, json_pack("{s:o}", "finding", j)) < 0 ? IDM_EIO : IDM_OK;
 	return json_array_append_new(json_object_get(c->result, "findings"), j) == 0 ? IDM_OK
