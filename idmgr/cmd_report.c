@@ -31,6 +31,12 @@ static const char *said(const struct report *r, const char *msgid)
 	return r->format == OUTPUT_TEXT ? idm_tr(msgid) : msgid;
 }
 
+/* An account's idmStatus: a word of the reader's language in text. */
+static const char *status_said(const struct report *r, const char *status)
+{
+	return r->format == OUTPUT_TEXT ? idm_trc("account status", status) : status;
+}
+
 /* Prints one row of four columns after uid, in the chosen format: names are
  * JSON keys (N_), said in the reader's language in the text format. */
 static void row(struct report *r, const char *uid, const char *const names[4],
@@ -84,12 +90,13 @@ static int one(void *ctx, const struct idm_report_row *x)
 							    ? N_("hard limit (operator unlock)")
 						    : x->until_unlocked ? N_("until unlocked")
 									: N_("timed")),
-					    a->status });
+					    status_said(r, a->status) });
 	} else { /* suspended */
 		static const char *const names[4] = { N_("status"), N_("since"), N_("reason"),
 						      N_("until") };
 		row(r, a->uid, names,
-		    (const char *const[4]){ a->status, x->status_time, x->status_reason, x->until });
+		    (const char *const[4]){ status_said(r, a->status), x->status_time,
+					    x->status_reason, x->until });
 	}
 	return IDM_OK;
 }

@@ -61,7 +61,7 @@ static void show_text(const struct idm_config *cfg, const struct idm_account *a)
 	idm_printable(a->last_host ? a->last_host : "-", "", host, sizeof(host));
 	line(_("uid"), a->uid);
 	line(_("dn"), a->dn);
-	line(_("status"), a->status ? a->status : "-");
+	line(_("status"), a->status ? idm_trc("account status", a->status) : "-");
 	line(_("privileged"), a->privileged ? _("yes") : _("no"));
 	line(_("policy"), p ? p->name : _("(missing)"));
 	line(_("must change"), a->must_change ? _("yes") : _("no"));
@@ -97,8 +97,11 @@ static int list_one(void *ctx, const struct idm_account *a)
 		output_csv(stdout, login, 0);
 		output_csv(stdout, locked, 1);
 	} else {
-		printf(_("%-16s %-10s %-4s last login %-16s locked %s\n"), a->uid,
-		       a->status ? a->status : "-", a->privileged ? _("priv") : "", login, locked);
+		/* the status in the reader's language, padded by display columns */
+		printf("%-16s ", a->uid);
+		output_label(stdout, a->status ? idm_trc("account status", a->status) : "-", 11);
+		printf(_("%-4s last login %-16s locked %s\n"), a->privileged ? _("priv") : "", login,
+		       locked);
 	}
 	return IDM_OK;
 }

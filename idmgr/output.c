@@ -85,8 +85,9 @@ void output_holders(FILE *fp, const struct idm_shared *s)
 	for (size_t i = 0; s && i < s->n_holders; i++) {
 		char uid[260], status[260];
 		idm_printable(s->holders[i].uid, "", uid, sizeof(uid));
-		idm_printable(s->holders[i].status ? s->holders[i].status : _("no account"), "",
-			      status, sizeof(status));
+		idm_printable(s->holders[i].status ? idm_trc("account status", s->holders[i].status)
+						   : _("no account"),
+			      "", status, sizeof(status));
 		fprintf(fp, "%s%s (%s)", i ? ", " : "", uid, status);
 	}
 }

@@ -527,17 +527,17 @@ END_TEST
 static char *idmgr_in(const char *lang, const char *uid, int *rc, ...)
 {
 	char *out = NULL, *err = NULL, *all;
-	const char *argv[8] = { NULL };
+	const char *argv[12] = { NULL };
 	va_list ap;
 	int n = 0;
 
 	va_start(ap, rc);
-	while (n < 7 && (argv[n] = va_arg(ap, const char *)))
+	while (n < 11 && (argv[n] = va_arg(ap, const char *)))
 		n++;
 	va_end(ap);
 	setenv("LC_ALL", lang, 1);
-	*rc = idmgr_as(&sb, uid, &out, &err, argv[0], argv[1], argv[2], argv[3], argv[4],
-		       (const char *)NULL);
+	*rc = idmgr_as(&sb, uid, &out, &err, argv[0], argv[1], argv[2], argv[3], argv[4], argv[5],
+		       argv[6], argv[7], argv[8], argv[9], argv[10], (const char *)NULL);
 	unsetenv("LC_ALL");
 	ck_assert_int_ge(asprintf(&all, "%s\n--- stderr\n%s", out ? out : "", err ? err : ""), 0);
 	free(out);
@@ -601,7 +601,7 @@ START_TEST(idmgr_in_japanese_and_english)
 	t = idmgr_in(ja, "sato", &rc, "user", "show", "jsess", NULL);
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
 	assert_in(t, "利用者ID      jsess\n"); /* 8 columns wide, padded to 14 */
-	assert_in(t, "状態          active\n");
+	assert_in(t, "状態          有効\n");
 	assert_in(t, "特権ID        いいえ\n");
 	assert_in(t, "共用者        -\n");
 	free(t);
@@ -612,7 +612,7 @@ START_TEST(idmgr_in_japanese_and_english)
 	t = idmgr_in(ja, "watanabe", &rc, "report", "locked", NULL);
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
 	assert_in(t, "jlock            ロック開始=");
-	assert_in(t, " 種別=時限 状態=active\n");
+	assert_in(t, " 種別=時限 状態=有効\n");
 	free(t);
 	/* R-REG-4: the sweep's heading and columns, aligned by display width */
 	t = idmgr_in(ja, "tanaka", &rc, "sweep", NULL);
@@ -793,11 +793,29 @@ START_TEST(sweep_and_requests_in_japanese)
 				   "mail = \"jreq@example.org\"\n"
 				   "unit = \"benefits\"\n"
 				   "employee_type = \"regular\"\n";
-	char *path = form_file(&sb, "jreq.form", form), *t, *c, id[32];
+	char *path = form_file(&sb, "jreq.form", form), *t, *c, id[32], x[32], *want;
 	int rc;
 
 	add_account("jexp", "Expired passphrase 1",
 		    "idmStatus: active\nidmValidUntil: 20200101000000Z\n");
+	/* R-EXC-1: an exception, its state in the reader's language */
+	t = idmgr_in("C", "sato", &rc, "exception", "add", "--subject", "jthr0", "--rule",
+		     "inactive", "--reason", "On leave", "--until", "2099-01-01", NULL);
+	ck_assert_msg(rc == 0 && t[0] == 'X', "exit %d: %s", rc, t);
+	snprintf(x, sizeof(x), "%.*s", (int)strcspn(t, "\n"), t);
+	free(t);
+	t = idmgr_in(ja, "sato", &rc, "exception", "list", NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
+	assert_in(t, " 期限 20990101000000Z  有効           On leave\n");
+	free(t);
+	t = idmgr_in("C", "sato", &rc, "exception", "list", NULL);
+	assert_in(t, " until 20990101000000Z  active         On leave\n");
+	free(t);
+	t = idmgr_in(ja, "sato", &rc, "exception", "list", "--format", "json", NULL);
+	c = idmgr_in("C", "sato", &rc, "exception", "list", "--format", "json", NULL);
+	assert_same(t, c);
+	free(t);
+	free(c);
 	/* the report: words and sentences in Japanese, aligned by width */
 	t = idmgr_in(ja, "tanaka", &rc, "sweep", "--as-of", "2031-01-01", NULL);
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
@@ -806,7 +824,13 @@ START_TEST(sweep_and_requests_in_japanese)
 	assert_in(t, "\n未使用            jlock            -    有効      -          無効化対象    "
 		     "ログイン実績なし。作成 ");
 	assert_in(t, "、2031-01-01 の ");
-	assert_in(t, " 未使用 1 期限切れ 1\n");
+	/* an exemption: the class lifted, then the clauses, 。 between them */
+	ck_assert_int_ge(asprintf(&want, " 日前。例外 %s（規則 inactive）が 2099-01-01 まで適用されています\n", x), 0);
+	assert_in(t, want);
+	free(want);
+	assert_in(t, "\n例外適用          jthr0            -    有効      ");
+	assert_in(t, "報告のみ      長期未使用 最終ログイン ");
+	assert_in(t, " 未使用 1 期限切れ 1 例外適用 1\n");
 	assert_in(t, "\n処置: 無効化対象 ");
 	ck_assert_msg(!strstr(t, "would-disable") && !strstr(t, "never logged in"),
 		      "English in:\n%s", t);
@@ -816,6 +840,9 @@ START_TEST(sweep_and_requests_in_japanese)
 		     "valid until 2020-01-01, still active on 2031-01-01\n");
 	assert_in(t, "\nnever-used        jlock            -    active    -          would-disable "
 		     "never logged in; created ");
+	ck_assert_int_ge(asprintf(&want, " days before 2031-01-01; exception %s (rule inactive) until 2099-01-01\n", x), 0);
+	assert_in(t, want);
+	free(want);
 	free(t);
 	/* for tools the same bytes in both languages, the English kept */
 	t = idmgr_in(ja, "tanaka", &rc, "sweep", "--as-of", "2031-01-01", "--format", "json",

@@ -121,7 +121,8 @@ struct idm_sweep_finding {
 	const struct idm_sweep_said *said; /* the same, for the reader's language; may be NULL */
 };
 
-/* The detail of f as text: said's clauses joined by "; ", after the name
+/* The detail of f as text: said's clauses joined by "; " (translated: the
+ * reader's language's separator, msgctxt "clause separator"), after the name
  * of the class lifted and a space when f is exempt; in English, or with
  * translate in the reader's language, the words in their contexts (a
  * clause whose translation does not fit its arguments stays English).

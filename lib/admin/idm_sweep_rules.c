@@ -123,11 +123,16 @@ int idm_sweep_detail(const struct idm_sweep_finding *f, bool translate, char *ou
 		o = (size_t)n;
 	}
 	for (int i = 0; i < f->said->n; i++) {
+		/* TRANSLATORS: between two clauses of a sweep finding's detail */
+		const char *sep = translate ? idm_trc("clause separator", NC_("clause separator", "; "))
+					    : "; ";
+		size_t k = strlen(sep);
+
 		if (i) {
-			if (o + 2 >= len)
+			if (o + k >= len)
 				goto english;
-			memcpy(out + o, "; ", 3);
-			o += 2;
+			memcpy(out + o, sep, k + 1);
+			o += k;
 		}
 		if (clause_text(&f->said->c[i], translate, out + o, len - o) != 0)
 			goto english;
