@@ -45,7 +45,7 @@ static void print_text(const struct idm_config *cfg, const struct idm_bootstrap_
 		printf(_("officer  %s ("), o->uid);
 		for (int k = 0, first = 1; k < IDM_ROLE_COUNT; k++)
 			if (o->roles & (1u << k)) {
-				printf("%s%s", first ? "" : ", ", idm_role_name(k));
+				printf("%s%s", first ? "" : ", ", idm_trc("role", idm_role_name(k)));
 				first = 0;
 			}
 		if (o->temp_password)

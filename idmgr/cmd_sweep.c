@@ -97,12 +97,13 @@ static int finding(void *ctx, const struct idm_sweep_finding *f)
 		output_csv(stdout, action, 0);
 		output_csv(stdout, f->detail, 1);
 	} else {
-		char last[IDM_DATE_LEN], detail[2048];
+		char last[IDM_DATE_LEN], *detail;
 
 		/* the words and the detail in the reader's language, the columns
 		 * padded by display columns; JSON and CSV keep the English */
 		idm_date_format(f->last_login, last);
-		idm_sweep_detail(f, true, detail, sizeof(detail));
+		if (!(detail = idm_sweep_detail_dup(f, true)))
+			return IDM_ENOMEM;
 		output_label(stdout, idm_trc("sweep class", cls), 18);
 		printf("%-16s %-4s ", f->uid ? f->uid : "-", f->privileged ? _("yes") : "-");
 		output_label(stdout, f->status ? idm_trc("account status", f->status) : "-", 10);
@@ -110,6 +111,7 @@ static int finding(void *ctx, const struct idm_sweep_finding *f)
 		output_label(stdout, idm_trc("sweep action", action), 14);
 		output_text(stdout, detail);
 		putchar('\n');
+		free(detail);
 	}
 	o->rows++;
 	return IDM_OK;

@@ -774,6 +774,17 @@ static void assert_same(const char *a, const char *b)
 		      a + (i > 60 ? i - 60 : 0), b + (i > 60 ? i - 60 : 0));
 }
 
+/* The time stamps of last logins in a sweep's JSON blanked: the operator's
+ * own bind between two runs moves its authTimestamp (a second apart). */
+static void blank_logins(char *json)
+{
+	static const char key[] = "\"last_login\":\"";
+
+	for (char *p = strstr(json, key); p; p = strstr(p, key))
+		for (p += sizeof(key) - 1; *p >= '0' && *p <= '9'; p++)
+			*p = '0';
+}
+
 /* issue 14, R-REG-4, R-REG-1: the sweep's findings and the requests'
  * words in the reader's language in text output: the class, the action,
  * the account's status and the detail sentence of a finding (the local
@@ -849,6 +860,8 @@ START_TEST(sweep_and_requests_in_japanese)
 		     NULL);
 	c = idmgr_in("C", "tanaka", &rc, "sweep", "--as-of", "2031-01-01", "--format", "json",
 		     NULL);
+	blank_logins(t);
+	blank_logins(c);
 	assert_same(t, c);
 	assert_in(t, "\"class\":\"expired\"");
 	assert_in(t, "\"action\":\"would-disable\",\"detail\":\"valid until 2020-01-01, still "

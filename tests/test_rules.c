@@ -379,6 +379,25 @@ START_TEST(sweep_detail_clauses)
 	f.said = NULL;
 	ck_assert_int_eq(idm_sweep_detail(&f, true, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "the English");
+	/* a detail of any length, whole (a retired account in many groups) */
+	{
+		static char groups[20000];
+		struct idm_sweep_said one = { .n = 0 };
+		struct idm_sweep_finding g = { .cls = IDM_SWEEP_RETIRED_IN_GROUPS,
+					       .rule_class = IDM_SWEEP_RETIRED_IN_GROUPS,
+					       .said = &one };
+		char *whole;
+
+		memset(groups, 'g', sizeof(groups) - 1);
+		idm_sweep_arg(idm_sweep_say(&one, "retired, still a member of %s"), NULL, groups);
+		for (int translate = 0; translate < 2; translate++) {
+			whole = idm_sweep_detail_dup(&g, translate);
+			ck_assert_ptr_nonnull(whole);
+			ck_assert_uint_eq(strlen(whole), strlen("retired, still a member of ") +
+								 sizeof(groups) - 1);
+			free(whole);
+		}
+	}
 	/* a full detail takes no more clauses */
 	said.n = IDM_SWEEP_CLAUSES;
 	ck_assert_ptr_null(idm_sweep_say(&said, "more"));

@@ -154,7 +154,8 @@ int idm_sweep_emit(struct sweep *s, const struct acct *a, enum idm_sweep_class c
 		   enum idm_sweep_class rule_class, enum idm_sweep_action action,
 		   const struct idm_sweep_said *said)
 {
-	char detail[1024];
+	char *detail;
+	int r;
 	struct idm_sweep_finding f = {
 		.cls = cls,
 		.rule_class = rule_class,
@@ -167,18 +168,22 @@ int idm_sweep_emit(struct sweep *s, const struct acct *a, enum idm_sweep_class c
 		.created = a->created,
 		.valid_until = a->valid_until,
 		.until = a->until,
-		.detail = detail,
+		.detail = NULL,
 		.said = said,
 	};
 
-	f.detail = NULL; /* the English, from the clauses */
-	idm_sweep_detail(&f, false, detail, sizeof(detail));
+	/* the English, from the clauses; a retired account's groups have no
+	 * bound */
+	if (!(detail = idm_sweep_detail_dup(&f, false)))
+		return IDM_ENOMEM;
 	f.detail = detail;
 	s->sum->classes[cls]++;
 	s->sum->actions[action]++;
 	if (action == IDM_SWEEP_REFUSED)
 		s->refused = true;
-	return s->o->finding ? s->o->finding(s->o->ctx, &f) : IDM_OK;
+	r = s->o->finding ? s->o->finding(s->o->ctx, &f) : IDM_OK;
+	free(detail);
+	return r;
 }
 
 /* ------------------------------------------------------------ classes */

@@ -129,6 +129,9 @@ struct idm_sweep_finding {
  * Without said, f->detail.  Returns 0, or -1 when out is too short (out
  * then holds f->detail, cut). */
 int idm_sweep_detail(const struct idm_sweep_finding *f, bool translate, char *out, size_t len);
+/* The same, whole, in a string of its own (free()), or NULL out of
+ * memory. */
+char *idm_sweep_detail_dup(const struct idm_sweep_finding *f, bool translate);
 
 struct idm_sweep_options {
 	time_t now;           /* the as-of time */

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "idm_i18n.h"
@@ -142,6 +143,44 @@ int idm_sweep_detail(const struct idm_sweep_finding *f, bool translate, char *ou
 english:
 	snprintf(out, len, "%s", f->detail ? f->detail : "");
 	return f->detail && strlen(f->detail) >= len ? -1 : 0;
+}
+
+/* At least the bytes a rendering of fmt with args takes: each conversion
+ * replaced by one argument at most (a position may repeat one). */
+static size_t bound(const char *fmt, const char *const *args, int nargs)
+{
+	size_t longest = 0, n = strlen(fmt);
+
+	for (int i = 0; i < nargs; i++)
+		if (strlen(args[i]) > longest)
+			longest = strlen(args[i]);
+	for (const char *p = fmt; *p; p++)
+		if (*p == '%')
+			n += longest;
+	return n;
+}
+
+char *idm_sweep_detail_dup(const struct idm_sweep_finding *f, bool translate)
+{
+	const char *said[IDM_SWEEP_CLAUSE_ARGS];
+	size_t len = (f->detail ? strlen(f->detail) : 0) + 64;
+	char *out;
+
+	for (int i = 0; f->said && i < f->said->n && i < IDM_SWEEP_CLAUSES; i++) {
+		const struct idm_sweep_clause *c = &f->said->c[i];
+		if (!c->fmt || c->nargs < 0 || c->nargs > IDM_SWEEP_CLAUSE_ARGS)
+			continue;
+		for (int k = 0; k < c->nargs; k++)
+			said[k] = translate && c->ctx[k] && *c->args[k]
+					  ? *c->ctx[k] ? idm_trc(c->ctx[k], c->args[k]) : idm_tr(c->args[k])
+					  : c->args[k];
+		len += bound(c->fmt, c->args, c->nargs) +
+		       (translate ? bound(idm_tr(c->fmt), said, c->nargs) : 0) + 16;
+	}
+	if (!(out = malloc(len)))
+		return NULL;
+	idm_sweep_detail(f, translate, out, len);
+	return out;
 }
 
 /* A candidate's sentence: fmt with args (dates and a count of days kept
