@@ -19,8 +19,8 @@ static int print_one(void *ctx, const struct idm_unexplained *w)
 	struct listing *l = ctx;
 
 	l->n++;
-	fprintf(l->out, "%s %-8s %s by %s (%s)\n", w->time, w->type, w->dn,
-		*w->who ? w->who : "(unknown)", w->attrs);
+	fprintf(l->out, "%s %-8s %s by %s (%s) on %s\n", w->time, w->type, w->dn,
+		*w->who ? w->who : "(unknown)", w->attrs, w->server);
 	return IDM_OK;
 }
 
