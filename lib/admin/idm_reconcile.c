@@ -451,12 +451,13 @@ int idm_reconcile(struct idm_dir *d, const struct idm_config *cfg, time_t since,
 		if (r < 0)
 			failed = w.servers[i].uri;
 	}
-	if (r == IDM_ENOENT)
+	if (r == IDM_ENOENT) { /* the deployment's to fix, not a missing entry */
 		idm_logf(log, LOG_ERR,
 			 N_("audit reconcile: %s: %s: no accesslog this identity may read "
 			    "(slapd-accesslog.conf): not reconciled"),
 			 failed, cfg->service.accesslog_dn);
-	else if (r < 0 && failed)
+		r = IDM_ECONFIG;
+	} else if (r < 0 && failed)
 		idm_logf(log, LOG_ERR,
 			 N_("audit reconcile: %s: its log of writes was not read (%s): not "
 			    "reconciled"),

@@ -49,9 +49,9 @@ struct idm_unexplained {
  * skipped where it is a copy.  A write no server is known to have made is
  * judged wherever it is logged and named once.  *checked counts the
  * writes judged.  IDM_OK; else the log of one server was not read (the
- * message names it: not reconciled): IDM_ENOENT no accesslog this
- * identity can read there, IDM_EUNAVAIL it does not answer, IDM_ECONFIG
- * it refuses idmgrd's secret, or another error of the directory. */
+ * message names it: not reconciled): IDM_ECONFIG no accesslog this
+ * identity can read there or it refuses idmgrd's secret, IDM_EUNAVAIL it
+ * does not answer, or another error of the directory. */
 int idm_reconcile(struct idm_dir *d, const struct idm_config *cfg, time_t since,
 		  int (*each)(void *ctx, const struct idm_unexplained *w), void *ctx, long *checked);
 

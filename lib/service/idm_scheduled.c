@@ -40,9 +40,6 @@ int idm_scheduled_reconcile(const struct idm_config *cfg, const struct idm_log *
 	if (r == IDM_OK)
 		r = idm_reconcile(d, cfg, since, print_one, &l, &checked);
 	idm_dir_close(d);
-	if (r == IDM_ENOENT)
-		idm_logf(log, LOG_ERR, N_("audit reconcile: no accesslog that %s can read (%s)"),
-			 cfg->service.bind_dn, cfg->service.accesslog_dn);
 	if (r < 0)
 		return r;
 	if (l.n)
