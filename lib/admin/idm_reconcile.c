@@ -39,6 +39,10 @@ struct server {
 	const char *uri;
 	struct idm_dir *d;
 	bool opened; /* d opened here (else the caller's) */
+	/* d's configuration: the caller's with uri alone (d keeps a pointer
+	 * to it, so it lives as long as d) */
+	struct idm_config alone;
+	char *alone_uris[1];
 	int sid[SIDS_MAX];
 	size_t n_sid;
 };
@@ -385,20 +389,19 @@ out:
 static int connect_to(struct walk *w, struct idm_dir *d, const struct idm_log *log,
 		      struct server *s)
 {
-	struct idm_config one = *w->cfg;
-	char *uris[1] = { (char *)s->uri };
-
 	if (d && idm_config_same_uri(s->uri, idm_dir_uri(d))) {
 		s->d = d;
 		return IDM_OK;
 	}
-	one.ldap.uris = uris;
-	one.ldap.n_uris = 1;
-	one.ldap.servers = NULL;
-	one.ldap.n_servers = 0;
-	one.ldap.health = NULL;
+	s->alone = *w->cfg;
+	s->alone_uris[0] = (char *)s->uri;
+	s->alone.ldap.uris = s->alone_uris;
+	s->alone.ldap.n_uris = 1;
+	s->alone.ldap.servers = NULL;
+	s->alone.ldap.n_servers = 0;
+	s->alone.ldap.health = NULL;
 	s->opened = true;
-	return idm_dir_open_identity(&one, log, w->cfg->service.bind_dn,
+	return idm_dir_open_identity(&s->alone, log, w->cfg->service.bind_dn,
 				     w->cfg->service.bind_password_file, &s->d);
 }
 
