@@ -763,8 +763,8 @@ START_TEST(item4_reconcile_explains_logins_and_own_changes_on_the_peer)
 	memset(&res, 0, sizeof(res));
 	ck_assert_int_eq(idm_login_authenticate(cfg2, NULL, "kuro", pw, "peer-host", &res), IDM_OK);
 	ck_assert_int_eq(idm_dir_open(cfg2, NULL, "uid=kuro," PEOPLE, pw, &d), IDM_OK);
-	ck_assert_int_eq(idm_dir_password_modify(d, "uid=kuro," PEOPLE, fresh, strlen(fresh), &pperr,
-						 &text),
+	ck_assert_int_eq(idm_dir_password_modify(d, "uid=kuro," PEOPLE, fresh, strlen(fresh),
+						 &pperr, &text),
 			 IDM_OK);
 	idm_dir_close(d);
 	free(text);

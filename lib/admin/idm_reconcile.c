@@ -287,7 +287,6 @@ out:
 	return r;
 }
 
-
 static int learn_one(void *ctx, LDAP *ld, LDAPMessage *e)
 {
 	char *csn = idm_entry_value(ld, e, "entryCSN");
@@ -362,8 +361,9 @@ static void eliminate(struct walk *w)
 				return;
 			unknown = &w->servers[i];
 		}
-	if (!unknown || idm_dir_search(unknown->d, w->cfg->ldap.base_dn, LDAP_SCOPE_BASE,
-				       "(objectClass=*)", attrs, 1, &res) != IDM_OK ||
+	if (!unknown ||
+	    idm_dir_search(unknown->d, w->cfg->ldap.base_dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+			   attrs, 1, &res) != IDM_OK ||
 	    !(e = ldap_first_entry(idm_dir_ldap(unknown->d), res)))
 		goto out;
 	v = ldap_get_values_len(idm_dir_ldap(unknown->d), e, "contextCSN");
@@ -386,8 +386,7 @@ out:
 
 /* s->d: a connection as idmgrd to s->uri alone (d when that is d's
  * server, d NULL: none to reuse). */
-static int connect_to(struct walk *w, struct idm_dir *d, const struct idm_log *log,
-		      struct server *s)
+static int connect_to(struct walk *w, struct idm_dir *d, const struct idm_log *log, struct server *s)
 {
 	if (d && idm_config_same_uri(s->uri, idm_dir_uri(d))) {
 		s->d = d;

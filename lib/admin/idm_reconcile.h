@@ -29,11 +29,11 @@
 #include "idm_dir.h"
 
 struct idm_unexplained {
-	const char *time;  /* reqStart, the server's clock */
-	const char *who;   /* reqAuthzID (empty: anonymous or unknown) */
-	const char *type;  /* add, modify, delete, modrdn */
-	const char *dn;    /* reqDN */
-	const char *attrs; /* the attributes changed, comma-separated */
+	const char *time;   /* reqStart, the server's clock */
+	const char *who;    /* reqAuthzID (empty: anonymous or unknown) */
+	const char *type;   /* add, modify, delete, modrdn */
+	const char *dn;     /* reqDN */
+	const char *attrs;  /* the attributes changed, comma-separated */
 	const char *server; /* the URI of the server it was made on (logged there) */
 };
 
