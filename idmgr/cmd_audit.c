@@ -69,14 +69,17 @@ int cmd_audit_reconcile(struct cmd_ctx *ctx, struct cmd_call *c)
 					      "unexplained", list));
 	} else {
 		json_array_foreach (list, i, w)
-			printf("%s %-8s %s by %s (%s)\n",
+			printf("%s %-8s %s by %s (%s) on %s\n",
 			       json_string_value(json_object_get(w, "time")),
 			       json_string_value(json_object_get(w, "type")),
 			       json_string_value(json_object_get(w, "dn")),
 			       *json_string_value(json_object_get(w, "who"))
 				       ? json_string_value(json_object_get(w, "who"))
 				       : "(unknown)",
-			       json_string_value(json_object_get(w, "attributes")));
+			       json_string_value(json_object_get(w, "attributes")),
+			       json_object_get(w, "server")
+				       ? json_string_value(json_object_get(w, "server"))
+				       : "(unknown)");
 		if (json_array_size(list))
 			printf(since ? _("%zu of %ld logged writes since %s are explained by no audited "
 					 "action\n")

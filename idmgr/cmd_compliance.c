@@ -189,14 +189,14 @@ static int reconcile_into(struct cmd_ctx *ctx, const struct idm_config *cfg,
 			break;
 		if (who && *who)
 			r = idm_compliance_add(c, IDM_CLAUSE_AUD1, true,
-					       N_("write explained by no audited action: %s %s %s by %s (%s)"),
-					       member(w, "time"), member(w, "type"),
-					       member(w, "dn"), who, member(w, "attributes"));
+					       N_("write explained by no audited action: %s %s %s by %s (%s) on %s"),
+					       member(w, "time"), member(w, "type"), member(w, "dn"),
+					       who, member(w, "attributes"), member(w, "server"));
 		else
 			r = idm_compliance_add(c, IDM_CLAUSE_AUD1, true,
-					       N_("write explained by no audited action: %s %s %s by (unknown) (%s)"),
-					       member(w, "time"), member(w, "type"),
-					       member(w, "dn"), member(w, "attributes"));
+					       N_("write explained by no audited action: %s %s %s by (unknown) (%s) on %s"),
+					       member(w, "time"), member(w, "type"), member(w, "dn"),
+					       member(w, "attributes"), member(w, "server"));
 	}
 	json_decref(res);
 	return r;

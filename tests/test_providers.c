@@ -5,7 +5,9 @@
  * on the configured writer's server; the standby refuses and the command
  * passes on to the writer; concurrent applies and approvals through the
  * two instances; the writer killed, the writer paused, the writer's
- * server stopped; the audit trail intact on both servers after all. */
+ * server stopped; reconcile judging each write on the server it was made
+ * on (threat model item 4); the audit trail intact on both servers after
+ * all. */
 #include "config.h"
 
 #include <check.h>
@@ -23,6 +25,8 @@
 #include "idm_dir.h"
 #include "idm_error.h"
 #include "idm_escape.h"
+#include "idm_login.h"
+#include "idm_time.h"
 #include "officers.h"
 
 #define SUFFIX "dc=example,dc=org"
@@ -641,6 +645,190 @@ START_TEST(fence_stops_a_holder_that_lost_the_lease)
 }
 END_TEST
 
+/* How many writes the log of one server holds that match filter (the
+ * accesslog, as idmgrd reads it). */
+static int logged_on(const struct idm_config *cfg, const char *filter)
+{
+	static const char *const attrs[] = { "1.1", NULL };
+	char secret[700];
+	struct idm_dir *d = NULL;
+	LDAPMessage *res = NULL;
+	int n;
+
+	snprintf(secret, sizeof(secret), "%s/idmgrd.secret", sb.dir);
+	ck_assert_int_eq(idm_dir_open_identity(cfg, NULL, "cn=idmgrd,ou=services," SUFFIX, secret,
+					       &d),
+			 IDM_OK);
+	ck_assert_int_eq(idm_dir_search(d, "cn=accesslog", LDAP_SCOPE_ONELEVEL, filter, attrs, 0,
+					&res),
+			 IDM_OK);
+	n = ldap_count_entries(idm_dir_ldap(d), res);
+	ldap_msgfree(res);
+	idm_dir_close(d);
+	return n;
+}
+
+/* One of the two instances serves as the writer (the tests before may
+ * have left a lease to take over; the command passes on from a standby):
+ * asserts it within three leases. */
+static void writer_serving(void)
+{
+	char path[700], *log[2];
+	size_t n[2];
+
+	for (double t0 = now(); now() - t0 < 3.0 * LEASE;)
+		if (until_writer(sb.conf, now(), 0.1) >= 0 || until_writer(conf2, now(), 0.1) >= 0)
+			return;
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/idmgrd%s.log", sb.dir, i ? "2" : "");
+		log[i] = slurp(path);
+		n[i] = log[i] ? strlen(log[i]) : 0;
+	}
+	ck_abort_msg("no idmgrd serves as the writer; the ends of their logs:\n%s\n--\n%s",
+		     log[0] ? log[0] + (n[0] > 2000 ? n[0] - 2000 : 0) : "(none)",
+		     log[1] ? log[1] + (n[1] > 2000 ? n[1] - 2000 : 0) : "(none)");
+}
+
+/* Threat model 4, R-AUD-1: the directory administrator's write made on
+ * the peer -- not the writer's server, whose log alone idmgrd read -- is
+ * named, with the peer's URI, once (its copy in the writer's log is
+ * replication's).  The peer has made no write yet through idmgrd's or
+ * the hosts' identity, so its serverID is known by elimination. */
+START_TEST(item4_reconcile_names_the_rootdn_write_on_the_peer)
+{
+	struct sandbox p2 = peer();
+	char since[IDM_GENTIME_LEN], want[400], *out = NULL, *err = NULL, *v;
+
+	writer_serving();
+	sleep(1);
+	idm_time_format(time(NULL), since);
+	ck_assert_int_eq(sandbox_ldapmodify(&p2, "dn: cn=ciso,ou=roles," IDMGR "\n"
+						 "changetype: modify\nreplace: description\n"
+						 "description: planted on the peer\n"),
+			 0);
+	v = converged("cn=ciso,ou=roles," IDMGR, "description");
+	ck_assert_str_eq(v, "planted on the peer|");
+	free(v);
+	/* the writer's server logged it as any replicated change */
+	ck_assert_int_eq(logged_on(cfg1, "(&(reqDN=cn=ciso,ou=roles," IDMGR ")"
+					 "(reqAuthzID=cn=admin," SUFFIX ")(reqMod=description:=*))"),
+			 1);
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "audit", "reconcile", "--since", since,
+				  NULL),
+			 1);
+	snprintf(want, sizeof(want),
+		 "modify   cn=ciso,ou=roles,ou=idmgr,dc=example,dc=org by "
+		 "cn=admin,dc=example,dc=org (description) on %s\n",
+		 uri2);
+	ck_assert_msg(strstr(out, want) && strstr(out, "1 of "), "%s%s", out, err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(idmgr_as(&sb, "suzuki", &out, &err, "audit", "reconcile", "--since", since,
+				  "--format", "json", NULL),
+			 1);
+	snprintf(want, sizeof(want), "\"server\": \"%s\"", uri2);
+	ck_assert_msg(strstr(out, want), "%s%s", out, err);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* Threat model 4, R-AUD-1: what the hosts and a user write on the peer
+ * is explained there.  A new user's first login on the second server (the
+ * hosts' login records, through the login path pam_idmgr runs, with that
+ * server alone in ldap.uri) and their own password change there reach
+ * the writer's server as replication's writes, by cn=admin -- which
+ * reconcile named until it read every server's log.  Judged on the
+ * server each was made on, none is named; neither are the peer's copies
+ * of idmgrd's writes. */
+START_TEST(item4_reconcile_explains_logins_and_own_changes_on_the_peer)
+{
+	static const char prefix[] = "temporary password for kuro: ", fresh[] = "Lantern-quartz 58";
+	char since[IDM_GENTIME_LEN], *id, *out = NULL, *err = NULL, *pw, *text = NULL;
+	struct idm_auth_result res;
+	struct idm_dir *d = NULL;
+	int pperr = -1;
+
+	writer_serving();
+	sleep(1);
+	idm_time_format(time(NULL), since);
+	id = submit_approved("kuro");
+	ck_assert_int_eq(idmgr_with(sb.conf, "takahashi", &out, &err, "request", "apply", id), 0);
+	pw = strstr(out, prefix);
+	ck_assert_msg(pw, "%s%s", out, err);
+	pw = strndup(pw + strlen(prefix), strcspn(pw + strlen(prefix), " \n")); /* " (shown once" */
+	free(out);
+	free(err);
+	free(converged("uid=kuro," PEOPLE, "entryCSN"));
+	memset(&res, 0, sizeof(res));
+	ck_assert_int_eq(idm_login_authenticate(cfg2, NULL, "kuro", pw, "peer-host", &res), IDM_OK);
+	ck_assert_int_eq(idm_dir_open(cfg2, NULL, "uid=kuro," PEOPLE, pw, &d), IDM_OK);
+	ck_assert_int_eq(idm_dir_password_modify(d, "uid=kuro," PEOPLE, fresh, strlen(fresh),
+						 &pperr, &text),
+			 IDM_OK);
+	idm_dir_close(d);
+	free(text);
+	free(converged("uid=kuro," PEOPLE, "entryCSN"));
+	/* made on the peer by their makers; on the writer's server by cn=admin */
+	ck_assert_int_ge(logged_on(cfg2, "(&(reqDN=uid=kuro," PEOPLE ")"
+					 "(reqAuthzID=cn=pam,ou=services," SUFFIX "))"),
+			 1);
+	ck_assert_int_eq(logged_on(cfg2, "(&(reqDN=uid=kuro," PEOPLE ")"
+					 "(reqAuthzID=uid=kuro," PEOPLE ")(reqMod=userPassword:*))"),
+			 1);
+	ck_assert_int_eq(logged_on(cfg1, "(&(reqDN=uid=kuro," PEOPLE ")"
+					 "(reqAuthzID=cn=pam,ou=services," SUFFIX "))"),
+			 0);
+	ck_assert_int_ge(logged_on(cfg1, "(&(reqDN=uid=kuro," PEOPLE ")"
+					 "(reqAuthzID=cn=admin," SUFFIX ")(reqMod=userPassword:*))"),
+			 1);
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "audit", "reconcile", "--since", since,
+				  NULL),
+			 0);
+	ck_assert_msg(strstr(out, "is explained"), "%s%s", out, err);
+	free(out);
+	free(err);
+	/* the new password is the one both servers check */
+	ck_assert_int_eq(idm_dir_open(cfg1, NULL, "uid=kuro," PEOPLE, fresh, &d), IDM_OK);
+	idm_dir_close(d);
+	free(pw);
+	free(id);
+}
+END_TEST
+
+/* R-AUD-1: a server whose log cannot be read leaves the writes made
+ * there unjudged: reconcile names it and says "not reconciled", never
+ * "explained" -- through idmgr (exit 3) and idmgrd -R, the monthly
+ * timer's command (exit 3).  Once the peer is back, it reconciles. */
+START_TEST(reconcile_needs_every_server_log)
+{
+	struct sandbox p2 = peer();
+	char *out[2] = { NULL, NULL }, *err[2] = { NULL, NULL };
+	char *argv[] = { getenv("IDMGRD_BIN"), "-c", sb.conf, "-R", "1", NULL };
+	int st[2];
+
+	writer_serving();
+	ck_assert_int_eq(sandbox_slapd_stop(&p2), 0);
+	st[0] = idmgr_as(&sb, "sato", &out[0], &err[0], "audit", "reconcile", NULL);
+	st[1] = run_cmd(argv, NULL, &out[1], &err[1]);
+	ck_assert_int_eq(sandbox_slapd_start(&p2), 0); /* before any assertion */
+	for (int i = 0; i < 2; i++) {
+		ck_assert_msg(st[i] == 3, "%s: exit %d", i ? "idmgrd -R" : "idmgr", st[i]);
+		ck_assert_msg(strstr(err[i], uri2) && strstr(err[i], "not reconciled"), "%s",
+			      err[i]);
+		ck_assert_msg(!strstr(out[i], "explained"), "%s", out[i]);
+		free(out[i]);
+		free(err[i]);
+	}
+	free(converged("cn=head,ou=audit," IDMGR, "idmHead"));
+	ck_assert_int_eq(run_cmd(argv, NULL, &out[0], &err[0]), 1); /* the peer's planted write */
+	ck_assert_msg(strstr(out[0], "(description) on ") && strstr(out[0], uri2), "%s%s", out[0],
+		      err[0]);
+	free(out[0]);
+	free(err[0]);
+}
+END_TEST
+
 /* After all of the above, the audit trail is intact on both servers (each
  * read on its own, by an officer, R-AUD-1). */
 START_TEST(audit_intact_on_both_servers)
@@ -676,6 +864,9 @@ static Suite *providers_suite(void)
 	tcase_add_test(tc, writer_server_down_fails_closed);
 	tcase_add_test(tc, writer_restarts_with_writes_its_peer_lacks);
 	tcase_add_test(tc, fence_stops_a_holder_that_lost_the_lease);
+	tcase_add_test(tc, item4_reconcile_names_the_rootdn_write_on_the_peer);
+	tcase_add_test(tc, item4_reconcile_explains_logins_and_own_changes_on_the_peer);
+	tcase_add_test(tc, reconcile_needs_every_server_log);
 	tcase_add_test(tc, audit_intact_on_both_servers);
 	suite_add_tcase(s, tc);
 	return s;

@@ -16,7 +16,10 @@
  * administrator's writes (idmgr init's among them: give --since after it),
  * and those of any writer the ACLs forgot.  Reading reqMod needs idmgrd's
  * identity; the findings name the attributes a write changed, never their
- * values. */
+ * values.  With several directory servers each keeps its own log, and a
+ * change replicated from a peer is logged as the replication identity's
+ * (the directory administrator's), never its maker's: each server's log
+ * is read (docs/design.md, "Reconciling several servers"). */
 #ifndef IDM_RECONCILE_H
 #define IDM_RECONCILE_H
 
@@ -26,17 +29,29 @@
 #include "idm_dir.h"
 
 struct idm_unexplained {
-	const char *time;  /* reqStart, the server's clock */
-	const char *who;   /* reqAuthzID (empty: anonymous or unknown) */
-	const char *type;  /* add, modify, delete, modrdn */
-	const char *dn;    /* reqDN */
-	const char *attrs; /* the attributes changed, comma-separated */
+	const char *time;   /* reqStart, the server's clock */
+	const char *who;    /* reqAuthzID (empty: anonymous or unknown) */
+	const char *type;   /* add, modify, delete, modrdn */
+	const char *dn;     /* reqDN */
+	const char *attrs;  /* the attributes changed, comma-separated */
+	const char *server; /* the URI of the server it was made on (logged there) */
 };
 
-/* Walks the accesslog from since (0: all) with paged searches; each()
- * gets every unexplained write, in the log's order.  *checked counts the
- * writes read.  IDM_OK, IDM_ENOENT without an accesslog this identity can
- * read, or an error of the directory. */
+/* Walks the accesslog of every server of ldap.uri (ldap.servers when
+ * idmgrd pinned the writer's) from since (0: all) with paged searches, d
+ * for d's server and a connection of its own as idmgrd for each other;
+ * each() gets every unexplained write, in each log's order, server by
+ * server.  A write is judged on the server it was made on: its CSN's
+ * serverID is that server's own, learned from the writes logged there by
+ * idmgrd's or the hosts' identity (or, for one server with none, by
+ * elimination from the directory's contextCSN); a change replicated from
+ * another server of the list, logged as replication's identity, is
+ * skipped where it is a copy.  A write no server is known to have made is
+ * judged wherever it is logged and named once.  *checked counts the
+ * writes judged.  IDM_OK; else the log of one server was not read (the
+ * message names it: not reconciled): IDM_ECONFIG no accesslog this
+ * identity can read there or it refuses idmgrd's secret, IDM_EUNAVAIL it
+ * does not answer, or another error of the directory. */
 int idm_reconcile(struct idm_dir *d, const struct idm_config *cfg, time_t since,
 		  int (*each)(void *ctx, const struct idm_unexplained *w), void *ctx, long *checked);
 

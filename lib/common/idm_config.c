@@ -91,7 +91,7 @@ static int required(cfg_t *sec, const char *section, const char *key)
 }
 
 /* Two spellings of one server: with and without the final '/'. */
-static bool same_uri(const char *a, const char *b)
+bool idm_config_same_uri(const char *a, const char *b)
 {
 	size_t na = strlen(a), nb = strlen(b);
 
@@ -106,7 +106,7 @@ static bool same_uri(const char *a, const char *b)
 static ssize_t writer_index(const struct idm_config *c)
 {
 	for (size_t i = 0; i < c->ldap.n_uris; i++)
-		if (same_uri(c->ldap.uris[i], c->service.writer_uri))
+		if (idm_config_same_uri(c->ldap.uris[i], c->service.writer_uri))
 			return (ssize_t)i;
 	return -1;
 }
@@ -118,13 +118,20 @@ int idm_config_pin_writer(struct idm_config *c)
 
 	if (i < 0)
 		return IDM_OK;
-	keep = c->ldap.uris[i];
-	c->ldap.uris[i] = NULL;
-	idm_strv_free(c->ldap.uris, c->ldap.n_uris);
+	if (c->ldap.servers)
+		return IDM_OK; /* pinned already */
+	keep = strdup(c->ldap.uris[i]);
+	if (!keep)
+		return IDM_ENOMEM;
+	c->ldap.servers = c->ldap.uris;
+	c->ldap.n_servers = c->ldap.n_uris;
 	c->ldap.uris = calloc(2, sizeof(char *));
 	if (!c->ldap.uris) {
 		free(keep);
-		c->ldap.n_uris = 0;
+		c->ldap.uris = c->ldap.servers;
+		c->ldap.n_uris = c->ldap.n_servers;
+		c->ldap.servers = NULL;
+		c->ldap.n_servers = 0;
 		return IDM_ENOMEM;
 	}
 	c->ldap.uris[0] = keep;
@@ -377,6 +384,7 @@ void idm_config_free(struct idm_config *c)
 		return;
 	free(c->path);
 	idm_strv_free(c->ldap.uris, c->ldap.n_uris);
+	idm_strv_free(c->ldap.servers, c->ldap.n_servers);
 	free(c->ldap.base_dn);
 	free(c->ldap.people_dn);
 	free(c->ldap.groups_dn);

@@ -51,6 +51,11 @@ struct idm_config {
 	struct {
 		char **uris;
 		size_t n_uris;
+		/* Every server of ldap.uri, also after idm_config_pin_writer()
+		 * narrowed uris to the writer's (audit reconcile reads each
+		 * one's log of writes); NULL: the same as uris. */
+		char **servers;
+		size_t n_servers;
 		char *base_dn, *people_dn, *groups_dn, *idmgr_dn, *bind_dn;
 		char *bind_password_file;
 		int bind_password_file_line;
@@ -149,8 +154,11 @@ int idm_config_check_files(const struct idm_config *cfg, const struct idm_log *l
 int idm_config_check_service_files(const struct idm_config *cfg, const struct idm_log *log);
 
 /* idmgrd with service.writer_uri set: every connection it opens goes to
- * that server only, never failed over (ldap.uris becomes that one URI). */
+ * that server only, never failed over (ldap.uris becomes that one URI;
+ * ldap.servers keeps them all). */
 int idm_config_pin_writer(struct idm_config *cfg);
+/* Two URIs name the same server (a trailing '/' aside). */
+bool idm_config_same_uri(const char *a, const char *b);
 
 /* Prints the effective configuration, defaults included, in idmgr.conf syntax. */
 void idm_config_print(const struct idm_config *cfg, FILE *fp);

@@ -326,11 +326,12 @@ static int reconcile_one(void *ctx, const struct idm_unexplained *w)
 	json_t *list = ctx;
 
 	return json_array_append_new(list,
-				     json_pack("{s:o, s:o, s:o, s:o, s:o}", "time",
+				     json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "time",
 					       idm_api_text(w->time), "who", idm_api_text(w->who),
 					       "type", idm_api_text(w->type), "dn",
 					       idm_api_text(w->dn), "attributes",
-					       idm_api_text(w->attrs))) == 0
+					       idm_api_text(w->attrs), "server",
+					       idm_api_text(w->server))) == 0
 		       ? IDM_OK
 		       : IDM_ENOMEM;
 }

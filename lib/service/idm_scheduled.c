@@ -19,8 +19,8 @@ static int print_one(void *ctx, const struct idm_unexplained *w)
 	struct listing *l = ctx;
 
 	l->n++;
-	fprintf(l->out, "%s %-8s %s by %s (%s)\n", w->time, w->type, w->dn,
-		*w->who ? w->who : "(unknown)", w->attrs);
+	fprintf(l->out, "%s %-8s %s by %s (%s) on %s\n", w->time, w->type, w->dn,
+		*w->who ? w->who : "(unknown)", w->attrs, w->server);
 	return IDM_OK;
 }
 
@@ -40,9 +40,6 @@ int idm_scheduled_reconcile(const struct idm_config *cfg, const struct idm_log *
 	if (r == IDM_OK)
 		r = idm_reconcile(d, cfg, since, print_one, &l, &checked);
 	idm_dir_close(d);
-	if (r == IDM_ENOENT)
-		idm_logf(log, LOG_ERR, N_("audit reconcile: no accesslog that %s can read (%s)"),
-			 cfg->service.bind_dn, cfg->service.accesslog_dn);
 	if (r < 0)
 		return r;
 	if (l.n)

@@ -20,8 +20,9 @@
 /* Reconciles the writes of the last days days (0: all) and prints what
  * "idmgr audit reconcile" prints to out: one line per unexplained write,
  * then the count.  *found: the writes listed.  IDM_OK (whether or not
- * any was found), IDM_ECONFIG (no service identity, its secret refused),
- * IDM_ENOENT (no accesslog it can read), IDM_EUNAVAIL, ... */
+ * any was found), IDM_ECONFIG (no service identity, its secret refused,
+ * a server of ldap.uri without an accesslog it can read), IDM_EUNAVAIL (a
+ * server did not answer: its log was not read), ... */
 int idm_scheduled_reconcile(const struct idm_config *cfg, const struct idm_log *log, long days,
 			    FILE *out, long *found);
 
