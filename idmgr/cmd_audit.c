@@ -8,6 +8,7 @@
 #include "idm_i18n.h"
 #include "idm_audit.h"
 #include "idm_error.h"
+#include "idm_log.h"
 #include "idm_operator.h"
 #include "idm_time.h"
 
@@ -38,13 +39,14 @@ static int show_one(void *ctx, const struct idm_audit_record *r)
 	return 0;
 }
 
-static void report(void *ctx, long seq, const char *problem)
+/* A problem of the trail in the reader's language (issue 14, R-AUD-1). */
+static void report(void *ctx, long seq, const struct idm_log_kept *problem)
 {
 	int *bad = ctx;
 
 	(void)seq; /* the problem names its record */
 	(*bad)++;
-	printf("%s\n", problem);
+	output_said(stdout, "", problem, false);
 }
 
 /* audit reconcile runs in idmgrd, which alone reads slapd's log of writes

@@ -33,25 +33,6 @@ static const char *verdict_text(enum idm_verdict v)
 					   : _("not checked");
 }
 
-/* One line of the report in the reader's language: its msgid translated
- * and its arguments, the directory's values, put in as they are (or, with
- * args_said, the arguments too: msgids such as an error's text); the
- * English line when the translation does not fit its arguments.  Shown
- * without control characters: the lines quote directory values. */
-static void print_line(const char *lead, const struct idm_log_kept *k, bool args_said)
-{
-	const char *said[IDM_LOG_MAXARGS];
-	char text[2048];
-	bool ok = k->nargs >= 0 && *k->fmt;
-
-	for (int i = 0; ok && i < k->nargs; i++)
-		said[i] = args_said && *k->args[i] ? idm_tr(k->args[i]) : k->args[i];
-	ok = ok && idm_log_render(text, sizeof(text), idm_tr(k->fmt), said, k->nargs) == 0;
-	fputs(lead, stdout);
-	output_text(stdout, ok ? text : k->text);
-	putchar('\n');
-}
-
 /* The text report in the reader's language: the frame, the titles, the
  * verdicts and the lines, each line's values as the directory has them. */
 static void print_text(const struct idm_compliance *c, const char *uri)
@@ -73,15 +54,15 @@ static void print_text(const struct idm_compliance *c, const char *uri)
 		const struct idm_clause_report *cr = &c->clauses[i];
 		printf("\n%s  %s: %s\n", cr->clause, idm_tr(cr->title), verdict_text(cr->verdict));
 		if (cr->why_not_checked.text)
-			print_line(_("    not checked: "), &cr->why_not_checked, true);
+			output_said(stdout, _("    not checked: "), &cr->why_not_checked, true);
 		for (size_t j = 0; j < cr->findings.n; j++)
-			print_line("  ! ", &cr->findings.v[j], false);
+			output_said(stdout, "  ! ", &cr->findings.v[j], false);
 		if (cr->findings.more)
 			printf(P_("  ! and %ld more finding\n", "  ! and %ld more findings\n",
 				  cr->findings.more),
 			       cr->findings.more);
 		for (size_t j = 0; j < cr->evidence.n; j++)
-			print_line("    ", &cr->evidence.v[j], false);
+			output_said(stdout, "    ", &cr->evidence.v[j], false);
 		if (cr->evidence.more)
 			printf(P_("    and %ld more line of evidence\n",
 				  "    and %ld more lines of evidence\n", cr->evidence.more),

@@ -6,6 +6,7 @@
 
 #include "idm_escape.h"
 #include "idm_i18n.h"
+#include "idm_log.h"
 #include "idm_shared.h"
 #include "idm_time.h"
 #include "output.h"
@@ -121,3 +122,17 @@ const char *const output_words[] = {
 	NC_("account status", "seconded"),  NC_("account status", "retired"),
 	NULL,
 };
+
+void output_said(FILE *fp, const char *lead, const struct idm_log_kept *k, bool args_said)
+{
+	const char *said[IDM_LOG_MAXARGS];
+	char text[2048];
+	bool ok = k->nargs >= 0 && k->fmt && *k->fmt;
+
+	for (int i = 0; ok && i < k->nargs; i++)
+		said[i] = args_said && *k->args[i] ? idm_tr(k->args[i]) : k->args[i];
+	ok = ok && idm_log_render(text, sizeof(text), idm_tr(k->fmt), said, k->nargs) == 0;
+	fputs(lead, fp);
+	output_text(fp, ok ? text : k->text);
+	putc('\n', fp);
+}

@@ -3,6 +3,7 @@
 #define IDMGR_OUTPUT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -40,6 +41,15 @@ int output_width(const char *label);
  * state") and an account's idmStatus values ("account status").  Said in
  * the reader's language in text output only. */
 extern const char *const output_words[];
+
+struct idm_log_kept;
+/* lead, then one message a core function kept (idm_log_keep()) in the
+ * reader's language: its msgid translated and its arguments, the
+ * directory's values, put in as they are (or, with args_said, the
+ * arguments too: msgids such as an error's text); the English text when
+ * the translation does not fit its arguments.  Shown without control
+ * characters (output_text()): the messages quote directory values. */
+void output_said(FILE *fp, const char *lead, const struct idm_log_kept *k, bool args_said);
 
 struct idm_shared;
 /* A shared ID's holders (R-ID-1): "uid (status), ..." where a holder with

@@ -102,8 +102,9 @@ struct problems {
 	char text[8192];
 };
 
-static void collect(void *ctx, long seq, const char *problem)
+static void collect(void *ctx, long seq, const struct idm_log_kept *kept)
 {
+	const char *problem = kept->text;
 	struct problems *p = ctx;
 	size_t len = strlen(p->text);
 

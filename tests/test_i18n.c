@@ -1029,6 +1029,63 @@ struct shown {
 	int nargs;
 };
 
+/* R-AUD-1, R-REV-1 (issue 14): the problems audit verify finds in a
+ * damaged trail said in the reader's language, in its own output and where
+ * report compliance quotes them as R-AUD-1 findings; English under C and in
+ * the compliance report's JSON.  The insider (the directory administrator)
+ * edits a record; its value is put back at the end (the writers' check
+ * still names the edit).  Last of its
+ * case: no later test depends on the trail. */
+START_TEST(audit_problems_in_japanese)
+{
+	const char *dn = "idmSeq=1,ou=audit,ou=idmgr,dc=example,dc=org";
+	char *t, *was, ldif[1024];
+	int rc;
+
+	/* a record of the trail's own: an officer's unlock */
+	t = idmgr_in("C", "tanaka", &rc, "user", "unlock", "jsess", NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
+	free(t);
+	t = idmgr_in("C", "watanabe", &rc, "audit", "verify", NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);
+	free(t);
+	was = sandbox_admin_read(&sb, dn, "idmOutcome");
+	ck_assert_ptr_nonnull(was);
+	snprintf(ldif, sizeof(ldif), "dn: %s\nchangetype: modify\nreplace: idmOutcome\n"
+		 "idmOutcome: done (edited)\n", dn);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
+
+	t = idmgr_in(ja, "watanabe", &rc, "audit", "verify", NULL);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, t);
+	assert_in(t, "記録 1: 内容がハッシュと一致しません (改ざん)\n");
+	assert_in(t, "記録 1: 書き込みの後に cn=admin,dc=example,dc=org が変更しています\n");
+	assert_in(t, "監査記録に異常があります: ");
+	ck_assert_msg(!strstr(t, "do not match"), "English in:\n%s", t);
+	free(t);
+	t = idmgr_in("C", "watanabe", &rc, "audit", "verify", NULL);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, t);
+	assert_in(t, "record 1: contents do not match its hash (edited)\n");
+	free(t);
+	t = idmgr_in(ja, "watanabe", &rc, "report", "compliance", NULL);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, t);
+	assert_in(t, "\n  ! 記録 1: 内容がハッシュと一致しません (改ざん)\n");
+	free(t);
+	t = idmgr_in(ja, "watanabe", &rc, "report", "compliance", "--format", "json", NULL);
+	assert_in(t, "\"record 1: contents do not match its hash (edited)\"");
+	free(t);
+
+	snprintf(ldif, sizeof(ldif), "dn: %s\nchangetype: modify\nreplace: idmOutcome\n"
+		 "idmOutcome: %s\n", dn, was);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
+	free(was);
+	/* the chain holds again; who modified the record is still named */
+	t = idmgr_in("C", "watanabe", &rc, "audit", "verify", NULL);
+	ck_assert_msg(rc == 1 && !strstr(t, "do not match"), "exit %d: %s", rc, t);
+	assert_in(t, "record 1: modified by cn=admin,dc=example,dc=org after it was written\n");
+	free(t);
+}
+END_TEST
+
 static void shown_fn(void *data, int priority, const char *msg)
 {
 	(void)priority;
@@ -1123,6 +1180,7 @@ static Suite *i18n_suite(void)
 	tcase_add_test(tc, form_line_errors_in_japanese);
 	tcase_add_test(tc, form_line_errors_logged_in_english);
 	tcase_add_test(tc, sweep_and_requests_in_japanese);
+	tcase_add_test(tc, audit_problems_in_japanese);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("render");
 	tcase_add_test(tc, display_sink_splits_and_renders);

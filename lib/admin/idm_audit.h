@@ -33,6 +33,7 @@
 
 #include "idm_config.h"
 #include "idm_dir.h"
+#include "idm_log.h"
 
 #define IDM_AUDIT_HASH_LEN 64 /* hex digits of a SHA-256 */
 
@@ -118,6 +119,11 @@ int idm_audit_head(struct idm_dir *d, const struct idm_config *cfg, struct idm_a
 /* A fresh random token. */
 int idm_audit_new_token(char out[IDM_AUDIT_TOKEN_LEN + 1]);
 
+/* A problem verification found: problem->text the English sentence, and
+ * problem->fmt (a msgid) with problem->args for a reader's language
+ * (idm_log_render(); nargs -1: the text only).  Valid during the call. */
+typedef void (*idm_audit_report_fn)(void *ctx, long seq, const struct idm_log_kept *problem);
+
 /* Walks every record (a paged search: memory stays at one page plus what a
  * damaged trail needs to describe its damage), recomputes each hash, checks
  * each link to the record before, that the records are 1..N without gaps,
@@ -133,8 +139,7 @@ int idm_audit_new_token(char out[IDM_AUDIT_TOKEN_LEN + 1]);
  * size.prtotal limit, which defaults to its size limit of 500). */
 int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
 		     const struct idm_audit_head *anchor,
-		     void (*report)(void *ctx, long seq, const char *problem), void *ctx,
-		     long *n_records);
+		     idm_audit_report_fn report, void *ctx, long *n_records);
 
 /* The trail's writers (threat model 3, R-AUD-1): every record must have
  * been written, and never modified, by idmgrd's identity (service.bind_dn,
@@ -145,7 +150,7 @@ int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
  * reported, or an error of the directory.  With no service configured it
  * checks nothing. */
 int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
-			     void (*report)(void *ctx, long seq, const char *problem), void *ctx,
+			     idm_audit_report_fn report, void *ctx,
 			     long *n_problems);
 
 #endif

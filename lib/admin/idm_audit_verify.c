@@ -15,6 +15,7 @@
 #include "idm_audit_store.h"
 #include "idm_error.h"
 #include "idm_escape.h"
+#include "idm_i18n.h"
 #include "idm_log.h"
 
 /* ---------------------------------------------------------- verification */
@@ -116,9 +117,10 @@ static void ends_clear(struct ends *m, struct open_end *e, unsigned flag)
 }
 
 /* The problems found, counted and handed to the caller's report (NULL:
- * count only); with a log, each is also logged at debug level. */
+ * count only) with their format, a msgid, and its arguments (issue 14);
+ * with a log, each is also logged at debug level. */
 struct problems {
-	void (*report)(void *ctx, long seq, const char *problem);
+	idm_audit_report_fn report;
 	void *ctx;
 	const struct idm_log *log;
 	long n;
@@ -130,6 +132,8 @@ static void problem(struct problems *p, long seq, const char *fmt, ...)
 static void problem(struct problems *p, long seq, const char *fmt, ...)
 {
 	char msg[512];
+	struct idm_log_kept k;
+	bool kept = false;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -138,8 +142,16 @@ static void problem(struct problems *p, long seq, const char *fmt, ...)
 	p->n++;
 	if (p->log)
 		idm_logf(p->log, LOG_DEBUG, "audit verify: %s", msg);
-	if (p->report)
-		p->report(p->ctx, seq, msg);
+	if (!p->report)
+		return;
+	va_start(ap, fmt);
+	kept = idm_log_keep(&k, fmt, ap) == 0;
+	va_end(ap);
+	if (!kept) /* out of memory: the English sentence alone */
+		k = (struct idm_log_kept){ .text = msg, .nargs = -1 };
+	p->report(p->ctx, seq, &k);
+	if (kept)
+		idm_log_kept_clear(&k);
 }
 
 struct verify_ctx {
@@ -209,12 +221,12 @@ static int link_record(struct verify_ctx *c, const struct idm_audit_record *rec)
 	if (seq == 1) {
 		if (!rec->prev_hash || strcmp(rec->prev_hash, idm_audit_genesis) != 0)
 			problem(&c->p, 1,
-				"record 1: previous hash is not the genesis value (replaced)");
+				N_("record 1: previous hash is not the genesis value (replaced)"));
 	} else if ((e = ends_find(&c->ends, seq - 1)) && (e->flags & WAIT_SUCC)) {
 		if (!rec->prev_hash || strcmp(rec->prev_hash, e->hash) != 0)
 			problem(&c->p, seq,
-				"record %ld: previous hash does not match record %ld (reordered or "
-				"replaced)",
+				N_("record %ld: previous hash does not match record %ld (reordered or "
+				"replaced)"),
 				seq, seq - 1);
 		ends_clear(&c->ends, e, WAIT_SUCC);
 	} else {
@@ -227,8 +239,8 @@ static int link_record(struct verify_ctx *c, const struct idm_audit_record *rec)
 	if ((e = ends_find(&c->ends, seq + 1)) && (e->flags & WAIT_PRED)) {
 		if (!rec->hash || strcmp(e->prev, rec->hash) != 0)
 			problem(&c->p, seq + 1,
-				"record %ld: previous hash does not match record %ld (reordered or "
-				"replaced)",
+				N_("record %ld: previous hash does not match record %ld (reordered or "
+				"replaced)"),
 				seq + 1, seq);
 		ends_clear(&c->ends, e, WAIT_PRED);
 	} else {
@@ -238,6 +250,24 @@ static int link_record(struct verify_ctx *c, const struct idm_audit_record *rec)
 		copy_hash(e->hash, rec->hash);
 	}
 	return IDM_OK;
+}
+
+/* A record that cannot be read whole: each reason of
+ * idm_audit_record_from_entry() in a sentence of its own, for translation. */
+static void malformed(struct verify_ctx *c, long seq, const char *why)
+{
+	if (strcmp(why, "sequence number unreadable") == 0)
+		problem(&c->p, seq, N_("record %ld: malformed, sequence number unreadable (edited)"),
+			seq);
+	else if (strcmp(why, "time unreadable") == 0)
+		problem(&c->p, seq, N_("record %ld: malformed, time unreadable (edited)"), seq);
+	else if (strcmp(why, "a required field is missing") == 0)
+		problem(&c->p, seq, N_("record %ld: malformed, a required field is missing (edited)"),
+			seq);
+	else if (strcmp(why, "hash unreadable") == 0)
+		problem(&c->p, seq, N_("record %ld: malformed, hash unreadable (edited)"), seq);
+	else
+		problem(&c->p, seq, "record %ld: malformed, %s (edited)", seq, why);
 }
 
 static int verify_entry(void *vctx, LDAP *ld, LDAPMessage *e)
@@ -252,7 +282,7 @@ static int verify_entry(void *vctx, LDAP *ld, LDAPMessage *e)
 	if (!rec.seq || !named_by_seq(ld, e, seq_text)) {
 		char *dn = ldap_get_dn(ld, e);
 
-		problem(&c->p, rec.seq, "entry %s is not a record of the trail (planted)",
+		problem(&c->p, rec.seq, N_("entry %s is not a record of the trail (planted)"),
 			dn ? dn : "(unreadable DN)");
 		ldap_memfree(dn);
 		goto out;
@@ -261,9 +291,9 @@ static int verify_entry(void *vctx, LDAP *ld, LDAPMessage *e)
 	if (rec.seq > c->max)
 		c->max = rec.seq;
 	if (why)
-		problem(&c->p, rec.seq, "record %ld: malformed, %s (edited)", rec.seq, why);
+		malformed(c, rec.seq, why);
 	else if (idm_audit_record_hash(&rec, computed) < 0 || strcmp(computed, rec.hash) != 0)
-		problem(&c->p, rec.seq, "record %ld: contents do not match its hash (edited)",
+		problem(&c->p, rec.seq, N_("record %ld: contents do not match its hash (edited)"),
 			rec.seq);
 	if (c->head && rec.seq == c->head->seq) {
 		c->head_seen = true;
@@ -273,8 +303,8 @@ static int verify_entry(void *vctx, LDAP *ld, LDAPMessage *e)
 		c->anchor_seen = true;
 		if (!rec.hash || strcmp(rec.hash, c->anchor->hash) != 0)
 			problem(&c->p, rec.seq,
-				"record %ld: no longer has the hash published for it (history "
-				"rewritten)",
+				N_("record %ld: no longer has the hash published for it (history "
+				"rewritten)"),
 				rec.seq);
 	}
 	remember_top(c, rec.seq, rec.hash);
@@ -324,13 +354,13 @@ static int report_gaps(struct verify_ctx *c)
 			first = succ[k++] + 1;
 		missing += last - first + 1;
 		if (first == last)
-			problem(&c->p, first, "record %ld is missing (deleted)", first);
+			problem(&c->p, first, N_("record %ld is missing (deleted)"), first);
 		else
-			problem(&c->p, first, "records %ld to %ld are missing (deleted)", first,
+			problem(&c->p, first, N_("records %ld to %ld are missing (deleted)"), first,
 				last);
 	}
 	if (c->n + missing != c->max)
-		problem(&c->p, 0, "%ld records for numbers 1 to %ld: some number is used twice",
+		problem(&c->p, 0, N_("%ld records for numbers 1 to %ld: some number is used twice"),
 			c->n, c->max);
 	free(pred);
 	free(succ);
@@ -343,41 +373,41 @@ static void check_head(struct verify_ctx *c, int r1, const struct idm_audit_head
 		       const struct idm_audit_head *h2)
 {
 	if (r1 == IDM_EINVAL || r2 == IDM_EINVAL) {
-		problem(&c->p, 0, "the head is malformed (head rewritten)");
+		problem(&c->p, 0, N_("the head is malformed (head rewritten)"));
 		return;
 	}
 	if (r2 == IDM_ENOENT) {
 		if (c->n > 0 || r1 == IDM_OK)
 			problem(&c->p, 0,
-				"the head is missing but %ld records exist (head deleted)", c->n);
+				N_("the head is missing but %ld records exist (head deleted)"), c->n);
 		return;
 	}
 	if (r1 == IDM_OK && c->max < h1->seq) {
-		problem(&c->p, h1->seq, "head says %ld but the last record is %ld", h1->seq, c->max);
+		problem(&c->p, h1->seq, N_("head says %ld but the last record is %ld"), h1->seq, c->max);
 		return;
 	}
 	if (c->max - 1 > h2->seq) {
-		problem(&c->p, h2->seq, "head says %ld but the last record is %ld", h2->seq, c->max);
+		problem(&c->p, h2->seq, N_("head says %ld but the last record is %ld"), h2->seq, c->max);
 		return;
 	}
 	/* (A record the head names that is missing was reported as such.) */
 	if (r1 == IDM_OK && (h1->seq == 0 || c->head_seen) &&
 	    strcmp(h1->hash, h1->seq == 0 ? idm_audit_genesis : c->head_hash_seen) != 0) {
 		problem(&c->p, h1->seq,
-			"the head's hash for record %ld is not that record's (head rewritten)",
+			N_("the head's hash for record %ld is not that record's (head rewritten)"),
 			h1->seq);
 		return;
 	}
 	for (int k = 0; k < 2; k++)
 		if (h2->seq >= 1 && c->top_seq[k] == h2->seq && strcmp(h2->hash, c->top_hash[k]) != 0)
 			problem(&c->p, h2->seq,
-				"the head's hash for record %ld is not that record's (head rewritten)",
+				N_("the head's hash for record %ld is not that record's (head rewritten)"),
 				h2->seq);
 }
 
 int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
 		     const struct idm_audit_head *anchor,
-		     void (*report)(void *ctx, long seq, const char *problem), void *ctx,
+		     idm_audit_report_fn report, void *ctx,
 		     long *n_records)
 {
 	struct verify_ctx c = {
@@ -415,12 +445,12 @@ int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
 		goto out;
 	}
 	if (r1 == IDM_OK && r2 == IDM_OK && h2.seq < h1.seq)
-		problem(&c.p, h1.seq, "the head moved back from record %ld to %ld (head rewritten)",
+		problem(&c.p, h1.seq, N_("the head moved back from record %ld to %ld (head rewritten)"),
 			h1.seq, h2.seq);
 	else
 		check_head(&c, r1, &h1, r2, &h2);
 	if (anchor && anchor->seq >= 1 && !c.anchor_seen)
-		problem(&c.p, anchor->seq, "record %ld, published earlier, is missing (deleted)",
+		problem(&c.p, anchor->seq, N_("record %ld, published earlier, is missing (deleted)"),
 			anchor->seq);
 	if (n_records)
 		*n_records = c.n;
@@ -460,21 +490,21 @@ static int writer_entry(void *ctx, LDAP *ld, LDAPMessage *e)
 	creator = idm_entry_value(ld, e, "creatorsName");
 	modifier = idm_entry_value(ld, e, "modifiersName");
 	if (!creator || strcasecmp(creator, w->writer) != 0)
-		problem(&w->p, seq, "record %ld: written by %s, not by the service's identity", seq,
+		problem(&w->p, seq, N_("record %ld: written by %s, not by the service's identity"), seq,
 			creator ? creator : "(unknown)");
 	else if (modifier && strcasecmp(modifier, w->writer) != 0)
-		problem(&w->p, seq, "record %ld: modified by %s after it was written", seq,
+		problem(&w->p, seq, N_("record %ld: modified by %s after it was written"), seq,
 			modifier);
 	for (size_t i = 0; i < sizeof(one_line) / sizeof(one_line[0]); i++) {
 		char *v = idm_entry_value(ld, e, one_line[i]);
 		if (has_control(v, false))
-			problem(&w->p, seq, "record %ld: %s holds a control character", seq,
+			problem(&w->p, seq, N_("record %ld: %s holds a control character"), seq,
 				one_line[i]);
 		free(v);
 	}
 	detail = idm_entry_value(ld, e, "idmDetail");
 	if (has_control(detail, true))
-		problem(&w->p, seq, "record %ld: idmDetail holds a control character", seq);
+		problem(&w->p, seq, N_("record %ld: idmDetail holds a control character"), seq);
 	free(detail);
 	free(seqs);
 	free(creator);
@@ -483,7 +513,7 @@ static int writer_entry(void *ctx, LDAP *ld, LDAPMessage *e)
 }
 
 int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
-			     void (*report)(void *ctx, long seq, const char *problem), void *ctx,
+			     idm_audit_report_fn report, void *ctx,
 			     long *n_problems)
 {
 	static const char *const attrs[] = {
@@ -511,8 +541,8 @@ int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
 					       ldap_first_entry(idm_dir_ldap(d), res), "entryUUID");
 		if (r == IDM_OK && (!uuid || strcasecmp(uuid, cfg->service.audit_container_uuid)))
 			problem(&w.p, 0,
-				"%s is not the container idmgr init made (entryUUID %s, pinned "
-				"%s): the trail was replaced",
+				N_("%s is not the container idmgr init made (entryUUID %s, pinned "
+				"%s): the trail was replaced"),
 				ou, uuid ? uuid : "unknown", cfg->service.audit_container_uuid);
 		free(uuid);
 		ldap_msgfree(res);
@@ -531,7 +561,7 @@ int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
 						   ldap_first_entry(idm_dir_ldap(d), res),
 						   "modifiersName");
 		if (modifier && strcasecmp(modifier, w.writer) != 0)
-			problem(&w.p, 0, "the head was moved by %s, not by the service's identity",
+			problem(&w.p, 0, N_("the head was moved by %s, not by the service's identity"),
 				modifier);
 		free(modifier);
 		ldap_msgfree(res);

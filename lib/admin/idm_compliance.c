@@ -64,10 +64,11 @@ struct run {
 	long more_hosts;
 };
 
-/* Appends one formatted line to clause's findings (is_finding, the
- * verdict following) or evidence, keeping at most IDM_COMPLIANCE_LISTED;
- * fmt is a msgid (N_), kept with the line for the text report. */
-static void vline(struct run *r, int clause, bool is_finding, const char *fmt, va_list ap)
+/* The place of a new line in clause's findings (is_finding, the verdict
+ * following) or evidence, keeping at most IDM_COMPLIANCE_LISTED: NULL when
+ * it is only counted, or out of memory (r->err).  The caller fills it and
+ * then counts it with line_kept(). */
+static struct idm_log_kept *line_slot(struct run *r, int clause, bool is_finding)
 {
 	struct idm_clause_report *cr = &r->c->clauses[clause];
 	struct idm_lines *l = is_finding ? &cr->findings : &cr->evidence;
@@ -77,17 +78,35 @@ static void vline(struct run *r, int clause, bool is_finding, const char *fmt, v
 		cr->verdict = IDM_VERDICT_FINDINGS;
 	if (l->n >= IDM_COMPLIANCE_LISTED) {
 		l->more++;
-		return;
+		return NULL;
 	}
-	if (!(v = realloc(l->v, (l->n + 1) * sizeof(*v))) || idm_log_keep(&v[l->n], fmt, ap) < 0) {
-		if (v)
-			l->v = v;
+	if (!(v = realloc(l->v, (l->n + 1) * sizeof(*v)))) {
 		if (!r->err)
 			r->err = IDM_ENOMEM;
-		return;
+		return NULL;
 	}
 	l->v = v;
-	l->n++;
+	return &v[l->n];
+}
+
+static void line_kept(struct run *r, int clause, bool is_finding, int filled)
+{
+	struct idm_clause_report *cr = &r->c->clauses[clause];
+
+	if (filled == 0)
+		(is_finding ? &cr->findings : &cr->evidence)->n++;
+	else if (!r->err)
+		r->err = IDM_ENOMEM;
+}
+
+/* Appends one formatted line (line_slot()); fmt is a msgid (N_), kept
+ * with the line for the text report. */
+static void vline(struct run *r, int clause, bool is_finding, const char *fmt, va_list ap)
+{
+	struct idm_log_kept *k = line_slot(r, clause, is_finding);
+
+	if (k)
+		line_kept(r, clause, is_finding, idm_log_keep(k, fmt, ap));
 }
 
 __attribute__((format(printf, 3, 4))) static void evidence(struct run *r, int clause,
@@ -389,10 +408,14 @@ static void check_sweep(struct run *r, const struct idm_log *log)
 		evidence(r, IDM_CLAUSE_REG4, N_("last account a sweep disabled: never"));
 }
 
-static void verify_problem(void *ctx, long seq, const char *problem)
+/* A problem of the trail, a finding with its msgid and arguments. */
+static void verify_problem(void *ctx, long seq, const struct idm_log_kept *problem)
 {
+	struct idm_log_kept *k = line_slot(ctx, IDM_CLAUSE_AUD1, true);
+
 	(void)seq;
-	finding(ctx, IDM_CLAUSE_AUD1, "%s", problem);
+	if (k)
+		line_kept(ctx, IDM_CLAUSE_AUD1, true, idm_log_kept_copy(k, problem));
 }
 
 static void check_audit(struct run *r)

@@ -259,6 +259,25 @@ void idm_log_kept(const struct idm_log *log, int priority, const char *where,
 		log->show(log->data, priority, where, k->fmt, k->args, k->nargs);
 }
 
+int idm_log_kept_copy(struct idm_log_kept *dst, const struct idm_log_kept *src)
+{
+	size_t used = src->nargs > 0 ? args_size(src->store, src->args, src->nargs) : 0;
+
+	*dst = (struct idm_log_kept){ .nargs = src->nargs };
+	dst->text = src->text ? strdup(src->text) : NULL;
+	dst->fmt = src->fmt ? strdup(src->fmt) : NULL;
+	dst->store = malloc(used ? used : 1);
+	if ((src->text && !dst->text) || (src->fmt && !dst->fmt) || !dst->store) {
+		idm_log_kept_clear(dst);
+		return -1;
+	}
+	if (used)
+		memcpy(dst->store, src->store, used);
+	for (int i = 0; i < src->nargs; i++)
+		dst->args[i] = dst->store + (src->args[i] - src->store);
+	return 0;
+}
+
 void idm_log_kept_clear(struct idm_log_kept *k)
 {
 	if (!k)

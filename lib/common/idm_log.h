@@ -39,7 +39,9 @@ void idm_logf(const struct idm_log *log, int priority, const char *fmt, ...)
  * and arguments for the display sink.  idm_log_keep() returns 0, or -1 out
  * of memory (k is then empty); idm_log_kept() logs k as "WHERE: TEXT" (or
  * TEXT when where is NULL); idm_log_kept_clear() frees k (NULL or empty
- * accepted). */
+ * accepted).  idm_log_kept_copy() makes dst a copy of src (a kept
+ * message with store, or one with text only and nargs -1): 0, or -1 out
+ * of memory (dst then empty). */
 struct idm_log_kept {
 	char *text, *fmt, *store;
 	int nargs; /* -1: a format not split: shown as text */
@@ -50,6 +52,7 @@ int idm_log_keep(struct idm_log_kept *k, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 void idm_log_kept(const struct idm_log *log, int priority, const char *where,
 		  const struct idm_log_kept *k);
+int idm_log_kept_copy(struct idm_log_kept *dst, const struct idm_log_kept *src);
 void idm_log_kept_clear(struct idm_log_kept *k);
 
 /* Writes fmt (a translation of a logged format) with args put in for its
