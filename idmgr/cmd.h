@@ -24,6 +24,7 @@ struct cmd_ctx {
 	const char *operator_uid;
 	const char *password_file;
 	enum output_format format;
+	const char *format_arg; /* --format given before the command, or NULL */
 	struct idm_log log;
 };
 

@@ -243,6 +243,14 @@ static int parse(struct cmd_ctx *ctx, struct cmd_call *c, int argc, char **argv)
 			*sp++ = ':';
 		}
 	}
+	if (ctx->format_arg && !v->formats) { /* given before the command */
+		fprintf(stderr, _("idmgr: --format: %s%s%s prints text only\n"), v->group,
+			v->verb ? " " : "", v->verb ? v->verb : "");
+		group_usage(v->group);
+		return -1;
+	}
+	if (ctx->format_arg && parse_format(ctx, v, ctx->format_arg) < 0)
+		return -1;
 	if (v->formats)
 		opts[n] = (struct option){ "format", required_argument, NULL, 257 };
 	optind = 0; /* reinitialise getopt: options may follow arguments */
@@ -277,14 +285,50 @@ usage:
 	return -1;
 }
 
+/* Does an option of some command of group, named by the word w ("--NAME"
+ * or "-X", no "=VALUE"), take the next word as its value? */
+static bool takes_value(const char *group, const char *w)
+{
+	if (strcmp(w, "--format") == 0)
+		return true;
+	for (size_t i = 0; i < N_VERBS; i++) {
+		if (strcmp(group, verbs[i].group) != 0)
+			continue;
+		for (const struct cmd_opt *o = verbs[i].opts; o->name; o++)
+			if (o->kind != OPT_FLAG &&
+			    ((w[1] == '-' && strcmp(w + 2, o->name) == 0) ||
+			     (w[1] != '-' && o->short_name && w[1] == o->short_name && !w[2])))
+				return true;
+	}
+	return false;
+}
+
+/* The verb of argv[0]'s group: its first word that is neither an option
+ * nor an option's value, so that options (--format csv) may come before
+ * it; NULL when there is none. */
+static const char *verb_word(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1 < argc ? argv[i + 1] : NULL;
+		if (argv[i][0] != '-' || !argv[i][1])
+			return argv[i];
+		if (!strchr(argv[i], '=') && takes_value(argv[0], argv[i]))
+			i++;
+	}
+	return NULL;
+}
+
 static const struct cmd_verb *find(int argc, char **argv, bool *group_known)
 {
+	const char *word = verb_word(argc, argv);
+
 	*group_known = false;
 	for (size_t i = 0; i < N_VERBS; i++) {
 		if (strcmp(argv[0], verbs[i].group) != 0)
 			continue;
 		*group_known = true;
-		if (!verbs[i].verb || (argc >= 2 && strcmp(argv[1], verbs[i].verb) == 0))
+		if (!verbs[i].verb || (word && strcmp(word, verbs[i].verb) == 0))
 			return &verbs[i];
 	}
 	return NULL;
@@ -307,8 +351,9 @@ int cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 		return EXIT_INVALID;
 	}
 	if (!c.verb) {
+		const char *word = verb_word(argc, argv);
 		fprintf(stderr, _("idmgr: unknown command \"%s%s%s\"\n"), argv[0],
-			argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+			word ? " " : "", word ? word : "");
 		cmd_usage(stderr);
 		return EXIT_INVALID;
 	}

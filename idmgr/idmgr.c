@@ -237,6 +237,7 @@ int main(int argc, char **argv)
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "format", required_argument, NULL, 'f' }, /* checked by the command's table */
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd_ctx ctx = {
@@ -260,6 +261,7 @@ int main(int argc, char **argv)
 		case 'u': ctx.operator_uid = optarg; break;
 		case 'p': ctx.password_file = optarg; break;
 		case 'v': ctx.log.debug = 1; break;
+		case 'f': ctx.format_arg = optarg; break;
 		case 'h': cmd_usage(stdout); return EXIT_DONE;
 		default: cmd_usage(stderr); return EXIT_INVALID;
 		}

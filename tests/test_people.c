@@ -806,6 +806,45 @@ START_TEST(compliance_report_reconciles)
 }
 END_TEST
 
+/* The one --format parser (idmgr/dispatch.c) takes --format F and
+ * --format=F anywhere in the command line: after the report's name, before
+ * it, and before the command; each prints what "report privileged
+ * --format csv" prints (R-REV-1, R-PRIV-1). */
+START_TEST(format_anywhere_in_the_command_line)
+{
+	static const char *const placed[][5] = {
+		{ "report", "privileged", "--format=csv", NULL },
+		{ "report", "--format", "csv", "privileged", NULL },
+		{ "report", "--format=csv", "privileged", NULL },
+		{ "--format", "csv", "report", "privileged", NULL },
+		{ "--format=csv", "report", "privileged", NULL },
+	};
+	char *want = NULL, *out = NULL, *err = NULL;
+
+	ck_assert_int_eq(idmgr_as(&sb, "watanabe", &want, &err, "report", "privileged", "--format",
+				  "csv", NULL),
+			 0);
+	ck_assert_msg(strncmp(want, "uid,", 4) == 0, "not CSV: %s", want);
+	free(err);
+	for (size_t i = 0; i < sizeof(placed) / sizeof(placed[0]); i++) {
+		int rc = idmgr_as(&sb, "watanabe", &out, &err, placed[i][0], placed[i][1],
+				  placed[i][2], placed[i][3], NULL);
+		ck_assert_msg(rc == 0, "%zu: exit %d: %s", i, rc, err);
+		ck_assert_str_eq(out, want);
+		free(out);
+		free(err);
+	}
+	/* a report with options of its own, --format before its name */
+	int rc = idmgr_as(&sb, "watanabe", &out, &err, "report", "--format=json", "compliance",
+			  "--as-of", "2026-06-01", NULL);
+	ck_assert_msg((rc == 0 || rc == 1) && out[0] == '{', "exit %d, not JSON: %s%s", rc, out,
+		      err);
+	free(out);
+	free(err);
+	free(want);
+}
+END_TEST
+
 static Suite *people_suite(void)
 {
 	Suite *s = suite_create("people");
@@ -815,6 +854,7 @@ static Suite *people_suite(void)
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, shared_id_lists_its_holders);
 	tcase_add_test(tc, compliance_report);
+	tcase_add_test(tc, format_anywhere_in_the_command_line);
 	tcase_add_test(tc, new_keys_validated);
 	tcase_add_test(tc, idle_timeout_host_check);
 	tcase_add_test(tc, idle_snippets_accepted_by_their_programs);
