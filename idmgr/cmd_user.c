@@ -168,7 +168,7 @@ int cmd_user_reset_password(struct cmd_ctx *ctx, struct cmd_call *c)
  * outcome. */
 int cmd_user_action(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	const char *verb = c->verb->verb, *uid = c->arg;
+	const char *verb = c->verb->verb, *uid = c->arg, *xid;
 	bool emergency = cmd_flag(c, "emergency");
 	json_t *res = NULL, *args;
 	char op[32];
@@ -186,10 +186,12 @@ int cmd_user_action(struct cmd_ctx *ctx, struct cmd_call *c)
 		printf(_("%s: unlocked\n"), uid);
 	else if (r == IDM_OK && strcmp(verb, "expire-password") == 0)
 		printf(_("%s: must change the password at the next login\n"), uid);
-	else if (r == IDM_OK)
-		printf(emergency ? _("%s: suspended (emergency, reported to the CISO)\n")
-				 : _("%s: suspended\n"),
-		       uid);
+	else if (r == IDM_OK && (xid = json_string_value(json_object_get(res, "exception"))))
+		printf(_("%s: suspended; emergency exception %s recorded, for the CISO to "
+			 "acknowledge\n"),
+		       uid, xid);
+	else if (r == IDM_OK) /* no exception: none is needed (a security_chief) */
+		printf(_("%s: suspended\n"), uid);
 	json_decref(res);
 	return r;
 }

@@ -461,7 +461,7 @@ END_TEST
  * emergency exception awaits the CISO, who acknowledges it. */
 START_TEST(emergency_suspension)
 {
-	char *out = NULL, *err = NULL;
+	char *out = NULL, *err = NULL, xid[40];
 
 	ck_assert_msg(idmgr_as(&sb, "takahashi", &out, &err, "user", "suspend", "away2", "--reason",
 			       "Leak suspected", NULL) == 1,
@@ -473,6 +473,11 @@ START_TEST(emergency_suspension)
 				  "--reason", "Leak suspected", "--manager", "watanabe",
 				  "--emergency", NULL),
 			 0);
+	/* what happened: the exception recorded, named */
+	ck_assert_msg(strncmp(out, "away2: suspended; emergency exception X", 39) == 0 &&
+			      strstr(out, " recorded, for the CISO to acknowledge\n"),
+		      "%s", out);
+	snprintf(xid, sizeof(xid), "%.*s", (int)strcspn(out + 38, " "), out + 38);
 	free(out);
 	free(err);
 	ck_assert_int_eq(pam_login("away2", passwords[6]), PAM_AUTH_ERR);
@@ -482,6 +487,7 @@ START_TEST(emergency_suspension)
 			 0);
 	ck_assert_ptr_nonnull(strstr(out, "\"suspend-without-security-chief\""));
 	ck_assert_ptr_nonnull(strstr(out, "\"unacknowledged\""));
+	ck_assert_msg(strstr(out, xid), "%s not in:\n%s", xid, out);
 	free(out);
 	free(err);
 	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "report", "suspended", NULL), 0);
@@ -489,6 +495,30 @@ START_TEST(emergency_suspension)
 	ck_assert_ptr_nonnull(strstr(out, "Leak suspected"));
 	free(out);
 	free(err);
+}
+END_TEST
+
+/* R-VIO-1, R-EXC-2: a security_chief may suspend without an exception,
+ * so --emergency records none; idmgr says what was done, no emergency
+ * report that did not happen. */
+START_TEST(chief_emergency_suspension_records_no_exception)
+{
+	char *out = NULL, *err = NULL, *pw = registered("away3", "benefits", "regular");
+
+	ck_assert_msg(idmgr_as(&sb, "suzuki", &out, &err, "user", "suspend", "away3", "--reason",
+			       "Leak suspected", "--emergency", NULL) == 0,
+		      "%s", err);
+	ck_assert_str_eq(out, "away3: suspended\n");
+	free(out);
+	free(err);
+	ck_assert_int_eq(pam_login("away3", pw), PAM_AUTH_ERR);
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "exception", "list", "--subject",
+				  "away3", "--format", "csv", NULL),
+			 0);
+	ck_assert_msg(!strstr(out, "away3"), "an exception recorded:\n%s", out);
+	free(out);
+	free(err);
+	free(pw);
 }
 END_TEST
 
@@ -564,6 +594,7 @@ static Suite *lifecycle_suite(void)
 	tcase_add_test(tc, modify_employee_type);
 	tcase_add_test(tc, contractor_refused_on_privileged_reset);
 	tcase_add_test(tc, emergency_suspension);
+	tcase_add_test(tc, chief_emergency_suspension_records_no_exception);
 	tcase_add_test(tc, exceptions_expire);
 	tcase_add_test(tc, user_show_escapes_stored_host);
 	suite_add_tcase(s, tc);

@@ -144,7 +144,7 @@ int idm_user_expire_password(struct idm_operator *op, const struct idm_config *c
 
 int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
 		     const struct idm_log *log, const char *uid, const char *reason,
-		     const char *manager, bool emergency)
+		     const char *manager, bool emergency, char exception_id[IDM_OBJECT_ID_LEN])
 {
 	struct idm_audit_event ev = { .action = "suspend", .subject = uid, .outcome = "done" };
 	struct idm_action x = { 0 };
@@ -193,6 +193,8 @@ int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
 		r = *xid && !x.request_id ? IDM_ENOMEM : idm_action_finish(op, cfg, log, a->dn, &x);
 	}
 out:
+	if (exception_id)
+		snprintf(exception_id, IDM_OBJECT_ID_LEN, "%s", r == IDM_OK ? xid : "");
 	idm_action_clear(&x);
 	idm_account_free(a);
 	return r;

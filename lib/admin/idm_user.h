@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "idm_account.h"
+#include "idm_action.h"
 #include "idm_config.h"
 #include "idm_log.h"
 #include "idm_operator.h"
@@ -25,10 +26,12 @@ int idm_user_expire_password(struct idm_operator *op, const struct idm_config *c
 /* security_chief (R-VIO-1): logins refused at once; a notice to the CISO
  * and the user's manager is recorded.  emergency (R-EXC-2): a system_admin
  * may do it when no security_chief is reachable; recorded as an emergency
- * exception the CISO must acknowledge.  Lifting it is a "return" request. */
+ * exception the CISO must acknowledge, whose ID is put in exception_id
+ * (may be NULL; "" when none was recorded: a security_chief needs none,
+ * emergency or not).  Lifting it is a "return" request. */
 int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
 		     const struct idm_log *log, const char *uid, const char *reason,
-		     const char *manager, bool emergency);
+		     const char *manager, bool emergency, char exception_id[IDM_OBJECT_ID_LEN]);
 
 /* The accounts matching every criterion given (status, unit: NULL for
  * any; privileged: only privileged IDs), each passed to each(); values

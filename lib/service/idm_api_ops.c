@@ -205,9 +205,12 @@ static int run_expire(struct call *c)
 
 static int run_suspend(struct call *c)
 {
+	char xid[IDM_OBJECT_ID_LEN];
 	int r = idm_user_suspend(c->op, c->cfg, c->log, arg_str(c, "uid"), arg_str(c, "reason"),
-				 arg_str(c, "manager"), arg_bool(c, "emergency"));
+				 arg_str(c, "manager"), arg_bool(c, "emergency"), xid);
 
+	if (r == IDM_OK && *xid) /* R-EXC-2: the emergency exception recorded */
+		json_object_set_new(c->result, "exception", json_string(xid));
 	if (r == IDM_OK)
 		deliver_notices(c); /* R-VIO-1 */
 	return r;
