@@ -69,6 +69,7 @@ enum cmd_opt_kind {
 	OPT_SINCE,  /* YYYY-MM-DD or a GeneralizedTime */
 	OPT_DAYS,   /* a number of days, 1 to 3650 */
 	OPT_CONFIG, /* the configuration file, as -c before the command */
+	OPT_ANCHOR, /* SEQ:HASH, a head of the audit trail published earlier */
 };
 
 struct cmd_opt {

@@ -105,20 +105,31 @@ int cmd_audit_show(struct cmd_ctx *ctx, struct cmd_call *c)
 	return output_list_end(s.format, s.array, r);
 }
 
+/* With --anchor (checked by the dispatcher), also that the record of a
+ * head published earlier still has its hash: a trail rewritten or cut
+ * back since is named (R-AUD-1). */
 int cmd_audit_verify(struct cmd_ctx *ctx, struct cmd_call *c)
 {
+	struct idm_audit_head anchor;
+	const char *given = cmd_opt(c, "anchor");
 	int bad = 0, r;
 	long n = 0;
 
 	(void)ctx;
-	r = idm_audit_verify(c->op->d, c->cfg, NULL, report, &bad, &n);
+	if (given && idm_audit_anchor_parse(given, &anchor))
+		return IDM_EINVAL; /* (refused by the dispatcher already) */
+	r = idm_audit_verify(c->op->d, c->cfg, given ? &anchor : NULL, report, &bad, &n);
 	if (r == IDM_ESTATE)
 		r = IDM_OK; /* the problems were reported */
 	if (r == IDM_OK)
 		r = idm_audit_verify_writers(c->op->d, c->cfg, report, &bad, NULL);
 	if (r == IDM_ESTATE)
 		r = IDM_OK;
-	if (r == IDM_OK && bad == 0)
+	if (r == IDM_OK && bad == 0 && given)
+		printf(_("audit trail intact: %ld records, chain verified, record %ld still has "
+			 "the anchor's hash\n"),
+		       n, anchor.seq);
+	else if (r == IDM_OK && bad == 0)
 		printf(_("audit trail intact: %ld records, chain verified\n"), n);
 	else if (bad) {
 		printf(_("audit trail NOT intact: %d problem(s) in %ld records\n"), bad, n);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "idm_audit.h"
 #include "idm_i18n.h"
 #include "idm_error.h"
 #include "idm_operator.h"
@@ -57,7 +58,8 @@ static const struct cmd_verb verbs[] = {
 
 	{ "audit", "show", cmd_audit_show, CMD_OFFICER, FMT_TEXT_JSON, ARG_NONE,
 	  OPTS(OPT("since", OPT_DATE)), "audit show [--since YYYY-MM-DD] [--format text|json]" },
-	{ "audit", "verify", cmd_audit_verify, CMD_OFFICER, 0, ARG_NONE, NO_OPTS, "audit verify" },
+	{ "audit", "verify", cmd_audit_verify, CMD_OFFICER, 0, ARG_NONE,
+	  OPTS(OPT("anchor", OPT_ANCHOR)), "audit verify [--anchor SEQ:HASH]" },
 	{ "audit", "reconcile", cmd_audit_reconcile, CMD_CONFIG, FMT_TEXT_JSON, ARG_NONE,
 	  OPTS(OPT("since", OPT_SINCE)),
 	  "audit reconcile [--since DATE|YYYYMMDDHHMMSSZ] [--format text|json]" },
@@ -218,6 +220,15 @@ static int take_value(struct cmd_ctx *ctx, struct cmd_call *c, size_t i, int arg
 			o->name, optarg);
 		return -1;
 	case OPT_CONFIG: ctx->config_path = optarg; return 0;
+	case OPT_ANCHOR: {
+		struct idm_audit_head h;
+		const char *why = idm_audit_anchor_parse(optarg, &h);
+
+		if (!why)
+			return 0;
+		fprintf(stderr, _("idmgr: --%s: \"%s\": %s\n"), o->name, optarg, idm_tr(why));
+		return -1;
+	}
 	default: return 0;
 	}
 }

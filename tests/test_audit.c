@@ -680,6 +680,109 @@ START_TEST(recomputed_history_needs_an_anchor)
 }
 END_TEST
 
+/* idmgr audit verify as officer uid with args (up to 3), its status; its
+ * output in *out, stderr in *err. */
+static int idmgr_verify(const char *uid, char **out, char **err, const char *a1, const char *a2,
+			const char *a3)
+{
+	char pwfile[700], *pw = sandbox_officer_ready_password(&sb, uid);
+	char *argv[16] = { getenv("IDMGR_BIN"), "-c", sb.conf, "-u", (char *)uid,
+			   "--password-file", pwfile, "audit", "verify" };
+	int n = 9, r;
+
+	ck_assert_ptr_nonnull(pw);
+	snprintf(pwfile, sizeof(pwfile), "%s/%s.verify.pw", sb.dir, uid);
+	write_file(pwfile, pw, 0600);
+	free(pw);
+	for (const char *a[] = { a1, a2, a3 }, **p = a; p < a + 3 && *p; p++)
+		argv[n++] = (char *)*p;
+	argv[n] = NULL;
+	r = run_cmd(argv, NULL, out, err);
+	return r;
+}
+
+/* R-AUD-1, R-REV-1: idmgr audit verify --anchor SEQ:HASH, a head
+ * published earlier (idmgr report compliance prints it), names a trail cut
+ * back since: the insider deletes the last two records and moves the head
+ * back so that the chain alone is consistent.  A wrong anchor is refused
+ * naming what is wrong, before the configuration is read. */
+START_TEST(anchor_given_names_a_truncated_trail)
+{
+	static const struct {
+		const char *anchor, *why;
+	} bad[] = {
+		{ "5", "not SEQ:HASH" },
+		{ "five:" ZEROS, "the record number before the colon" },
+		{ "0:" ZEROS, "the record number before the colon" },
+		{ "-5:" ZEROS, "the record number before the colon" },
+		{ "5:abc", "the hash after the colon is not 64 hexadecimal digits" },
+		{ "5:" ZEROS "0", "the hash after the colon is not 64 hexadecimal digits" },
+		{ "5:" ZEROS ":", "the hash after the colon is not 64 hexadecimal digits" },
+	};
+	struct idm_audit_head head, third;
+	struct idm_dir *root;
+	struct copy c;
+	char arg[128], upper[128], *out = NULL, *err = NULL;
+
+	append_five();
+	root = admin();
+	ck_assert_int_eq(idm_audit_head(root, sb.cfg, &head), IDM_OK);
+	ck_assert_int_eq(head.seq, 5);
+	snprintf(arg, sizeof(arg), "%ld:%s", head.seq, head.hash);
+	ck_assert_int_eq(idmgr_verify("watanabe", &out, &err, "--anchor", arg, NULL), 0);
+	ck_assert_str_eq(out, "audit trail intact: 5 records, chain verified, record 5 still has "
+			      "the anchor's hash\n");
+	free(out);
+	free(err);
+	for (size_t i = 0; arg[i]; i++) /* a hash copied in capitals */
+		upper[i] = (char)(arg[i] >= 'a' && arg[i] <= 'f' ? arg[i] - 32 : arg[i]),
+		upper[i + 1] = '\0';
+	ck_assert_int_eq(idmgr_verify("watanabe", &out, &err, "--anchor", upper, NULL), 0);
+	free(out);
+	free(err);
+
+	/* cut back to record 3, the head moved to it: consistent */
+	copy_all(root, 0, &c);
+	third.seq = 3;
+	snprintf(third.hash, sizeof(third.hash), "%s", c.r[2].hash);
+	insider_delete_record(root, 5);
+	insider_delete_record(root, 4);
+	set_head(root, 3, third.hash);
+	ck_assert_int_eq(idmgr_verify("watanabe", &out, &err, NULL, NULL, NULL), 1);
+	ck_assert_msg(!strstr(out, "record 5") && !strstr(out, "missing"), "%s", out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(idmgr_verify("watanabe", &out, &err, "--anchor", arg, NULL), 1);
+	ck_assert_msg(strstr(out, "record 5, published earlier, is missing (deleted)\n"), "%s",
+		      out);
+	ck_assert_msg(strstr(out, "audit trail NOT intact: "), "%s", out);
+	free(out);
+	free(err);
+	/* an anchor whose record is still there but holds another hash */
+	snprintf(arg, sizeof(arg), "3:%s", head.hash);
+	ck_assert_int_eq(idmgr_verify("watanabe", &out, &err, "--anchor", arg, NULL), 1);
+	ck_assert_msg(strstr(out, "record 3: no longer has the hash published for it (history "
+				  "rewritten)\n"),
+		      "%s", out);
+	free(out);
+	free(err);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { getenv("IDMGR_BIN"), "-c", "/nonexistent/idmgr.conf", "audit",
+				 "verify", "--anchor", (char *)bad[i].anchor, NULL };
+
+		ck_assert_msg(run_cmd(argv, NULL, &out, &err) == 2, "%s: not exit 2", bad[i].anchor);
+		ck_assert_msg(strstr(err, "idmgr: --anchor: \"") && strstr(err, bad[i].why) &&
+				      !strstr(err, "/nonexistent"),
+			      "%s: %s", bad[i].anchor, err);
+		free(out);
+		free(err);
+	}
+	copy_free(&c);
+	idm_dir_close(root);
+}
+END_TEST
+
 /* Records the directory returns out of their order (an entry deleted and
  * added back gets a new place) still verify when their contents are the
  * same; a run of deleted records is named as one range. */
@@ -880,6 +983,9 @@ static Suite *audit_suite(void)
 	suite_add_tcase(s, tc);
 	tc = with_sandbox("anchor");
 	tcase_add_test(tc, recomputed_history_needs_an_anchor);
+	suite_add_tcase(s, tc);
+	tc = with_sandbox("truncated");
+	tcase_add_test(tc, anchor_given_names_a_truncated_trail);
 	suite_add_tcase(s, tc);
 	tc = with_sandbox("readd");
 	tcase_add_test(tc, readded_records_verify_and_ranges_are_named);

@@ -246,6 +246,30 @@ int idm_audit_read_head(struct idm_dir *d, const char *head_dn, struct idm_audit
 	return r;
 }
 
+const char *idm_audit_anchor_parse(const char *text, struct idm_audit_head *out)
+{
+	const char *colon = text ? strchr(text, ':') : NULL;
+	char seq[24], hash[HASH_SIZE];
+	size_t i;
+
+	if (!colon)
+		return N_("not SEQ:HASH (a record number, a colon, 64 hexadecimal digits)");
+	if ((size_t)(colon - text) >= sizeof(seq))
+		return N_("the record number before the colon is not a whole number from 1");
+	memcpy(seq, text, (size_t)(colon - text));
+	seq[colon - text] = '\0';
+	for (i = 0; colon[1 + i] && i < HASH_SIZE - 1; i++) /* capitals: the same hash */
+		hash[i] = (char)(colon[1 + i] >= 'A' && colon[1 + i] <= 'F' ? colon[1 + i] + 32
+									    : colon[1 + i]);
+	hash[i] = '\0';
+	if (!parse_seq(seq, 1, &out->seq))
+		return N_("the record number before the colon is not a whole number from 1");
+	if (colon[1 + i] || !idm_audit_is_hash(hash))
+		return N_("the hash after the colon is not 64 hexadecimal digits (a SHA-256)");
+	memcpy(out->hash, hash, HASH_SIZE);
+	return NULL;
+}
+
 int idm_audit_head(struct idm_dir *d, const struct idm_config *cfg, struct idm_audit_head *out)
 {
 	char *ou = NULL, *head_dn = NULL;

@@ -116,6 +116,12 @@ struct idm_audit_head {
 };
 int idm_audit_head(struct idm_dir *d, const struct idm_config *cfg, struct idm_audit_head *out);
 
+/* An anchor as an officer gives it, "SEQ:HASH" (a head published earlier:
+ * the record number and its 64 hex digits, capitals accepted), into out:
+ * NULL, or why it is not one (an English sentence, a msgid: translate it
+ * where it is shown). */
+const char *idm_audit_anchor_parse(const char *text, struct idm_audit_head *out);
+
 /* A fresh random token. */
 int idm_audit_new_token(char out[IDM_AUDIT_TOKEN_LEN + 1]);
 
