@@ -46,11 +46,50 @@ static void line(const char *label, const char *value)
 	printf("%s\n", value);
 }
 
-static void show_text(const struct idm_config *cfg, const struct idm_account *a)
+/* The end of the lock in force, for people: a time, "until an officer
+ * unlocks", or "-". */
+static const char *lock_end_text(const struct idm_user_view *v, char buf[IDM_GENTIME_LEN])
 {
+	if (v->until_unlocked)
+		return _("until an officer unlocks");
+	output_time(v->locked_until, buf);
+	return buf;
+}
+
+/* user show's keys beyond user list's: unit, employee type, the end of the
+ * lock, the password's age and expiry (R-ID-1, R-PW-3). */
+static void view_json(json_t *o, const struct idm_user_view *v)
+{
+	char until[IDM_GENTIME_LEN], expires[IDM_GENTIME_LEN];
+
+	output_time(v->locked_until, until);
+	output_time(v->pwd_expires, expires);
+	json_object_set_new(o, "unit", v->unit ? json_string(v->unit) : json_null());
+	json_object_set_new(o, "employee_type",
+			    v->employee_type ? json_string(v->employee_type) : json_null());
+	json_object_set_new(o, "locked_until", json_string(until));
+	json_object_set_new(o, "locked_until_unlock", json_boolean(v->until_unlocked));
+	json_object_set_new(o, "password_age_days",
+			    v->pwd_age_days < 0 ? json_null() : json_integer(v->pwd_age_days));
+	json_object_set_new(o, "password_expires", json_string(expires));
+}
+
+/* The same for a value as the directory has it (it may hold escape
+ * sequences, written around idmgr): shown by output_text(). */
+static void line_text(const char *label, const char *value)
+{
+	output_label(stdout, label, LABEL_WIDTH);
+	output_text(stdout, value);
+	putchar('\n');
+}
+
+static void show_text(const struct idm_config *cfg, const struct idm_user_view *v)
+{
+	const struct idm_account *a = v->a;
 	const struct idm_policy *p = idm_account_policy(cfg, a);
 	char login[IDM_GENTIME_LEN], logout[IDM_GENTIME_LEN], locked[IDM_GENTIME_LEN],
-		changed[IDM_GENTIME_LEN], until[IDM_GENTIME_LEN], host[4 * IDM_HOST_MAX + 1];
+		changed[IDM_GENTIME_LEN], until[IDM_GENTIME_LEN], host[4 * IDM_HOST_MAX + 1],
+		end[IDM_GENTIME_LEN], expires[IDM_GENTIME_LEN];
 
 	output_time(a->last_login, login);
 	output_time(a->last_logout, logout);
@@ -62,13 +101,24 @@ static void show_text(const struct idm_config *cfg, const struct idm_account *a)
 	line(_("uid"), a->uid);
 	line(_("dn"), a->dn);
 	line(_("status"), a->status ? idm_trc("account status", a->status) : "-");
+	line_text(_("unit"), v->unit ? v->unit : "-");
+	line_text(_("employee type"), v->employee_type ? v->employee_type : "-");
 	line(_("privileged"), a->privileged ? _("yes") : _("no"));
 	line(_("policy"), p ? p->name : _("(missing)"));
 	line(_("must change"), a->must_change ? _("yes") : _("no"));
 	output_label(stdout, _("failures"), LABEL_WIDTH);
 	printf("%ld\n", a->failure_count);
 	line(_("locked since"), locked);
+	line(_("locked until"), lock_end_text(v, end));
 	line(_("pw changed"), changed);
+	output_label(stdout, _("pw age"), LABEL_WIDTH);
+	if (v->pwd_age_days < 0)
+		printf("-\n");
+	else
+		printf(P_("%ld day\n", "%ld days\n", v->pwd_age_days), v->pwd_age_days);
+	if (v->pwd_expires)
+		output_time(v->pwd_expires, expires);
+	line(_("pw expires"), v->pwd_expires ? expires : _("never"));
 	line(_("valid until"), until);
 	output_label(stdout, _("last login"), LABEL_WIDTH);
 	printf(_("%s from %s\n"), login, host);
@@ -121,24 +171,25 @@ int cmd_user_list(struct cmd_ctx *ctx, struct cmd_call *c)
 
 int cmd_user_show(struct cmd_ctx *ctx, struct cmd_call *c)
 {
-	struct idm_account *a = NULL;
+	struct idm_user_view v;
 	struct idm_shared *sh = NULL;
-	int r = idm_account_lookup(c->op->d, c->cfg, c->arg, &a);
+	int r = idm_user_view(c->op->d, c->cfg, c->arg, time(NULL), &v);
 
 	if (r == IDM_OK)
 		r = idm_shared_of(c->op->d, c->cfg, c->arg, &sh);
 	if (r == IDM_OK && ctx->format == OUTPUT_JSON) {
-		json_t *o = account_json(c->cfg, a);
+		json_t *o = account_json(c->cfg, v.a);
+		view_json(o, &v);
 		json_object_set_new(o, "shared_with", output_holders_json(sh));
 		output_json(stdout, o);
 	} else if (r == IDM_OK) {
-		show_text(c->cfg, a);
+		show_text(c->cfg, &v);
 		output_label(stdout, _("shared with"), LABEL_WIDTH);
 		output_holders(stdout, sh);
 		putchar('\n');
 	}
 	idm_shared_free(sh);
-	idm_account_free(a);
+	idm_user_view_clear(&v); /* (empty when the lookup failed) */
 	if (r == IDM_ENOENT)
 		idm_logf(&ctx->log, LOG_ERR, "no account %s", c->arg);
 	return r;

@@ -604,10 +604,16 @@ START_TEST(idmgr_in_japanese_and_english)
 	assert_in(t, "状態          有効\n");
 	assert_in(t, "特権ID        いいえ\n");
 	assert_in(t, "共用者        -\n");
+	assert_in(t, "\n所属          -\n雇用区分      -\n");
+	assert_in(t, "\nロック終了    -\n");
+	assert_in(t, "\nパスワード経過 2 日\n"); /* 14 columns: one space after */
+	assert_in(t, "\nパスワード期限 ");
 	free(t);
 	t = idmgr_in("C", "sato", &rc, "user", "show", "jsess", NULL);
 	assert_in(t, "uid           jsess\ndn            uid=jsess,");
-	assert_in(t, "\nstatus        active\nprivileged    no\n");
+	assert_in(t, "\nstatus        active\nunit          -\nemployee type -\nprivileged    no\n");
+	assert_in(t, "\nlocked until  -\n");
+	assert_in(t, "\npw age        2 days\n");
 	free(t);
 	t = idmgr_in(ja, "watanabe", &rc, "report", "locked", NULL);
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, t);

@@ -13,11 +13,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "idm_error.h"
 #include "idm_notice.h"
+#include "idm_time.h"
 #include "officers.h"
 
 static struct sandbox sb;
@@ -806,6 +808,116 @@ START_TEST(compliance_report_reconciles)
 }
 END_TEST
 
+/* One modify of uid's lock mark as the directory administrator: a lock
+ * set at when, or (when 0) none. */
+static void set_lock(const char *uid, time_t when)
+{
+	char ldif[512], t[IDM_GENTIME_LEN];
+
+	idm_time_format(when, t);
+	if (when)
+		snprintf(ldif, sizeof(ldif),
+			 "dn: uid=%s,ou=people,dc=example,dc=org\nchangetype: modify\n"
+			 "replace: idmLockedTime\nidmLockedTime: %s\n",
+			 uid, t);
+	else
+		snprintf(ldif, sizeof(ldif),
+			 "dn: uid=%s,ou=people,dc=example,dc=org\nchangetype: modify\n"
+			 "delete: idmLockedTime\n",
+			 uid);
+	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
+}
+
+static json_t *show_json(const char *uid)
+{
+	char *out = NULL, *err = NULL;
+	json_t *o;
+
+	ck_assert_msg(idmgr_as(&sb, "sato", &out, &err, "user", "show", uid, "--format", "json",
+			       NULL) == 0,
+		      "%s", err);
+	o = json_loads(out, 0, NULL);
+	ck_assert_ptr_nonnull(o);
+	free(out);
+	free(err);
+	return o;
+}
+
+static const char *str_of(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	ck_assert_msg(v != NULL, "no string %s", key);
+	return v;
+}
+
+/* R-ID-1, R-PW-3, contract §6: user show says the unit and employee type,
+ * when the lock in force ends (the server's lock mark plus the policy's
+ * lockout_duration; "until an officer unlocks" where it is 0), and the
+ * password's age and the date max_age_days ends it, in text and JSON; the
+ * existing keys stay. */
+START_TEST(user_show_says_unit_type_lock_end_and_expiry)
+{
+	char *out = NULL, *err = NULL, want[IDM_GENTIME_LEN], line[128];
+	time_t lock = time(NULL) - 60, changed, expires;
+	json_t *o;
+
+	set_lock("hanako", lock);
+	o = show_json("hanako");
+	ck_assert_str_eq(str_of(o, "unit"), "benefits");
+	ck_assert_str_eq(str_of(o, "employee_type"), "regular");
+	ck_assert_str_eq(str_of(o, "policy"), "standard");
+	idm_time_format(lock + 900, want); /* standard: lockout_duration = 900 */
+	ck_assert_str_eq(str_of(o, "locked_until"), want);
+	ck_assert(json_is_false(json_object_get(o, "locked_until_unlock")));
+	idm_time_format(lock, want);
+	ck_assert_str_eq(str_of(o, "locked_since"), want); /* kept */
+	ck_assert_int_eq(idm_time_parse(str_of(o, "password_changed"), &changed), IDM_OK);
+	ck_assert_int_eq(idm_time_parse(str_of(o, "password_expires"), &expires), IDM_OK);
+	ck_assert_int_eq(expires - changed, 180 * 86400); /* standard: max_age_days = 180 */
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "password_age_days")),
+			 (time(NULL) - changed) / 86400);
+	json_decref(o);
+
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "user", "show", "hanako", NULL), 0);
+	ck_assert_msg(strstr(out, "\nstatus        active\nunit          benefits\n"
+				  "employee type regular\nprivileged    no\n"),
+		      "%s", out);
+	idm_time_format(lock + 900, want);
+	snprintf(line, sizeof(line), "\nlocked until  %s\n", want);
+	ck_assert_msg(strstr(out, line), "\"%s\" not in:\n%s", line, out);
+	snprintf(line, sizeof(line), "\npw age        %ld days\n", (long)((time(NULL) - changed) / 86400));
+	ck_assert_msg(strstr(out, line), "\"%s\" not in:\n%s", line, out);
+	idm_time_format(expires, want);
+	snprintf(line, sizeof(line), "\npw expires    %s\n", want);
+	ck_assert_msg(strstr(out, line), "\"%s\" not in:\n%s", line, out);
+	free(out);
+	free(err);
+
+	/* a lock that ran out ends nothing */
+	set_lock("hanako", time(NULL) - 901);
+	o = show_json("hanako");
+	ck_assert_str_eq(str_of(o, "locked_until"), "-");
+	json_decref(o);
+	set_lock("hanako", 0);
+
+	/* the privileged policy: lockout_duration = 0, locked until unlocked */
+	o = show_json("ito");
+	ck_assert_str_eq(str_of(o, "policy"), "privileged");
+	ck_assert_str_eq(str_of(o, "locked_until"), "-");
+	json_decref(o);
+	set_lock("ito", time(NULL) - 3600);
+	o = show_json("ito");
+	ck_assert(json_is_true(json_object_get(o, "locked_until_unlock")));
+	json_decref(o);
+	ck_assert_int_eq(idmgr_as(&sb, "sato", &out, &err, "user", "show", "ito", NULL), 0);
+	ck_assert_msg(strstr(out, "\nlocked until  until an officer unlocks\n"), "%s", out);
+	free(out);
+	free(err);
+	set_lock("ito", 0);
+}
+END_TEST
+
 /* The one --format parser (idmgr/dispatch.c) takes --format F and
  * --format=F anywhere in the command line: after the report's name, before
  * it, and before the command; each prints what "report privileged
@@ -855,6 +967,7 @@ static Suite *people_suite(void)
 	tcase_add_test(tc, shared_id_lists_its_holders);
 	tcase_add_test(tc, compliance_report);
 	tcase_add_test(tc, format_anywhere_in_the_command_line);
+	tcase_add_test(tc, user_show_says_unit_type_lock_end_and_expiry);
 	tcase_add_test(tc, new_keys_validated);
 	tcase_add_test(tc, idle_timeout_host_check);
 	tcase_add_test(tc, idle_snippets_accepted_by_their_programs);

@@ -267,3 +267,48 @@ int idm_user_list(struct idm_operator *op, const struct idm_config *cfg, const c
 	free(filter);
 	return r;
 }
+
+int idm_user_view(struct idm_dir *d, const struct idm_config *cfg, const char *uid, time_t now,
+		  struct idm_user_view *out)
+{
+	static const char *const attrs[] = { "departmentNumber", "employeeType", NULL };
+	const struct idm_policy *p;
+	struct idm_lock_values v;
+	LDAPMessage *res = NULL, *e;
+	enum idm_lock_verdict lock;
+	int r;
+
+	*out = (struct idm_user_view){ .pwd_age_days = -1 };
+	r = idm_account_lookup(d, cfg, uid, &out->a);
+	if (r == IDM_OK)
+		r = idm_dir_search(d, out->a->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res);
+	if (r == IDM_OK && (e = ldap_first_entry(idm_dir_ldap(d), res))) {
+		out->unit = idm_entry_value(idm_dir_ldap(d), e, "departmentNumber");
+		out->employee_type = idm_entry_value(idm_dir_ldap(d), e, "employeeType");
+	}
+	ldap_msgfree(res);
+	if (r < 0) {
+		idm_user_view_clear(out);
+		return r;
+	}
+	p = idm_account_policy(cfg, out->a);
+	idm_lockout_values_of(out->a, &v);
+	lock = p ? idm_lockout_verdict(p, &v, now) : IDM_LOCK_CHECK;
+	if (lock == IDM_LOCK_HARD || (lock == IDM_LOCK_LOCKED && p->lockout_duration <= 0))
+		out->until_unlocked = true;
+	else if (lock == IDM_LOCK_LOCKED)
+		out->locked_until = idm_lockout_latest_lock(&v) + (time_t)p->lockout_duration;
+	if (out->a->pwd_changed && now >= out->a->pwd_changed)
+		out->pwd_age_days = (long)((now - out->a->pwd_changed) / IDM_DAY);
+	if (out->a->pwd_changed && p && p->max_age_days > 0)
+		out->pwd_expires = idm_time_add_days(out->a->pwd_changed, p->max_age_days);
+	return IDM_OK;
+}
+
+void idm_user_view_clear(struct idm_user_view *v)
+{
+	idm_account_free(v->a);
+	free(v->unit);
+	free(v->employee_type);
+	*v = (struct idm_user_view){ .pwd_age_days = -1 };
+}

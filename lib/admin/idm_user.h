@@ -33,6 +33,27 @@ int idm_user_suspend(struct idm_operator *op, const struct idm_config *cfg,
 		     const struct idm_log *log, const char *uid, const char *reason,
 		     const char *manager, bool emergency, char exception_id[IDM_OBJECT_ID_LEN]);
 
+/* What user show prints of an account (R-ID-1, R-PW-3, contract §6): the
+ * account, its unit (departmentNumber) and employee type (NULL: not set);
+ * the end of a lock in force at now, from the server's time of the lock
+ * mark and the policy's lockout_duration (locked_until 0: none in force;
+ * until_unlocked: in force until an officer's unlock, lockout_duration 0
+ * or the hard limit); the password's age in whole days at now (-1: its
+ * change time is unknown) and when max_age_days ends it (0: never, no
+ * max_age_days, or unknown). */
+struct idm_user_view {
+	struct idm_account *a;
+	char *unit, *employee_type;
+	time_t locked_until;
+	bool until_unlocked;
+	long pwd_age_days;
+	time_t pwd_expires;
+};
+/* IDM_ENOENT when uid is invalid or no managed account. */
+int idm_user_view(struct idm_dir *d, const struct idm_config *cfg, const char *uid, time_t now,
+		  struct idm_user_view *out);
+void idm_user_view_clear(struct idm_user_view *v);
+
 /* The accounts matching every criterion given (status, unit: NULL for
  * any; privileged: only privileged IDs), each passed to each(); values
  * are escaped into the filter here. */
