@@ -498,6 +498,56 @@ START_TEST(emergency_suspension)
 }
 END_TEST
 
+/* idmgr run as uid with password pw (a file of the test's own), its
+ * status; out and err freed. */
+static int idmgr_with_password(const char *uid, const char *pw, const char *a1, const char *a2,
+			       const char *a3)
+{
+	char path[700], *out = NULL, *err = NULL;
+	char *argv[] = { getenv("IDMGR_BIN"), "-c", sb.conf, "-u", (char *)uid,
+			 "--password-file", path, (char *)a1, (char *)a2, (char *)a3, NULL };
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s.guess.pw", sb.dir, uid);
+	write_file(path, pw, 0600);
+	r = run_cmd(argv, NULL, &out, &err);
+	free(out);
+	free(err);
+	return r;
+}
+
+/* R-PW-1, R-PRIV-4, contract §6 (issue 10): a wrong operator password
+ * given to idmgr costs the account what a wrong login costs.  idmgr binds
+ * as the operator itself for what it reads (user show) and idmgrd binds
+ * as the operator for every change (user unlock); both binds are counted
+ * by slapd's ppolicy, which init sets to each policy's own threshold,
+ * window and duration (standard: 5 in 900 s, 900 s), the same as the
+ * module's: 4 wrong ones leave the right password working, 5 lock the
+ * account for logins and direct binds until it runs out or an officer
+ * unlocks it. */
+START_TEST(wrong_operator_passwords_lock_as_logins_do)
+{
+	char *pw = registered("guesser", "finance", "regular");
+
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(idmgr_with_password("guesser", "not my password", "user",
+						     i % 2 ? "unlock" : "show", "guesser"),
+				 1);
+	ck_assert_int_eq(pam_login("guesser", pw), PAM_NEW_AUTHTOK_REQD); /* not locked */
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(idmgr_with_password("guesser", "not my password", "user",
+						     i % 2 ? "unlock" : "show", "guesser"),
+				 1);
+	ck_assert_int_eq(pam_login("guesser", pw), PAM_AUTH_ERR); /* the right one refused */
+	ck_assert_int_eq(ldapwhoami_as("guesser", pw), 49);
+	ck_assert_int_eq(idmgr_with_password("guesser", pw, "user", "show", "guesser"), 1);
+	ck_assert_int_eq(idmgr_as(&sb, "takahashi", NULL, NULL, "user", "unlock", "guesser", NULL),
+			 0);
+	ck_assert_int_eq(pam_login("guesser", pw), PAM_NEW_AUTHTOK_REQD);
+	free(pw);
+}
+END_TEST
+
 /* R-VIO-1, R-EXC-2: a security_chief may suspend without an exception,
  * so --emergency records none; idmgr says what was done, no emergency
  * report that did not happen. */
@@ -595,6 +645,7 @@ static Suite *lifecycle_suite(void)
 	tcase_add_test(tc, contractor_refused_on_privileged_reset);
 	tcase_add_test(tc, emergency_suspension);
 	tcase_add_test(tc, chief_emergency_suspension_records_no_exception);
+	tcase_add_test(tc, wrong_operator_passwords_lock_as_logins_do);
 	tcase_add_test(tc, exceptions_expire);
 	tcase_add_test(tc, user_show_escapes_stored_host);
 	suite_add_tcase(s, tc);
