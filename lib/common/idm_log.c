@@ -268,6 +268,7 @@ int idm_log_kept_copy(struct idm_log_kept *dst, const struct idm_log_kept *src)
 	dst->fmt = src->fmt ? strdup(src->fmt) : NULL;
 	dst->store = malloc(used ? used : 1);
 	if ((src->text && !dst->text) || (src->fmt && !dst->fmt) || !dst->store) {
+		dst->nargs = -1; /* no arguments in store yet */
 		idm_log_kept_clear(dst);
 		return -1;
 	}
