@@ -201,7 +201,8 @@ static void footer(const struct out *o, const struct idm_sweep_summary *sum, int
 				if (sum->actions[a])
 					printf(" %s %ld",
 					       idm_trc("sweep action",
-						       idm_sweep_action_name((enum idm_sweep_action)a)),
+						       idm_sweep_action_name(
+							       (enum idm_sweep_action)a)),
 					       sum->actions[a]);
 			printf("\n");
 		}
@@ -239,7 +240,8 @@ static bool said_from_json(json_t *j, struct idm_sweep_said *d)
 			return false;
 		json_array_foreach (args, k, v) {
 			json_t *x = json_array_get(ctx, k);
-			if (!(c->args[k] = json_string_value(v)) || !(json_is_null(x) || json_is_string(x)))
+			if (!(c->args[k] = json_string_value(v)) ||
+			    !(json_is_null(x) || json_is_string(x)))
 				return false;
 			c->ctx[k] = json_string_value(x);
 		}

@@ -150,8 +150,8 @@ static int list_one(void *ctx, const struct idm_account *a)
 		/* the status in the reader's language, padded by display columns */
 		printf("%-16s ", a->uid);
 		output_label(stdout, a->status ? idm_trc("account status", a->status) : "-", 11);
-		printf(_("%-4s last login %-16s locked %s\n"), a->privileged ? _("priv") : "", login,
-		       locked);
+		printf(_("%-4s last login %-16s locked %s\n"), a->privileged ? _("priv") : "",
+		       login, locked);
 	}
 	return IDM_OK;
 }

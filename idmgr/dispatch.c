@@ -363,8 +363,8 @@ int cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (!c.verb) {
 		const char *word = verb_word(argc, argv);
-		fprintf(stderr, _("idmgr: unknown command \"%s%s%s\"\n"), argv[0],
-			word ? " " : "", word ? word : "");
+		fprintf(stderr, _("idmgr: unknown command \"%s%s%s\"\n"), argv[0], word ? " " : "",
+			word ? word : "");
 		cmd_usage(stderr);
 		return EXIT_INVALID;
 	}

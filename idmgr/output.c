@@ -116,10 +116,14 @@ void output_text(FILE *fp, const char *s)
 }
 
 const char *const output_words[] = {
-	NC_("request state", "pending"),    NC_("request state", "approved"),
-	NC_("request state", "applied"),    NC_("request state", "rejected"),
-	NC_("account status", "active"),    NC_("account status", "suspended"),
-	NC_("account status", "seconded"),  NC_("account status", "retired"),
+	NC_("request state", "pending"),
+	NC_("request state", "approved"),
+	NC_("request state", "applied"),
+	NC_("request state", "rejected"),
+	NC_("account status", "active"),
+	NC_("account status", "suspended"),
+	NC_("account status", "seconded"),
+	NC_("account status", "retired"),
 	NULL,
 };
 

@@ -686,8 +686,8 @@ static int idmgr_verify(const char *uid, char **out, char **err, const char *a1,
 			const char *a3)
 {
 	char pwfile[700], *pw = sandbox_officer_ready_password(&sb, uid);
-	char *argv[16] = { getenv("IDMGR_BIN"), "-c", sb.conf, "-u", (char *)uid,
-			   "--password-file", pwfile, "audit", "verify" };
+	char *argv[16] = { getenv("IDMGR_BIN"), "-c",   sb.conf, "-u",    (char *)uid,
+			   "--password-file",   pwfile, "audit", "verify" };
 	int n = 9, r;
 
 	ck_assert_ptr_nonnull(pw);
@@ -753,8 +753,7 @@ START_TEST(anchor_given_names_a_truncated_trail)
 	free(out);
 	free(err);
 	ck_assert_int_eq(idmgr_verify("watanabe", &out, &err, "--anchor", arg, NULL), 1);
-	ck_assert_msg(strstr(out, "record 5, published earlier, is missing (deleted)\n"), "%s",
-		      out);
+	ck_assert_msg(strstr(out, "record 5, published earlier, is missing (deleted)\n"), "%s", out);
 	ck_assert_msg(strstr(out, "audit trail NOT intact: "), "%s", out);
 	free(out);
 	free(err);
@@ -768,8 +767,14 @@ START_TEST(anchor_given_names_a_truncated_trail)
 	free(err);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char *argv[] = { getenv("IDMGR_BIN"), "-c", "/nonexistent/idmgr.conf", "audit",
-				 "verify", "--anchor", (char *)bad[i].anchor, NULL };
+		char *argv[] = { getenv("IDMGR_BIN"),
+				 "-c",
+				 "/nonexistent/idmgr.conf",
+				 "audit",
+				 "verify",
+				 "--anchor",
+				 (char *)bad[i].anchor,
+				 NULL };
 
 		ck_assert_msg(run_cmd(argv, NULL, &out, &err) == 2, "%s: not exit 2", bad[i].anchor);
 		ck_assert_msg(strstr(err, "idmgr: --anchor: \"") && strstr(err, bad[i].why) &&

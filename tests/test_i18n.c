@@ -842,7 +842,10 @@ START_TEST(sweep_and_requests_in_japanese)
 		     "ログイン実績なし。作成 ");
 	assert_in(t, "、2031-01-01 の ");
 	/* an exemption: the class lifted, then the clauses, 。 between them */
-	ck_assert_int_ge(asprintf(&want, " 日前。例外 %s（規則 inactive）が 2099-01-01 まで適用されています\n", x), 0);
+	ck_assert_int_ge(asprintf(&want,
+				  " 日前。例外 %s（規則 inactive）が 2099-01-01 まで適用されています\n",
+				  x),
+			 0);
 	assert_in(t, want);
 	free(want);
 	assert_in(t, "\n例外適用          jthr0            -    有効      ");
@@ -857,15 +860,16 @@ START_TEST(sweep_and_requests_in_japanese)
 		     "valid until 2020-01-01, still active on 2031-01-01\n");
 	assert_in(t, "\nnever-used        jlock            -    active    -          would-disable "
 		     "never logged in; created ");
-	ck_assert_int_ge(asprintf(&want, " days before 2031-01-01; exception %s (rule inactive) until 2099-01-01\n", x), 0);
+	ck_assert_int_ge(asprintf(&want,
+				  " days before 2031-01-01; exception %s (rule inactive) until 2099-01-01\n",
+				  x),
+			 0);
 	assert_in(t, want);
 	free(want);
 	free(t);
 	/* for tools the same bytes in both languages, the English kept */
-	t = idmgr_in(ja, "tanaka", &rc, "sweep", "--as-of", "2031-01-01", "--format", "json",
-		     NULL);
-	c = idmgr_in("C", "tanaka", &rc, "sweep", "--as-of", "2031-01-01", "--format", "json",
-		     NULL);
+	t = idmgr_in(ja, "tanaka", &rc, "sweep", "--as-of", "2031-01-01", "--format", "json", NULL);
+	c = idmgr_in("C", "tanaka", &rc, "sweep", "--as-of", "2031-01-01", "--format", "json", NULL);
 	blank_logins(t);
 	blank_logins(c);
 	assert_same(t, c);
@@ -1057,8 +1061,10 @@ START_TEST(audit_problems_in_japanese)
 	free(t);
 	was = sandbox_admin_read(&sb, dn, "idmOutcome");
 	ck_assert_ptr_nonnull(was);
-	snprintf(ldif, sizeof(ldif), "dn: %s\nchangetype: modify\nreplace: idmOutcome\n"
-		 "idmOutcome: done (edited)\n", dn);
+	snprintf(ldif, sizeof(ldif),
+		 "dn: %s\nchangetype: modify\nreplace: idmOutcome\n"
+		 "idmOutcome: done (edited)\n",
+		 dn);
 	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
 
 	t = idmgr_in(ja, "watanabe", &rc, "audit", "verify", NULL);
@@ -1080,8 +1086,10 @@ START_TEST(audit_problems_in_japanese)
 	assert_in(t, "\"record 1: contents do not match its hash (edited)\"");
 	free(t);
 
-	snprintf(ldif, sizeof(ldif), "dn: %s\nchangetype: modify\nreplace: idmOutcome\n"
-		 "idmOutcome: %s\n", dn, was);
+	snprintf(ldif, sizeof(ldif),
+		 "dn: %s\nchangetype: modify\nreplace: idmOutcome\n"
+		 "idmOutcome: %s\n",
+		 dn, was);
 	ck_assert_int_eq(sandbox_ldapmodify(&sb, ldif), 0);
 	free(was);
 	/* the chain holds again; who modified the record is still named */

@@ -505,8 +505,17 @@ static int idmgr_with_password(const char *uid, const char *pw, const char *a1, 
 			       const char *a3)
 {
 	char path[700], *out = NULL, *err = NULL;
-	char *argv[] = { getenv("IDMGR_BIN"), "-c", sb.conf, "-u", (char *)uid,
-			 "--password-file", path, (char *)a1, (char *)a2, (char *)a3, NULL };
+	char *argv[] = { getenv("IDMGR_BIN"),
+			 "-c",
+			 sb.conf,
+			 "-u",
+			 (char *)uid,
+			 "--password-file",
+			 path,
+			 (char *)a1,
+			 (char *)a2,
+			 (char *)a3,
+			 NULL };
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s.guess.pw", sb.dir, uid);

@@ -886,7 +886,8 @@ START_TEST(user_show_says_unit_type_lock_end_and_expiry)
 	idm_time_format(lock + 900, want);
 	snprintf(line, sizeof(line), "\nlocked until  %s\n", want);
 	ck_assert_msg(strstr(out, line), "\"%s\" not in:\n%s", line, out);
-	snprintf(line, sizeof(line), "\npw age        %ld days\n", (long)((time(NULL) - changed) / 86400));
+	snprintf(line, sizeof(line), "\npw age        %ld days\n",
+		 (long)((time(NULL) - changed) / 86400));
 	ck_assert_msg(strstr(out, line), "\"%s\" not in:\n%s", line, out);
 	idm_time_format(expires, want);
 	snprintf(line, sizeof(line), "\npw expires    %s\n", want);

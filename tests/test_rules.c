@@ -316,9 +316,10 @@ START_TEST(sweep_classes)
 	ck_assert(!idm_sweep_seconded_overdue(now, now, &c[1]));
 	ck_assert(idm_sweep_seconded_overdue(now - 3 * day, now, &c[1]));
 	ck_assert_int_eq(c[1].cls, IDM_SWEEP_SECONDED_OVERDUE);
-	ck_assert_str_eq(c[1].said.fmt, "seconded until %s, %ld days before %s; no return request applied");
+	ck_assert_str_eq(c[1].said.fmt,
+			 "seconded until %s, %ld days before %s; no return request applied");
 	ck_assert_str_eq(c[1].why, "seconded until 2027-01-12, 3 days before 2027-01-15; "
-			      "no return request applied");
+				   "no return request applied");
 
 	/* the exception rule lifting each disabling class (R-EXC-1), names */
 	ck_assert_str_eq(idm_sweep_rule_of(IDM_SWEEP_STALE), "inactive");

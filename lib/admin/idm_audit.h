@@ -144,8 +144,8 @@ typedef void (*idm_audit_report_fn)(void *ctx, long seq, const struct idm_log_ke
  * server will not page this identity through every record: slapd's
  * size.prtotal limit, which defaults to its size limit of 500). */
 int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
-		     const struct idm_audit_head *anchor,
-		     idm_audit_report_fn report, void *ctx, long *n_records);
+		     const struct idm_audit_head *anchor, idm_audit_report_fn report, void *ctx,
+		     long *n_records);
 
 /* The trail's writers (threat model 3, R-AUD-1): every record must have
  * been written, and never modified, by idmgrd's identity (service.bind_dn,
@@ -156,7 +156,6 @@ int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
  * reported, or an error of the directory.  With no service configured it
  * checks nothing. */
 int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
-			     idm_audit_report_fn report, void *ctx,
-			     long *n_problems);
+			     idm_audit_report_fn report, void *ctx, long *n_problems);
 
 #endif

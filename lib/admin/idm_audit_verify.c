@@ -226,7 +226,7 @@ static int link_record(struct verify_ctx *c, const struct idm_audit_record *rec)
 		if (!rec->prev_hash || strcmp(rec->prev_hash, e->hash) != 0)
 			problem(&c->p, seq,
 				N_("record %ld: previous hash does not match record %ld (reordered or "
-				"replaced)"),
+				   "replaced)"),
 				seq, seq - 1);
 		ends_clear(&c->ends, e, WAIT_SUCC);
 	} else {
@@ -240,7 +240,7 @@ static int link_record(struct verify_ctx *c, const struct idm_audit_record *rec)
 		if (!rec->hash || strcmp(e->prev, rec->hash) != 0)
 			problem(&c->p, seq + 1,
 				N_("record %ld: previous hash does not match record %ld (reordered or "
-				"replaced)"),
+				   "replaced)"),
 				seq + 1, seq);
 		ends_clear(&c->ends, e, WAIT_PRED);
 	} else {
@@ -257,13 +257,13 @@ static int link_record(struct verify_ctx *c, const struct idm_audit_record *rec)
 static void malformed(struct verify_ctx *c, long seq, const char *why)
 {
 	if (strcmp(why, "sequence number unreadable") == 0)
-		problem(&c->p, seq, N_("record %ld: malformed, sequence number unreadable (edited)"),
-			seq);
+		problem(&c->p, seq,
+			N_("record %ld: malformed, sequence number unreadable (edited)"), seq);
 	else if (strcmp(why, "time unreadable") == 0)
 		problem(&c->p, seq, N_("record %ld: malformed, time unreadable (edited)"), seq);
 	else if (strcmp(why, "a required field is missing") == 0)
-		problem(&c->p, seq, N_("record %ld: malformed, a required field is missing (edited)"),
-			seq);
+		problem(&c->p, seq,
+			N_("record %ld: malformed, a required field is missing (edited)"), seq);
 	else if (strcmp(why, "hash unreadable") == 0)
 		problem(&c->p, seq, N_("record %ld: malformed, hash unreadable (edited)"), seq);
 	else
@@ -304,7 +304,7 @@ static int verify_entry(void *vctx, LDAP *ld, LDAPMessage *e)
 		if (!rec.hash || strcmp(rec.hash, c->anchor->hash) != 0)
 			problem(&c->p, rec.seq,
 				N_("record %ld: no longer has the hash published for it (history "
-				"rewritten)"),
+				   "rewritten)"),
 				rec.seq);
 	}
 	remember_top(c, rec.seq, rec.hash);
@@ -379,15 +379,18 @@ static void check_head(struct verify_ctx *c, int r1, const struct idm_audit_head
 	if (r2 == IDM_ENOENT) {
 		if (c->n > 0 || r1 == IDM_OK)
 			problem(&c->p, 0,
-				N_("the head is missing but %ld records exist (head deleted)"), c->n);
+				N_("the head is missing but %ld records exist (head deleted)"),
+				c->n);
 		return;
 	}
 	if (r1 == IDM_OK && c->max < h1->seq) {
-		problem(&c->p, h1->seq, N_("head says %ld but the last record is %ld"), h1->seq, c->max);
+		problem(&c->p, h1->seq, N_("head says %ld but the last record is %ld"), h1->seq,
+			c->max);
 		return;
 	}
 	if (c->max - 1 > h2->seq) {
-		problem(&c->p, h2->seq, N_("head says %ld but the last record is %ld"), h2->seq, c->max);
+		problem(&c->p, h2->seq, N_("head says %ld but the last record is %ld"), h2->seq,
+			c->max);
 		return;
 	}
 	/* (A record the head names that is missing was reported as such.) */
@@ -406,8 +409,7 @@ static void check_head(struct verify_ctx *c, int r1, const struct idm_audit_head
 }
 
 int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
-		     const struct idm_audit_head *anchor,
-		     idm_audit_report_fn report, void *ctx,
+		     const struct idm_audit_head *anchor, idm_audit_report_fn report, void *ctx,
 		     long *n_records)
 {
 	struct verify_ctx c = {
@@ -445,13 +447,14 @@ int idm_audit_verify(struct idm_dir *d, const struct idm_config *cfg,
 		goto out;
 	}
 	if (r1 == IDM_OK && r2 == IDM_OK && h2.seq < h1.seq)
-		problem(&c.p, h1.seq, N_("the head moved back from record %ld to %ld (head rewritten)"),
-			h1.seq, h2.seq);
+		problem(&c.p, h1.seq,
+			N_("the head moved back from record %ld to %ld (head rewritten)"), h1.seq,
+			h2.seq);
 	else
 		check_head(&c, r1, &h1, r2, &h2);
 	if (anchor && anchor->seq >= 1 && !c.anchor_seen)
-		problem(&c.p, anchor->seq, N_("record %ld, published earlier, is missing (deleted)"),
-			anchor->seq);
+		problem(&c.p, anchor->seq,
+			N_("record %ld, published earlier, is missing (deleted)"), anchor->seq);
 	if (n_records)
 		*n_records = c.n;
 	r = c.p.n ? IDM_ESTATE : IDM_OK;
@@ -490,8 +493,8 @@ static int writer_entry(void *ctx, LDAP *ld, LDAPMessage *e)
 	creator = idm_entry_value(ld, e, "creatorsName");
 	modifier = idm_entry_value(ld, e, "modifiersName");
 	if (!creator || strcasecmp(creator, w->writer) != 0)
-		problem(&w->p, seq, N_("record %ld: written by %s, not by the service's identity"), seq,
-			creator ? creator : "(unknown)");
+		problem(&w->p, seq, N_("record %ld: written by %s, not by the service's identity"),
+			seq, creator ? creator : "(unknown)");
 	else if (modifier && strcasecmp(modifier, w->writer) != 0)
 		problem(&w->p, seq, N_("record %ld: modified by %s after it was written"), seq,
 			modifier);
@@ -513,8 +516,7 @@ static int writer_entry(void *ctx, LDAP *ld, LDAPMessage *e)
 }
 
 int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
-			     idm_audit_report_fn report, void *ctx,
-			     long *n_problems)
+			     idm_audit_report_fn report, void *ctx, long *n_problems)
 {
 	static const char *const attrs[] = {
 		"idmSeq",     "creatorsName", "modifiersName", "idmActor", "idmAction",
@@ -542,7 +544,7 @@ int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
 		if (r == IDM_OK && (!uuid || strcasecmp(uuid, cfg->service.audit_container_uuid)))
 			problem(&w.p, 0,
 				N_("%s is not the container idmgr init made (entryUUID %s, pinned "
-				"%s): the trail was replaced"),
+				   "%s): the trail was replaced"),
 				ou, uuid ? uuid : "unknown", cfg->service.audit_container_uuid);
 		free(uuid);
 		ldap_msgfree(res);
@@ -561,7 +563,8 @@ int idm_audit_verify_writers(struct idm_dir *d, const struct idm_config *cfg,
 						   ldap_first_entry(idm_dir_ldap(d), res),
 						   "modifiersName");
 		if (modifier && strcasecmp(modifier, w.writer) != 0)
-			problem(&w.p, 0, N_("the head was moved by %s, not by the service's identity"),
+			problem(&w.p, 0,
+				N_("the head was moved by %s, not by the service's identity"),
 				modifier);
 		free(modifier);
 		ldap_msgfree(res);

@@ -114,10 +114,10 @@ struct idm_sweep_finding {
 	const char *dn;
 	const char *status; /* idmStatus, or NULL */
 	bool privileged;
-	time_t last_login;         /* 0: never */
-	time_t created;            /* 0: unknown */
-	time_t valid_until, until; /* idmValidUntil, idmUntil; 0: absent */
-	const char *detail;        /* one sentence for people, English */
+	time_t last_login;                 /* 0: never */
+	time_t created;                    /* 0: unknown */
+	time_t valid_until, until;         /* idmValidUntil, idmUntil; 0: absent */
+	const char *detail;                /* one sentence for people, English */
 	const struct idm_sweep_said *said; /* the same, for the reader's language; may be NULL */
 };
 

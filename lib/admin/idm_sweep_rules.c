@@ -27,9 +27,12 @@ static const char *const class_names[IDM_SWEEP_CLASS_COUNT] = {
 };
 
 static const char *const action_names[IDM_SWEEP_ACTION_COUNT] = {
-	[IDM_SWEEP_LISTED] = NC_("sweep action", "listed"),       [IDM_SWEEP_WOULD_DISABLE] = NC_("sweep action", "would-disable"),
-	[IDM_SWEEP_DISABLED] = NC_("sweep action", "disabled"),   [IDM_SWEEP_PENDING] = NC_("sweep action", "pending"),
-	[IDM_SWEEP_COMPLETED] = NC_("sweep action", "completed"), [IDM_SWEEP_REFUSED] = NC_("sweep action", "refused"),
+	[IDM_SWEEP_LISTED] = NC_("sweep action", "listed"),
+	[IDM_SWEEP_WOULD_DISABLE] = NC_("sweep action", "would-disable"),
+	[IDM_SWEEP_DISABLED] = NC_("sweep action", "disabled"),
+	[IDM_SWEEP_PENDING] = NC_("sweep action", "pending"),
+	[IDM_SWEEP_COMPLETED] = NC_("sweep action", "completed"),
+	[IDM_SWEEP_REFUSED] = NC_("sweep action", "refused"),
 	[IDM_SWEEP_CHANGED] = NC_("sweep action", "changed"),
 };
 
@@ -125,8 +128,9 @@ int idm_sweep_detail(const struct idm_sweep_finding *f, bool translate, char *ou
 	}
 	for (int i = 0; i < f->said->n; i++) {
 		/* TRANSLATORS: between two clauses of a sweep finding's detail */
-		const char *sep = translate ? idm_trc("clause separator", NC_("clause separator", "; "))
-					    : "; ";
+		const char *sep =
+			translate ? idm_trc("clause separator", NC_("clause separator", "; "))
+				  : "; ";
 		size_t k = strlen(sep);
 
 		if (i) {
@@ -172,7 +176,8 @@ char *idm_sweep_detail_dup(const struct idm_sweep_finding *f, bool translate)
 			continue;
 		for (int k = 0; k < c->nargs; k++)
 			said[k] = translate && c->ctx[k] && *c->args[k]
-					  ? *c->ctx[k] ? idm_trc(c->ctx[k], c->args[k]) : idm_tr(c->args[k])
+					  ? *c->ctx[k] ? idm_trc(c->ctx[k], c->args[k])
+						       : idm_tr(c->args[k])
 					  : c->args[k];
 		len += bound(c->fmt, c->args, c->nargs) +
 		       (translate ? bound(idm_tr(c->fmt), said, c->nargs) : 0) + 16;
@@ -246,8 +251,9 @@ size_t idm_sweep_inactivity(const struct idm_sweep_dates *a, time_t now, long in
 		idm_date_format(a->created, c->d1);
 		idm_date_format(now, c->d2);
 		days_between(c->days, midnight(a->created), today);
-		candidate(c, IDM_SWEEP_NEVER_USED, N_("never logged in; created %s, %ld days before %s"),
-			  3, c->d1, c->days, c->d2);
+		candidate(c, IDM_SWEEP_NEVER_USED,
+			  N_("never logged in; created %s, %ld days before %s"), 3, c->d1, c->days,
+			  c->d2);
 	}
 	return n;
 }
@@ -260,7 +266,7 @@ bool idm_sweep_seconded_overdue(time_t until, time_t now, struct idm_sweep_candi
 	idm_date_format(now, why->d2);
 	days_between(why->days, until, now);
 	candidate(why, IDM_SWEEP_SECONDED_OVERDUE,
-		  N_("seconded until %s, %ld days before %s; no return request applied"), 3, why->d1,
-		  why->days, why->d2);
+		  N_("seconded until %s, %ld days before %s; no return request applied"), 3,
+		  why->d1, why->days, why->d2);
 	return true;
 }

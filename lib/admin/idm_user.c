@@ -281,7 +281,8 @@ int idm_user_view(struct idm_dir *d, const struct idm_config *cfg, const char *u
 	*out = (struct idm_user_view){ .pwd_age_days = -1 };
 	r = idm_account_lookup(d, cfg, uid, &out->a);
 	if (r == IDM_OK)
-		r = idm_dir_search(d, out->a->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res);
+		r = idm_dir_search(d, out->a->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1,
+				   &res);
 	if (r == IDM_OK && (e = ldap_first_entry(idm_dir_ldap(d), res))) {
 		out->unit = idm_entry_value(idm_dir_ldap(d), e, "departmentNumber");
 		out->employee_type = idm_entry_value(idm_dir_ldap(d), e, "employeeType");
