@@ -133,6 +133,12 @@ void output_said(FILE *fp, const char *lead, const struct idm_log_kept *k, bool 
 	char text[2048];
 	bool ok = k->nargs >= 0 && k->fmt && *k->fmt;
 
+	if (k->shown) {
+		fputs(lead, fp);
+		output_text(fp, k->shown);
+		putc('\n', fp);
+		return;
+	}
 	for (int i = 0; ok && i < k->nargs; i++)
 		said[i] = args_said && *k->args[i] ? idm_tr(k->args[i]) : k->args[i];
 	ok = ok && idm_log_render(text, sizeof(text), idm_tr(k->fmt), said, k->nargs) == 0;

@@ -568,7 +568,7 @@ START_TEST(idmgr_in_japanese_and_english)
 	 * directory have them (issue 14) */
 	assert_in(t, "\n    ポリシー standard: min_length 12、max_length ");
 	assert_in(t, "\n    ポリシー standard: 利用者IDを含むパスワードは拒否されます\n");
-	assert_in(t, "\n    sato (active): 承認 init (最初の管理者)\n");
+	assert_in(t, "\n    sato (有効): 承認 init (最初の管理者)\n");
 	assert_in(t,
 		  "\n    監査記録 0 件を検証\n    サービスを経由しない書き込み: 突き合わせていません "
 		  "(audit reconcile は ciso と security_chief のみが行えます)\n");
@@ -863,6 +863,28 @@ START_TEST(sweep_and_requests_in_japanese)
 	ck_assert_int_ge(asprintf(&want,
 				  " days before 2031-01-01; exception %s (rule inactive) until 2099-01-01\n",
 				  x),
+			 0);
+	assert_in(t, want);
+	free(want);
+	free(t);
+	/* R-REV-1: the self-inspection report quotes the same findings, the
+	 * exception's state and the class lifted in Japanese too */
+	t = idmgr_in(ja, "watanabe", &rc, "report", "compliance", "--as-of", "2031-01-01", NULL);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, t);
+	assert_in(t, "\n  ! jexp: 期限切れ: 有効期限は 2020-01-01 ですが、2031-01-01 の時点でまだ"
+		     "有効です\n");
+	assert_in(t, "\n    jthr0: 長期未使用 の対象外 (長期未使用 最終ログイン ");
+	ck_assert_int_ge(asprintf(&want, "\n    %s: 有効、対象 jthr0 (inactive)、期限 2099-01-01\n",
+				  x),
+			 0);
+	assert_in(t, want);
+	free(want);
+	ck_assert_msg(!strstr(t, "(active)") && !strstr(t, ": expired: "), "English in:\n%s", t);
+	free(t);
+	t = idmgr_in("C", "watanabe", &rc, "report", "compliance", "--as-of", "2031-01-01", NULL);
+	assert_in(t, "\n  ! jexp: expired: valid until 2020-01-01, still active on 2031-01-01\n");
+	ck_assert_int_ge(asprintf(&want,
+				  "\n    %s: active for jthr0 (inactive), until 2099-01-01\n", x),
 			 0);
 	assert_in(t, want);
 	free(want);

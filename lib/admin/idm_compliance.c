@@ -99,6 +99,28 @@ static void line_kept(struct run *r, int clause, bool is_finding, int filled)
 		r->err = IDM_ENOMEM;
 }
 
+/* How many lines clause's findings (is_finding) or evidence keep. */
+static size_t lines_of(const struct run *r, int clause, bool is_finding)
+{
+	const struct idm_clause_report *cr = &r->c->clauses[clause];
+
+	return is_finding ? cr->findings.n : cr->evidence.n;
+}
+
+/* The line just appended to clause's findings or evidence (before: their
+ * count until then; nothing when it was only counted) said also in the
+ * reader's language: fmt's translation with args, words and sentences of
+ * the data already translated (a status, a sweep finding's detail). */
+static void said_too(struct run *r, int clause, bool is_finding, size_t before, const char *fmt,
+		     const char *const *args, int nargs)
+{
+	struct idm_clause_report *cr = &r->c->clauses[clause];
+	struct idm_lines *l = is_finding ? &cr->findings : &cr->evidence;
+
+	if (l->n > before) /* a failure leaves the line rendered as kept */
+		(void)idm_log_kept_show(&l->v[l->n - 1], idm_tr(fmt), args, nargs);
+}
+
 /* Appends one formatted line (line_slot()); fmt is a msgid (N_), kept
  * with the line for the text report. */
 static void vline(struct run *r, int clause, bool is_finding, const char *fmt, va_list ap)
@@ -256,14 +278,24 @@ static int account_one(void *ctx, LDAP *ld, LDAPMessage *e)
 		char *grant = idm_entry_value(ld, e, "idmPrivilegeRequest");
 		r->privileged++;
 		const char *status = a->status ? a->status : "-";
-		if (!grant)
+		const char *said = a->status ? idm_trc("account status", a->status) : "-";
+		size_t before = lines_of(r, IDM_CLAUSE_PRIV1, false);
+		if (!grant) {
 			evidence(r, IDM_CLAUSE_PRIV1, N_("%s (%s): no grant"), a->uid, status);
-		else if (strcmp(grant, "init") == 0)
+			said_too(r, IDM_CLAUSE_PRIV1, false, before, N_("%s (%s): no grant"),
+				 (const char *[]){ a->uid, said }, 2);
+		} else if (strcmp(grant, "init") == 0) {
 			evidence(r, IDM_CLAUSE_PRIV1, N_("%s (%s): grant init (a first officer)"),
 				 a->uid, status);
-		else
+			said_too(r, IDM_CLAUSE_PRIV1, false, before,
+				 N_("%s (%s): grant init (a first officer)"),
+				 (const char *[]){ a->uid, said }, 2);
+		} else {
 			evidence(r, IDM_CLAUSE_PRIV1, N_("%s (%s): grant %s"), a->uid, status,
 				 grant);
+			said_too(r, IDM_CLAUSE_PRIV1, false, before, N_("%s (%s): grant %s"),
+				 (const char *[]){ a->uid, said, grant }, 3);
+		}
 		free(grant);
 	}
 	if (a->last_login && a->last_login <= r->as_of &&
@@ -345,17 +377,25 @@ static void check_accounts(struct run *r)
 static int sweep_one(void *ctx, const struct idm_sweep_finding *f)
 {
 	struct run *r = ctx;
-	const char *uid = f->uid ? f->uid : f->dn;
+	const char *uid = f->uid ? f->uid : f->dn, *detail = f->detail ? f->detail : "";
+	const char *cls = idm_sweep_class_name(f->cls),
+		   *lifted = idm_sweep_class_name(f->rule_class);
+	char *said = idm_sweep_detail_dup(f, true); /* NULL: the line shown as kept */
+	bool priv = f->cls == IDM_SWEEP_PRIVILEGE_DRIFT || f->cls == IDM_SWEEP_ROLE_NOT_ACTIVE;
+	int clause = priv ? IDM_CLAUSE_PRIV1 : IDM_CLAUSE_REG4;
+	bool exempt = f->cls == IDM_SWEEP_EXEMPT;
+	size_t before = lines_of(r, clause, !exempt);
 
-	if (f->cls == IDM_SWEEP_EXEMPT)
-		evidence(r, IDM_CLAUSE_REG4, N_("%s: exempt from %s (%s)"), uid,
-			 idm_sweep_class_name(f->rule_class), f->detail ? f->detail : "");
-	else if (f->cls == IDM_SWEEP_PRIVILEGE_DRIFT || f->cls == IDM_SWEEP_ROLE_NOT_ACTIVE)
-		finding(r, IDM_CLAUSE_PRIV1, "%s: %s: %s", uid, idm_sweep_class_name(f->cls),
-			f->detail ? f->detail : "");
+	if (exempt)
+		evidence(r, clause, N_("%s: exempt from %s (%s)"), uid, lifted, detail);
 	else
-		finding(r, IDM_CLAUSE_REG4, "%s: %s: %s", uid, idm_sweep_class_name(f->cls),
-			f->detail ? f->detail : "");
+		finding(r, clause, "%s: %s: %s", uid, cls, detail);
+	if (said)
+		said_too(r, clause, !exempt, before,
+			 exempt ? N_("%s: exempt from %s (%s)") : "%s: %s: %s",
+			 (const char *[]){ uid, idm_trc("sweep class", exempt ? lifted : cls), said },
+			 3);
+	free(said);
 	return r->err;
 }
 
@@ -453,9 +493,15 @@ static int exception_one(void *ctx, const struct idm_exception *e)
 		 e->until <= r->as_of + IDM_COMPLIANCE_REVIEW_DAYS * DAY)
 		finding(r, IDM_CLAUSE_EXC3, N_("%s: exception for %s (%s) expires %s: review it"),
 			e->id, e->subject, e->rule, until);
-	else
+	else {
+		size_t before = lines_of(r, IDM_CLAUSE_EXC3, false);
 		evidence(r, IDM_CLAUSE_EXC3, N_("%s: %s for %s (%s), until %s"), e->id, state,
 			 e->subject, e->rule, until);
+		said_too(r, IDM_CLAUSE_EXC3, false, before, N_("%s: %s for %s (%s), until %s"),
+			 (const char *[]){ e->id, idm_trc("exception state", state), e->subject,
+					   e->rule, until },
+			 5);
+	}
 	return r->err;
 }
 

@@ -266,8 +266,10 @@ int idm_log_kept_copy(struct idm_log_kept *dst, const struct idm_log_kept *src)
 	*dst = (struct idm_log_kept){ .nargs = src->nargs };
 	dst->text = src->text ? strdup(src->text) : NULL;
 	dst->fmt = src->fmt ? strdup(src->fmt) : NULL;
+	dst->shown = src->shown ? strdup(src->shown) : NULL;
 	dst->store = malloc(used ? used : 1);
-	if ((src->text && !dst->text) || (src->fmt && !dst->fmt) || !dst->store) {
+	if ((src->text && !dst->text) || (src->fmt && !dst->fmt) || (src->shown && !dst->shown) ||
+	    !dst->store) {
 		dst->nargs = -1; /* no arguments in store yet */
 		idm_log_kept_clear(dst);
 		return -1;
@@ -288,5 +290,18 @@ void idm_log_kept_clear(struct idm_log_kept *k)
 	free(k->store);
 	free(k->fmt);
 	free(k->text);
+	free(k->shown);
 	*k = (struct idm_log_kept){ .nargs = -1 };
+}
+
+int idm_log_kept_show(struct idm_log_kept *k, const char *fmt, const char *const *args, int nargs)
+{
+	char text[2048];
+
+	free(k->shown);
+	k->shown = NULL;
+	if (idm_log_render(text, sizeof(text), fmt, args, nargs) < 0)
+		return -1;
+	k->shown = strdup(text);
+	return k->shown ? 0 : -1;
 }

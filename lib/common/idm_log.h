@@ -46,6 +46,7 @@ struct idm_log_kept {
 	char *text, *fmt, *store;
 	int nargs; /* -1: a format not split: shown as text */
 	const char *args[IDM_LOG_MAXARGS];
+	char *shown; /* NULL, or the line already said in the reader's language */
 };
 
 int idm_log_keep(struct idm_log_kept *k, const char *fmt, va_list ap)
@@ -54,6 +55,13 @@ void idm_log_kept(const struct idm_log *log, int priority, const char *where,
 		  const struct idm_log_kept *k);
 int idm_log_kept_copy(struct idm_log_kept *dst, const struct idm_log_kept *src);
 void idm_log_kept_clear(struct idm_log_kept *k);
+/* Keeps, beside k's English, the line as its reader is to see it when
+ * some arguments are themselves words or sentences to translate (a status,
+ * a finding's detail): fmt (a translation of k's format) rendered with
+ * args (idm_log_render()) into k->shown.  0, or -1 when it does not fit
+ * or out of memory (k->shown stays NULL: the reader sees k rendered as
+ * usual). */
+int idm_log_kept_show(struct idm_log_kept *k, const char *fmt, const char *const *args, int nargs);
 
 /* Writes fmt (a translation of a logged format) with args put in for its
  * conversions, in order or by position (%2$s).  Never calls printf with
