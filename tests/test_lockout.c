@@ -147,7 +147,7 @@ static void setup(void)
 	add_account("siege", "Under siege passphrase 1", "");
 	add_account("briefly", "Brief lock passphrase 1", "idmPolicy: brief\n");
 	for (int i = 0; i < 4; i++) {
-		char uid[16];
+		char uid[32];
 		snprintf(uid, sizeof(uid), "first%d", i);
 		add_account(uid, "First attempts passphrase", "");
 	}
@@ -311,7 +311,7 @@ START_TEST(concurrent_first_attempts_log_no_error)
 		ck_assert_int_ge(pids[i], 0);
 		if (pids[i] == 0) {
 			struct idm_auth_result res;
-			char uid[16];
+			char uid[32];
 
 			close(go[1]);
 			close(errs[0]);
@@ -339,7 +339,7 @@ START_TEST(concurrent_first_attempts_log_no_error)
 	got[n > 0 ? n : 0] = '\0';
 	ck_assert_msg(got[0] == '\0', "logged at level err:\n%s", got);
 	for (int i = 0; i < ACCOUNTS; i++) {
-		char uid[16];
+		char uid[32];
 		struct idm_account *a;
 
 		snprintf(uid, sizeof(uid), "first%d", i);
