@@ -9,7 +9,6 @@
 #include "idm_authcache.h"
 #include "idm_dirpool.h"
 #include "idm_error.h"
-#include "idm_lockout.h"
 #include "idm_operator.h"
 #include "idm_i18n.h"
 
@@ -116,9 +115,7 @@ static int authenticate(const struct idm_config *cfg, const struct idm_log *log,
 	struct idm_authcache_hit hit;
 	struct idm_account *a = NULL;
 	struct idm_dir *writer = NULL;
-	const struct idm_policy *p;
-	struct idm_attempt at;
-	bool keep = false, counted;
+	bool keep = false;
 	/* the service's own connection: the identity that alone writes */
 	int r = idm_dirpool_get(req->writers, cfg, log, &writer);
 
@@ -151,34 +148,10 @@ static int authenticate(const struct idm_config *cfg, const struct idm_log *log,
 	}
 	/* The state a bind is cached with is read before the bind: a change
 	 * made after it (a new password) is a change the next request sees. */
-	if (idm_account_lookup(writer, cfg, uid, &a) == IDM_OK && idm_authcache_on(cache) &&
+	if (idm_authcache_on(cache) && idm_account_lookup(writer, cfg, uid, &a) == IDM_OK &&
 	    idm_authcache_state(writer, a->dn, state) == IDM_OK)
 		keep = true;
-	/* Counted as a login is, before the check (idm_lockout.h): a wrong
-	 * password here costs what a wrong login costs, and a lock in force
-	 * is refused with no password checked.  Not past the hard limit,
-	 * where nothing more is recorded, nor an empty password, never tried
-	 * (R-LOGIN-2). */
-	p = a ? idm_account_policy(cfg, a) : NULL;
-	counted = p && !a->hard_locked && req->password && *req->password &&
-		  idm_lockout_record(writer, p, a->dn, &at) == IDM_OK;
-	if (counted && at.verdict != IDM_LOCK_CHECK) {
-		idm_logf(log, LOG_ERR,
-			 N_("operator %s: the account is locked; a system_admin unlocks it"), uid);
-		r = IDM_EDENIED;
-	} else {
-		r = idm_operator_login(cfg, log, uid, req->password, IDM_OPERATOR_ACT, op);
-	}
-	/* A wrong password may lock; a right one (also one that must be
-	 * changed first, or an operator refused for the account's state)
-	 * spends the failures, deleted by the service, which may. */
-	if (counted && r == IDM_EAUTH)
-		idm_lockout_failed(writer, p, a->dn, &at);
-	else if (counted && at.verdict == IDM_LOCK_CHECK &&
-		 (r == IDM_OK || r == IDM_ESTATE || r == IDM_EDENIED)) /* after a bind */
-		idm_lockout_tidy(writer, a->dn, &at);
-	if (counted)
-		idm_attempt_release(&at);
+	r = idm_operator_login(cfg, log, uid, req->password, IDM_OPERATOR_ACT, op);
 	if (r == IDM_OK) {
 		if (keep && strcasecmp(a->dn, (*op)->dn) == 0)
 			idm_authcache_put(cache, uid, (*op)->dn, req->password, state, (*op)->roles);
